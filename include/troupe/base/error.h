@@ -1,0 +1,36 @@
+// Error taxonomy shared by every layer: a closed code plus a human-readable detail.
+// Values are plain data: copyable, thread-safe to pass around.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace troupe {
+
+enum class Errc {
+  kTimedOut,         // a deadline passed before the reply arrived
+  kNotFound,         // no such actor, name, kind or file
+  kDead,             // the target actor has terminated
+  kHandlerError,     // the handler failed (threw or returned an error)
+  kCallCycle,        // the request would wait on an actor that is already waiting on it
+  kMailboxFull,      // a bounded mailbox refused the message (policy: fail)
+  kInvalidArgument,  // malformed input from a caller
+  kUnavailable,      // the system is shutting down or the service is not running
+  kProtocol,         // a malformed or unexpected frame
+  kIo,               // an operating-system call failed
+  kBadReply,         // the reply had a different type than the asker expected
+  kInternal,         // a bug: an invariant did not hold
+};
+
+std::string_view errc_name(Errc code);
+
+struct Error {
+  Errc code;
+  std::string detail;
+
+  Error(Errc c, std::string d = {}) : code(c), detail(std::move(d)) {}  // NOLINT: implicit on purpose
+  std::string to_string() const;
+  friend bool operator==(const Error& a, const Error& b) { return a.code == b.code; }
+};
+
+}  // namespace troupe

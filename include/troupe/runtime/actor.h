@@ -1,0 +1,224 @@
+// Actor: the base class of native actors. State lives in the object; the runtime calls at most
+// one hook or handler at a time, so no locking is needed inside. Handlers are written with
+// match() (one lambda per message type) or as a Behavior of lambdas (see FunctionActor).
+//
+// Every member function below may only be called from inside the actor's own hooks and
+// handlers (they act on "the current message" and "this actor").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "troupe/base/clock.h"
+#include "troupe/base/result.h"
+#include "troupe/runtime/actor_ref.h"
+#include "troupe/runtime/exit_reason.h"
+#include "troupe/runtime/mailbox_options.h"
+#include "troupe/runtime/message.h"
+#include "troupe/runtime/timer_service.h"
+
+namespace troupe {
+
+class ActorSystem;
+
+// The reply slot of an ask, taken out of the current message to answer later (after asking
+// someone else, say). Dropping it unanswered fails the ask with kHandlerError.
+class ReplyPromise {
+ public:
+  ReplyPromise() = default;
+  explicit ReplyPromise(RequestRef r) : r_(std::move(r)) {}
+  ReplyPromise(ReplyPromise&&) = default;
+  ReplyPromise& operator=(ReplyPromise&&) = default;
+  ~ReplyPromise() {
+    if (r_ && !r_->done()) r_->fail(Error{Errc::kHandlerError, "reply promise dropped"});
+  }
+  bool valid() const { return static_cast<bool>(r_); }
+
+  template <class T>
+  void deliver(T&& value) {
+    if (!r_) return;
+    using V = std::decay_t<T>;
+    if constexpr (is_result<V>::value) {
+      if (value.ok()) {
+        r_->complete(make_message(std::move(value).value()));
+      } else {
+        r_->fail(value.error());
+      }
+    } else {
+      r_->complete(make_message(std::forward<T>(value)));
+    }
+    r_ = RequestRef{};
+  }
+  void fail(Error e) {
+    if (r_) r_->fail(std::move(e));
+    r_ = RequestRef{};
+  }
+
+ private:
+  RequestRef r_;
+};
+
+class Actor {
+ public:
+  virtual ~Actor() = default;
+
+  // Hooks. on_start runs before the first message (and after each restart, on the fresh
+  // instance); on_stop after the actor's children have stopped; on_error when a handler or
+  // hook failed, just before the actor terminates (its supervisor then decides).
+  virtual void on_start() {}
+  virtual void on_stop() {}
+  virtual void on_error(const Error& /*error*/) {}
+  virtual void on_down(const Down& /*down*/) {}
+  virtual void on_exit(const ExitSignal& /*signal*/) {}  // only while trapping exits
+  virtual void on_child_exit(const ChildExit& /*exit*/) {}
+  virtual void on_backpressure(std::size_t /*depth*/) {}
+  // A child exited on its own or failed, and waits for a decision. Return true to decide
+  // (later) with ActorCell::restart or ActorCell::finish, as supervisors do; the default lets
+  // it terminate, after which on_child_exit is called.
+  virtual bool on_child_failed(const ActorRef& /*child*/, const ExitReason& /*reason*/) {
+    return false;
+  }
+
+  // Handles one user message; returns false when it has no handler for it (the message then
+  // becomes a dead letter and an ask fails with kNotFound).
+  virtual bool receive(Message& m) = 0;
+
+  // --- The actor's view of the runtime (only from its own hooks and handlers) ---
+  ActorRef self() const;
+  ActorSystem& system() const;
+
+  template <class T>
+  Delivery tell(const ActorRef& to, T&& value);
+
+  // Non-blocking ask: the callback runs later in this actor, like a message. The actor keeps
+  // processing other messages meanwhile, so a chain that comes back here cannot deadlock.
+  template <class R, class T>
+  void ask(const ActorRef& to, T&& value, Clock::Duration timeout,
+           std::function<void(Result<R>)> on_reply);
+
+  // Blocking ask: this actor processes no other user message until the reply (or timeout)
+  // arrives, then runs the callback. An ask that would come back to an awaiting actor is a
+  // deadlock, and fails at once with Errc::kCallCycle.
+  template <class R, class T>
+  void await(const ActorRef& to, T&& value, Clock::Duration timeout,
+             std::function<void(Result<R>)> on_reply);
+
+  // A child: stopped (in reverse start order) before this actor stops; its exit is reported
+  // to on_child_exit.
+  template <class A, class... Args>
+  ActorRef spawn(Args&&... args);
+  ActorRef spawn(std::unique_ptr<Actor> actor, SpawnOptions options = {});
+
+  template <class T>
+  TimerId send_after(const ActorRef& to, T value, Clock::Duration delay);
+  template <class T>
+  TimerId send_every(const ActorRef& to, T value, Clock::Duration period);
+  bool cancel_timer(TimerId id);
+
+  std::uint64_t monitor(const ActorRef& target);
+  void demonitor(const ActorRef& target, std::uint64_t monitor_id);
+  void link(const ActorRef& other);
+  void unlink(const ActorRef& other);
+  void trap_exit(bool on);
+
+  // Terminates this actor after the current handler returns.
+  void stop(ExitReason reason = ExitReason::normal());
+  // Takes the reply slot of the current ask (empty for a tell).
+  ReplyPromise take_reply();
+  // Hands the current message, reply slot included, to another actor without copying it.
+  void forward(const ActorRef& to);
+
+ private:
+  friend class ActorCell;
+  ActorCell* cell_ = nullptr;
+};
+
+// --- match(): dispatch a message to the first lambda whose parameter type it holds --------
+
+namespace detail {
+
+template <class F>
+struct handler_traits : handler_traits<decltype(&std::decay_t<F>::operator())> {};
+template <class C, class R, class A>
+struct handler_traits<R (C::*)(A) const> {
+  using arg = std::decay_t<A>;
+  using ret = R;
+};
+template <class C, class R, class A>
+struct handler_traits<R (C::*)(A)> {
+  using arg = std::decay_t<A>;
+  using ret = R;
+};
+
+template <class V>
+void reply_with(Message& m, V&& value) {
+  if (!m.request) return;
+  ReplyPromise(std::move(m.request)).deliver(std::forward<V>(value));
+}
+
+template <class F>
+bool try_handler(Message& m, F& f) {
+  using Arg = typename handler_traits<F>::arg;
+  using Ret = typename handler_traits<F>::ret;
+  if (!m.is<Arg>()) return false;
+  if constexpr (std::is_void_v<Ret>) {
+    f(m.as<Arg>());
+  } else {
+    reply_with(m, f(m.as<Arg>()));
+  }
+  return true;
+}
+
+}  // namespace detail
+
+// Calls the first handler whose parameter type matches the message; a non-void return value
+// becomes the reply of an ask (a Result<T> error fails the ask without failing the actor).
+template <class... Fs>
+bool match(Message& m, Fs&&... handlers) {
+  return (detail::try_handler(m, handlers) || ...);
+}
+
+// A set of lambdas as one message handler.
+class Behavior {
+ public:
+  Behavior() = default;
+  template <class... Fs>
+  explicit Behavior(Fs... fs) : impl_(std::make_unique<Holder<Fs...>>(std::move(fs)...)) {}
+  bool operator()(Message& m) { return impl_ && impl_->handle(m); }
+  explicit operator bool() const { return static_cast<bool>(impl_); }
+
+ private:
+  struct Impl {
+    virtual ~Impl() = default;
+    virtual bool handle(Message& m) = 0;
+  };
+  template <class... Fs>
+  struct Holder final : Impl {
+    explicit Holder(Fs... f) : fs(std::move(f)...) {}
+    bool handle(Message& m) override {
+      return std::apply([&m](auto&... f) { return match(m, f...); }, fs);
+    }
+    std::tuple<Fs...> fs;
+  };
+  std::unique_ptr<Impl> impl_;
+};
+
+// An actor defined by a function that returns its Behavior (called at each start).
+class FunctionActor final : public Actor {
+ public:
+  explicit FunctionActor(std::function<Behavior(Actor&)> init) : init_(std::move(init)) {}
+  void on_start() override { behavior_ = init_(*this); }
+  bool receive(Message& m) override { return behavior_(m); }
+  void become(Behavior b) { behavior_ = std::move(b); }
+
+ private:
+  std::function<Behavior(Actor&)> init_;
+  Behavior behavior_;
+};
+
+}  // namespace troupe

@@ -1,0 +1,257 @@
+// ActorSystem: one node's actor runtime — scheduler, timers, registry of live actors, names,
+// the root supervisor and node-wide stats. Create one per process (tests may create several).
+// All public member functions are thread-safe. Destruction shuts down: every actor is stopped
+// (children before parents, reverse start order), then the workers and the timer thread join.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "troupe/base/clock.h"
+#include "troupe/runtime/actor.h"
+#include "troupe/runtime/actor_cell.h"
+#include "troupe/runtime/future.h"
+#include "troupe/runtime/scheduler.h"
+#include "troupe/runtime/timer_service.h"
+
+namespace troupe {
+
+struct SystemConfig {
+  unsigned workers = 0;  // 0 = one per core
+  unsigned budget = 64;  // messages per activation before the worker moves on
+  NodeId node_id = 0;    // 0 = random
+  std::shared_ptr<Clock> clock;  // null = SteadyClock
+  // How long a stopping parent waits for each child before killing it.
+  Clock::Duration child_shutdown_timeout = std::chrono::seconds(5);
+  // How long shutdown() waits (wall time) for every actor before killing the rest.
+  std::chrono::milliseconds shutdown_timeout{10000};
+};
+
+struct SystemStats {
+  std::uint64_t spawned = 0;
+  std::uint64_t live = 0;
+  std::uint64_t dead_letters = 0;
+  std::uint64_t restarts = 0;
+};
+
+class ActorSystem {
+ public:
+  explicit ActorSystem(SystemConfig config = {});
+  ~ActorSystem();
+  ActorSystem(const ActorSystem&) = delete;
+  ActorSystem& operator=(const ActorSystem&) = delete;
+
+  // A top-level actor: no parent, not supervised; only monitors see it die.
+  template <class A, class... Args>
+  ActorRef spawn(Args&&... args) {
+    return spawn(std::make_unique<A>(std::forward<Args>(args)...));
+  }
+  ActorRef spawn(std::unique_ptr<Actor> actor, SpawnOptions options = {});
+  ActorRef spawn_fn(std::function<Behavior(Actor&)> init, SpawnOptions options = {});
+  // Internal: spawn with a parent (Actor::spawn, supervisors).
+  ActorRef spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor, SpawnOptions options);
+
+  template <class T>
+  Delivery tell(const ActorRef& to, T&& value);
+  template <class R, class T>
+  Future<R> ask(const ActorRef& to, T&& value, Clock::Duration timeout);
+
+  // Orderly stop (children first, then on_stop). An explicit stop is final: a supervisor
+  // forgets the child instead of restarting it.
+  void stop(const ActorRef& ref, ExitReason reason = ExitReason::normal());
+  // Immediate: no on_stop; takes effect at the actor's next message boundary.
+  void kill(const ActorRef& ref);
+
+  template <class T>
+  TimerId send_after(const ActorRef& to, T value, Clock::Duration delay);
+  template <class T>
+  TimerId send_every(const ActorRef& to, T value, Clock::Duration period);
+  bool cancel_timer(TimerId id) { return timers_->cancel(id); }
+
+  ActorRef find(ActorId id) const;
+  ActorRef find(std::string_view name) const;
+  // Finds by name or by "NODE.SERIAL" text.
+  ActorRef resolve(std::string_view name_or_id) const;
+  Result<void> register_name(const std::string& name, const ActorRef& ref);
+  // Live actors without a parent (the root supervisor among them), in spawn order.
+  std::vector<ActorRef> top_level() const;
+  // The node's root supervisor (one-for-one, permanent children).
+  ActorRef root() const { return root_; }
+
+  SystemStats stats() const;
+  // Blocks until no actor is alive or the wall-clock timeout passes; true when none is.
+  bool wait_all_dead(std::chrono::milliseconds timeout);
+  void shutdown();
+
+  NodeId node_id() const { return node_id_; }
+  Clock& clock() const { return *clock_; }
+  TimerService& timers() const { return *timers_; }
+  Scheduler& scheduler() const { return *scheduler_; }
+  const SystemConfig& config() const { return config_; }
+  std::uint64_t next_request_id() { return next_request_.fetch_add(1, std::memory_order_relaxed); }
+  const std::string* intern(std::string_view type_name);
+
+  // Internal bookkeeping, called by cells.
+  void note_dead_letter(const Message& m, const char* why);
+  void note_restart() { restarts_.fetch_add(1, std::memory_order_relaxed); }
+  void on_finalized(ActorCell* cell, const std::string& name);
+
+ private:
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::uint64_t, ActorCell*> cells;
+  };
+  static constexpr std::size_t kShards = 64;
+  Shard& shard(std::uint64_t serial) const { return shards_[serial % kShards]; }
+
+  SystemConfig config_;
+  NodeId node_id_;
+  std::shared_ptr<Clock> clock_;
+  std::unique_ptr<TimerService> timers_;
+  std::unique_ptr<Scheduler> scheduler_;
+  mutable std::array<Shard, kShards> shards_;
+  std::atomic<std::uint64_t> next_serial_{1};
+  std::atomic<std::uint64_t> next_request_{1};
+  std::atomic<std::uint64_t> spawned_{0};
+  std::atomic<std::uint64_t> live_{0};
+  std::atomic<std::uint64_t> dead_letters_{0};
+  std::atomic<std::uint64_t> restarts_{0};
+  mutable std::mutex names_mutex_;
+  std::unordered_map<std::string, ActorRef> names_;
+  std::mutex intern_mutex_;
+  std::unordered_set<std::string> interned_;
+  std::mutex live_mutex_;
+  std::condition_variable live_cv_;
+  std::atomic<bool> shut_down_{false};
+  ActorRef root_;
+};
+
+// --- templates --------------------------------------------------------------------------
+
+namespace detail {
+
+// Delivers an actor's ask reply back into that actor as a system message.
+struct ReplyDelivery {
+  std::uint64_t request_id = 0;
+  std::uint32_t incarnation = 0;
+  bool awaited = false;
+  std::function<void()> run;
+};
+
+template <class R>
+class CallbackRequest final : public Request {
+ public:
+  CallbackRequest(std::uint64_t id, CallChain chain, ActorRef asker, bool awaited,
+                  std::function<void(Result<R>)> fn)
+      : Request(id, type_tag<R>(), typeid(R).name(), std::move(chain)),
+        asker_(std::move(asker)),
+        incarnation_(asker_.cell()->incarnation()),
+        awaited_(awaited),
+        fn_(std::move(fn)) {}
+
+ private:
+  void deliver(Result<MessagePtr> result) override {
+    auto shared = std::make_shared<Result<MessagePtr>>(std::move(result));
+    ReplyDelivery d{id(), incarnation_, awaited_,
+                    [fn = std::move(fn_), shared]() mutable { fn(unbox<R>(std::move(*shared))); }};
+    asker_.cell()->enqueue_system(make_message(std::move(d)));
+  }
+  ActorRef asker_;
+  std::uint32_t incarnation_;
+  bool awaited_;
+  std::function<void(Result<R>)> fn_;
+};
+
+// Common path of every ask: cycle check, timeout, enqueue. Fails the request on refusal.
+void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const RequestRef& req,
+                  Clock::Duration timeout);
+
+}  // namespace detail
+
+template <class T>
+Delivery ActorSystem::tell(const ActorRef& to, T&& value) {
+  if (!to) return Delivery::kDeadLetter;
+  return to.cell()->enqueue(make_message(std::forward<T>(value)));
+}
+
+template <class R, class T>
+Future<R> ActorSystem::ask(const ActorRef& to, T&& value, Clock::Duration timeout) {
+  RequestRef req(new detail::FutureState(next_request_id(), type_tag<R>(), typeid(R).name(), {}));
+  detail::send_request(*this, to, make_message(std::forward<T>(value)), req, timeout);
+  return Future<R>(req);
+}
+
+template <class T>
+TimerId ActorSystem::send_after(const ActorRef& to, T value, Clock::Duration delay) {
+  return timers_->after(delay, [to, v = std::move(value)]() mutable {
+    if (to) to.cell()->enqueue(make_message(std::move(v)));
+  });
+}
+
+template <class T>
+TimerId ActorSystem::send_every(const ActorRef& to, T value, Clock::Duration period) {
+  return timers_->every(period, [to, v = std::move(value)] {
+    if (to) to.cell()->enqueue(make_message(T(v)));
+  });
+}
+
+template <class T>
+Delivery Actor::tell(const ActorRef& to, T&& value) {
+  cell_->note_sent();
+  return system().tell(to, std::forward<T>(value));
+}
+
+template <class R, class T>
+void Actor::ask(const ActorRef& to, T&& value, Clock::Duration timeout,
+                std::function<void(Result<R>)> on_reply) {
+  cell_->note_sent();
+  const CallChain* chain = cell_->current_chain();
+  RequestRef req(new detail::CallbackRequest<R>(system().next_request_id(),
+                                                chain ? *chain : CallChain{}, self(), false,
+                                                std::move(on_reply)));
+  detail::send_request(system(), to, make_message(std::forward<T>(value)), req, timeout);
+}
+
+template <class R, class T>
+void Actor::await(const ActorRef& to, T&& value, Clock::Duration timeout,
+                  std::function<void(Result<R>)> on_reply) {
+  cell_->note_sent();
+  const CallChain* current = cell_->current_chain();
+  CallChain chain = current ? *current : CallChain{};
+  chain.push_back(cell_->id());
+  auto id = system().next_request_id();
+  RequestRef req(
+      new detail::CallbackRequest<R>(id, std::move(chain), self(), true, std::move(on_reply)));
+  cell_->set_awaiting(id);
+  detail::send_request(system(), to, make_message(std::forward<T>(value)), req, timeout);
+}
+
+template <class A, class... Args>
+ActorRef Actor::spawn(Args&&... args) {
+  return spawn(std::make_unique<A>(std::forward<Args>(args)...));
+}
+
+template <class T>
+TimerId Actor::send_after(const ActorRef& to, T value, Clock::Duration delay) {
+  TimerId id = system().send_after(to, std::move(value), delay);
+  cell_->track_timer(id);
+  return id;
+}
+
+template <class T>
+TimerId Actor::send_every(const ActorRef& to, T value, Clock::Duration period) {
+  TimerId id = system().send_every(to, std::move(value), period);
+  cell_->track_timer(id);
+  return id;
+}
+
+}  // namespace troupe

@@ -1,0 +1,89 @@
+// The reply side of an ask. A Request is shared (intrusive refcount) by the asker, the
+// message that carries it and the timeout timer; the first of complete()/fail() wins and every
+// later one is ignored, so a late reply after a timeout is dropped, never delivered twice.
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "troupe/base/ids.h"
+#include "troupe/base/result.h"
+#include "troupe/runtime/type_tag.h"
+
+namespace troupe {
+
+struct Message;
+using MessagePtr = std::unique_ptr<Message>;
+
+// Actors that are blocked (awaiting) somewhere up this request's causal chain.
+using CallChain = std::vector<ActorId>;
+
+class Request {
+ public:
+  Request(std::uint64_t id, TypeTag expected, const char* expected_name, CallChain chain)
+      : id_(id), expected_(expected), expected_name_(expected_name), chain_(std::move(chain)) {}
+  virtual ~Request() = default;
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+
+  // Returns false when the request was already completed (or timed out).
+  bool complete(MessagePtr reply);
+  bool fail(Error error);
+  bool done() const { return done_.load(std::memory_order_acquire); }
+
+  std::uint64_t id() const { return id_; }
+  const CallChain& chain() const { return chain_; }
+  TypeTag expected() const { return expected_; }
+
+  void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ protected:
+  // Called exactly once, by whichever completion came first.
+  virtual void deliver(Result<MessagePtr> result) = 0;
+
+ private:
+  bool claim() {
+    bool expected = false;
+    return done_.compare_exchange_strong(expected, true, std::memory_order_acq_rel);
+  }
+
+  std::atomic<std::uint32_t> refs_{0};
+  std::atomic<bool> done_{false};
+  std::uint64_t id_;
+  TypeTag expected_;
+  const char* expected_name_;
+  CallChain chain_;
+};
+
+// Intrusive shared pointer to a Request.
+class RequestRef {
+ public:
+  RequestRef() = default;
+  explicit RequestRef(Request* r) : r_(r) {
+    if (r_) r_->add_ref();
+  }
+  RequestRef(const RequestRef& o) : RequestRef(o.r_) {}
+  RequestRef(RequestRef&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+  RequestRef& operator=(RequestRef o) noexcept {
+    std::swap(r_, o.r_);
+    return *this;
+  }
+  ~RequestRef() {
+    if (r_) r_->release();
+  }
+  Request* get() const { return r_; }
+  Request* operator->() const { return r_; }
+  explicit operator bool() const { return r_ != nullptr; }
+
+ private:
+  Request* r_ = nullptr;
+};
+
+}  // namespace troupe

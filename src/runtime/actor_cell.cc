@@ -1,0 +1,763 @@
+#include "troupe/runtime/actor_cell.h"
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+#include "system_messages.h"
+#include "troupe/runtime/actor_system.h"
+
+namespace troupe {
+namespace {
+
+thread_local ActorCell* t_current = nullptr;
+
+// Restores the previous current cell on scope exit (activations never nest today, but a
+// ManualClock test may run timer callbacks from inside a handler).
+class CurrentScope {
+ public:
+  explicit CurrentScope(ActorCell* c) : prev_(t_current) { t_current = c; }
+  ~CurrentScope() { t_current = prev_; }
+  CurrentScope(const CurrentScope&) = delete;
+  CurrentScope& operator=(const CurrentScope&) = delete;
+
+ private:
+  ActorCell* prev_;
+};
+
+}  // namespace
+
+struct ActorCell::Family {
+  std::vector<ActorRef> children;  // start order
+  std::vector<std::pair<ActorRef, std::uint64_t>> watchers;
+  std::vector<ActorRef> links;
+  std::vector<TimerId> timers;
+  std::deque<std::pair<Message*, ActorRef>> overflow;  // kBackpressure: admitted, not yet queued
+  std::string name;
+  ExitReason exit_reason;
+  std::uint64_t next_monitor = 1;
+};
+
+struct ActorCell::Exiting {
+  ExitReason reason;
+  Origin origin = Origin::kSelf;
+  std::unique_ptr<Actor> fresh;      // kRestart: the instance to install afterwards
+  std::vector<ActorRef> to_stop;     // children still to stop, last = next
+  ActorRef waiting_for;              // child currently being stopped
+  TimerId kill_timer;
+};
+
+ActorCell* ActorCell::current() { return t_current; }
+
+ActorCell::ActorCell(ActorSystem& system, ActorId id, const std::string* type_name,
+                     std::unique_ptr<Actor> actor, const MailboxOptions& mailbox,
+                     ActorCell* parent)
+    : policy_(mailbox.policy),
+      bp_threshold_(static_cast<std::uint32_t>(mailbox.backpressure_threshold)),
+      id_(id),
+      type_name_(type_name),
+      system_(system),
+      parent_(parent),
+      actor_(std::move(actor)) {
+  if (parent_) parent_->add_ref();
+  if (mailbox.bound > 0) bounded_ = std::make_unique<BoundedQueue>(mailbox.bound);
+  actor_->cell_ = this;
+}
+
+ActorCell::~ActorCell() {
+  // Whatever is still queued can no longer be delivered.
+  while (Message* m = sys_.pop()) dead_letter(m, "actor gone");
+  while (Message* m = pop_user()) dead_letter(m, "actor gone");
+  if (parent_) parent_->release();
+}
+
+void ActorCell::start(std::string name) {
+  if (!name.empty()) {
+    std::lock_guard lock(lock_);
+    family().name = std::move(name);
+  }
+  // The first activation runs on_start before any message.
+  enqueue_system(make_message(sys::Run{[](ActorCell& self) {
+    self.started_ = true;
+    self.run_hook("on_start", [&self] { self.actor_->on_start(); });
+  }}));
+}
+
+ActorCell::Family& ActorCell::family() {
+  if (!family_) family_ = std::make_unique<Family>();
+  return *family_;
+}
+
+// --- enqueue (any thread) ---------------------------------------------------------------
+
+Delivery ActorCell::enqueue(MessagePtr m) {
+  if (life_.load(std::memory_order_acquire) == Life::kDead) {
+    dead_letter(m.release(), "actor is dead");
+    return Delivery::kDeadLetter;
+  }
+  Delivery result = Delivery::kQueued;
+  std::uint64_t depth;
+  if (bounded_) {
+    result = enqueue_bounded(std::move(m));
+    if (result == Delivery::kRefused) return result;
+    depth = bounded_->size();
+  } else {
+    std::uint64_t n = user_in_.fetch_add(1, std::memory_order_seq_cst) + 1;
+    user_.push(m.release());
+    depth = n - user_done_.load(std::memory_order_relaxed);
+  }
+  if (bp_threshold_ != 0 && depth >= bp_threshold_ && bp_armed_.load(std::memory_order_relaxed) &&
+      bp_armed_.exchange(false)) {
+    enqueue_system(make_message(sys::Backpressure{depth}));
+  }
+  schedule();
+  return result;
+}
+
+Delivery ActorCell::enqueue_bounded(MessagePtr m) {
+  if (policy_ == OverflowPolicy::kBackpressure) return enqueue_backpressure(std::move(m));
+  Delivery result = Delivery::kQueued;
+  while (!bounded_->push(m.get())) {
+    if (policy_ == OverflowPolicy::kFail) {
+      if (m->request) {
+        m->request->fail(Error{Errc::kMailboxFull, "mailbox of " + id_.to_string() + " is full"});
+      }
+      system_.note_dead_letter(*m, "mailbox full");
+      return Delivery::kRefused;
+    }
+    if (policy_ == OverflowPolicy::kDropNewest) {
+      dead_letter(m.release(), "mailbox full: dropped newest");
+      return Delivery::kDropped;
+    }
+    if (Message* old = bounded_->pop()) {  // kDropOldest
+      user_done_.fetch_add(1, std::memory_order_relaxed);
+      dead_letter(old, "mailbox full: dropped oldest");
+      result = Delivery::kDropped;
+    }
+  }
+  m.release();
+  user_in_.fetch_add(1, std::memory_order_seq_cst);
+  return result;
+}
+
+Delivery ActorCell::enqueue_backpressure(MessagePtr m) {
+  ActorCell* sender = t_current;
+  for (;;) {
+    // Once anything waits in the overflow list, everyone queues behind it: per-sender order.
+    if (overflow_n_.load(std::memory_order_seq_cst) == 0 && bounded_->push(m.get())) {
+      m.release();
+      user_in_.fetch_add(1, std::memory_order_seq_cst);
+      return Delivery::kQueued;
+    }
+    if (sender != nullptr) {
+      // An actor never blocks its worker. Its message is admitted to the overflow list and the
+      // sender is paused between messages until that message has moved into the mailbox, so
+      // the excess is bounded by what paused senders sent in one handler each.
+      ActorRef who;
+      if (sender != this) {
+        sender->throttle();
+        who = ActorRef(sender);
+      }
+      {
+        std::lock_guard lock(lock_);
+        family().overflow.emplace_back(m.release(), std::move(who));
+        overflow_n_.fetch_add(1, std::memory_order_seq_cst);
+      }
+      user_in_.fetch_add(1, std::memory_order_seq_cst);
+      return Delivery::kQueued;
+    }
+    // A plain thread blocks until the actor takes something out (or dies).
+    auto& deq = bounded_->dequeued();
+    std::size_t seen = deq.load(std::memory_order_seq_cst);
+    blocked_senders_.fetch_add(1, std::memory_order_seq_cst);
+    if (bounded_->size() >= bounded_->capacity() || overflow_n_.load() != 0) {
+      if (life_.load() != Life::kDead) deq.wait(seen);
+    }
+    blocked_senders_.fetch_sub(1, std::memory_order_seq_cst);
+    if (life_.load() == Life::kDead) {
+      dead_letter(m.release(), "actor is dead");
+      return Delivery::kDeadLetter;
+    }
+  }
+}
+
+void ActorCell::refill_from_overflow() {
+  if (overflow_n_.load(std::memory_order_seq_cst) == 0) return;
+  std::vector<ActorRef> resumed;
+  {
+    std::lock_guard lock(lock_);
+    auto& q = family().overflow;
+    while (!q.empty() && bounded_->push(q.front().first)) {
+      if (q.front().second) resumed.push_back(std::move(q.front().second));
+      q.pop_front();
+      overflow_n_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+  for (auto& s : resumed) s.cell()->unthrottle();
+}
+
+void ActorCell::enqueue_system(MessagePtr m) {
+  if (life_.load(std::memory_order_acquire) == Life::kDead && !m->is<sys::ChildFailed>()) {
+    dead_letter(m.release(), "actor is dead");
+    return;
+  }
+  sys_in_.fetch_add(1, std::memory_order_seq_cst);
+  sys_.push(m.release());
+  schedule();
+}
+
+void ActorCell::schedule() {
+  if (scheduled_.load(std::memory_order_seq_cst)) return;
+  bool expected = false;
+  if (scheduled_.compare_exchange_strong(expected, true, std::memory_order_seq_cst)) {
+    add_ref();  // held while queued or running
+    system_.scheduler().schedule(this);
+  }
+}
+
+std::size_t ActorCell::mailbox_depth() const {
+  std::uint64_t in = user_in_.load(std::memory_order_relaxed);
+  std::uint64_t done = user_done_.load(std::memory_order_relaxed);
+  return in > done ? static_cast<std::size_t>(in - done) : 0;
+}
+
+// --- activation (one worker at a time) ---------------------------------------------------
+
+bool ActorCell::user_pending() const {
+  return user_in_.load(std::memory_order_seq_cst) != user_done_.load(std::memory_order_relaxed);
+}
+bool ActorCell::system_pending() const {
+  return sys_in_.load(std::memory_order_seq_cst) != sys_done_.load(std::memory_order_relaxed);
+}
+bool ActorCell::can_process_user() const {
+  Life life = life_.load(std::memory_order_seq_cst);
+  if (life == Life::kDead) return true;  // drains as dead letters
+  return life == Life::kRunning && awaiting_.load(std::memory_order_seq_cst) == 0 &&
+         throttled_.load(std::memory_order_seq_cst) == 0;
+}
+bool ActorCell::has_work() const {
+  return system_pending() || (user_pending() && can_process_user());
+}
+
+Message* ActorCell::pop_user() {
+  if (!bounded_) {
+    Message* m = user_.pop();
+    if (m) user_done_.fetch_add(1, std::memory_order_relaxed);
+    return m;
+  }
+  Message* m = bounded_->pop();
+  if (!m) {
+    refill_from_overflow();
+    m = bounded_->pop();
+  }
+  if (!m) return nullptr;
+  user_done_.fetch_add(1, std::memory_order_relaxed);
+  refill_from_overflow();
+  if (blocked_senders_.load(std::memory_order_seq_cst) > 0) bounded_->dequeued().notify_all();
+  return m;
+}
+
+bool ActorCell::resume(unsigned budget) {
+  CurrentScope scope(this);
+  unsigned done = 0;
+  for (;;) {
+    while (system_pending()) {
+      Message* m = sys_.pop();
+      if (!m) break;  // a producer is mid-push; the next activation gets it
+      sys_done_.fetch_add(1, std::memory_order_relaxed);
+      handle_system(m);
+      apply_pending_stop();
+    }
+    if (life_.load() == Life::kDead) {
+      drain_dead();
+      break;
+    }
+    if (done >= budget || !can_process_user()) break;
+    Message* m = pop_user();
+    if (!m) break;
+    ++done;
+    handle_user(m);
+    apply_pending_stop();
+  }
+  return finish_activation();
+}
+
+bool ActorCell::finish_activation() {
+  if (has_work()) return true;
+  scheduled_.store(false, std::memory_order_seq_cst);
+  if (has_work()) {
+    bool expected = false;
+    if (scheduled_.compare_exchange_strong(expected, true, std::memory_order_seq_cst)) return true;
+  }
+  release();  // the reference schedule() took
+  return false;
+}
+
+void ActorCell::run_hook(const char* what, const std::function<void()>& fn) {
+  if (!actor_) return;
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    fail(Error{Errc::kHandlerError, std::string(what) + ": " + e.what()});
+  } catch (...) {
+    fail(Error{Errc::kHandlerError, std::string(what) + ": unknown exception"});
+  }
+}
+
+void ActorCell::handle_user(Message* raw) {
+  MessagePtr m(raw);
+  if (life_.load() != Life::kRunning || !actor_) {
+    dead_letter(m.release(), "actor not running");
+    return;
+  }
+  current_ = m.get();
+  try {
+    bool handled = actor_->receive(*m);
+    if (forwarded_) {  // ownership went with it; the other actor may already have freed it
+      forwarded_ = false;
+      (void)m.release();
+      current_ = nullptr;
+      return;
+    }
+    if (!handled) {
+      if (m->request) {
+        m->request->fail(Error{Errc::kNotFound, std::string("no handler for ") + m->type_name()});
+      }
+      system_.note_dead_letter(*m, "unhandled");
+    } else if (m->request && !m->request->done()) {
+      // The handler neither replied nor took the promise: an empty reply.
+      m->request->complete(make_message(Unit{}));
+    }
+  } catch (const std::exception& e) {
+    handler_failed(m, e.what());
+  } catch (...) {
+    handler_failed(m, "unknown exception");
+  }
+  current_ = nullptr;
+}
+
+void ActorCell::handler_failed(MessagePtr& m, const char* what) {
+  current_ = nullptr;
+  if (forwarded_) {
+    forwarded_ = false;
+    (void)m.release();
+  } else if (m->request) {
+    m->request->fail(Error{Errc::kHandlerError, what});
+  }
+  fail(Error{Errc::kHandlerError, what});
+}
+
+void ActorCell::apply_pending_stop() {
+  if (!pending_stop_) return;
+  std::unique_ptr<ExitReason> reason = std::move(pending_stop_);
+  if (life_.load() == Life::kRunning) begin_exit(std::move(*reason), Origin::kSelf);
+}
+
+const CallChain* ActorCell::current_chain() const {
+  if (current_ && current_->request) return &current_->request->chain();
+  return nullptr;
+}
+
+void ActorCell::forward_current(const ActorRef& to) {
+  if (!current_ || forwarded_ || !to) return;
+  forwarded_ = true;
+  to.cell()->enqueue(MessagePtr(current_));
+}
+
+void ActorCell::request_stop(ExitReason reason) {
+  // Deferred until the current handler or hook has returned: stopping destroys the instance.
+  if (!pending_stop_) pending_stop_ = std::make_unique<ExitReason>(std::move(reason));
+}
+
+void ActorCell::handle_system(Message* raw) {
+  MessagePtr m(raw);
+  Life life = life_.load();
+  if (m->is<detail::ReplyDelivery>()) {
+    auto& d = m->as<detail::ReplyDelivery>();
+    if (d.awaited && awaiting_.load() == d.request_id) awaiting_.store(0);
+    if (life != Life::kRunning || !actor_ || d.incarnation != incarnation_) {
+      system_.note_dead_letter(*m, "reply to a stopped incarnation");
+      return;
+    }
+    run_hook("reply handler", d.run);
+  } else if (m->is<sys::Run>()) {
+    auto& run = m->as<sys::Run>();
+    if (run.fn) run.fn(*this);
+  } else if (m->is<sys::Stop>()) {
+    begin_exit(std::move(m->as<sys::Stop>().reason), Origin::kStopRequest);
+  } else if (m->is<sys::Kill>()) {
+    kill_now();
+  } else if (m->is<sys::Restart>()) {
+    begin_exit(ExitReason::shutdown(), Origin::kRestart, std::move(m->as<sys::Restart>().fresh));
+  } else if (m->is<sys::Finish>()) {
+    if (life == Life::kSuspended) finalize(std::move(m->as<sys::Finish>().reason));
+  } else if (m->is<sys::ChildFailed>()) {
+    auto& f = m->as<sys::ChildFailed>();
+    bool decided = false;
+    if (life == Life::kRunning && actor_) {
+      try {
+        decided = actor_->on_child_failed(f.child, f.reason);
+      } catch (...) {
+        decided = false;
+      }
+    }
+    if (!decided) f.child.cell()->finish(f.reason);
+  } else if (m->is<ChildExit>()) {
+    auto& e = m->as<ChildExit>();
+    {
+      std::lock_guard lock(lock_);
+      if (family_) std::erase(family_->children, e.child);
+    }
+    if (exiting_ && exiting_->waiting_for == e.child) {
+      system_.cancel_timer(exiting_->kill_timer);
+      exiting_->waiting_for = ActorRef{};
+      stop_next_child();
+    } else if (life == Life::kRunning && actor_) {
+      run_hook("on_child_exit", [&] { actor_->on_child_exit(e); });
+    }
+  } else if (m->is<Down>()) {
+    if (life == Life::kRunning && actor_) {
+      run_hook("on_down", [&] { actor_->on_down(m->as<Down>()); });
+    }
+  } else if (m->is<sys::LinkExit>()) {
+    auto& x = m->as<sys::LinkExit>();
+    {
+      std::lock_guard lock(lock_);
+      if (family_) std::erase(family_->links, x.from);
+    }
+    if (life != Life::kRunning) return;
+    if (trap_exit_) {
+      ExitSignal sig{x.from, x.reason};
+      run_hook("on_exit", [&] { actor_->on_exit(sig); });
+    } else if (x.reason.kind != ExitReason::Kind::kNormal) {
+      ExitReason why = x.reason;
+      if (why.kind == ExitReason::Kind::kError) {
+        why.detail = "linked actor " + x.from.id().to_string() + " exited: " + why.detail;
+      }
+      begin_exit(std::move(why), Origin::kSelf);
+    }
+  } else if (m->is<sys::Backpressure>()) {
+    if (life == Life::kRunning && actor_) {
+      std::size_t depth = m->as<sys::Backpressure>().depth;
+      run_hook("on_backpressure", [&] { actor_->on_backpressure(depth); });
+    }
+    if (mailbox_depth() <= bp_threshold_ / 2) bp_armed_.store(true);
+  } else {
+    system_.note_dead_letter(*m, "unknown system message");
+  }
+}
+
+// --- lifecycle ---------------------------------------------------------------------------
+
+void ActorCell::fail(const Error& error) {
+  if (actor_ && life_.load() == Life::kRunning) {
+    try {
+      actor_->on_error(error);
+    } catch (...) {
+      // on_error failing changes nothing: the actor is already going down.
+    }
+  }
+  begin_exit(ExitReason::error(error.to_string()), Origin::kSelf);
+}
+
+void ActorCell::begin_exit(ExitReason reason, Origin origin, std::unique_ptr<Actor> fresh) {
+  Life life = life_.load();
+  if (life == Life::kDead) return;
+  if (life == Life::kSuspended) {
+    // Waiting for the parent already: a stop is final, a restart installs at once.
+    if (origin == Origin::kRestart) {
+      install(std::move(fresh));
+    } else if (origin == Origin::kStopRequest) {
+      finalize(std::move(reason));
+    }
+    return;
+  }
+  if (life == Life::kStopping) {
+    // Already on the way out; an explicit stop makes it final instead of a restart.
+    if (origin == Origin::kStopRequest && exiting_) {
+      exiting_->origin = Origin::kStopRequest;
+      exiting_->fresh.reset();
+    }
+    return;
+  }
+  life_.store(Life::kStopping);
+  awaiting_.store(0);
+  exiting_ = std::make_unique<Exiting>();
+  exiting_->reason = std::move(reason);
+  exiting_->origin = origin;
+  exiting_->fresh = std::move(fresh);
+  {
+    std::lock_guard lock(lock_);
+    if (family_) exiting_->to_stop = family_->children;
+  }
+  stop_next_child();
+}
+
+void ActorCell::stop_next_child() {
+  Clock::Duration timeout = system_.config().child_shutdown_timeout;
+  while (!exiting_->to_stop.empty()) {
+    ActorRef child = std::move(exiting_->to_stop.back());
+    exiting_->to_stop.pop_back();
+    if (!child.alive()) continue;
+    exiting_->waiting_for = child;
+    child.cell()->stop(ExitReason::shutdown());
+    ActorRef me(this);
+    exiting_->kill_timer = system_.timers().after(timeout, [me, child] {
+      me.cell()->enqueue_system(make_message(sys::Run{[child](ActorCell& self) {
+        if (self.exiting_ && self.exiting_->waiting_for == child) {
+          spdlog::warn("actor {}: child {} did not stop in time; killing it",
+                       self.id_.to_string(), child.id().to_string());
+          child.cell()->kill();
+        }
+      }}));
+    });
+    return;
+  }
+  after_children_stopped();
+}
+
+void ActorCell::after_children_stopped() {
+  if (started_ && actor_) {
+    try {
+      actor_->on_stop();
+    } catch (const std::exception& e) {
+      spdlog::warn("actor {}: on_stop failed: {}", id_.to_string(), e.what());
+    } catch (...) {
+      spdlog::warn("actor {}: on_stop failed", id_.to_string());
+    }
+  }
+  cancel_timers();
+  actor_.reset();
+  Exiting ex = std::move(*exiting_);
+  exiting_.reset();
+  if (ex.origin == Origin::kRestart && ex.fresh) {
+    install(std::move(ex.fresh));
+  } else if (ex.origin == Origin::kSelf && parent_) {
+    life_.store(Life::kSuspended);
+    parent_->enqueue_system(make_message(sys::ChildFailed{ActorRef(this), std::move(ex.reason)}));
+  } else {
+    finalize(std::move(ex.reason));
+  }
+}
+
+void ActorCell::install(std::unique_ptr<Actor> fresh) {
+  actor_ = std::move(fresh);
+  actor_->cell_ = this;
+  ++incarnation_;
+  restarts_.fetch_add(1, std::memory_order_relaxed);
+  system_.note_restart();
+  life_.store(Life::kRunning);
+  started_ = true;
+  run_hook("on_start", [this] { actor_->on_start(); });
+}
+
+void ActorCell::kill_now() {
+  if (life_.load() == Life::kDead) return;
+  std::vector<ActorRef> children;
+  {
+    std::lock_guard lock(lock_);
+    if (family_) children = family_->children;
+  }
+  for (auto it = children.rbegin(); it != children.rend(); ++it) it->cell()->kill();
+  if (exiting_) {
+    system_.cancel_timer(exiting_->kill_timer);
+    exiting_.reset();
+  }
+  cancel_timers();
+  actor_.reset();
+  finalize(ExitReason::killed());
+}
+
+void ActorCell::finalize(ExitReason reason) {
+  actor_.reset();
+  std::vector<std::pair<ActorRef, std::uint64_t>> watchers;
+  std::vector<ActorRef> links;
+  std::string name;
+  {
+    std::lock_guard lock(lock_);
+    Family& f = family();
+    f.exit_reason = reason;
+    watchers = std::move(f.watchers);
+    links = std::move(f.links);
+    name = std::move(f.name);
+    f.children.clear();
+    life_.store(Life::kDead, std::memory_order_seq_cst);
+  }
+  ActorRef me(this);
+  for (auto& [watcher, id] : watchers) {
+    watcher.cell()->enqueue_system(make_message(Down{me, id, reason}));
+  }
+  for (auto& other : links) {
+    other.cell()->enqueue_system(make_message(sys::LinkExit{me, reason}));
+  }
+  if (parent_) {
+    parent_->enqueue_system(make_message(ChildExit{me, reason}));
+  }
+  drain_dead();
+  if (bounded_) bounded_->dequeued().notify_all();  // blocked senders see the death
+  system_.on_finalized(this, name);
+  release();  // the live self-reference
+}
+
+void ActorCell::drain_dead() {
+  while (Message* m = sys_.pop()) {
+    sys_done_.fetch_add(1, std::memory_order_relaxed);
+    if (m->is<sys::ChildFailed>()) {
+      // The child waits for a parent that is gone: let it terminate.
+      auto& f = m->as<sys::ChildFailed>();
+      f.child.cell()->finish(f.reason);
+      delete m;
+      continue;
+    }
+    dead_letter(m, "actor is dead");
+  }
+  while (Message* m = pop_user()) dead_letter(m, "actor is dead");
+}
+
+void ActorCell::dead_letter(Message* raw, const char* why) {
+  MessagePtr m(raw);
+  if (m->request) m->request->fail(Error{Errc::kDead, "actor " + id_.to_string() + " is dead"});
+  system_.note_dead_letter(*m, why);
+}
+
+// --- family -------------------------------------------------------------------------------
+
+void ActorCell::restart(std::unique_ptr<Actor> fresh) {
+  enqueue_system(make_message(sys::Restart{std::move(fresh)}));
+}
+void ActorCell::finish(ExitReason reason) {
+  enqueue_system(make_message(sys::Finish{std::move(reason)}));
+}
+void ActorCell::stop(ExitReason reason) {
+  enqueue_system(make_message(sys::Stop{std::move(reason)}));
+}
+void ActorCell::kill() { enqueue_system(make_message(sys::Kill{})); }
+
+void ActorCell::add_child(const ActorRef& child) {
+  std::lock_guard lock(lock_);
+  family().children.push_back(child);
+}
+
+std::vector<ActorRef> ActorCell::children() const {
+  std::lock_guard lock(lock_);
+  return family_ ? family_->children : std::vector<ActorRef>{};
+}
+
+ActorRef ActorCell::parent() const {
+  std::lock_guard lock(lock_);
+  return parent_ && life_.load() != Life::kDead ? ActorRef(parent_) : ActorRef{};
+}
+
+ExitReason ActorCell::exit_reason() const {
+  std::lock_guard lock(lock_);
+  return family_ ? family_->exit_reason : ExitReason{};
+}
+
+std::uint64_t ActorCell::monitor(const ActorRef& target) {
+  ActorCell* t = target.cell();
+  std::uint64_t id;
+  bool dead = false;
+  ExitReason reason;
+  {
+    std::lock_guard lock(t->lock_);
+    Family& f = t->family();
+    id = f.next_monitor++;
+    if (t->life_.load() == Life::kDead) {
+      dead = true;
+      reason = f.exit_reason;
+    } else {
+      f.watchers.emplace_back(ActorRef(this), id);
+    }
+  }
+  if (dead) enqueue_system(make_message(Down{target, id, std::move(reason)}));
+  return id;
+}
+
+void ActorCell::demonitor(const ActorRef& target, std::uint64_t monitor_id) {
+  ActorCell* t = target.cell();
+  std::lock_guard lock(t->lock_);
+  if (!t->family_) return;
+  std::erase_if(t->family_->watchers, [&](const auto& w) {
+    return w.second == monitor_id && w.first.cell() == this;
+  });
+}
+
+void ActorCell::link(const ActorRef& other) {
+  ActorCell* o = other.cell();
+  if (o == this) return;
+  // Lock both in address order.
+  ActorCell* first = this < o ? this : o;
+  ActorCell* second = this < o ? o : this;
+  bool other_dead;
+  ExitReason reason;
+  {
+    std::lock_guard l1(first->lock_);
+    std::lock_guard l2(second->lock_);
+    other_dead = o->life_.load() == Life::kDead;
+    if (other_dead) {
+      reason = o->family().exit_reason;
+    } else {
+      auto& mine = family().links;
+      if (std::find(mine.begin(), mine.end(), other) == mine.end()) {
+        mine.push_back(other);
+        o->family().links.emplace_back(this);
+      }
+    }
+  }
+  if (other_dead) {
+    // Erlang's noproc: linking to a dead actor delivers its exit at once.
+    enqueue_system(make_message(sys::LinkExit{other, std::move(reason)}));
+  }
+}
+
+void ActorCell::unlink(const ActorRef& other) {
+  ActorCell* o = other.cell();
+  ActorCell* first = this < o ? this : o;
+  ActorCell* second = this < o ? o : this;
+  std::lock_guard l1(first->lock_);
+  std::lock_guard l2(second->lock_);
+  if (family_) std::erase(family_->links, other);
+  if (o->family_) std::erase(o->family_->links, ActorRef(this));
+}
+
+void ActorCell::track_timer(TimerId id) {
+  std::lock_guard lock(lock_);
+  auto& timers = family().timers;
+  // Forget timers that already fired, so the list stays short.
+  if (timers.size() >= 32) {
+    std::erase_if(timers, [this](TimerId t) { return !system_.timers().is_pending(t); });
+  }
+  timers.push_back(id);
+}
+
+void ActorCell::cancel_timers() {
+  std::vector<TimerId> timers;
+  {
+    std::lock_guard lock(lock_);
+    if (family_) timers = std::move(family_->timers);
+  }
+  for (TimerId t : timers) system_.cancel_timer(t);
+}
+
+void ActorCell::unthrottle() {
+  if (throttled_.fetch_sub(1, std::memory_order_seq_cst) == 1) schedule();
+}
+
+ActorStats ActorCell::stats() const {
+  ActorStats s;
+  s.id = id_;
+  s.type_name = *type_name_;
+  s.mailbox_depth = mailbox_depth();
+  s.messages_in = user_in_.load(std::memory_order_relaxed);
+  s.messages_out = out_.load(std::memory_order_relaxed);
+  s.restarts = restarts_.load(std::memory_order_relaxed);
+  s.alive = alive();
+  std::lock_guard lock(lock_);
+  if (family_) s.name = family_->name;
+  if (parent_) s.parent = parent_->id_;
+  return s;
+}
+
+}  // namespace troupe

@@ -1,0 +1,205 @@
+#include "troupe/runtime/actor_system.h"
+
+#include <algorithm>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "system_messages.h"
+#include "troupe/runtime/supervisor.h"
+
+namespace troupe {
+
+namespace detail {
+
+bool on_worker_thread() { return ActorCell::current() != nullptr; }
+
+void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const RequestRef& req,
+                  Clock::Duration timeout) {
+  if (!to) {
+    req->fail(Error{Errc::kNotFound, "no such actor"});
+    return;
+  }
+  const CallChain& chain = req->chain();
+  if (std::find(chain.begin(), chain.end(), to.id()) != chain.end()) {
+    req->fail(Error{Errc::kCallCycle, "actor " + to.id().to_string() +
+                                          " is awaiting a reply on this call chain"});
+    return;
+  }
+  m->request = req;
+  RequestRef timer_ref = req;
+  system.timers().after(timeout, [timer_ref] {
+    timer_ref->fail(Error{Errc::kTimedOut, "no reply in time"});
+  });
+  to.cell()->enqueue(std::move(m));
+}
+
+}  // namespace detail
+
+ActorSystem::ActorSystem(SystemConfig config) : config_(std::move(config)) {
+  node_id_ = config_.node_id;
+  if (node_id_ == 0) {
+    std::random_device rd;
+    while (node_id_ == 0) node_id_ = rd();
+  }
+  clock_ = config_.clock ? config_.clock : std::make_shared<SteadyClock>();
+  timers_ = std::make_unique<TimerService>(clock_);
+  unsigned workers = config_.workers ? config_.workers : std::thread::hardware_concurrency();
+  scheduler_ = std::make_unique<Scheduler>(workers ? workers : 1, config_.budget);
+  SupervisorOptions root_options;
+  root_options.max_restarts = 10;
+  root_options.within = std::chrono::seconds(5);
+  SpawnOptions so;
+  so.type_name = "supervisor";
+  so.name = "root";
+  root_ = spawn(std::make_unique<Supervisor>(root_options), so);
+}
+
+ActorSystem::~ActorSystem() { shutdown(); }
+
+const std::string* ActorSystem::intern(std::string_view type_name) {
+  std::lock_guard lock(intern_mutex_);
+  return &*interned_.emplace(type_name).first;
+}
+
+ActorRef ActorSystem::spawn(std::unique_ptr<Actor> actor, SpawnOptions options) {
+  return spawn_cell(nullptr, std::move(actor), std::move(options));
+}
+
+ActorRef ActorSystem::spawn_fn(std::function<Behavior(Actor&)> init, SpawnOptions options) {
+  return spawn(std::make_unique<FunctionActor>(std::move(init)), std::move(options));
+}
+
+ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor,
+                                 SpawnOptions options) {
+  if (shut_down_.load()) return {};
+  ActorId id{node_id_, next_serial_.fetch_add(1, std::memory_order_relaxed)};
+  const std::string* type = intern(options.type_name.empty() ? "actor" : options.type_name);
+  auto* cell = new ActorCell(*this, id, type, std::move(actor), options.mailbox, parent);
+  ActorRef ref(cell);
+  if (!options.name.empty()) {
+    std::lock_guard lock(names_mutex_);
+    if (!names_.emplace(options.name, ref).second) {
+      spdlog::warn("name '{}' is taken; actor {} stays unnamed", options.name, id.to_string());
+      options.name.clear();
+    }
+  }
+  {
+    Shard& s = shard(id.serial);
+    std::lock_guard lock(s.mutex);
+    s.cells.emplace(id.serial, cell);
+  }
+  spawned_.fetch_add(1, std::memory_order_relaxed);
+  live_.fetch_add(1, std::memory_order_relaxed);
+  if (parent) parent->add_child(ref);
+  cell->start(std::move(options.name));
+  return ref;
+}
+
+void ActorSystem::stop(const ActorRef& ref, ExitReason reason) {
+  if (ref) ref.cell()->stop(std::move(reason));
+}
+
+void ActorSystem::kill(const ActorRef& ref) {
+  if (ref) ref.cell()->kill();
+}
+
+ActorRef ActorSystem::find(ActorId id) const {
+  if (id.node != node_id_) return {};
+  Shard& s = shard(id.serial);
+  std::lock_guard lock(s.mutex);
+  auto it = s.cells.find(id.serial);
+  return it == s.cells.end() ? ActorRef{} : ActorRef(it->second);
+}
+
+ActorRef ActorSystem::find(std::string_view name) const {
+  std::lock_guard lock(names_mutex_);
+  auto it = names_.find(std::string(name));
+  return it == names_.end() ? ActorRef{} : it->second;
+}
+
+ActorRef ActorSystem::resolve(std::string_view name_or_id) const {
+  if (ActorRef r = find(name_or_id)) return r;
+  if (auto id = ActorId::parse(name_or_id)) return find(*id);
+  return {};
+}
+
+Result<void> ActorSystem::register_name(const std::string& name, const ActorRef& ref) {
+  if (name.empty()) return Error{Errc::kInvalidArgument, "empty name"};
+  if (!ref || !ref.alive()) return Error{Errc::kDead, "actor is dead"};
+  std::lock_guard lock(names_mutex_);
+  if (!names_.emplace(name, ref).second) {
+    return Error{Errc::kInvalidArgument, "name '" + name + "' is taken"};
+  }
+  return {};
+}
+
+std::vector<ActorRef> ActorSystem::top_level() const {
+  std::vector<ActorRef> out;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (auto& [serial, cell] : s.cells) {
+      if (!cell->parent()) out.emplace_back(cell);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ActorRef& a, const ActorRef& b) { return a.id().serial < b.id().serial; });
+  return out;
+}
+
+SystemStats ActorSystem::stats() const {
+  return SystemStats{spawned_.load(), live_.load(), dead_letters_.load(), restarts_.load()};
+}
+
+void ActorSystem::note_dead_letter(const Message& m, const char* why) {
+  std::uint64_t n = dead_letters_.fetch_add(1, std::memory_order_relaxed) + 1;
+  // Log the first few and then every thousandth, so a flood cannot flood the log.
+  if (n <= 10 || n % 1000 == 0) {
+    spdlog::debug("dead letter #{} ({}): {}", n, why, m.type_name());
+  }
+}
+
+void ActorSystem::on_finalized(ActorCell* cell, const std::string& name) {
+  {
+    Shard& s = shard(cell->id().serial);
+    std::lock_guard lock(s.mutex);
+    s.cells.erase(cell->id().serial);
+  }
+  if (!name.empty()) {
+    std::lock_guard lock(names_mutex_);
+    auto it = names_.find(name);
+    if (it != names_.end() && it->second.cell() == cell) names_.erase(it);
+  }
+  if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard lock(live_mutex_);
+    live_cv_.notify_all();
+  }
+}
+
+bool ActorSystem::wait_all_dead(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(live_mutex_);
+  return live_cv_.wait_for(lock, timeout, [this] { return live_.load() == 0; });
+}
+
+void ActorSystem::shutdown() {
+  if (shut_down_.exchange(true)) return;
+  // Newest first, so later actors (which may depend on earlier ones) go first; the root
+  // supervisor stops its own children in reverse start order.
+  auto tops = top_level();
+  for (auto it = tops.rbegin(); it != tops.rend(); ++it) it->cell()->stop(ExitReason::shutdown());
+  if (!wait_all_dead(config_.shutdown_timeout)) {
+    spdlog::warn("shutdown: {} actors still alive after {} ms; killing them", live_.load(),
+                 config_.shutdown_timeout.count());
+    for (auto& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      for (auto& [serial, cell] : s.cells) cell->kill();
+    }
+    wait_all_dead(std::chrono::milliseconds(2000));
+  }
+  timers_->stop();
+  scheduler_->stop();
+  names_.clear();
+  root_ = ActorRef{};
+}
+
+}  // namespace troupe

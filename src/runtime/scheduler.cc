@@ -1,0 +1,121 @@
+#include "troupe/runtime/scheduler.h"
+
+namespace troupe {
+namespace {
+
+struct WorkerSlot {
+  const Scheduler* owner = nullptr;
+  unsigned index = 0;
+};
+thread_local WorkerSlot t_worker;
+
+}  // namespace
+
+void Scheduler::RunQueue::push(Runnable* r) {
+  std::lock_guard lock(mutex);
+  if (count_ == ring_.size()) {
+    std::vector<Runnable*> bigger(ring_.size() * 2);
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  ring_[(head_ + count_) % ring_.size()] = r;
+  ++count_;
+  size_.store(count_, std::memory_order_seq_cst);
+}
+
+Runnable* Scheduler::RunQueue::pop() {
+  if (size_.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard lock(mutex);
+  if (count_ == 0) return nullptr;
+  Runnable* r = ring_[head_];
+  head_ = (head_ + 1) % ring_.size();
+  --count_;
+  size_.store(count_, std::memory_order_relaxed);
+  return r;
+}
+
+Scheduler::Scheduler(unsigned workers, unsigned budget) : budget_(budget == 0 ? 1 : budget) {
+  if (workers == 0) workers = 1;
+  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (unsigned i = 0; i < workers; ++i) {
+    workers_[i]->thread = std::thread([this, i] { run(i); });
+  }
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+void Scheduler::stop() {
+  if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard lock(park_mutex_);
+  }
+  park_cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+bool Scheduler::on_worker() const { return t_worker.owner == this; }
+
+void Scheduler::schedule(Runnable* r) {
+  if (t_worker.owner == this) {
+    RunQueue& q = workers_[t_worker.index]->queue;
+    q.push(r);
+    // The current worker will get to it after its activation; only wake a helper when work
+    // is piling up behind that activation.
+    if (q.size() > 1 && parked_.load(std::memory_order_seq_cst) > 0) wake_one();
+    return;
+  }
+  injection_.push(r);
+  if (parked_.load(std::memory_order_seq_cst) > 0) wake_one();
+}
+
+void Scheduler::wake_one() {
+  std::lock_guard lock(park_mutex_);
+  park_cv_.notify_one();
+}
+
+bool Scheduler::any_work() const {
+  if (injection_.size() > 0) return true;
+  for (auto& w : workers_) {
+    if (w->queue.size() > 0) return true;
+  }
+  return false;
+}
+
+Runnable* Scheduler::find_work(unsigned index) {
+  if (Runnable* r = workers_[index]->queue.pop()) return r;
+  if (Runnable* r = injection_.pop()) return r;
+  const std::size_t n = workers_.size();
+  for (std::size_t k = 1; k < n; ++k) {
+    if (Runnable* r = workers_[(index + k) % n]->queue.pop()) return r;
+  }
+  return nullptr;
+}
+
+void Scheduler::run(unsigned index) {
+  t_worker = WorkerSlot{this, index};
+  RunQueue& own = workers_[index]->queue;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    Runnable* r = find_work(index);
+    if (r == nullptr) {
+      for (int spin = 0; spin < 64 && r == nullptr; ++spin) {
+        std::this_thread::yield();
+        r = find_work(index);
+      }
+    }
+    if (r == nullptr) {
+      std::unique_lock lock(park_mutex_);
+      parked_.fetch_add(1, std::memory_order_seq_cst);
+      while (!stopping_.load() && !any_work()) park_cv_.wait(lock);
+      parked_.fetch_sub(1, std::memory_order_seq_cst);
+      continue;
+    }
+    if (own.size() > 0 && parked_.load(std::memory_order_relaxed) > 0) wake_one();
+    if (r->resume(budget_)) own.push(r);
+  }
+  t_worker = WorkerSlot{};
+}
+
+}  // namespace troupe

@@ -1,0 +1,109 @@
+#include "troupe/runtime/supervisor.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "troupe/runtime/actor_system.h"
+
+namespace troupe {
+
+Supervisor::Supervisor(SupervisorOptions options, std::vector<ChildSpec> initial)
+    : options_(std::move(options)), initial_(std::move(initial)) {}
+
+void Supervisor::on_start() {
+  for (auto& spec : initial_) start_child(spec);
+}
+
+ActorRef Supervisor::start_child(ChildSpec spec) {
+  SpawnOptions so;
+  so.name = spec.name;
+  so.type_name = spec.type_name;
+  so.mailbox = spec.mailbox;
+  ActorRef ref = Actor::spawn(spec.factory(), so);
+  if (ref) children_.push_back(Child{std::move(spec), ref, {}});
+  return ref;
+}
+
+bool Supervisor::receive(Message& m) {
+  return match(
+      m,
+      [this](StartChild& s) -> Result<ActorRef> {
+        if (!s.spec.factory) return Error{Errc::kInvalidArgument, "child spec without factory"};
+        if (!s.spec.name.empty() && system().find(s.spec.name)) {
+          return Error{Errc::kInvalidArgument, "name '" + s.spec.name + "' is taken"};
+        }
+        ActorRef ref = start_child(std::move(s.spec));
+        if (!ref) return Error{Errc::kUnavailable, "system is shutting down"};
+        return ref;
+      },
+      [this](RestartNow& r) {
+        if (Child* c = find(r.child)) c->ref.cell()->restart(c->spec.factory());
+      });
+}
+
+Supervisor::Child* Supervisor::find(const ActorRef& ref) {
+  for (auto& c : children_) {
+    if (c.ref == ref) return &c;
+  }
+  return nullptr;
+}
+
+bool Supervisor::on_child_failed(const ActorRef& child, const ExitReason& reason) {
+  Child* c = find(child);
+  if (!c) return false;
+  bool wanted = c->spec.restart == RestartPolicy::kPermanent ||
+                (c->spec.restart == RestartPolicy::kTransient && reason.abnormal());
+  if (!wanted) return false;
+
+  const Clock::TimePoint now = system().clock().now();
+  auto expire = [&](std::deque<Clock::TimePoint>& q) {
+    while (!q.empty() && now - q.front() > options_.within) q.pop_front();
+  };
+  expire(recent_);
+  expire(c->recent);
+  if (static_cast<int>(recent_.size()) >= options_.max_restarts) {
+    spdlog::error("supervisor {}: {} restarts within {} ms; escalating ({} exited: {})",
+                  self().id().to_string(), recent_.size() + 1,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(options_.within).count(),
+                  child.id().to_string(), reason.to_string());
+    stop(ExitReason::error("restart intensity reached: child " + child.id().to_string() + " " +
+                           reason.to_string()));
+    return false;
+  }
+  recent_.push_back(now);
+  c->recent.push_back(now);
+  spdlog::info("supervisor {}: restarting {} ({}) after {}", self().id().to_string(),
+               child.id().to_string(), c->spec.type_name, reason.to_string());
+
+  // The failed child plus, by strategy, its siblings (which are restarted in place while
+  // running: stopped in order, then started fresh).
+  std::size_t index = static_cast<std::size_t>(c - children_.data());
+  std::vector<std::size_t> targets;
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    bool take = i == index || options_.strategy == Strategy::kOneForAll ||
+                (options_.strategy == Strategy::kRestForOne && i > index);
+    if (take) targets.push_back(i);
+  }
+  Clock::Duration delay{0};
+  if (options_.backoff_initial > Clock::Duration{0}) {
+    delay = options_.backoff_initial;
+    for (std::size_t n = 1; n < c->recent.size() && delay < options_.backoff_max; ++n) delay *= 2;
+    delay = std::min(delay, options_.backoff_max);
+  }
+  for (std::size_t i : targets) {
+    Child& t = children_[i];
+    if (delay > Clock::Duration{0}) {
+      send_after(self(), RestartNow{t.ref}, delay);
+    } else {
+      t.ref.cell()->restart(t.spec.factory());
+    }
+  }
+  return true;
+}
+
+void Supervisor::on_child_exit(const ChildExit& exit) {
+  std::erase_if(children_, [&](const Child& c) { return c.ref == exit.child; });
+}
+
+}  // namespace troupe
