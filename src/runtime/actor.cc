@@ -56,8 +56,9 @@ void Actor::forward(const ActorRef& to) { cell_->forward_current(to); }
 
 ReplyPromise Actor::take_reply() {
   Message* m = cell_->current_message();
-  if (!m || !m->request) return {};
-  return ReplyPromise(std::move(m->request));
+  if (!m || !m->request || m->reply_taken) return {};
+  m->reply_taken = true;  // the request stays on the message: its call chain still applies
+  return ReplyPromise(m->request);
 }
 
 }  // namespace troupe

@@ -263,6 +263,7 @@ bool ActorCell::resume(unsigned budget) {
   CurrentScope scope(this);
   unsigned done = 0;
   for (;;) {
+    if (kill_requested_.load(std::memory_order_relaxed)) kill_now();
     while (system_pending()) {
       Message* m = sys_.pop();
       if (!m) break;  // a producer is mid-push; the next activation gets it
@@ -326,7 +327,7 @@ void ActorCell::handle_user(Message* raw) {
         m->request->fail(Error{Errc::kNotFound, std::string("no handler for ") + m->type_name()});
       }
       system_.note_dead_letter(*m, "unhandled");
-    } else if (m->request && !m->request->done()) {
+    } else if (m->request && !m->reply_taken && !m->request->done()) {
       // The handler neither replied nor took the promise: an empty reply.
       m->request->complete(make_message(Unit{}));
     }
@@ -503,15 +504,13 @@ void ActorCell::stop_next_child() {
     if (!child.alive()) continue;
     exiting_->waiting_for = child;
     child.cell()->stop(ExitReason::shutdown());
-    ActorRef me(this);
-    exiting_->kill_timer = system_.timers().after(timeout, [me, child] {
-      me.cell()->enqueue_system(make_message(sys::Run{[child](ActorCell& self) {
-        if (self.exiting_ && self.exiting_->waiting_for == child) {
-          spdlog::warn("actor {}: child {} did not stop in time; killing it",
-                       self.id_.to_string(), child.id().to_string());
-          child.cell()->kill();
-        }
-      }}));
+    // Still alive when the timeout fires: kill it. (If it exits first, the timer is
+    // cancelled when its ChildExit arrives; a kill of a dead actor does nothing.)
+    exiting_->kill_timer = system_.timers().after(timeout, [child, me = id_] {
+      if (!child.alive()) return;
+      spdlog::warn("actor {}: child {} did not stop in time; killing it", me.to_string(),
+                   child.id().to_string());
+      child.cell()->kill();
     });
     return;
   }
@@ -633,7 +632,11 @@ void ActorCell::finish(ExitReason reason) {
 void ActorCell::stop(ExitReason reason) {
   enqueue_system(make_message(sys::Stop{std::move(reason)}));
 }
-void ActorCell::kill() { enqueue_system(make_message(sys::Kill{})); }
+void ActorCell::kill() {
+  // The flag lets a kill overtake a stop (or anything else) that is queued before it.
+  kill_requested_.store(true, std::memory_order_seq_cst);
+  enqueue_system(make_message(sys::Kill{}));
+}
 
 void ActorCell::add_child(const ActorRef& child) {
   std::lock_guard lock(lock_);

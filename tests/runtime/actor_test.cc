@@ -98,8 +98,8 @@ TEST(Actor, AskTimesOutOnTheInjectedClock) {
   auto clock = std::make_shared<ManualClock>();
   SystemConfig cfg = small();
   cfg.clock = clock;
-  ActorSystem sys(cfg);
   Probe probe;
+  ActorSystem sys(cfg);
   // An actor that takes the reply slot and never answers.
   std::vector<ReplyPromise> held;
   std::mutex held_mutex;
@@ -165,8 +165,8 @@ TEST(Actor, DeferredReplyThroughAnotherActor) {
 }
 
 TEST(Actor, ChildrenStopInReverseStartOrderBeforeParent) {
-  ActorSystem sys(small());
   Probe probe;
+  ActorSystem sys(small());
   struct Child : Actor {
     Child(Probe& p, int i) : p(p), i(i) {}
     void on_stop() override { p.push("child" + std::to_string(i)); }
@@ -191,8 +191,8 @@ TEST(Actor, ChildrenStopInReverseStartOrderBeforeParent) {
 }
 
 TEST(Actor, StopFromInsideFinishesTheHandlerFirst) {
-  ActorSystem sys(small());
   Probe probe;
+  ActorSystem sys(small());
   ActorRef a = sys.spawn_fn([&probe](Actor& self) {
     return Behavior([&self, &probe](Get&) {
       self.stop();
@@ -209,8 +209,8 @@ TEST(Actor, TimersUseTheInjectedClockAndAreCancelled) {
   auto clock = std::make_shared<ManualClock>();
   SystemConfig cfg = small();
   cfg.clock = clock;
-  ActorSystem sys(cfg);
   Probe probe;
+  ActorSystem sys(cfg);
   struct Tick {};
   struct Once {};
   ActorRef a = sys.spawn_fn([&probe](Actor& self) {
@@ -233,9 +233,9 @@ TEST(Actor, TimersUseTheInjectedClockAndAreCancelled) {
 }
 
 TEST(Actor, DeadLettersCountMessagesLeftInMailboxAtDeath) {
-  ActorSystem sys(small());
   Probe probe;
   std::atomic<bool> release{false};
+  ActorSystem sys(small());
   ActorRef a = sys.spawn_fn([&](Actor& self) {
     return Behavior([&](Get&) {
       probe.push("busy");

@@ -157,8 +157,9 @@ struct handler_traits<R (C::*)(A)> {
 
 template <class V>
 void reply_with(Message& m, V&& value) {
-  if (!m.request) return;
-  ReplyPromise(std::move(m.request)).deliver(std::forward<V>(value));
+  if (!m.request || m.reply_taken) return;
+  m.reply_taken = true;
+  ReplyPromise(m.request).deliver(std::forward<V>(value));
 }
 
 template <class F>

@@ -78,6 +78,9 @@ class ActorCell final : public Runnable {
   bool alive() const { return life_.load(std::memory_order_acquire) != Life::kDead; }
   Life life() const { return life_.load(std::memory_order_acquire); }
   std::size_t mailbox_depth() const;
+  std::size_t system_depth() const {
+    return static_cast<std::size_t>(sys_in_.load() - sys_done_.load());
+  }
   ActorSystem& system() const { return system_; }
   ActorStats stats() const;
   std::vector<ActorRef> children() const;
@@ -157,6 +160,7 @@ class ActorCell final : public Runnable {
   bool started_ = false;
   bool forwarded_ = false;
   std::atomic<bool> bp_armed_{true};
+  std::atomic<bool> kill_requested_{false};
   OverflowPolicy policy_ = OverflowPolicy::kFail;
   std::uint32_t bp_threshold_ = 0;
   mutable SpinLock lock_;

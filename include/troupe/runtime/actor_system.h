@@ -29,7 +29,7 @@ struct SystemConfig {
   unsigned workers = 0;  // 0 = one per core
   unsigned budget = 64;  // messages per activation before the worker moves on
   NodeId node_id = 0;    // 0 = random
-  std::shared_ptr<Clock> clock;  // null = SteadyClock
+  std::shared_ptr<Clock> clock = nullptr;  // null = SteadyClock
   // How long a stopping parent waits for each child before killing it.
   Clock::Duration child_shutdown_timeout = std::chrono::seconds(5);
   // How long shutdown() waits (wall time) for every actor before killing the rest.

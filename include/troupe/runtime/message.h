@@ -37,6 +37,8 @@ struct Message : MessageNode {
   TypeTag type;
   // Set for ask: where the reply goes. Empty for tell.
   RequestRef request;
+  // The handler took the reply slot (Actor::take_reply) to answer later.
+  bool reply_taken = false;
 };
 
 template <class T>
