@@ -15,10 +15,9 @@ namespace troupe::testing {
 class Probe {
  public:
   void push(std::string event) {
-    {
-      std::lock_guard lock(mutex_);
-      events_.push_back(std::move(event));
-    }
+    // Notify under the lock: a waiter that sees the event may destroy the probe right away.
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(event));
     cv_.notify_all();
   }
   // Waits until at least n events were recorded; false on timeout.

@@ -66,7 +66,10 @@ TEST(Supervisor, OneForOneRestartsOnlyTheFailedChildInPlace) {
   ASSERT_EQ(*f.sys.ask<int>(a, Get{}, 5s).get(), 1);
   f.sys.tell(a, Crash{});
   ASSERT_TRUE(p.wait_count(4));
-  EXPECT_EQ(p.events(), (std::vector<std::string>{"a:start", "b:start", "a:stop", "a:start"}));
+  auto ev = p.events();  // a and b start concurrently; after that only a moves
+  EXPECT_EQ(std::vector<std::string>(ev.begin() + 2, ev.end()),
+            (std::vector<std::string>{"a:stop", "a:start"}));
+  EXPECT_EQ(p.count("b:start"), 1u);
   // Same ref, fresh state, restart counted.
   EXPECT_TRUE(a.alive());
   EXPECT_EQ(*f.sys.ask<int>(a, Get{}, 5s).get(), 1);

@@ -64,6 +64,11 @@ class ActorSystem {
   Delivery tell(const ActorRef& to, T&& value);
   template <class R, class T>
   Future<R> ask(const ActorRef& to, T&& value, Clock::Duration timeout);
+  // Ask without blocking anyone: `then` runs once, on whichever thread completes the request
+  // (a worker or the timer thread), so it must be short and must not block.
+  template <class R, class T>
+  void ask_then(const ActorRef& to, T&& value, Clock::Duration timeout,
+                std::function<void(Result<R>)> then);
 
   // Orderly stop (children first, then on_stop). An explicit stop is final: a supervisor
   // forgets the child instead of restarting it.
@@ -171,6 +176,17 @@ class CallbackRequest final : public Request {
   std::function<void(Result<R>)> fn_;
 };
 
+template <class R>
+class FunctionRequest final : public Request {
+ public:
+  FunctionRequest(std::uint64_t id, std::function<void(Result<R>)> fn)
+      : Request(id, type_tag<R>(), typeid(R).name(), {}), fn_(std::move(fn)) {}
+
+ private:
+  void deliver(Result<MessagePtr> result) override { fn_(unbox<R>(std::move(result))); }
+  std::function<void(Result<R>)> fn_;
+};
+
 // Common path of every ask: cycle check, timeout, enqueue. Fails the request on refusal.
 void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const RequestRef& req,
                   Clock::Duration timeout);
@@ -188,6 +204,13 @@ Future<R> ActorSystem::ask(const ActorRef& to, T&& value, Clock::Duration timeou
   RequestRef req(new detail::FutureState(next_request_id(), type_tag<R>(), typeid(R).name(), {}));
   detail::send_request(*this, to, make_message(std::forward<T>(value)), req, timeout);
   return Future<R>(req);
+}
+
+template <class R, class T>
+void ActorSystem::ask_then(const ActorRef& to, T&& value, Clock::Duration timeout,
+                           std::function<void(Result<R>)> then) {
+  RequestRef req(new detail::FunctionRequest<R>(next_request_id(), std::move(then)));
+  detail::send_request(*this, to, make_message(std::forward<T>(value)), req, timeout);
 }
 
 template <class T>

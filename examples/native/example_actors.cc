@@ -1,0 +1,173 @@
+#include "example_actors.h"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/envelope.h"
+
+namespace troupe::examples {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Replies with the payload it got.
+class Echo final : public Actor {
+ public:
+  bool receive(Message& m) override {
+    return match(m, [](Envelope& e) -> Result<Bytes> { return e.payload; });
+  }
+};
+
+// Routes: "inc" [N] adds N (default 1) and replies with the new value; "get"; "reset".
+class Counter final : public Actor {
+ public:
+  bool receive(Message& m) override {
+    return match(m, [this](Envelope& e) -> Result<Bytes> {
+      if (e.route == "inc") {
+        long long n = 1;
+        if (!e.payload.empty()) {
+          auto [p, ec] = std::from_chars(e.payload.data(), e.payload.data() + e.payload.size(), n);
+          if (ec != std::errc{} || p != e.payload.data() + e.payload.size()) {
+            return Error{Errc::kInvalidArgument, "inc takes an integer, got '" + e.payload + "'"};
+          }
+        }
+        value_ += n;
+        return std::to_string(value_);
+      }
+      if (e.route == "get") return std::to_string(value_);
+      if (e.route == "reset") {
+        value_ = 0;
+        return std::string("0");
+      }
+      return Error{Errc::kNotFound, "counter has no route '" + e.route + "' (inc, get, reset)"};
+    });
+  }
+
+ private:
+  long long value_ = 0;
+};
+
+// Fails on demand, to show supervision: "crash" throws inside the handler.
+class Crasher final : public Actor {
+ public:
+  void on_start() override {
+    spdlog::info("crasher {} started (incarnation with {} messages so far)", self().id().to_string(),
+                 handled_);
+  }
+  void on_error(const Error& e) override {
+    spdlog::warn("crasher {} failed: {}", self().id().to_string(), e.to_string());
+  }
+  bool receive(Message& m) override {
+    return match(m, [this](Envelope& e) -> Result<Bytes> {
+      ++handled_;
+      if (e.route == "crash") throw std::runtime_error("crash requested: " + e.payload);
+      if (e.route == "ping") return std::string("pong after ") + std::to_string(handled_) + " messages";
+      return Error{Errc::kNotFound, "crasher has no route '" + e.route + "' (crash, ping)"};
+    });
+  }
+
+ private:
+  int handled_ = 0;
+};
+
+// Asks another actor and reports the round trip.
+//   "ping" TARGET            one ask of TARGET ("ping" route), replies "TARGET answered ... in N us"
+//   "start" TARGET [MS]      pings TARGET every MS (default 1000) and logs each round trip
+//   "stop"                   stops the periodic pings
+class Pinger final : public Actor {
+ public:
+  struct Tick {};
+
+  bool receive(Message& m) override {
+    return match(
+        m,
+        [this](Envelope& e) -> Result<Bytes> {
+          if (e.route == "ping") return ping_once(e.payload);
+          if (e.route == "start") return start(e.payload);
+          if (e.route == "stop") {
+            cancel_timer(timer_);
+            timer_ = {};
+            return std::string("stopped");
+          }
+          return Error{Errc::kNotFound, "pinger has no route '" + e.route + "' (ping, start, stop)"};
+        },
+        [this](Tick&) {
+          ActorRef target = system().resolve(target_);
+          auto sent = system().clock().now();
+          Envelope e;
+          e.route = "ping";
+          e.payload = "tick " + std::to_string(++ticks_);
+          e.caller = self().id();
+          ask<Bytes>(target, std::move(e), 2s, [this, sent](Result<Bytes> r) {
+            auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          system().clock().now() - sent)
+                          .count();
+            if (r.ok()) {
+              spdlog::info("pinger: {} answered '{}' in {} us", target_, *r, us);
+            } else {
+              spdlog::warn("pinger: {} failed: {}", target_, r.error().to_string());
+            }
+          });
+        });
+  }
+
+ private:
+  Result<Bytes> ping_once(const std::string& target_name) {
+    ActorRef target = system().resolve(target_name);
+    if (!target) return Error{Errc::kNotFound, "no actor '" + target_name + "'"};
+    auto reply = std::make_shared<ReplyPromise>(take_reply());
+    auto sent = system().clock().now();
+    Envelope e;
+    e.route = "ping";
+    e.payload = "ping";
+    e.caller = self().id();
+    ask<Bytes>(target, std::move(e), 5s, [this, reply, sent, target_name](Result<Bytes> r) {
+      auto us =
+          std::chrono::duration_cast<std::chrono::microseconds>(system().clock().now() - sent)
+              .count();
+      if (!r.ok()) {
+        reply->fail(r.error());
+        return;
+      }
+      reply->deliver(target_name + " answered '" + *r + "' in " + std::to_string(us) + " us");
+    });
+    return std::string();  // ignored: the reply slot was taken
+  }
+
+  Result<Bytes> start(const std::string& args) {
+    auto space = args.find(' ');
+    target_ = args.substr(0, space);
+    long long ms = 1000;
+    if (space != std::string::npos) {
+      std::string period = args.substr(space + 1);
+      auto [p, ec] = std::from_chars(period.data(), period.data() + period.size(), ms);
+      if (ec != std::errc{} || p != period.data() + period.size() || ms <= 0) {
+        return Error{Errc::kInvalidArgument, "start takes TARGET [PERIOD_MS>0]"};
+      }
+    }
+    if (!system().resolve(target_)) return Error{Errc::kNotFound, "no actor '" + target_ + "'"};
+    cancel_timer(timer_);
+    timer_ = send_every(self(), Tick{}, std::chrono::milliseconds(ms));
+    return "pinging " + target_ + " every " + std::to_string(ms) + " ms";
+  }
+
+  std::string target_;
+  TimerId timer_;
+  long long ticks_ = 0;
+};
+
+}  // namespace
+
+void register_example_kinds(KindRegistry& kinds) {
+  kinds.add("echo", "replies with the payload", [] { return std::make_unique<Echo>(); });
+  kinds.add("counter", "routes inc [N], get, reset", [] { return std::make_unique<Counter>(); });
+  kinds.add("crasher", "route crash throws (supervision demo); ping replies",
+            [] { return std::make_unique<Crasher>(); });
+  kinds.add("pinger", "routes ping TARGET, start TARGET [MS], stop",
+            [] { return std::make_unique<Pinger>(); });
+}
+
+}  // namespace troupe::examples

@@ -1,0 +1,33 @@
+// The node's control protocol, spoken over a Unix-domain socket between `troupe` and a running
+// node: each frame is a 4-byte big-endian length then that many bytes of JSON. Every request
+// carries "v" (the protocol version) and "op"; every response has "ok" and either the result
+// fields or "error" (one line, "KIND: detail"). Bytes that are not UTF-8 travel as base64 in
+// "*_b64" fields.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "troupe/base/bytes.h"
+#include "troupe/base/result.h"
+
+namespace troupe::control {
+
+inline constexpr int kVersion = 1;
+inline constexpr std::size_t kMaxFrame = 1 << 20;  // 1 MiB
+inline constexpr std::size_t kHeader = 4;
+
+std::string encode_frame(std::string_view payload);
+
+// Puts bytes into `j[field]` (UTF-8) or `j[field + "_b64"]` (anything else).
+void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes);
+// Reads what put_bytes wrote; an absent field is empty bytes.
+Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field);
+
+nlohmann::json error_response(const Error& e);
+
+}  // namespace troupe::control

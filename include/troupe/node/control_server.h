@@ -1,0 +1,48 @@
+// ControlServer: accepts `troupe` CLI connections on a Unix-domain socket (mode 0600) and passes
+// each decoded request to a handler. One I/O thread serves every connection (Boost.Asio); the
+// handler must not block it: it answers through `respond`, from any thread, once. Oversized or
+// malformed frames get an error response and the connection is closed; the node is unaffected.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>  // Boost 1.74 asio/awaitable.hpp uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include "troupe/base/result.h"
+
+namespace troupe {
+
+class ControlServer {
+ public:
+  using Respond = std::function<void(nlohmann::json)>;
+  using Handler = std::function<void(const nlohmann::json& request, Respond respond)>;
+
+  // Fails when the path is too long, or another live node already listens on it. A stale
+  // socket file left by a dead node is replaced.
+  static Result<std::unique_ptr<ControlServer>> open(const std::string& path, Handler handler);
+  ~ControlServer();
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  void close();
+  const std::string& path() const { return path_; }
+
+ private:
+  class Session;
+  ControlServer(std::string path, Handler handler);
+  void accept();
+
+  std::string path_;
+  Handler handler_;
+  boost::asio::io_context io_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  std::thread thread_;
+  bool closed_ = false;
+};
+
+}  // namespace troupe

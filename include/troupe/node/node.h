@@ -1,0 +1,62 @@
+// Node: one running troupe node — the actor system, the kinds it can spawn, and the control
+// socket the CLI talks to. Built from a NodeConfig (embedded defaults, or a TOML file).
+// start() returns a running node; shutdown() (or destruction) stops actors, then the socket.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "troupe/base/result.h"
+#include "troupe/node/control_server.h"
+#include "troupe/node/kind_registry.h"
+#include "troupe/runtime/actor_system.h"
+
+namespace troupe {
+
+struct NodeConfig {
+  std::string data_dir = ".troupe";
+  std::string control_socket;  // empty = <data_dir>/control.sock
+  unsigned workers = 0;        // 0 = one per core
+  NodeId node_id = 0;          // 0 = random
+  std::chrono::milliseconds ask_timeout{5000};  // default for `troupe ask`
+
+  // Reads a TOML file with a [node] table; unknown keys and wrong types are errors.
+  static Result<NodeConfig> load(const std::string& path);
+  static Result<NodeConfig> parse(std::string_view toml_text, const std::string& origin);
+  std::string socket_path() const;
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> start(NodeConfig config, KindRegistry kinds);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  ActorSystem& system() { return *system_; }
+  const NodeConfig& config() const { return config_; }
+  void shutdown();
+
+  // One control request; answers through respond (possibly later, from another thread).
+  void handle(const nlohmann::json& request, const ControlServer::Respond& respond);
+
+ private:
+  Node(NodeConfig config, KindRegistry kinds);
+  void op_spawn(const nlohmann::json& req, const ControlServer::Respond& respond);
+  void op_send(const nlohmann::json& req, bool ask, const ControlServer::Respond& respond);
+  nlohmann::json op_ls();
+  nlohmann::json op_status();
+  nlohmann::json op_stop(const nlohmann::json& req);
+  nlohmann::json describe(const ActorRef& ref, int depth);
+
+  NodeConfig config_;
+  KindRegistry kinds_;
+  std::unique_ptr<ActorSystem> system_;
+  std::unique_ptr<ControlServer> control_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace troupe

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The main job: runs a node with the example actors and shows them at work — spawning under
+# the root supervisor, messages, a crash and its restart, a pinger pinging echo once a second —
+# then keeps the node running (its log shows every ping) until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+TROUPE=build/src/troupe
+DATA_DIR="${TROUPE_DATA_DIR:-.troupe}"
+SOCK="$DATA_DIR/control.sock"
+export TROUPE_SOCKET="$SOCK"
+
+FIFO=$(mktemp -u)
+mkfifo "$FIFO"
+"$TROUPE" node run --data-dir "$DATA_DIR" >"$FIFO" &
+NODE=$!
+cleanup() { kill -TERM "$NODE" 2>/dev/null || true; wait "$NODE" 2>/dev/null || true; rm -f "$FIFO"; }
+trap cleanup EXIT
+trap 'echo; echo "stopping the node..."; kill -TERM "$NODE" 2>/dev/null || true' INT TERM
+
+# Wait for the node's readiness line, then keep echoing its stdout.
+exec 3<"$FIFO"
+while IFS= read -r line <&3; do
+  echo "$line"
+  [[ "$line" == "troupe node ready"* ]] && break
+done
+cat <&3 &
+
+step() { echo; echo "\$ troupe $*"; "$TROUPE" "$@" || true; }
+
+step status
+step spawn echo --name echo
+step spawn counter --name counter
+step spawn crasher --name crasher
+step spawn pinger --name pinger
+step ask echo hello "hello, troupe"
+step tell counter inc 40
+step ask counter inc 2
+step ask crasher ping
+step ask crasher crash "on purpose"
+step ask crasher ping
+step ask pinger ping echo
+step ls
+step ask pinger start "echo 1000"
+echo
+echo "The node keeps running; the pinger logs a round trip every second. Ctrl-C to stop."
+echo "In another terminal: TROUPE_SOCKET=$SOCK $TROUPE ls"
+wait "$NODE" || true

@@ -1,0 +1,97 @@
+#include "control_client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "troupe/base/encoding.h"
+#include "troupe/node/control_protocol.h"
+
+namespace troupe::cli {
+
+Result<ControlClient> ControlClient::connect(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
+    return Error{Errc::kInvalidArgument, "control socket path too long: " + path};
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{Errc::kIo, std::string("socket: ") + std::strerror(errno)};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Error{Errc::kUnavailable, "no node listening on " + path + " (" + std::strerror(err) +
+                                         "); start one with `troupe node run`"};
+  }
+  return ControlClient(fd);
+}
+
+ControlClient::~ControlClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+Result<void> write_all(int fd, const std::string& data) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{Errc::kIo, std::string("send: ") + std::strerror(errno)};
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<void> read_exact(int fd, char* out, std::size_t len,
+                        std::chrono::steady_clock::time_point deadline) {
+  std::size_t off = 0;
+  while (off < len) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Error{Errc::kTimedOut, "no response from the node in time"};
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Error{Errc::kIo, std::string("poll: ") + std::strerror(errno)};
+    if (r == 0) continue;
+    ssize_t n = ::recv(fd, out + off, len - off, 0);
+    if (n == 0) return Error{Errc::kProtocol, "the node closed the connection"};
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{Errc::kIo, std::string("recv: ") + std::strerror(errno)};
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<nlohmann::json> ControlClient::call(nlohmann::json request,
+                                           std::chrono::milliseconds timeout) {
+  request["v"] = control::kVersion;
+  auto sent = write_all(fd_, control::encode_frame(request.dump()));
+  if (!sent.ok()) return sent.error();
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char header[control::kHeader];
+  if (auto r = read_exact(fd_, header, sizeof header, deadline); !r.ok()) return r.error();
+  std::uint32_t len = get_u32_be(header);
+  if (len == 0 || len > control::kMaxFrame) {
+    return Error{Errc::kProtocol, "response frame of " + std::to_string(len) + " bytes"};
+  }
+  std::string body(len, '\0');
+  if (auto r = read_exact(fd_, body.data(), len, deadline); !r.ok()) return r.error();
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{Errc::kProtocol, "malformed response"};
+  return j;
+}
+
+}  // namespace troupe::cli

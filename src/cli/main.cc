@@ -1,0 +1,229 @@
+// troupe: the one command-line tool. `troupe node run` runs a node in the foreground; every
+// other subcommand talks to a running node over its control socket.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "control_client.h"
+#include "example_actors.h"
+#include "troupe/node/control_protocol.h"
+#include "troupe/node/node.h"
+
+namespace troupe::cli {
+namespace {
+
+using nlohmann::json;
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+std::string default_socket() {
+  if (const char* env = std::getenv("TROUPE_SOCKET"); env && *env) return env;
+  return NodeConfig{}.socket_path();
+}
+
+// Sends one request; prints the node's error and returns nullopt when it failed.
+std::optional<json> request(const std::string& socket, json req,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  auto client = ControlClient::connect(socket);
+  if (!client.ok()) {
+    fail(client.error().to_string());
+    return std::nullopt;
+  }
+  auto resp = client->call(std::move(req), timeout);
+  if (!resp.ok()) {
+    fail(resp.error().to_string());
+    return std::nullopt;
+  }
+  if (!resp->value("ok", false)) {
+    fail(resp->value("error", std::string("the node reported an unspecified error")));
+    return std::nullopt;
+  }
+  return *resp;
+}
+
+int run_node(const std::string& config_path, const std::string& socket_override,
+             const std::string& data_dir, int workers) {
+  NodeConfig cfg;
+  if (!config_path.empty()) {
+    auto loaded = NodeConfig::load(config_path);
+    if (!loaded.ok()) return fail(loaded.error().to_string());
+    cfg = std::move(loaded).value();
+  }
+  if (!data_dir.empty()) cfg.data_dir = data_dir;
+  if (!socket_override.empty()) cfg.control_socket = socket_override;
+  if (workers >= 0) cfg.workers = static_cast<unsigned>(workers);
+
+  // Block the shutdown signals in every thread; this one waits for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  KindRegistry kinds;
+  examples::register_example_kinds(kinds);
+  auto node = Node::start(cfg, std::move(kinds));
+  if (!node.ok()) return fail(node.error().to_string());
+  std::printf("troupe node ready: node=%x socket=%s workers=%u\n", (*node)->system().node_id(),
+              cfg.socket_path().c_str(), (*node)->system().scheduler().workers());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}; shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*node)->shutdown();
+  std::printf("troupe node stopped\n");
+  std::fflush(stdout);
+  return 0;
+}
+
+void print_tree(const json& actor, const std::string& prefix, bool last, bool top) {
+  std::string branch = top ? "" : (last ? "└─ " : "├─ ");
+  std::string label = actor.value("name", std::string());
+  std::string head = prefix + branch + actor.value("id", std::string("?"));
+  if (!label.empty()) head += " (" + label + ")";
+  // Pad by display columns: the tree glyphs are several bytes each.
+  std::size_t columns = 0;
+  for (unsigned char ch : head) columns += (ch & 0xC0) != 0x80;
+  if (columns < 34) head.append(34 - columns, ' ');
+  std::printf("%s %-12s %8llu %8llu %10llu %10llu\n", head.c_str(),
+              actor.value("type", std::string()).c_str(),
+              static_cast<unsigned long long>(actor.value("mailbox", 0ULL)),
+              static_cast<unsigned long long>(actor.value("restarts", 0ULL)),
+              static_cast<unsigned long long>(actor.value("in", 0ULL)),
+              static_cast<unsigned long long>(actor.value("out", 0ULL)));
+  const json& children = actor["children"];
+  std::string next = top ? "" : prefix + (last ? "   " : "│  ");
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    print_tree(children[i], next, i + 1 == children.size(), false);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"troupe: a secure, distributed actor platform"};
+  app.require_subcommand(1);
+  std::string socket = default_socket();
+  app.add_option("--socket", socket, "control socket of the node (env TROUPE_SOCKET)");
+
+  auto* node_cmd = app.add_subcommand("node", "run a node");
+  node_cmd->require_subcommand(1);
+  auto* node_run = node_cmd->add_subcommand("run", "run a node in the foreground until Ctrl-C");
+  std::string config_path, data_dir, node_socket;
+  int workers = -1;
+  node_run->add_option("--config", config_path, "TOML config file ([node] table)")
+      ->check(CLI::ExistingFile);
+  node_run->add_option("--data-dir", data_dir, "data directory (default .troupe)");
+  node_run->add_option("--workers", workers, "worker threads (0 = one per core)")
+      ->check(CLI::Range(0, 1024));
+
+  auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");
+  std::string kind, name, supervisor;
+  spawn->add_option("kind", kind, "actor kind (see `troupe status`)")->required();
+  spawn->add_option("--name", name, "register the actor under this name");
+  spawn->add_option("--supervisor", supervisor, "parent supervisor (default: root)");
+
+  auto* ls = app.add_subcommand("ls", "list actors as a supervision tree");
+
+  std::string actor, route, data;
+  long long timeout_ms = 0;
+  auto* tell = app.add_subcommand("tell", "send a message (fire and forget)");
+  tell->add_option("actor", actor, "name or id")->required();
+  tell->add_option("route", route, "route key")->required();
+  tell->add_option("data", data, "payload (text)");
+  auto* ask = app.add_subcommand("ask", "send a request and print the reply");
+  ask->add_option("actor", actor, "name or id")->required();
+  ask->add_option("route", route, "route key")->required();
+  ask->add_option("data", data, "payload (text)");
+  ask->add_option("--timeout-ms", timeout_ms, "reply timeout")->check(CLI::Range(1LL, 3600000LL));
+
+  auto* stop = app.add_subcommand("stop", "stop an actor (final: its supervisor forgets it)");
+  stop->add_option("actor", actor, "name or id")->required();
+
+  auto* status = app.add_subcommand("status", "node status and the kinds it can spawn");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    return fail(what + " (see troupe --help)");
+  }
+
+  if (*node_run) return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers);
+
+  if (*spawn) {
+    json req{{"op", "spawn"}, {"kind", kind}};
+    if (!name.empty()) req["name"] = name;
+    if (!supervisor.empty()) req["supervisor"] = supervisor;
+    auto r = request(socket, req);
+    if (!r) return 1;
+    std::printf("%s\n", r->value("id", std::string()).c_str());
+    return 0;
+  }
+  if (*ls) {
+    auto r = request(socket, json{{"op", "ls"}});
+    if (!r) return 1;
+    std::printf("%-34s %-12s %8s %8s %10s %10s\n", "ACTOR", "TYPE", "MAILBOX", "RESTARTS", "IN",
+                "OUT");
+    for (const json& a : (*r)["actors"]) print_tree(a, "", true, true);
+    return 0;
+  }
+  if (*tell || *ask) {
+    json req{{"op", *ask ? "ask" : "tell"}, {"actor", actor}, {"route", route}};
+    control::put_bytes(req, "data", data);
+    auto wait = std::chrono::seconds(30);
+    if (timeout_ms > 0) {
+      req["timeout_ms"] = timeout_ms;
+      wait = std::chrono::seconds(timeout_ms / 1000 + 5);
+    }
+    auto r = request(socket, req, wait);
+    if (!r) return 1;
+    if (*ask) {
+      auto reply = control::get_bytes(*r, "reply");
+      if (!reply.ok()) return fail(reply.error().to_string());
+      std::fwrite(reply->data(), 1, reply->size(), stdout);
+      std::fputc('\n', stdout);
+    }
+    return 0;
+  }
+  if (*stop) {
+    auto r = request(socket, json{{"op", "stop"}, {"actor", actor}});
+    return r ? 0 : 1;
+  }
+  if (*status) {
+    auto r = request(socket, json{{"op", "status"}});
+    if (!r) return 1;
+    std::printf("node %s  up %llds  workers %d\n", r->value("node", std::string()).c_str(),
+                static_cast<long long>(r->value("uptime_s", 0LL)), r->value("workers", 0));
+    std::printf("actors %llu  spawned %llu  restarts %llu  dead letters %llu\n",
+                static_cast<unsigned long long>(r->value("actors", 0ULL)),
+                static_cast<unsigned long long>(r->value("spawned", 0ULL)),
+                static_cast<unsigned long long>(r->value("restarts", 0ULL)),
+                static_cast<unsigned long long>(r->value("dead_letters", 0ULL)));
+    std::printf("socket %s\nkinds:\n", r->value("socket", std::string()).c_str());
+    for (const json& k : (*r)["kinds"]) {
+      std::printf("  %-10s %s\n", k.value("kind", std::string()).c_str(),
+                  k.value("description", std::string()).c_str());
+    }
+    return 0;
+  }
+  return fail("no command (see troupe --help)");
+}
+
+}  // namespace troupe::cli
+
+int main(int argc, char** argv) { return troupe::cli::main(argc, argv); }

@@ -1,0 +1,179 @@
+#include "troupe/node/control_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "troupe/base/encoding.h"
+#include "troupe/node/control_protocol.h"
+
+namespace troupe {
+
+namespace asio = boost::asio;
+using Local = asio::local::stream_protocol;
+using nlohmann::json;
+
+class ControlServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Local::socket socket, ControlServer& server)
+      : socket_(std::move(socket)), server_(server) {}
+
+  void read_header() {
+    auto self = shared_from_this();
+    asio::async_read(socket_, asio::buffer(header_),
+                     [self](boost::system::error_code ec, std::size_t) {
+                       if (!ec) self->on_header();
+                     });
+  }
+
+ private:
+  void on_header() {
+    std::uint32_t len = get_u32_be(header_.data());
+    if (len == 0 || len > control::kMaxFrame) {
+      fail_and_close(Error{Errc::kProtocol, "control frame of " + std::to_string(len) +
+                                                " bytes (allowed 1.." +
+                                                std::to_string(control::kMaxFrame) + ")"});
+      return;
+    }
+    body_.resize(len);
+    auto self = shared_from_this();
+    asio::async_read(socket_, asio::buffer(body_),
+                     [self](boost::system::error_code ec, std::size_t) {
+                       if (!ec) self->on_body();
+                     });
+  }
+
+  void on_body() {
+    json request = json::parse(body_, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded() || !request.is_object()) {
+      fail_and_close(Error{Errc::kProtocol, "control frame is not a JSON object"});
+      return;
+    }
+    auto v = request.find("v");
+    if (v == request.end() || !v->is_number_integer() || v->get<int>() != control::kVersion) {
+      fail_and_close(Error{Errc::kProtocol, "unsupported control protocol version (node speaks " +
+                                                std::to_string(control::kVersion) + ")"});
+      return;
+    }
+    auto self = shared_from_this();
+    // The handler may answer from a worker thread: hop back onto the I/O thread.
+    server_.handler_(request, [self](json response) {
+      asio::post(self->socket_.get_executor(), [self, r = std::move(response)] {
+        self->write(r, /*then_close=*/false);
+      });
+    });
+  }
+
+  void fail_and_close(const Error& e) {
+    spdlog::warn("control: {}", e.to_string());
+    write(control::error_response(e), /*then_close=*/true);
+  }
+
+  void write(const json& response, bool then_close) {
+    out_ = control::encode_frame(response.dump(-1, ' ', false, json::error_handler_t::replace));
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self, then_close](boost::system::error_code ec, std::size_t) {
+                        if (ec || then_close) {
+                          boost::system::error_code ignored;
+                          self->socket_.close(ignored);
+                          return;
+                        }
+                        self->read_header();
+                      });
+  }
+
+  Local::socket socket_;
+  ControlServer& server_;
+  std::array<char, control::kHeader> header_{};
+  std::string body_;
+  std::string out_;
+};
+
+namespace {
+
+// True when something accepts connections on `path`.
+bool someone_listens(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+ControlServer::ControlServer(std::string path, Handler handler)
+    : path_(std::move(path)), handler_(std::move(handler)), acceptor_(io_) {}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path,
+                                                           Handler handler) {
+  if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+    return Error{Errc::kInvalidArgument,
+                 "control socket path must be 1.." +
+                     std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: '" + path + "'"};
+  }
+  std::error_code fs_ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, fs_ec);
+    if (fs_ec) {
+      return Error{Errc::kIo, "cannot create " + parent.string() + ": " + fs_ec.message()};
+    }
+  }
+  if (std::filesystem::exists(std::filesystem::symlink_status(path))) {
+    if (someone_listens(path)) {
+      return Error{Errc::kUnavailable, "another node is already running on " + path};
+    }
+    std::filesystem::remove(path, fs_ec);  // stale socket of a node that died
+  }
+  std::unique_ptr<ControlServer> server(new ControlServer(path, std::move(handler)));
+  boost::system::error_code ec;
+  // The socket is created 0600 from the start: no window in which others could connect.
+  mode_t old_mask = ::umask(0177);
+  server->acceptor_.open(Local(), ec);
+  if (!ec) server->acceptor_.bind(Local::endpoint(path), ec);
+  ::umask(old_mask);
+  if (!ec) server->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error{Errc::kIo, "cannot listen on " + path + ": " + ec.message()};
+  ::chmod(path.c_str(), 0600);
+  server->accept();
+  server->thread_ = std::thread([s = server.get()] { s->io_.run(); });
+  return server;
+}
+
+void ControlServer::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), *this)->read_header();
+    accept();
+  });
+}
+
+void ControlServer::close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::post(io_, [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  std::error_code fs_ec;
+  std::filesystem::remove(path_, fs_ec);
+}
+
+ControlServer::~ControlServer() { close(); }
+
+}  // namespace troupe

@@ -1,0 +1,204 @@
+#include "troupe/node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include "troupe/node/control_protocol.h"
+#include "troupe/runtime/envelope.h"
+#include "troupe/runtime/supervisor.h"
+
+namespace troupe {
+
+using nlohmann::json;
+
+namespace {
+
+// A string field of a request; empty when absent; error when present but not a string.
+Result<std::string> string_field(const json& req, const char* key, bool required) {
+  auto it = req.find(key);
+  if (it == req.end()) {
+    if (required) return Error{Errc::kInvalidArgument, std::string("missing '") + key + "'"};
+    return std::string();
+  }
+  if (!it->is_string()) return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be a string"};
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Node::Node(NodeConfig config, KindRegistry kinds)
+    : config_(std::move(config)), kinds_(std::move(kinds)) {}
+
+Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds) {
+  std::unique_ptr<Node> node(new Node(std::move(config), std::move(kinds)));
+  SystemConfig sc;
+  sc.workers = node->config_.workers;
+  sc.node_id = node->config_.node_id;
+  node->system_ = std::make_unique<ActorSystem>(sc);
+  Node* raw = node.get();
+  auto server = ControlServer::open(node->config_.socket_path(),
+                                    [raw](const json& req, ControlServer::Respond respond) {
+                                      raw->handle(req, respond);
+                                    });
+  if (!server.ok()) {
+    node->system_->shutdown();
+    return server.error();
+  }
+  node->control_ = std::move(server).value();
+  node->started_ = std::chrono::steady_clock::now();
+  return node;
+}
+
+Node::~Node() { shutdown(); }
+
+void Node::shutdown() {
+  // Actors first: pending CLI asks are answered (dead/shutdown) while the socket still exists.
+  if (system_) system_->shutdown();
+  if (control_) control_->close();
+  control_.reset();
+}
+
+void Node::handle(const json& req, const ControlServer::Respond& respond) {
+  auto op = string_field(req, "op", true);
+  if (!op.ok()) return respond(control::error_response(op.error()));
+  try {
+    if (*op == "spawn") return op_spawn(req, respond);
+    if (*op == "tell") return op_send(req, false, respond);
+    if (*op == "ask") return op_send(req, true, respond);
+    if (*op == "ls") return respond(op_ls());
+    if (*op == "status") return respond(op_status());
+    if (*op == "stop") return respond(op_stop(req));
+  } catch (const std::exception& e) {
+    // A malformed field type that slipped past validation: answer, never crash the node.
+    return respond(control::error_response(Error{Errc::kInvalidArgument, e.what()}));
+  }
+  respond(control::error_response(Error{Errc::kInvalidArgument, "unknown op '" + *op + "'"}));
+}
+
+void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
+  auto kind = string_field(req, "kind", true);
+  auto name = string_field(req, "name", false);
+  auto sup_name = string_field(req, "supervisor", false);
+  for (auto* r : {&kind, &name, &sup_name}) {
+    if (!r->ok()) return respond(control::error_response(r->error()));
+  }
+  const KindRegistry::Kind* k = kinds_.find(*kind);
+  if (!k) {
+    std::string known;
+    for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
+    return respond(control::error_response(
+        Error{Errc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
+  }
+  if (!name->empty() && system_->resolve(*name)) {
+    return respond(control::error_response(
+        Error{Errc::kInvalidArgument, "name '" + *name + "' is taken"}));
+  }
+  ActorRef sup = sup_name->empty() ? system_->root() : system_->resolve(*sup_name);
+  if (!sup) {
+    return respond(control::error_response(
+        Error{Errc::kNotFound, "no supervisor '" + *sup_name + "'"}));
+  }
+  ChildSpec spec;
+  spec.name = *name;
+  spec.type_name = *kind;
+  spec.factory = k->factory;
+  std::string sup_label = sup_name->empty() ? "root" : *sup_name;
+  system_->ask_then<ActorRef>(
+      sup, StartChild{std::move(spec)}, config_.ask_timeout,
+      [respond, sup_label](Result<ActorRef> r) {
+        if (!r.ok()) {
+          Error e = r.error();
+          if (e.code == Errc::kNotFound) e = Error{Errc::kInvalidArgument, "'" + sup_label + "' is not a supervisor"};
+          return respond(control::error_response(e));
+        }
+        respond(json{{"ok", true}, {"id", r->id().to_string()}, {"type", r->type_name()}});
+      });
+}
+
+void Node::op_send(const json& req, bool ask, const ControlServer::Respond& respond) {
+  auto actor = string_field(req, "actor", true);
+  auto route = string_field(req, "route", true);
+  for (auto* r : {&actor, &route}) {
+    if (!r->ok()) return respond(control::error_response(r->error()));
+  }
+  auto data = control::get_bytes(req, "data");
+  if (!data.ok()) return respond(control::error_response(data.error()));
+  ActorRef target = system_->resolve(*actor);
+  if (!target) {
+    return respond(control::error_response(Error{Errc::kNotFound, "no actor '" + *actor + "'"}));
+  }
+  Envelope e;
+  e.route = *route;
+  e.payload = std::move(data).value();
+  e.request_id = system_->next_request_id();
+  if (!ask) {
+    Delivery d = system_->tell(target, std::move(e));
+    if (d == Delivery::kQueued) return respond(json{{"ok", true}});
+    const char* why = d == Delivery::kDeadLetter ? "actor is dead" : "mailbox full";
+    return respond(control::error_response(Error{d == Delivery::kDeadLetter ? Errc::kDead : Errc::kMailboxFull, why}));
+  }
+  auto timeout = config_.ask_timeout;
+  if (auto it = req.find("timeout_ms"); it != req.end()) {
+    if (!it->is_number_integer() || it->get<long long>() <= 0 || it->get<long long>() > 3600000) {
+      return respond(control::error_response(
+          Error{Errc::kInvalidArgument, "'timeout_ms' must be an integer in 1..3600000"}));
+    }
+    timeout = std::chrono::milliseconds(it->get<long long>());
+  }
+  system_->ask_then<Bytes>(target, std::move(e), timeout, [respond](Result<Bytes> r) {
+    if (!r.ok()) return respond(control::error_response(r.error()));
+    json out{{"ok", true}};
+    control::put_bytes(out, "reply", *r);
+    respond(out);
+  });
+}
+
+json Node::describe(const ActorRef& ref, int depth) {
+  ActorStats s = ref.cell()->stats();
+  json j{{"id", s.id.to_string()},     {"type", s.type_name},         {"name", s.name},
+         {"mailbox", s.mailbox_depth}, {"restarts", s.restarts},       {"in", s.messages_in},
+         {"out", s.messages_out},      {"alive", s.alive}};
+  json children = json::array();
+  if (depth < 64) {
+    for (const ActorRef& c : ref.cell()->children()) children.push_back(describe(c, depth + 1));
+  }
+  j["children"] = std::move(children);
+  return j;
+}
+
+json Node::op_ls() {
+  json tops = json::array();
+  for (const ActorRef& r : system_->top_level()) tops.push_back(describe(r, 0));
+  return json{{"ok", true}, {"actors", std::move(tops)}};
+}
+
+json Node::op_status() {
+  SystemStats st = system_->stats();
+  auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  json kinds = json::array();
+  for (auto& [n, k] : kinds_.all()) kinds.push_back(json{{"kind", n}, {"description", k.description}});
+  return json{{"ok", true},
+              {"node", fmt::format("{:x}", system_->node_id())},
+              {"uptime_s", up.count()},
+              {"workers", system_->scheduler().workers()},
+              {"actors", st.live},
+              {"spawned", st.spawned},
+              {"restarts", st.restarts},
+              {"dead_letters", st.dead_letters},
+              {"socket", config_.socket_path()},
+              {"kinds", std::move(kinds)}};
+}
+
+json Node::op_stop(const json& req) {
+  auto actor = string_field(req, "actor", true);
+  if (!actor.ok()) return control::error_response(actor.error());
+  ActorRef target = system_->resolve(*actor);
+  if (!target) return control::error_response(Error{Errc::kNotFound, "no actor '" + *actor + "'"});
+  if (target == system_->root()) {
+    return control::error_response(
+        Error{Errc::kInvalidArgument, "the root supervisor stops with the node (Ctrl-C)"});
+  }
+  system_->stop(target);
+  return json{{"ok", true}, {"id", target.id().to_string()}};
+}
+
+}  // namespace troupe

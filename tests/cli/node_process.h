@@ -1,0 +1,139 @@
+// Test helpers that run the real `troupe` binary: NodeProcess starts `troupe node run` and
+// waits for its readiness line (never a sleep); run_cli runs one CLI command to completion.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace troupe::testing {
+
+struct CliResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline std::string temp_dir(const std::string& tag) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / ("troupe-" + tag + "-XXXXXX")).string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  return ::mkdtemp(buf.data());
+}
+
+// Runs `troupe ARGS...` and captures stdout, stderr and the exit code.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& dir) {
+  std::string out = dir + "/cli.out", err = dir + "/cli.err";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    std::vector<char*> argv;
+    std::string bin = TROUPE_BIN;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return CliResult{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+}
+
+class NodeProcess {
+ public:
+  explicit NodeProcess(const std::string& dir, std::vector<std::string> extra = {}) : dir_(dir) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      int e = ::open((dir + "/node.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(e, 2);
+      ::close(fds[0]);
+      std::vector<std::string> args{TROUPE_BIN, "--socket", socket(), "node", "run",
+                                    "--data-dir", dir};
+      for (auto& a : extra) args.push_back(a);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(TROUPE_BIN, argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    out_fd_ = fds[0];
+  }
+  ~NodeProcess() { stop(); }
+
+  std::string socket() const { return dir_ + "/control.sock"; }
+
+  // Reads the node's stdout until a line containing `needle`; false on timeout or exit.
+  bool wait_line(const std::string& needle,
+                 std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (out_.find(needle) == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{out_fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::read(out_fd_, buf, sizeof buf);
+      if (n <= 0) return false;
+      out_.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  bool wait_ready() { return wait_line("troupe node ready"); }
+
+  // SIGTERM, then the exit status (-1 if it did not exit normally).
+  int stop() {
+    if (pid_ <= 0) return exit_code_;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    wait_line("troupe node stopped", std::chrono::milliseconds(1000));
+    ::close(out_fd_);
+    return exit_code_;
+  }
+  bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
+  const std::string& output() const { return out_; }
+  std::string errors() const { return read_file(dir_ + "/node.err"); }
+
+  CliResult cli(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--socket", socket()});
+    return run_cli(args, dir_);
+  }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int exit_code_ = -1;
+  std::string out_;
+};
+
+}  // namespace troupe::testing

@@ -1,0 +1,54 @@
+#include "troupe/node/control_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "troupe/base/encoding.h"
+
+namespace troupe {
+namespace {
+
+TEST(ControlProtocol, FrameIsBigEndianLengthThenPayload) {
+  std::string f = control::encode_frame("abc");
+  ASSERT_EQ(f.size(), 7u);
+  EXPECT_EQ(get_u32_be(f.data()), 3u);
+  EXPECT_EQ(f.substr(4), "abc");
+}
+
+TEST(ControlProtocol, BytesTravelAsTextOrBase64) {
+  nlohmann::json j;
+  control::put_bytes(j, "data", "plain");
+  control::put_bytes(j, "bin", std::string("\xff\x00\x01", 3));
+  EXPECT_TRUE(j.contains("data"));
+  EXPECT_TRUE(j.contains("bin_b64"));
+  EXPECT_EQ(*control::get_bytes(j, "data"), "plain");
+  EXPECT_EQ(*control::get_bytes(j, "bin"), std::string("\xff\x00\x01", 3));
+  EXPECT_EQ(*control::get_bytes(j, "absent"), "");
+  nlohmann::json bad{{"x_b64", "!!!"}, {"y", 5}};
+  EXPECT_FALSE(control::get_bytes(bad, "x").ok());
+  EXPECT_FALSE(control::get_bytes(bad, "y").ok());
+}
+
+TEST(Encoding, Base64KnownVectors) {
+  // RFC 4648 section 10.
+  const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(base64_encode(plain[i]), coded[i]);
+    EXPECT_EQ(*base64_decode(coded[i]), plain[i]);
+  }
+  for (const char* bad : {"Zg=", "Z===", "Zg==Zg==", "Zm9v!", "=Zm9"}) {
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+  }
+}
+
+TEST(Encoding, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8("héllo wörld €"));
+  EXPECT_FALSE(is_valid_utf8("\xff"));
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));          // truncated
+}
+
+}  // namespace
+}  // namespace troupe
