@@ -1,11 +1,11 @@
 #include "troupe/runtime/actor_cell.h"
 
 #include <algorithm>
-#include <deque>
 #include <exception>
 
 #include <spdlog/spdlog.h>
 
+#include "actor_cell_parts.h"
 #include "system_messages.h"
 #include "troupe/runtime/actor_system.h"
 
@@ -29,46 +29,45 @@ class CurrentScope {
 
 }  // namespace
 
-struct ActorCell::Family {
-  std::vector<ActorRef> children;  // start order
-  std::vector<std::pair<ActorRef, std::uint64_t>> watchers;
-  std::vector<ActorRef> links;
-  std::vector<TimerId> timers;
-  std::deque<std::pair<Message*, ActorRef>> overflow;  // kBackpressure: admitted, not yet queued
-  std::string name;
-  ExitReason exit_reason;
-  std::uint64_t next_monitor = 1;
-};
-
-struct ActorCell::Exiting {
-  ExitReason reason;
-  Origin origin = Origin::kSelf;
-  std::unique_ptr<Actor> fresh;      // kRestart: the instance to install afterwards
-  std::vector<ActorRef> to_stop;     // children still to stop, last = next
-  ActorRef waiting_for;              // child currently being stopped
-  TimerId kill_timer;
-};
-
 ActorCell* ActorCell::current() { return t_current; }
+ActorCell*& current_cell() { return t_current; }
 
 ActorCell::ActorCell(ActorSystem& system, ActorId id, const std::string* type_name,
                      std::unique_ptr<Actor> actor, const MailboxOptions& mailbox,
                      ActorCell* parent)
-    : policy_(mailbox.policy),
-      bp_threshold_(static_cast<std::uint32_t>(mailbox.backpressure_threshold)),
-      id_(id),
-      type_name_(type_name),
-      system_(system),
-      parent_(parent),
+    : serial_(id.serial), type_name_(type_name), system_(system), parent_(parent),
       actor_(std::move(actor)) {
+  user_.init(user_c_);
+  sys_.init(sys_c_);
   if (parent_) parent_->add_ref();
-  if (mailbox.bound > 0) bounded_ = std::make_unique<BoundedQueue>(mailbox.bound);
+  if (mailbox.bound > 0 || mailbox.backpressure_threshold > 0) {
+    limits_ = std::make_unique<MailboxLimits>();
+    limits_->policy = mailbox.policy;
+    limits_->threshold = static_cast<std::uint32_t>(mailbox.backpressure_threshold);
+    if (mailbox.bound > 0 && mailbox.policy == OverflowPolicy::kBackpressure) {
+      limits_->bp_bound = static_cast<std::uint32_t>(mailbox.bound);
+    } else if (mailbox.bound > 0) {
+      limits_->bounded = std::make_unique<BoundedQueue>(mailbox.bound);
+    }
+  }
   actor_->cell_ = this;
+}
+
+ActorId ActorCell::id() const { return ActorId{system_.node_id(), serial_}; }
+
+ActorCell::OwnerState& ActorCell::owner() {
+  if (!owner_) owner_ = std::make_unique<OwnerState>();
+  return *owner_;
+}
+
+void ActorCell::set_awaiting(std::uint64_t request_id) {
+  owner().awaited_request = request_id;
+  awaiting_.store(true, std::memory_order_seq_cst);
 }
 
 ActorCell::~ActorCell() {
   // Whatever is still queued can no longer be delivered.
-  while (Message* m = sys_.pop()) dead_letter(m, "actor gone");
+  while (Message* m = sys_.pop(sys_c_)) dead_letter(m, "actor gone");
   while (Message* m = pop_user()) dead_letter(m, "actor gone");
   if (parent_) parent_->release();
 }
@@ -90,184 +89,14 @@ ActorCell::Family& ActorCell::family() {
   return *family_;
 }
 
-// --- enqueue (any thread) ---------------------------------------------------------------
-
-Delivery ActorCell::enqueue(MessagePtr m) {
-  if (life_.load(std::memory_order_acquire) == Life::kDead) {
-    dead_letter(m.release(), "actor is dead");
-    return Delivery::kDeadLetter;
-  }
-  Delivery result = Delivery::kQueued;
-  std::uint64_t depth;
-  if (bounded_) {
-    result = enqueue_bounded(std::move(m));
-    if (result == Delivery::kRefused) return result;
-    depth = bounded_->size();
-  } else {
-    std::uint64_t n = user_in_.fetch_add(1, std::memory_order_seq_cst) + 1;
-    user_.push(m.release());
-    depth = n - user_done_.load(std::memory_order_relaxed);
-  }
-  if (bp_threshold_ != 0 && depth >= bp_threshold_ && bp_armed_.load(std::memory_order_relaxed) &&
-      bp_armed_.exchange(false)) {
-    enqueue_system(make_message(sys::Backpressure{depth}));
-  }
-  schedule();
-  return result;
-}
-
-Delivery ActorCell::enqueue_bounded(MessagePtr m) {
-  if (policy_ == OverflowPolicy::kBackpressure) return enqueue_backpressure(std::move(m));
-  Delivery result = Delivery::kQueued;
-  while (!bounded_->push(m.get())) {
-    if (policy_ == OverflowPolicy::kFail) {
-      if (m->request) {
-        m->request->fail(Error{Errc::kMailboxFull, "mailbox of " + id_.to_string() + " is full"});
-      }
-      system_.note_dead_letter(*m, "mailbox full");
-      return Delivery::kRefused;
-    }
-    if (policy_ == OverflowPolicy::kDropNewest) {
-      dead_letter(m.release(), "mailbox full: dropped newest");
-      return Delivery::kDropped;
-    }
-    if (Message* old = bounded_->pop()) {  // kDropOldest
-      user_done_.fetch_add(1, std::memory_order_relaxed);
-      dead_letter(old, "mailbox full: dropped oldest");
-      result = Delivery::kDropped;
-    }
-  }
-  m.release();
-  user_in_.fetch_add(1, std::memory_order_seq_cst);
-  return result;
-}
-
-Delivery ActorCell::enqueue_backpressure(MessagePtr m) {
-  ActorCell* sender = t_current;
-  for (;;) {
-    // Once anything waits in the overflow list, everyone queues behind it: per-sender order.
-    if (overflow_n_.load(std::memory_order_seq_cst) == 0 && bounded_->push(m.get())) {
-      m.release();
-      user_in_.fetch_add(1, std::memory_order_seq_cst);
-      return Delivery::kQueued;
-    }
-    if (sender != nullptr) {
-      // An actor never blocks its worker. Its message is admitted to the overflow list and the
-      // sender is paused between messages until that message has moved into the mailbox, so
-      // the excess is bounded by what paused senders sent in one handler each.
-      ActorRef who;
-      if (sender != this) {
-        sender->throttle();
-        who = ActorRef(sender);
-      }
-      {
-        std::lock_guard lock(lock_);
-        family().overflow.emplace_back(m.release(), std::move(who));
-        overflow_n_.fetch_add(1, std::memory_order_seq_cst);
-      }
-      user_in_.fetch_add(1, std::memory_order_seq_cst);
-      return Delivery::kQueued;
-    }
-    // A plain thread blocks until the actor takes something out (or dies).
-    auto& deq = bounded_->dequeued();
-    std::size_t seen = deq.load(std::memory_order_seq_cst);
-    blocked_senders_.fetch_add(1, std::memory_order_seq_cst);
-    if (bounded_->size() >= bounded_->capacity() || overflow_n_.load() != 0) {
-      if (life_.load() != Life::kDead) deq.wait(seen);
-    }
-    blocked_senders_.fetch_sub(1, std::memory_order_seq_cst);
-    if (life_.load() == Life::kDead) {
-      dead_letter(m.release(), "actor is dead");
-      return Delivery::kDeadLetter;
-    }
-  }
-}
-
-void ActorCell::refill_from_overflow() {
-  if (overflow_n_.load(std::memory_order_seq_cst) == 0) return;
-  std::vector<ActorRef> resumed;
-  {
-    std::lock_guard lock(lock_);
-    auto& q = family().overflow;
-    while (!q.empty() && bounded_->push(q.front().first)) {
-      if (q.front().second) resumed.push_back(std::move(q.front().second));
-      q.pop_front();
-      overflow_n_.fetch_sub(1, std::memory_order_seq_cst);
-    }
-  }
-  for (auto& s : resumed) s.cell()->unthrottle();
-}
-
-void ActorCell::enqueue_system(MessagePtr m) {
-  if (life_.load(std::memory_order_acquire) == Life::kDead && !m->is<sys::ChildFailed>()) {
-    dead_letter(m.release(), "actor is dead");
-    return;
-  }
-  sys_in_.fetch_add(1, std::memory_order_seq_cst);
-  sys_.push(m.release());
-  schedule();
-}
-
-void ActorCell::schedule() {
-  if (scheduled_.load(std::memory_order_seq_cst)) return;
-  bool expected = false;
-  if (scheduled_.compare_exchange_strong(expected, true, std::memory_order_seq_cst)) {
-    add_ref();  // held while queued or running
-    system_.scheduler().schedule(this);
-  }
-}
-
-std::size_t ActorCell::mailbox_depth() const {
-  std::uint64_t in = user_in_.load(std::memory_order_relaxed);
-  std::uint64_t done = user_done_.load(std::memory_order_relaxed);
-  return in > done ? static_cast<std::size_t>(in - done) : 0;
-}
-
-// --- activation (one worker at a time) ---------------------------------------------------
-
-bool ActorCell::user_pending() const {
-  return user_in_.load(std::memory_order_seq_cst) != user_done_.load(std::memory_order_relaxed);
-}
-bool ActorCell::system_pending() const {
-  return sys_in_.load(std::memory_order_seq_cst) != sys_done_.load(std::memory_order_relaxed);
-}
-bool ActorCell::can_process_user() const {
-  Life life = life_.load(std::memory_order_seq_cst);
-  if (life == Life::kDead) return true;  // drains as dead letters
-  return life == Life::kRunning && awaiting_.load(std::memory_order_seq_cst) == 0 &&
-         throttled_.load(std::memory_order_seq_cst) == 0;
-}
-bool ActorCell::has_work() const {
-  return system_pending() || (user_pending() && can_process_user());
-}
-
-Message* ActorCell::pop_user() {
-  if (!bounded_) {
-    Message* m = user_.pop();
-    if (m) user_done_.fetch_add(1, std::memory_order_relaxed);
-    return m;
-  }
-  Message* m = bounded_->pop();
-  if (!m) {
-    refill_from_overflow();
-    m = bounded_->pop();
-  }
-  if (!m) return nullptr;
-  user_done_.fetch_add(1, std::memory_order_relaxed);
-  refill_from_overflow();
-  if (blocked_senders_.load(std::memory_order_seq_cst) > 0) bounded_->dequeued().notify_all();
-  return m;
-}
-
 bool ActorCell::resume(unsigned budget) {
   CurrentScope scope(this);
   unsigned done = 0;
   for (;;) {
     if (kill_requested_.load(std::memory_order_relaxed)) kill_now();
     while (system_pending()) {
-      Message* m = sys_.pop();
+      Message* m = sys_.pop(sys_c_);
       if (!m) break;  // a producer is mid-push; the next activation gets it
-      sys_done_.fetch_add(1, std::memory_order_relaxed);
       handle_system(m);
       apply_pending_stop();
     }
@@ -283,17 +112,6 @@ bool ActorCell::resume(unsigned budget) {
     apply_pending_stop();
   }
   return finish_activation();
-}
-
-bool ActorCell::finish_activation() {
-  if (has_work()) return true;
-  scheduled_.store(false, std::memory_order_seq_cst);
-  if (has_work()) {
-    bool expected = false;
-    if (scheduled_.compare_exchange_strong(expected, true, std::memory_order_seq_cst)) return true;
-  }
-  release();  // the reference schedule() took
-  return false;
 }
 
 void ActorCell::run_hook(const char* what, const std::function<void()>& fn) {
@@ -351,9 +169,10 @@ void ActorCell::handler_failed(MessagePtr& m, const char* what) {
 }
 
 void ActorCell::apply_pending_stop() {
-  if (!pending_stop_) return;
-  std::unique_ptr<ExitReason> reason = std::move(pending_stop_);
-  if (life_.load() == Life::kRunning) begin_exit(std::move(*reason), Origin::kSelf);
+  if (!owner_ || !owner_->pending_stop) return;
+  ExitReason reason = std::move(*owner_->pending_stop);
+  owner_->pending_stop.reset();
+  if (life_.load() == Life::kRunning) begin_exit(std::move(reason), Origin::kSelf);
 }
 
 const CallChain* ActorCell::current_chain() const {
@@ -369,7 +188,7 @@ void ActorCell::forward_current(const ActorRef& to) {
 
 void ActorCell::request_stop(ExitReason reason) {
   // Deferred until the current handler or hook has returned: stopping destroys the instance.
-  if (!pending_stop_) pending_stop_ = std::make_unique<ExitReason>(std::move(reason));
+  if (!owner().pending_stop) owner_->pending_stop = std::move(reason);
 }
 
 void ActorCell::handle_system(Message* raw) {
@@ -377,7 +196,10 @@ void ActorCell::handle_system(Message* raw) {
   Life life = life_.load();
   if (m->is<detail::ReplyDelivery>()) {
     auto& d = m->as<detail::ReplyDelivery>();
-    if (d.awaited && awaiting_.load() == d.request_id) awaiting_.store(0);
+    if (d.awaited && owner_ && owner_->awaited_request == d.request_id) {
+      owner_->awaited_request = 0;
+      awaiting_.store(false, std::memory_order_seq_cst);
+    }
     if (life != Life::kRunning || !actor_ || d.incarnation != incarnation_) {
       system_.note_dead_letter(*m, "reply to a stopped incarnation");
       return;
@@ -411,9 +233,9 @@ void ActorCell::handle_system(Message* raw) {
       std::lock_guard lock(lock_);
       if (family_) std::erase(family_->children, e.child);
     }
-    if (exiting_ && exiting_->waiting_for == e.child) {
-      system_.cancel_timer(exiting_->kill_timer);
-      exiting_->waiting_for = ActorRef{};
+    if (owner_ && owner_->exiting && owner_->waiting_for == e.child) {
+      system_.cancel_timer(owner_->kill_timer);
+      owner_->waiting_for = ActorRef{};
       stop_next_child();
     } else if (life == Life::kRunning && actor_) {
       run_hook("on_child_exit", [&] { actor_->on_child_exit(e); });
@@ -444,7 +266,6 @@ void ActorCell::handle_system(Message* raw) {
       std::size_t depth = m->as<sys::Backpressure>().depth;
       run_hook("on_backpressure", [&] { actor_->on_backpressure(depth); });
     }
-    if (mailbox_depth() <= bp_threshold_ / 2) bp_armed_.store(true);
   } else {
     system_.note_dead_letter(*m, "unknown system message");
   }
@@ -477,36 +298,39 @@ void ActorCell::begin_exit(ExitReason reason, Origin origin, std::unique_ptr<Act
   }
   if (life == Life::kStopping) {
     // Already on the way out; an explicit stop makes it final instead of a restart.
-    if (origin == Origin::kStopRequest && exiting_) {
-      exiting_->origin = Origin::kStopRequest;
-      exiting_->fresh.reset();
+    if (origin == Origin::kStopRequest && owner_ && owner_->exiting) {
+      owner_->origin = Origin::kStopRequest;
+      owner_->fresh.reset();
     }
     return;
   }
   life_.store(Life::kStopping);
-  awaiting_.store(0);
-  exiting_ = std::make_unique<Exiting>();
-  exiting_->reason = std::move(reason);
-  exiting_->origin = origin;
-  exiting_->fresh = std::move(fresh);
+  awaiting_.store(false);
+  OwnerState& o = owner();
+  o.awaited_request = 0;
+  o.exiting = true;
+  o.reason = std::move(reason);
+  o.origin = origin;
+  o.fresh = std::move(fresh);
   {
     std::lock_guard lock(lock_);
-    if (family_) exiting_->to_stop = family_->children;
+    if (family_) o.to_stop = family_->children;
   }
   stop_next_child();
 }
 
 void ActorCell::stop_next_child() {
   Clock::Duration timeout = system_.config().child_shutdown_timeout;
-  while (!exiting_->to_stop.empty()) {
-    ActorRef child = std::move(exiting_->to_stop.back());
-    exiting_->to_stop.pop_back();
+  OwnerState& o = owner();
+  while (!o.to_stop.empty()) {
+    ActorRef child = std::move(o.to_stop.back());
+    o.to_stop.pop_back();
     if (!child.alive()) continue;
-    exiting_->waiting_for = child;
+    o.waiting_for = child;
     child.cell()->stop(ExitReason::shutdown());
     // Still alive when the timeout fires: kill it. (If it exits first, the timer is
     // cancelled when its ChildExit arrives; a kill of a dead actor does nothing.)
-    exiting_->kill_timer = system_.timers().after(timeout, [child, me = id_] {
+    o.kill_timer = system_.timers().after(timeout, [child, me = id()] {
       if (!child.alive()) return;
       spdlog::warn("actor {}: child {} did not stop in time; killing it", me.to_string(),
                    child.id().to_string());
@@ -522,15 +346,15 @@ void ActorCell::after_children_stopped() {
     try {
       actor_->on_stop();
     } catch (const std::exception& e) {
-      spdlog::warn("actor {}: on_stop failed: {}", id_.to_string(), e.what());
+      spdlog::warn("actor {}: on_stop failed: {}", id().to_string(), e.what());
     } catch (...) {
-      spdlog::warn("actor {}: on_stop failed", id_.to_string());
+      spdlog::warn("actor {}: on_stop failed", id().to_string());
     }
   }
   cancel_timers();
   actor_.reset();
-  Exiting ex = std::move(*exiting_);
-  exiting_.reset();
+  OwnerState& ex = owner();
+  ex.exiting = false;
   if (ex.origin == Origin::kRestart && ex.fresh) {
     install(std::move(ex.fresh));
   } else if (ex.origin == Origin::kSelf && parent_) {
@@ -560,9 +384,11 @@ void ActorCell::kill_now() {
     if (family_) children = family_->children;
   }
   for (auto it = children.rbegin(); it != children.rend(); ++it) it->cell()->kill();
-  if (exiting_) {
-    system_.cancel_timer(exiting_->kill_timer);
-    exiting_.reset();
+  if (owner_ && owner_->exiting) {
+    system_.cancel_timer(owner_->kill_timer);
+    owner_->exiting = false;
+    owner_->to_stop.clear();
+    owner_->waiting_for = ActorRef{};
   }
   cancel_timers();
   actor_.reset();
@@ -595,14 +421,16 @@ void ActorCell::finalize(ExitReason reason) {
     parent_->enqueue_system(make_message(ChildExit{me, reason}));
   }
   drain_dead();
-  if (bounded_) bounded_->dequeued().notify_all();  // blocked senders see the death
+  if (limits_ && limits_->bp_bound != 0) {  // paused senders and blocked threads see the death
+    resume_throttled(nullptr);
+    user_done_.notify_all();
+  }
   system_.on_finalized(this, name);
   release();  // the live self-reference
 }
 
 void ActorCell::drain_dead() {
-  while (Message* m = sys_.pop()) {
-    sys_done_.fetch_add(1, std::memory_order_relaxed);
+  while (Message* m = sys_.pop(sys_c_)) {
     if (m->is<sys::ChildFailed>()) {
       // The child waits for a parent that is gone: let it terminate.
       auto& f = m->as<sys::ChildFailed>();
@@ -617,7 +445,7 @@ void ActorCell::drain_dead() {
 
 void ActorCell::dead_letter(Message* raw, const char* why) {
   MessagePtr m(raw);
-  if (m->request) m->request->fail(Error{Errc::kDead, "actor " + id_.to_string() + " is dead"});
+  if (m->request) m->request->fail(Error{Errc::kDead, "actor " + id().to_string() + " is dead"});
   system_.note_dead_letter(*m, why);
 }
 
@@ -744,13 +572,9 @@ void ActorCell::cancel_timers() {
   for (TimerId t : timers) system_.cancel_timer(t);
 }
 
-void ActorCell::unthrottle() {
-  if (throttled_.fetch_sub(1, std::memory_order_seq_cst) == 1) schedule();
-}
-
 ActorStats ActorCell::stats() const {
   ActorStats s;
-  s.id = id_;
+  s.id = id();
   s.type_name = *type_name_;
   s.mailbox_depth = mailbox_depth();
   s.messages_in = user_in_.load(std::memory_order_relaxed);
@@ -759,7 +583,7 @@ ActorStats ActorCell::stats() const {
   s.alive = alive();
   std::lock_guard lock(lock_);
   if (family_) s.name = family_->name;
-  if (parent_) s.parent = parent_->id_;
+  if (parent_) s.parent = parent_->id();
   return s;
 }
 

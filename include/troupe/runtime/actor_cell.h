@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "troupe/runtime/actor.h"
-#include "troupe/runtime/bounded_queue.h"
+#include "troupe/runtime/block_pool.h"
 #include "troupe/runtime/mpsc_queue.h"
 #include "troupe/runtime/scheduler.h"
 
@@ -50,7 +50,7 @@ struct ActorStats {
   bool alive = false;
 };
 
-class ActorCell final : public Runnable {
+class alignas(64) ActorCell final : public Runnable {
  public:
   enum class Life : std::uint8_t {
     kRunning,    // processing messages
@@ -64,6 +64,12 @@ class ActorCell final : public Runnable {
   ~ActorCell();
   ActorCell(const ActorCell&) = delete;
   ActorCell& operator=(const ActorCell&) = delete;
+  static void* operator new(std::size_t size, std::align_val_t) {
+    return block_pool::allocate(size);
+  }
+  static void operator delete(void* p, std::size_t size, std::align_val_t) {
+    block_pool::deallocate(p, size);
+  }
 
   void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() {
@@ -73,14 +79,12 @@ class ActorCell final : public Runnable {
   // --- any thread ---
   Delivery enqueue(MessagePtr m);
   void enqueue_system(MessagePtr m);
-  ActorId id() const { return id_; }
+  ActorId id() const;
   const std::string& type_name() const { return *type_name_; }
   bool alive() const { return life_.load(std::memory_order_acquire) != Life::kDead; }
   Life life() const { return life_.load(std::memory_order_acquire); }
   std::size_t mailbox_depth() const;
-  std::size_t system_depth() const {
-    return static_cast<std::size_t>(sys_in_.load() - sys_done_.load());
-  }
+  bool system_pending() const { return sys_.pending(sys_c_); }
   ActorSystem& system() const { return system_; }
   ActorStats stats() const;
   std::vector<ActorRef> children() const;
@@ -111,7 +115,7 @@ class ActorCell final : public Runnable {
   void unlink(const ActorRef& other);
   void set_trap_exit(bool on) { trap_exit_ = on; }
   void track_timer(TimerId id);
-  void set_awaiting(std::uint64_t request_id) { awaiting_.store(request_id); }
+  void set_awaiting(std::uint64_t request_id);
   std::uint32_t incarnation() const { return incarnation_; }
   void throttle() { throttled_.fetch_add(1, std::memory_order_seq_cst); }
   void unthrottle();
@@ -123,12 +127,13 @@ class ActorCell final : public Runnable {
 
  private:
   enum class Origin : std::uint8_t { kSelf, kStopRequest, kRestart };
-  struct Family;  // children, monitors, links, name, exit reason: under lock_
-  struct Exiting;  // state of an orderly exit in progress: owner only
+  struct Family;         // children, monitors, links, name, exit reason: under lock_
+  struct OwnerState;     // orderly exit in progress, pending stop, awaited request: owner only
+  struct MailboxLimits;  // bound, overflow policy, backpressure state
 
   Family& family();  // lock_ held
   bool user_pending() const;
-  bool system_pending() const;
+  OwnerState& owner();
   bool can_process_user() const;
   bool has_work() const;
   bool finish_activation();
@@ -151,44 +156,42 @@ class ActorCell final : public Runnable {
   void run_hook(const char* what, const std::function<void()>& fn);
   Delivery enqueue_bounded(MessagePtr m);
   Delivery enqueue_backpressure(MessagePtr m);
-  void refill_from_overflow();
+  // Unthrottles every paused sender, or only `only` if it is still registered.
+  void resume_throttled(ActorCell* only);
 
+  // Cache-line layout (the cell is 64-byte aligned, 192 bytes): producers sending to this
+  // actor write only line 1; the worker running it writes line 2; line 0 is read-mostly.
+  // Line 0: read-mostly.
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> scheduled_{false};
   std::atomic<Life> life_{Life::kRunning};
+  std::atomic<bool> kill_requested_{false};
+  std::atomic<bool> awaiting_{false};
+  mutable SpinLock lock_;
   bool trap_exit_ = false;
   bool started_ = false;
   bool forwarded_ = false;
-  std::atomic<bool> bp_armed_{true};
-  std::atomic<bool> kill_requested_{false};
-  OverflowPolicy policy_ = OverflowPolicy::kFail;
-  std::uint32_t bp_threshold_ = 0;
-  mutable SpinLock lock_;
   std::uint32_t incarnation_ = 0;
-  std::atomic<std::uint32_t> restarts_{0};
-  std::atomic<std::uint32_t> throttled_{0};
-  ActorId id_;
+  std::uint64_t serial_;
   const std::string* type_name_;
   ActorSystem& system_;
   ActorCell* parent_;  // holds a reference; cleared at finalize
-  std::unique_ptr<Actor> actor_;
-  Message* current_ = nullptr;
-  std::atomic<std::uint64_t> awaiting_{0};
-
-  MpscQueue user_;
-  MpscQueue sys_;
-  std::unique_ptr<BoundedQueue> bounded_;
-  std::atomic<std::uint64_t> user_in_{0};
+  std::atomic<std::uint32_t> throttled_{0};
+  std::atomic<std::uint32_t> restarts_{0};
+  // Line 1: written by producers.
+  alignas(64) MpscProducer user_;
+  MpscProducer sys_;
+  std::atomic<std::uint64_t> user_in_{0};  // stats and depth only
+  std::unique_ptr<MailboxLimits> limits_;  // null: unbounded, no threshold
+  std::unique_ptr<Family> family_;         // (rarely touched)
+  std::unique_ptr<OwnerState> owner_;      // (rarely touched)
+  // Line 2: written by the worker running the actor.
+  alignas(64) MpscConsumer user_c_;
+  MpscConsumer sys_c_;
   std::atomic<std::uint64_t> user_done_{0};
-  std::atomic<std::uint64_t> sys_in_{0};
-  std::atomic<std::uint64_t> sys_done_{0};
+  Message* current_ = nullptr;
+  std::unique_ptr<Actor> actor_;
   std::atomic<std::uint64_t> out_{0};
-  std::atomic<std::uint32_t> overflow_n_{0};
-  std::atomic<std::uint32_t> blocked_senders_{0};
-
-  std::unique_ptr<Family> family_;
-  std::unique_ptr<Exiting> exiting_;
-  std::unique_ptr<ExitReason> pending_stop_;
 };
 
 }  // namespace troupe

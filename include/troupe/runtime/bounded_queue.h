@@ -71,8 +71,6 @@ class BoundedQueue {
     std::size_t e = enq_.load(std::memory_order_seq_cst);
     return e > d ? e - d : 0;
   }
-  // Total pops so far; a blocked producer waits on this.
-  std::atomic<std::size_t>& dequeued() { return deq_; }
 
  private:
   struct Slot {

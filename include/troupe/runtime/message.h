@@ -9,6 +9,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "troupe/runtime/block_pool.h"
 #include "troupe/runtime/request.h"
 #include "troupe/runtime/type_tag.h"
 
@@ -26,6 +27,10 @@ struct Message : MessageNode {
   Message& operator=(const Message&) = delete;
 
   virtual const char* type_name() const = 0;
+
+  // Every message lives in the block pool (sized delete: the dynamic type's size).
+  static void* operator new(std::size_t size) { return block_pool::allocate(size); }
+  static void operator delete(void* p, std::size_t size) { block_pool::deallocate(p, size); }
 
   template <class T>
   bool is() const {

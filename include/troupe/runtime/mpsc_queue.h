@@ -1,58 +1,82 @@
 // Unbounded lock-free multi-producer single-consumer queue of Messages (Vyukov's intrusive
 // design): push is one atomic exchange, wait-free for producers; pop is consumer-only.
-// A pop can briefly see the queue as empty while a producer is between its two steps; callers
-// keep enqueue/dequeue counters and re-check those, so nothing is lost.
+// The producer side (the head) and the consumer side (tail and stub) are separate structs so
+// that an owner can keep them on different cache lines: producers then never contend with the
+// consumer's writes. A pop can briefly see the queue as empty while a producer is between its
+// two steps; `pending()` still reports it, so callers re-check and nothing is lost.
 #pragma once
 
 #include "troupe/runtime/message.h"
 
 namespace troupe {
 
-class MpscQueue {
- public:
-  MpscQueue() : head_(&stub_), tail_(&stub_) {}
-  MpscQueue(const MpscQueue&) = delete;
-  MpscQueue& operator=(const MpscQueue&) = delete;
-  ~MpscQueue() {
-    while (Message* m = pop()) delete m;
+struct MpscConsumer {
+  MessageNode* tail;
+  MessageNode stub;
+};
+
+struct MpscProducer {
+  std::atomic<MessageNode*> head;
+
+  // Links the two halves; both must stay at their addresses afterwards.
+  void init(MpscConsumer& c) {
+    c.tail = &c.stub;
+    head.store(&c.stub, std::memory_order_relaxed);
   }
 
-  void push(Message* m) { push_node(m); }
+  void push(MessageNode* n) {
+    n->next.store(nullptr, std::memory_order_relaxed);
+    MessageNode* prev = head.exchange(n, std::memory_order_seq_cst);
+    prev->next.store(n, std::memory_order_release);
+  }
 
   // Consumer only. Returns nullptr when empty (or momentarily looks empty).
-  Message* pop() {
-    MessageNode* tail = tail_;
+  Message* pop(MpscConsumer& c) {
+    MessageNode* tail = c.tail;
     MessageNode* next = tail->next.load(std::memory_order_acquire);
-    if (tail == &stub_) {
+    if (tail == &c.stub) {
       if (next == nullptr) return nullptr;
-      tail_ = next;
+      c.tail = next;
       tail = next;
       next = next->next.load(std::memory_order_acquire);
     }
     if (next != nullptr) {
-      tail_ = next;
+      c.tail = next;
       return static_cast<Message*>(tail);
     }
-    if (tail != head_.load(std::memory_order_seq_cst)) return nullptr;  // producer mid-push
-    push_node(&stub_);
+    if (tail != head.load(std::memory_order_seq_cst)) return nullptr;  // producer mid-push
+    push(&c.stub);
     next = tail->next.load(std::memory_order_acquire);
     if (next != nullptr) {
-      tail_ = next;
+      c.tail = next;
       return static_cast<Message*>(tail);
     }
     return nullptr;
   }
 
- private:
-  void push_node(MessageNode* n) {
-    n->next.store(nullptr, std::memory_order_relaxed);
-    MessageNode* prev = head_.exchange(n, std::memory_order_seq_cst);
-    prev->next.store(n, std::memory_order_release);
+  // Any thread: true when something was pushed that the consumer has not taken. After a full
+  // drain the consumer leaves tail == head == stub, so this reads only the atomic head.
+  bool pending(const MpscConsumer& c) const {
+    return head.load(std::memory_order_seq_cst) != &c.stub;
   }
+};
 
-  std::atomic<MessageNode*> head_;
-  MessageNode* tail_;
-  MessageNode stub_;
+// Both halves together, for owners that do not care about layout.
+class MpscQueue {
+ public:
+  MpscQueue() { p_.init(c_); }
+  MpscQueue(const MpscQueue&) = delete;
+  MpscQueue& operator=(const MpscQueue&) = delete;
+  ~MpscQueue() {
+    while (Message* m = pop()) delete m;
+  }
+  void push(Message* m) { p_.push(m); }
+  Message* pop() { return p_.pop(c_); }
+  bool pending() const { return p_.pending(c_); }
+
+ private:
+  MpscProducer p_;
+  MpscConsumer c_;
 };
 
 }  // namespace troupe
