@@ -85,8 +85,17 @@ bool Scheduler::any_work() const {
 }
 
 Runnable* Scheduler::find_work(unsigned index) {
-  if (Runnable* r = workers_[index]->queue.pop()) return r;
-  if (Runnable* r = injection_.pop()) return r;
+  // Alternate which queue goes first, so neither a busy local queue nor a stream of outside
+  // work can starve the other.
+  RunQueue& own = workers_[index]->queue;
+  bool outside_first = (++workers_[index]->ticks & 1) == 0;
+  if (outside_first) {
+    if (Runnable* r = injection_.pop()) return r;
+  }
+  if (Runnable* r = own.pop()) return r;
+  if (!outside_first) {
+    if (Runnable* r = injection_.pop()) return r;
+  }
   const std::size_t n = workers_.size();
   for (std::size_t k = 1; k < n; ++k) {
     if (Runnable* r = workers_[(index + k) % n]->queue.pop()) return r;

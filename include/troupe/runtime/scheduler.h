@@ -43,6 +43,8 @@ class Scheduler {
   unsigned workers() const { return static_cast<unsigned>(workers_.size()); }
   // True on one of this scheduler's worker threads.
   bool on_worker() const;
+  // Workers currently parked (sleeping on the condition variable, not spinning).
+  int parked() const { return parked_.load(std::memory_order_relaxed); }
 
  private:
   // A growable ring buffer under a mutex; the fast path is an uncontended lock.
@@ -62,6 +64,7 @@ class Scheduler {
   struct Worker {
     RunQueue queue;
     std::thread thread;
+    unsigned ticks = 0;  // owner only
   };
 
   void run(unsigned index);
