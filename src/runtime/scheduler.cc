@@ -3,6 +3,8 @@
 namespace troupe {
 namespace {
 
+constexpr unsigned kMaxNextStreak = 32;
+
 struct WorkerSlot {
   const Scheduler* owner = nullptr;
   unsigned index = 0;
@@ -60,11 +62,12 @@ bool Scheduler::on_worker() const { return t_worker.owner == this; }
 
 void Scheduler::schedule(Runnable* r) {
   if (t_worker.owner == this) {
-    RunQueue& q = workers_[t_worker.index]->queue;
-    q.push(r);
-    // The current worker will get to it after its activation; only wake a helper when work
-    // is piling up behind that activation.
-    if (q.size() > 1 && parked_.load(std::memory_order_seq_cst) > 0) wake_one();
+    Worker& w = *workers_[t_worker.index];
+    Runnable* displaced = w.next.exchange(r, std::memory_order_seq_cst);
+    if (displaced == nullptr) return;  // this worker runs it right after the current activation
+    // Work is piling up behind the current activation: queue the older one, wake a helper.
+    w.queue.push(displaced);
+    if (parked_.load(std::memory_order_seq_cst) > 0) wake_one();
     return;
   }
   injection_.push(r);
@@ -79,16 +82,28 @@ void Scheduler::wake_one() {
 bool Scheduler::any_work() const {
   if (injection_.size() > 0) return true;
   for (auto& w : workers_) {
-    if (w->queue.size() > 0) return true;
+    if (w->queue.size() > 0 || w->next.load(std::memory_order_seq_cst) != nullptr) return true;
   }
   return false;
 }
 
 Runnable* Scheduler::find_work(unsigned index) {
+  Worker& w = *workers_[index];
+  // The next slot first, but not forever: a pair that keeps waking each other would starve
+  // the queues.
+  if (w.next_streak < kMaxNextStreak) {
+    if (Runnable* r = w.next.exchange(nullptr, std::memory_order_seq_cst)) {
+      ++w.next_streak;
+      return r;
+    }
+  } else if (Runnable* r = w.next.exchange(nullptr, std::memory_order_seq_cst)) {
+    w.queue.push(r);
+  }
+  w.next_streak = 0;
   // Alternate which queue goes first, so neither a busy local queue nor a stream of outside
   // work can starve the other.
-  RunQueue& own = workers_[index]->queue;
-  bool outside_first = (++workers_[index]->ticks & 1) == 0;
+  RunQueue& own = w.queue;
+  bool outside_first = (++w.ticks & 1) == 0;
   if (outside_first) {
     if (Runnable* r = injection_.pop()) return r;
   }
@@ -99,6 +114,10 @@ Runnable* Scheduler::find_work(unsigned index) {
   const std::size_t n = workers_.size();
   for (std::size_t k = 1; k < n; ++k) {
     if (Runnable* r = workers_[(index + k) % n]->queue.pop()) return r;
+  }
+  // Last resort: another worker's next slot (its owner is busy or about to be).
+  for (std::size_t k = 1; k < n; ++k) {
+    if (Runnable* r = workers_[(index + k) % n]->next.exchange(nullptr)) return r;
   }
   return nullptr;
 }
@@ -122,7 +141,7 @@ void Scheduler::run(unsigned index) {
       continue;
     }
     if (own.size() > 0 && parked_.load(std::memory_order_relaxed) > 0) wake_one();
-    if (r->resume(budget_)) own.push(r);
+    if (r->resume(budget_)) own.push(r);  // used its budget: to the back, behind the others
   }
   t_worker = WorkerSlot{};
 }

@@ -1,6 +1,7 @@
 // M:N scheduler: a fixed pool of worker threads runs ready actors (Runnables). Each worker has
-// its own run queue; a Runnable made ready on a worker goes to that worker's queue (cache-warm,
-// and a ping-pong pair stays on one core), one made ready elsewhere goes to a shared injection
+// its own run queue and a one-item "next" slot; a Runnable made ready on a worker goes to that
+// worker's next slot (cache-warm, lock-free, and a ping-pong pair stays on one core; the slot's
+// previous occupant moves to the queue), one made ready elsewhere goes to a shared injection
 // queue. Idle workers steal from the others, then park on a condition variable without spinning.
 // A parked worker is woken only when there is work it could take: a push to the injection
 // queue, or a worker that starts an activation with more work still queued behind it.
@@ -62,9 +63,13 @@ class Scheduler {
     std::atomic<std::size_t> size_{0};
   };
   struct Worker {
+    // The Runnable made ready most recently on this worker runs next, without the queue lock
+    // (a ping-pong pair then costs no lock at all). Other workers may steal it.
+    std::atomic<Runnable*> next{nullptr};
     RunQueue queue;
     std::thread thread;
-    unsigned ticks = 0;  // owner only
+    unsigned ticks = 0;       // owner only
+    unsigned next_streak = 0;  // owner only: runs taken from `next` in a row
   };
 
   void run(unsigned index);
