@@ -22,7 +22,7 @@ done
 PACKAGES=(
   g++ cmake ninja-build ccache pkg-config git
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libboost-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev
   libcaf-dev
 )
 

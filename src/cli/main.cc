@@ -180,6 +180,9 @@ int main(int argc, char** argv) {
     std::printf("%-34s %-12s %8s %8s %10s %10s\n", "ACTOR", "TYPE", "MAILBOX", "RESTARTS", "IN",
                 "OUT");
     for (const json& a : (*r)["actors"]) print_tree(a, "", true, true);
+    if (auto omitted = r->value("omitted", 0ULL); omitted > 0) {
+      std::printf("... and %llu more actors not shown\n", omitted);
+    }
     return 0;
   }
   if (*tell || *ask) {

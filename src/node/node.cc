@@ -152,23 +152,37 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
   });
 }
 
-json Node::describe(const ActorRef& ref, int depth) {
+json Node::describe(const ActorRef& ref, int depth, std::size_t& budget, std::size_t& omitted) {
   ActorStats s = ref.cell()->stats();
+  --budget;
   json j{{"id", s.id.to_string()},     {"type", s.type_name},         {"name", s.name},
          {"mailbox", s.mailbox_depth}, {"restarts", s.restarts},       {"in", s.messages_in},
          {"out", s.messages_out},      {"alive", s.alive}};
   json children = json::array();
-  if (depth < 64) {
-    for (const ActorRef& c : ref.cell()->children()) children.push_back(describe(c, depth + 1));
+  for (const ActorRef& c : ref.cell()->children()) {
+    if (budget == 0 || depth >= 64) {
+      ++omitted;
+      continue;
+    }
+    children.push_back(describe(c, depth + 1, budget, omitted));
   }
   j["children"] = std::move(children);
   return j;
 }
 
 json Node::op_ls() {
+  // Bounded, so that a node with a million actors still answers within one control frame.
+  std::size_t budget = kLsLimit;
+  std::size_t omitted = 0;
   json tops = json::array();
-  for (const ActorRef& r : system_->top_level()) tops.push_back(describe(r, 0));
-  return json{{"ok", true}, {"actors", std::move(tops)}};
+  for (const ActorRef& r : system_->top_level()) {
+    if (budget == 0) {
+      ++omitted;
+      continue;
+    }
+    tops.push_back(describe(r, 0, budget, omitted));
+  }
+  return json{{"ok", true}, {"actors", std::move(tops)}, {"omitted", omitted}};
 }
 
 json Node::op_status() {

@@ -395,7 +395,7 @@ void ActorCell::kill_now() {
   finalize(ExitReason::killed());
 }
 
-void ActorCell::finalize(ExitReason reason) {
+void ActorCell::finalize(const ExitReason& reason) {
   actor_.reset();
   std::vector<std::pair<ActorRef, std::uint64_t>> watchers;
   std::vector<ActorRef> links;

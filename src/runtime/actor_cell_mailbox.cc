@@ -60,7 +60,7 @@ Delivery ActorCell::enqueue_bounded(MessagePtr m) {
       result = Delivery::kDropped;
     }
   }
-  m.release();
+  (void)m.release();
   user_in_.fetch_add(1, std::memory_order_relaxed);
   return result;
 }

@@ -27,10 +27,10 @@ void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const R
     return;
   }
   m->request = req;
-  RequestRef timer_ref = req;
-  system.timers().after(timeout, [timer_ref] {
-    timer_ref->fail(Error{Errc::kTimedOut, "no reply in time"});
-  });
+  TimerId timer = system.timers().after(
+      timeout, [req] { req->fail(Error{Errc::kTimedOut, "no reply in time"}); });
+  // Answered before the deadline: the timer (and its reference) goes at once.
+  req->set_timeout(&system.timers(), timer);
   to.cell()->enqueue(std::move(m));
 }
 

@@ -9,7 +9,7 @@
 namespace troupe {
 
 Supervisor::Supervisor(SupervisorOptions options, std::vector<ChildSpec> initial)
-    : options_(std::move(options)), initial_(std::move(initial)) {}
+    : options_(options), initial_(std::move(initial)) {}
 
 void Supervisor::on_start() {
   for (auto& spec : initial_) start_child(spec);

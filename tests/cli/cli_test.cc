@@ -113,6 +113,14 @@ TEST_F(Cli, BadInputGetsAOneLineErrorAndTheNodeKeepsRunning) {
   EXPECT_EQ(node_->cli({"ask", "e", "x", "still here"}).out, "still here\n");
 }
 
+TEST_F(Cli, LsIsBoundedForLargeNodes) {
+  // More actors than `ls` lists (2000); a few seconds of real CLI processes.
+  for (int i = 0; i < 2100; ++i) ASSERT_EQ(node_->cli({"spawn", "echo"}).code, 0);
+  auto r = node_->cli({"ls"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("more actors not shown"), std::string::npos);
+}
+
 TEST_F(Cli, SecondNodeOnTheSameSocketIsRefused) {
   NodeProcess second(dir_);
   EXPECT_FALSE(second.wait_ready());

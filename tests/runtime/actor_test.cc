@@ -56,6 +56,13 @@ TEST(Actor, TellThenAskSeesEveryMessageInOrder) {
   EXPECT_EQ(*r, 500500);
 }
 
+TEST(Actor, AnsweredAsksLeaveNoTimerBehind) {
+  ActorSystem sys(small());
+  ActorRef c = sys.spawn<Counter>();
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(sys.ask<int>(c, Get{}, 1h).get().ok());
+  EXPECT_EQ(sys.timers().pending(), 0u);
+}
+
 TEST(Actor, ServesEnvelopesBesideTypedMessages) {
   ActorSystem sys(small());
   ActorRef c = sys.spawn<Counter>();

@@ -50,7 +50,10 @@ class Node {
   nlohmann::json op_ls();
   nlohmann::json op_status();
   nlohmann::json op_stop(const nlohmann::json& req);
-  nlohmann::json describe(const ActorRef& ref, int depth);
+  // An actor and its subtree; stops after `budget` actors, counting the rest in `omitted`.
+  nlohmann::json describe(const ActorRef& ref, int depth, std::size_t& budget,
+                          std::size_t& omitted);
+  static constexpr std::size_t kLsLimit = 2000;
 
   NodeConfig config_;
   KindRegistry kinds_;

@@ -45,7 +45,7 @@ class ReplyPromise {
     using V = std::decay_t<T>;
     if constexpr (is_result<V>::value) {
       if (value.ok()) {
-        r_->complete(make_message(std::move(value).value()));
+        r_->complete(make_message(std::forward<T>(value).value()));
       } else {
         r_->fail(value.error());
       }

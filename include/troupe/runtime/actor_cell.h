@@ -149,7 +149,7 @@ class alignas(64) ActorCell final : public Runnable {
   void after_children_stopped();
   void install(std::unique_ptr<Actor> fresh);
   void kill_now();
-  void finalize(ExitReason reason);
+  void finalize(const ExitReason& reason);
   void dead_letter(Message* m, const char* why);
   void drain_dead();
   void cancel_timers();

@@ -12,6 +12,7 @@
 
 #include "troupe/base/ids.h"
 #include "troupe/base/result.h"
+#include "troupe/runtime/timer_service.h"
 #include "troupe/runtime/type_tag.h"
 
 namespace troupe {
@@ -34,6 +35,8 @@ class Request {
   bool complete(MessagePtr reply);
   bool fail(Error error);
   bool done() const { return done_.load(std::memory_order_acquire); }
+  // The timer that fails this request at its deadline; cancelled when it completes first.
+  void set_timeout(TimerService* timers, TimerId id);
 
   std::uint64_t id() const { return id_; }
   const CallChain& chain() const { return chain_; }
@@ -49,10 +52,7 @@ class Request {
   virtual void deliver(Result<MessagePtr> result) = 0;
 
  private:
-  bool claim() {
-    bool expected = false;
-    return done_.compare_exchange_strong(expected, true, std::memory_order_acq_rel);
-  }
+  bool claim();
 
   std::atomic<std::uint32_t> refs_{0};
   std::atomic<bool> done_{false};
@@ -60,6 +60,8 @@ class Request {
   TypeTag expected_;
   const char* expected_name_;
   CallChain chain_;
+  std::atomic<TimerService*> timers_{nullptr};
+  std::atomic<std::uint64_t> timer_seq_{0};
 };
 
 // Intrusive shared pointer to a Request.
