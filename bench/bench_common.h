@@ -21,7 +21,7 @@ inline constexpr int kPingPongRounds = 1'000'000;
 inline constexpr int kSpawnActors = 1'000'000;
 inline constexpr int kIdleActors = 1'000'000;
 inline constexpr long kFloodMessages = 10'000'000;
-inline constexpr int kFloodBatch = 256;         // producer sends this many per handler run
+inline constexpr int kFloodBatch = 256;           // producer sends this many per handler run
 inline constexpr std::size_t kFloodBound = 4096;  // troupe's bounded mailbox
 
 // The slow consumer's work per message: a few hundred ns of arithmetic the compiler keeps.

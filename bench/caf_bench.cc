@@ -96,7 +96,8 @@ void idle(actor_system& sys) {
   refs.reserve(bench::kIdleActors);
   long before = bench::rss_bytes();
   for (int i = 0; i < bench::kIdleActors; ++i) refs.push_back(sys.spawn(idle_actor, &started));
-  while (started.load() < bench::kIdleActors) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (started.load() < bench::kIdleActors)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   long after = bench::rss_bytes();
   long refs_bytes = static_cast<long>(refs.capacity() * sizeof(actor));
   bench::report("caf", "idle", "bytes_per_actor",
@@ -143,11 +144,16 @@ int main(int argc, char** argv) {
   actor_system_config cfg;
   actor_system sys{config(cfg)};
   std::string w = argv[1];
-  if (w == "fan_in") fan_in(sys);
-  else if (w == "ping_pong") ping_pong(sys);
-  else if (w == "spawn") spawn(sys);
-  else if (w == "idle") idle(sys);
-  else if (w == "flood") flood(sys);
+  if (w == "fan_in")
+    fan_in(sys);
+  else if (w == "ping_pong")
+    ping_pong(sys);
+  else if (w == "spawn")
+    spawn(sys);
+  else if (w == "idle")
+    idle(sys);
+  else if (w == "flood")
+    flood(sys);
   else {
     std::fprintf(stderr, "unknown workload '%s'\n", argv[1]);
     return 1;

@@ -104,7 +104,8 @@ void idle() {
   refs.reserve(bench::kIdleActors);
   long before = bench::rss_bytes();
   for (int i = 0; i < bench::kIdleActors; ++i) refs.push_back(sys.spawn<Idle>(&started));
-  while (started.load() < bench::kIdleActors) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (started.load() < bench::kIdleActors)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   long after = bench::rss_bytes();
   // The refs vector is the benchmark's own bookkeeping, not the actors': take it out.
   long refs_bytes = static_cast<long>(refs.capacity() * sizeof(ActorRef));
@@ -153,11 +154,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string w = argv[1];
-  if (w == "fan_in") fan_in();
-  else if (w == "ping_pong") ping_pong();
-  else if (w == "spawn") spawn();
-  else if (w == "idle") idle();
-  else if (w == "flood") flood();
+  if (w == "fan_in")
+    fan_in();
+  else if (w == "ping_pong")
+    ping_pong();
+  else if (w == "spawn")
+    spawn();
+  else if (w == "idle")
+    idle();
+  else if (w == "flood")
+    flood();
   else {
     std::fprintf(stderr, "unknown workload '%s'\n", argv[1]);
     return 1;

@@ -46,5 +46,12 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   if [ -n "$SANITIZE" ]; then args+=("-DTROUPE_SANITIZE=$SANITIZE"); fi
   cmake "${args[@]}" >/dev/null
 fi
-ninja -C "$BUILD_DIR" -j2 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
-test "${PIPESTATUS[0]}" -eq 0
+# Quiet progress lines, keep compiler messages; a failed build fails the script.
+set +e
+ninja -C "$BUILD_DIR" -j2 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] '
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "setup: build failed (ninja exit $status)" >&2
+  exit "$status"
+fi

@@ -1,9 +1,9 @@
 #include "example_actors.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <stdexcept>
-
-#include <spdlog/spdlog.h>
 
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
@@ -54,8 +54,8 @@ class Counter final : public Actor {
 class Crasher final : public Actor {
  public:
   void on_start() override {
-    spdlog::info("crasher {} started (incarnation with {} messages so far)", self().id().to_string(),
-                 handled_);
+    spdlog::info("crasher {} started (incarnation with {} messages so far)",
+                 self().id().to_string(), handled_);
   }
   void on_error(const Error& e) override {
     spdlog::warn("crasher {} failed: {}", self().id().to_string(), e.to_string());
@@ -64,7 +64,8 @@ class Crasher final : public Actor {
     return match(m, [this](Envelope& e) -> Result<Bytes> {
       ++handled_;
       if (e.route == "crash") throw std::runtime_error("crash requested: " + e.payload);
-      if (e.route == "ping") return std::string("pong after ") + std::to_string(handled_) + " messages";
+      if (e.route == "ping")
+        return std::string("pong after ") + std::to_string(handled_) + " messages";
       return Error{Errc::kNotFound, "crasher has no route '" + e.route + "' (crash, ping)"};
     });
   }
@@ -74,8 +75,8 @@ class Crasher final : public Actor {
 };
 
 // Asks another actor and reports the round trip.
-//   "ping" TARGET            one ask of TARGET ("ping" route), replies "TARGET answered ... in N us"
-//   "start" TARGET [MS]      pings TARGET every MS (default 1000) and logs each round trip
+//   "ping" TARGET            one ask of TARGET ("ping" route), replies "TARGET answered ... in N
+//   us" "start" TARGET [MS]      pings TARGET every MS (default 1000) and logs each round trip
 //   "stop"                   stops the periodic pings
 class Pinger final : public Actor {
  public:
@@ -92,7 +93,8 @@ class Pinger final : public Actor {
             timer_ = {};
             return std::string("stopped");
           }
-          return Error{Errc::kNotFound, "pinger has no route '" + e.route + "' (ping, start, stop)"};
+          return Error{Errc::kNotFound,
+                       "pinger has no route '" + e.route + "' (ping, start, stop)"};
         },
         [this](Tick&) {
           ActorRef target = system().resolve(target_);
@@ -102,9 +104,9 @@ class Pinger final : public Actor {
           e.payload = "tick " + std::to_string(++ticks_);
           e.caller = self().id();
           ask<Bytes>(target, std::move(e), 2s, [this, sent](Result<Bytes> r) {
-            auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          system().clock().now() - sent)
-                          .count();
+            auto us =
+                std::chrono::duration_cast<std::chrono::microseconds>(system().clock().now() - sent)
+                    .count();
             if (r.ok()) {
               spdlog::info("pinger: {} answered '{}' in {} us", target_, *r, us);
             } else {
@@ -125,9 +127,8 @@ class Pinger final : public Actor {
     e.payload = "ping";
     e.caller = self().id();
     ask<Bytes>(target, std::move(e), 5s, [this, reply, sent, target_name](Result<Bytes> r) {
-      auto us =
-          std::chrono::duration_cast<std::chrono::microseconds>(system().clock().now() - sent)
-              .count();
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(system().clock().now() - sent)
+                    .count();
       if (!r.ok()) {
         reply->fail(r.error());
         return;

@@ -4,18 +4,30 @@ namespace troupe {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::kTimedOut: return "timed-out";
-    case Errc::kNotFound: return "not-found";
-    case Errc::kDead: return "dead";
-    case Errc::kHandlerError: return "handler-error";
-    case Errc::kCallCycle: return "call-cycle";
-    case Errc::kMailboxFull: return "mailbox-full";
-    case Errc::kInvalidArgument: return "invalid-argument";
-    case Errc::kUnavailable: return "unavailable";
-    case Errc::kProtocol: return "protocol";
-    case Errc::kIo: return "io";
-    case Errc::kBadReply: return "bad-reply";
-    case Errc::kInternal: return "internal";
+    case Errc::kTimedOut:
+      return "timed-out";
+    case Errc::kNotFound:
+      return "not-found";
+    case Errc::kDead:
+      return "dead";
+    case Errc::kHandlerError:
+      return "handler-error";
+    case Errc::kCallCycle:
+      return "call-cycle";
+    case Errc::kMailboxFull:
+      return "mailbox-full";
+    case Errc::kInvalidArgument:
+      return "invalid-argument";
+    case Errc::kUnavailable:
+      return "unavailable";
+    case Errc::kProtocol:
+      return "protocol";
+    case Errc::kIo:
+      return "io";
+    case Errc::kBadReply:
+      return "bad-reply";
+    case Errc::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -2,13 +2,12 @@
 // other subcommand talks to a running node over its control socket.
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "control_client.h"
 #include "example_actors.h"
@@ -163,7 +162,8 @@ int main(int argc, char** argv) {
     return fail(what + " (see troupe --help)");
   }
 
-  if (*node_run) return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers);
+  if (*node_run)
+    return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers);
 
   if (*spawn) {
     json req{{"op", "spawn"}, {"kind", kind}};

@@ -1,5 +1,6 @@
 #include "troupe/node/control_server.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,8 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
-#include <spdlog/spdlog.h>
 
 #include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
@@ -66,9 +65,8 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     // The handler may answer from a worker thread: hop back onto the I/O thread.
     server_.handler_(request, [self](json response) {
-      asio::post(self->socket_.get_executor(), [self, r = std::move(response)] {
-        self->write(r, /*then_close=*/false);
-      });
+      asio::post(self->socket_.get_executor(),
+                 [self, r = std::move(response)] { self->write(r, /*then_close=*/false); });
     });
   }
 
@@ -120,9 +118,9 @@ ControlServer::ControlServer(std::string path, Handler handler)
 Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path,
                                                            Handler handler) {
   if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return Error{Errc::kInvalidArgument,
-                 "control socket path must be 1.." +
-                     std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: '" + path + "'"};
+    return Error{Errc::kInvalidArgument, "control socket path must be 1.." +
+                                             std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
+                                             " bytes: '" + path + "'"};
   }
   std::error_code fs_ec;
   auto parent = std::filesystem::path(path).parent_path();

@@ -19,7 +19,8 @@ Result<std::string> string_field(const json& req, const char* key, bool required
     if (required) return Error{Errc::kInvalidArgument, std::string("missing '") + key + "'"};
     return std::string();
   }
-  if (!it->is_string()) return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be a string"};
+  if (!it->is_string())
+    return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be a string"};
   return it->get<std::string>();
 }
 
@@ -35,10 +36,9 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   sc.node_id = node->config_.node_id;
   node->system_ = std::make_unique<ActorSystem>(sc);
   Node* raw = node.get();
-  auto server = ControlServer::open(node->config_.socket_path(),
-                                    [raw](const json& req, ControlServer::Respond respond) {
-                                      raw->handle(req, respond);
-                                    });
+  auto server = ControlServer::open(
+      node->config_.socket_path(),
+      [raw](const json& req, const ControlServer::Respond& respond) { raw->handle(req, respond); });
   if (!server.ok()) {
     node->system_->shutdown();
     return server.error();
@@ -89,13 +89,13 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
         Error{Errc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
   }
   if (!name->empty() && system_->resolve(*name)) {
-    return respond(control::error_response(
-        Error{Errc::kInvalidArgument, "name '" + *name + "' is taken"}));
+    return respond(
+        control::error_response(Error{Errc::kInvalidArgument, "name '" + *name + "' is taken"}));
   }
   ActorRef sup = sup_name->empty() ? system_->root() : system_->resolve(*sup_name);
   if (!sup) {
-    return respond(control::error_response(
-        Error{Errc::kNotFound, "no supervisor '" + *sup_name + "'"}));
+    return respond(
+        control::error_response(Error{Errc::kNotFound, "no supervisor '" + *sup_name + "'"}));
   }
   ChildSpec spec;
   spec.name = *name;
@@ -107,7 +107,8 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
       [respond, sup_label](Result<ActorRef> r) {
         if (!r.ok()) {
           Error e = r.error();
-          if (e.code == Errc::kNotFound) e = Error{Errc::kInvalidArgument, "'" + sup_label + "' is not a supervisor"};
+          if (e.code == Errc::kNotFound)
+            e = Error{Errc::kInvalidArgument, "'" + sup_label + "' is not a supervisor"};
           return respond(control::error_response(e));
         }
         respond(json{{"ok", true}, {"id", r->id().to_string()}, {"type", r->type_name()}});
@@ -134,7 +135,8 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
     Delivery d = system_->tell(target, std::move(e));
     if (d == Delivery::kQueued) return respond(json{{"ok", true}});
     const char* why = d == Delivery::kDeadLetter ? "actor is dead" : "mailbox full";
-    return respond(control::error_response(Error{d == Delivery::kDeadLetter ? Errc::kDead : Errc::kMailboxFull, why}));
+    return respond(control::error_response(
+        Error{d == Delivery::kDeadLetter ? Errc::kDead : Errc::kMailboxFull, why}));
   }
   auto timeout = config_.ask_timeout;
   if (auto it = req.find("timeout_ms"); it != req.end()) {
@@ -155,8 +157,8 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
 json Node::describe(const ActorRef& ref, int depth, std::size_t& budget, std::size_t& omitted) {
   ActorStats s = ref.cell()->stats();
   --budget;
-  json j{{"id", s.id.to_string()},     {"type", s.type_name},         {"name", s.name},
-         {"mailbox", s.mailbox_depth}, {"restarts", s.restarts},       {"in", s.messages_in},
+  json j{{"id", s.id.to_string()},     {"type", s.type_name},    {"name", s.name},
+         {"mailbox", s.mailbox_depth}, {"restarts", s.restarts}, {"in", s.messages_in},
          {"out", s.messages_out},      {"alive", s.alive}};
   json children = json::array();
   for (const ActorRef& c : ref.cell()->children()) {
@@ -187,9 +189,11 @@ json Node::op_ls() {
 
 json Node::op_status() {
   SystemStats st = system_->stats();
-  auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  auto up =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   json kinds = json::array();
-  for (auto& [n, k] : kinds_.all()) kinds.push_back(json{{"kind", n}, {"description", k.description}});
+  for (auto& [n, k] : kinds_.all())
+    kinds.push_back(json{{"kind", n}, {"description", k.description}});
   return json{{"ok", true},
               {"node", fmt::format("{:x}", system_->node_id())},
               {"uptime_s", up.count()},

@@ -1,7 +1,7 @@
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 #include "troupe/node/node.h"
 
@@ -21,14 +21,14 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
     // Debian builds toml++ with exceptions: a syntax error arrives as parse_error.
     root = toml::parse(toml_text, origin);
   } catch (const toml::parse_error& err) {
-    return Error{Errc::kInvalidArgument,
-                 origin + ":" + std::to_string(err.source().begin.line) + ": " +
-                     std::string(err.description())};
+    return Error{Errc::kInvalidArgument, origin + ":" + std::to_string(err.source().begin.line) +
+                                             ": " + std::string(err.description())};
   }
   NodeConfig cfg;
   for (auto&& [key, value] : root) {
     if (key.str() != "node") {
-      return Error{Errc::kInvalidArgument, origin + ": unknown table [" + std::string(key.str()) + "]"};
+      return Error{Errc::kInvalidArgument,
+                   origin + ": unknown table [" + std::string(key.str()) + "]"};
     }
   }
   const toml::table* node = root["node"].as_table();

@@ -21,10 +21,18 @@ bool ActorRef::alive() const { return cell_ && cell_->alive(); }
 std::string ExitReason::to_string() const {
   const char* k = "normal";
   switch (kind) {
-    case Kind::kNormal: k = "normal"; break;
-    case Kind::kShutdown: k = "shutdown"; break;
-    case Kind::kKilled: k = "killed"; break;
-    case Kind::kError: k = "error"; break;
+    case Kind::kNormal:
+      k = "normal";
+      break;
+    case Kind::kShutdown:
+      k = "shutdown";
+      break;
+    case Kind::kKilled:
+      k = "killed";
+      break;
+    case Kind::kError:
+      k = "error";
+      break;
   }
   return detail.empty() ? std::string(k) : std::string(k) + ": " + detail;
 }
@@ -37,9 +45,7 @@ ActorRef Actor::spawn(std::unique_ptr<Actor> actor, SpawnOptions options) {
 }
 
 bool Actor::cancel_timer(TimerId id) { return system().cancel_timer(id); }
-std::uint64_t Actor::monitor(const ActorRef& target) {
-  return target ? cell_->monitor(target) : 0;
-}
+std::uint64_t Actor::monitor(const ActorRef& target) { return target ? cell_->monitor(target) : 0; }
 void Actor::demonitor(const ActorRef& target, std::uint64_t monitor_id) {
   if (target) cell_->demonitor(target, monitor_id);
 }

@@ -1,9 +1,9 @@
 #include "troupe/runtime/actor_cell.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <exception>
-
-#include <spdlog/spdlog.h>
 
 #include "actor_cell_parts.h"
 #include "system_messages.h"
@@ -33,9 +33,11 @@ ActorCell* ActorCell::current() { return t_current; }
 ActorCell*& current_cell() { return t_current; }
 
 ActorCell::ActorCell(ActorSystem& system, ActorId id, const std::string* type_name,
-                     std::unique_ptr<Actor> actor, const MailboxOptions& mailbox,
-                     ActorCell* parent)
-    : serial_(id.serial), type_name_(type_name), system_(system), parent_(parent),
+                     std::unique_ptr<Actor> actor, const MailboxOptions& mailbox, ActorCell* parent)
+    : serial_(id.serial),
+      type_name_(type_name),
+      system_(system),
+      parent_(parent),
       actor_(std::move(actor)) {
   user_.init(user_c_);
   sys_.init(sys_c_);
@@ -215,7 +217,7 @@ void ActorCell::handle_system(Message* raw) {
   } else if (m->is<sys::Restart>()) {
     begin_exit(ExitReason::shutdown(), Origin::kRestart, std::move(m->as<sys::Restart>().fresh));
   } else if (m->is<sys::Finish>()) {
-    if (life == Life::kSuspended) finalize(std::move(m->as<sys::Finish>().reason));
+    if (life == Life::kSuspended) finalize(m->as<sys::Finish>().reason);
   } else if (m->is<sys::ChildFailed>()) {
     auto& f = m->as<sys::ChildFailed>();
     bool decided = false;
@@ -292,7 +294,7 @@ void ActorCell::begin_exit(ExitReason reason, Origin origin, std::unique_ptr<Act
     if (origin == Origin::kRestart) {
       install(std::move(fresh));
     } else if (origin == Origin::kStopRequest) {
-      finalize(std::move(reason));
+      finalize(reason);
     }
     return;
   }
@@ -361,7 +363,7 @@ void ActorCell::after_children_stopped() {
     life_.store(Life::kSuspended);
     parent_->enqueue_system(make_message(sys::ChildFailed{ActorRef(this), std::move(ex.reason)}));
   } else {
-    finalize(std::move(ex.reason));
+    finalize(ex.reason);
   }
 }
 
@@ -510,9 +512,8 @@ void ActorCell::demonitor(const ActorRef& target, std::uint64_t monitor_id) {
   ActorCell* t = target.cell();
   std::lock_guard lock(t->lock_);
   if (!t->family_) return;
-  std::erase_if(t->family_->watchers, [&](const auto& w) {
-    return w.second == monitor_id && w.first.cell() == this;
-  });
+  std::erase_if(t->family_->watchers,
+                [&](const auto& w) { return w.second == monitor_id && w.first.cell() == this; });
 }
 
 void ActorCell::link(const ActorRef& other) {

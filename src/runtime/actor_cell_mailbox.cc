@@ -171,7 +171,8 @@ Message* ActorCell::pop_user() {
   if (lim == nullptr) {
     Message* m = user_.pop(user_c_);
     // Only this thread writes user_done_ here: a plain store, no read-modify-write.
-    if (m) user_done_.store(user_done_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (m)
+      user_done_.store(user_done_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return m;
   }
   Message* m = lim->bounded ? lim->bounded->pop() : user_.pop(user_c_);

@@ -41,8 +41,8 @@ struct ActorCell::OwnerState {
 struct ActorCell::MailboxLimits {
   std::unique_ptr<BoundedQueue> bounded;  // kFail, kDropNewest, kDropOldest
   OverflowPolicy policy = OverflowPolicy::kFail;
-  std::uint32_t bp_bound = 0;             // kBackpressure (the queue itself stays user_)
-  std::uint32_t threshold = 0;            // on_backpressure
+  std::uint32_t bp_bound = 0;   // kBackpressure (the queue itself stays user_)
+  std::uint32_t threshold = 0;  // on_backpressure
   std::atomic<bool> armed{true};
   std::atomic<std::uint32_t> waiters{0};          // paused sender actors
   std::atomic<std::uint32_t> blocked_threads{0};  // plain threads waiting for room

@@ -1,9 +1,9 @@
 #include "troupe/runtime/actor_system.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <random>
-
-#include <spdlog/spdlog.h>
 
 #include "system_messages.h"
 #include "troupe/runtime/supervisor.h"
@@ -22,13 +22,14 @@ void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const R
   }
   const CallChain& chain = req->chain();
   if (std::find(chain.begin(), chain.end(), to.id()) != chain.end()) {
-    req->fail(Error{Errc::kCallCycle, "actor " + to.id().to_string() +
-                                          " is awaiting a reply on this call chain"});
+    req->fail(Error{Errc::kCallCycle,
+                    "actor " + to.id().to_string() + " is awaiting a reply on this call chain"});
     return;
   }
   m->request = req;
-  TimerId timer = system.timers().after(
-      timeout, [req] { req->fail(Error{Errc::kTimedOut, "no reply in time"}); });
+  TimerId timer = system.timers().after(timeout, [req] {
+    req->fail(Error{Errc::kTimedOut, "no reply in time"});
+  });
   // Answered before the deadline: the timer (and its reference) goes at once.
   req->set_timeout(&system.timers(), timer);
   to.cell()->enqueue(std::move(m));

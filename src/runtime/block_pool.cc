@@ -13,7 +13,7 @@ constexpr std::size_t kClasses = 8;
 // From 64 bytes up, multiples of 64: carved from 64-aligned chunks, every block stays aligned.
 constexpr std::array<std::size_t, kClasses> kSizes = {32, 48, 64, 128, 192, 256, 320, kMaxBlock};
 constexpr std::align_val_t kAlign{64};
-constexpr std::size_t kBatch = 512;          // blocks moved to/from the depot at once
+constexpr std::size_t kBatch = 512;           // blocks moved to/from the depot at once
 constexpr std::size_t kChunkBytes = 1 << 16;  // carved into blocks when the depot is empty
 
 struct Block {

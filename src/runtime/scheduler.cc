@@ -49,9 +49,7 @@ Scheduler::~Scheduler() { stop(); }
 
 void Scheduler::stop() {
   if (stopping_.exchange(true)) return;
-  {
-    std::lock_guard lock(park_mutex_);
-  }
+  { std::lock_guard lock(park_mutex_); }
   park_cv_.notify_all();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();

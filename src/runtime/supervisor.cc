@@ -1,8 +1,8 @@
 #include "troupe/runtime/supervisor.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "troupe/runtime/actor_system.h"
 

@@ -1,6 +1,5 @@
 // Integration: a real `troupe node run` process driven by the real CLI.
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -102,7 +101,8 @@ TEST_F(Cli, BadInputGetsAOneLineErrorAndTheNodeKeepsRunning) {
   };
   ASSERT_EQ(node_->cli({"spawn", "echo", "--name", "e"}).code, 0);
   cases.push_back({{"spawn", "echo", "--name", "e"}, "error: invalid-argument: name 'e' is taken"});
-  cases.push_back({{"spawn", "echo", "--supervisor", "e"}, "error: invalid-argument: 'e' is not a supervisor"});
+  cases.push_back(
+      {{"spawn", "echo", "--supervisor", "e"}, "error: invalid-argument: 'e' is not a supervisor"});
   for (auto& c : cases) {
     auto r = node_->cli(c.args);
     EXPECT_NE(r.code, 0) << c.args[0];
@@ -163,7 +163,8 @@ class RawControl : public Cli {
     std::string body;
     if (::recv(fd, header, 4, MSG_WAITALL) == 4) {
       body.resize(get_u32_be(header));
-      if (::recv(fd, body.data(), body.size(), MSG_WAITALL) != static_cast<ssize_t>(body.size())) body.clear();
+      if (::recv(fd, body.data(), body.size(), MSG_WAITALL) != static_cast<ssize_t>(body.size()))
+        body.clear();
     }
     ::close(fd);
     return body;
@@ -176,14 +177,17 @@ TEST_F(RawControl, MalformedFramesAreAnsweredAndTheNodeSurvives) {
   EXPECT_NE(exchange(oversized).find("control frame of 67108864 bytes"), std::string::npos);
   std::string zero(4, '\0');
   EXPECT_NE(exchange(zero).find("\"ok\":false"), std::string::npos);
-  EXPECT_NE(exchange(control::encode_frame("{not json")).find("not a JSON object"), std::string::npos);
+  EXPECT_NE(exchange(control::encode_frame("{not json")).find("not a JSON object"),
+            std::string::npos);
   EXPECT_NE(exchange(control::encode_frame("[1,2]")).find("not a JSON object"), std::string::npos);
-  EXPECT_NE(exchange(control::encode_frame(R"({"v":99,"op":"ls"})")).find("version"), std::string::npos);
+  EXPECT_NE(exchange(control::encode_frame(R"({"v":99,"op":"ls"})")).find("version"),
+            std::string::npos);
   EXPECT_NE(exchange(control::encode_frame(R"({"v":1})")).find("missing 'op'"), std::string::npos);
   EXPECT_NE(exchange(control::encode_frame(R"({"v":1,"op":"ask","actor":5,"route":"x"})"))
                 .find("'actor' must be a string"),
             std::string::npos);
-  EXPECT_NE(exchange(control::encode_frame(R"({"v":1,"op":"nuke"})")).find("unknown op"), std::string::npos);
+  EXPECT_NE(exchange(control::encode_frame(R"({"v":1,"op":"nuke"})")).find("unknown op"),
+            std::string::npos);
   // A client that disconnects mid-frame.
   int fd = connect_raw();
   ::send(fd, "\0\0\0\x10{\"v\"", 8, MSG_NOSIGNAL);

@@ -32,7 +32,8 @@ inline std::string read_file(const std::string& path) {
 }
 
 inline std::string temp_dir(const std::string& tag) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / ("troupe-" + tag + "-XXXXXX")).string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / ("troupe-" + tag + "-XXXXXX")).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   return ::mkdtemp(buf.data());
@@ -72,8 +73,8 @@ class NodeProcess {
       int e = ::open((dir + "/node.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(e, 2);
       ::close(fds[0]);
-      std::vector<std::string> args{TROUPE_BIN, "--socket", socket(), "node", "run",
-                                    "--data-dir", dir};
+      std::vector<std::string> args{TROUPE_BIN, "--socket",   socket(), "node",
+                                    "run",      "--data-dir", dir};
       for (auto& a : extra) args.push_back(a);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());

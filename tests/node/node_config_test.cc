@@ -35,12 +35,12 @@ TEST(NodeConfig, RejectsBadInputWithALocation) {
     const char* text;
     const char* expect;
   };
-  for (auto [text, expect] : {Case{"[node\nworkers=1", "t.toml:1"},
-                              Case{"[node]\nworkers = -1", "node.workers"},
-                              Case{"[node]\nworkers = \"two\"", "node.workers"},
-                              Case{"[node]\ncolour = 1", "unknown key node.colour"},
-                              Case{"[other]\nx = 1", "unknown table [other]"},
-                              Case{"[node]\ndata_dir = \"\"", "node.data_dir"}}) {
+  for (auto [text, expect] :
+       {Case{"[node\nworkers=1", "t.toml:1"}, Case{"[node]\nworkers = -1", "node.workers"},
+        Case{"[node]\nworkers = \"two\"", "node.workers"},
+        Case{"[node]\ncolour = 1", "unknown key node.colour"},
+        Case{"[other]\nx = 1", "unknown table [other]"},
+        Case{"[node]\ndata_dir = \"\"", "node.data_dir"}}) {
     auto c = NodeConfig::parse(text, "t.toml");
     ASSERT_FALSE(c.ok()) << text;
     EXPECT_EQ(c.error().code, Errc::kInvalidArgument);

@@ -30,7 +30,9 @@ class Counter : public Actor {
     return match(
         m, [this](Add& a) { total_ += a.n; }, [this](Get&) { return total_; },
         [](Boom&) -> int { throw std::runtime_error("boom"); },
-        [this](Envelope& e) -> Bytes { return e.route + ":" + e.payload + ":" + std::to_string(total_); });
+        [this](Envelope& e) -> Bytes {
+          return e.route + ":" + e.payload + ":" + std::to_string(total_);
+        });
   }
 
  private:
@@ -223,7 +225,8 @@ TEST(Actor, TimersUseTheInjectedClockAndAreCancelled) {
   ActorRef a = sys.spawn_fn([&probe](Actor& self) {
     self.send_every(self.self(), Tick{}, 10ms);
     self.send_after(self.self(), Once{}, 25ms);
-    return Behavior([&probe](Tick&) { probe.push("tick"); }, [&probe](Once&) { probe.push("once"); });
+    return Behavior([&probe](Tick&) { probe.push("tick"); },
+                    [&probe](Once&) { probe.push("once"); });
   });
   ASSERT_TRUE(eventually([&] { return sys.timers().pending() == 2; }));
   clock->advance(10ms);
@@ -244,11 +247,13 @@ TEST(Actor, DeadLettersCountMessagesLeftInMailboxAtDeath) {
   std::atomic<bool> release{false};
   ActorSystem sys(small());
   ActorRef a = sys.spawn_fn([&](Actor& self) {
-    return Behavior([&](Get&) {
-      probe.push("busy");
-      release.wait(false);
-      self.stop();
-    }, [](Add&) {});
+    return Behavior(
+        [&](Get&) {
+          probe.push("busy");
+          release.wait(false);
+          self.stop();
+        },
+        [](Add&) {});
   });
   sys.tell(a, Get{});
   ASSERT_TRUE(probe.wait_for("busy"));

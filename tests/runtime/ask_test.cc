@@ -22,21 +22,23 @@ TEST(Ask, CycleBackToAnAwaitingActorFailsFast) {
   ActorSystem sys(SystemConfig{.workers = 2});
   ActorRef b = sys.spawn_fn([&probe](Actor& self) {
     auto peer = std::make_shared<ActorRef>();
-    return Behavior([peer](SetPeer& s) { *peer = s.peer; },
-                    [&self, peer, &probe](Ping&) {
-                      auto reply = std::make_shared<ReplyPromise>(self.take_reply());
-                      self.ask<int>(*peer, Ping{}, 5s, [reply, &probe](Result<int> r) {
-                        probe.push(r.ok() ? "b:ok" : std::string("b:") +
-                                                         std::string(errc_name(r.error().code)));
-                        reply->deliver(r.ok() ? 1 : 2);
-                      });
-                    });
+    return Behavior(
+        [peer](SetPeer& s) { *peer = s.peer; },
+        [&self, peer, &probe](Ping&) {
+          auto reply = std::make_shared<ReplyPromise>(self.take_reply());
+          self.ask<int>(*peer, Ping{}, 5s, [reply, &probe](Result<int> r) {
+            probe.push(r.ok() ? "b:ok"
+                              : std::string("b:") + std::string(errc_name(r.error().code)));
+            reply->deliver(r.ok() ? 1 : 2);
+          });
+        });
   });
   ActorRef a = sys.spawn_fn([&probe, b](Actor& self) {
     return Behavior(
         [&self, &probe, b](Start&) {
           self.await<int>(b, Ping{}, 5s, [&probe](Result<int> r) {
-            probe.push("a:" + (r.ok() ? std::to_string(*r) : std::string(errc_name(r.error().code))));
+            probe.push("a:" +
+                       (r.ok() ? std::to_string(*r) : std::string(errc_name(r.error().code))));
           });
         },
         [](Ping&) { return 0; });
@@ -56,8 +58,9 @@ TEST(Ask, CallbackAskAllowsReentryOnTheChain) {
     return Behavior([peer](SetPeer& s) { *peer = s.peer; },
                     [&self, peer](Ping&) {
                       auto reply = std::make_shared<ReplyPromise>(self.take_reply());
-                      self.ask<int>(*peer, Ping{}, 5s,
-                                    [reply](Result<int> r) { reply->deliver(r.ok() ? *r + 1 : -1); });
+                      self.ask<int>(*peer, Ping{}, 5s, [reply](Result<int> r) {
+                        reply->deliver(r.ok() ? *r + 1 : -1);
+                      });
                     });
   });
   ActorRef a = sys.spawn_fn([&probe, b](Actor& self) {
@@ -107,8 +110,7 @@ TEST(Ask, AwaitHoldsOtherMessagesUntilTheReply) {
     held.front().deliver(5);
   }
   ASSERT_TRUE(probe.wait_count(4));
-  EXPECT_EQ(probe.events(),
-            (std::vector<std::string>{"slow got it", "reply", "user 1", "user 2"}));
+  EXPECT_EQ(probe.events(), (std::vector<std::string>{"slow got it", "reply", "user 1", "user 2"}));
 }
 
 TEST(Ask, AwaitTimeoutReleasesTheActor) {

@@ -27,11 +27,12 @@ ActorRef spawn_gated(ActorSystem& sys, Gate& gate, Probe& probe, MailboxOptions 
   SpawnOptions o;
   o.mailbox = mb;
   return sys.spawn(std::make_unique<FunctionActor>([&gate, &probe](Actor&) {
-                     return Behavior([&gate, &probe](Hold&) {
-                       probe.push("holding");
-                       gate.open.wait(false);
-                     },
-                                     [&probe](int& n) { probe.push(std::to_string(n)); });
+                     return Behavior(
+                         [&gate, &probe](Hold&) {
+                           probe.push("holding");
+                           gate.open.wait(false);
+                         },
+                         [&probe](int& n) { probe.push(std::to_string(n)); });
                    }),
                    o);
 }
@@ -145,7 +146,8 @@ TEST(Mailbox, BackpressureNotificationOncePerCrossing) {
     Watched(Gate& g, Probe& p) : g(g), p(p) {}
     void on_backpressure(std::size_t depth) override { p.push("bp " + std::to_string(depth)); }
     bool receive(Message& m) override {
-      return match(m, [this](Hold&) { g.open.wait(false); }, [](int&) {});
+      return match(
+          m, [this](Hold&) { g.open.wait(false); }, [](int&) {});
     }
     Gate& g;
     Probe& p;

@@ -40,7 +40,8 @@ class Watcher : public Actor {
 };
 
 ActorRef spawn_idle(ActorSystem& sys) {
-  return sys.spawn_fn([](Actor&) { return Behavior([](Crash&) { throw std::runtime_error("x"); }); });
+  return sys.spawn_fn(
+      [](Actor&) { return Behavior([](Crash&) { throw std::runtime_error("x"); }); });
 }
 
 TEST(Monitor, DownCarriesTheExitReason) {

@@ -79,9 +79,8 @@ TEST(Scheduler, StealingKeepsOthersRunningWhileOneWorkerIsBusy) {
     return Behavior([&self, &p, &release](Hog&) {
       // Queue work on this worker's own run queue, then block it.
       for (int i = 0; i < 20; ++i) {
-        self.spawn(std::make_unique<FunctionActor>([&p](Actor&) {
-          return Behavior([&p](Ping&) { p.push("ping"); });
-        }));
+        self.spawn(std::make_unique<FunctionActor>(
+            [&p](Actor&) { return Behavior([&p](Ping&) { p.push("ping"); }); }));
       }
       p.push("hogging");
       release.wait(false);

@@ -103,9 +103,9 @@ TEST(Supervisor, RestForOneRestartsTheFailedAndLaterChildren) {
 
 TEST(Supervisor, RestartPoliciesDecideOnNormalAndAbnormalExit) {
   Probe p;
-  Fixture f({}, {spec(p, "perm", RestartPolicy::kPermanent),
-                 spec(p, "trans", RestartPolicy::kTransient),
-                 spec(p, "temp", RestartPolicy::kTemporary)});
+  Fixture f(
+      {}, {spec(p, "perm", RestartPolicy::kPermanent), spec(p, "trans", RestartPolicy::kTransient),
+           spec(p, "temp", RestartPolicy::kTemporary)});
   ASSERT_TRUE(p.wait_count(3));
   ActorRef perm = f.child(0), trans = f.child(1), temp = f.child(2);
   // Normal exit: only the permanent child comes back.

@@ -28,7 +28,8 @@ struct Error {
   Errc code;
   std::string detail;
 
-  Error(Errc c, std::string d = {}) : code(c), detail(std::move(d)) {}  // NOLINT: implicit on purpose
+  Error(Errc c, std::string d = {})
+      : code(c), detail(std::move(d)) {}  // NOLINT: implicit on purpose
   std::string to_string() const;
   friend bool operator==(const Error& a, const Error& b) { return a.code == b.code; }
 };

@@ -14,7 +14,7 @@ namespace troupe {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
   Result(Errc code, std::string detail = {})
       : v_(std::in_place_index<1>, Error{code, std::move(detail)}) {}

@@ -7,10 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "troupe/base/bytes.h"
 #include "troupe/base/result.h"

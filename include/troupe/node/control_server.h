@@ -4,14 +4,15 @@
 // malformed frames get an error response and the connection is closed; the node is unaffected.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Boost 1.74's asio, whose awaitable.hpp uses std::exchange unincluded
+#include <boost/asio.hpp>
+// clang-format on
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-#include <utility>  // Boost 1.74 asio/awaitable.hpp uses std::exchange without it
-
-#include <boost/asio.hpp>
-#include <nlohmann/json.hpp>
 
 #include "troupe/base/result.h"
 

@@ -5,9 +5,8 @@
 
 #include <chrono>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "troupe/base/result.h"
 #include "troupe/node/control_server.h"
@@ -18,9 +17,9 @@ namespace troupe {
 
 struct NodeConfig {
   std::string data_dir = ".troupe";
-  std::string control_socket;  // empty = <data_dir>/control.sock
-  unsigned workers = 0;        // 0 = one per core
-  NodeId node_id = 0;          // 0 = random
+  std::string control_socket;                   // empty = <data_dir>/control.sock
+  unsigned workers = 0;                         // 0 = one per core
+  NodeId node_id = 0;                           // 0 = random
   std::chrono::milliseconds ask_timeout{5000};  // default for `troupe ask`
 
   // Reads a TOML file with a [node] table; unknown keys and wrong types are errors.

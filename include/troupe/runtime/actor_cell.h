@@ -105,7 +105,9 @@ class alignas(64) ActorCell final : public Runnable {
   Actor* actor() const { return actor_.get(); }
   Message* current_message() const { return current_; }
   const CallChain* current_chain() const;
-  void note_sent() { out_.store(out_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  void note_sent() {
+    out_.store(out_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   void request_stop(ExitReason reason);
   void forward_current(const ActorRef& to);
   void add_child(const ActorRef& child);

@@ -26,9 +26,9 @@
 namespace troupe {
 
 struct SystemConfig {
-  unsigned workers = 0;  // 0 = one per core
-  unsigned budget = 64;  // messages per activation before the worker moves on
-  NodeId node_id = 0;    // 0 = random
+  unsigned workers = 0;                    // 0 = one per core
+  unsigned budget = 64;                    // messages per activation before the worker moves on
+  NodeId node_id = 0;                      // 0 = random
   std::shared_ptr<Clock> clock = nullptr;  // null = SteadyClock
   // How long a stopping parent waits for each child before killing it.
   Clock::Duration child_shutdown_timeout = std::chrono::seconds(5);

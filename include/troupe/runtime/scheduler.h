@@ -68,7 +68,7 @@ class Scheduler {
     std::atomic<Runnable*> next{nullptr};
     RunQueue queue;
     std::thread thread;
-    unsigned ticks = 0;       // owner only
+    unsigned ticks = 0;        // owner only
     unsigned next_streak = 0;  // owner only: runs taken from `next` in a row
   };
 

@@ -70,7 +70,7 @@ class Supervisor : public Actor {
 
   SupervisorOptions options_;
   std::vector<ChildSpec> initial_;
-  std::vector<Child> children_;  // start order
+  std::vector<Child> children_;          // start order
   std::deque<Clock::TimePoint> recent_;  // all restarts within the window (intensity)
 };
 
