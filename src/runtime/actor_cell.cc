@@ -397,36 +397,37 @@ void ActorCell::kill_now() {
   finalize(ExitReason::killed());
 }
 
-void ActorCell::finalize(const ExitReason& reason) {
+void ActorCell::finalize(const ExitReason& why) {
+  const ExitReason reason = why;  // `why` may live in owner_, which goes below
   actor_.reset();
-  std::vector<std::pair<ActorRef, std::uint64_t>> watchers;
-  std::vector<ActorRef> links;
-  std::string name;
+  // What remains is a tombstone: the cell and its exit reason. The family record and the
+  // owner state go now, not when the last ActorRef does.
+  std::unique_ptr<Family> family;
   {
     std::lock_guard lock(lock_);
-    Family& f = family();
-    f.exit_reason = reason;
-    watchers = std::move(f.watchers);
-    links = std::move(f.links);
-    name = std::move(f.name);
-    f.children.clear();
+    exit_ = std::make_unique<ExitReason>(reason);
+    family = std::move(family_);
     life_.store(Life::kDead, std::memory_order_seq_cst);
   }
+  owner_.reset();
   ActorRef me(this);
-  for (auto& [watcher, id] : watchers) {
-    watcher.cell()->enqueue_system(make_message(Down{me, id, reason}));
-  }
-  for (auto& other : links) {
-    other.cell()->enqueue_system(make_message(sys::LinkExit{me, reason}));
+  std::string name;
+  if (family) {
+    for (auto& [watcher, id] : family->watchers) {
+      watcher.cell()->enqueue_system(make_message(Down{me, id, reason}));
+    }
+    for (auto& other : family->links) {
+      other.cell()->enqueue_system(make_message(sys::LinkExit{me, reason}));
+    }
+    for (auto& sender : family->throttled) sender.cell()->unthrottle();  // paused senders
+    name = std::move(family->name);
+    family.reset();
   }
   if (parent_) {
     parent_->enqueue_system(make_message(ChildExit{me, reason}));
   }
   drain_dead();
-  if (limits_ && limits_->bp_bound != 0) {  // paused senders and blocked threads see the death
-    resume_throttled(nullptr);
-    user_done_.notify_all();
-  }
+  if (limits_ && limits_->bp_bound != 0) user_done_.notify_all();  // blocked threads
   system_.on_finalized(this, name);
   release();  // the live self-reference
 }
@@ -485,7 +486,7 @@ ActorRef ActorCell::parent() const {
 
 ExitReason ActorCell::exit_reason() const {
   std::lock_guard lock(lock_);
-  return family_ ? family_->exit_reason : ExitReason{};
+  return exit_ ? *exit_ : ExitReason{};
 }
 
 std::uint64_t ActorCell::monitor(const ActorRef& target) {
@@ -493,15 +494,14 @@ std::uint64_t ActorCell::monitor(const ActorRef& target) {
   std::uint64_t id;
   bool dead = false;
   ExitReason reason;
+  id = system_.next_request_id();  // unique on the node, so demonitor finds exactly this one
   {
     std::lock_guard lock(t->lock_);
-    Family& f = t->family();
-    id = f.next_monitor++;
     if (t->life_.load() == Life::kDead) {
       dead = true;
-      reason = f.exit_reason;
+      reason = *t->exit_;
     } else {
-      f.watchers.emplace_back(ActorRef(this), id);
+      t->family().watchers.emplace_back(ActorRef(this), id);
     }
   }
   if (dead) enqueue_system(make_message(Down{target, id, std::move(reason)}));
@@ -529,7 +529,7 @@ void ActorCell::link(const ActorRef& other) {
     std::lock_guard l2(second->lock_);
     other_dead = o->life_.load() == Life::kDead;
     if (other_dead) {
-      reason = o->family().exit_reason;
+      reason = *o->exit_;
     } else {
       auto& mine = family().links;
       if (std::find(mine.begin(), mine.end(), other) == mine.end()) {

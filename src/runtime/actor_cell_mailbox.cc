@@ -88,9 +88,10 @@ Delivery ActorCell::enqueue_backpressure(MessagePtr m) {
     // An actor never blocks its worker: it finishes the current handler, then pauses until
     // this mailbox has drained to half its bound. The excess is bounded by one handler's
     // worth of sends per paused sender.
-    sender->throttle();
     {
       std::lock_guard lock(lock_);
+      if (life_.load() == Life::kDead) return Delivery::kQueued;  // it drained as a dead letter
+      sender->throttle();
       family().throttled.emplace_back(sender);
     }
     lim.waiters.fetch_add(1, std::memory_order_seq_cst);

@@ -21,8 +21,6 @@ struct ActorCell::Family {
   std::vector<TimerId> timers;
   std::vector<ActorRef> throttled;  // kBackpressure: senders paused until the mailbox drains
   std::string name;
-  ExitReason exit_reason;
-  std::uint64_t next_monitor = 1;
 };
 
 struct ActorCell::OwnerState {

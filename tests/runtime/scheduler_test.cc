@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -53,7 +54,12 @@ TEST(Scheduler, BudgetInterleavesRunnablesOnOneWorker) {
     s.schedule(&b);
     ASSERT_TRUE(eventually([&] { return a.done_.load() && b.done_.load(); }));
   }
-  EXPECT_EQ(log, (std::vector<std::string>{"a:4", "b:4", "a:4", "a:2"}));
+  // Slices of at most the budget, and b is not starved behind a's re-queued slices: it runs
+  // before a's last one (where exactly depends on which queue the worker checks first).
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_EQ(log.front(), "a:4");
+  EXPECT_EQ(log.back(), "a:2");
+  EXPECT_NE(std::find(log.begin(), log.end(), "b:4"), log.end());
 }
 
 TEST(Scheduler, IdleWorkersParkAndWakeForNewWork) {

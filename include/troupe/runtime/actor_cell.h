@@ -129,7 +129,7 @@ class alignas(64) ActorCell final : public Runnable {
 
  private:
   enum class Origin : std::uint8_t { kSelf, kStopRequest, kRestart };
-  struct Family;         // children, monitors, links, name, exit reason: under lock_
+  struct Family;         // children, monitors, links, timers, name: under lock_; gone at death
   struct OwnerState;     // orderly exit in progress, pending stop, awaited request: owner only
   struct MailboxLimits;  // bound, overflow policy, backpressure state
 
@@ -177,7 +177,7 @@ class alignas(64) ActorCell final : public Runnable {
   std::uint64_t serial_;
   const std::string* type_name_;
   ActorSystem& system_;
-  ActorCell* parent_;  // holds a reference; cleared at finalize
+  ActorCell* parent_;  // holds a reference, released with the cell
   std::atomic<std::uint32_t> throttled_{0};
   std::atomic<std::uint32_t> restarts_{0};
   // Line 1: written by producers.
@@ -187,6 +187,7 @@ class alignas(64) ActorCell final : public Runnable {
   std::unique_ptr<MailboxLimits> limits_;  // null: unbounded, no threshold
   std::unique_ptr<Family> family_;         // (rarely touched)
   std::unique_ptr<OwnerState> owner_;      // (rarely touched)
+  std::unique_ptr<ExitReason> exit_;       // set once, at death (under lock_)
   // Line 2: written by the worker running the actor.
   alignas(64) MpscConsumer user_c_;
   MpscConsumer sys_c_;
