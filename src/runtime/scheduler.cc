@@ -39,7 +39,10 @@ Runnable* Scheduler::RunQueue::pop() {
 
 Scheduler::Scheduler(unsigned workers, unsigned budget) : budget_(budget == 0 ? 1 : budget) {
   if (workers == 0) workers = 1;
-  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (unsigned i = 0; i < workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+    workers_.back()->seen.assign(workers, ~std::uint64_t{0});
+  }
   for (unsigned i = 0; i < workers; ++i) {
     workers_[i]->thread = std::thread([this, i] { run(i); });
   }
@@ -113,9 +116,16 @@ Runnable* Scheduler::find_work(unsigned index) {
   for (std::size_t k = 1; k < n; ++k) {
     if (Runnable* r = workers_[(index + k) % n]->queue.pop()) return r;
   }
-  // Last resort: another worker's next slot (its owner is busy or about to be).
+  // Last resort: the next slot of a worker stuck in one activation since our last look.
   for (std::size_t k = 1; k < n; ++k) {
-    if (Runnable* r = workers_[(index + k) % n]->next.exchange(nullptr)) return r;
+    std::size_t v = (index + k) % n;
+    Worker& victim = *workers_[v];
+    std::uint64_t now = victim.activations.load(std::memory_order_relaxed);
+    if (now != w.seen[v]) {
+      w.seen[v] = now;
+      continue;
+    }
+    if (Runnable* r = victim.next.exchange(nullptr)) return r;
   }
   return nullptr;
 }
@@ -138,6 +148,8 @@ void Scheduler::run(unsigned index) {
       parked_.fetch_sub(1, std::memory_order_seq_cst);
       continue;
     }
+    auto& count = workers_[index]->activations;  // only this thread writes it: no RMW
+    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (own.size() > 0 && parked_.load(std::memory_order_relaxed) > 0) wake_one();
     if (r->resume(budget_)) own.push(r);  // used its budget: to the back, behind the others
   }

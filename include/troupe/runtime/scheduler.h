@@ -68,8 +68,13 @@ class Scheduler {
     std::atomic<Runnable*> next{nullptr};
     RunQueue queue;
     std::thread thread;
-    unsigned ticks = 0;        // owner only
-    unsigned next_streak = 0;  // owner only: runs taken from `next` in a row
+    std::atomic<std::uint64_t> activations{0};  // bumped by the owner per activation
+    unsigned ticks = 0;                         // owner only
+    unsigned next_streak = 0;                   // owner only: runs taken from `next` in a row
+    // Owner only: other workers' activation counts at this worker's last look. A next slot is
+    // stolen only from a worker whose count has not moved since (stuck in one activation), so
+    // a spinning thief does not split a pair that is busy handing messages back and forth.
+    std::vector<std::uint64_t> seen;
   };
 
   void run(unsigned index);
