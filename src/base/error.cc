@@ -26,6 +26,8 @@ std::string_view errc_name(Errc code) {
       return "io";
     case Errc::kBadReply:
       return "bad-reply";
+    case Errc::kAbiViolation:
+      return "abi-violation";
     case Errc::kInternal:
       return "internal";
   }

@@ -19,6 +19,7 @@ enum class Errc {
   kProtocol,         // a malformed or unexpected frame
   kIo,               // an operating-system call failed
   kBadReply,         // the reply had a different type than the asker expected
+  kAbiViolation,     // a guest broke the canonical ABI (bad pointer, length, UTF-8, tag)
   kInternal,         // a bug: an invariant did not hold
 };
 

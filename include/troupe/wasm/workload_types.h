@@ -1,0 +1,65 @@
+// The value types of actr:workload@0.1.0 (wit/actr-workload.wit) as canonical-ABI types, in
+// the WIT's field and case order. The host lifts and lowers the contract's values with these.
+// Built once, immutable; thread-safe to share.
+#pragma once
+
+#include "troupe/wasm/canonical_abi.h"
+
+namespace troupe::wasm::workload {
+
+// Case indices, in the WIT's order.
+enum class ActrErrorCase : std::uint32_t {
+  kUnavailable,
+  kTimedOut,
+  kNotFound,
+  kPermissionDenied,
+  kInvalidArgument,
+  kUnknownRoute,
+  kDependencyNotFound,
+  kDecodeFailure,
+  kNotImplemented,
+  kInternal,
+};
+enum class DestCase : std::uint32_t { kShell, kLocal, kActor };
+enum class PayloadTypeCase : std::uint32_t {
+  kRpcReliable,
+  kRpcSignal,
+  kStreamReliable,
+  kStreamLatencyFirst,
+  kMediaRtp,
+};
+enum class ErrorCategoryCase : std::uint32_t {
+  kHandlerPanic,
+  kHandlerError,
+  kSignalingFailure,
+  kTransportFailure,
+  kDataStreamDeliveryUncertain,
+};
+
+struct Types {
+  AbiType realm;                 // record { realm-id: u32 }
+  AbiType actr_type;             // record { manufacturer, name, version: string }
+  AbiType actr_id;               // record { realm, serial-number: u64, type: actr-type }
+  AbiType dest;                  // variant { shell, local, actor(actr-id) }
+  AbiType rpc_envelope;          // record { request-id, route-key: string, payload: list<u8> }
+  AbiType metadata_entry;        // record { key, value: string }
+  AbiType data_stream;           // record { stream-id, sequence, payload, metadata, timestamp-ms }
+  AbiType payload_type;          // enum-like variant, 5 cases
+  AbiType error_category;        // enum-like variant, 5 cases
+  AbiType dependency_not_found;  // record { service-name, message: string }
+  AbiType actr_error;            // variant, 10 cases
+  AbiType peer_event;            // record { peer: actr-id, relayed: option<bool> }
+  AbiType timestamp;             // record { seconds: u64, nanoseconds: u32 }
+  AbiType error_event;           // record { source, category, context, timestamp }
+  AbiType credential_event;      // record { new-expiry: timestamp }
+  AbiType backpressure_event;    // record { queue-len, threshold: u64 }
+  // Results used by the functions.
+  AbiType result_bytes;    // result<list<u8>, actr-error>
+  AbiType result_unit;     // result<_, actr-error>
+  AbiType result_actr_id;  // result<actr-id, actr-error>
+  AbiType option_actr_id;  // option<actr-id>
+};
+
+const Types& types();
+
+}  // namespace troupe::wasm::workload
