@@ -51,4 +51,90 @@ const Types& types() {
   return t;
 }
 
+namespace {
+
+std::vector<Function> build_imports() {
+  const Types& t = types();
+  const AbiType s = AbiType::string(), bytes = AbiType::list(AbiType::u8());
+  return {
+      {"call", {{t.dest, s, bytes}, t.result_bytes}},
+      {"tell", {{t.dest, s, bytes}, t.result_unit}},
+      {"call-raw", {{t.actr_id, s, bytes}, t.result_bytes}},
+      {"discover", {{t.actr_type}, t.result_actr_id}},
+      {"register-stream", {{s}, t.result_unit}},
+      {"unregister-stream", {{s}, t.result_unit}},
+      {"send-data-stream", {{t.dest, t.data_stream, t.payload_type}, t.result_unit}},
+      {"log-message", {{s, s}, std::nullopt}},
+      {"get-self-id", {{}, t.actr_id}},
+      {"get-caller-id", {{}, t.option_actr_id}},
+      {"get-request-id", {{}, s}},
+  };
+}
+
+std::vector<Function> build_exports() {
+  const Types& t = types();
+  std::vector<Function> f{
+      {"dispatch", {{t.rpc_envelope}, t.result_bytes}},
+      {"on-start", {{}, t.result_unit}},
+      {"on-ready", {{}, t.result_unit}},
+      {"on-stop", {{}, t.result_unit}},
+      {"on-error", {{t.error_event}, t.result_unit}},
+  };
+  for (const char* n :
+       {"on-signaling-connecting", "on-signaling-connected", "on-signaling-disconnected"}) {
+    f.push_back({n, {{}, std::nullopt}});
+  }
+  for (const char* n :
+       {"on-websocket-connecting", "on-websocket-connected", "on-websocket-disconnected",
+        "on-webrtc-connecting", "on-webrtc-connected", "on-webrtc-disconnected"}) {
+    f.push_back({n, {{t.peer_event}, std::nullopt}});
+  }
+  f.push_back({"on-credential-renewed", {{t.credential_event}, std::nullopt}});
+  f.push_back({"on-credential-expiring", {{t.credential_event}, std::nullopt}});
+  f.push_back({"on-mailbox-backpressure", {{t.backpressure_event}, std::nullopt}});
+  f.push_back({"on-data-stream", {{t.data_stream, t.actr_id}, t.result_unit}});
+  return f;
+}
+
+const Function* find_in(const std::vector<Function>& list, std::string_view name) {
+  for (auto& f : list) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<Function>& host_imports() {
+  static const std::vector<Function> f = build_imports();
+  return f;
+}
+
+const std::vector<Function>& guest_exports() {
+  static const std::vector<Function> f = build_exports();
+  return f;
+}
+
+const Function* find_import(std::string_view name) { return find_in(host_imports(), name); }
+const Function* find_export(std::string_view name) { return find_in(guest_exports(), name); }
+
+std::string CoreNames::export_name(std::string_view func) const {
+  if (scheme == NameScheme::kCm32p2)
+    return "cm32p2|actr:workload/workload@0.1|" + std::string(func);
+  return "actr:workload/workload@0.1.0#" + std::string(func);
+}
+
+std::string CoreNames::post_return_name(std::string_view func) const {
+  if (scheme == NameScheme::kCm32p2) return export_name(func) + "_post";
+  return "cabi_post_" + export_name(func);
+}
+
+const CoreNames& core_names(NameScheme scheme) {
+  static const CoreNames wit_bindgen{NameScheme::kWitBindgen, "actr:workload/host@0.1.0", "memory",
+                                     "cabi_realloc", std::nullopt};
+  static const CoreNames cm32p2{NameScheme::kCm32p2, "cm32p2|actr:workload/host@0.1",
+                                "cm32p2_memory", "cm32p2_realloc", "cm32p2_initialize"};
+  return scheme == NameScheme::kCm32p2 ? cm32p2 : wit_bindgen;
+}
+
 }  // namespace troupe::wasm::workload

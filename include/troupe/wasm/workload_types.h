@@ -3,6 +3,12 @@
 // Built once, immutable; thread-safe to share.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/canonical_abi.h"
 
 namespace troupe::wasm::workload {
@@ -61,5 +67,33 @@ struct Types {
 };
 
 const Types& types();
+
+struct Function {
+  std::string name;  // the WIT name, e.g. "call-raw", "on-data-stream"
+  FuncType type;
+};
+// The 11 functions of interface `host` (imported by the guest), in WIT order.
+const std::vector<Function>& host_imports();
+// The 18 functions of interface `workload` (exported by the guest), in WIT order: dispatch and
+// 17 hooks. (The contract's prose says "sixteen hooks"; its WIT, which binding generators
+// follow, has 17.)
+const std::vector<Function>& guest_exports();
+const Function* find_import(std::string_view name);
+const Function* find_export(std::string_view name);
+
+// Core-module names for the same guest ABI. kWitBindgen is what standard binding generators
+// emit; kCm32p2 is the newer scheme current wasm-tools emits. Only the names differ.
+enum class NameScheme { kWitBindgen, kCm32p2 };
+struct CoreNames {
+  NameScheme scheme;
+  std::string import_module;
+  std::string memory;
+  std::string realloc;
+  std::optional<std::string> initialize;  // called once after instantiation
+
+  std::string export_name(std::string_view func) const;
+  std::string post_return_name(std::string_view func) const;
+};
+const CoreNames& core_names(NameScheme scheme);
 
 }  // namespace troupe::wasm::workload
