@@ -23,6 +23,7 @@ PACKAGES=(
   g++ cmake ninja-build ccache pkg-config git
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev
+  wabt
   libcaf-dev
 )
 

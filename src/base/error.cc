@@ -28,6 +28,8 @@ std::string_view errc_name(Errc code) {
       return "bad-reply";
     case Errc::kAbiViolation:
       return "abi-violation";
+    case Errc::kRefused:
+      return "refused";
     case Errc::kInternal:
       return "internal";
   }

@@ -20,6 +20,7 @@ enum class Errc {
   kIo,               // an operating-system call failed
   kBadReply,         // the reply had a different type than the asker expected
   kAbiViolation,     // a guest broke the canonical ABI (bad pointer, length, UTF-8, tag)
+  kRefused,          // a guest module was refused at load (invalid, or outside the contract)
   kInternal,         // a bug: an invariant did not hold
 };
 

@@ -1,0 +1,45 @@
+// GuestModule: a WebAssembly core module checked against the guest contract before anything
+// runs it. load() validates the binary with WABT and refuses (Errc::kRefused, one line saying
+// why) a module that imports anything outside actr:workload's host interface and the minimal
+// WASI preview1 subset, imports a memory, table or global, lacks a required export (memory,
+// cabi_realloc, dispatch), mixes the two naming schemes, or declares any contract function
+// with a core signature other than the canonical ABI's. Hooks the module does not export are
+// simply never called. Immutable after load; thread-safe to share.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "troupe/base/result.h"
+#include "troupe/wasm/workload_types.h"
+
+namespace troupe::wasm {
+
+class GuestModule {
+ public:
+  static Result<GuestModule> load(std::span<const std::uint8_t> wasm);
+
+  workload::NameScheme scheme() const { return scheme_; }
+  const workload::CoreNames& names() const { return workload::core_names(scheme_); }
+  // WIT names of the contract exports present ("dispatch", "on-start", ...).
+  const std::set<std::string>& exports() const { return exports_; }
+  bool exports_function(const std::string& wit_name) const { return exports_.count(wit_name) != 0; }
+  bool has_post_return(const std::string& wit_name) const { return posts_.count(wit_name) != 0; }
+  // WIT names of the host functions it imports, and the WASI functions.
+  const std::set<std::string>& host_imports() const { return host_imports_; }
+  const std::set<std::string>& wasi_imports() const { return wasi_imports_; }
+  const std::vector<std::uint8_t>& binary() const { return binary_; }
+  // cm32p2 modules may export an initializer, called once after instantiation.
+  bool has_initialize() const { return has_initialize_; }
+
+ private:
+  workload::NameScheme scheme_ = workload::NameScheme::kWitBindgen;
+  std::set<std::string> exports_, posts_, host_imports_, wasi_imports_;
+  std::vector<std::uint8_t> binary_;
+  bool has_initialize_ = false;
+};
+
+}  // namespace troupe::wasm

@@ -1,0 +1,207 @@
+#include "troupe/wasm/guest_module.h"
+
+#include <wabt/binary-reader-ir.h>
+#include <wabt/binary-reader.h>
+#include <wabt/error-formatter.h>
+#include <wabt/ir.h>
+#include <wabt/validator.h>
+
+#include <map>
+#include <optional>
+#include <string_view>
+
+namespace troupe::wasm {
+namespace {
+
+using workload::NameScheme;
+using CoreTypes = std::vector<std::uint8_t>;
+
+constexpr std::string_view kCm32p2Prefix = "cm32p2|";
+constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
+
+Error refused(std::string why) { return Error{Errc::kRefused, std::move(why)}; }
+
+struct CoreSig {
+  CoreTypes params, results;
+  friend bool operator==(const CoreSig&, const CoreSig&) = default;
+};
+
+std::optional<CoreSig> to_core(const wabt::FuncSignature& sig) {
+  CoreSig out;
+  auto convert = [](const wabt::TypeVector& in, CoreTypes& to) {
+    for (const wabt::Type& t : in) {
+      if (t == wabt::Type::I32) {
+        to.push_back(AbiType::kI32);
+      } else if (t == wabt::Type::I64) {
+        to.push_back(AbiType::kI64);
+      } else {
+        return false;  // floats or references never appear in this contract
+      }
+    }
+    return true;
+  };
+  if (!convert(sig.param_types, out.params) || !convert(sig.result_types, out.results)) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string describe(const CoreTypes& t) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    s += (i ? ", " : "") + std::string(t[i] == AbiType::kI32 ? "i32" : "i64");
+  }
+  return s + ")";
+}
+
+std::string describe(const CoreSig& s) { return describe(s.params) + " -> " + describe(s.results); }
+
+// The allowed WASI preview1 functions and their core signatures.
+const std::map<std::string, CoreSig>& wasi_allowed() {
+  constexpr auto i32 = AbiType::kI32;
+  constexpr auto i64 = AbiType::kI64;
+  static const std::map<std::string, CoreSig> m{
+      {"fd_write", {{i32, i32, i32, i32}, {i32}}}, {"clock_time_get", {{i32, i64, i32}, {i32}}},
+      {"random_get", {{i32, i32}, {i32}}},         {"proc_exit", {{i32}, {}}},
+      {"environ_get", {{i32, i32}, {i32}}},        {"environ_sizes_get", {{i32, i32}, {i32}}},
+      {"args_get", {{i32, i32}, {i32}}},           {"args_sizes_get", {{i32, i32}, {i32}}},
+  };
+  return m;
+}
+
+CoreSig as_sig(const CoreSignature& s) { return {s.params, s.results}; }
+
+// The contract export a core export name stands for, in either scheme: (wit name, is_post).
+std::optional<std::pair<std::string, bool>> contract_export(const std::string& name,
+                                                            NameScheme scheme) {
+  const auto& names = workload::core_names(scheme);
+  for (const auto& f : workload::guest_exports()) {
+    if (name == names.export_name(f.name)) return std::make_pair(f.name, false);
+    if (name == names.post_return_name(f.name)) return std::make_pair(f.name, true);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
+  wabt::Errors errors;
+  wabt::Module ir;
+  wabt::Features features;
+  wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
+                                       /*stop_on_first_error=*/true,
+                                       /*fail_on_custom_section_error=*/false);
+  if (wabt::Failed(
+          wabt::ReadBinaryIr("guest.wasm", wasm.data(), wasm.size(), read_options, &errors, &ir))) {
+    return refused("not a valid WebAssembly binary: " +
+                   wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary));
+  }
+  wabt::ValidateOptions validate_options(features);
+  if (wabt::Failed(wabt::ValidateModule(&ir, &errors, validate_options))) {
+    return refused("invalid module: " +
+                   wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary));
+  }
+
+  // One naming scheme for the whole module.
+  bool any_cm32p2 = false, any_classic = false;
+  for (const wabt::Import* imp : ir.imports) {
+    if (imp->module_name == kWasiModule) continue;
+    (imp->module_name.starts_with(kCm32p2Prefix) ? any_cm32p2 : any_classic) = true;
+  }
+  for (const wabt::Export* exp : ir.exports) {
+    if (exp->name.starts_with(kCm32p2Prefix) || exp->name.starts_with("cm32p2_")) {
+      any_cm32p2 = true;
+    } else if (exp->name.find("actr:workload/") != std::string::npos ||
+               exp->name == "cabi_realloc") {
+      any_classic = true;
+    }
+  }
+  if (any_cm32p2 && any_classic) {
+    return refused("the module mixes the cm32p2 and the wit-bindgen naming schemes");
+  }
+  GuestModule m;
+  m.scheme_ = any_cm32p2 ? NameScheme::kCm32p2 : NameScheme::kWitBindgen;
+  const workload::CoreNames& names = workload::core_names(m.scheme_);
+
+  for (const wabt::Import* imp : ir.imports) {
+    std::string what = "import " + imp->module_name + "." + imp->field_name;
+    if (imp->kind() != wabt::ExternalKind::Func) {
+      return refused(what +
+                     ": only functions may be imported (memory, tables and globals are "
+                     "the guest's own)");
+    }
+    const auto* fimp = static_cast<const wabt::FuncImport*>(imp);
+    auto sig = to_core(fimp->func.decl.sig);
+    std::optional<CoreSig> expected;
+    if (imp->module_name == kWasiModule) {
+      auto it = wasi_allowed().find(imp->field_name);
+      if (it == wasi_allowed().end()) {
+        return refused(what +
+                       " is outside the allowed WASI subset (fd_write, clock_time_get, "
+                       "random_get, proc_exit, environ_*, args_*)");
+      }
+      expected = it->second;
+      m.wasi_imports_.insert(imp->field_name);
+    } else if (imp->module_name == names.import_module) {
+      const workload::Function* f = workload::find_import(imp->field_name);
+      if (!f) return refused(what + " is not a function of actr:workload/host");
+      expected = as_sig(import_signature(f->type));
+      m.host_imports_.insert(f->name);
+    } else {
+      return refused(what + " is outside the contract (allowed: " + names.import_module + ", " +
+                     std::string(kWasiModule) + ")");
+    }
+    if (!sig || *sig != *expected) {
+      return refused(what + " has the wrong core signature (expected " + describe(*expected) + ")");
+    }
+  }
+
+  bool memory = false, realloc = false;
+  for (const wabt::Export* exp : ir.exports) {
+    if (exp->kind == wabt::ExternalKind::Memory) {
+      if (exp->name == names.memory) memory = true;
+      continue;
+    }
+    if (exp->kind != wabt::ExternalKind::Func) continue;
+    const wabt::Func* fn = ir.GetFunc(exp->var);
+    if (fn == nullptr) return refused("export " + exp->name + " names no function");
+    auto sig = to_core(fn->decl.sig);
+    auto check = [&](const CoreSig& want) -> Result<void> {
+      if (!sig || *sig != want) {
+        return refused("export " + exp->name + " has the wrong core signature (expected " +
+                       describe(want) + ")");
+      }
+      return {};
+    };
+    constexpr auto i32 = AbiType::kI32;
+    Result<void> ok;
+    if (exp->name == names.realloc) {
+      ok = check({{i32, i32, i32, i32}, {i32}});
+      realloc = true;
+    } else if (names.initialize && exp->name == *names.initialize) {
+      ok = check({{}, {}});
+      m.has_initialize_ = true;
+    } else if (auto c = contract_export(exp->name, m.scheme_)) {
+      const workload::Function* f = workload::find_export(c->first);
+      if (c->second) {
+        // A post-return takes the results of its function, which here is one i32 at most.
+        CoreSignature s = export_signature(f->type);
+        ok = check({s.results, {}});
+        m.posts_.insert(f->name);
+      } else {
+        ok = check(as_sig(export_signature(f->type)));
+        m.exports_.insert(f->name);
+      }
+    }
+    if (!ok.ok()) return ok.error();
+  }
+  if (!memory) return refused("missing export: memory '" + names.memory + "'");
+  if (!realloc) return refused("missing export: '" + names.realloc + "'");
+  if (!m.exports_.count("dispatch")) {
+    return refused("missing export: '" + names.export_name("dispatch") + "'");
+  }
+  m.binary_.assign(wasm.begin(), wasm.end());
+  return m;
+}
+
+}  // namespace troupe::wasm
