@@ -30,6 +30,8 @@ std::string_view errc_name(Errc code) {
       return "abi-violation";
     case Errc::kRefused:
       return "refused";
+    case Errc::kTrap:
+      return "trap";
     case Errc::kInternal:
       return "internal";
   }

@@ -21,6 +21,7 @@ enum class Errc {
   kBadReply,         // the reply had a different type than the asker expected
   kAbiViolation,     // a guest broke the canonical ABI (bad pointer, length, UTF-8, tag)
   kRefused,          // a guest module was refused at load (invalid, or outside the contract)
+  kTrap,             // a guest trapped (unreachable, out-of-bounds access, stack exhausted, ...)
   kInternal,         // a bug: an invariant did not hold
 };
 

@@ -1,0 +1,198 @@
+#include "troupe/wasm/interp_instance.h"
+
+#include <chrono>
+#include <random>
+
+#include "interp_bridge.h"
+#include "troupe/wasm/abi_function.h"
+
+namespace troupe::wasm {
+
+struct InterpInstance::State {
+  explicit State(HostImports& h) : host(h) {}
+
+  HostImports& host;
+  std::unique_ptr<bridge::InterpModule> module;
+  const workload::CoreNames* names = nullptr;
+  // Why the last host callback failed: reported instead of the generic trap it caused.
+  std::optional<Error> host_error;
+
+  // Runs an exported core function; a trap becomes kTrap, or the host error that caused it.
+  Result<FlatValues> run(const std::string& name, const FlatValues& args) {
+    FlatValues results;
+    std::string trap;
+    host_error.reset();
+    if (!module->call(name, args, results, trap)) {
+      if (host_error) return *std::exchange(host_error, std::nullopt);
+      return Error{Errc::kTrap, trap};
+    }
+    return results;
+  }
+
+  // Fails the guest's current import call with `e`.
+  bool fail(Error e, std::string& trap) {
+    trap = e.to_string();
+    host_error = std::move(e);
+    return false;
+  }
+
+  bool contract_import(InterpInstance& self, const workload::Function& f, const FlatValues& params,
+                       FlatValues& results, std::string& trap) {
+    auto args = lift_import_args(self, f.type, params);
+    if (!args.ok()) return fail(args.error(), trap);
+    auto result = host.call_host(f, std::move(args).value());
+    if (!result.ok()) return fail(result.error(), trap);
+    auto out = lower_import_result(self, f.type, *result, params);
+    if (!out.ok()) return fail(out.error(), trap);
+    results = std::move(out).value();
+    return true;
+  }
+
+  // The WASI preview1 subset. Bad guest pointers get EFAULT (the guest's problem, as with a
+  // kernel); proc_exit ends the call with a trap.
+  bool wasi(InterpInstance& self, const std::string& name, const FlatValues& params,
+            FlatValues& results, std::string& trap) {
+    constexpr std::uint32_t kSuccess = 0, kBadf = 8, kFault = 21, kInval = 28;
+    auto arg = [&](std::size_t i) { return static_cast<std::uint32_t>(params[i]); };
+    auto mem = self.bytes();
+    auto fits = [&](std::uint64_t p, std::uint64_t n) { return p + n <= mem.size(); };
+    auto put = [&](std::uint64_t at, std::uint64_t v, int n) {
+      for (int i = 0; i < n; ++i) mem[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    };
+    auto get32 = [&](std::uint64_t at) {
+      std::uint32_t v = 0;
+      for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(mem[at + i]) << (8 * i);
+      return v;
+    };
+    auto nanos = [](auto clock_now) {
+      return static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(clock_now.time_since_epoch())
+              .count());
+    };
+    std::uint32_t err = kSuccess;
+    if (name == "fd_write") {
+      std::uint32_t fd = arg(0), iovs = arg(1), count = arg(2), written = arg(3);
+      std::string out;
+      if (!fits(iovs, 8ULL * count) || !fits(written, 4)) {
+        err = kFault;
+      } else {
+        for (std::uint32_t i = 0; i < count && err == kSuccess; ++i) {
+          std::uint32_t p = get32(iovs + 8ULL * i), n = get32(iovs + 8ULL * i + 4);
+          if (!fits(p, n)) {
+            err = kFault;
+          } else {
+            out.append(reinterpret_cast<const char*>(mem.data() + p), n);
+          }
+        }
+        if (err == kSuccess && fd != 1 && fd != 2) err = kBadf;
+        if (err == kSuccess) {
+          host.write_output(static_cast<int>(fd), out);
+          put(written, out.size(), 4);
+        }
+      }
+    } else if (name == "proc_exit") {
+      return fail(Error{Errc::kTrap, "guest called proc_exit(" + std::to_string(arg(0)) + ")"},
+                  trap);
+    } else if (name == "clock_time_get") {
+      std::uint32_t id = arg(0), out = arg(2);
+      if (!fits(out, 8)) {
+        err = kFault;
+      } else if (id == 0) {
+        put(out, nanos(std::chrono::system_clock::now()), 8);
+      } else if (id == 1) {
+        put(out, nanos(std::chrono::steady_clock::now()), 8);
+      } else {
+        err = kInval;
+      }
+    } else if (name == "random_get") {
+      std::uint32_t buf = arg(0), len = arg(1);
+      if (!fits(buf, len)) {
+        err = kFault;
+      } else {
+        std::random_device rd;
+        for (std::uint32_t i = 0; i < len; ++i) mem[buf + i] = static_cast<std::uint8_t>(rd());
+      }
+    } else if (name == "environ_sizes_get" || name == "args_sizes_get") {
+      // No environment and no arguments: an actor's inputs are its messages.
+      std::uint32_t count = arg(0), size = arg(1);
+      if (!fits(count, 4) || !fits(size, 4)) {
+        err = kFault;
+      } else {
+        put(count, 0, 4);
+        put(size, 0, 4);
+      }
+    }  // environ_get, args_get: nothing to copy.
+    results = {err};
+    return true;
+  }
+};
+
+InterpInstance::InterpInstance(std::unique_ptr<State> state) : s_(std::move(state)) {}
+InterpInstance::~InterpInstance() = default;
+
+std::span<std::uint8_t> InterpInstance::bytes() {
+  return {s_->module->memory_data(s_->names->memory),
+          static_cast<std::size_t>(s_->module->memory_size(s_->names->memory))};
+}
+
+Result<std::uint32_t> InterpInstance::realloc(std::uint32_t old_ptr, std::uint32_t old_size,
+                                              std::uint32_t align, std::uint32_t new_size) {
+  auto r = s_->run(s_->names->realloc, {old_ptr, old_size, align, new_size});
+  if (!r.ok()) return r.error();
+  if (r->size() != 1) return Error{Errc::kAbiViolation, "cabi_realloc returned no value"};
+  return static_cast<std::uint32_t>((*r)[0]);
+}
+
+Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule& module,
+                                                               HostImports& host) {
+  auto state = std::make_unique<State>(host);
+  state->names = &module.names();
+  std::unique_ptr<InterpInstance> self(new InterpInstance(std::move(state)));
+  InterpInstance* me = self.get();
+  const std::string wasi_module = "wasi_snapshot_preview1";
+  bridge::Resolver resolve = [me, wasi_module](const std::string& mod,
+                                               const std::string& name) -> bridge::HostCallback {
+    if (mod == wasi_module) {
+      return [me, name](const FlatValues& params, FlatValues& results, std::string& trap) {
+        return me->s_->wasi(*me, name, params, results, trap);
+      };
+    }
+    const workload::Function* f = workload::find_import(name);  // checked at load
+    return [me, f](const FlatValues& params, FlatValues& results, std::string& trap) {
+      return me->s_->contract_import(*me, *f, params, results, trap);
+    };
+  };
+  std::string error;
+  self->s_->module = bridge::InterpModule::instantiate(module.binary(), resolve, error);
+  if (!self->s_->module) return Error{Errc::kTrap, error};
+  if (module.has_initialize()) {
+    auto r = self->s_->run(*self->s_->names->initialize, {});
+    if (!r.ok()) return r.error();
+  }
+  return self;
+}
+
+Result<std::optional<AbiValue>> InterpInstance::call(std::string_view wit_name,
+                                                     const std::vector<AbiValue>& args) {
+  const workload::Function* f = workload::find_export(wit_name);
+  if (!f) return Error{Errc::kNotFound, "no contract export '" + std::string(wit_name) + "'"};
+  const std::string core_name = s_->names->export_name(f->name);
+  if (!s_->module->has_function(core_name)) {
+    return Error{Errc::kNotFound, "the guest does not export '" + std::string(wit_name) + "'"};
+  }
+  auto core_args = lower_export_args(*this, f->type, args);
+  if (!core_args.ok()) return core_args.error();
+  auto core_results = s_->run(core_name, *core_args);
+  if (!core_results.ok()) return core_results.error();
+  auto result = lift_export_result(*this, f->type, *core_results);
+  if (!result.ok()) return result.error();
+  // The guest may now free what it returned.
+  const std::string post = s_->names->post_return_name(f->name);
+  if (s_->module->has_function(post)) {
+    auto r = s_->run(post, *core_results);
+    if (!r.ok()) return r.error();
+  }
+  return result;
+}
+
+}  // namespace troupe::wasm

@@ -1,0 +1,155 @@
+#include "troupe/wasm/interp_instance.h"
+
+#include <gtest/gtest.h>
+
+#include "troupe/wasm/wat.h"
+
+namespace troupe::wasm {
+namespace {
+
+using V = AbiValue;
+
+// The host side for tests: records what the guest asked for.
+class RecordingHost final : public HostImports {
+ public:
+  Result<std::optional<AbiValue>> call_host(const workload::Function& f,
+                                            std::vector<AbiValue> args) override {
+    calls.push_back(f.name);
+    if (f.name == "log-message") {
+      log.push_back(args[0].bytes + ": " + args[1].bytes);
+      return std::optional<AbiValue>{};
+    }
+    if (f.name == "get-request-id") return std::optional<AbiValue>(V::text("req-42"));
+    return Error{Errc::kNotFound, "not provided by this test host"};
+  }
+  void write_output(int fd, std::string_view bytes) override {
+    output += std::to_string(fd) + ":" + std::string(bytes);
+  }
+  std::vector<std::string> calls, log;
+  std::string output;
+};
+
+// A guest written by hand in WAT, the way a binding generator lays it out.
+constexpr const char* kGuest = R"((module
+  (import "actr:workload/host@0.1.0" "log-message" (func $log (param i32 i32 i32 i32)))
+  (import "actr:workload/host@0.1.0" "get-request-id" (func $rid (param i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (global $top (mut i32) (i32.const 4096))
+  (data (i32.const 100) "info")
+  (data (i32.const 110) "started")
+  (data (i32.const 200) "hi\n")
+  ;; A bump allocator: align up, hand out, never free.
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $top (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  ;; dispatch: ok(payload) at 16 (tag u8, list ptr/len at 20/24).
+  (func (export "actr:workload/workload@0.1.0#dispatch")
+        (param i32 i32 i32 i32 i32 i32) (result i32)
+    (i32.store8 (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (local.get 4))
+    (i32.store (i32.const 24) (local.get 5))
+    (i32.const 16))
+  ;; on-start: log, write "hi" to stdout, return ok.
+  (func (export "actr:workload/workload@0.1.0#on-start") (result i32)
+    (call $log (i32.const 100) (i32.const 4) (i32.const 110) (i32.const 7))
+    (i32.store (i32.const 300) (i32.const 200))
+    (i32.store (i32.const 304) (i32.const 3))
+    (drop (call $fd_write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 308)))
+    (i32.store8 (i32.const 32) (i32.const 0))
+    (i32.const 32))
+  ;; on-ready: err(internal(<request id>)): tag 1 at 48, actr-error tag 9 at 52, string at 56.
+  (func (export "actr:workload/workload@0.1.0#on-ready") (result i32)
+    (call $rid (i32.const 400))
+    (i32.store8 (i32.const 48) (i32.const 1))
+    (i32.store8 (i32.const 52) (i32.const 9))
+    (i32.store (i32.const 56) (i32.load (i32.const 400)))
+    (i32.store (i32.const 60) (i32.load (i32.const 404)))
+    (i32.const 48))
+  ;; Hostile hooks.
+  (func (export "actr:workload/workload@0.1.0#on-stop") (result i32) unreachable)
+  (func $forever (export "actr:workload/workload@0.1.0#on-signaling-connected") (call $forever))
+  (func (export "actr:workload/workload@0.1.0#on-signaling-connecting") (call $exit (i32.const 3)))
+  ;; Returns a result pointer far outside memory.
+  (func (export "actr:workload/workload@0.1.0#on-error")
+        (param i32 i32 i32 i32 i32 i32 i32 i32 i64 i32) (result i32) (i32.const -8))
+))";
+
+struct Fixture {
+  Fixture() {
+    auto bin = wat_to_wasm(kGuest);
+    EXPECT_TRUE(bin.ok()) << (bin.ok() ? "" : bin.error().to_string());
+    auto m = GuestModule::load(*bin);
+    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().to_string());
+    module = std::make_unique<GuestModule>(std::move(m).value());
+    auto inst = InterpInstance::create(*module, host);
+    EXPECT_TRUE(inst.ok()) << (inst.ok() ? "" : inst.error().to_string());
+    instance = std::move(inst).value();
+  }
+  RecordingHost host;
+  std::unique_ptr<GuestModule> module;
+  std::unique_ptr<InterpInstance> instance;
+};
+
+TEST(InterpInstance, DispatchRoundTripsThroughTheGuest) {
+  Fixture f;
+  V env = V::of_items({V::text("r-1"), V::text("echo"), V::text(std::string("bytes\0!", 7))});
+  auto r = f.instance->call("dispatch", {env});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(**r, V::of_case(0, V::text(std::string("bytes\0!", 7))));
+}
+
+TEST(InterpInstance, HooksReachTheHostAndWasi) {
+  Fixture f;
+  auto r = f.instance->call("on-start", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(**r, V::of_case(0));
+  EXPECT_EQ(f.host.log, (std::vector<std::string>{"info: started"}));
+  EXPECT_EQ(f.host.output, "1:hi\n");
+}
+
+// get-request-id returns a string through the guest's out pointer; lowering it calls back into
+// the guest's cabi_realloc from inside the import.
+TEST(InterpInstance, ImportResultsGoThroughTheOutPointer) {
+  Fixture f;
+  auto r = f.instance->call("on-ready", {});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(**r, V::of_case(1, V::of_case(9, V::text("req-42"))));
+}
+
+TEST(InterpInstance, TrapsAreTypedAndContained) {
+  Fixture f;
+  auto unreachable = f.instance->call("on-stop", {});
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.error().code, Errc::kTrap);
+  auto recursion = f.instance->call("on-signaling-connected", {});
+  ASSERT_FALSE(recursion.ok());
+  EXPECT_EQ(recursion.error().code, Errc::kTrap);
+  auto exit = f.instance->call("on-signaling-connecting", {});
+  ASSERT_FALSE(exit.ok());
+  EXPECT_EQ(exit.error().code, Errc::kTrap);
+  EXPECT_NE(exit.error().detail.find("proc_exit(3)"), std::string::npos);
+}
+
+TEST(InterpInstance, BadResultPointersAreAbiViolations) {
+  Fixture f;
+  V event = V::of_items(
+      {V::of_case(1), V::of_case(0), V::text("ctx"), V::of_items({V::of(1), V::of(2)})});
+  auto r = f.instance->call("on-error", {event});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kAbiViolation);
+}
+
+TEST(InterpInstance, AbsentExportsAreNotFound) {
+  Fixture f;
+  auto r =
+      f.instance->call("on-credential-renewed", {V::of_items({V::of_items({V::of(1), V::of(0)})})});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kNotFound);
+}
+
+}  // namespace
+}  // namespace troupe::wasm
