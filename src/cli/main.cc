@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "call_command.h"
 #include "control_client.h"
 #include "example_actors.h"
 #include "troupe/node/control_protocol.h"
@@ -151,6 +152,14 @@ int main(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "node status and the kinds it can spawn");
 
+  CallOptions call_options;
+  auto* call = app.add_subcommand(
+      "call", "run one WebAssembly guest in-process: on-start, one dispatch, on-stop");
+  call->add_option("--wasm", call_options.wasm_file, "guest module (.wasm)")->required();
+  call->add_option("--route", call_options.route, "route key of the dispatch")->required();
+  call->add_option("--data", call_options.data, "payload (text)");
+  call->add_option("--data-file", call_options.data_file, "payload (file)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -162,6 +171,7 @@ int main(int argc, char** argv) {
     return fail(what + " (see troupe --help)");
   }
 
+  if (*call) return run_call(call_options);
   if (*node_run)
     return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers);
 

@@ -1,0 +1,162 @@
+#include "call_command.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "troupe/wasm/guest_module.h"
+#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/workload_types.h"
+
+namespace troupe::cli {
+namespace {
+
+using wasm::AbiValue;
+using wasm::workload::ActrErrorCase;
+
+constexpr const char* kActrErrorNames[] = {"unavailable",
+                                           "timed-out",
+                                           "not-found",
+                                           "permission-denied",
+                                           "invalid-argument",
+                                           "unknown-route",
+                                           "dependency-not-found",
+                                           "decode-failure",
+                                           "not-implemented",
+                                           "internal"};
+
+AbiValue actr_error(ActrErrorCase c, std::string detail) {
+  return AbiValue::of_case(static_cast<std::uint32_t>(c), AbiValue::text(std::move(detail)));
+}
+
+// The host for a guest running alone: logging and context work; anything that needs other
+// actors answers the guest with unavailable (a normal error value, not a trap).
+class StandaloneHost final : public wasm::HostImports {
+ public:
+  explicit StandaloneHost(std::string name) : name_(std::move(name)) {}
+
+  Result<std::optional<AbiValue>> call_host(const wasm::workload::Function& f,
+                                            std::vector<AbiValue> args) override {
+    using O = std::optional<AbiValue>;
+    if (f.name == "log-message") {
+      guest_output += "[" + args[0].bytes + "] " + args[1].bytes + "\n";
+      return O{};
+    }
+    if (f.name == "get-self-id") return O(self_id());
+    if (f.name == "get-caller-id") return O(AbiValue::of_case(0));  // none: called from the CLI
+    if (f.name == "get-request-id") return O(AbiValue::text(request_id));
+    // call, tell, call-raw, discover, streams: result<_, actr-error>-shaped.
+    return O(AbiValue::of_case(
+        1, actr_error(ActrErrorCase::kUnavailable,
+                      "`troupe call` runs the guest alone; there is no '" + f.name + "' target")));
+  }
+  // The guest's stdout would mix with the reply bytes: it goes to stderr with its log, after
+  // the error line if there is one (which must come first).
+  void write_output(int /*fd*/, std::string_view bytes) override { guest_output += bytes; }
+
+  std::string request_id;
+  std::string guest_output;
+
+ private:
+  AbiValue self_id() const {
+    return AbiValue::of_items({AbiValue::of_items({AbiValue::of(0)}), AbiValue::of(1),
+                               AbiValue::of_items({AbiValue::text("troupe"), AbiValue::text(name_),
+                                                   AbiValue::text("0")})});
+  }
+  std::string name_;
+};
+
+int fail(int code, const std::string& kind, const std::string& detail) {
+  std::fprintf(stderr, "error: %s: %s\n", kind.c_str(), detail.c_str());
+  return code;
+}
+
+// Exit code and message for a failed host-side call.
+int host_failure(const Error& e) {
+  switch (e.code) {
+    case Errc::kRefused:
+      return fail(4, "refused", e.detail);
+    case Errc::kAbiViolation:
+      return fail(3, "abi-violation", e.detail);
+    case Errc::kTrap:
+      return fail(3, "trap", e.detail);
+    default:
+      return fail(3, std::string(errc_name(e.code)), e.detail);
+  }
+}
+
+// For result<_, actr-error> / result<list<u8>, actr-error>: nullopt on ok, else the exit.
+std::optional<int> guest_error(const AbiValue& result) {
+  if (result.discriminant == 0) return std::nullopt;
+  const AbiValue& err = result.items.at(0);
+  std::string detail;
+  if (!err.items.empty()) {
+    const AbiValue& p = err.items[0];
+    detail = p.items.size() == 2 ? p.items[0].bytes + ": " + p.items[1].bytes : p.bytes;
+  }
+  return fail(2, std::string("guest:") + kActrErrorNames[err.discriminant], detail);
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{Errc::kNotFound, "cannot read " + path};
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int run_guest(const CallOptions& o, const std::string& payload, StandaloneHost& host,
+              const wasm::GuestModule& module) {
+  auto instance = wasm::InterpInstance::create(module, host);
+  if (!instance.ok()) return host_failure(instance.error());
+  wasm::InterpInstance& guest = **instance;
+
+  for (const char* hook : {"on-start", "on-ready"}) {
+    if (!module.exports_function(hook)) continue;
+    auto r = guest.call(hook, {});
+    if (!r.ok()) return host_failure(r.error());
+    if (auto code = guest_error(**r)) return *code;
+  }
+  host.request_id = "call-1";
+  AbiValue envelope = AbiValue::of_items(
+      {AbiValue::text(host.request_id), AbiValue::text(o.route), AbiValue::text(payload)});
+  auto reply = guest.call("dispatch", {envelope});
+  host.request_id.clear();
+  if (!reply.ok()) return host_failure(reply.error());
+  if (auto code = guest_error(**reply)) return *code;
+  const std::string& out = (**reply).items.at(0).bytes;
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (module.exports_function("on-stop")) {
+    auto r = guest.call("on-stop", {});
+    if (!r.ok()) return host_failure(r.error());
+    if (auto code = guest_error(**r)) return *code;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_call(const CallOptions& o) {
+  if (!o.data.empty() && !o.data_file.empty()) {
+    return fail(1, "usage", "give --data or --data-file, not both");
+  }
+  std::string payload = o.data;
+  if (!o.data_file.empty()) {
+    auto d = read_file(o.data_file);
+    if (!d.ok()) return fail(1, "usage", d.error().detail);
+    payload = std::move(d).value();
+  }
+  auto bytes = read_file(o.wasm_file);
+  if (!bytes.ok()) return fail(1, "usage", bytes.error().detail);
+  std::vector<std::uint8_t> bin(bytes->begin(), bytes->end());
+  auto module = wasm::GuestModule::load(bin);
+  if (!module.ok()) return host_failure(module.error());
+
+  StandaloneHost host(std::filesystem::path(o.wasm_file).stem().string());
+  int code = run_guest(o, payload, host, *module);
+  std::fwrite(host.guest_output.data(), 1, host.guest_output.size(), stderr);
+  return code;
+}
+
+}  // namespace troupe::cli

@@ -1,0 +1,21 @@
+// `troupe call --wasm FILE --route ROUTE [--data TEXT | --data-file FILE]`: runs one guest
+// in-process without a node — on-start (and on-ready), one dispatch, on-stop — like
+// `wasmtime run` for an actor. Reply bytes go to stdout. Exit codes: 0 success, 1 usage,
+// 2 the guest returned an actr-error, 3 the host stopped the invocation (trap, ABI violation),
+// 4 the module was refused at load; the first stderr line is then `error: KIND: DETAIL`.
+#pragma once
+
+#include <string>
+
+namespace troupe::cli {
+
+struct CallOptions {
+  std::string wasm_file;
+  std::string route;
+  std::string data;
+  std::string data_file;
+};
+
+int run_call(const CallOptions& options);
+
+}  // namespace troupe::cli

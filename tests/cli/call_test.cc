@@ -1,0 +1,122 @@
+// Integration: `troupe call` runs a guest in-process; exit codes and the first stderr line.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cli/node_process.h"
+#include "troupe/wasm/wat.h"
+
+namespace troupe {
+namespace {
+
+// A guest whose dispatch answers by route: "echo" -> ok(payload), "missing" ->
+// err(not-found("no such route")), "trap" -> unreachable, "bad" -> a result pointer outside
+// memory. on-start logs through the host.
+constexpr const char* kGuest = R"((module
+  (import "actr:workload/host@0.1.0" "log-message" (func $log (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $top (mut i32) (i32.const 4096))
+  (data (i32.const 100) "info")
+  (data (i32.const 110) "guest up")
+  (data (i32.const 120) "no such route")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $top (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  (func (export "actr:workload/workload@0.1.0#on-start") (result i32)
+    (call $log (i32.const 100) (i32.const 4) (i32.const 110) (i32.const 8))
+    (i32.store8 (i32.const 32) (i32.const 0))
+    (i32.const 32))
+  ;; The route's first byte picks the behaviour.
+  (func (export "actr:workload/workload@0.1.0#dispatch")
+        (param i32 i32 i32 i32 i32 i32) (result i32) (local $c i32)
+    (local.set $c (i32.load8_u (local.get 2)))
+    (if (i32.eq (local.get $c) (i32.const 116)) (then unreachable))          ;; 't'rap
+    (if (i32.eq (local.get $c) (i32.const 98)) (then (return (i32.const -4)))) ;; 'b'ad
+    (if (i32.eq (local.get $c) (i32.const 109))                              ;; 'm'issing
+      (then
+        (i32.store8 (i32.const 16) (i32.const 1))
+        (i32.store8 (i32.const 20) (i32.const 2))
+        (i32.store (i32.const 24) (i32.const 120))
+        (i32.store (i32.const 28) (i32.const 13))
+        (return (i32.const 16))))
+    (i32.store8 (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (local.get 4))
+    (i32.store (i32.const 24) (local.get 5))
+    (i32.const 16))
+))";
+
+class Call : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::temp_dir("call");
+    write_guest("guest.wasm", kGuest);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void write_guest(const std::string& name, const char* wat) {
+    auto bin = wasm::wat_to_wasm(wat);
+    ASSERT_TRUE(bin.ok()) << bin.error().to_string();
+    std::ofstream(dir_ + "/" + name, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bin->data()),
+               static_cast<std::streamsize>(bin->size()));
+  }
+  testing::CliResult call(std::vector<std::string> args) {
+    args.insert(args.begin(), "call");
+    return testing::run_cli(args, dir_);
+  }
+  static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+  std::string dir_;
+};
+
+TEST_F(Call, EchoesThePayloadToStdout) {
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "echo", "--data", "hello, wasm"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "hello, wasm");
+  EXPECT_NE(r.err.find("[info] guest up"), std::string::npos) << r.err;
+  std::ofstream(dir_ + "/payload.bin", std::ios::binary) << std::string("\x00\x01\xff", 3);
+  r = call(
+      {"--wasm", dir_ + "/guest.wasm", "--route", "echo", "--data-file", dir_ + "/payload.bin"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("\x00\x01\xff", 3));
+}
+
+TEST_F(Call, GuestErrorsExitTwo) {
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "missing"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(first_line(r.err), "error: guest:not-found: no such route");
+  EXPECT_NE(r.err.find("[info] guest up"), std::string::npos);  // the guest's log follows
+}
+
+TEST_F(Call, TrapsAndAbiViolationsExitThree) {
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "trap"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.err.substr(0, 12), "error: trap:");
+  r = call({"--wasm", dir_ + "/guest.wasm", "--route", "bad"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.err.substr(0, 21), "error: abi-violation:");
+}
+
+TEST_F(Call, RefusedModulesExitFour) {
+  write_guest("bad.wasm", R"((module (import "env" "system" (func))
+      (memory (export "memory") 1)))");
+  auto r = call({"--wasm", dir_ + "/bad.wasm", "--route", "x"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(first_line(r.err).rfind("error: refused: import env.system", 0), 0u) << r.err;
+  std::ofstream(dir_ + "/junk.wasm") << "not wasm at all";
+  r = call({"--wasm", dir_ + "/junk.wasm", "--route", "x"});
+  EXPECT_EQ(r.code, 4);
+}
+
+TEST_F(Call, UsageErrorsExitOne) {
+  auto r = call({"--wasm", dir_ + "/none.wasm", "--route", "x"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(first_line(r.err).rfind("error: usage: cannot read", 0), 0u) << r.err;
+  r = call({"--route", "x"});
+  EXPECT_EQ(r.code, 1);
+  r = call({"--wasm", dir_ + "/guest.wasm", "--route", "x", "--data", "a", "--data-file", "f"});
+  EXPECT_EQ(r.code, 1);
+}
+
+}  // namespace
+}  // namespace troupe
