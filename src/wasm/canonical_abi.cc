@@ -91,6 +91,21 @@ Result<AbiValue> load_list_range(GuestMemory& mem, const AbiType& elem, std::uin
   return out;
 }
 
+// A string or list that the guest handed over as (begin, length).
+Result<AbiValue> load_range(GuestMemory& mem, const AbiType& t, std::uint64_t begin,
+                            std::uint64_t length) {
+  if (t.kind() == AbiType::Kind::kList) return load_list_range(mem, t.element(), begin, length);
+  auto b = load_bytes(mem, begin, length, true);
+  if (!b.ok()) return b.error();
+  return AbiValue::text(std::move(b).value());
+}
+
+std::optional<Error> check_discriminant(const AbiType& t, std::uint32_t disc) {
+  if (disc < t.case_count()) return std::nullopt;
+  return violation("variant discriminant " + std::to_string(disc) + " out of range (" +
+                   std::to_string(t.case_count()) + " cases)");
+}
+
 // Allocates `len` bytes (aligned) in the guest and checks what cabi_realloc returned.
 Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::uint64_t len) {
   if (len > 0xFFFFFFFFu) return host_bug("value too large for a 32-bit memory");
@@ -283,11 +298,7 @@ Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr) {
       return AbiValue::of(read_le(p, scalar_width(t.kind())));
     case AbiType::Kind::kString:
     case AbiType::Kind::kList: {
-      std::uint64_t begin = read_le(p, 4), length = read_le(p + 4, 4);
-      if (t.kind() == AbiType::Kind::kList) return load_list_range(mem, t.element(), begin, length);
-      auto b = load_bytes(mem, begin, length, true);
-      if (!b.ok()) return b.error();
-      return AbiValue::text(std::move(b).value());
+      return load_range(mem, t, read_le(p, 4), read_le(p + 4, 4));
     }
     case AbiType::Kind::kRecord: {
       AbiValue out;
@@ -303,10 +314,7 @@ Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr) {
     }
     case AbiType::Kind::kVariant: {
       auto disc = static_cast<std::uint32_t>(read_le(p, t.discriminant_size()));
-      if (disc >= t.case_count()) {
-        return violation("variant discriminant " + std::to_string(disc) + " out of range (" +
-                         std::to_string(t.case_count()) + " cases)");
-      }
+      if (auto bad = check_discriminant(t, disc)) return *bad;
       AbiValue out = AbiValue::of_case(disc);
       if (const AbiType* payload = t.case_payload(disc)) {
         auto v = load(mem, *payload, ptr + t.payload_offset());
@@ -386,10 +394,7 @@ Result<AbiValue> lift_flat(GuestMemory& mem, const AbiType& t, const FlatValues&
     case AbiType::Kind::kList: {
       std::uint64_t begin = flat[index++] & 0xFFFFFFFFu;
       std::uint64_t length = flat[index++] & 0xFFFFFFFFu;
-      if (t.kind() == AbiType::Kind::kList) return load_list_range(mem, t.element(), begin, length);
-      auto b = load_bytes(mem, begin, length, true);
-      if (!b.ok()) return b.error();
-      return AbiValue::text(std::move(b).value());
+      return load_range(mem, t, begin, length);
     }
     case AbiType::Kind::kRecord: {
       AbiValue out;
@@ -405,10 +410,7 @@ Result<AbiValue> lift_flat(GuestMemory& mem, const AbiType& t, const FlatValues&
       const std::size_t joined = t.flat().size() - 1;
       const std::size_t payload_start = index + 1;
       index += 1 + joined;  // the whole joined area, whatever the case uses
-      if (disc >= t.case_count()) {
-        return violation("variant discriminant " + std::to_string(disc) + " out of range (" +
-                         std::to_string(t.case_count()) + " cases)");
-      }
+      if (auto bad = check_discriminant(t, disc)) return *bad;
       AbiValue out = AbiValue::of_case(disc);
       if (const AbiType* payload = t.case_payload(disc)) {
         // Narrow each joined slot back to the case's own type (i64 -> i32 wraps).
