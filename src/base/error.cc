@@ -32,6 +32,8 @@ std::string_view errc_name(Errc code) {
       return "refused";
     case Errc::kTrap:
       return "trap";
+    case Errc::kFuelExhausted:
+      return "fuel-exhausted";
     case Errc::kInternal:
       return "internal";
   }

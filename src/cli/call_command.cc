@@ -82,6 +82,8 @@ int host_failure(const Error& e) {
       return fail(3, "abi-violation", e.detail);
     case Errc::kTrap:
       return fail(3, "trap", e.detail);
+    case Errc::kFuelExhausted:
+      return fail(3, "fuel-exhausted", e.detail);
     default:
       return fail(3, std::string(errc_name(e.code)), e.detail);
   }
@@ -107,7 +109,7 @@ Result<std::string> read_file(const std::string& path) {
 
 int run_guest(const CallOptions& o, const std::string& payload, StandaloneHost& host,
               const wasm::GuestModule& module) {
-  auto instance = wasm::InterpInstance::create(module, host);
+  auto instance = wasm::InterpInstance::create(module, host, wasm::Limits{.fuel = o.fuel});
   if (!instance.ok()) return host_failure(instance.error());
   wasm::InterpInstance& guest = **instance;
 

@@ -5,6 +5,7 @@
 // 4 the module was refused at load; the first stderr line is then `error: KIND: DETAIL`.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace troupe::cli {
@@ -14,6 +15,7 @@ struct CallOptions {
   std::string route;
   std::string data;
   std::string data_file;
+  std::uint64_t fuel = 0;  // per invocation; 0 = unlimited
 };
 
 int run_call(const CallOptions& options);

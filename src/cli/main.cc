@@ -159,6 +159,9 @@ int main(int argc, char** argv) {
   call->add_option("--route", call_options.route, "route key of the dispatch")->required();
   call->add_option("--data", call_options.data, "payload (text)");
   call->add_option("--data-file", call_options.data_file, "payload (file)");
+  call->add_option("--fuel", call_options.fuel,
+                   "fuel per invocation: one unit per function entry and loop iteration "
+                   "(default: unlimited)");
 
   try {
     app.parse(argc, argv);

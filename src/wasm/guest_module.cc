@@ -10,6 +10,8 @@
 #include <optional>
 #include <string_view>
 
+#include "troupe/wasm/fuel.h"
+
 namespace troupe::wasm {
 namespace {
 
@@ -200,7 +202,10 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
   if (!m.exports_.count("dispatch")) {
     return refused("missing export: '" + names.export_name("dispatch") + "'");
   }
-  m.binary_.assign(wasm.begin(), wasm.end());
+  // What the tiers run is the metered module.
+  auto metered = instrument_fuel(wasm);
+  if (!metered.ok()) return metered.error();
+  m.binary_ = std::move(metered).value();
   return m;
 }
 

@@ -17,6 +17,7 @@ struct InterpModule::Impl {
   interp::Instance::Ptr instance;
   std::map<std::string, interp::Func::Ptr> funcs;
   std::map<std::string, interp::Memory::Ptr> memories;
+  std::map<std::string, interp::Global::Ptr> globals;
 };
 
 namespace {
@@ -100,6 +101,9 @@ std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::u
       case wabt::ExternalKind::Memory:
         s.memories[exports[i].type.name] = s.store.UnsafeGet<interp::Memory>(ref);
         break;
+      case wabt::ExternalKind::Global:
+        s.globals[exports[i].type.name] = s.store.UnsafeGet<interp::Global>(ref);
+        break;
       default:
         break;
     }
@@ -132,6 +136,19 @@ bool InterpModule::call(const std::string& export_name, const std::vector<std::u
 std::uint8_t* InterpModule::memory_data(const std::string& name) {
   auto it = impl_->memories.find(name);
   return it == impl_->memories.end() ? nullptr : it->second->UnsafeData();
+}
+
+bool InterpModule::set_global_i64(const std::string& name, std::int64_t value) {
+  auto it = impl_->globals.find(name);
+  if (it == impl_->globals.end()) return false;
+  return wabt::Succeeded(it->second->Set(static_cast<interp::u64>(value)));
+}
+
+bool InterpModule::get_global_i64(const std::string& name, std::int64_t& value) {
+  auto it = impl_->globals.find(name);
+  if (it == impl_->globals.end()) return false;
+  value = static_cast<std::int64_t>(it->second->Get().Get<interp::u64>());
+  return true;
 }
 
 std::uint64_t InterpModule::memory_size(const std::string& name) {

@@ -33,6 +33,9 @@ class InterpModule {
   // The exported memory `name`: its bytes now (they move when the guest grows it).
   std::uint8_t* memory_data(const std::string& name);
   std::uint64_t memory_size(const std::string& name);
+  // An exported mutable i64 global (the fuel counter); false when there is none.
+  bool set_global_i64(const std::string& name, std::int64_t value);
+  bool get_global_i64(const std::string& name, std::int64_t& value);
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 
 #include "interp_bridge.h"
 #include "troupe/wasm/abi_function.h"
+#include "troupe/wasm/fuel.h"
 
 namespace troupe::wasm {
 
@@ -12,6 +13,7 @@ struct InterpInstance::State {
   explicit State(HostImports& h) : host(h) {}
 
   HostImports& host;
+  Limits limits;
   std::unique_ptr<bridge::InterpModule> module;
   const workload::CoreNames* names = nullptr;
   // Why the last host callback failed: reported instead of the generic trap it caused.
@@ -24,9 +26,22 @@ struct InterpInstance::State {
     host_error.reset();
     if (!module->call(name, args, results, trap)) {
       if (host_error) return *std::exchange(host_error, std::nullopt);
+      std::int64_t fuel = 0;
+      if (module->get_global_i64(kFuelGlobal, fuel) && fuel < 0) {
+        return Error{Errc::kFuelExhausted,
+                     "used all " + std::to_string(limits.fuel) + " units of fuel"};
+      }
       return Error{Errc::kTrap, trap};
     }
     return results;
+  }
+
+  // Each invocation starts with a full tank.
+  void refuel() {
+    std::int64_t fuel = limits.fuel == 0 || limits.fuel > INT64_MAX
+                            ? INT64_MAX
+                            : static_cast<std::int64_t>(limits.fuel);
+    module->set_global_i64(kFuelGlobal, fuel);
   }
 
   // Fails the guest's current import call with `e`.
@@ -144,8 +159,9 @@ Result<std::uint32_t> InterpInstance::realloc(std::uint32_t old_ptr, std::uint32
 }
 
 Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule& module,
-                                                               HostImports& host) {
+                                                               HostImports& host, Limits limits) {
   auto state = std::make_unique<State>(host);
+  state->limits = limits;
   state->names = &module.names();
   std::unique_ptr<InterpInstance> self(new InterpInstance(std::move(state)));
   InterpInstance* me = self.get();
@@ -166,6 +182,7 @@ Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule
   self->s_->module = bridge::InterpModule::instantiate(module.binary(), resolve, error);
   if (!self->s_->module) return Error{Errc::kTrap, error};
   if (module.has_initialize()) {
+    self->s_->refuel();
     auto r = self->s_->run(*self->s_->names->initialize, {});
     if (!r.ok()) return r.error();
   }
@@ -180,6 +197,7 @@ Result<std::optional<AbiValue>> InterpInstance::call(std::string_view wit_name,
   if (!s_->module->has_function(core_name)) {
     return Error{Errc::kNotFound, "the guest does not export '" + std::string(wit_name) + "'"};
   }
+  s_->refuel();
   auto core_args = lower_export_args(*this, f->type, args);
   if (!core_args.ok()) return core_args.error();
   auto core_results = s_->run(core_name, *core_args);

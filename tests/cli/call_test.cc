@@ -28,11 +28,12 @@ constexpr const char* kGuest = R"((module
     (call $log (i32.const 100) (i32.const 4) (i32.const 110) (i32.const 8))
     (i32.store8 (i32.const 32) (i32.const 0))
     (i32.const 32))
-  ;; The route's first byte picks the behaviour.
+  ;; The route's first byte picks the behaviour ('l'oop spins forever).
   (func (export "actr:workload/workload@0.1.0#dispatch")
         (param i32 i32 i32 i32 i32 i32) (result i32) (local $c i32)
     (local.set $c (i32.load8_u (local.get 2)))
     (if (i32.eq (local.get $c) (i32.const 116)) (then unreachable))          ;; 't'rap
+    (if (i32.eq (local.get $c) (i32.const 108)) (then (loop $l (br $l))))    ;; 'l'oop
     (if (i32.eq (local.get $c) (i32.const 98)) (then (return (i32.const -4)))) ;; 'b'ad
     (if (i32.eq (local.get $c) (i32.const 109))                              ;; 'm'issing
       (then
@@ -95,6 +96,15 @@ TEST_F(Call, TrapsAndAbiViolationsExitThree) {
   r = call({"--wasm", dir_ + "/guest.wasm", "--route", "bad"});
   EXPECT_EQ(r.code, 3);
   EXPECT_EQ(r.err.substr(0, 21), "error: abi-violation:");
+}
+
+TEST_F(Call, FuelExhaustionExitsThree) {
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "loop", "--fuel", "50000"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(first_line(r.err), "error: fuel-exhausted: used all 50000 units of fuel");
+  // The same guest with fuel to spare for a normal route.
+  r = call({"--wasm", dir_ + "/guest.wasm", "--route", "echo", "--data", "x", "--fuel", "100"});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 TEST_F(Call, RefusedModulesExitFour) {

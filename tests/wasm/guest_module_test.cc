@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "troupe/wasm/fuel.h"
 #include "troupe/wasm/wat.h"
 
 namespace troupe::wasm {
@@ -138,6 +139,27 @@ TEST(Wat, ReportsSyntaxErrors) {
   auto r = wat_to_wasm("(module (func (param i33)))");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace troupe::wasm
+
+namespace troupe::wasm {
+namespace {
+
+TEST(Fuel, InstrumentedModulesStayValidAndExportTheCounter) {
+  auto bin = wat_to_wasm(R"((module
+    (func (export "f") (param i32) (result i32)
+      (block (loop $l (br_if $l (i32.eqz (local.get 0)))))
+      (if (result i32) (local.get 0) (then (loop (result i32) (i32.const 1))) (else (i32.const 2))))))");
+  ASSERT_TRUE(bin.ok());
+  auto metered = instrument_fuel(*bin);
+  ASSERT_TRUE(metered.ok()) << metered.error().to_string();
+  EXPECT_GT(metered->size(), bin->size());
+  // Instrumenting twice is refused: the counter's name is taken.
+  auto twice = instrument_fuel(*metered);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, Errc::kRefused);
 }
 
 }  // namespace

@@ -73,19 +73,28 @@ constexpr const char* kGuest = R"((module
   (func (export "actr:workload/workload@0.1.0#on-stop") (result i32) unreachable)
   (func $forever (export "actr:workload/workload@0.1.0#on-signaling-connected") (call $forever))
   (func (export "actr:workload/workload@0.1.0#on-signaling-connecting") (call $exit (i32.const 3)))
+  ;; Exactly 11 units of fuel: the entry, then 10 loop headers.
+  (func (export "actr:workload/workload@0.1.0#on-signaling-disconnected") (local $i i32)
+    (local.set $i (i32.const 10))
+    (loop $l
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br_if $l (local.get $i))))
+  ;; Never ends.
+  (func (export "actr:workload/workload@0.1.0#on-credential-renewed") (param i64 i32)
+    (loop $l (br $l)))
   ;; Returns a result pointer far outside memory.
   (func (export "actr:workload/workload@0.1.0#on-error")
         (param i32 i32 i32 i32 i32 i32 i32 i32 i64 i32) (result i32) (i32.const -8))
 ))";
 
 struct Fixture {
-  Fixture() {
+  explicit Fixture(Limits limits = {}) {
     auto bin = wat_to_wasm(kGuest);
     EXPECT_TRUE(bin.ok()) << (bin.ok() ? "" : bin.error().to_string());
     auto m = GuestModule::load(*bin);
     EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().to_string());
     module = std::make_unique<GuestModule>(std::move(m).value());
-    auto inst = InterpInstance::create(*module, host);
+    auto inst = InterpInstance::create(*module, host, limits);
     EXPECT_TRUE(inst.ok()) << (inst.ok() ? "" : inst.error().to_string());
     instance = std::move(inst).value();
   }
@@ -143,10 +152,33 @@ TEST(InterpInstance, BadResultPointersAreAbiViolations) {
   EXPECT_EQ(r.error().code, Errc::kAbiViolation);
 }
 
+TEST(InterpInstance, FuelMetersFunctionEntriesAndLoopHeadersExactly) {
+  Fixture enough(Limits{.fuel = 11});
+  EXPECT_TRUE(enough.instance->call("on-signaling-disconnected", {}).ok());
+  // Fuel is per invocation: the next call starts full again.
+  EXPECT_TRUE(enough.instance->call("on-signaling-disconnected", {}).ok());
+  Fixture short_by_one(Limits{.fuel = 10});
+  auto r = short_by_one.instance->call("on-signaling-disconnected", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+}
+
+TEST(InterpInstance, AnInfiniteLoopRunsOutOfFuel) {
+  Fixture f(Limits{.fuel = 100000});
+  V renewed = V::of_items({V::of_items({V::of(1), V::of(0)})});
+  auto r = f.instance->call("on-credential-renewed", {renewed});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  // The guest's own traps stay traps with fuel left.
+  auto own = f.instance->call("on-stop", {});
+  ASSERT_FALSE(own.ok());
+  EXPECT_EQ(own.error().code, Errc::kTrap);
+}
+
 TEST(InterpInstance, AbsentExportsAreNotFound) {
   Fixture f;
-  auto r =
-      f.instance->call("on-credential-renewed", {V::of_items({V::of_items({V::of(1), V::of(0)})})});
+  auto r = f.instance->call("on-credential-expiring",
+                            {V::of_items({V::of_items({V::of(1), V::of(0)})})});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kNotFound);
 }

@@ -22,6 +22,7 @@ enum class Errc {
   kAbiViolation,     // a guest broke the canonical ABI (bad pointer, length, UTF-8, tag)
   kRefused,          // a guest module was refused at load (invalid, or outside the contract)
   kTrap,             // a guest trapped (unreachable, out-of-bounds access, stack exhausted, ...)
+  kFuelExhausted,    // a guest used up the fuel of one invocation
   kInternal,         // a bug: an invariant did not hold
 };
 

@@ -31,6 +31,7 @@ class GuestModule {
   // WIT names of the host functions it imports, and the WASI functions.
   const std::set<std::string>& host_imports() const { return host_imports_; }
   const std::set<std::string>& wasi_imports() const { return wasi_imports_; }
+  // The module as the tiers run it: checked, then instrumented with the fuel counter.
   const std::vector<std::uint8_t>& binary() const { return binary_; }
   // cm32p2 modules may export an initializer, called once after instantiation.
   bool has_initialize() const { return has_initialize_; }

@@ -29,10 +29,16 @@ class HostImports {
   virtual void write_output(int fd, std::string_view bytes) = 0;
 };
 
+struct Limits {
+  // Fuel for one invocation (an export call, with the cabi_realloc and post-return calls it
+  // makes): one unit per function entry and per loop iteration. 0 = unlimited.
+  std::uint64_t fuel = 0;
+};
+
 class InterpInstance final : public GuestMemory {
  public:
   static Result<std::unique_ptr<InterpInstance>> create(const GuestModule& module,
-                                                        HostImports& host);
+                                                        HostImports& host, Limits limits = {});
   ~InterpInstance() override;
   InterpInstance(const InterpInstance&) = delete;
   InterpInstance& operator=(const InterpInstance&) = delete;
