@@ -16,17 +16,6 @@ namespace {
 using wasm::AbiValue;
 using wasm::workload::ActrErrorCase;
 
-constexpr const char* kActrErrorNames[] = {"unavailable",
-                                           "timed-out",
-                                           "not-found",
-                                           "permission-denied",
-                                           "invalid-argument",
-                                           "unknown-route",
-                                           "dependency-not-found",
-                                           "decode-failure",
-                                           "not-implemented",
-                                           "internal"};
-
 AbiValue actr_error(ActrErrorCase c, std::string detail) {
   return AbiValue::of_case(static_cast<std::uint32_t>(c), AbiValue::text(std::move(detail)));
 }
@@ -98,7 +87,7 @@ std::optional<int> guest_error(const AbiValue& result) {
     const AbiValue& p = err.items[0];
     detail = p.items.size() == 2 ? p.items[0].bytes + ": " + p.items[1].bytes : p.bytes;
   }
-  return fail(2, std::string("guest:") + kActrErrorNames[err.discriminant], detail);
+  return fail(2, std::string("guest:") + wasm::workload::actr_error_name(err.discriminant), detail);
 }
 
 Result<std::string> read_file(const std::string& path) {

@@ -30,7 +30,6 @@ class CurrentScope {
 }  // namespace
 
 ActorCell* ActorCell::current() { return t_current; }
-ActorCell*& current_cell() { return t_current; }
 
 ActorCell::ActorCell(ActorSystem& system, ActorId id, const std::string* type_name,
                      std::unique_ptr<Actor> actor, const MailboxOptions& mailbox, ActorCell* parent)

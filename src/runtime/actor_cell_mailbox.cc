@@ -67,7 +67,7 @@ Delivery ActorCell::enqueue_bounded(MessagePtr m) {
 
 Delivery ActorCell::enqueue_backpressure(MessagePtr m) {
   MailboxLimits& lim = *limits_;
-  ActorCell* sender = current_cell();
+  ActorCell* sender = ActorCell::current();
   if (sender == nullptr) {
     // A plain thread blocks until the mailbox is below its bound (or the actor dies).
     for (;;) {

@@ -46,7 +46,4 @@ struct ActorCell::MailboxLimits {
   std::atomic<std::uint32_t> blocked_threads{0};  // plain threads waiting for room
 };
 
-// The cell running on this thread, or nullptr outside any actor.
-ActorCell*& current_cell();
-
 }  // namespace troupe

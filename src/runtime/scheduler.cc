@@ -59,8 +59,6 @@ void Scheduler::stop() {
   }
 }
 
-bool Scheduler::on_worker() const { return t_worker.owner == this; }
-
 void Scheduler::schedule(Runnable* r) {
   if (t_worker.owner == this) {
     Worker& w = *workers_[t_worker.index];

@@ -106,6 +106,14 @@ std::optional<Error> check_discriminant(const AbiType& t, std::uint32_t disc) {
                    std::to_string(t.case_count()) + " cases)");
 }
 
+// The payload type of a host-side variant value, after checking the value fits the type.
+Result<const AbiType*> host_case(const AbiType& t, const AbiValue& v) {
+  if (v.discriminant >= t.case_count()) return host_bug("variant case out of range");
+  const AbiType* payload = t.case_payload(v.discriminant);
+  if ((payload != nullptr) != (v.items.size() == 1)) return host_bug("variant payload mismatch");
+  return payload;
+}
+
 // Allocates `len` bytes (aligned) in the guest and checks what cabi_realloc returned.
 Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::uint64_t len) {
   if (len > 0xFFFFFFFFu) return host_bug("value too large for a 32-bit memory");
@@ -238,8 +246,11 @@ void AbiType::compute_layout() {
     case Kind::kRecord: {
       std::uint32_t offset = 0;
       align_ = 1;
+      offsets_.clear();
       for (auto& f : children_) {
-        offset = align_to(offset, f.alignment()) + f.size();
+        offset = align_to(offset, f.alignment());
+        offsets_.push_back(offset);
+        offset += f.size();
         align_ = std::max(align_, f.alignment());
         flat_.insert(flat_.end(), f.flat().begin(), f.flat().end());
       }
@@ -302,13 +313,10 @@ Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr) {
     }
     case AbiType::Kind::kRecord: {
       AbiValue out;
-      std::uint32_t offset = 0;
-      for (auto& f : t.fields()) {
-        offset = align_to(offset, f.alignment());
-        auto v = load(mem, f, ptr + offset);
+      for (std::size_t i = 0; i < t.fields().size(); ++i) {
+        auto v = load(mem, t.fields()[i], ptr + t.field_offset(i));
         if (!v.ok()) return v.error();
         out.items.push_back(std::move(v).value());
-        offset += f.size();
       }
       return out;
     }
@@ -352,21 +360,16 @@ Result<void> store(GuestMemory& mem, const AbiType& t, const AbiValue& v, std::u
     }
     case AbiType::Kind::kRecord: {
       if (v.items.size() != t.fields().size()) return host_bug("record value has wrong arity");
-      std::uint32_t offset = 0;
       for (std::size_t i = 0; i < t.fields().size(); ++i) {
-        const AbiType& f = t.fields()[i];
-        offset = align_to(offset, f.alignment());
-        auto r = store(mem, f, v.items[i], ptr + offset);
+        auto r = store(mem, t.fields()[i], v.items[i], ptr + t.field_offset(i));
         if (!r.ok()) return r;
-        offset += f.size();
       }
       return {};
     }
     case AbiType::Kind::kVariant: {
-      if (v.discriminant >= t.case_count()) return host_bug("variant case out of range");
-      const AbiType* payload = t.case_payload(v.discriminant);
-      if ((payload != nullptr) != (v.items.size() == 1))
-        return host_bug("variant payload mismatch");
+      auto checked = host_case(t, v);
+      if (!checked.ok()) return checked.error();
+      const AbiType* payload = *checked;
       write_le(mem.bytes().data() + ptr, v.discriminant, t.discriminant_size());
       if (payload) return store(mem, *payload, v.items[0], ptr + t.payload_offset());
       return {};
@@ -462,10 +465,9 @@ Result<void> lower_flat(GuestMemory& mem, const AbiType& t, const AbiValue& v, F
       return {};
     }
     case AbiType::Kind::kVariant: {
-      if (v.discriminant >= t.case_count()) return host_bug("variant case out of range");
-      const AbiType* payload = t.case_payload(v.discriminant);
-      if ((payload != nullptr) != (v.items.size() == 1))
-        return host_bug("variant payload mismatch");
+      auto checked = host_case(t, v);
+      if (!checked.ok()) return checked.error();
+      const AbiType* payload = *checked;
       out.push_back(v.discriminant);
       const std::size_t start = out.size();
       if (payload) {

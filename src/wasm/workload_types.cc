@@ -46,6 +46,20 @@ Types build() {
 
 }  // namespace
 
+const char* actr_error_name(std::uint32_t case_index) {
+  static constexpr const char* kNames[] = {"unavailable",
+                                           "timed-out",
+                                           "not-found",
+                                           "permission-denied",
+                                           "invalid-argument",
+                                           "unknown-route",
+                                           "dependency-not-found",
+                                           "decode-failure",
+                                           "not-implemented",
+                                           "internal"};
+  return case_index < std::size(kNames) ? kNames[case_index] : "?";
+}
+
 const Types& types() {
   static const Types t = build();
   return t;

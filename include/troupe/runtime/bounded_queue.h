@@ -65,7 +65,6 @@ class BoundedQueue {
     }
   }
 
-  std::size_t capacity() const { return cap_; }
   std::size_t size() const {
     std::size_t d = deq_.load(std::memory_order_seq_cst);
     std::size_t e = enq_.load(std::memory_order_seq_cst);

@@ -42,8 +42,6 @@ class Scheduler {
   void stop();
 
   unsigned workers() const { return static_cast<unsigned>(workers_.size()); }
-  // True on one of this scheduler's worker threads.
-  bool on_worker() const;
   // Workers currently parked (sleeping on the condition variable, not spinning).
   int parked() const { return parked_.load(std::memory_order_relaxed); }
 

@@ -59,6 +59,8 @@ class AbiType {
   const std::vector<std::uint8_t>& flat() const { return flat_; }
   const AbiType& element() const { return children_[0]; }
   const std::vector<AbiType>& fields() const { return children_; }
+  // Byte offset of record field i (computed with the layout).
+  std::uint32_t field_offset(std::size_t i) const { return offsets_[i]; }
   std::size_t case_count() const { return has_payload_.size(); }
   // Payload of variant case i, or nullptr.
   const AbiType* case_payload(std::size_t i) const;
@@ -77,6 +79,7 @@ class AbiType {
   std::uint32_t align_ = 1;
   std::vector<AbiType> children_;  // list: [element]; record: fields; variant: payloads present
   std::vector<int> has_payload_;   // variant: index into children_ per case, -1 for none
+  std::vector<std::uint32_t> offsets_;  // record: field offsets
   std::vector<std::uint8_t> flat_;
 };
 

@@ -26,6 +26,9 @@ enum class ActrErrorCase : std::uint32_t {
   kNotImplemented,
   kInternal,
 };
+// The WIT name of a case ("not-found", "dependency-not-found", ...); "?" when out of range.
+const char* actr_error_name(std::uint32_t case_index);
+
 enum class DestCase : std::uint32_t { kShell, kLocal, kActor };
 enum class PayloadTypeCase : std::uint32_t {
   kRpcReliable,
