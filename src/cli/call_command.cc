@@ -9,16 +9,13 @@
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/interp_instance.h"
 #include "troupe/wasm/workload_types.h"
+#include "troupe/wasm/workload_values.h"
 
 namespace troupe::cli {
 namespace {
 
 using wasm::AbiValue;
 using wasm::workload::ActrErrorCase;
-
-AbiValue actr_error(ActrErrorCase c, std::string detail) {
-  return AbiValue::of_case(static_cast<std::uint32_t>(c), AbiValue::text(std::move(detail)));
-}
 
 // The host for a guest running alone: logging and context work; anything that needs other
 // actors answers the guest with unavailable (a normal error value, not a trap).
@@ -33,13 +30,16 @@ class StandaloneHost final : public wasm::HostImports {
       guest_output += "[" + args[0].bytes + "] " + args[1].bytes + "\n";
       return O{};
     }
-    if (f.name == "get-self-id") return O(self_id());
+    if (f.name == "get-self-id") {
+      return O(wasm::workload::to_value(wasm::workload::ActrId{0, 1, {"troupe", name_, "0"}}));
+    }
     if (f.name == "get-caller-id") return O(AbiValue::of_case(0));  // none: called from the CLI
     if (f.name == "get-request-id") return O(AbiValue::text(request_id));
     // call, tell, call-raw, discover, streams: result<_, actr-error>-shaped.
-    return O(AbiValue::of_case(
-        1, actr_error(ActrErrorCase::kUnavailable,
-                      "`troupe call` runs the guest alone; there is no '" + f.name + "' target")));
+    return O(wasm::workload::err(
+        {ActrErrorCase::kUnavailable,
+         "`troupe call` runs the guest alone; there is no '" + f.name + "' target",
+         {}}));
   }
   // The guest's stdout would mix with the reply bytes: it goes to stderr with its log, after
   // the error line if there is one (which must come first).
@@ -49,11 +49,6 @@ class StandaloneHost final : public wasm::HostImports {
   std::string guest_output;
 
  private:
-  AbiValue self_id() const {
-    return AbiValue::of_items({AbiValue::of_items({AbiValue::of(0)}), AbiValue::of(1),
-                               AbiValue::of_items({AbiValue::text("troupe"), AbiValue::text(name_),
-                                                   AbiValue::text("0")})});
-  }
   std::string name_;
 };
 
@@ -80,14 +75,13 @@ int host_failure(const Error& e) {
 
 // For result<_, actr-error> / result<list<u8>, actr-error>: nullopt on ok, else the exit.
 std::optional<int> guest_error(const AbiValue& result) {
-  if (result.discriminant == 0) return std::nullopt;
-  const AbiValue& err = result.items.at(0);
-  std::string detail;
-  if (!err.items.empty()) {
-    const AbiValue& p = err.items[0];
-    detail = p.items.size() == 2 ? p.items[0].bytes + ": " + p.items[1].bytes : p.bytes;
-  }
-  return fail(2, std::string("guest:") + wasm::workload::actr_error_name(err.discriminant), detail);
+  auto e = wasm::workload::error_of(result);
+  if (!e) return std::nullopt;
+  std::string detail = e->service.empty() ? e->message : e->service + ": " + e->message;
+  return fail(
+      2,
+      std::string("guest:") + wasm::workload::actr_error_name(static_cast<std::uint32_t>(e->kind)),
+      detail);
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -109,9 +103,8 @@ int run_guest(const CallOptions& o, const std::string& payload, StandaloneHost& 
     if (auto code = guest_error(**r)) return *code;
   }
   host.request_id = "call-1";
-  AbiValue envelope = AbiValue::of_items(
-      {AbiValue::text(host.request_id), AbiValue::text(o.route), AbiValue::text(payload)});
-  auto reply = guest.call("dispatch", {envelope});
+  auto reply =
+      guest.call("dispatch", {wasm::workload::envelope(host.request_id, o.route, payload)});
   host.request_id.clear();
   if (!reply.ok()) return host_failure(reply.error());
   if (auto code = guest_error(**reply)) return *code;

@@ -63,10 +63,18 @@ const std::map<std::string, CoreSig>& wasi_allowed() {
   constexpr auto i32 = AbiType::kI32;
   constexpr auto i64 = AbiType::kI64;
   static const std::map<std::string, CoreSig> m{
-      {"fd_write", {{i32, i32, i32, i32}, {i32}}}, {"clock_time_get", {{i32, i64, i32}, {i32}}},
-      {"random_get", {{i32, i32}, {i32}}},         {"proc_exit", {{i32}, {}}},
-      {"environ_get", {{i32, i32}, {i32}}},        {"environ_sizes_get", {{i32, i32}, {i32}}},
-      {"args_get", {{i32, i32}, {i32}}},           {"args_sizes_get", {{i32, i32}, {i32}}},
+      {"fd_write", {{i32, i32, i32, i32}, {i32}}},
+      {"clock_time_get", {{i32, i64, i32}, {i32}}},
+      {"random_get", {{i32, i32}, {i32}}},
+      {"proc_exit", {{i32}, {}}},
+      {"environ_get", {{i32, i32}, {i32}}},
+      {"environ_sizes_get", {{i32, i32}, {i32}}},
+      {"args_get", {{i32, i32}, {i32}}},
+      {"args_sizes_get", {{i32, i32}, {i32}}},
+      // What wasi-libc's stdio asks about stdout/stderr; answered without any host file.
+      {"fd_close", {{i32}, {i32}}},
+      {"fd_fdstat_get", {{i32, i32}, {i32}}},
+      {"fd_seek", {{i32, i64, i32, i32}, {i32}}},
   };
   return m;
 }
@@ -139,8 +147,8 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
       auto it = wasi_allowed().find(imp->field_name);
       if (it == wasi_allowed().end()) {
         return refused(what +
-                       " is outside the allowed WASI subset (fd_write, clock_time_get, "
-                       "random_get, proc_exit, environ_*, args_*)");
+                       " is outside the allowed WASI subset (fd_write, fd_fdstat_get, fd_seek, "
+                       "fd_close, clock_time_get, random_get, proc_exit, environ_*, args_*)");
       }
       expected = it->second;
       m.wasi_imports_.insert(imp->field_name);

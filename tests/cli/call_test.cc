@@ -118,6 +118,23 @@ TEST_F(Call, RefusedModulesExitFour) {
   EXPECT_EQ(r.code, 4);
 }
 
+// The example guests, compiled from C and C++ with the guest SDK.
+TEST_F(Call, RunsTheExampleGuests) {
+  const std::string guests = TROUPE_GUEST_DIR;
+  auto r = call({"--wasm", guests + "/echo.wasm", "--route", "echo", "--data", "from C"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "from C");
+  r = call({"--wasm", guests + "/counter.wasm", "--route", "inc", "--data", "41"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "41");
+  EXPECT_NE(r.err.find("[info] counter starting at 0"), std::string::npos) << r.err;
+  r = call({"--wasm", guests + "/pinger.wasm", "--route", "ping"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(first_line(r.err).rfind("error: guest:unavailable: `troupe call` runs the guest", 0),
+            0u)
+      << r.err;
+}
+
 TEST_F(Call, UsageErrorsExitOne) {
   auto r = call({"--wasm", dir_ + "/none.wasm", "--route", "x"});
   EXPECT_EQ(r.code, 1);
