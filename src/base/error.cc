@@ -34,6 +34,10 @@ std::string_view errc_name(Errc code) {
       return "trap";
     case Errc::kFuelExhausted:
       return "fuel-exhausted";
+    case Errc::kDeadlineExceeded:
+      return "deadline-exceeded";
+    case Errc::kMemoryLimit:
+      return "memory-limit";
     case Errc::kInternal:
       return "internal";
   }

@@ -57,20 +57,10 @@ int fail(int code, const std::string& kind, const std::string& detail) {
   return code;
 }
 
-// Exit code and message for a failed host-side call.
+// Exit code and message for a failed host-side call: 4 refused at load, else 3 (the host
+// stopped the invocation); KIND is the error code's name (trap, fuel-exhausted, ...).
 int host_failure(const Error& e) {
-  switch (e.code) {
-    case Errc::kRefused:
-      return fail(4, "refused", e.detail);
-    case Errc::kAbiViolation:
-      return fail(3, "abi-violation", e.detail);
-    case Errc::kTrap:
-      return fail(3, "trap", e.detail);
-    case Errc::kFuelExhausted:
-      return fail(3, "fuel-exhausted", e.detail);
-    default:
-      return fail(3, std::string(errc_name(e.code)), e.detail);
-  }
+  return fail(e.code == Errc::kRefused ? 4 : 3, std::string(errc_name(e.code)), e.detail);
 }
 
 // For result<_, actr-error> / result<list<u8>, actr-error>: nullopt on ok, else the exit.
@@ -92,7 +82,10 @@ Result<std::string> read_file(const std::string& path) {
 
 int run_guest(const CallOptions& o, const std::string& payload, StandaloneHost& host,
               const wasm::GuestModule& module) {
-  auto instance = wasm::InterpInstance::create(module, host, wasm::Limits{.fuel = o.fuel});
+  wasm::Limits limits{.fuel = o.fuel,
+                      .memory_pages = o.memory_pages,
+                      .timeout = std::chrono::milliseconds(o.timeout_ms)};
+  auto instance = wasm::InterpInstance::create(module, host, limits);
   if (!instance.ok()) return host_failure(instance.error());
   wasm::InterpInstance& guest = **instance;
 

@@ -162,6 +162,10 @@ int main(int argc, char** argv) {
   call->add_option("--fuel", call_options.fuel,
                    "fuel per invocation: one unit per function entry and loop iteration "
                    "(default: unlimited)");
+  call->add_option("--memory-pages", call_options.memory_pages,
+                   "linear-memory limit in 64 KiB pages (default: the module's own maximum)");
+  call->add_option("--timeout-ms", call_options.timeout_ms,
+                   "wall-clock limit per invocation in milliseconds (default: none)");
 
   try {
     app.parse(argc, argv);

@@ -12,54 +12,238 @@ namespace troupe::wasm {
 namespace {
 
 using wabt::ExprList;
+using wabt::Index;
 
-// fuel -= 1; if (fuel < 0) unreachable;  — stack-neutral, so valid anywhere in a body.
-void prepend_charge(ExprList& exprs, wabt::Index fuel) {
-  const wabt::Location loc;
-  ExprList charge;
-  charge.push_back(std::make_unique<wabt::GlobalGetExpr>(wabt::Var(fuel, loc)));
-  charge.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I64(1)));
-  charge.push_back(std::make_unique<wabt::BinaryExpr>(wabt::Opcode::I64Sub));
-  charge.push_back(std::make_unique<wabt::GlobalSetExpr>(wabt::Var(fuel, loc)));
-  charge.push_back(std::make_unique<wabt::GlobalGetExpr>(wabt::Var(fuel, loc)));
-  charge.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I64(0)));
-  charge.push_back(std::make_unique<wabt::CompareExpr>(wabt::Opcode::I64LtS));
-  auto trap = std::make_unique<wabt::IfExpr>();
-  trap->true_.exprs.push_back(std::make_unique<wabt::UnreachableExpr>());
-  charge.push_back(std::move(trap));
-  charge.splice(charge.end(), exprs);
-  exprs = std::move(charge);
+struct Ids {
+  Index fuel, depth, max_depth, grow_refused;  // globals
+  Index out_of_fuel, too_deep;                 // functions
+};
+
+template <class E, class... Args>
+void emit(ExprList& out, Args&&... args) {
+  out.push_back(std::make_unique<E>(std::forward<Args>(args)...));
+}
+wabt::Var var(Index i) { return wabt::Var(i, wabt::Location()); }
+
+// if (cond) call f — the condition is already on the stack.
+void emit_call_if(ExprList& out, Index f) {
+  auto branch = std::make_unique<wabt::IfExpr>();
+  branch->true_.exprs.push_back(std::make_unique<wabt::CallExpr>(var(f)));
+  out.push_back(std::move(branch));
 }
 
-// Charges at the top of every loop, however deeply nested.
-void instrument_loops(ExprList& exprs, wabt::Index fuel) {
+// fuel -= 1; if (fuel < 0) out-of-fuel();  — stack-neutral, so valid anywhere in a body.
+ExprList charge(const Ids& ids) {
+  ExprList c;
+  emit<wabt::GlobalGetExpr>(c, var(ids.fuel));
+  emit<wabt::ConstExpr>(c, wabt::Const::I64(1));
+  emit<wabt::BinaryExpr>(c, wabt::Opcode::I64Sub);
+  emit<wabt::GlobalSetExpr>(c, var(ids.fuel));
+  emit<wabt::GlobalGetExpr>(c, var(ids.fuel));
+  emit<wabt::ConstExpr>(c, wabt::Const::I64(0));
+  emit<wabt::CompareExpr>(c, wabt::Opcode::I64LtS);
+  emit_call_if(c, ids.out_of_fuel);
+  return c;
+}
+
+void prepend(ExprList& exprs, ExprList head) {
+  head.splice(head.end(), exprs);
+  exprs = std::move(head);
+}
+
+// Per body: charges loop headers, flags refused memory.grow, turns `return` into a branch to
+// the function's wrapper block. `depth` is the number of labels between here and the wrapper.
+class BodyPass {
+ public:
+  BodyPass(const Ids& ids, Index scratch) : ids_(ids), scratch_(scratch) {}
+
+  void run(ExprList& exprs, Index depth) {
+    for (auto it = exprs.begin(); it != exprs.end(); ++it) {
+      wabt::Expr& e = *it;
+      switch (e.type()) {
+        case wabt::ExprType::Loop: {
+          auto& block = wabt::cast<wabt::LoopExpr>(&e)->block;
+          run(block.exprs, depth + 1);
+          prepend(block.exprs, charge(ids_));
+          break;
+        }
+        case wabt::ExprType::Block:
+          run(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, depth + 1);
+          break;
+        case wabt::ExprType::If: {
+          auto* i = wabt::cast<wabt::IfExpr>(&e);
+          run(i->true_.exprs, depth + 1);
+          run(i->false_, depth + 1);
+          break;
+        }
+        case wabt::ExprType::Try: {
+          auto* t = wabt::cast<wabt::TryExpr>(&e);
+          run(t->block.exprs, depth + 1);
+          for (auto& c : t->catches) run(c.exprs, depth + 1);
+          break;
+        }
+        case wabt::ExprType::Return:
+          it = exprs.erase(it);
+          it = exprs.insert(it, std::make_unique<wabt::BrExpr>(var(depth)));
+          break;
+        case wabt::ExprType::MemoryGrow: {
+          // memory.grow; local.tee s; i32.const -1; i32.eq; if flag = 1; local.get s
+          ExprList after;
+          emit<wabt::LocalTeeExpr>(after, var(scratch_));
+          emit<wabt::ConstExpr>(after, wabt::Const::I32(-1));
+          emit<wabt::CompareExpr>(after, wabt::Opcode::I32Eq);
+          auto branch = std::make_unique<wabt::IfExpr>();
+          emit<wabt::ConstExpr>(branch->true_.exprs, wabt::Const::I32(1));
+          emit<wabt::GlobalSetExpr>(branch->true_.exprs, var(ids_.grow_refused));
+          after.push_back(std::move(branch));
+          emit<wabt::LocalGetExpr>(after, var(scratch_));
+          auto next = std::next(it);
+          exprs.splice(next, after);
+          it = std::prev(next);
+          used_scratch_ = true;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  bool used_scratch() const { return used_scratch_; }
+
+ private:
+  const Ids& ids_;
+  Index scratch_;
+  bool used_scratch_ = false;
+};
+
+// A function index that moved because two imports were added in front of the definitions.
+void shift(wabt::Var& v, Index first_defined, Index by) {
+  if (v.is_index() && v.index() >= first_defined) v.set_index(v.index() + by);
+}
+
+void shift_calls(ExprList& exprs, Index first_defined, Index by) {
   for (wabt::Expr& e : exprs) {
     switch (e.type()) {
-      case wabt::ExprType::Loop: {
-        auto& loop = wabt::cast<wabt::LoopExpr>(&e)->block;
-        instrument_loops(loop.exprs, fuel);
-        prepend_charge(loop.exprs, fuel);
+      case wabt::ExprType::Call:
+        shift(wabt::cast<wabt::CallExpr>(&e)->var, first_defined, by);
         break;
-      }
+      case wabt::ExprType::ReturnCall:
+        shift(wabt::cast<wabt::ReturnCallExpr>(&e)->var, first_defined, by);
+        break;
+      case wabt::ExprType::RefFunc:
+        shift(wabt::cast<wabt::RefFuncExpr>(&e)->var, first_defined, by);
+        break;
+      case wabt::ExprType::Loop:
+        shift_calls(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, first_defined, by);
+        break;
       case wabt::ExprType::Block:
-        instrument_loops(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, fuel);
+        shift_calls(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, first_defined, by);
         break;
       case wabt::ExprType::If: {
         auto* i = wabt::cast<wabt::IfExpr>(&e);
-        instrument_loops(i->true_.exprs, fuel);
-        instrument_loops(i->false_, fuel);
+        shift_calls(i->true_.exprs, first_defined, by);
+        shift_calls(i->false_, first_defined, by);
         break;
       }
       case wabt::ExprType::Try: {
         auto* t = wabt::cast<wabt::TryExpr>(&e);
-        instrument_loops(t->block.exprs, fuel);
-        for (auto& c : t->catches) instrument_loops(c.exprs, fuel);
+        shift_calls(t->block.exprs, first_defined, by);
+        for (auto& c : t->catches) shift_calls(c.exprs, first_defined, by);
         break;
       }
       default:
         break;
     }
   }
+}
+
+Index add_global(wabt::Module& m, wabt::Type type, const char* export_name) {
+  const auto index = static_cast<Index>(m.globals.size());
+  auto g = std::make_unique<wabt::GlobalModuleField>();
+  g->global.type = type;
+  g->global.mutable_ = true;
+  g->global.init_expr.push_back(std::make_unique<wabt::ConstExpr>(
+      type == wabt::Type::I64 ? wabt::Const::I64(0) : wabt::Const::I32(0)));
+  m.AppendField(std::move(g));
+  auto exp = std::make_unique<wabt::ExportModuleField>();
+  exp->export_.name = export_name;
+  exp->export_.kind = wabt::ExternalKind::Global;
+  exp->export_.var = var(index);
+  m.AppendField(std::move(exp));
+  return index;
+}
+
+// Adds the two () -> () host functions as the last function imports: their indices are the
+// old first defined index and the one after, and every reference to a defined function moves
+// up by two.
+std::pair<Index, Index> add_limit_imports(wabt::Module& m) {
+  const Index first_defined = m.num_func_imports;
+  wabt::FuncSignature sig;
+  Index type = m.GetFuncTypeIndex(sig);
+  if (type == wabt::kInvalidIndex) {
+    type = static_cast<Index>(m.types.size());
+    auto t = std::make_unique<wabt::TypeModuleField>();
+    t->type = std::make_unique<wabt::FuncType>();
+    m.AppendField(std::move(t));
+  }
+  for (wabt::Func* f : m.funcs) shift_calls(f->exprs, first_defined, 2);
+  for (wabt::Export* e : m.exports) {
+    if (e->kind == wabt::ExternalKind::Func) shift(e->var, first_defined, 2);
+  }
+  for (wabt::Var* v : m.starts) shift(*v, first_defined, 2);
+  for (wabt::ElemSegment* s : m.elem_segments) {
+    for (ExprList& e : s->elem_exprs) shift_calls(e, first_defined, 2);
+  }
+  for (wabt::Global* g : m.globals) shift_calls(g->init_expr, first_defined, 2);
+
+  Index at = first_defined;
+  for (const char* name : {kOutOfFuel, kTooDeep}) {
+    auto imp = std::make_unique<wabt::FuncImport>();
+    imp->module_name = kLimitsModule;
+    imp->field_name = name;
+    imp->func.decl.has_func_type = true;
+    imp->func.decl.type_var = var(type);
+    // Keep funcs in index order: imports first, then the definitions.
+    m.funcs.insert(m.funcs.begin() + at, &imp->func);
+    ++at;
+    m.imports.push_back(imp.get());
+    ++m.num_func_imports;
+    auto field = std::make_unique<wabt::ImportModuleField>(std::move(imp));
+    m.fields.push_back(std::move(field));
+  }
+  return {first_defined, first_defined + 1};
+}
+
+void instrument_function(wabt::Module& m, wabt::Func& f, const Ids& ids) {
+  f.local_types.AppendDecl(wabt::Type::I32, 1);
+  const Index scratch = f.GetNumParamsAndLocals() - 1;
+  BodyPass pass(ids, scratch);
+  pass.run(f.exprs, 0);
+
+  // depth += 1; if (depth > max) too-deep(); charge; block (result ...) body end; depth -= 1
+  ExprList out;
+  emit<wabt::GlobalGetExpr>(out, var(ids.depth));
+  emit<wabt::ConstExpr>(out, wabt::Const::I32(1));
+  emit<wabt::BinaryExpr>(out, wabt::Opcode::I32Add);
+  emit<wabt::GlobalSetExpr>(out, var(ids.depth));
+  emit<wabt::GlobalGetExpr>(out, var(ids.depth));
+  emit<wabt::GlobalGetExpr>(out, var(ids.max_depth));
+  emit<wabt::CompareExpr>(out, wabt::Opcode::I32GtU);
+  emit_call_if(out, ids.too_deep);
+  out.splice(out.end(), charge(ids));
+  auto wrapper = std::make_unique<wabt::BlockExpr>();
+  wrapper->block.decl.sig.result_types = f.decl.sig.result_types;
+  if (f.decl.sig.result_types.size() > 1) {
+    wrapper->block.decl.has_func_type = true;
+    wrapper->block.decl.type_var = var(m.GetFuncTypeIndex(wrapper->block.decl.sig));
+  }
+  wrapper->block.exprs = std::move(f.exprs);
+  out.push_back(std::move(wrapper));
+  emit<wabt::GlobalGetExpr>(out, var(ids.depth));
+  emit<wabt::ConstExpr>(out, wabt::Const::I32(1));
+  emit<wabt::BinaryExpr>(out, wabt::Opcode::I32Sub);
+  emit<wabt::GlobalSetExpr>(out, var(ids.depth));
+  f.exprs = std::move(out);
 }
 
 }  // namespace
@@ -74,25 +258,33 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
     return Error{Errc::kRefused, wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary)};
   }
   for (const wabt::Export* e : module.exports) {
-    if (e->name == kFuelGlobal)
-      return Error{Errc::kRefused, "the module exports troupe:fuel itself"};
+    if (e->name.rfind("troupe:", 0) == 0) {
+      return Error{Errc::kRefused, "the module exports '" + e->name + "', a name troupe reserves"};
+    }
   }
-  const auto fuel = static_cast<wabt::Index>(module.globals.size());
-  auto global = std::make_unique<wabt::GlobalModuleField>();
-  global->global.type = wabt::Type::I64;
-  global->global.mutable_ = true;
-  global->global.init_expr.push_back(std::make_unique<wabt::ConstExpr>(wabt::Const::I64(0)));
-  module.AppendField(std::move(global));
-  auto exp = std::make_unique<wabt::ExportModuleField>();
-  exp->export_.name = kFuelGlobal;
-  exp->export_.kind = wabt::ExternalKind::Global;
-  exp->export_.var = wabt::Var(fuel, wabt::Location());
-  module.AppendField(std::move(exp));
-
+  for (const wabt::Import* i : module.imports) {
+    if (i->module_name == kLimitsModule) {
+      return Error{Errc::kRefused, "the module imports troupe:limits itself"};
+    }
+  }
+  // Multi-result blocks need their signature as a type; add any that is missing.
+  for (wabt::Func* f : module.funcs) {
+    if (f->decl.sig.result_types.size() > 1 &&
+        module.GetFuncTypeIndex(f->decl.sig) == wabt::kInvalidIndex) {
+      auto t = std::make_unique<wabt::TypeModuleField>();
+      t->type = std::make_unique<wabt::FuncType>();
+      wabt::cast<wabt::FuncType>(t->type.get())->sig = f->decl.sig;
+      module.AppendField(std::move(t));
+    }
+  }
+  Ids ids{};
+  ids.fuel = add_global(module, wabt::Type::I64, kFuelGlobal);
+  ids.depth = add_global(module, wabt::Type::I32, kDepthGlobal);
+  ids.max_depth = add_global(module, wabt::Type::I32, kMaxDepthGlobal);
+  ids.grow_refused = add_global(module, wabt::Type::I32, kGrowRefusedGlobal);
+  std::tie(ids.out_of_fuel, ids.too_deep) = add_limit_imports(module);
   for (std::size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {
-    wabt::Func* f = module.funcs[i];
-    instrument_loops(f->exprs, fuel);
-    prepend_charge(f->exprs, fuel);
+    instrument_function(module, *module.funcs[i], ids);
   }
   wabt::MemoryStream stream;
   wabt::WriteBinaryOptions write_options;

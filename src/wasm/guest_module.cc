@@ -210,6 +210,8 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
   if (!m.exports_.count("dispatch")) {
     return refused("missing export: '" + names.export_name("dispatch") + "'");
   }
+  if (!ir.memories.empty())
+    m.initial_pages_ = static_cast<std::uint32_t>(ir.memories[0]->page_limits.initial);
   // What the tiers run is the metered module.
   auto metered = instrument_fuel(wasm);
   if (!metered.ok()) return metered.error();

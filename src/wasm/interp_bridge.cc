@@ -48,6 +48,7 @@ InterpModule::~InterpModule() = default;
 
 std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::uint8_t>& binary,
                                                         const Resolver& resolve,
+                                                        std::uint32_t max_pages,
                                                         std::string& error) {
   auto impl = std::make_unique<Impl>();
   Impl& s = *impl;
@@ -59,6 +60,13 @@ std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::u
                                             &errors, &desc))) {
     error = wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary);
     return nullptr;
+  }
+  if (max_pages != 0) {
+    for (interp::MemoryDesc& m : desc.memories) {
+      wabt::Limits& limits = m.type.limits;
+      if (!limits.has_max || limits.max > max_pages) limits.max = max_pages;
+      limits.has_max = true;
+    }
   }
   s.module = interp::Module::New(s.store, desc);
   interp::RefVec imports;
@@ -148,6 +156,19 @@ bool InterpModule::get_global_i64(const std::string& name, std::int64_t& value) 
   auto it = impl_->globals.find(name);
   if (it == impl_->globals.end()) return false;
   value = static_cast<std::int64_t>(it->second->Get().Get<interp::u64>());
+  return true;
+}
+
+bool InterpModule::set_global_i32(const std::string& name, std::uint32_t value) {
+  auto it = impl_->globals.find(name);
+  if (it == impl_->globals.end()) return false;
+  return wabt::Succeeded(it->second->Set(static_cast<interp::u32>(value)));
+}
+
+bool InterpModule::get_global_i32(const std::string& name, std::uint32_t& value) {
+  auto it = impl_->globals.find(name);
+  if (it == impl_->globals.end()) return false;
+  value = it->second->Get().Get<interp::u32>();
   return true;
 }
 

@@ -22,8 +22,10 @@ using Resolver = std::function<HostCallback(const std::string& module, const std
 class InterpModule {
  public:
   // nullptr with `error` set when the binary cannot be instantiated (or its start traps).
+  // max_pages (when not 0) caps every memory's maximum: memory.grow past it returns -1.
   static std::unique_ptr<InterpModule> instantiate(const std::vector<std::uint8_t>& binary,
-                                                   const Resolver& resolve, std::string& error);
+                                                   const Resolver& resolve, std::uint32_t max_pages,
+                                                   std::string& error);
   ~InterpModule();
 
   bool has_function(const std::string& export_name) const;
@@ -36,6 +38,8 @@ class InterpModule {
   // An exported mutable i64 global (the fuel counter); false when there is none.
   bool set_global_i64(const std::string& name, std::int64_t value);
   bool get_global_i64(const std::string& name, std::int64_t& value);
+  bool set_global_i32(const std::string& name, std::uint32_t value);
+  bool get_global_i32(const std::string& name, std::uint32_t& value);
 
  private:
   struct Impl;

@@ -6,14 +6,15 @@
 #include "interp_bridge.h"
 #include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/fuel.h"
+#include "troupe/wasm/meter.h"
 
 namespace troupe::wasm {
 
 struct InterpInstance::State {
-  explicit State(HostImports& h) : host(h) {}
+  State(HostImports& h, const Limits& l) : host(h), meter(l) {}
 
   HostImports& host;
-  Limits limits;
+  Meter meter;
   std::unique_ptr<bridge::InterpModule> module;
   const workload::CoreNames* names = nullptr;
   // Why the last host callback failed: reported instead of the generic trap it caused.
@@ -26,22 +27,28 @@ struct InterpInstance::State {
     host_error.reset();
     if (!module->call(name, args, results, trap)) {
       if (host_error) return *std::exchange(host_error, std::nullopt);
-      std::int64_t fuel = 0;
-      if (module->get_global_i64(kFuelGlobal, fuel) && fuel < 0) {
-        return Error{Errc::kFuelExhausted,
-                     "used all " + std::to_string(limits.fuel) + " units of fuel"};
-      }
-      return Error{Errc::kTrap, trap};
+      std::uint32_t refused = 0;
+      module->get_global_i32(kGrowRefusedGlobal, refused);
+      return meter.classify_trap(trap, refused != 0);
     }
     return results;
   }
 
-  // Each invocation starts with a full tank.
-  void refuel() {
-    std::int64_t fuel = limits.fuel == 0 || limits.fuel > INT64_MAX
-                            ? INT64_MAX
-                            : static_cast<std::int64_t>(limits.fuel);
-    module->set_global_i64(kFuelGlobal, fuel);
+  // Each invocation starts with a full tank, an empty call stack and no refused growth.
+  void begin_invocation() {
+    module->set_global_i64(kFuelGlobal, meter.begin());
+    module->set_global_i32(kDepthGlobal, 0);
+    module->set_global_i32(kMaxDepthGlobal, meter.limits().max_call_depth);
+    module->set_global_i32(kGrowRefusedGlobal, 0);
+  }
+
+  // The limits pass's calls back into the host.
+  bool limits_call(const std::string& name, std::string& trap) {
+    if (name != kOutOfFuel) return fail(meter.too_deep(), trap);
+    auto fuel = meter.refuel();
+    if (!fuel.ok()) return fail(fuel.error(), trap);
+    module->set_global_i64(kFuelGlobal, *fuel);
+    return true;
   }
 
   // Fails the guest's current import call with `e`.
@@ -177,14 +184,23 @@ Result<std::uint32_t> InterpInstance::realloc(std::uint32_t old_ptr, std::uint32
 
 Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule& module,
                                                                HostImports& host, Limits limits) {
-  auto state = std::make_unique<State>(host);
-  state->limits = limits;
+  if (limits.memory_pages != 0 && module.initial_pages() > limits.memory_pages) {
+    return Error{Errc::kMemoryLimit,
+                 "the module starts with " + std::to_string(module.initial_pages()) +
+                     " pages of memory; the limit is " + std::to_string(limits.memory_pages)};
+  }
+  auto state = std::make_unique<State>(host, limits);
   state->names = &module.names();
   std::unique_ptr<InterpInstance> self(new InterpInstance(std::move(state)));
   InterpInstance* me = self.get();
   const std::string wasi_module = "wasi_snapshot_preview1";
   bridge::Resolver resolve = [me, wasi_module](const std::string& mod,
                                                const std::string& name) -> bridge::HostCallback {
+    if (mod == kLimitsModule) {
+      return [me, name](const FlatValues&, FlatValues&, std::string& trap) {
+        return me->s_->limits_call(name, trap);
+      };
+    }
     if (mod == wasi_module) {
       return [me, name](const FlatValues& params, FlatValues& results, std::string& trap) {
         return me->s_->wasi(*me, name, params, results, trap);
@@ -196,10 +212,11 @@ Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule
     };
   };
   std::string error;
-  self->s_->module = bridge::InterpModule::instantiate(module.binary(), resolve, error);
+  self->s_->module =
+      bridge::InterpModule::instantiate(module.binary(), resolve, limits.memory_pages, error);
   if (!self->s_->module) return Error{Errc::kTrap, error};
   if (module.has_initialize()) {
-    self->s_->refuel();
+    self->s_->begin_invocation();
     auto r = self->s_->run(*self->s_->names->initialize, {});
     if (!r.ok()) return r.error();
   }
@@ -214,13 +231,21 @@ Result<std::optional<AbiValue>> InterpInstance::call(std::string_view wit_name,
   if (!s_->module->has_function(core_name)) {
     return Error{Errc::kNotFound, "the guest does not export '" + std::string(wit_name) + "'"};
   }
-  s_->refuel();
+  s_->begin_invocation();
   auto core_args = lower_export_args(*this, f->type, args);
   if (!core_args.ok()) return core_args.error();
   auto core_results = s_->run(core_name, *core_args);
   if (!core_results.ok()) return core_results.error();
   auto result = lift_export_result(*this, f->type, *core_results);
   if (!result.ok()) return result.error();
+  if (f->name == "dispatch" && (*result)->discriminant == 0) {
+    const std::size_t size = (*result)->items.at(0).bytes.size();
+    if (size > s_->meter.limits().max_reply_bytes) {
+      return Error{Errc::kMemoryLimit, "a reply of " + std::to_string(size) +
+                                           " bytes exceeds the limit of " +
+                                           std::to_string(s_->meter.limits().max_reply_bytes)};
+    }
+  }
   // The guest may now free what it returned.
   const std::string post = s_->names->post_return_name(f->name);
   if (s_->module->has_function(post)) {

@@ -107,6 +107,23 @@ TEST_F(Call, FuelExhaustionExitsThree) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+TEST_F(Call, DeadlinesAndMemoryLimitsExitThree) {
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "loop", "--timeout-ms", "100"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(first_line(r.err), "error: deadline-exceeded: ran past its deadline of 100 ms");
+  const std::string all = std::string(TROUPE_GUEST_DIR) + "/all-imports.wasm";
+  // A refused memory.grow is the guest's to handle: here it answers with an error...
+  r = call({"--wasm", all, "--route", "grow", "--data", "1000", "--memory-pages", "40"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(first_line(r.err), "error: guest:unavailable: memory.grow(1000) failed");
+  r = call({"--wasm", all, "--route", "grow", "--data", "10", "--memory-pages", "40"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  // ...and a module that needs more than the limit to start is stopped before it runs.
+  r = call({"--wasm", all, "--route", "echo", "--memory-pages", "1"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(first_line(r.err).rfind("error: memory-limit: the module starts with", 0), 0u) << r.err;
+}
+
 TEST_F(Call, RefusedModulesExitFour) {
   write_guest("bad.wasm", R"((module (import "env" "system" (func))
       (memory (export "memory") 1)))");

@@ -1,8 +1,15 @@
-// The fuel pass: rewrites a validated module so that every function entry and every loop
-// header decrements an i64 counter and traps when it drops below zero. The counter is a
-// mutable global exported as kFuelGlobal; the host sets it before each invocation and reads
-// it after a trap to tell fuel exhaustion from the guest's own traps. The pass runs before any
-// tier sees the module, so the interpreter and AOT tiers meter identically. Pure function.
+// The limits pass: rewrites a validated module so that both tiers enforce the same limits.
+// - Fuel: every function entry and loop header does `fuel -= 1`; when the counter drops below
+//   zero the guest calls the host (kLimitsModule.kOutOfFuel). The host then either refills it
+//   (the next slice of the invocation's fuel, after checking the wall-clock deadline) or traps
+//   the guest with a typed error. So fuel and the deadline are checked at the same points.
+// - Call depth: every function entry increments a depth counter and calls the host
+//   (kTooDeep) when it passes the limit; every exit decrements it (`return` becomes a branch
+//   to the function's outermost block, so no exit is missed).
+// - Memory: every memory.grow that returns -1 sets a flag, so a trap that follows can be
+//   reported as hitting the memory limit.
+// The counters are mutable globals exported under the names below; the host sets them per
+// invocation. The pass runs before any tier sees the module. Pure function.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +20,13 @@
 
 namespace troupe::wasm {
 
-inline constexpr const char* kFuelGlobal = "troupe:fuel";
+inline constexpr const char* kFuelGlobal = "troupe:fuel";                 // i64, remaining
+inline constexpr const char* kDepthGlobal = "troupe:depth";               // i32, current depth
+inline constexpr const char* kMaxDepthGlobal = "troupe:max-depth";        // i32, limit
+inline constexpr const char* kGrowRefusedGlobal = "troupe:grow-refused";  // i32, 0/1
+inline constexpr const char* kLimitsModule = "troupe:limits";
+inline constexpr const char* kOutOfFuel = "out-of-fuel";  // () -> ()
+inline constexpr const char* kTooDeep = "too-deep";       // () -> ()
 
 Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> wasm);
 

@@ -35,12 +35,15 @@ class GuestModule {
   const std::vector<std::uint8_t>& binary() const { return binary_; }
   // cm32p2 modules may export an initializer, called once after instantiation.
   bool has_initialize() const { return has_initialize_; }
+  // The exported memory's initial size, in 64 KiB pages.
+  std::uint32_t initial_pages() const { return initial_pages_; }
 
  private:
   workload::NameScheme scheme_ = workload::NameScheme::kWitBindgen;
   std::set<std::string> exports_, posts_, host_imports_, wasi_imports_;
   std::vector<std::uint8_t> binary_;
   bool has_initialize_ = false;
+  std::uint32_t initial_pages_ = 0;
 };
 
 }  // namespace troupe::wasm

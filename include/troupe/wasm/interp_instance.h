@@ -7,6 +7,7 @@
 // Not thread-safe: one call at a time, like the actor that owns it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,11 +30,23 @@ class HostImports {
   virtual void write_output(int fd, std::string_view bytes) = 0;
 };
 
+// Per-instance limits. An invocation is one export call with the cabi_realloc and
+// post-return calls it makes.
 struct Limits {
-  // Fuel for one invocation (an export call, with the cabi_realloc and post-return calls it
-  // makes): one unit per function entry and per loop iteration. 0 = unlimited.
+  // Fuel per invocation: one unit per function entry and per loop iteration. 0 = unlimited.
   std::uint64_t fuel = 0;
+  // Linear memory, in 64 KiB pages: memory.grow past it returns -1 (the guest may cope); a
+  // module that starts with more is refused. 0 = the module's own maximum.
+  std::uint32_t memory_pages = 0;
+  // Wall-clock time per invocation, checked every kFuelSlice units of fuel. 0 = none.
+  std::chrono::milliseconds timeout{0};
+  // Nested guest function calls.
+  std::uint32_t max_call_depth = 1000;
+  // The largest reply a dispatch may return.
+  std::uint32_t max_reply_bytes = 16u << 20;
 };
+// How often (in fuel units) a running guest comes back to the host to check its deadline.
+inline constexpr std::uint64_t kFuelSlice = 10000;
 
 class InterpInstance final : public GuestMemory {
  public:

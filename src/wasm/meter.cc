@@ -1,0 +1,58 @@
+#include "troupe/wasm/meter.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace troupe::wasm {
+namespace {
+
+constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
+
+}  // namespace
+
+std::int64_t Meter::begin() {
+  left_ = limits_.fuel == 0 ? kUnlimited : limits_.fuel;
+  deadline_.reset();
+  if (limits_.timeout.count() > 0) {
+    deadline_ = std::chrono::steady_clock::now() + limits_.timeout;
+  }
+  // Without a deadline, an unlimited invocation needs no slices at all.
+  const std::uint64_t slice = deadline_ || left_ != kUnlimited
+                                  ? std::min(left_, kFuelSlice)
+                                  : static_cast<std::uint64_t>(INT64_MAX);
+  if (left_ != kUnlimited) left_ -= slice;
+  return static_cast<std::int64_t>(slice);
+}
+
+Result<std::int64_t> Meter::refuel() {
+  if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) {
+    return Error{Errc::kDeadlineExceeded,
+                 "ran past its deadline of " + std::to_string(limits_.timeout.count()) + " ms"};
+  }
+  if (left_ == 0) {
+    return Error{Errc::kFuelExhausted,
+                 "used all " + std::to_string(limits_.fuel) + " units of fuel"};
+  }
+  const std::uint64_t grant = std::min(left_, kFuelSlice);
+  if (left_ != kUnlimited) left_ -= grant;
+  return static_cast<std::int64_t>(grant) - 1;  // the unit that ran out is paid from it
+}
+
+Error Meter::too_deep() const {
+  return Error{Errc::kTrap, "call stack exhausted: more than " +
+                                std::to_string(limits_.max_call_depth) + " nested calls"};
+}
+
+Error Meter::classify_trap(const std::string& message, bool grow_refused) const {
+  if (grow_refused) {
+    return Error{Errc::kMemoryLimit,
+                 "trapped after memory.grow was refused" +
+                     (limits_.memory_pages != 0
+                          ? " (limit " + std::to_string(limits_.memory_pages) + " pages)"
+                          : std::string()) +
+                     ": " + message};
+  }
+  return Error{Errc::kTrap, message};
+}
+
+}  // namespace troupe::wasm

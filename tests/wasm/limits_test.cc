@@ -1,0 +1,196 @@
+// Limits: fuel slices and the wall-clock deadline, memory pages, call depth and reply size,
+// each met by a hostile guest written in WAT. Every breach is a typed error of that call.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/wat.h"
+#include "troupe/wasm/workload_values.h"
+
+namespace troupe::wasm {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NullHost final : public HostImports {
+ public:
+  Result<std::optional<AbiValue>> call_host(const workload::Function& f,
+                                            std::vector<AbiValue>) override {
+    return Error{Errc::kInternal, "unexpected import " + f.name};
+  }
+  void write_output(int, std::string_view) override {}
+};
+
+// A contract guest whose dispatch runs `body` (which leaves the result pointer on the stack)
+// next to the extra functions in `funcs`. ok(empty) lives at 16.
+std::string guest(const std::string& funcs, const std::string& body,
+                  const std::string& memory = "(memory (export \"memory\") 1)") {
+  return R"((module )" + memory + R"(
+  (global $top (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $top (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  )" + funcs +
+         R"(
+  (func (export "actr:workload/workload@0.1.0#dispatch")
+        (param i32 i32 i32 i32 i32 i32) (result i32)
+    )" + body +
+         R"()))";
+}
+
+struct Guest {
+  explicit Guest(const std::string& wat, Limits limits = {}) {
+    auto bin = wat_to_wasm(wat);
+    EXPECT_TRUE(bin.ok()) << (bin.ok() ? "" : bin.error().to_string());
+    auto m = GuestModule::load(*bin);
+    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().to_string());
+    module = std::make_unique<GuestModule>(std::move(m).value());
+    created = InterpInstance::create(*module, host, limits);
+  }
+  Result<std::optional<AbiValue>> dispatch(const std::string& payload = {}) {
+    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().to_string());
+    return (*created)->call("dispatch", {workload::envelope("r", "x", payload)});
+  }
+  NullHost host;
+  std::unique_ptr<GuestModule> module;
+  Result<std::unique_ptr<InterpInstance>> created = Error{Errc::kInternal};
+};
+
+constexpr const char* kOk = "(i32.const 16)";
+
+TEST(Limits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
+  Guest g(guest("", "(loop $l (br $l)) " + std::string(kOk)), Limits{.timeout = 50ms});
+  auto start = std::chrono::steady_clock::now();
+  auto r = g.dispatch();
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_GE(took, 50ms);
+  EXPECT_LT(took, 5s);  // only a sanity bound: a slice takes well under a millisecond
+}
+
+TEST(Limits, FuelAndDeadlineTogetherStopAtWhicheverComesFirst) {
+  Guest fuel_first(guest("", "(loop $l (br $l)) " + std::string(kOk)),
+                   Limits{.fuel = 25000, .timeout = 60s});
+  auto r = fuel_first.dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  Guest deadline_first(guest("", "(loop $l (br $l)) " + std::string(kOk)),
+                       Limits{.fuel = 1ULL << 60, .timeout = 20ms});
+  r = deadline_first.dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kDeadlineExceeded);
+}
+
+TEST(Limits, FuelSpanningSlicesIsStillExact) {
+  // 3 cabi_realloc calls (the envelope's strings) + the dispatch entry + 30000 loop iterations
+  // = 30004 units, across three slices and a bit.
+  const std::string body =
+      "(local.set 0 (i32.const 30000)) "
+      "(loop $l (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br_if $l (local.get 0))) " +
+      std::string(kOk);
+  EXPECT_TRUE(Guest(guest("", body), Limits{.fuel = 30004}).dispatch().ok());
+  auto r = Guest(guest("", body), Limits{.fuel = 30003}).dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+}
+
+// Grows one page at a time until refused, then traps: a memory-grow bomb.
+constexpr const char* kGrowBomb =
+    "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";
+
+TEST(Limits, AMemoryGrowBombStopsAtThePageLimit) {
+  Guest g(guest("", kGrowBomb), Limits{.memory_pages = 16});
+  auto r = g.dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kMemoryLimit) << r.error().to_string();
+  EXPECT_EQ((*g.created)->bytes().size(), 16u * 65536);
+}
+
+TEST(Limits, AGuestThatCopesWithARefusedGrowIsFine) {
+  // memory.grow(100) is refused (-1) under a 4-page limit; the guest answers anyway.
+  Guest g(guest("", "(drop (memory.grow (i32.const 100))) " + std::string(kOk)),
+          Limits{.memory_pages = 4});
+  auto r = g.dispatch();
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ((*g.created)->bytes().size(), 65536u);
+  // The flag is per invocation: a later, unrelated trap is a plain trap.
+}
+
+TEST(Limits, AModuleLargerThanThePageLimitIsNotInstantiated) {
+  Guest g(guest("", kOk, "(memory (export \"memory\") 8)"), Limits{.memory_pages = 4});
+  ASSERT_FALSE(g.created.ok());
+  EXPECT_EQ(g.created.error().code, Errc::kMemoryLimit);
+}
+
+constexpr const char* kRecurse = R"(
+  (func $down (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1)))))))
+  (func $forever (param i32) (result i32) (call $forever (local.get 0))))";
+
+TEST(Limits, UnboundedRecursionHitsTheCallDepthLimit) {
+  Guest g(guest(kRecurse, "(drop (call $forever (i32.const 1))) " + std::string(kOk)),
+          Limits{.max_call_depth = 500});
+  auto r = g.dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTrap);
+  EXPECT_NE(r.error().detail.find("more than 500 nested calls"), std::string::npos)
+      << r.error().detail;
+}
+
+TEST(Limits, RecursionWithinTheLimitRunsAndUnwindsTheDepth) {
+  // dispatch (1) + $down 0..498 (499) = 500 frames deep; repeated, so every exit must have
+  // decremented the counter.
+  Guest g(guest(kRecurse, "(drop (call $down (i32.const 498))) " + std::string(kOk)),
+          Limits{.max_call_depth = 500});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(g.dispatch().ok());
+  Guest over(guest(kRecurse, "(drop (call $down (i32.const 499))) " + std::string(kOk)),
+             Limits{.max_call_depth = 500});
+  EXPECT_FALSE(over.dispatch().ok());
+}
+
+TEST(Limits, EarlyReturnsAndBranchesOutOfTheBodyKeepTheDepthBalanced) {
+  // $early leaves through `return` from inside nested blocks, and through a branch to the
+  // function's own label; called 2000 times under a depth limit of 3.
+  const std::string funcs = R"(
+    (func $early (param i32) (result i32)
+      (block (block (if (local.get 0) (then (return (i32.const 7))))))
+      (br 0 (i32.const 9))))";
+  const std::string body = R"(
+    (local.set 0 (i32.const 2000))
+    (loop $l
+      (drop (call $early (i32.and (local.get 0) (i32.const 1))))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if $l (local.get 0)))
+    (i32.const 16))";
+  Guest g(guest(funcs, body), Limits{.max_call_depth = 3});
+  auto r = g.dispatch();
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+}
+
+TEST(Limits, ARepliesPastTheSizeLimitFail) {
+  // ok(list of 2000 bytes at 1024).
+  const std::string body =
+      "(i32.store8 (i32.const 16) (i32.const 0)) (i32.store (i32.const 20) (i32.const 1024)) "
+      "(i32.store (i32.const 24) (i32.const 2000)) (i32.const 16)";
+  EXPECT_TRUE(Guest(guest("", body), Limits{.max_reply_bytes = 2000}).dispatch().ok());
+  auto r = Guest(guest("", body), Limits{.max_reply_bytes = 1999}).dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kMemoryLimit);
+}
+
+TEST(Limits, ModulesMayNotTouchTheReservedNames) {
+  auto bin = wat_to_wasm(guest("(global (export \"troupe:depth\") i32 (i32.const 0))", kOk));
+  ASSERT_TRUE(bin.ok());
+  auto m = GuestModule::load(*bin);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code, Errc::kRefused);
+}
+
+}  // namespace
+}  // namespace troupe::wasm
