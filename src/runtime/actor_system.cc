@@ -119,6 +119,20 @@ ActorRef ActorSystem::find(std::string_view name) const {
   return it == names_.end() ? ActorRef{} : it->second;
 }
 
+ActorRef ActorSystem::find_by_type(std::string_view type_name) const {
+  ActorRef best;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (const auto& [serial, cell] : s.cells) {
+      ActorRef r(cell);
+      if ((!best || serial < best.id().serial) && r.type_name() == type_name && r.alive()) {
+        best = std::move(r);
+      }
+    }
+  }
+  return best;
+}
+
 ActorRef ActorSystem::resolve(std::string_view name_or_id) const {
   if (ActorRef r = find(name_or_id)) return r;
   if (auto id = ActorId::parse(name_or_id)) return find(*id);

@@ -86,6 +86,9 @@ class ActorSystem {
   ActorRef find(std::string_view name) const;
   // Finds by name or by "NODE.SERIAL" text.
   ActorRef resolve(std::string_view name_or_id) const;
+  // A live actor spawned with this type name (the oldest one); empty when there is none.
+  // Scans every actor: O(actors).
+  ActorRef find_by_type(std::string_view type_name) const;
   Result<void> register_name(const std::string& name, const ActorRef& ref);
   // Live actors without a parent (the root supervisor among them), in spawn order.
   std::vector<ActorRef> top_level() const;

@@ -1,0 +1,56 @@
+// WasmActor: an actor whose handlers run in a WebAssembly guest (interpreter tier). It is an
+// actor like any other — mailbox, supervision, monitors, pools — and the guest sees the
+// runtime through the 11 host imports of actr:workload@0.1.0:
+// - call / call-raw ask another actor and suspend the guest on its fiber until the reply
+//   (the actor awaits: it takes no other message meanwhile, and the worker runs other actors);
+//   tell sends; discover finds a live actor by type on this node;
+// - dest `local` is this actor itself; dest `shell` (the actor hosting the workload) does not
+//   exist in troupe, so it answers unavailable;
+// - log-message goes to the node log with the actor's id; the get-* imports answer during an
+//   export call and trap outside one.
+// Exports: dispatch per Envelope (reply: the bytes, or the guest's actr-error as an Error);
+// on-start and on-ready at start (on the fresh instance after each restart), on-stop at stop,
+// on-error after a handler error (same instance) or a trap or limit breach (the actor fails,
+// its supervisor restarts it with a fresh instance, which gets on-error after on-ready).
+// on-mailbox-backpressure when the mailbox crosses its threshold. The other hooks come as
+// WasmEvent messages (the internal event API the signaling, WebSocket, WebRTC and credential
+// subsystems will send).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "troupe/runtime/actor.h"
+#include "troupe/wasm/guest_module.h"
+#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/workload_values.h"
+
+namespace troupe::wasm {
+
+struct WasmActorOptions {
+  std::string type_name;  // the actr-type name others discover it by
+  Limits limits;
+  std::chrono::milliseconds call_timeout{5000};  // for the guest's call / call-raw
+  std::size_t mailbox_threshold = 0;             // reported by on-mailbox-backpressure
+};
+
+// A hook call for a WebAssembly actor: `hook` is its WIT name ("on-webrtc-connected", ...),
+// `args` its parameters (see workload_values.h). Send it with tell().
+struct WasmEvent {
+  std::string hook;
+  std::vector<AbiValue> args;
+};
+
+// Maps between the contract's actr-error and troupe's Error, losslessly for guest-to-guest
+// calls (the case name travels in the detail of a kHandlerError).
+Error to_error(const workload::GuestError& e);
+workload::GuestError to_guest_error(const Error& e);
+
+// The factory a supervisor restarts the actor with: each call builds a fresh instance of the
+// same module. Failures of one incarnation are handed to the next one's on-error.
+std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
+    std::shared_ptr<const GuestModule> module, WasmActorOptions options);
+
+}  // namespace troupe::wasm

@@ -1,0 +1,382 @@
+#include "troupe/wasm/wasm_actor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/envelope.h"
+#include "troupe/wasm/fiber.h"
+
+namespace troupe::wasm {
+
+using workload::ActrErrorCase;
+using workload::GuestError;
+using O = std::optional<AbiValue>;
+
+Error to_error(const GuestError& e) {
+  switch (e.kind) {
+    case ActrErrorCase::kTimedOut:
+      return Error{Errc::kTimedOut, e.message};
+    case ActrErrorCase::kNotFound:
+      return Error{Errc::kNotFound, e.message};
+    case ActrErrorCase::kUnavailable:
+      return Error{Errc::kUnavailable, e.message};
+    case ActrErrorCase::kInvalidArgument:
+      return Error{Errc::kInvalidArgument, e.message};
+    default:
+      return Error{Errc::kHandlerError, e.to_string()};
+  }
+}
+
+GuestError to_guest_error(const Error& e) {
+  switch (e.code) {
+    case Errc::kTimedOut:
+      return {ActrErrorCase::kTimedOut, {}, {}};
+    case Errc::kNotFound:
+      return {ActrErrorCase::kNotFound, e.detail, {}};
+    case Errc::kUnavailable:
+      return {ActrErrorCase::kUnavailable, e.detail, {}};
+    case Errc::kDead:
+    case Errc::kMailboxFull:
+      return {ActrErrorCase::kUnavailable, e.to_string(), {}};
+    case Errc::kInvalidArgument:
+      return {ActrErrorCase::kInvalidArgument, e.detail, {}};
+    case Errc::kHandlerError:
+      // A guest's error, passed on by to_error: "case: message" or "case: service: message".
+      for (std::uint32_t c = 0; c <= static_cast<std::uint32_t>(ActrErrorCase::kInternal); ++c) {
+        const std::string name = workload::actr_error_name(c);
+        if (e.detail == name || e.detail.rfind(name + ": ", 0) == 0) {
+          GuestError g{static_cast<ActrErrorCase>(c), {}, {}};
+          std::string rest = e.detail.size() > name.size() ? e.detail.substr(name.size() + 2) : "";
+          if (g.kind == ActrErrorCase::kDependencyNotFound) {
+            auto colon = rest.find(": ");
+            g.service = rest.substr(0, colon);
+            g.message = colon == std::string::npos ? "" : rest.substr(colon + 2);
+          } else {
+            g.message = rest;
+          }
+          return g;
+        }
+      }
+      return {ActrErrorCase::kInternal, e.detail, {}};
+    default:
+      return {ActrErrorCase::kInternal, e.to_string(), {}};
+  }
+}
+
+namespace {
+
+// Shared by every incarnation of one spawned actor.
+struct Shared {
+  std::shared_ptr<const GuestModule> module;
+  WasmActorOptions options;
+  std::optional<Error> last_failure;  // handed to the next incarnation's on-error
+};
+
+// Thrown on the actor's own stack (never across the fiber) to fail the actor.
+struct GuestFailure : std::runtime_error {
+  explicit GuestFailure(const Error& e) : std::runtime_error(e.to_string()) {}
+};
+
+AbiValue now_timestamp() {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return workload::timestamp(static_cast<std::uint64_t>(ns / 1000000000),
+                             static_cast<std::uint32_t>(ns % 1000000000));
+}
+
+class WasmActor final : public Actor, private HostImports {
+ public:
+  explicit WasmActor(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+  void on_start() override {
+    auto created = InterpInstance::create(*shared_->module, *this, shared_->options.limits);
+    if (!created.ok()) throw GuestFailure(created.error());
+    instance_ = std::move(created).value();
+    invoke("on-start", {}, [this](const Result<O>& r) {
+      check_lifecycle("on-start", r);
+      invoke("on-ready", {}, [this](const Result<O>& r2) {
+        check_lifecycle("on-ready", r2);
+        if (auto failure = std::exchange(shared_->last_failure, std::nullopt)) {
+          GuestError source = to_guest_error(*failure);
+          invoke("on-error",
+                 {workload::error_event(source, workload::ErrorCategoryCase::kHandlerPanic,
+                                        "previous incarnation: " + failure->to_string(),
+                                        now_timestamp())},
+                 [](const Result<O>&) {});
+        }
+      });
+    });
+  }
+
+  bool receive(Message& m) override {
+    if (m.is<Envelope>()) {
+      Envelope& e = m.as<Envelope>();
+      context_ = Context{std::to_string(e.request_id), e.caller, true};
+      ReplyPromise reply = take_reply();
+      std::string route = e.route;
+      invoke("dispatch", {workload::envelope(context_.request_id, e.route, std::move(e.payload))},
+             [this, route, reply = std::make_shared<ReplyPromise>(std::move(reply))](
+                 const Result<O>& r) mutable {
+               if (!r.ok()) {
+                 reply->fail(r.error());
+                 throw GuestFailure(r.error());
+               }
+               if (auto ge = workload::error_of(**r)) {
+                 reply->fail(to_error(*ge));
+                 handler_error(*ge, "dispatch " + route);
+                 return;
+               }
+               reply->deliver(Bytes((**r).items.at(0).bytes));
+             });
+      return true;
+    }
+    if (m.is<WasmEvent>()) {
+      WasmEvent& ev = m.as<WasmEvent>();
+      if (!shared_->module->exports_function(ev.hook)) return true;  // absent: not called
+      std::string hook = ev.hook;
+      context_ = Context{"", ActorId{}, true};
+      invoke(hook, std::move(ev.args), [this, hook](const Result<O>& r) {
+        if (!r.ok()) throw GuestFailure(r.error());
+        if (*r && (**r).discriminant != 0) {
+          if (auto ge = workload::error_of(**r)) handler_error(*ge, hook);
+        }
+      });
+      return true;
+    }
+    return false;
+  }
+
+  void on_stop() override {
+    stopping_ = true;
+    finish_suspended();
+    if (!instance_ || !shared_->module->exports_function("on-stop")) return;
+    invoke("on-stop", {}, [this](const Result<O>& r) {
+      if (!r.ok()) {
+        spdlog::warn("actor {}: on-stop failed: {}", self().id().to_string(),
+                     r.error().to_string());
+      }
+    });
+    finish_suspended();
+  }
+
+  void on_error(const Error& error) override { shared_->last_failure = error; }
+
+  void on_backpressure(std::size_t depth) override {
+    if (!instance_ || !shared_->module->exports_function("on-mailbox-backpressure")) return;
+    if (fiber_) return;  // the guest is mid-invocation; the next crossing will tell it
+    invoke("on-mailbox-backpressure",
+           {AbiValue::of_items(
+               {AbiValue::of(depth), AbiValue::of(shared_->options.mailbox_threshold)})},
+           [](const Result<O>& r) {
+             if (!r.ok()) throw GuestFailure(r.error());
+           });
+  }
+
+ private:
+  struct Context {
+    std::string request_id;
+    ActorId caller;
+    bool active = false;
+  };
+  using Done = std::function<void(const Result<O>&)>;
+
+  // Runs export `name` on a fresh fiber; `done` runs on the actor's own stack once the guest
+  // has finished, possibly much later (after the replies it waited for).
+  void invoke(const std::string& name, std::vector<AbiValue> args, Done done) {
+    if (!shared_->module->exports_function(name)) {
+      done(O{});
+      return;
+    }
+    context_.active = true;
+    fiber_ = std::make_unique<GuestFiber>([this, name, args = std::move(args)] {
+      try {
+        outcome_ = instance_->call(name, args);
+      } catch (const std::exception& e) {
+        outcome_ = Error{Errc::kInternal, e.what()};
+      }
+    });
+    done_ = std::move(done);
+    step();
+  }
+
+  // Resumes the guest; when it has finished, hands its outcome to the invocation's `done`.
+  void step() {
+    if (!fiber_->resume()) return;  // suspended in a host call
+    fiber_.reset();
+    context_ = Context{};
+    Result<O> outcome = std::move(outcome_);
+    outcome_ = O{};
+    Done done = std::move(done_);
+    done(std::move(outcome));
+  }
+
+  // At stop: a guest suspended in a call gets `unavailable` and runs to its end.
+  void finish_suspended() {
+    while (fiber_ && !fiber_->running()) {
+      if (waiting_) {
+        waiting_->result = Error{Errc::kUnavailable, "the actor is stopping"};
+        waiting_->ready = true;
+      }
+      step();
+    }
+  }
+
+  void check_lifecycle(const char* hook, const Result<O>& r) {
+    if (!r.ok()) throw GuestFailure(r.error());
+    if (*r) {
+      if (auto ge = workload::error_of(**r)) {
+        throw GuestFailure(Error{Errc::kHandlerError, std::string(hook) + ": " + ge->to_string()});
+      }
+    }
+  }
+
+  // A handler returned an actr-error: the instance is healthy, so it hears of it at once.
+  void handler_error(const GuestError& e, const std::string& where) {
+    if (!shared_->module->exports_function("on-error")) return;
+    invoke("on-error",
+           {workload::error_event(e, workload::ErrorCategoryCase::kHandlerError, where,
+                                  now_timestamp())},
+           [](const Result<O>& r) {
+             if (!r.ok()) throw GuestFailure(r.error());
+           });
+  }
+
+  // --- HostImports (run on the guest's fiber) ---
+
+  workload::ActrId ident(const ActorRef& ref) const {
+    return {0, ref.id().serial, {"troupe", ref.type_name(), "0.1.0"}};
+  }
+
+  ActorRef resolve_id(const workload::ActrId& id) const {
+    if (id.realm != 0) return {};
+    return system().find(ActorId{system().node_id(), id.serial});
+  }
+
+  Result<ActorRef> resolve_dest(const workload::Dest& d) const {
+    switch (d.kind) {
+      case workload::DestCase::kShell:
+        return Error{Errc::kUnavailable, "no shell actor hosts this workload in troupe"};
+      case workload::DestCase::kLocal:
+        return self();
+      case workload::DestCase::kActor:
+        if (ActorRef r = resolve_id(d.actor)) return r;
+        return Error{Errc::kNotFound, "no live actor " + std::to_string(d.actor.serial)};
+    }
+    return Error{Errc::kInvalidArgument, "bad dest"};
+  }
+
+  struct Waiting {
+    Result<Bytes> result = Bytes{};
+    bool ready = false;
+  };
+
+  // Asks `to` and suspends the guest until the reply; the actor awaits meanwhile.
+  Result<Bytes> blocking_ask(const ActorRef& to, std::string route, std::string payload) {
+    if (stopping_) return Error{Errc::kUnavailable, "the actor is stopping"};
+    Envelope e;
+    e.route = std::move(route);
+    e.payload = std::move(payload);
+    e.request_id = system().next_request_id();
+    e.caller = self().id();
+    auto w = std::make_shared<Waiting>();
+    waiting_ = w;
+    await<Bytes>(to, std::move(e), shared_->options.call_timeout, [this, w](Result<Bytes> r) {
+      if (w->ready) return;  // cancelled at stop
+      w->result = std::move(r);
+      w->ready = true;
+      if (fiber_ && !fiber_->running()) step();  // else: answered before the guest suspended
+    });
+    while (!w->ready) fiber_->suspend();
+    waiting_.reset();
+    return std::move(w->result);
+  }
+
+  static AbiValue bytes_result(Result<Bytes> r) {
+    return r.ok() ? workload::ok_bytes(std::move(r).value())
+                  : workload::err(to_guest_error(r.error()));
+  }
+
+  Result<O> call_host(const workload::Function& f, std::vector<AbiValue> args) override {
+    const std::string& n = f.name;
+    if (n == "log-message") {
+      const std::string& level = args[0].bytes;
+      auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
+      if (lvl == spdlog::level::off) lvl = spdlog::level::info;
+      spdlog::log(lvl, "actor {} ({}): {}", self().id().to_string(), shared_->options.type_name,
+                  args[1].bytes);
+      return O{};
+    }
+    if (n == "get-self-id" || n == "get-caller-id" || n == "get-request-id") {
+      if (!context_.active) {
+        return Error{Errc::kTrap, n + " called outside a dispatch or hook"};
+      }
+      if (n == "get-self-id") return O(workload::to_value(ident(self())));
+      if (n == "get-request-id") return O(AbiValue::text(context_.request_id));
+      ActorRef caller = context_.caller.serial != 0 ? system().find(context_.caller) : ActorRef{};
+      if (!caller) return O(AbiValue::of_case(0));
+      return O(AbiValue::of_case(1, workload::to_value(ident(caller))));
+    }
+    if (n == "call" || n == "tell") {
+      auto to = resolve_dest(workload::dest_from(args[0]));
+      if (!to.ok()) return O(workload::err(to_guest_error(to.error())));
+      if (n == "call") return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
+      Envelope e;
+      e.route = args[1].bytes;
+      e.payload = args[2].bytes;
+      e.caller = self().id();
+      if (tell(*to, std::move(e)) != Delivery::kQueued) {
+        return O(workload::err({ActrErrorCase::kUnavailable, "the target did not take it", {}}));
+      }
+      return O(workload::ok_unit());
+    }
+    if (n == "call-raw") {
+      ActorRef to = resolve_id(workload::actr_id_from(args[0]));
+      if (!to) return O(workload::err({ActrErrorCase::kNotFound, "no such actor", {}}));
+      return O(bytes_result(blocking_ask(to, args[1].bytes, args[2].bytes)));
+    }
+    if (n == "discover") {
+      auto type = workload::actr_type_from(args[0]);
+      ActorRef found =
+          type.manufacturer == "troupe" ? system().find_by_type(type.name) : ActorRef{};
+      if (!found) {
+        return O(workload::err({ActrErrorCase::kNotFound,
+                                "no live actor of type " + type.manufacturer + "/" + type.name,
+                                {}}));
+      }
+      return O(workload::ok_id(ident(found)));
+    }
+    // Data streams arrive with the next commit.
+    return O(workload::err(
+        {ActrErrorCase::kNotImplemented, n + " is not implemented by this node yet", {}}));
+  }
+
+  void write_output(int fd, std::string_view bytes) override {
+    while (!bytes.empty() && bytes.back() == '\n') bytes.remove_suffix(1);
+    if (bytes.empty()) return;
+    spdlog::info("actor {} ({}) {}: {}", self().id().to_string(), shared_->options.type_name,
+                 fd == 2 ? "stderr" : "stdout", bytes);
+  }
+
+  std::shared_ptr<Shared> shared_;
+  std::unique_ptr<InterpInstance> instance_;
+  std::unique_ptr<GuestFiber> fiber_;
+  Result<O> outcome_ = O{};
+  Done done_;
+  Context context_;
+  std::shared_ptr<Waiting> waiting_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
+    std::shared_ptr<const GuestModule> module, WasmActorOptions options) {
+  auto shared = std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}});
+  return [shared] { return std::make_unique<WasmActor>(shared); };
+}
+
+}  // namespace troupe::wasm

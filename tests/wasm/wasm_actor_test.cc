@@ -1,0 +1,138 @@
+// WasmActor: guests built from C with the SDK, running as actors in a real ActorSystem.
+#include "troupe/wasm/wasm_actor.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/envelope.h"
+#include "troupe/runtime/supervisor.h"
+
+namespace troupe::wasm {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::shared_ptr<const GuestModule> guest(const std::string& name) {
+  std::ifstream in(std::string(TROUPE_GUEST_DIR) + "/" + name + ".wasm", std::ios::binary);
+  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
+  auto m = GuestModule::load(bin);
+  EXPECT_TRUE(m.ok()) << name << ": " << (m.ok() ? "" : m.error().to_string());
+  return std::make_shared<const GuestModule>(std::move(m).value());
+}
+
+class WasmActors : public ::testing::Test {
+ protected:
+  // One worker: a guest waiting on a call must not hold it, or nothing else could run.
+  ActorSystem sys_{SystemConfig{.workers = 1}};
+
+  ActorRef start(const std::string& module, const std::string& type, Limits limits = {}) {
+    ChildSpec spec;
+    spec.type_name = type;
+    spec.factory =
+        wasm_actor_factory(guest(module), WasmActorOptions{.type_name = type, .limits = limits});
+    auto r = sys_.ask<ActorRef>(sys_.root(), StartChild{std::move(spec)}, 5s).get();
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
+    return r.ok() ? *r : ActorRef{};
+  }
+  Result<Bytes> ask(const ActorRef& to, std::string route, std::string payload = {},
+                    ActorId caller = {}) {
+    Envelope e;
+    e.route = std::move(route);
+    e.payload = std::move(payload);
+    e.request_id = sys_.next_request_id();
+    e.caller = caller;
+    return sys_.ask<Bytes>(to, std::move(e), 10s).get();
+  }
+  std::string text(const Result<Bytes>& r) {
+    return r.ok() ? *r : "error " + r.error().to_string();
+  }
+};
+
+TEST_F(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
+  ActorRef echo = start("echo", "echo");
+  EXPECT_EQ(text(ask(echo, "echo", "hello")), "hello");
+  EXPECT_EQ(text(ask(echo, "nope")),
+            "error handler-error: unknown-route: echo has no route 'nope'");
+  EXPECT_EQ(text(ask(echo, "echo", "still here")), "still here");
+}
+
+TEST_F(WasmActors, AGuestCallSuspendsWithoutHoldingTheWorker) {
+  ActorRef echo = start("echo", "echo");
+  ActorRef pinger = start("pinger", "pinger");
+  // One worker: the echo actor can only answer if the waiting pinger gave the worker back.
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(text(ask(pinger, "ping")), "pong: ping");
+  EXPECT_EQ(text(ask(pinger, "ping", "nobody")),
+            "error not-found: no live actor of type troupe/nobody");
+}
+
+TEST_F(WasmActors, ImportsAgainstTheRuntime) {
+  ActorRef echo = start("echo", "echo");
+  ActorRef all = start("all-imports", "all-imports");
+  EXPECT_EQ(text(ask(all, "call-actor", "x")), "x");
+  EXPECT_EQ(text(ask(all, "call-raw", "y")), "y");
+  EXPECT_EQ(text(ask(all, "discover", "echo")),
+            "0 " + std::to_string(echo.id().serial) + " troupe/echo/0.1.0");
+  EXPECT_EQ(text(ask(all, "self")),
+            "0 " + std::to_string(all.id().serial) + " troupe/all-imports/0.1.0");
+  EXPECT_EQ(text(ask(all, "caller")), "none");
+  EXPECT_EQ(text(ask(all, "caller", "", echo.id())),
+            "0 " + std::to_string(echo.id().serial) + " troupe/echo/0.1.0");
+  auto rid = ask(all, "request-id");
+  ASSERT_TRUE(rid.ok());
+  EXPECT_FALSE(rid->empty());
+  // Calling itself would wait on itself: refused at once, as a guest error.
+  EXPECT_EQ(text(ask(all, "call-local", "z")).rfind("error handler-error: internal: ", 0), 0u);
+  EXPECT_EQ(text(ask(all, "call-shell", "z")),
+            "error unavailable: no shell actor hosts this workload in troupe");
+  EXPECT_EQ(text(ask(all, "tell-local", "z")), "told");
+  EXPECT_EQ(text(ask(all, "log", "a line")), "logged");
+  // A handler error reaches on-error on the same instance.
+  EXPECT_EQ(text(ask(all, "fail", "gone")), "error not-found: gone");
+  auto journal = ask(all, "journal");
+  ASSERT_TRUE(journal.ok());
+  EXPECT_NE(journal->find("on-error(3:gone/1/dispatch fail)"), std::string::npos) << *journal;
+}
+
+TEST_F(WasmActors, ATrapFailsTheMessageAndTheActorRestartsFresh) {
+  ActorRef all = start("all-imports", "all-imports");
+  // State that a restart must clear: on this instance, on-error would trap.
+  EXPECT_EQ(text(ask(all, "arm", "on-error")), "armed");
+  auto r = ask(all, "trap");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTrap);
+  // Same ActorRef, fresh instance: its journal starts again, with the failure reported.
+  // The next message waits in the mailbox for the restarted incarnation.
+  auto journal = ask(all, "journal");
+  ASSERT_TRUE(journal.ok()) << journal.error().to_string();
+  EXPECT_EQ(journal->rfind("on-start;on-ready;on-error(10:trap", 0), 0u) << *journal;
+  EXPECT_EQ(text(ask(all, "echo", "alive")), "alive");
+}
+
+TEST_F(WasmActors, FuelExhaustionIsContainedToItsActor) {
+  ActorRef spinner = start("all-imports", "spinner", Limits{.fuel = 100000});
+  ActorRef echo = start("echo", "echo");
+  auto r = ask(spinner, "spin");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  EXPECT_EQ(text(ask(echo, "echo", "fine")), "fine");
+}
+
+TEST_F(WasmActors, TheInternalEventApiCallsTheHooks) {
+  ActorRef all = start("all-imports", "all-imports");
+  workload::ActrId peer{0, 42, {"troupe", "peer", "0.1.0"}};
+  sys_.tell(all, WasmEvent{"on-signaling-connected", {}});
+  sys_.tell(all, WasmEvent{"on-webrtc-connected", {workload::peer_event(peer, true)}});
+  sys_.tell(all,
+            WasmEvent{"on-credential-expiring", {AbiValue::of_items({workload::timestamp(9, 1)})}});
+  auto journal = ask(all, "journal");
+  ASSERT_TRUE(journal.ok());
+  EXPECT_EQ(*journal,
+            "on-start;on-ready;on-signaling-connected;"
+            "on-webrtc-connected(0 42 troupe/peer/0.1.0 relayed);on-credential-expiring(9.1)");
+}
+
+}  // namespace
+}  // namespace troupe::wasm
