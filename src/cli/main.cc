@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "call_command.h"
@@ -129,9 +130,17 @@ int main(int argc, char** argv) {
 
   auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");
   std::string kind, name, supervisor;
-  spawn->add_option("kind", kind, "actor kind (see `troupe status`)")->required();
+  std::string wasm_file, wasm_type;
+  std::uint64_t wasm_fuel = 0, wasm_timeout_ms = 0;
+  std::uint32_t wasm_pages = 0;
+  spawn->add_option("kind", kind, "actor kind (see `troupe status`); omit with --wasm");
   spawn->add_option("--name", name, "register the actor under this name");
   spawn->add_option("--supervisor", supervisor, "parent supervisor (default: root)");
+  spawn->add_option("--wasm", wasm_file, "a WebAssembly guest (.wasm) instead of a kind");
+  spawn->add_option("--type", wasm_type, "its type name for discover (default: file stem)");
+  spawn->add_option("--fuel", wasm_fuel, "fuel per invocation (default: unlimited)");
+  spawn->add_option("--memory-pages", wasm_pages, "linear-memory limit in 64 KiB pages");
+  spawn->add_option("--timeout-ms", wasm_timeout_ms, "wall-clock limit per invocation (ms)");
 
   auto* ls = app.add_subcommand("ls", "list actors as a supervision tree");
 
@@ -183,7 +192,18 @@ int main(int argc, char** argv) {
     return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers);
 
   if (*spawn) {
-    json req{{"op", "spawn"}, {"kind", kind}};
+    if (kind.empty() == wasm_file.empty()) return fail("give an actor kind or --wasm FILE");
+    json req{{"op", "spawn"}};
+    if (!kind.empty()) req["kind"] = kind;
+    if (!wasm_file.empty()) {
+      std::error_code ec;
+      auto path = std::filesystem::absolute(wasm_file, ec);
+      req["wasm"] = path.string();
+      req["type"] = wasm_type.empty() ? path.stem().string() : wasm_type;
+      req["fuel"] = wasm_fuel;
+      req["memory_pages"] = wasm_pages;
+      req["timeout_ms"] = wasm_timeout_ms;
+    }
     if (!name.empty()) req["name"] = name;
     if (!supervisor.empty()) req["supervisor"] = supervisor;
     auto r = request(socket, req);

@@ -2,9 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "troupe/node/control_protocol.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
+#include "troupe/wasm/guest_module.h"
+#include "troupe/wasm/wasm_actor.h"
 
 namespace troupe {
 
@@ -74,15 +80,48 @@ void Node::handle(const json& req, const ControlServer::Respond& respond) {
   respond(control::error_response(Error{Errc::kInvalidArgument, "unknown op '" + *op + "'"}));
 }
 
+// The factory and type name for a WebAssembly guest: the module is loaded (and checked) once
+// here; every restart instantiates it afresh.
+static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> wasm_factory(
+    const json& req) {
+  auto path = string_field(req, "wasm", true);
+  auto type = string_field(req, "type", false);
+  if (!path.ok()) return path.error();
+  if (!type.ok()) return type.error();
+  std::ifstream in(*path, std::ios::binary);
+  if (!in) return Error{Errc::kNotFound, "cannot read " + *path};
+  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
+  auto module = wasm::GuestModule::load(bin);
+  if (!module.ok()) return module.error();
+  wasm::WasmActorOptions o;
+  o.type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
+  o.limits.fuel = req.value("fuel", std::uint64_t{0});
+  o.limits.memory_pages = req.value("memory_pages", std::uint32_t{0});
+  o.limits.timeout = std::chrono::milliseconds(req.value("timeout_ms", std::uint64_t{0}));
+  std::string type_name = o.type_name;
+  return std::pair{
+      wasm::wasm_actor_factory(std::make_shared<const wasm::GuestModule>(std::move(module).value()),
+                               std::move(o)),
+      type_name};
+}
+
 void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
-  auto kind = string_field(req, "kind", true);
+  const bool is_wasm = req.contains("wasm");
+  auto kind = string_field(req, "kind", !is_wasm);
   auto name = string_field(req, "name", false);
   auto sup_name = string_field(req, "supervisor", false);
   for (auto* r : {&kind, &name, &sup_name}) {
     if (!r->ok()) return respond(control::error_response(r->error()));
   }
-  const KindRegistry::Kind* k = kinds_.find(*kind);
-  if (!k) {
+  std::function<std::unique_ptr<Actor>()> factory;
+  std::string type_name = *kind;
+  if (is_wasm) {
+    auto f = wasm_factory(req);
+    if (!f.ok()) return respond(control::error_response(f.error()));
+    std::tie(factory, type_name) = std::move(f).value();
+  }
+  const KindRegistry::Kind* k = is_wasm ? nullptr : kinds_.find(*kind);
+  if (!is_wasm && !k) {
     std::string known;
     for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
     return respond(control::error_response(
@@ -99,8 +138,8 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
   }
   ChildSpec spec;
   spec.name = *name;
-  spec.type_name = *kind;
-  spec.factory = k->factory;
+  spec.type_name = type_name;
+  spec.factory = is_wasm ? std::move(factory) : k->factory;
   std::string sup_label = sup_name->empty() ? "root" : *sup_name;
   system_->ask_then<ActorRef>(
       sup, StartChild{std::move(spec)}, config_.ask_timeout,

@@ -211,7 +211,7 @@ class WasmActor final : public Actor, private HostImports {
     Result<O> outcome = std::move(outcome_);
     outcome_ = O{};
     Done done = std::move(done_);
-    done(std::move(outcome));
+    done(outcome);
   }
 
   // At stop: a guest suspended in a call gets `unavailable` and runs to its end.

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "cli/node_process.h"
 #include "troupe/base/encoding.h"
@@ -65,6 +66,50 @@ TEST_F(Cli, SpawnTellAskLsStopStatus) {
   ASSERT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("kinds:"), std::string::npos);
   EXPECT_NE(r.out.find("crasher"), std::string::npos);
+}
+
+TEST_F(Cli, WasmActorsRunBesideNativeOnes) {
+  const std::string guests = TROUPE_GUEST_DIR;
+  auto r = node_->cli({"spawn", "--wasm", guests + "/echo.wasm", "--name", "we"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = node_->cli({"ask", "we", "echo", "from wasm"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "from wasm\n");
+  // The WebAssembly pinger discovers the WebAssembly echo and waits for it.
+  ASSERT_EQ(node_->cli({"spawn", "--wasm", guests + "/pinger.wasm", "--name", "wp"}).code, 0);
+  r = node_->cli({"ask", "wp", "ping"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pong: ping\n");
+  ASSERT_EQ(node_->cli({"spawn", "--wasm", guests + "/counter.wasm", "--type", "tally"}).code, 0);
+  ASSERT_EQ(node_->cli({"spawn", "counter", "--name", "nc"}).code, 0);
+  r = node_->cli({"ls"});
+  ASSERT_EQ(r.code, 0);
+  for (const char* t : {"echo", "pinger", "tally", "counter"}) {
+    EXPECT_NE(r.out.find(t), std::string::npos) << t << " in\n" << r.out;
+  }
+  // A guest error is an error of the ask; a trap restarts the actor, which keeps its name.
+  r = node_->cli({"ask", "we", "shout"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown-route"), std::string::npos) << r.err;
+  ASSERT_EQ(node_
+                ->cli({"spawn", "--wasm", guests + "/all-imports.wasm", "--name", "wa", "--fuel",
+                       "100000", "--timeout-ms", "2000"})
+                .code,
+            0);
+  r = node_->cli({"ask", "wa", "spin"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("fuel-exhausted"), std::string::npos) << r.err;
+  r = node_->cli({"ask", "wa", "echo", "back"});
+  EXPECT_EQ(r.out, "back\n") << r.err;
+  // Refused modules: one line, nothing spawned, the node keeps going.
+  std::ofstream(dir_ + "/junk.wasm") << "junk";
+  r = node_->cli({"spawn", "--wasm", dir_ + "/junk.wasm"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("refused"), std::string::npos) << r.err;
+  r = node_->cli({"spawn", "--wasm", dir_ + "/missing.wasm"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(node_->cli({"spawn", "echo", "--wasm", guests + "/echo.wasm"}).code, 1);
+  EXPECT_EQ(node_->cli({"ask", "we", "echo", "ok"}).out, "ok\n");
 }
 
 TEST_F(Cli, CrashIsRestartedBySupervisor) {
