@@ -41,6 +41,12 @@ step ask crasher ping
 step ask crasher crash "on purpose"
 step ask crasher ping
 step ask pinger ping echo
+GUESTS=build/guests/wasm
+step spawn --wasm "$GUESTS/counter.wasm" --name wcounter --fuel 1000000 --timeout-ms 1000
+step spawn --wasm "$GUESTS/pinger.wasm" --name wpinger
+step ask wcounter inc 41
+step ask wpinger ping echo
+step ask wcounter explode
 step ls
 step ask pinger start "echo 1000"
 echo
