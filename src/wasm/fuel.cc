@@ -46,6 +46,34 @@ ExprList charge(const Ids& ids) {
   return c;
 }
 
+// Calls f on each expression list nested directly in `e` (block, loop, if arms, try and
+// catches); false for an instruction without one.
+template <class F>
+bool for_each_nested(wabt::Expr& e, F&& f) {
+  switch (e.type()) {
+    case wabt::ExprType::Loop:
+      f(wabt::cast<wabt::LoopExpr>(&e)->block.exprs);
+      return true;
+    case wabt::ExprType::Block:
+      f(wabt::cast<wabt::BlockExpr>(&e)->block.exprs);
+      return true;
+    case wabt::ExprType::If: {
+      auto* i = wabt::cast<wabt::IfExpr>(&e);
+      f(i->true_.exprs);
+      f(i->false_);
+      return true;
+    }
+    case wabt::ExprType::Try: {
+      auto* t = wabt::cast<wabt::TryExpr>(&e);
+      f(t->block.exprs);
+      for (auto& c : t->catches) f(c.exprs);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 void prepend(ExprList& exprs, ExprList head) {
   head.splice(head.end(), exprs);
   exprs = std::move(head);
@@ -60,28 +88,13 @@ class BodyPass {
   void run(ExprList& exprs, Index depth) {
     for (auto it = exprs.begin(); it != exprs.end(); ++it) {
       wabt::Expr& e = *it;
+      if (for_each_nested(e, [&](ExprList& inner) { run(inner, depth + 1); })) {
+        if (e.type() == wabt::ExprType::Loop) {
+          prepend(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, charge(ids_));
+        }
+        continue;
+      }
       switch (e.type()) {
-        case wabt::ExprType::Loop: {
-          auto& block = wabt::cast<wabt::LoopExpr>(&e)->block;
-          run(block.exprs, depth + 1);
-          prepend(block.exprs, charge(ids_));
-          break;
-        }
-        case wabt::ExprType::Block:
-          run(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, depth + 1);
-          break;
-        case wabt::ExprType::If: {
-          auto* i = wabt::cast<wabt::IfExpr>(&e);
-          run(i->true_.exprs, depth + 1);
-          run(i->false_, depth + 1);
-          break;
-        }
-        case wabt::ExprType::Try: {
-          auto* t = wabt::cast<wabt::TryExpr>(&e);
-          run(t->block.exprs, depth + 1);
-          for (auto& c : t->catches) run(c.exprs, depth + 1);
-          break;
-        }
         case wabt::ExprType::Return:
           it = exprs.erase(it);
           it = exprs.insert(it, std::make_unique<wabt::BrExpr>(var(depth)));
@@ -100,7 +113,6 @@ class BodyPass {
           auto next = std::next(it);
           exprs.splice(next, after);
           it = std::prev(next);
-          used_scratch_ = true;
           break;
         }
         default:
@@ -108,12 +120,10 @@ class BodyPass {
       }
     }
   }
-  bool used_scratch() const { return used_scratch_; }
 
  private:
   const Ids& ids_;
   Index scratch_;
-  bool used_scratch_ = false;
 };
 
 // A function index that moved because two imports were added in front of the definitions.
@@ -123,6 +133,9 @@ void shift(wabt::Var& v, Index first_defined, Index by) {
 
 void shift_calls(ExprList& exprs, Index first_defined, Index by) {
   for (wabt::Expr& e : exprs) {
+    if (for_each_nested(e, [&](ExprList& inner) { shift_calls(inner, first_defined, by); })) {
+      continue;
+    }
     switch (e.type()) {
       case wabt::ExprType::Call:
         shift(wabt::cast<wabt::CallExpr>(&e)->var, first_defined, by);
@@ -133,24 +146,6 @@ void shift_calls(ExprList& exprs, Index first_defined, Index by) {
       case wabt::ExprType::RefFunc:
         shift(wabt::cast<wabt::RefFuncExpr>(&e)->var, first_defined, by);
         break;
-      case wabt::ExprType::Loop:
-        shift_calls(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, first_defined, by);
-        break;
-      case wabt::ExprType::Block:
-        shift_calls(wabt::cast<wabt::BlockExpr>(&e)->block.exprs, first_defined, by);
-        break;
-      case wabt::ExprType::If: {
-        auto* i = wabt::cast<wabt::IfExpr>(&e);
-        shift_calls(i->true_.exprs, first_defined, by);
-        shift_calls(i->false_, first_defined, by);
-        break;
-      }
-      case wabt::ExprType::Try: {
-        auto* t = wabt::cast<wabt::TryExpr>(&e);
-        shift_calls(t->block.exprs, first_defined, by);
-        for (auto& c : t->catches) shift_calls(c.exprs, first_defined, by);
-        break;
-      }
       default:
         break;
     }

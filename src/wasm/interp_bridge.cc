@@ -146,30 +146,19 @@ std::uint8_t* InterpModule::memory_data(const std::string& name) {
   return it == impl_->memories.end() ? nullptr : it->second->UnsafeData();
 }
 
-bool InterpModule::set_global_i64(const std::string& name, std::int64_t value) {
+bool InterpModule::set_global(const std::string& name, std::uint64_t value) {
   auto it = impl_->globals.find(name);
   if (it == impl_->globals.end()) return false;
-  return wabt::Succeeded(it->second->Set(static_cast<interp::u64>(value)));
+  interp::Global& g = *it->second;
+  return wabt::Succeeded(g.type().type == wabt::Type::I64 ? g.Set(interp::u64{value})
+                                                          : g.Set(static_cast<interp::u32>(value)));
 }
 
-bool InterpModule::get_global_i64(const std::string& name, std::int64_t& value) {
+std::uint64_t InterpModule::get_global(const std::string& name) {
   auto it = impl_->globals.find(name);
-  if (it == impl_->globals.end()) return false;
-  value = static_cast<std::int64_t>(it->second->Get().Get<interp::u64>());
-  return true;
-}
-
-bool InterpModule::set_global_i32(const std::string& name, std::uint32_t value) {
-  auto it = impl_->globals.find(name);
-  if (it == impl_->globals.end()) return false;
-  return wabt::Succeeded(it->second->Set(static_cast<interp::u32>(value)));
-}
-
-bool InterpModule::get_global_i32(const std::string& name, std::uint32_t& value) {
-  auto it = impl_->globals.find(name);
-  if (it == impl_->globals.end()) return false;
-  value = it->second->Get().Get<interp::u32>();
-  return true;
+  if (it == impl_->globals.end()) return 0;
+  interp::Global& g = *it->second;
+  return to_u64(wabt::TypeVector{g.type().type}, interp::Values{g.Get()})[0];
 }
 
 std::uint64_t InterpModule::memory_size(const std::string& name) {

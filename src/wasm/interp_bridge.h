@@ -35,11 +35,10 @@ class InterpModule {
   // The exported memory `name`: its bytes now (they move when the guest grows it).
   std::uint8_t* memory_data(const std::string& name);
   std::uint64_t memory_size(const std::string& name);
-  // An exported mutable i64 global (the fuel counter); false when there is none.
-  bool set_global_i64(const std::string& name, std::int64_t value);
-  bool get_global_i64(const std::string& name, std::int64_t& value);
-  bool set_global_i32(const std::string& name, std::uint32_t value);
-  bool get_global_i32(const std::string& name, std::uint32_t& value);
+  // An exported mutable i32 or i64 global (the limits pass's counters), as a core value;
+  // set_global is false and get_global 0 when there is none.
+  bool set_global(const std::string& name, std::uint64_t value);
+  std::uint64_t get_global(const std::string& name);
 
  private:
   struct Impl;

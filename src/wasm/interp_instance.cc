@@ -27,19 +27,17 @@ struct InterpInstance::State {
     host_error.reset();
     if (!module->call(name, args, results, trap)) {
       if (host_error) return *std::exchange(host_error, std::nullopt);
-      std::uint32_t refused = 0;
-      module->get_global_i32(kGrowRefusedGlobal, refused);
-      return meter.classify_trap(trap, refused != 0);
+      return meter.classify_trap(trap, module->get_global(kGrowRefusedGlobal) != 0);
     }
     return results;
   }
 
   // Each invocation starts with a full tank, an empty call stack and no refused growth.
   void begin_invocation() {
-    module->set_global_i64(kFuelGlobal, meter.begin());
-    module->set_global_i32(kDepthGlobal, 0);
-    module->set_global_i32(kMaxDepthGlobal, meter.limits().max_call_depth);
-    module->set_global_i32(kGrowRefusedGlobal, 0);
+    module->set_global(kFuelGlobal, static_cast<std::uint64_t>(meter.begin()));
+    module->set_global(kDepthGlobal, 0);
+    module->set_global(kMaxDepthGlobal, meter.limits().max_call_depth);
+    module->set_global(kGrowRefusedGlobal, 0);
   }
 
   // The limits pass's calls back into the host.
@@ -47,7 +45,7 @@ struct InterpInstance::State {
     if (name != kOutOfFuel) return fail(meter.too_deep(), trap);
     auto fuel = meter.refuel();
     if (!fuel.ok()) return fail(fuel.error(), trap);
-    module->set_global_i64(kFuelGlobal, *fuel);
+    module->set_global(kFuelGlobal, static_cast<std::uint64_t>(*fuel));
     return true;
   }
 

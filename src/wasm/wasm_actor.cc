@@ -136,12 +136,11 @@ class WasmActor final : public Actor, private HostImports {
     }
     if (m.is<WasmEvent>()) {
       WasmEvent& ev = m.as<WasmEvent>();
-      if (!shared_->module->exports_function(ev.hook)) return true;  // absent: not called
-      std::string hook = ev.hook;
-      context_ = Context{"", ActorId{}, true};
+      context_ = Context{};
+      std::string hook = ev.hook;  // absent from the guest: invoke calls nothing
       invoke(hook, std::move(ev.args), [this, hook](const Result<O>& r) {
         if (!r.ok()) throw GuestFailure(r.error());
-        if (*r && (**r).discriminant != 0) {
+        if (*r) {
           if (auto ge = workload::error_of(**r)) handler_error(*ge, hook);
         }
       });
@@ -153,7 +152,7 @@ class WasmActor final : public Actor, private HostImports {
   void on_stop() override {
     stopping_ = true;
     finish_suspended();
-    if (!instance_ || !shared_->module->exports_function("on-stop")) return;
+    if (!instance_) return;
     invoke("on-stop", {}, [this](const Result<O>& r) {
       if (!r.ok()) {
         spdlog::warn("actor {}: on-stop failed: {}", self().id().to_string(),
@@ -166,7 +165,7 @@ class WasmActor final : public Actor, private HostImports {
   void on_error(const Error& error) override { shared_->last_failure = error; }
 
   void on_backpressure(std::size_t depth) override {
-    if (!instance_ || !shared_->module->exports_function("on-mailbox-backpressure")) return;
+    if (!instance_) return;
     if (fiber_) return;  // the guest is mid-invocation; the next crossing will tell it
     invoke("on-mailbox-backpressure",
            {AbiValue::of_items(
@@ -185,7 +184,8 @@ class WasmActor final : public Actor, private HostImports {
   using Done = std::function<void(const Result<O>&)>;
 
   // Runs export `name` on a fresh fiber; `done` runs on the actor's own stack once the guest
-  // has finished, possibly much later (after the replies it waited for).
+  // has finished, possibly much later (after the replies it waited for). A hook the guest does
+  // not export is not called: `done` gets an empty result at once.
   void invoke(const std::string& name, std::vector<AbiValue> args, Done done) {
     if (!shared_->module->exports_function(name)) {
       done(O{});
@@ -236,7 +236,6 @@ class WasmActor final : public Actor, private HostImports {
 
   // A handler returned an actr-error: the instance is healthy, so it hears of it at once.
   void handler_error(const GuestError& e, const std::string& where) {
-    if (!shared_->module->exports_function("on-error")) return;
     invoke("on-error",
            {workload::error_event(e, workload::ErrorCategoryCase::kHandlerError, where,
                                   now_timestamp())},
