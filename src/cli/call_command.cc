@@ -6,8 +6,9 @@
 #include <iterator>
 #include <sstream>
 
+#include "troupe/wasm/aot.h"
 #include "troupe/wasm/guest_module.h"
-#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/instance.h"
 #include "troupe/wasm/workload_types.h"
 #include "troupe/wasm/workload_values.h"
 
@@ -81,13 +82,13 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 int run_guest(const CallOptions& o, const std::string& payload, StandaloneHost& host,
-              const wasm::GuestModule& module) {
+              const wasm::GuestModule& module, wasm::Tier tier) {
   wasm::Limits limits{.fuel = o.fuel,
                       .memory_pages = o.memory_pages,
                       .timeout = std::chrono::milliseconds(o.timeout_ms)};
-  auto instance = wasm::InterpInstance::create(module, host, limits);
+  auto instance = wasm::Instance::create(module, host, limits, tier);
   if (!instance.ok()) return host_failure(instance.error());
-  wasm::InterpInstance& guest = **instance;
+  wasm::Instance& guest = **instance;
 
   for (const char* hook : {"on-start", "on-ready"}) {
     if (!module.exports_function(hook)) continue;
@@ -124,14 +125,27 @@ int run_call(const CallOptions& o) {
     if (!d.ok()) return fail(1, "usage", d.error().detail);
     payload = std::move(d).value();
   }
+  const auto tier = wasm::parse_tier(o.tier);
+  if (!tier) return fail(1, "usage", "--tier must be auto, aot or interp");
   auto bytes = read_file(o.wasm_file);
   if (!bytes.ok()) return fail(1, "usage", bytes.error().detail);
   std::vector<std::uint8_t> bin(bytes->begin(), bytes->end());
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return host_failure(module.error());
+  // auto: AOT when a C compiler is present (built once, then served from the disk cache); a
+  // module wasm2c cannot take runs on the interpreter.
+  if (*tier != wasm::Tier::kInterp) {
+    wasm::AotCompiler& compiler = wasm::AotCompiler::shared();
+    if (*tier == wasm::Tier::kAot || compiler.available()) {
+      auto code = compiler.compile(*module);
+      if (!code.ok() && *tier == wasm::Tier::kAot) {
+        return fail(4, "refused", "not runnable on the AOT tier: " + code.error().to_string());
+      }
+    }
+  }
 
   StandaloneHost host(std::filesystem::path(o.wasm_file).stem().string());
-  int code = run_guest(o, payload, host, *module);
+  int code = run_guest(o, payload, host, *module, *tier);
   std::fwrite(host.guest_output.data(), 1, host.guest_output.size(), stderr);
   return code;
 }

@@ -19,6 +19,7 @@ struct CallOptions {
   std::uint64_t fuel = 0;          // per invocation; 0 = unlimited
   std::uint32_t memory_pages = 0;  // 0 = the module's own maximum
   std::uint64_t timeout_ms = 0;    // per invocation; 0 = none
+  std::string tier = "auto";       // auto | aot | interp
 };
 
 int run_call(const CallOptions& options);

@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
   std::string wasm_file, wasm_type;
   std::uint64_t wasm_fuel = 0, wasm_timeout_ms = 0;
   std::uint32_t wasm_pages = 0;
+  std::string wasm_tier = "auto";
   spawn->add_option("kind", kind, "actor kind (see `troupe status`); omit with --wasm");
   spawn->add_option("--name", name, "register the actor under this name");
   spawn->add_option("--supervisor", supervisor, "parent supervisor (default: root)");
@@ -141,6 +142,9 @@ int main(int argc, char** argv) {
   spawn->add_option("--fuel", wasm_fuel, "fuel per invocation (default: unlimited)");
   spawn->add_option("--memory-pages", wasm_pages, "linear-memory limit in 64 KiB pages");
   spawn->add_option("--timeout-ms", wasm_timeout_ms, "wall-clock limit per invocation (ms)");
+  spawn->add_option("--tier", wasm_tier,
+                    "engine: aot (compile first), interp, or auto (interpreter until the AOT "
+                    "build finishes in the background; the default)");
 
   auto* ls = app.add_subcommand("ls", "list actors as a supervision tree");
 
@@ -175,6 +179,9 @@ int main(int argc, char** argv) {
                    "linear-memory limit in 64 KiB pages (default: the module's own maximum)");
   call->add_option("--timeout-ms", call_options.timeout_ms,
                    "wall-clock limit per invocation in milliseconds (default: none)");
+  call->add_option("--tier", call_options.tier,
+                   "engine: aot (compiled with wasm2c and cc, cached), interp, or auto (aot when "
+                   "a C compiler is present; the default)");
 
   try {
     app.parse(argc, argv);
@@ -203,6 +210,7 @@ int main(int argc, char** argv) {
       req["fuel"] = wasm_fuel;
       req["memory_pages"] = wasm_pages;
       req["timeout_ms"] = wasm_timeout_ms;
+      req["tier"] = wasm_tier;
     }
     if (!name.empty()) req["name"] = name;
     if (!supervisor.empty()) req["supervisor"] = supervisor;

@@ -9,6 +9,7 @@
 #include "troupe/node/control_protocol.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
+#include "troupe/wasm/aot.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/wasm_actor.h"
 
@@ -98,11 +99,23 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   o.limits.fuel = req.value("fuel", std::uint64_t{0});
   o.limits.memory_pages = req.value("memory_pages", std::uint32_t{0});
   o.limits.timeout = std::chrono::milliseconds(req.value("timeout_ms", std::uint64_t{0}));
+  auto tier_field = string_field(req, "tier", false);
+  if (!tier_field.ok()) return tier_field.error();
+  const auto tier = wasm::parse_tier(tier_field->empty() ? "auto" : *tier_field);
+  if (!tier) return Error{Errc::kInvalidArgument, "'tier' must be auto, aot or interp"};
+  o.tier = *tier;
+  auto shared = std::make_shared<const wasm::GuestModule>(std::move(module).value());
+  // aot: build (or load from the cache) before spawning; auto: start on the interpreter while
+  // the build runs in the background, later incarnations pick the code up.
+  wasm::AotCompiler& compiler = wasm::AotCompiler::shared();
+  if (*tier == wasm::Tier::kAot) {
+    auto code = compiler.compile(*shared);
+    if (!code.ok()) return code.error();
+  } else if (*tier == wasm::Tier::kAuto) {
+    compiler.compile_in_background(shared);
+  }
   std::string type_name = o.type_name;
-  return std::pair{
-      wasm::wasm_actor_factory(std::make_shared<const wasm::GuestModule>(std::move(module).value()),
-                               std::move(o)),
-      type_name};
+  return std::pair{wasm::wasm_actor_factory(std::move(shared), std::move(o)), type_name};
 }
 
 void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {

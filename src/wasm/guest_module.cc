@@ -220,3 +220,17 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
 }
 
 }  // namespace troupe::wasm
+
+namespace troupe::wasm {
+
+std::shared_ptr<const AotCode> GuestModule::aot_code() const {
+  std::lock_guard lock(aot_->mutex);
+  return aot_->code;
+}
+
+void GuestModule::set_aot_code(std::shared_ptr<const AotCode> code) const {
+  std::lock_guard lock(aot_->mutex);
+  aot_->code = std::move(code);
+}
+
+}  // namespace troupe::wasm

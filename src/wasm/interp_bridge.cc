@@ -5,6 +5,7 @@
 #include <wabt/interp/binary-reader-interp.h>
 #include <wabt/interp/interp.h>
 
+#include <cstring>
 #include <map>
 
 namespace troupe::wasm::bridge {
@@ -22,21 +23,64 @@ struct InterpModule::Impl {
 
 namespace {
 
+// Numbers cross as their bits; references (which contract guests never pass) as null.
+std::uint64_t to_u64(wabt::Type type, const interp::Value& v) {
+  switch (type) {
+    case wabt::Type::I64:
+      return v.Get<interp::u64>();
+    case wabt::Type::F32: {
+      std::uint32_t bits = 0;
+      const interp::f32 f = v.Get<interp::f32>();
+      std::memcpy(&bits, &f, sizeof bits);
+      return bits;
+    }
+    case wabt::Type::F64: {
+      std::uint64_t bits = 0;
+      const interp::f64 f = v.Get<interp::f64>();
+      std::memcpy(&bits, &f, sizeof bits);
+      return bits;
+    }
+    case wabt::Type::I32:
+      return v.Get<interp::u32>();
+    default:
+      return 0;
+  }
+}
+
+interp::Value to_value(wabt::Type type, std::uint64_t bits) {
+  switch (type) {
+    case wabt::Type::I64:
+      return interp::Value::Make(interp::u64{bits});
+    case wabt::Type::F32: {
+      interp::f32 f = 0;
+      const auto low = static_cast<std::uint32_t>(bits);
+      std::memcpy(&f, &low, sizeof f);
+      return interp::Value::Make(f);
+    }
+    case wabt::Type::F64: {
+      interp::f64 f = 0;
+      std::memcpy(&f, &bits, sizeof f);
+      return interp::Value::Make(f);
+    }
+    case wabt::Type::I32:
+      return interp::Value::Make(static_cast<interp::u32>(bits));
+    default:
+      return interp::Value::Make(interp::Ref::Null);
+  }
+}
+
 std::vector<std::uint64_t> to_u64(const wabt::TypeVector& types, const interp::Values& values) {
   std::vector<std::uint64_t> out;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    out.push_back(types[i] == wabt::Type::I64 ? values[i].Get<interp::u64>()
-                                              : values[i].Get<interp::u32>());
+  for (std::size_t i = 0; i < values.size() && i < types.size(); ++i) {
+    out.push_back(to_u64(types[i], values[i]));
   }
   return out;
 }
 
 interp::Values to_values(const wabt::TypeVector& types, const std::vector<std::uint64_t>& in) {
   interp::Values out;
-  for (std::size_t i = 0; i < in.size() && i < types.size(); ++i) {
-    out.push_back(types[i] == wabt::Type::I64
-                      ? interp::Value::Make(interp::u64{in[i]})
-                      : interp::Value::Make(static_cast<interp::u32>(in[i])));
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    out.push_back(to_value(types[i], i < in.size() ? in[i] : 0));
   }
   return out;
 }
@@ -47,7 +91,7 @@ InterpModule::InterpModule(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 InterpModule::~InterpModule() = default;
 
 std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::uint8_t>& binary,
-                                                        const Resolver& resolve,
+                                                        const core::Resolver& resolve,
                                                         std::uint32_t max_pages,
                                                         std::string& error) {
   auto impl = std::make_unique<Impl>();
@@ -76,7 +120,7 @@ std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::u
       error = "import " + imp.type.module + "." + imp.type.name + " is not a function";
       return nullptr;
     }
-    HostCallback cb = resolve(imp.type.module, imp.type.name);
+    core::HostCallback cb = resolve(imp.type.module, imp.type.name);
     interp::FuncType type = *ftype;
     Impl* state = &s;
     auto wrapped = [cb, type, state](interp::Thread&, const interp::Values& params,
@@ -150,15 +194,17 @@ bool InterpModule::set_global(const std::string& name, std::uint64_t value) {
   auto it = impl_->globals.find(name);
   if (it == impl_->globals.end()) return false;
   interp::Global& g = *it->second;
-  return wabt::Succeeded(g.type().type == wabt::Type::I64 ? g.Set(interp::u64{value})
-                                                          : g.Set(static_cast<interp::u32>(value)));
+  if (g.type().mut != interp::Mutability::Var) return false;
+  g.UnsafeSet(to_value(g.type().type, value));
+  return true;
 }
 
-std::uint64_t InterpModule::get_global(const std::string& name) {
+bool InterpModule::get_global(const std::string& name, std::uint64_t& value) {
   auto it = impl_->globals.find(name);
-  if (it == impl_->globals.end()) return 0;
+  if (it == impl_->globals.end()) return false;
   interp::Global& g = *it->second;
-  return to_u64(wabt::TypeVector{g.type().type}, interp::Values{g.Get()})[0];
+  value = to_u64(g.type().type, g.Get());
+  return true;
 }
 
 std::uint64_t InterpModule::memory_size(const std::string& name) {

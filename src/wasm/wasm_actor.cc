@@ -93,7 +93,8 @@ class WasmActor final : public Actor, private HostImports {
   explicit WasmActor(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
 
   void on_start() override {
-    auto created = InterpInstance::create(*shared_->module, *this, shared_->options.limits);
+    auto created =
+        Instance::create(*shared_->module, *this, shared_->options.limits, shared_->options.tier);
     if (!created.ok()) throw GuestFailure(created.error());
     instance_ = std::move(created).value();
     invoke("on-start", {}, [this](const Result<O>& r) {
@@ -361,7 +362,7 @@ class WasmActor final : public Actor, private HostImports {
   }
 
   std::shared_ptr<Shared> shared_;
-  std::unique_ptr<InterpInstance> instance_;
+  std::unique_ptr<Instance> instance_;
   std::unique_ptr<GuestFiber> fiber_;
   Result<O> outcome_ = O{};
   Done done_;

@@ -1,6 +1,7 @@
 // Integration: `troupe call` runs a guest in-process; exit codes and the first stderr line.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "cli/node_process.h"
@@ -48,7 +49,8 @@ constexpr const char* kGuest = R"((module
     (i32.const 16))
 ))";
 
-class Call : public ::testing::Test {
+// Every case runs on both tiers (`--tier interp`, `--tier aot`).
+class Call : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = testing::temp_dir("call");
@@ -64,13 +66,16 @@ class Call : public ::testing::Test {
   }
   testing::CliResult call(std::vector<std::string> args) {
     args.insert(args.begin(), "call");
+    if (std::find(args.begin(), args.end(), "--tier") == args.end()) {
+      args.insert(args.end(), {"--tier", GetParam()});
+    }
     return testing::run_cli(args, dir_);
   }
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
   std::string dir_;
 };
 
-TEST_F(Call, EchoesThePayloadToStdout) {
+TEST_P(Call, EchoesThePayloadToStdout) {
   auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "echo", "--data", "hello, wasm"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "hello, wasm");
@@ -82,14 +87,14 @@ TEST_F(Call, EchoesThePayloadToStdout) {
   EXPECT_EQ(r.out, std::string("\x00\x01\xff", 3));
 }
 
-TEST_F(Call, GuestErrorsExitTwo) {
+TEST_P(Call, GuestErrorsExitTwo) {
   auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "missing"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(first_line(r.err), "error: guest:not-found: no such route");
   EXPECT_NE(r.err.find("[info] guest up"), std::string::npos);  // the guest's log follows
 }
 
-TEST_F(Call, TrapsAndAbiViolationsExitThree) {
+TEST_P(Call, TrapsAndAbiViolationsExitThree) {
   auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "trap"});
   EXPECT_EQ(r.code, 3);
   EXPECT_EQ(r.err.substr(0, 12), "error: trap:");
@@ -98,7 +103,7 @@ TEST_F(Call, TrapsAndAbiViolationsExitThree) {
   EXPECT_EQ(r.err.substr(0, 21), "error: abi-violation:");
 }
 
-TEST_F(Call, FuelExhaustionExitsThree) {
+TEST_P(Call, FuelExhaustionExitsThree) {
   auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "loop", "--fuel", "50000"});
   EXPECT_EQ(r.code, 3);
   EXPECT_EQ(first_line(r.err), "error: fuel-exhausted: used all 50000 units of fuel");
@@ -107,7 +112,7 @@ TEST_F(Call, FuelExhaustionExitsThree) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
-TEST_F(Call, DeadlinesAndMemoryLimitsExitThree) {
+TEST_P(Call, DeadlinesAndMemoryLimitsExitThree) {
   auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "loop", "--timeout-ms", "100"});
   EXPECT_EQ(r.code, 3);
   EXPECT_EQ(first_line(r.err), "error: deadline-exceeded: ran past its deadline of 100 ms");
@@ -124,7 +129,7 @@ TEST_F(Call, DeadlinesAndMemoryLimitsExitThree) {
   EXPECT_EQ(first_line(r.err).rfind("error: memory-limit: the module starts with", 0), 0u) << r.err;
 }
 
-TEST_F(Call, RefusedModulesExitFour) {
+TEST_P(Call, RefusedModulesExitFour) {
   write_guest("bad.wasm", R"((module (import "env" "system" (func))
       (memory (export "memory") 1)))");
   auto r = call({"--wasm", dir_ + "/bad.wasm", "--route", "x"});
@@ -136,7 +141,7 @@ TEST_F(Call, RefusedModulesExitFour) {
 }
 
 // The example guests, compiled from C and C++ with the guest SDK.
-TEST_F(Call, RunsTheExampleGuests) {
+TEST_P(Call, RunsTheExampleGuests) {
   const std::string guests = TROUPE_GUEST_DIR;
   auto r = call({"--wasm", guests + "/echo.wasm", "--route", "echo", "--data", "from C"});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -152,7 +157,7 @@ TEST_F(Call, RunsTheExampleGuests) {
       << r.err;
 }
 
-TEST_F(Call, UsageErrorsExitOne) {
+TEST_P(Call, UsageErrorsExitOne) {
   auto r = call({"--wasm", dir_ + "/none.wasm", "--route", "x"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(first_line(r.err).rfind("error: usage: cannot read", 0), 0u) << r.err;
@@ -161,6 +166,27 @@ TEST_F(Call, UsageErrorsExitOne) {
   r = call({"--wasm", dir_ + "/guest.wasm", "--route", "x", "--data", "a", "--data-file", "f"});
   EXPECT_EQ(r.code, 1);
 }
+
+TEST_P(Call, TheTierIsChosenAndChecked) {
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "echo", "--tier", "jit"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(first_line(r.err), "error: usage: --tier must be auto, aot or interp");
+  // An export name wasm2c would paste into a C comment unescaped: AOT refuses the module,
+  // auto runs it on the interpreter.
+  std::string wat = kGuest;
+  wat.insert(wat.rfind(')'), R"((func (export "*/ evil(); /*")))");
+  write_guest("odd.wasm", wat.c_str());
+  r = call({"--wasm", dir_ + "/odd.wasm", "--route", "echo", "--data", "x", "--tier", "aot"});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_EQ(first_line(r.err).rfind("error: refused: not runnable on the AOT tier", 0), 0u)
+      << r.err;
+  r = call({"--wasm", dir_ + "/odd.wasm", "--route", "echo", "--data", "x", "--tier", "auto"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "x");
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, Call, ::testing::Values("interp", "aot"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace troupe

@@ -70,13 +70,17 @@ TEST_F(Cli, SpawnTellAskLsStopStatus) {
 
 TEST_F(Cli, WasmActorsRunBesideNativeOnes) {
   const std::string guests = TROUPE_GUEST_DIR;
-  auto r = node_->cli({"spawn", "--wasm", guests + "/echo.wasm", "--name", "we"});
+  auto r =
+      node_->cli({"spawn", "--wasm", guests + "/echo.wasm", "--name", "we", "--tier", "interp"});
   ASSERT_EQ(r.code, 0) << r.err;
   r = node_->cli({"ask", "we", "echo", "from wasm"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "from wasm\n");
-  // The WebAssembly pinger discovers the WebAssembly echo and waits for it.
-  ASSERT_EQ(node_->cli({"spawn", "--wasm", guests + "/pinger.wasm", "--name", "wp"}).code, 0);
+  // The WebAssembly pinger (AOT) discovers the WebAssembly echo (interpreted) and waits for it.
+  ASSERT_EQ(
+      node_->cli({"spawn", "--wasm", guests + "/pinger.wasm", "--name", "wp", "--tier", "aot"})
+          .code,
+      0);
   r = node_->cli({"ask", "wp", "ping"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "pong: ping\n");
@@ -93,7 +97,7 @@ TEST_F(Cli, WasmActorsRunBesideNativeOnes) {
   EXPECT_NE(r.err.find("unknown-route"), std::string::npos) << r.err;
   ASSERT_EQ(node_
                 ->cli({"spawn", "--wasm", guests + "/all-imports.wasm", "--name", "wa", "--fuel",
-                       "100000", "--timeout-ms", "2000"})
+                       "100000", "--timeout-ms", "2000", "--tier", "aot"})
                 .code,
             0);
   r = node_->cli({"ask", "wa", "spin"});
@@ -109,6 +113,9 @@ TEST_F(Cli, WasmActorsRunBesideNativeOnes) {
   r = node_->cli({"spawn", "--wasm", dir_ + "/missing.wasm"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(node_->cli({"spawn", "echo", "--wasm", guests + "/echo.wasm"}).code, 1);
+  r = node_->cli({"spawn", "--wasm", guests + "/echo.wasm", "--tier", "jit"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("'tier' must be auto, aot or interp"), std::string::npos) << r.err;
   EXPECT_EQ(node_->cli({"ask", "we", "echo", "ok"}).out, "ok\n");
 }
 

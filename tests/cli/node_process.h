@@ -18,6 +18,10 @@
 
 namespace troupe::testing {
 
+// The processes these tests start keep their AOT objects in the build tree, not in ~/.cache.
+inline const bool kAotCacheInBuildTree =
+    ::setenv("TROUPE_AOT_CACHE", TROUPE_TEST_AOT_CACHE, 1) == 0;
+
 struct CliResult {
   int code = -1;
   std::string out;

@@ -8,8 +8,9 @@
 #include <iterator>
 
 #include "troupe/wasm/guest_module.h"
-#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/instance.h"
 #include "troupe/wasm/workload_values.h"
+#include "wasm/tiers.h"
 
 namespace troupe::wasm {
 namespace {
@@ -83,16 +84,16 @@ class ScriptedHost final : public HostImports {
   std::optional<ActrId> caller;
 };
 
-class GuestSdk : public ::testing::Test {
+class GuestSdk : public testing::TierTest {
  protected:
-  std::unique_ptr<InterpInstance> start(const std::string& name) {
+  std::unique_ptr<Instance> start(const std::string& name) {
     module_ = std::make_unique<GuestModule>(load_guest(name));
-    auto i = InterpInstance::create(*module_, host_);
+    auto i = testing::create_on_tier(*module_, host_);
     EXPECT_TRUE(i.ok()) << (i.ok() ? "" : i.error().to_string());
     return std::move(i).value();
   }
   // dispatch: the reply bytes, or the guest's error as "case: detail".
-  static std::string dispatch(InterpInstance& g, const std::string& route,
+  static std::string dispatch(Instance& g, const std::string& route,
                               const std::string& payload = {}) {
     auto r = g.call("dispatch", {workload::envelope("r-1", route, payload)});
     if (!r.ok()) return "host: " + r.error().to_string();
@@ -103,7 +104,7 @@ class GuestSdk : public ::testing::Test {
   std::unique_ptr<GuestModule> module_;
 };
 
-TEST_F(GuestSdk, EchoAndUnknownRoutes) {
+TEST_P(GuestSdk, EchoAndUnknownRoutes) {
   auto g = start("echo");
   EXPECT_EQ(dispatch(*g, "echo", "hello"), "hello");
   EXPECT_EQ(dispatch(*g, "echo", ""), "");
@@ -115,7 +116,7 @@ TEST_F(GuestSdk, EchoAndUnknownRoutes) {
   EXPECT_FALSE(module_->exports_function("on-start"));  // hooks not written are not exported
 }
 
-TEST_F(GuestSdk, CppCounterKeepsStateAndMapsErrors) {
+TEST_P(GuestSdk, CppCounterKeepsStateAndMapsErrors) {
   auto g = start("counter");
   ASSERT_TRUE(g->call("on-start", {}).ok());
   EXPECT_EQ(host_.log, std::vector<std::string>{"info: counter starting at 0"});
@@ -126,7 +127,7 @@ TEST_F(GuestSdk, CppCounterKeepsStateAndMapsErrors) {
   EXPECT_EQ(dispatch(*g, "nope"), "error unknown-route: counter has no route 'nope'");
 }
 
-TEST_F(GuestSdk, EveryImportCrossesWithItsArguments) {
+TEST_P(GuestSdk, EveryImportCrossesWithItsArguments) {
   auto g = start("all-imports");
   EXPECT_EQ(dispatch(*g, "call-local", "p"), "echo:p");
   EXPECT_EQ(workload::dest_from(host_.calls.back().args[0]).kind, workload::DestCase::kLocal);
@@ -171,7 +172,7 @@ TEST_F(GuestSdk, EveryImportCrossesWithItsArguments) {
   EXPECT_EQ(host_.calls[1].args[0].bytes, "s1");
 }
 
-TEST_F(GuestSdk, GuestErrorsCarryTheirDetail) {
+TEST_P(GuestSdk, GuestErrorsCarryTheirDetail) {
   auto g = start("all-imports");
   EXPECT_EQ(dispatch(*g, "fail", "gone"), "error not-found: gone");
   EXPECT_EQ(dispatch(*g, "fail-dep", "down"), "error dependency-not-found: svc: down");
@@ -182,7 +183,7 @@ TEST_F(GuestSdk, GuestErrorsCarryTheirDetail) {
   EXPECT_EQ(trap.error().code, Errc::kTrap);
 }
 
-TEST_F(GuestSdk, EveryHookIsCalledWithItsValues) {
+TEST_P(GuestSdk, EveryHookIsCalledWithItsValues) {
   using V = AbiValue;
   auto g = start("all-imports");
   EXPECT_EQ(module_->exports().size(), 18u);
@@ -226,13 +227,15 @@ TEST_F(GuestSdk, EveryHookIsCalledWithItsValues) {
             "on-data-stream(s9#4 data meta=1 a=b ts=77 from 0 7 troupe/echo/0.1.0);on-stop");
 }
 
-TEST_F(GuestSdk, AnArmedHookTrapsAndIsReportedAsATrap) {
+TEST_P(GuestSdk, AnArmedHookTrapsAndIsReportedAsATrap) {
   auto g = start("all-imports");
   EXPECT_EQ(dispatch(*g, "arm", "on-ready"), "armed");
   auto r = g->call("on-ready", {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kTrap);
 }
+
+TROUPE_BOTH_TIERS(GuestSdk);
 
 }  // namespace
 }  // namespace troupe::wasm

@@ -4,9 +4,10 @@
 
 #include <chrono>
 
-#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/instance.h"
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_values.h"
+#include "wasm/tiers.h"
 
 namespace troupe::wasm {
 namespace {
@@ -41,6 +42,8 @@ std::string guest(const std::string& funcs, const std::string& body,
          R"()))";
 }
 
+class GuestLimits : public testing::TierTest {};
+
 struct Guest {
   explicit Guest(const std::string& wat, Limits limits = {}) {
     auto bin = wat_to_wasm(wat);
@@ -48,7 +51,7 @@ struct Guest {
     auto m = GuestModule::load(*bin);
     EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().to_string());
     module = std::make_unique<GuestModule>(std::move(m).value());
-    created = InterpInstance::create(*module, host, limits);
+    created = testing::create_on_tier(*module, host, limits);
   }
   Result<std::optional<AbiValue>> dispatch(const std::string& payload = {}) {
     EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().to_string());
@@ -56,12 +59,12 @@ struct Guest {
   }
   NullHost host;
   std::unique_ptr<GuestModule> module;
-  Result<std::unique_ptr<InterpInstance>> created = Error{Errc::kInternal};
+  Result<std::unique_ptr<Instance>> created = Error{Errc::kInternal};
 };
 
 constexpr const char* kOk = "(i32.const 16)";
 
-TEST(Limits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
+TEST_P(GuestLimits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
   Guest g(guest("", "(loop $l (br $l)) " + std::string(kOk)), Limits{.timeout = 50ms});
   auto start = std::chrono::steady_clock::now();
   auto r = g.dispatch();
@@ -72,7 +75,7 @@ TEST(Limits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
   EXPECT_LT(took, 5s);  // only a sanity bound: a slice takes well under a millisecond
 }
 
-TEST(Limits, FuelAndDeadlineTogetherStopAtWhicheverComesFirst) {
+TEST_P(GuestLimits, FuelAndDeadlineTogetherStopAtWhicheverComesFirst) {
   Guest fuel_first(guest("", "(loop $l (br $l)) " + std::string(kOk)),
                    Limits{.fuel = 25000, .timeout = 60s});
   auto r = fuel_first.dispatch();
@@ -85,7 +88,7 @@ TEST(Limits, FuelAndDeadlineTogetherStopAtWhicheverComesFirst) {
   EXPECT_EQ(r.error().code, Errc::kDeadlineExceeded);
 }
 
-TEST(Limits, FuelSpanningSlicesIsStillExact) {
+TEST_P(GuestLimits, FuelSpanningSlicesIsStillExact) {
   // 3 cabi_realloc calls (the envelope's strings) + the dispatch entry + 30000 loop iterations
   // = 30004 units, across three slices and a bit.
   const std::string body =
@@ -102,7 +105,7 @@ TEST(Limits, FuelSpanningSlicesIsStillExact) {
 constexpr const char* kGrowBomb =
     "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";
 
-TEST(Limits, AMemoryGrowBombStopsAtThePageLimit) {
+TEST_P(GuestLimits, AMemoryGrowBombStopsAtThePageLimit) {
   Guest g(guest("", kGrowBomb), Limits{.memory_pages = 16});
   auto r = g.dispatch();
   ASSERT_FALSE(r.ok());
@@ -110,7 +113,7 @@ TEST(Limits, AMemoryGrowBombStopsAtThePageLimit) {
   EXPECT_EQ((*g.created)->bytes().size(), 16u * 65536);
 }
 
-TEST(Limits, AGuestThatCopesWithARefusedGrowIsFine) {
+TEST_P(GuestLimits, AGuestThatCopesWithARefusedGrowIsFine) {
   // memory.grow(100) is refused (-1) under a 4-page limit; the guest answers anyway.
   Guest g(guest("", "(drop (memory.grow (i32.const 100))) " + std::string(kOk)),
           Limits{.memory_pages = 4});
@@ -120,7 +123,7 @@ TEST(Limits, AGuestThatCopesWithARefusedGrowIsFine) {
   // The flag is per invocation: a later, unrelated trap is a plain trap.
 }
 
-TEST(Limits, AModuleLargerThanThePageLimitIsNotInstantiated) {
+TEST_P(GuestLimits, AModuleLargerThanThePageLimitIsNotInstantiated) {
   Guest g(guest("", kOk, "(memory (export \"memory\") 8)"), Limits{.memory_pages = 4});
   ASSERT_FALSE(g.created.ok());
   EXPECT_EQ(g.created.error().code, Errc::kMemoryLimit);
@@ -133,7 +136,7 @@ constexpr const char* kRecurse = R"(
       (else (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1)))))))
   (func $forever (param i32) (result i32) (call $forever (local.get 0))))";
 
-TEST(Limits, UnboundedRecursionHitsTheCallDepthLimit) {
+TEST_P(GuestLimits, UnboundedRecursionHitsTheCallDepthLimit) {
   Guest g(guest(kRecurse, "(drop (call $forever (i32.const 1))) " + std::string(kOk)),
           Limits{.max_call_depth = 500});
   auto r = g.dispatch();
@@ -143,7 +146,7 @@ TEST(Limits, UnboundedRecursionHitsTheCallDepthLimit) {
       << r.error().detail;
 }
 
-TEST(Limits, RecursionWithinTheLimitRunsAndUnwindsTheDepth) {
+TEST_P(GuestLimits, RecursionWithinTheLimitRunsAndUnwindsTheDepth) {
   // dispatch (1) + $down 0..498 (499) = 500 frames deep; repeated, so every exit must have
   // decremented the counter.
   Guest g(guest(kRecurse, "(drop (call $down (i32.const 498))) " + std::string(kOk)),
@@ -154,7 +157,7 @@ TEST(Limits, RecursionWithinTheLimitRunsAndUnwindsTheDepth) {
   EXPECT_FALSE(over.dispatch().ok());
 }
 
-TEST(Limits, EarlyReturnsAndBranchesOutOfTheBodyKeepTheDepthBalanced) {
+TEST_P(GuestLimits, EarlyReturnsAndBranchesOutOfTheBodyKeepTheDepthBalanced) {
   // $early leaves through `return` from inside nested blocks, and through a branch to the
   // function's own label; called 2000 times under a depth limit of 3.
   const std::string funcs = R"(
@@ -173,7 +176,7 @@ TEST(Limits, EarlyReturnsAndBranchesOutOfTheBodyKeepTheDepthBalanced) {
   EXPECT_TRUE(r.ok()) << r.error().to_string();
 }
 
-TEST(Limits, ARepliesPastTheSizeLimitFail) {
+TEST_P(GuestLimits, ARepliesPastTheSizeLimitFail) {
   // ok(list of 2000 bytes at 1024).
   const std::string body =
       "(i32.store8 (i32.const 16) (i32.const 0)) (i32.store (i32.const 20) (i32.const 1024)) "
@@ -184,13 +187,15 @@ TEST(Limits, ARepliesPastTheSizeLimitFail) {
   EXPECT_EQ(r.error().code, Errc::kMemoryLimit);
 }
 
-TEST(Limits, ModulesMayNotTouchTheReservedNames) {
+TEST_P(GuestLimits, ModulesMayNotTouchTheReservedNames) {
   auto bin = wat_to_wasm(guest("(global (export \"troupe:depth\") i32 (i32.const 0))", kOk));
   ASSERT_TRUE(bin.ok());
   auto m = GuestModule::load(*bin);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, Errc::kRefused);
 }
+
+TROUPE_BOTH_TIERS(GuestLimits);
 
 }  // namespace
 }  // namespace troupe::wasm

@@ -9,6 +9,7 @@
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
+#include "wasm/tiers.h"
 
 namespace troupe::wasm {
 namespace {
@@ -23,7 +24,7 @@ std::shared_ptr<const GuestModule> guest(const std::string& name) {
   return std::make_shared<const GuestModule>(std::move(m).value());
 }
 
-class WasmActors : public ::testing::Test {
+class WasmActors : public testing::TierTest {
  protected:
   // One worker: a guest waiting on a call must not hold it, or nothing else could run.
   ActorSystem sys_{SystemConfig{.workers = 1}};
@@ -31,8 +32,13 @@ class WasmActors : public ::testing::Test {
   ActorRef start(const std::string& module, const std::string& type, Limits limits = {}) {
     ChildSpec spec;
     spec.type_name = type;
-    spec.factory =
-        wasm_actor_factory(guest(module), WasmActorOptions{.type_name = type, .limits = limits});
+    auto m = guest(module);
+    testing::prepare(*m, GetParam());
+    WasmActorOptions options;
+    options.type_name = type;
+    options.limits = limits;
+    options.tier = GetParam();
+    spec.factory = wasm_actor_factory(m, options);
     auto r = sys_.ask<ActorRef>(sys_.root(), StartChild{std::move(spec)}, 5s).get();
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
     return r.ok() ? *r : ActorRef{};
@@ -51,7 +57,7 @@ class WasmActors : public ::testing::Test {
   }
 };
 
-TEST_F(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
+TEST_P(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
   ActorRef echo = start("echo", "echo");
   EXPECT_EQ(text(ask(echo, "echo", "hello")), "hello");
   EXPECT_EQ(text(ask(echo, "nope")),
@@ -59,7 +65,7 @@ TEST_F(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
   EXPECT_EQ(text(ask(echo, "echo", "still here")), "still here");
 }
 
-TEST_F(WasmActors, AGuestCallSuspendsWithoutHoldingTheWorker) {
+TEST_P(WasmActors, AGuestCallSuspendsWithoutHoldingTheWorker) {
   ActorRef echo = start("echo", "echo");
   ActorRef pinger = start("pinger", "pinger");
   // One worker: the echo actor can only answer if the waiting pinger gave the worker back.
@@ -68,7 +74,7 @@ TEST_F(WasmActors, AGuestCallSuspendsWithoutHoldingTheWorker) {
             "error not-found: no live actor of type troupe/nobody");
 }
 
-TEST_F(WasmActors, ImportsAgainstTheRuntime) {
+TEST_P(WasmActors, ImportsAgainstTheRuntime) {
   ActorRef echo = start("echo", "echo");
   ActorRef all = start("all-imports", "all-imports");
   EXPECT_EQ(text(ask(all, "call-actor", "x")), "x");
@@ -96,7 +102,7 @@ TEST_F(WasmActors, ImportsAgainstTheRuntime) {
   EXPECT_NE(journal->find("on-error(3:gone/1/dispatch fail)"), std::string::npos) << *journal;
 }
 
-TEST_F(WasmActors, ATrapFailsTheMessageAndTheActorRestartsFresh) {
+TEST_P(WasmActors, ATrapFailsTheMessageAndTheActorRestartsFresh) {
   ActorRef all = start("all-imports", "all-imports");
   // State that a restart must clear: on this instance, on-error would trap.
   EXPECT_EQ(text(ask(all, "arm", "on-error")), "armed");
@@ -111,7 +117,7 @@ TEST_F(WasmActors, ATrapFailsTheMessageAndTheActorRestartsFresh) {
   EXPECT_EQ(text(ask(all, "echo", "alive")), "alive");
 }
 
-TEST_F(WasmActors, FuelExhaustionIsContainedToItsActor) {
+TEST_P(WasmActors, FuelExhaustionIsContainedToItsActor) {
   ActorRef spinner = start("all-imports", "spinner", Limits{.fuel = 100000});
   ActorRef echo = start("echo", "echo");
   auto r = ask(spinner, "spin");
@@ -120,7 +126,7 @@ TEST_F(WasmActors, FuelExhaustionIsContainedToItsActor) {
   EXPECT_EQ(text(ask(echo, "echo", "fine")), "fine");
 }
 
-TEST_F(WasmActors, TheInternalEventApiCallsTheHooks) {
+TEST_P(WasmActors, TheInternalEventApiCallsTheHooks) {
   ActorRef all = start("all-imports", "all-imports");
   workload::ActrId peer{0, 42, {"troupe", "peer", "0.1.0"}};
   sys_.tell(all, WasmEvent{"on-signaling-connected", {}});
@@ -133,6 +139,8 @@ TEST_F(WasmActors, TheInternalEventApiCallsTheHooks) {
             "on-start;on-ready;on-signaling-connected;"
             "on-webrtc-connected(0 42 troupe/peer/0.1.0 relayed);on-credential-expiring(9.1)");
 }
+
+TROUPE_BOTH_TIERS(WasmActors);
 
 }  // namespace
 }  // namespace troupe::wasm

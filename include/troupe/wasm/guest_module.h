@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -17,6 +19,8 @@
 #include "troupe/wasm/workload_types.h"
 
 namespace troupe::wasm {
+
+class AotCode;
 
 class GuestModule {
  public:
@@ -37,8 +41,17 @@ class GuestModule {
   bool has_initialize() const { return has_initialize_; }
   // The exported memory's initial size, in 64 KiB pages.
   std::uint32_t initial_pages() const { return initial_pages_; }
+  // The module's AOT code once AotCompiler has built or loaded it (null before). Copies of a
+  // module share it. Thread-safe.
+  std::shared_ptr<const AotCode> aot_code() const;
+  void set_aot_code(std::shared_ptr<const AotCode> code) const;
 
  private:
+  struct AotSlot {
+    std::mutex mutex;
+    std::shared_ptr<const AotCode> code;
+  };
+  std::shared_ptr<AotSlot> aot_ = std::make_shared<AotSlot>();
   workload::NameScheme scheme_ = workload::NameScheme::kWitBindgen;
   std::set<std::string> exports_, posts_, host_imports_, wasi_imports_;
   std::vector<std::uint8_t> binary_;

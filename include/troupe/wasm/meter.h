@@ -10,7 +10,7 @@
 #include <string>
 
 #include "troupe/base/result.h"
-#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/instance.h"
 
 namespace troupe::wasm {
 

@@ -1,4 +1,4 @@
-// WasmActor: an actor whose handlers run in a WebAssembly guest (interpreter tier). It is an
+// WasmActor: an actor whose handlers run in a WebAssembly guest (either tier). It is an
 // actor like any other — mailbox, supervision, monitors, pools — and the guest sees the
 // runtime through the 11 host imports of actr:workload@0.1.0:
 // - call / call-raw ask another actor and suspend the guest on its fiber until the reply
@@ -24,7 +24,7 @@
 
 #include "troupe/runtime/actor.h"
 #include "troupe/wasm/guest_module.h"
-#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/instance.h"
 #include "troupe/wasm/workload_values.h"
 
 namespace troupe::wasm {
@@ -34,6 +34,8 @@ struct WasmActorOptions {
   Limits limits;
   std::chrono::milliseconds call_timeout{5000};  // for the guest's call / call-raw
   std::size_t mailbox_threshold = 0;             // reported by on-mailbox-backpressure
+  // Each incarnation is created on this tier (kAuto: AOT once the module's code is ready).
+  Tier tier = Tier::kAuto;
 };
 
 // A hook call for a WebAssembly actor: `hook` is its WIT name ("on-webrtc-connected", ...),

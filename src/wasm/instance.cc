@@ -1,8 +1,9 @@
-#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/instance.h"
 
 #include <chrono>
 #include <random>
 
+#include "aot_instance.h"
 #include "interp_bridge.h"
 #include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/fuel.h"
@@ -10,12 +11,13 @@
 
 namespace troupe::wasm {
 
-struct InterpInstance::State {
+struct Instance::State {
   State(HostImports& h, const Limits& l) : host(h), meter(l) {}
 
   HostImports& host;
   Meter meter;
-  std::unique_ptr<bridge::InterpModule> module;
+  std::unique_ptr<core::CoreInstance> module;
+  Tier tier = Tier::kInterp;
   const workload::CoreNames* names = nullptr;
   // Why the last host callback failed: reported instead of the generic trap it caused.
   std::optional<Error> host_error;
@@ -27,7 +29,9 @@ struct InterpInstance::State {
     host_error.reset();
     if (!module->call(name, args, results, trap)) {
       if (host_error) return *std::exchange(host_error, std::nullopt);
-      return meter.classify_trap(trap, module->get_global(kGrowRefusedGlobal) != 0);
+      std::uint64_t grow_refused = 0;
+      module->get_global(kGrowRefusedGlobal, grow_refused);
+      return meter.classify_trap(trap, grow_refused != 0);
     }
     return results;
   }
@@ -56,7 +60,7 @@ struct InterpInstance::State {
     return false;
   }
 
-  bool contract_import(InterpInstance& self, const workload::Function& f, const FlatValues& params,
+  bool contract_import(Instance& self, const workload::Function& f, const FlatValues& params,
                        FlatValues& results, std::string& trap) {
     auto args = lift_import_args(self, f.type, params);
     if (!args.ok()) return fail(args.error(), trap);
@@ -70,8 +74,8 @@ struct InterpInstance::State {
 
   // The WASI preview1 subset. Bad guest pointers get EFAULT (the guest's problem, as with a
   // kernel); proc_exit ends the call with a trap.
-  bool wasi(InterpInstance& self, const std::string& name, const FlatValues& params,
-            FlatValues& results, std::string& trap) {
+  bool wasi(Instance& self, const std::string& name, const FlatValues& params, FlatValues& results,
+            std::string& trap) {
     constexpr std::uint32_t kSuccess = 0, kBadf = 8, kFault = 21, kInval = 28, kSpipe = 70;
     auto arg = [&](std::size_t i) { return static_cast<std::uint32_t>(params[i]); };
     auto mem = self.bytes();
@@ -164,24 +168,48 @@ struct InterpInstance::State {
   }
 };
 
-InterpInstance::InterpInstance(std::unique_ptr<State> state) : s_(std::move(state)) {}
-InterpInstance::~InterpInstance() = default;
+std::optional<Tier> parse_tier(std::string_view name) {
+  if (name == "auto") return Tier::kAuto;
+  if (name == "aot") return Tier::kAot;
+  if (name == "interp") return Tier::kInterp;
+  return std::nullopt;
+}
 
-std::span<std::uint8_t> InterpInstance::bytes() {
+const char* tier_name(Tier tier) {
+  switch (tier) {
+    case Tier::kAot:
+      return "aot";
+    case Tier::kInterp:
+      return "interp";
+    default:
+      return "auto";
+  }
+}
+
+Instance::Instance(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Instance::~Instance() = default;
+
+Tier Instance::tier() const { return s_->tier; }
+
+std::span<std::uint8_t> Instance::bytes() {
   return {s_->module->memory_data(s_->names->memory),
           static_cast<std::size_t>(s_->module->memory_size(s_->names->memory))};
 }
 
-Result<std::uint32_t> InterpInstance::realloc(std::uint32_t old_ptr, std::uint32_t old_size,
-                                              std::uint32_t align, std::uint32_t new_size) {
+Result<std::uint32_t> Instance::realloc(std::uint32_t old_ptr, std::uint32_t old_size,
+                                        std::uint32_t align, std::uint32_t new_size) {
   auto r = s_->run(s_->names->realloc, {old_ptr, old_size, align, new_size});
   if (!r.ok()) return r.error();
   if (r->size() != 1) return Error{Errc::kAbiViolation, "cabi_realloc returned no value"};
   return static_cast<std::uint32_t>((*r)[0]);
 }
 
-Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule& module,
-                                                               HostImports& host, Limits limits) {
+Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, HostImports& host,
+                                                   Limits limits, Tier tier) {
+  std::shared_ptr<const AotCode> aot = tier == Tier::kInterp ? nullptr : module.aot_code();
+  if (tier == Tier::kAot && !aot) {
+    return Error{Errc::kUnavailable, "the module has no AOT code (AotCompiler::compile first)"};
+  }
   if (limits.memory_pages != 0 && module.initial_pages() > limits.memory_pages) {
     return Error{Errc::kMemoryLimit,
                  "the module starts with " + std::to_string(module.initial_pages()) +
@@ -189,11 +217,11 @@ Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule
   }
   auto state = std::make_unique<State>(host, limits);
   state->names = &module.names();
-  std::unique_ptr<InterpInstance> self(new InterpInstance(std::move(state)));
-  InterpInstance* me = self.get();
+  std::unique_ptr<Instance> self(new Instance(std::move(state)));
+  Instance* me = self.get();
   const std::string wasi_module = "wasi_snapshot_preview1";
-  bridge::Resolver resolve = [me, wasi_module](const std::string& mod,
-                                               const std::string& name) -> bridge::HostCallback {
+  core::Resolver resolve = [me, wasi_module](const std::string& mod,
+                                             const std::string& name) -> core::HostCallback {
     if (mod == kLimitsModule) {
       return [me, name](const FlatValues&, FlatValues&, std::string& trap) {
         return me->s_->limits_call(name, trap);
@@ -210,8 +238,13 @@ Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule
     };
   };
   std::string error;
-  self->s_->module =
-      bridge::InterpModule::instantiate(module.binary(), resolve, limits.memory_pages, error);
+  if (aot) {
+    self->s_->module = instantiate_aot(std::move(aot), resolve, limits.memory_pages, error);
+    self->s_->tier = Tier::kAot;
+  } else {
+    self->s_->module =
+        bridge::InterpModule::instantiate(module.binary(), resolve, limits.memory_pages, error);
+  }
   if (!self->s_->module) return Error{Errc::kTrap, error};
   if (module.has_initialize()) {
     self->s_->begin_invocation();
@@ -221,8 +254,8 @@ Result<std::unique_ptr<InterpInstance>> InterpInstance::create(const GuestModule
   return self;
 }
 
-Result<std::optional<AbiValue>> InterpInstance::call(std::string_view wit_name,
-                                                     const std::vector<AbiValue>& args) {
+Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
+                                               const std::vector<AbiValue>& args) {
   const workload::Function* f = workload::find_export(wit_name);
   if (!f) return Error{Errc::kNotFound, "no contract export '" + std::string(wit_name) + "'"};
   const std::string core_name = s_->names->export_name(f->name);

@@ -1,8 +1,9 @@
-#include "troupe/wasm/interp_instance.h"
+#include "troupe/wasm/instance.h"
 
 #include <gtest/gtest.h>
 
 #include "troupe/wasm/wat.h"
+#include "wasm/tiers.h"
 
 namespace troupe::wasm {
 namespace {
@@ -87,6 +88,8 @@ constexpr const char* kGuest = R"((module
         (param i32 i32 i32 i32 i32 i32 i32 i32 i64 i32) (result i32) (i32.const -8))
 ))";
 
+class GuestInstance : public testing::TierTest {};
+
 struct Fixture {
   explicit Fixture(Limits limits = {}) {
     auto bin = wat_to_wasm(kGuest);
@@ -94,16 +97,16 @@ struct Fixture {
     auto m = GuestModule::load(*bin);
     EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().to_string());
     module = std::make_unique<GuestModule>(std::move(m).value());
-    auto inst = InterpInstance::create(*module, host, limits);
+    auto inst = testing::create_on_tier(*module, host, limits);
     EXPECT_TRUE(inst.ok()) << (inst.ok() ? "" : inst.error().to_string());
     instance = std::move(inst).value();
   }
   RecordingHost host;
   std::unique_ptr<GuestModule> module;
-  std::unique_ptr<InterpInstance> instance;
+  std::unique_ptr<Instance> instance;
 };
 
-TEST(InterpInstance, DispatchRoundTripsThroughTheGuest) {
+TEST_P(GuestInstance, DispatchRoundTripsThroughTheGuest) {
   Fixture f;
   V env = V::of_items({V::text("r-1"), V::text("echo"), V::text(std::string("bytes\0!", 7))});
   auto r = f.instance->call("dispatch", {env});
@@ -111,7 +114,7 @@ TEST(InterpInstance, DispatchRoundTripsThroughTheGuest) {
   EXPECT_EQ(**r, V::of_case(0, V::text(std::string("bytes\0!", 7))));
 }
 
-TEST(InterpInstance, HooksReachTheHostAndWasi) {
+TEST_P(GuestInstance, HooksReachTheHostAndWasi) {
   Fixture f;
   auto r = f.instance->call("on-start", {});
   ASSERT_TRUE(r.ok()) << r.error().to_string();
@@ -122,14 +125,14 @@ TEST(InterpInstance, HooksReachTheHostAndWasi) {
 
 // get-request-id returns a string through the guest's out pointer; lowering it calls back into
 // the guest's cabi_realloc from inside the import.
-TEST(InterpInstance, ImportResultsGoThroughTheOutPointer) {
+TEST_P(GuestInstance, ImportResultsGoThroughTheOutPointer) {
   Fixture f;
   auto r = f.instance->call("on-ready", {});
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(**r, V::of_case(1, V::of_case(9, V::text("req-42"))));
 }
 
-TEST(InterpInstance, TrapsAreTypedAndContained) {
+TEST_P(GuestInstance, TrapsAreTypedAndContained) {
   Fixture f;
   auto unreachable = f.instance->call("on-stop", {});
   ASSERT_FALSE(unreachable.ok());
@@ -143,7 +146,7 @@ TEST(InterpInstance, TrapsAreTypedAndContained) {
   EXPECT_NE(exit.error().detail.find("proc_exit(3)"), std::string::npos);
 }
 
-TEST(InterpInstance, BadResultPointersAreAbiViolations) {
+TEST_P(GuestInstance, BadResultPointersAreAbiViolations) {
   Fixture f;
   V event = V::of_items(
       {V::of_case(1), V::of_case(0), V::text("ctx"), V::of_items({V::of(1), V::of(2)})});
@@ -152,7 +155,7 @@ TEST(InterpInstance, BadResultPointersAreAbiViolations) {
   EXPECT_EQ(r.error().code, Errc::kAbiViolation);
 }
 
-TEST(InterpInstance, FuelMetersFunctionEntriesAndLoopHeadersExactly) {
+TEST_P(GuestInstance, FuelMetersFunctionEntriesAndLoopHeadersExactly) {
   Fixture enough(Limits{.fuel = 11});
   EXPECT_TRUE(enough.instance->call("on-signaling-disconnected", {}).ok());
   // Fuel is per invocation: the next call starts full again.
@@ -163,7 +166,7 @@ TEST(InterpInstance, FuelMetersFunctionEntriesAndLoopHeadersExactly) {
   EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
 }
 
-TEST(InterpInstance, AnInfiniteLoopRunsOutOfFuel) {
+TEST_P(GuestInstance, AnInfiniteLoopRunsOutOfFuel) {
   Fixture f(Limits{.fuel = 100000});
   V renewed = V::of_items({V::of_items({V::of(1), V::of(0)})});
   auto r = f.instance->call("on-credential-renewed", {renewed});
@@ -175,13 +178,15 @@ TEST(InterpInstance, AnInfiniteLoopRunsOutOfFuel) {
   EXPECT_EQ(own.error().code, Errc::kTrap);
 }
 
-TEST(InterpInstance, AbsentExportsAreNotFound) {
+TEST_P(GuestInstance, AbsentExportsAreNotFound) {
   Fixture f;
   auto r = f.instance->call("on-credential-expiring",
                             {V::of_items({V::of_items({V::of(1), V::of(0)})})});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kNotFound);
 }
+
+TROUPE_BOTH_TIERS(GuestInstance);
 
 }  // namespace
 }  // namespace troupe::wasm

@@ -1,4 +1,4 @@
-// InterpInstance: one instance of a GuestModule running in WABT's interpreter (the interpreter
+// Instance: one instance of a GuestModule running in WABT's interpreter (the interpreter
 // tier). The host calls contract exports with component-level values (the canonical ABI does
 // the crossing, including cabi_realloc and post-return calls); the guest's imports of the
 // contract and of the WASI subset come back to a HostImports. A trap, or an ABI violation in
@@ -48,18 +48,27 @@ struct Limits {
 // How often (in fuel units) a running guest comes back to the host to check its deadline.
 inline constexpr std::uint64_t kFuelSlice = 10000;
 
-class InterpInstance final : public GuestMemory {
+// Which engine runs a guest. kAuto: the AOT code when the module has it (AotCompiler has
+// built or loaded it), else the interpreter. kAot without AOT code is kUnavailable.
+enum class Tier { kAuto, kAot, kInterp };
+std::optional<Tier> parse_tier(std::string_view name);  // "auto" | "aot" | "interp"
+const char* tier_name(Tier tier);
+
+class Instance final : public GuestMemory {
  public:
-  static Result<std::unique_ptr<InterpInstance>> create(const GuestModule& module,
-                                                        HostImports& host, Limits limits = {});
-  ~InterpInstance() override;
-  InterpInstance(const InterpInstance&) = delete;
-  InterpInstance& operator=(const InterpInstance&) = delete;
+  static Result<std::unique_ptr<Instance>> create(const GuestModule& module, HostImports& host,
+                                                  Limits limits = {}, Tier tier = Tier::kAuto);
+  ~Instance() override;
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
 
   // Calls the contract export `wit_name` ("dispatch", "on-start", ...); nullopt result for a
   // function without one. kNotFound when the guest does not export it.
   Result<std::optional<AbiValue>> call(std::string_view wit_name,
                                        const std::vector<AbiValue>& args);
+
+  // The tier running it: kAot or kInterp.
+  Tier tier() const;
 
   std::span<std::uint8_t> bytes() override;
   Result<std::uint32_t> realloc(std::uint32_t old_ptr, std::uint32_t old_size, std::uint32_t align,
@@ -67,7 +76,7 @@ class InterpInstance final : public GuestMemory {
 
  private:
   struct State;
-  explicit InterpInstance(std::unique_ptr<State> state);
+  explicit Instance(std::unique_ptr<State> state);
   std::unique_ptr<State> s_;
 };
 

@@ -1,0 +1,91 @@
+// The AOT tier: wasm2c translates a module (already checked and instrumented by the limits
+// pass) to C, the system C compiler builds a shared object together with a per-module glue
+// file and troupe's own wasm-rt.h runtime (src/wasm/aot/), and the object is loaded with
+// dlopen. Objects are cached on disk under a BLAKE2b key over the module, the compiler's and
+// wasm2c's version lines, the flags and troupe's runtime sources, so a module compiles once
+// per machine; a cache hit is a dlopen.
+//
+// Running code: traps unwind (siglongjmp) to the export call that entered the guest, tracked
+// per thread and per instance (a guest suspended on a fiber may resume on another worker).
+// Linear memory is an 8 GiB PROT_NONE reservation per memory with the live pages read-write,
+// so out-of-bounds accesses fault on a guard page; a SIGSEGV/SIGBUS handler (on an alternate
+// stack, chaining to the previous one for faults that are not a guest's) turns such a fault
+// into an out-of-bounds trap, and a fault on a stack guard page while guest code runs into
+// "call stack exhausted". The page limit caps every memory's maximum.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "troupe/base/result.h"
+#include "troupe/wasm/guest_module.h"
+
+namespace troupe::wasm {
+
+// One module's loaded shared object. Immutable; shared by every instance made from it.
+class AotCode {
+ public:
+  ~AotCode();
+  AotCode(const AotCode&) = delete;
+  AotCode& operator=(const AotCode&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  friend class AotCompiler;
+  friend struct AotAccess;  // aot_instance.cc
+  AotCode() = default;
+  std::filesystem::path path_;
+  void* handle_ = nullptr;
+  const void* table_ = nullptr;  // the object's troupe_aot_module
+};
+
+struct AotOptions {
+  std::filesystem::path cache_dir;  // empty: default_cache_dir()
+  std::string cc = "cc";
+  std::string wasm2c = "wasm2c";
+  std::vector<std::string> cflags = {"-O2"};
+};
+
+class AotCompiler {
+ public:
+  explicit AotCompiler(AotOptions options = {});
+  ~AotCompiler();  // waits for the background compile in progress, drops the queued ones
+  AotCompiler(const AotCompiler&) = delete;
+  AotCompiler& operator=(const AotCompiler&) = delete;
+
+  // $TROUPE_AOT_CACHE, else $XDG_CACHE_HOME/troupe/aot, else ~/.cache/troupe/aot.
+  static std::filesystem::path default_cache_dir();
+  // The process-wide compiler (default options), made on first use.
+  static AotCompiler& shared();
+
+  // Whether wasm2c, the C compiler and wasm-rt.h are all present; why not, when they are not.
+  bool available() const { return unavailable_.empty(); }
+  const std::string& unavailable_reason() const { return unavailable_; }
+
+  // The module's code: attached to it already, found in the cache, or built now (seconds for
+  // a large module). Attaches it to the module, so Instance's kAuto picks it up. kRefused
+  // when the module cannot go through wasm2c (see aot.cc), kUnavailable without a compiler,
+  // kInternal when a tool fails (its output in the detail).
+  Result<std::shared_ptr<const AotCode>> compile(const GuestModule& module);
+  // compile() on the compiler's own thread; failures are logged and leave the module on the
+  // interpreter.
+  void compile_in_background(std::shared_ptr<const GuestModule> module);
+  // Blocks until the background queue is empty (tests, benchmarks).
+  void drain();
+
+  // Whether the last compile() was served from the disk cache.
+  bool last_was_cache_hit() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string unavailable_;
+};
+
+}  // namespace troupe::wasm

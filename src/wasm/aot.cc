@@ -1,0 +1,651 @@
+#include "troupe/wasm/aot.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wabt/binary-reader-ir.h>
+#include <wabt/binary-reader.h>
+#include <wabt/cast.h>
+#include <wabt/ir.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "aot/troupe_aot.h"
+#include "aot_instance.h"
+#include "aot_sources.h"
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace troupe::wasm {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Bumped whenever the glue this file writes changes shape.
+constexpr const char* kGlueVersion = "troupe-aot-glue-1";
+
+// --- C text for one module ---
+
+// wasm2c's name mangling (1.0.32): [A-Za-z0-9_] stay, except Z, and every other byte is
+// Z followed by two upper-case hex digits.
+std::string mangle(std::string_view name) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    if ((std::isalnum(c) != 0 && c != 'Z') || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      out += 'Z';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// wasm2c writes import and export names into C comments unescaped, so a name holding "*/"
+// would inject code into the generated C. Only printable ASCII without "*/" or a backslash
+// goes through.
+bool safe_name(std::string_view name) {
+  for (unsigned char c : name) {
+    if (c < 0x20 || c > 0x7e || c == '\\') return false;
+  }
+  return name.find("*/") == std::string_view::npos;
+}
+
+// A C string literal holding exactly `s` (every byte that is not alphanumeric as an octal
+// escape).
+std::string c_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '_' || c == ':' || c == '/' || c == '-' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%03o", c);
+      out += buf;
+    }
+  }
+  return out + "\"";
+}
+
+struct CType {
+  char letter;  // wasm2c's multi-value field letter
+  const char* name;
+  const char* to_bits;
+  const char* from_bits;
+  int code;  // TROUPE_AOT_I32...
+};
+
+std::optional<CType> c_type(wabt::Type t) {
+  switch (t) {
+    case wabt::Type::I32:
+      return CType{'i', "u32", "(uint64_t)", "(u32)", 0};
+    case wabt::Type::I64:
+      return CType{'j', "u64", "(uint64_t)", "(u64)", 1};
+    case wabt::Type::F32:
+      return CType{'f', "f32", "troupe_f32_bits", "troupe_bits_f32", 2};
+    case wabt::Type::F64:
+      return CType{'d', "f64", "troupe_f64_bits", "troupe_bits_f64", 3};
+    default:
+      return std::nullopt;
+  }
+}
+
+struct Signature {
+  std::vector<CType> params, results;
+};
+
+Result<Signature> signature(const wabt::FuncSignature& sig, const std::string& what) {
+  Signature out;
+  for (wabt::Type t : sig.param_types) {
+    auto c = c_type(t);
+    if (!c) return Error{Errc::kRefused, what + " takes a " + t.GetName() + " (AOT: numbers only)"};
+    out.params.push_back(*c);
+  }
+  for (wabt::Type t : sig.result_types) {
+    auto c = c_type(t);
+    if (!c) {
+      return Error{Errc::kRefused, what + " returns a " + t.GetName() + " (AOT: numbers only)"};
+    }
+    out.results.push_back(*c);
+  }
+  return out;
+}
+
+std::string return_type(const Signature& s) {
+  if (s.results.empty()) return "void";
+  if (s.results.size() == 1) return s.results[0].name;
+  std::string letters;
+  for (const CType& c : s.results) letters += c.letter;
+  return "struct wasm_multi_" + letters;
+}
+
+// Writes `value` (a C expression of the results' type) into r[].
+std::string store_results(const Signature& s, const std::string& value) {
+  if (s.results.empty()) return value + ";";
+  if (s.results.size() == 1) {
+    return "r[0] = " + std::string(s.results[0].to_bits) + "(" + value + ");";
+  }
+  std::string out = return_type(s) + " v = " + value + ";";
+  for (std::size_t i = 0; i < s.results.size(); ++i) {
+    out += " r[" + std::to_string(i) + "] = " + s.results[i].to_bits + "(v." + s.results[i].letter +
+           std::to_string(i) + ");";
+  }
+  return out;
+}
+
+std::string args_from(const Signature& s, const std::string& array) {
+  std::string out;
+  for (std::size_t i = 0; i < s.params.size(); ++i) {
+    out += ", " + std::string(s.params[i].from_bits) + "(" + array + "[" + std::to_string(i) + "])";
+  }
+  return out;
+}
+
+// The per-module glue: import functions that call the host, one caller per function export,
+// and the troupe_aot_module table.
+Result<std::string> generate_glue(std::span<const std::uint8_t> binary) {
+  wabt::Errors errors;
+  wabt::Module module;
+  wabt::Features features;
+  wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
+  if (wabt::Failed(wabt::ReadBinaryIr("guest.wasm", binary.data(), binary.size(), options, &errors,
+                                      &module))) {
+    return Error{Errc::kRefused, "cannot read the module for AOT"};
+  }
+  std::ostringstream c;
+  c << "/* Generated by troupe (" << kGlueVersion << "); see troupe_aot.h. */\n"
+    << "#include <setjmp.h>\n#include <stdlib.h>\n#include <string.h>\n"
+    << "#include \"guest.h\"\n#include \"troupe_aot.h\"\n\n"
+    << "extern const struct troupe_aot_host* troupe_host;\n"
+    << "struct troupe_inst { Z_guest_instance_t g; void* ctx; };\n"
+    << "static inline uint64_t troupe_f32_bits(f32 v) { uint32_t b; memcpy(&b, &v, 4); "
+       "return b; }\n"
+    << "static inline uint64_t troupe_f64_bits(f64 v) { uint64_t b; memcpy(&b, &v, 8); "
+       "return b; }\n"
+    << "static inline f32 troupe_bits_f32(uint64_t b) { uint32_t l = (uint32_t)b; f32 v; "
+       "memcpy(&v, &l, 4); return v; }\n"
+    << "static inline f64 troupe_bits_f64(uint64_t b) { f64 v; memcpy(&v, &b, 8); return v; }\n\n";
+
+  std::ostringstream table;
+  std::set<std::string> import_modules;
+  std::uint32_t import_index = 0;
+  table << "static const struct troupe_aot_import imports[] = {\n";
+  for (const wabt::Import* imp : module.imports) {
+    const std::string what = "import " + imp->module_name + "." + imp->field_name;
+    if (!safe_name(imp->module_name) || !safe_name(imp->field_name)) {
+      return Error{Errc::kRefused, "an import name cannot go through wasm2c safely"};
+    }
+    const auto* func = wabt::dyn_cast<wabt::FuncImport>(imp);
+    if (func == nullptr) return Error{Errc::kRefused, what + " is not a function"};
+    auto sig = signature(func->func.decl.sig, what);
+    if (!sig.ok()) return sig.error();
+    import_modules.insert(imp->module_name);
+    const std::string mod = mangle(imp->module_name);
+    c << return_type(*sig) << " Z_" << mod << "Z_" << mangle(imp->field_name) << "(struct Z_" << mod
+      << "_instance_t* m";
+    for (std::size_t i = 0; i < sig->params.size(); ++i)
+      c << ", " << sig->params[i].name << " p" << i;
+    c << ") {\n  uint64_t a[" << std::max<std::size_t>(sig->params.size(), 1) << "], r["
+      << std::max<std::size_t>(sig->results.size(), 1) << "];\n";
+    for (std::size_t i = 0; i < sig->params.size(); ++i) {
+      c << "  a[" << i << "] = " << sig->params[i].to_bits << "(p" << i << ");\n";
+    }
+    c << "  (void)a; (void)r;\n"
+      << "  if (troupe_host->call_import(((struct troupe_inst*)(void*)m)->ctx, " << import_index
+      << ", a, r)) wasm_rt_trap(WASM_RT_TRAP_NONE);\n";
+    if (sig->results.size() == 1) {
+      c << "  return " << sig->results[0].from_bits << "(r[0]);\n";
+    } else if (sig->results.size() > 1) {
+      c << "  " << return_type(*sig) << " v;\n";
+      for (std::size_t i = 0; i < sig->results.size(); ++i) {
+        c << "  v." << sig->results[i].letter << i << " = " << sig->results[i].from_bits << "(r["
+          << i << "]);\n";
+      }
+      c << "  return v;\n";
+    }
+    c << "}\n";
+    table << "  {" << c_string(imp->module_name) << ", " << c_string(imp->field_name) << ", "
+          << sig->params.size() << ", " << sig->results.size() << "},\n";
+    ++import_index;
+  }
+  table << "  {0, 0, 0, 0}\n};\n";
+
+  std::ostringstream calls, memories, globals;
+  table << "static const struct troupe_aot_export exports[] = {\n";
+  calls << "static void (*const callers[])(struct troupe_inst*, const uint64_t*, uint64_t*) = {\n";
+  for (std::size_t i = 0; i < module.exports.size(); ++i) {
+    const wabt::Export& e = *module.exports[i];
+    if (!safe_name(e.name)) return Error{Errc::kRefused, "an export name cannot go through wasm2c"};
+    const std::string fn = "Z_guestZ_" + mangle(e.name);
+    std::uint32_t kind = 3, params = 0, results = 0, type = 0, is_mutable = 0;
+    std::string caller = "0";
+    switch (e.kind) {
+      case wabt::ExternalKind::Func: {
+        auto sig = signature(module.GetFunc(e.var)->decl.sig, "export " + e.name);
+        if (!sig.ok()) return sig.error();
+        kind = 0;
+        params = static_cast<std::uint32_t>(sig->params.size());
+        results = static_cast<std::uint32_t>(sig->results.size());
+        caller = "call_" + std::to_string(i);
+        c << "static void " << caller
+          << "(struct troupe_inst* in, const uint64_t* a, uint64_t* r) {\n  (void)a; (void)r;\n  "
+          << store_results(*sig, fn + "(&in->g" + args_from(*sig, "a") + ")") << "\n}\n";
+        break;
+      }
+      case wabt::ExternalKind::Memory:
+        kind = 1;
+        memories << "    case " << i << ": return " << fn << "(&in->g);\n";
+        break;
+      case wabt::ExternalKind::Global: {
+        const wabt::Global* g = module.GetGlobal(e.var);
+        auto t = c_type(g->type);
+        if (!t) break;  // a reference global: listed, not reachable
+        kind = 2;
+        type = static_cast<std::uint32_t>(t->code);
+        is_mutable = g->mutable_ ? 1 : 0;
+        globals << "    case " << i << ": return (void*)" << fn << "(&in->g);\n";
+        break;
+      }
+      default:
+        break;
+    }
+    calls << "  " << caller << ",\n";
+    table << "  {" << c_string(e.name) << ", " << kind << ", " << params << ", " << results << ", "
+          << type << ", " << is_mutable << "},\n";
+  }
+  calls << "  0\n};\n";
+  table << "  {0, 0, 0, 0, 0, 0}\n};\n";
+
+  std::string instance_args;
+  for (std::size_t i = 0; i < import_modules.size(); ++i) instance_args += ", (void*)in";
+  c << "\n"
+    << calls.str() << table.str() << R"(
+static void bind(const struct troupe_aot_host* host) {
+  troupe_host = host;
+  wasm_rt_init();
+  Z_guest_init_module();
+}
+
+static void* create(void* ctx) {
+  struct troupe_inst* in = calloc(1, sizeof *in);
+  if (!in) return NULL;
+  in->ctx = ctx;
+  sigjmp_buf target;
+  void* saved = troupe_host->enter(ctx, &target);
+  if (sigsetjmp(target, 0) == 0) {
+    Z_guest_instantiate(&in->g)"
+    << instance_args << R"();
+    troupe_host->leave(ctx, saved);
+    return in;
+  }
+  troupe_host->leave(ctx, saved);
+  free(in);
+  return NULL;
+}
+
+static void destroy(void* p) {
+  struct troupe_inst* in = p;
+  Z_guest_free(&in->g);
+  free(in);
+}
+
+static int call(void* p, uint32_t index, const uint64_t* a, uint64_t* r) {
+  struct troupe_inst* in = p;
+  sigjmp_buf target;
+  void* saved = troupe_host->enter(in->ctx, &target);
+  if (sigsetjmp(target, 0) == 0) {
+    callers[index](in, a, r);
+    troupe_host->leave(in->ctx, saved);
+    return 0;
+  }
+  troupe_host->leave(in->ctx, saved);
+  return 1;
+}
+
+static wasm_rt_memory_t* memory(void* p, uint32_t index) {
+  struct troupe_inst* in = p;
+  (void)in;
+  switch (index) {
+)" << memories.str()
+    << R"(    default: return NULL;
+  }
+}
+
+static void* global(void* p, uint32_t index) {
+  struct troupe_inst* in = p;
+  (void)in;
+  switch (index) {
+)" << globals.str()
+    << R"(    default: return NULL;
+  }
+}
+
+__attribute__((visibility("default"))) const struct troupe_aot_module troupe_aot_module = {
+  TROUPE_AOT_ABI, bind, )"
+    << import_index << ", imports, " << module.exports.size() << ", exports,\n"
+    << "  create, destroy, call, memory, global,\n};\n";
+  return c.str();
+}
+
+// --- tools ---
+
+struct Run {
+  int status = -1;  // exit status; -1 when it could not start or died on a signal
+  std::string output;
+};
+
+// Runs argv (argv[0] looked up in PATH) with stdout and stderr into `log`.
+Run run(const std::vector<std::string>& argv, const fs::path& log) {
+  Run r;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc == 0) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status)) r.status = WEXITSTATUS(status);
+  }
+  std::ifstream in(log);
+  r.output.assign(std::istreambuf_iterator<char>(in), {});
+  return r;
+}
+
+// The first line a tool prints for --version; empty when it cannot run.
+std::string version_line(const std::string& tool, const fs::path& scratch) {
+  Run r = run({tool, "--version"}, scratch);
+  if (r.status != 0) return {};
+  return r.output.substr(0, r.output.find('\n'));
+}
+
+std::string tail(const std::string& text, std::size_t lines) {
+  std::size_t pos = text.size();
+  for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n) {
+    pos = text.rfind('\n', pos - 1);
+  }
+  return pos == std::string::npos ? text : text.substr(pos + 1);
+}
+
+bool write_file(const fs::path& path, std::string_view text) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  return static_cast<bool>(out);
+}
+
+std::string hex(const unsigned char* bytes, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+AotCode::~AotCode() {
+  if (handle_ != nullptr) dlclose(handle_);
+}
+
+struct AotCompiler::Impl {
+  AotOptions options;
+  std::string cc_id, wasm2c_id;
+
+  std::mutex mutex;                                            // the fields below
+  std::map<std::string, std::weak_ptr<const AotCode>> loaded;  // by object path
+  bool last_hit = false;
+
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<std::shared_ptr<const GuestModule>> queue;
+  bool busy = false;
+  bool stopping = false;
+  std::thread worker;
+
+  // The cache key: every input that shapes the object.
+  std::string key(const GuestModule& module) const {
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, nullptr, 0, 32);
+    auto add = [&](std::string_view s) {
+      crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+      const unsigned char sep = 0;
+      crypto_generichash_update(&state, &sep, 1);
+    };
+    add(kGlueVersion);
+    add(aot_sources::kRuntime);
+    add(aot_sources::kHeader);
+    add(cc_id);
+    add(wasm2c_id);
+    for (const std::string& f : options.cflags) add(f);
+    const auto& b = module.binary();
+    crypto_generichash_update(&state, b.data(), b.size());
+    unsigned char out[32];
+    crypto_generichash_final(&state, out, sizeof out);
+    return hex(out, sizeof out);
+  }
+
+  Result<std::shared_ptr<const AotCode>> load(const fs::path& path) {
+    std::lock_guard lock(mutex);
+    if (auto it = loaded.find(path.string()); it != loaded.end()) {
+      if (auto code = it->second.lock()) return code;
+    }
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* e = dlerror();
+      return Error{Errc::kInternal, "cannot load " + path.string() + ": " + (e ? e : "dlopen")};
+    }
+    const void* table = dlsym(handle, TROUPE_AOT_SYMBOL);
+    std::string error = "no " + std::string(TROUPE_AOT_SYMBOL) + " symbol";
+    if (table == nullptr || !bind_aot_object(table, error)) {
+      dlclose(handle);
+      return Error{Errc::kInternal, path.string() + ": " + error};
+    }
+    std::shared_ptr<AotCode> code(new AotCode());
+    code->path_ = path;
+    code->handle_ = handle;
+    code->table_ = table;
+    loaded[path.string()] = code;
+    return std::shared_ptr<const AotCode>(std::move(code));
+  }
+
+  Result<fs::path> build(const GuestModule& module, const fs::path& object) {
+    auto glue = generate_glue(module.binary());
+    if (!glue.ok()) return glue.error();
+    std::string pattern = (options.cache_dir / "build-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return Error{Errc::kInternal, "cannot create a build directory in " +
+                                        options.cache_dir.string() + ": " + std::strerror(errno)};
+    }
+    const fs::path dir = pattern;
+    struct Cleanup {
+      fs::path dir;
+      ~Cleanup() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+      }
+    } cleanup{dir};
+    const auto& b = module.binary();
+    if (!write_file(dir / "guest.wasm", {reinterpret_cast<const char*>(b.data()), b.size()}) ||
+        !write_file(dir / "glue.c", *glue) ||
+        !write_file(dir / "troupe_rt.c", aot_sources::kRuntime) ||
+        !write_file(dir / "troupe_aot.h", aot_sources::kHeader)) {
+      return Error{Errc::kInternal, "cannot write into " + dir.string()};
+    }
+    Run w = run({options.wasm2c, "-n", "guest", (dir / "guest.wasm").string(), "-o",
+                 (dir / "guest.c").string()},
+                dir / "wasm2c.log");
+    if (w.status != 0) {
+      return Error{Errc::kInternal, "wasm2c failed: " + tail(w.output, 5)};
+    }
+    std::vector<std::string> cc = {options.cc};
+    cc.insert(cc.end(), options.cflags.begin(), options.cflags.end());
+    const fs::path built = dir / "module.so";
+    for (const char* a : {"-fPIC", "-shared", "-fvisibility=hidden", "-w", "-I"})
+      cc.emplace_back(a);
+    cc.push_back(dir.string());
+    for (const char* f : {"guest.c", "glue.c", "troupe_rt.c"}) cc.push_back((dir / f).string());
+    cc.insert(cc.end(), {"-lm", "-o", built.string()});
+    Run r = run(cc, dir / "cc.log");
+    if (r.status != 0) return Error{Errc::kInternal, "the C compiler failed: " + tail(r.output, 8)};
+    std::error_code ec;
+    fs::rename(built, object, ec);  // atomic: a reader sees no object or a whole one
+    if (ec) return Error{Errc::kInternal, "cannot store " + object.string() + ": " + ec.message()};
+    return object;
+  }
+
+  void background() {
+    for (;;) {
+      std::shared_ptr<const GuestModule> next;
+      {
+        std::unique_lock lock(queue_mutex);
+        queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        next = std::move(queue.front());
+        queue.pop_front();
+        busy = true;
+      }
+      const auto started = std::chrono::steady_clock::now();
+      auto code = owner->compile(*next);
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+      if (code.ok()) {
+        spdlog::info("aot: module ready in {} ms ({})", ms, (*code)->path().filename().string());
+      } else {
+        spdlog::warn("aot: staying on the interpreter: {}", code.error().to_string());
+      }
+      {
+        std::lock_guard lock(queue_mutex);
+        busy = false;
+      }
+      queue_cv.notify_all();
+    }
+  }
+
+  AotCompiler* owner = nullptr;
+};
+
+AotCompiler::AotCompiler(AotOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->owner = this;
+  if (options.cache_dir.empty()) options.cache_dir = default_cache_dir();
+  impl_->options = std::move(options);
+  std::error_code ec;
+  fs::create_directories(impl_->options.cache_dir, ec);
+  fs::permissions(impl_->options.cache_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (sodium_init() < 0) {
+    unavailable_ = "libsodium failed to initialise";
+    return;
+  }
+  const fs::path scratch = impl_->options.cache_dir / ("version-" + std::to_string(getpid()));
+  impl_->cc_id = version_line(impl_->options.cc, scratch);
+  impl_->wasm2c_id = version_line(impl_->options.wasm2c, scratch);
+  fs::remove(scratch, ec);
+  if (impl_->cc_id.empty()) {
+    unavailable_ = "no C compiler ('" + impl_->options.cc + "')";
+  } else if (impl_->wasm2c_id.empty()) {
+    unavailable_ = "no wasm2c ('" + impl_->options.wasm2c + "')";
+  } else if (!fs::exists("/usr/include/wasm-rt.h")) {
+    unavailable_ = "no /usr/include/wasm-rt.h (package wabt)";
+  } else if (!fs::is_directory(impl_->options.cache_dir)) {
+    unavailable_ = "cannot create the cache directory " + impl_->options.cache_dir.string();
+  }
+}
+
+AotCompiler::~AotCompiler() {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->stopping = true;
+  }
+  impl_->queue_cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+fs::path AotCompiler::default_cache_dir() {
+  if (const char* dir = std::getenv("TROUPE_AOT_CACHE"); dir != nullptr && *dir != '\0') {
+    return dir;
+  }
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return fs::path(xdg) / "troupe" / "aot";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return fs::path(home) / ".cache" / "troupe" / "aot";
+  }
+  return fs::temp_directory_path() / ("troupe-aot-" + std::to_string(getuid()));
+}
+
+AotCompiler& AotCompiler::shared() {
+  static auto* compiler = new AotCompiler();  // never destroyed: its thread may be compiling
+  return *compiler;
+}
+
+Result<std::shared_ptr<const AotCode>> AotCompiler::compile(const GuestModule& module) {
+  if (auto code = module.aot_code()) return code;
+  if (!available()) return Error{Errc::kUnavailable, "AOT tier unavailable: " + unavailable_};
+  const fs::path object = impl_->options.cache_dir / (impl_->key(module) + ".so");
+  bool hit = fs::exists(object);
+  Result<std::shared_ptr<const AotCode>> code = Error{Errc::kInternal, "not built"};
+  if (hit) {
+    code = impl_->load(object);
+    if (!code.ok()) {  // a damaged entry: build it again
+      spdlog::warn("aot: rebuilding a damaged cache entry: {}", code.error().to_string());
+      hit = false;
+    }
+  }
+  if (!hit) {
+    auto built = impl_->build(module, object);
+    if (!built.ok()) return built.error();
+    code = impl_->load(object);
+  }
+  if (!code.ok()) return code.error();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->last_hit = hit;
+  }
+  module.set_aot_code(*code);
+  return code;
+}
+
+void AotCompiler::compile_in_background(std::shared_ptr<const GuestModule> module) {
+  if (!available() || module->aot_code()) return;
+  std::lock_guard lock(impl_->queue_mutex);
+  if (!impl_->worker.joinable()) impl_->worker = std::thread([this] { impl_->background(); });
+  impl_->queue.push_back(std::move(module));
+  impl_->queue_cv.notify_all();
+}
+
+void AotCompiler::drain() {
+  std::unique_lock lock(impl_->queue_mutex);
+  impl_->queue_cv.wait(lock, [&] { return impl_->queue.empty() && !impl_->busy; });
+}
+
+bool AotCompiler::last_was_cache_hit() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->last_hit;
+}
+
+}  // namespace troupe::wasm

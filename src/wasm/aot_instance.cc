@@ -1,0 +1,387 @@
+#include "aot_instance.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "aot/troupe_aot.h"
+
+namespace troupe::wasm {
+
+struct AotAccess {
+  static const troupe_aot_module& table(const AotCode& code) {
+    return *static_cast<const troupe_aot_module*>(code.table_);
+  }
+};
+
+namespace {
+
+constexpr std::uint64_t kPageBytes = 65536;
+constexpr std::uint32_t kMaxPages = 65536;
+// u32 address + u32 offset + the widest access: every address a guest can form lands inside.
+constexpr std::size_t kReservation = (std::size_t{8} << 30) + kPageBytes;
+
+struct Frame {
+  void* target;  // sigjmp_buf of the export call that entered the guest
+  void* unwind;  // exception-handling unwind target (starts as `target`)
+};
+
+class AotInstance;
+
+// The instance whose guest code this thread is running now, if any. Null while the host runs
+// an import for it (so a fault in host code is never taken for the guest's).
+thread_local AotInstance* tl_active = nullptr;
+
+class AotInstance final : public core::CoreInstance {
+ public:
+  AotInstance(std::shared_ptr<const AotCode> code, std::uint32_t max_pages)
+      : code_(std::move(code)), t_(AotAccess::table(*code_)), max_pages_(max_pages) {
+    frames_.reserve(8);
+    for (std::uint32_t i = 0; i < t_.export_count; ++i) by_name_[t_.exports[i].name] = i;
+  }
+
+  ~AotInstance() override {
+    if (instance_ != nullptr) {
+      AotInstance* saved = std::exchange(tl_active, this);  // free_memory finds its owner
+      t_.destroy(instance_);
+      tl_active = saved;
+    }
+    for (void* base : reservations_) munmap(base, kReservation);
+  }
+
+  bool create(const core::Resolver& resolve, std::string& error) {
+    for (std::uint32_t i = 0; i < t_.import_count; ++i) {
+      imports_.push_back(resolve(t_.imports[i].module, t_.imports[i].name));
+    }
+    instance_ = t_.create(this);
+    if (instance_ == nullptr) {
+      error = "instantiation trapped: " + take_trap_message();
+      return false;
+    }
+    return true;
+  }
+
+  bool has_function(const std::string& name) const override {
+    auto it = by_name_.find(name);
+    return it != by_name_.end() && t_.exports[it->second].kind == TROUPE_AOT_FUNC;
+  }
+
+  bool call(const std::string& name, const std::vector<std::uint64_t>& args,
+            std::vector<std::uint64_t>& results, std::string& trap) override {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end() || t_.exports[it->second].kind != TROUPE_AOT_FUNC) {
+      trap = "no exported function " + name;
+      return false;
+    }
+    const troupe_aot_export& e = t_.exports[it->second];
+    std::vector<std::uint64_t> in(args);
+    in.resize(std::max<std::size_t>(e.params, 1), 0);
+    results.assign(std::max<std::uint32_t>(e.results, 1), 0);
+    if (t_.call(instance_, it->second, in.data(), results.data()) != 0) {
+      trap = take_trap_message();
+      return false;
+    }
+    results.resize(e.results);
+    return true;
+  }
+
+  std::uint8_t* memory_data(const std::string& name) override {
+    wasm_rt_memory_t* m = memory(name);
+    return m == nullptr ? nullptr : m->data;
+  }
+  std::uint64_t memory_size(const std::string& name) override {
+    wasm_rt_memory_t* m = memory(name);
+    return m == nullptr ? 0 : m->size;
+  }
+
+  bool set_global(const std::string& name, std::uint64_t value) override {
+    const troupe_aot_export* e = global(name);
+    if (e == nullptr || e->is_mutable == 0) return false;
+    void* p = t_.global(instance_, static_cast<std::uint32_t>(e - t_.exports));
+    if (e->type == TROUPE_AOT_I64 || e->type == TROUPE_AOT_F64) {
+      std::memcpy(p, &value, 8);
+    } else {
+      const auto low = static_cast<std::uint32_t>(value);
+      std::memcpy(p, &low, 4);
+    }
+    return true;
+  }
+
+  bool get_global(const std::string& name, std::uint64_t& value) override {
+    const troupe_aot_export* e = global(name);
+    if (e == nullptr) return false;
+    const void* p = t_.global(instance_, static_cast<std::uint32_t>(e - t_.exports));
+    value = 0;
+    std::memcpy(&value, p, e->type == TROUPE_AOT_I64 || e->type == TROUPE_AOT_F64 ? 8 : 4);
+    return true;
+  }
+
+  // --- the host table's entry points, for this instance ---
+
+  void* enter(void* target) {
+    install_fault_handling();
+    frames_.push_back(Frame{target, target});
+    return std::exchange(tl_active, this);
+  }
+  void leave(void* saved) {
+    frames_.pop_back();
+    tl_active = static_cast<AotInstance*>(saved);
+  }
+
+  int call_import(std::uint32_t index, const std::uint64_t* args, std::uint64_t* results) {
+    const troupe_aot_import& imp = t_.imports[index];
+    std::vector<std::uint64_t> params(args, args + imp.params);
+    std::vector<std::uint64_t> out;
+    std::string message;
+    tl_active = nullptr;  // host code from here on
+    const bool ok = imports_[index] && imports_[index](params, out, message);
+    tl_active = this;  // maybe on another thread: the guest's fiber may have moved
+    install_fault_handling();
+    if (!ok) {
+      host_trap_ = message.empty()
+                       ? "host call " + std::string(imp.module) + "." + imp.name + " failed"
+                       : message;
+      return 1;
+    }
+    for (std::uint32_t i = 0; i < imp.results; ++i) results[i] = i < out.size() ? out[i] : 0;
+    return 0;
+  }
+
+  [[noreturn]] void trap(wasm_rt_trap_t code) {
+    trap_code_ = code;
+    siglongjmp(*static_cast<sigjmp_buf*>(frames_.back().target), 1);
+  }
+
+  // From the signal handler: whether `addr` is in one of this instance's memories.
+  bool owns(std::uintptr_t addr) const {
+    return std::any_of(reservations_.begin(), reservations_.end(), [addr](void* base) {
+      auto b = reinterpret_cast<std::uintptr_t>(base);
+      return addr >= b && addr < b + kReservation;
+    });
+  }
+  bool running() const { return !frames_.empty(); }
+
+  void allocate_memory(wasm_rt_memory_t* mem, std::uint32_t initial, std::uint32_t max) {
+    std::uint32_t cap = std::min(max, kMaxPages);
+    if (max_pages_ != 0) cap = std::min(cap, max_pages_);
+    if (initial > cap) {
+      host_trap_ = "the module's memory starts with " + std::to_string(initial) +
+                   " pages; the limit is " + std::to_string(cap);
+      trap(WASM_RT_TRAP_NONE);
+    }
+    void* base =
+        mmap(nullptr, kReservation, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) {
+      host_trap_ = "cannot reserve address space for a linear memory";
+      trap(WASM_RT_TRAP_NONE);
+    }
+    reservations_.push_back(base);
+    if (initial != 0 && mprotect(base, initial * kPageBytes, PROT_READ | PROT_WRITE) != 0) {
+      host_trap_ = "cannot commit " + std::to_string(initial) + " pages of linear memory";
+      trap(WASM_RT_TRAP_NONE);
+    }
+    mem->data = static_cast<std::uint8_t*>(base);
+    mem->pages = initial;
+    mem->max_pages = cap;
+    mem->size = static_cast<std::uint32_t>(initial * kPageBytes);
+  }
+
+  static std::uint32_t grow_memory(wasm_rt_memory_t* mem, std::uint32_t delta) {
+    const std::uint32_t old = mem->pages;
+    const std::uint64_t pages = std::uint64_t{old} + delta;
+    if (pages > mem->max_pages) return static_cast<std::uint32_t>(-1);
+    if (delta == 0) return old;
+    if (mprotect(mem->data + old * kPageBytes, delta * kPageBytes, PROT_READ | PROT_WRITE) != 0) {
+      return static_cast<std::uint32_t>(-1);
+    }
+    mem->pages = static_cast<std::uint32_t>(pages);
+    mem->size = static_cast<std::uint32_t>(pages * kPageBytes);  // 65536 pages: wraps to 0
+    if (pages == kMaxPages) mem->size = UINT32_MAX;
+    return old;
+  }
+
+  void free_memory(wasm_rt_memory_t* mem) {
+    auto it = std::find(reservations_.begin(), reservations_.end(), mem->data);
+    if (it == reservations_.end()) return;
+    munmap(*it, kReservation);
+    reservations_.erase(it);
+    mem->data = nullptr;
+  }
+
+  void* unwind_target() const { return frames_.back().unwind; }
+  void set_unwind_target(void* target) { frames_.back().unwind = target; }
+
+  void fault(bool in_memory) {
+    trap_code_ = in_memory ? WASM_RT_TRAP_OOB : WASM_RT_TRAP_EXHAUSTION;
+    siglongjmp(*static_cast<sigjmp_buf*>(frames_.back().target), 1);
+  }
+
+ private:
+  static void install_fault_handling();
+
+  std::string take_trap_message() {
+    if (trap_code_ == WASM_RT_TRAP_NONE) return std::exchange(host_trap_, {});
+    return trap_message(trap_code_);
+  }
+
+
+ public:
+  // The interpreter's wording, so both tiers report a trap the same way.
+  static const char* trap_message(wasm_rt_trap_t code) {
+    switch (code) {
+      case WASM_RT_TRAP_OOB:
+        return "out of bounds memory access";
+      case WASM_RT_TRAP_INT_OVERFLOW:
+        return "integer overflow";
+      case WASM_RT_TRAP_DIV_BY_ZERO:
+        return "integer divide by zero";
+      case WASM_RT_TRAP_INVALID_CONVERSION:
+        return "invalid conversion to integer";
+      case WASM_RT_TRAP_UNREACHABLE:
+        return "unreachable executed";
+      case WASM_RT_TRAP_CALL_INDIRECT:
+        return "indirect call signature mismatch";
+      case WASM_RT_TRAP_UNCAUGHT_EXCEPTION:
+        return "uncaught exception";
+      case WASM_RT_TRAP_EXHAUSTION:
+        return "call stack exhausted";
+      default:
+        return "trap";
+    }
+  }
+
+ private:
+  const troupe_aot_export* global(const std::string& name) const {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end() || t_.exports[it->second].kind != TROUPE_AOT_GLOBAL) return nullptr;
+    return &t_.exports[it->second];
+  }
+  wasm_rt_memory_t* memory(const std::string& name) {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end() || t_.exports[it->second].kind != TROUPE_AOT_MEMORY) return nullptr;
+    return t_.memory(instance_, it->second);
+  }
+
+  std::shared_ptr<const AotCode> code_;
+  const troupe_aot_module& t_;
+  std::uint32_t max_pages_;
+  void* instance_ = nullptr;
+  std::map<std::string, std::uint32_t> by_name_;
+  std::vector<core::HostCallback> imports_;
+  std::vector<Frame> frames_;
+  std::vector<void*> reservations_;
+  wasm_rt_trap_t trap_code_ = WASM_RT_TRAP_NONE;
+  std::string host_trap_;
+};
+
+// --- faults ---
+
+struct sigaction g_previous_segv, g_previous_bus;
+
+void on_fault(int sig, siginfo_t* info, void* context) {
+  AotInstance* in = tl_active;
+  if (in != nullptr && in->running()) {
+    in->fault(in->owns(reinterpret_cast<std::uintptr_t>(info->si_addr)));
+  }
+  // Not a guest's: hand it to whoever handled it before (by default, the process dies).
+  const struct sigaction& prev = sig == SIGSEGV ? g_previous_segv : g_previous_bus;
+  if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
+    prev.sa_sigaction(sig, info, context);
+    return;
+  }
+  if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN && prev.sa_handler != nullptr) {
+    prev.sa_handler(sig);
+    return;
+  }
+  sigaction(sig, &prev, nullptr);  // the fault repeats on return, now with the default action
+}
+
+// A per-thread alternate signal stack, so a fault from an exhausted stack can be handled.
+struct AltStack {
+  AltStack() {
+    stack_t ss{};
+    ss.ss_size = kBytes;
+    ss.ss_sp = std::malloc(kBytes);
+    if (ss.ss_sp != nullptr && sigaltstack(&ss, nullptr) == 0) memory = ss.ss_sp;
+  }
+  ~AltStack() {
+    if (memory == nullptr) return;
+    stack_t ss{};
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, nullptr);
+    std::free(memory);
+  }
+  AltStack(const AltStack&) = delete;
+  AltStack& operator=(const AltStack&) = delete;
+  static constexpr std::size_t kBytes = std::size_t{64} * 1024;
+  void* memory = nullptr;
+};
+
+void AotInstance::install_fault_handling() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = on_fault;
+    sigemptyset(&sa.sa_mask);
+    // SA_NODEFER: the handler leaves by siglongjmp to a target saved without the signal
+    // mask, so the fault signal must not be blocked while it runs.
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigaction(SIGSEGV, &sa, &g_previous_segv);
+    sigaction(SIGBUS, &sa, &g_previous_bus);
+  });
+  thread_local AltStack alt_stack;
+  (void)alt_stack;
+}
+
+// --- the table handed to every loaded object ---
+
+AotInstance& self(void* ctx) { return *static_cast<AotInstance*>(ctx); }
+
+const troupe_aot_host kHost = {
+    TROUPE_AOT_ABI,
+    [](void* ctx, void* target) { return self(ctx).enter(target); },
+    [](void* ctx, void* saved) { self(ctx).leave(saved); },
+    [](void* ctx, std::uint32_t index, const std::uint64_t* args, std::uint64_t* results) {
+      return self(ctx).call_import(index, args, results);
+    },
+    [](wasm_rt_trap_t code) { tl_active->trap(code); },
+    [](wasm_rt_trap_t code) { return AotInstance::trap_message(code); },
+    [](wasm_rt_memory_t* mem, std::uint32_t initial, std::uint32_t max) {
+      tl_active->allocate_memory(mem, initial, max);
+    },
+    [](wasm_rt_memory_t* mem, std::uint32_t delta) { return AotInstance::grow_memory(mem, delta); },
+    [](wasm_rt_memory_t* mem) { tl_active->free_memory(mem); },
+    []() { return tl_active->unwind_target(); },
+    [](void* target) { tl_active->set_unwind_target(target); },
+};
+
+}  // namespace
+
+bool bind_aot_object(const void* table, std::string& error) {
+  const auto& t = *static_cast<const troupe_aot_module*>(table);
+  if (t.abi != TROUPE_AOT_ABI) {
+    error = "the object was built for runtime ABI " + std::to_string(t.abi) + ", not " +
+            std::to_string(TROUPE_AOT_ABI);
+    return false;
+  }
+  t.bind(&kHost);
+  return true;
+}
+
+std::unique_ptr<core::CoreInstance> instantiate_aot(std::shared_ptr<const AotCode> code,
+                                                    const core::Resolver& resolve,
+                                                    std::uint32_t max_pages, std::string& error) {
+  auto instance = std::make_unique<AotInstance>(std::move(code), max_pages);
+  if (!instance->create(resolve, error)) return nullptr;
+  return instance;
+}
+
+}  // namespace troupe::wasm
