@@ -66,47 +66,44 @@ class AotInstance final : public core::CoreInstance {
       error = "instantiation trapped: " + take_trap_message();
       return false;
     }
+    // Memories and globals live inside the instance: their addresses never change.
+    storage_.resize(t_.export_count, nullptr);
+    for (std::uint32_t i = 0; i < t_.export_count; ++i) {
+      if (t_.exports[i].kind == TROUPE_AOT_MEMORY) storage_[i] = t_.memory(instance_, i);
+      if (t_.exports[i].kind == TROUPE_AOT_GLOBAL) storage_[i] = t_.global(instance_, i);
+    }
     return true;
   }
 
-  bool has_function(const std::string& name) const override {
-    auto it = by_name_.find(name);
-    return it != by_name_.end() && t_.exports[it->second].kind == TROUPE_AOT_FUNC;
-  }
+  int function(const std::string& name) const override { return find(name, TROUPE_AOT_FUNC); }
 
-  bool call(const std::string& name, const std::vector<std::uint64_t>& args,
-            std::vector<std::uint64_t>& results, std::string& trap) override {
-    auto it = by_name_.find(name);
-    if (it == by_name_.end() || t_.exports[it->second].kind != TROUPE_AOT_FUNC) {
-      trap = "no exported function " + name;
-      return false;
-    }
-    const troupe_aot_export& e = t_.exports[it->second];
-    std::vector<std::uint64_t> in(args);
-    in.resize(std::max<std::size_t>(e.params, 1), 0);
-    results.assign(std::max<std::uint32_t>(e.results, 1), 0);
-    if (t_.call(instance_, it->second, in.data(), results.data()) != 0) {
+  std::size_t param_count(int function) const override { return t_.exports[function].params; }
+  std::size_t result_count(int function) const override { return t_.exports[function].results; }
+
+  using CoreInstance::call;
+  bool call(int function, const std::uint64_t* args, std::uint64_t* results,
+            std::string& trap) override {
+    if (t_.call(instance_, static_cast<std::uint32_t>(function), args, results) != 0) {
       trap = take_trap_message();
       return false;
     }
-    results.resize(e.results);
     return true;
   }
 
-  std::uint8_t* memory_data(const std::string& name) override {
-    wasm_rt_memory_t* m = memory(name);
-    return m == nullptr ? nullptr : m->data;
+  int memory(const std::string& name) const override { return find(name, TROUPE_AOT_MEMORY); }
+  std::uint8_t* memory_data(int memory) override {
+    return static_cast<wasm_rt_memory_t*>(storage_[memory])->data;
   }
-  std::uint64_t memory_size(const std::string& name) override {
-    wasm_rt_memory_t* m = memory(name);
-    return m == nullptr ? 0 : m->size;
+  std::uint64_t memory_size(int memory) override {
+    return static_cast<wasm_rt_memory_t*>(storage_[memory])->size;
   }
 
-  bool set_global(const std::string& name, std::uint64_t value) override {
-    const troupe_aot_export* e = global(name);
-    if (e == nullptr || e->is_mutable == 0) return false;
-    void* p = t_.global(instance_, static_cast<std::uint32_t>(e - t_.exports));
-    if (e->type == TROUPE_AOT_I64 || e->type == TROUPE_AOT_F64) {
+  int global(const std::string& name) const override { return find(name, TROUPE_AOT_GLOBAL); }
+  bool set_global(int global, std::uint64_t value) override {
+    const troupe_aot_export& e = t_.exports[global];
+    if (e.is_mutable == 0) return false;
+    void* p = storage_[global];
+    if (wide(e)) {
       std::memcpy(p, &value, 8);
     } else {
       const auto low = static_cast<std::uint32_t>(value);
@@ -114,14 +111,11 @@ class AotInstance final : public core::CoreInstance {
     }
     return true;
   }
-
-  bool get_global(const std::string& name, std::uint64_t& value) override {
-    const troupe_aot_export* e = global(name);
-    if (e == nullptr) return false;
-    const void* p = t_.global(instance_, static_cast<std::uint32_t>(e - t_.exports));
-    value = 0;
-    std::memcpy(&value, p, e->type == TROUPE_AOT_I64 || e->type == TROUPE_AOT_F64 ? 8 : 4);
-    return true;
+  std::uint64_t get_global(int global) override {
+    const void* p = storage_[global];
+    std::uint64_t value = 0;
+    std::memcpy(&value, p, wide(t_.exports[global]) ? 8 : 4);
+    return value;
   }
 
   // --- the host table's entry points, for this instance ---
@@ -232,7 +226,6 @@ class AotInstance final : public core::CoreInstance {
     return trap_message(trap_code_);
   }
 
-
  public:
   // The interpreter's wording, so both tiers report a trap the same way.
   static const char* trap_message(wasm_rt_trap_t code) {
@@ -259,15 +252,13 @@ class AotInstance final : public core::CoreInstance {
   }
 
  private:
-  const troupe_aot_export* global(const std::string& name) const {
+  int find(const std::string& name, std::uint32_t kind) const {
     auto it = by_name_.find(name);
-    if (it == by_name_.end() || t_.exports[it->second].kind != TROUPE_AOT_GLOBAL) return nullptr;
-    return &t_.exports[it->second];
+    if (it == by_name_.end() || t_.exports[it->second].kind != kind) return -1;
+    return static_cast<int>(it->second);
   }
-  wasm_rt_memory_t* memory(const std::string& name) {
-    auto it = by_name_.find(name);
-    if (it == by_name_.end() || t_.exports[it->second].kind != TROUPE_AOT_MEMORY) return nullptr;
-    return t_.memory(instance_, it->second);
+  static bool wide(const troupe_aot_export& e) {
+    return e.type == TROUPE_AOT_I64 || e.type == TROUPE_AOT_F64;
   }
 
   std::shared_ptr<const AotCode> code_;
@@ -275,6 +266,7 @@ class AotInstance final : public core::CoreInstance {
   std::uint32_t max_pages_;
   void* instance_ = nullptr;
   std::map<std::string, std::uint32_t> by_name_;
+  std::vector<void*> storage_;  // by export index: the memory's or global's address
   std::vector<core::HostCallback> imports_;
   std::vector<Frame> frames_;
   std::vector<void*> reservations_;

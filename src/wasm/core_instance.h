@@ -6,6 +6,7 @@
 // Not thread-safe: one call at a time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -20,21 +21,38 @@ using HostCallback = std::function<bool(const std::vector<std::uint64_t>& params
 // Gives the callback for import module.name; an empty callback traps when called.
 using Resolver = std::function<HostCallback(const std::string& module, const std::string& name)>;
 
+// Exports are looked up by name once and then used by index (function(), memory(), global()
+// answer -1 when there is no such export of that kind).
 class CoreInstance {
  public:
   virtual ~CoreInstance() = default;
 
-  virtual bool has_function(const std::string& export_name) const = 0;
-  // False with `trap` set when the guest trapped.
-  virtual bool call(const std::string& export_name, const std::vector<std::uint64_t>& args,
-                    std::vector<std::uint64_t>& results, std::string& trap) = 0;
-  // The exported memory `name`: its bytes now (they move when the guest grows it).
-  virtual std::uint8_t* memory_data(const std::string& name) = 0;
-  virtual std::uint64_t memory_size(const std::string& name) = 0;
-  // An exported global, as a core value; set_global is false (and changes nothing) and
-  // get_global false when there is none (set_global also when it is immutable).
-  virtual bool set_global(const std::string& name, std::uint64_t value) = 0;
-  virtual bool get_global(const std::string& name, std::uint64_t& value) = 0;
+  virtual int function(const std::string& export_name) const = 0;
+  virtual std::size_t param_count(int function) const = 0;
+  virtual std::size_t result_count(int function) const = 0;
+  // `args` holds param_count() values, `results` has room for result_count(). False with
+  // `trap` set when the guest trapped.
+  virtual bool call(int function, const std::uint64_t* args, std::uint64_t* results,
+                    std::string& trap) = 0;
+  // The same with vectors: missing arguments are zero, `results` is resized to fit.
+  bool call(int function, std::vector<std::uint64_t> args, std::vector<std::uint64_t>& results,
+            std::string& trap) {
+    args.resize(param_count(function), 0);
+    results.resize(result_count(function));
+    return call(function, args.data(), results.data(), trap);
+  }
+
+  virtual int memory(const std::string& export_name) const = 0;
+  // The memory's bytes now (they move when the guest grows it).
+  virtual std::uint8_t* memory_data(int memory) = 0;
+  virtual std::uint64_t memory_size(int memory) = 0;
+
+  virtual int global(const std::string& export_name) const = 0;
+  // false (and nothing changes) for an immutable global.
+  virtual bool set_global(int global, std::uint64_t value) = 0;
+  virtual std::uint64_t get_global(int global) = 0;
+
+  bool has_function(const std::string& export_name) const { return function(export_name) >= 0; }
 };
 
 }  // namespace troupe::wasm::core

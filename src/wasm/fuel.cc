@@ -32,17 +32,33 @@ void emit_call_if(ExprList& out, Index f) {
   out.push_back(std::move(branch));
 }
 
-// fuel -= 1; if (fuel < 0) out-of-fuel();  — stack-neutral, so valid anywhere in a body.
-ExprList charge(const Ids& ids) {
+// The fuel counter lives in a local of each function (so the C compiler keeps it in a
+// register on the AOT tier) and goes back to the global whenever the host may look: around
+// every call and at the function's exit.
+void store_fuel(ExprList& out, const Ids& ids, Index local) {
+  emit<wabt::LocalGetExpr>(out, var(local));
+  emit<wabt::GlobalSetExpr>(out, var(ids.fuel));
+}
+void load_fuel(ExprList& out, const Ids& ids, Index local) {
+  emit<wabt::GlobalGetExpr>(out, var(ids.fuel));
+  emit<wabt::LocalSetExpr>(out, var(local));
+}
+
+// fuel -= 1; if (fuel < 0) { store; out-of-fuel(); load }  — stack-neutral, so valid anywhere
+// in a body.
+ExprList charge(const Ids& ids, Index local) {
   ExprList c;
-  emit<wabt::GlobalGetExpr>(c, var(ids.fuel));
+  emit<wabt::LocalGetExpr>(c, var(local));
   emit<wabt::ConstExpr>(c, wabt::Const::I64(1));
   emit<wabt::BinaryExpr>(c, wabt::Opcode::I64Sub);
-  emit<wabt::GlobalSetExpr>(c, var(ids.fuel));
-  emit<wabt::GlobalGetExpr>(c, var(ids.fuel));
+  emit<wabt::LocalTeeExpr>(c, var(local));
   emit<wabt::ConstExpr>(c, wabt::Const::I64(0));
   emit<wabt::CompareExpr>(c, wabt::Opcode::I64LtS);
-  emit_call_if(c, ids.out_of_fuel);
+  auto branch = std::make_unique<wabt::IfExpr>();
+  store_fuel(branch->true_.exprs, ids, local);
+  emit<wabt::CallExpr>(branch->true_.exprs, var(ids.out_of_fuel));
+  load_fuel(branch->true_.exprs, ids, local);
+  c.push_back(std::move(branch));
   return c;
 }
 
@@ -79,22 +95,35 @@ void prepend(ExprList& exprs, ExprList head) {
   exprs = std::move(head);
 }
 
-// Per body: charges loop headers, flags refused memory.grow, turns `return` into a branch to
-// the function's wrapper block. `depth` is the number of labels between here and the wrapper.
+// Per body: charges loop headers, hands the fuel counter to the global around calls, flags
+// refused memory.grow, turns `return` into a branch to the function's wrapper block. `depth`
+// is the number of labels between here and the wrapper.
 class BodyPass {
  public:
-  BodyPass(const Ids& ids, Index scratch) : ids_(ids), scratch_(scratch) {}
+  BodyPass(const Ids& ids, Index scratch, Index fuel) : ids_(ids), scratch_(scratch), fuel_(fuel) {}
 
   void run(ExprList& exprs, Index depth) {
     for (auto it = exprs.begin(); it != exprs.end(); ++it) {
       wabt::Expr& e = *it;
       if (for_each_nested(e, [&](ExprList& inner) { run(inner, depth + 1); })) {
         if (e.type() == wabt::ExprType::Loop) {
-          prepend(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, charge(ids_));
+          prepend(wabt::cast<wabt::LoopExpr>(&e)->block.exprs, charge(ids_, fuel_));
         }
         continue;
       }
       switch (e.type()) {
+        case wabt::ExprType::Call:
+        case wabt::ExprType::CallIndirect:
+        case wabt::ExprType::CallRef: {
+          ExprList before, after;
+          store_fuel(before, ids_, fuel_);
+          load_fuel(after, ids_, fuel_);
+          exprs.splice(it, before);
+          auto next = std::next(it);
+          exprs.splice(next, after);
+          it = std::prev(next);
+          break;
+        }
         case wabt::ExprType::Return:
           it = exprs.erase(it);
           it = exprs.insert(it, std::make_unique<wabt::BrExpr>(var(depth)));
@@ -123,7 +152,7 @@ class BodyPass {
 
  private:
   const Ids& ids_;
-  Index scratch_;
+  Index scratch_, fuel_;
 };
 
 // A function index that moved because two imports were added in front of the definitions.
@@ -212,10 +241,13 @@ std::pair<Index, Index> add_limit_imports(wabt::Module& m) {
 void instrument_function(wabt::Module& m, wabt::Func& f, const Ids& ids) {
   f.local_types.AppendDecl(wabt::Type::I32, 1);
   const Index scratch = f.GetNumParamsAndLocals() - 1;
-  BodyPass pass(ids, scratch);
+  f.local_types.AppendDecl(wabt::Type::I64, 1);
+  const Index fuel = f.GetNumParamsAndLocals() - 1;
+  BodyPass pass(ids, scratch, fuel);
   pass.run(f.exprs, 0);
 
-  // depth += 1; if (depth > max) too-deep(); charge; block (result ...) body end; depth -= 1
+  // depth += 1; if (depth > max) too-deep(); load fuel; charge; block (result ...) body end;
+  // store fuel; depth -= 1
   ExprList out;
   emit<wabt::GlobalGetExpr>(out, var(ids.depth));
   emit<wabt::ConstExpr>(out, wabt::Const::I32(1));
@@ -225,7 +257,8 @@ void instrument_function(wabt::Module& m, wabt::Func& f, const Ids& ids) {
   emit<wabt::GlobalGetExpr>(out, var(ids.max_depth));
   emit<wabt::CompareExpr>(out, wabt::Opcode::I32GtU);
   emit_call_if(out, ids.too_deep);
-  out.splice(out.end(), charge(ids));
+  load_fuel(out, ids, fuel);
+  out.splice(out.end(), charge(ids, fuel));
   auto wrapper = std::make_unique<wabt::BlockExpr>();
   wrapper->block.decl.sig.result_types = f.decl.sig.result_types;
   if (f.decl.sig.result_types.size() > 1) {
@@ -234,6 +267,7 @@ void instrument_function(wabt::Module& m, wabt::Func& f, const Ids& ids) {
   }
   wrapper->block.exprs = std::move(f.exprs);
   out.push_back(std::move(wrapper));
+  store_fuel(out, ids, fuel);
   emit<wabt::GlobalGetExpr>(out, var(ids.depth));
   emit<wabt::ConstExpr>(out, wabt::Const::I32(1));
   emit<wabt::BinaryExpr>(out, wabt::Opcode::I32Sub);

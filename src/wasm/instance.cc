@@ -22,26 +22,51 @@ struct Instance::State {
   // Why the last host callback failed: reported instead of the generic trap it caused.
   std::optional<Error> host_error;
 
-  // Runs an exported core function; a trap becomes kTrap, or the host error that caused it.
-  Result<FlatValues> run(const std::string& name, const FlatValues& args) {
-    FlatValues results;
+  // Exports resolved once at creation (the limits pass guarantees the globals exist).
+  int memory = -1, realloc_fn = -1;
+  int fuel = -1, depth = -1, max_depth = -1, grow_refused = -1;
+  // Per contract export (by position in workload::guest_exports()): the core function and its
+  // post-return function, or -1.
+  struct Slot {
+    int function = -1, post = -1;
+  };
+  std::vector<Slot> slots;
+
+  void resolve(const workload::CoreNames& n) {
+    memory = module->memory(n.memory);
+    realloc_fn = module->function(n.realloc);
+    fuel = module->global(kFuelGlobal);
+    depth = module->global(kDepthGlobal);
+    max_depth = module->global(kMaxDepthGlobal);
+    grow_refused = module->global(kGrowRefusedGlobal);
+    for (const workload::Function& f : workload::guest_exports()) {
+      slots.push_back(Slot{module->function(n.export_name(f.name)),
+                           module->function(n.post_return_name(f.name))});
+    }
+  }
+
+  // Runs an exported core function (args and results sized for it); a trap becomes kTrap, or
+  // the host error that caused it.
+  std::optional<Error> run(int function, const std::uint64_t* args, std::uint64_t* results) {
     std::string trap;
     host_error.reset();
-    if (!module->call(name, args, results, trap)) {
-      if (host_error) return *std::exchange(host_error, std::nullopt);
-      std::uint64_t grow_refused = 0;
-      module->get_global(kGrowRefusedGlobal, grow_refused);
-      return meter.classify_trap(trap, grow_refused != 0);
-    }
+    if (module->call(function, args, results, trap)) return std::nullopt;
+    if (host_error) return std::exchange(host_error, std::nullopt);
+    return meter.classify_trap(trap, module->get_global(grow_refused) != 0);
+  }
+  Result<FlatValues> run(int function, FlatValues args) {
+    args.resize(module->param_count(function), 0);
+    FlatValues results(module->result_count(function));
+    if (auto e = run(function, args.data(), results.data())) return *e;
     return results;
   }
 
   // Each invocation starts with a full tank, an empty call stack and no refused growth.
   void begin_invocation() {
-    module->set_global(kFuelGlobal, static_cast<std::uint64_t>(meter.begin()));
-    module->set_global(kDepthGlobal, 0);
-    module->set_global(kMaxDepthGlobal, meter.limits().max_call_depth);
-    module->set_global(kGrowRefusedGlobal, 0);
+    module->set_global(fuel, static_cast<std::uint64_t>(meter.begin()));
+    module->set_global(depth, 0);
+    module->set_global(max_depth, meter.limits().max_call_depth);
+    module->set_global(grow_refused, 0);
   }
 
   // The limits pass's calls back into the host.
@@ -49,7 +74,7 @@ struct Instance::State {
     if (name != kOutOfFuel) return fail(meter.too_deep(), trap);
     auto fuel = meter.refuel();
     if (!fuel.ok()) return fail(fuel.error(), trap);
-    module->set_global(kFuelGlobal, static_cast<std::uint64_t>(*fuel));
+    module->set_global(this->fuel, static_cast<std::uint64_t>(*fuel));
     return true;
   }
 
@@ -192,16 +217,17 @@ Instance::~Instance() = default;
 Tier Instance::tier() const { return s_->tier; }
 
 std::span<std::uint8_t> Instance::bytes() {
-  return {s_->module->memory_data(s_->names->memory),
-          static_cast<std::size_t>(s_->module->memory_size(s_->names->memory))};
+  return {s_->module->memory_data(s_->memory),
+          static_cast<std::size_t>(s_->module->memory_size(s_->memory))};
 }
 
 Result<std::uint32_t> Instance::realloc(std::uint32_t old_ptr, std::uint32_t old_size,
                                         std::uint32_t align, std::uint32_t new_size) {
-  auto r = s_->run(s_->names->realloc, {old_ptr, old_size, align, new_size});
-  if (!r.ok()) return r.error();
-  if (r->size() != 1) return Error{Errc::kAbiViolation, "cabi_realloc returned no value"};
-  return static_cast<std::uint32_t>((*r)[0]);
+  // No allocation: this runs several times per call.
+  const std::uint64_t args[4] = {old_ptr, old_size, align, new_size};
+  std::uint64_t result = 0;
+  if (auto e = s_->run(s_->realloc_fn, args, &result)) return *e;
+  return static_cast<std::uint32_t>(result);
 }
 
 Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, HostImports& host,
@@ -246,9 +272,10 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
         bridge::InterpModule::instantiate(module.binary(), resolve, limits.memory_pages, error);
   }
   if (!self->s_->module) return Error{Errc::kTrap, error};
+  self->s_->resolve(module.names());
   if (module.has_initialize()) {
     self->s_->begin_invocation();
-    auto r = self->s_->run(*self->s_->names->initialize, {});
+    auto r = self->s_->run(self->s_->module->function(*self->s_->names->initialize), {});
     if (!r.ok()) return r.error();
   }
   return self;
@@ -258,14 +285,15 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
                                                const std::vector<AbiValue>& args) {
   const workload::Function* f = workload::find_export(wit_name);
   if (!f) return Error{Errc::kNotFound, "no contract export '" + std::string(wit_name) + "'"};
-  const std::string core_name = s_->names->export_name(f->name);
-  if (!s_->module->has_function(core_name)) {
+  const State::Slot slot =
+      s_->slots[static_cast<std::size_t>(f - workload::guest_exports().data())];
+  if (slot.function < 0) {
     return Error{Errc::kNotFound, "the guest does not export '" + std::string(wit_name) + "'"};
   }
   s_->begin_invocation();
   auto core_args = lower_export_args(*this, f->type, args);
   if (!core_args.ok()) return core_args.error();
-  auto core_results = s_->run(core_name, *core_args);
+  auto core_results = s_->run(slot.function, *core_args);
   if (!core_results.ok()) return core_results.error();
   auto result = lift_export_result(*this, f->type, *core_results);
   if (!result.ok()) return result.error();
@@ -278,9 +306,8 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
     }
   }
   // The guest may now free what it returned.
-  const std::string post = s_->names->post_return_name(f->name);
-  if (s_->module->has_function(post)) {
-    auto r = s_->run(post, *core_results);
+  if (slot.post >= 0) {
+    auto r = s_->run(slot.post, *core_results);
     if (!r.ok()) return r.error();
   }
   return result;

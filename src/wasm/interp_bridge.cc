@@ -16,9 +16,22 @@ struct InterpModule::Impl {
   interp::Store store;
   interp::Module::Ptr module;
   interp::Instance::Ptr instance;
-  std::map<std::string, interp::Func::Ptr> funcs;
-  std::map<std::string, interp::Memory::Ptr> memories;
-  std::map<std::string, interp::Global::Ptr> globals;
+  // Exports by kind, and their indices by name.
+  std::vector<interp::Func::Ptr> funcs;
+  std::vector<interp::Memory::Ptr> memories;
+  std::vector<interp::Global::Ptr> globals;
+  std::map<std::string, int> func_index, memory_index, global_index;
+
+  template <typename T>
+  static int add(std::vector<T>& list, std::map<std::string, int>& index, const std::string& name,
+                 T value) {
+    list.push_back(std::move(value));
+    return index[name] = static_cast<int>(list.size() - 1);
+  }
+  static int find(const std::map<std::string, int>& index, const std::string& name) {
+    auto it = index.find(name);
+    return it == index.end() ? -1 : it->second;
+  }
 };
 
 namespace {
@@ -148,13 +161,16 @@ std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::u
     interp::Ref ref = s.instance->exports()[i];
     switch (exports[i].type.type->kind) {
       case wabt::ExternalKind::Func:
-        s.funcs[exports[i].type.name] = s.store.UnsafeGet<interp::Func>(ref);
+        Impl::add(s.funcs, s.func_index, exports[i].type.name,
+                  s.store.UnsafeGet<interp::Func>(ref));
         break;
       case wabt::ExternalKind::Memory:
-        s.memories[exports[i].type.name] = s.store.UnsafeGet<interp::Memory>(ref);
+        Impl::add(s.memories, s.memory_index, exports[i].type.name,
+                  s.store.UnsafeGet<interp::Memory>(ref));
         break;
       case wabt::ExternalKind::Global:
-        s.globals[exports[i].type.name] = s.store.UnsafeGet<interp::Global>(ref);
+        Impl::add(s.globals, s.global_index, exports[i].type.name,
+                  s.store.UnsafeGet<interp::Global>(ref));
         break;
       default:
         break;
@@ -163,53 +179,63 @@ std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::u
   return std::unique_ptr<InterpModule>(new InterpModule(std::move(impl)));
 }
 
-bool InterpModule::has_function(const std::string& export_name) const {
-  return impl_->funcs.count(export_name) != 0;
+int InterpModule::function(const std::string& export_name) const {
+  return Impl::find(impl_->func_index, export_name);
 }
 
-bool InterpModule::call(const std::string& export_name, const std::vector<std::uint64_t>& args,
-                        std::vector<std::uint64_t>& results, std::string& trap_message) {
-  auto it = impl_->funcs.find(export_name);
-  if (it == impl_->funcs.end()) {
-    trap_message = "no exported function " + export_name;
-    return false;
-  }
-  interp::Func& f = *it->second;
+std::size_t InterpModule::param_count(int function) const {
+  return impl_->funcs.at(static_cast<std::size_t>(function))->type().params.size();
+}
+
+std::size_t InterpModule::result_count(int function) const {
+  return impl_->funcs.at(static_cast<std::size_t>(function))->type().results.size();
+}
+
+bool InterpModule::call(int function, const std::uint64_t* args, std::uint64_t* results,
+                        std::string& trap_message) {
+  interp::Func& f = *impl_->funcs.at(static_cast<std::size_t>(function));
+  const wabt::TypeVector& params = f.type().params;
+  interp::Values in;
+  for (std::size_t i = 0; i < params.size(); ++i) in.push_back(to_value(params[i], args[i]));
   interp::Values out;
   interp::Trap::Ptr trap;
-  if (wabt::Failed(f.Call(impl_->store, to_values(f.type().params, args), out, &trap))) {
+  if (wabt::Failed(f.Call(impl_->store, in, out, &trap))) {
     trap_message = trap ? trap->message() : "trap";
     return false;
   }
-  results = to_u64(f.type().results, out);
+  const wabt::TypeVector& types = f.type().results;
+  for (std::size_t i = 0; i < out.size() && i < types.size(); ++i) {
+    results[i] = to_u64(types[i], out[i]);
+  }
   return true;
 }
 
-std::uint8_t* InterpModule::memory_data(const std::string& name) {
-  auto it = impl_->memories.find(name);
-  return it == impl_->memories.end() ? nullptr : it->second->UnsafeData();
+int InterpModule::memory(const std::string& export_name) const {
+  return Impl::find(impl_->memory_index, export_name);
 }
 
-bool InterpModule::set_global(const std::string& name, std::uint64_t value) {
-  auto it = impl_->globals.find(name);
-  if (it == impl_->globals.end()) return false;
-  interp::Global& g = *it->second;
+std::uint8_t* InterpModule::memory_data(int memory) {
+  return impl_->memories.at(static_cast<std::size_t>(memory))->UnsafeData();
+}
+
+std::uint64_t InterpModule::memory_size(int memory) {
+  return impl_->memories.at(static_cast<std::size_t>(memory))->ByteSize();
+}
+
+int InterpModule::global(const std::string& export_name) const {
+  return Impl::find(impl_->global_index, export_name);
+}
+
+bool InterpModule::set_global(int global, std::uint64_t value) {
+  interp::Global& g = *impl_->globals.at(static_cast<std::size_t>(global));
   if (g.type().mut != interp::Mutability::Var) return false;
   g.UnsafeSet(to_value(g.type().type, value));
   return true;
 }
 
-bool InterpModule::get_global(const std::string& name, std::uint64_t& value) {
-  auto it = impl_->globals.find(name);
-  if (it == impl_->globals.end()) return false;
-  interp::Global& g = *it->second;
-  value = to_u64(g.type().type, g.Get());
-  return true;
-}
-
-std::uint64_t InterpModule::memory_size(const std::string& name) {
-  auto it = impl_->memories.find(name);
-  return it == impl_->memories.end() ? 0 : it->second->ByteSize();
+std::uint64_t InterpModule::get_global(int global) {
+  interp::Global& g = *impl_->globals.at(static_cast<std::size_t>(global));
+  return to_u64(g.type().type, g.Get());
 }
 
 }  // namespace troupe::wasm::bridge

@@ -21,13 +21,18 @@ class InterpModule final : public core::CoreInstance {
                                                    std::uint32_t max_pages, std::string& error);
   ~InterpModule() override;
 
-  bool has_function(const std::string& export_name) const override;
-  bool call(const std::string& export_name, const std::vector<std::uint64_t>& args,
-            std::vector<std::uint64_t>& results, std::string& trap) override;
-  std::uint8_t* memory_data(const std::string& name) override;
-  std::uint64_t memory_size(const std::string& name) override;
-  bool set_global(const std::string& name, std::uint64_t value) override;
-  bool get_global(const std::string& name, std::uint64_t& value) override;
+  int function(const std::string& export_name) const override;
+  std::size_t param_count(int function) const override;
+  std::size_t result_count(int function) const override;
+  using CoreInstance::call;
+  bool call(int function, const std::uint64_t* args, std::uint64_t* results,
+            std::string& trap) override;
+  int memory(const std::string& export_name) const override;
+  std::uint8_t* memory_data(int memory) override;
+  std::uint64_t memory_size(int memory) override;
+  int global(const std::string& export_name) const override;
+  bool set_global(int global, std::uint64_t value) override;
+  std::uint64_t get_global(int global) override;
 
  private:
   struct Impl;
