@@ -44,8 +44,7 @@ void load_fuel(ExprList& out, const Ids& ids, Index local) {
   emit<wabt::LocalSetExpr>(out, var(local));
 }
 
-// fuel -= 1; if (fuel < 0) { store; out-of-fuel(); load }  — stack-neutral, so valid anywhere
-// in a body.
+// fuel -= 1; if (fuel < 0) fuel = out-of-fuel();  — stack-neutral, so valid anywhere in a body.
 ExprList charge(const Ids& ids, Index local) {
   ExprList c;
   emit<wabt::LocalGetExpr>(c, var(local));
@@ -55,9 +54,8 @@ ExprList charge(const Ids& ids, Index local) {
   emit<wabt::ConstExpr>(c, wabt::Const::I64(0));
   emit<wabt::CompareExpr>(c, wabt::Opcode::I64LtS);
   auto branch = std::make_unique<wabt::IfExpr>();
-  store_fuel(branch->true_.exprs, ids, local);
   emit<wabt::CallExpr>(branch->true_.exprs, var(ids.out_of_fuel));
-  load_fuel(branch->true_.exprs, ids, local);
+  emit<wabt::LocalSetExpr>(branch->true_.exprs, var(local));
   c.push_back(std::move(branch));
   return c;
 }
@@ -181,13 +179,14 @@ void shift_calls(ExprList& exprs, Index first_defined, Index by) {
   }
 }
 
-Index add_global(wabt::Module& m, wabt::Type type, const char* export_name) {
+Index add_global(wabt::Module& m, wabt::Type type, const char* export_name,
+                 std::uint32_t initial = 0) {
   const auto index = static_cast<Index>(m.globals.size());
   auto g = std::make_unique<wabt::GlobalModuleField>();
   g->global.type = type;
   g->global.mutable_ = true;
   g->global.init_expr.push_back(std::make_unique<wabt::ConstExpr>(
-      type == wabt::Type::I64 ? wabt::Const::I64(0) : wabt::Const::I32(0)));
+      type == wabt::Type::I64 ? wabt::Const::I64(initial) : wabt::Const::I32(initial)));
   m.AppendField(std::move(g));
   auto exp = std::make_unique<wabt::ExportModuleField>();
   exp->export_.name = export_name;
@@ -202,14 +201,20 @@ Index add_global(wabt::Module& m, wabt::Type type, const char* export_name) {
 // up by two.
 std::pair<Index, Index> add_limit_imports(wabt::Module& m) {
   const Index first_defined = m.num_func_imports;
-  wabt::FuncSignature sig;
-  Index type = m.GetFuncTypeIndex(sig);
-  if (type == wabt::kInvalidIndex) {
+  auto type_of = [&m](wabt::FuncSignature sig) {
+    Index type = m.GetFuncTypeIndex(sig);
+    if (type != wabt::kInvalidIndex) return type;
     type = static_cast<Index>(m.types.size());
     auto t = std::make_unique<wabt::TypeModuleField>();
-    t->type = std::make_unique<wabt::FuncType>();
+    auto ft = std::make_unique<wabt::FuncType>();
+    ft->sig = sig;
+    t->type = std::move(ft);
     m.AppendField(std::move(t));
-  }
+    return type;
+  };
+  wabt::FuncSignature refill;  // out-of-fuel: () -> i64
+  refill.result_types = {wabt::Type::I64};
+  const Index types[2] = {type_of(refill), type_of(wabt::FuncSignature{})};
   for (wabt::Func* f : m.funcs) shift_calls(f->exprs, first_defined, 2);
   for (wabt::Export* e : m.exports) {
     if (e->kind == wabt::ExternalKind::Func) shift(e->var, first_defined, 2);
@@ -221,12 +226,13 @@ std::pair<Index, Index> add_limit_imports(wabt::Module& m) {
   for (wabt::Global* g : m.globals) shift_calls(g->init_expr, first_defined, 2);
 
   Index at = first_defined;
-  for (const char* name : {kOutOfFuel, kTooDeep}) {
+  for (int k = 0; k < 2; ++k) {
     auto imp = std::make_unique<wabt::FuncImport>();
     imp->module_name = kLimitsModule;
-    imp->field_name = name;
+    imp->field_name = k == 0 ? kOutOfFuel : kTooDeep;
     imp->func.decl.has_func_type = true;
-    imp->func.decl.type_var = var(type);
+    imp->func.decl.type_var = var(types[k]);
+    imp->func.decl.sig = m.GetFuncType(var(types[k]))->sig;
     // Keep funcs in index order: imports first, then the definitions.
     m.funcs.insert(m.funcs.begin() + at, &imp->func);
     ++at;
@@ -296,20 +302,25 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
       return Error{Errc::kRefused, "the module imports troupe:limits itself"};
     }
   }
-  // Multi-result blocks need their signature as a type; add any that is missing.
+  // The wrapper block of a function with several results needs [] -> [results] as a type
+  // (the function's own type has its parameters too); add any that is missing.
   for (wabt::Func* f : module.funcs) {
-    if (f->decl.sig.result_types.size() > 1 &&
-        module.GetFuncTypeIndex(f->decl.sig) == wabt::kInvalidIndex) {
+    wabt::FuncSignature wrapper;
+    wrapper.result_types = f->decl.sig.result_types;
+    if (wrapper.result_types.size() > 1 &&
+        module.GetFuncTypeIndex(wrapper) == wabt::kInvalidIndex) {
       auto t = std::make_unique<wabt::TypeModuleField>();
       t->type = std::make_unique<wabt::FuncType>();
-      wabt::cast<wabt::FuncType>(t->type.get())->sig = f->decl.sig;
+      wabt::cast<wabt::FuncType>(t->type.get())->sig = wrapper;
       module.AppendField(std::move(t));
     }
   }
   Ids ids{};
   ids.fuel = add_global(module, wabt::Type::I64, kFuelGlobal);
   ids.depth = add_global(module, wabt::Type::I32, kDepthGlobal);
-  ids.max_depth = add_global(module, wabt::Type::I32, kMaxDepthGlobal);
+  // Before the host first sets them (a start function runs during instantiation): no fuel,
+  // so the first charge asks the host, and the default depth limit.
+  ids.max_depth = add_global(module, wabt::Type::I32, kMaxDepthGlobal, kInitialMaxDepth);
   ids.grow_refused = add_global(module, wabt::Type::I32, kGrowRefusedGlobal);
   std::tie(ids.out_of_fuel, ids.too_deep) = add_limit_imports(module);
   for (std::size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {

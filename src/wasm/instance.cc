@@ -1,5 +1,6 @@
 #include "troupe/wasm/instance.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -65,16 +66,20 @@ struct Instance::State {
   void begin_invocation() {
     module->set_global(fuel, static_cast<std::uint64_t>(meter.begin()));
     module->set_global(depth, 0);
-    module->set_global(max_depth, meter.limits().max_call_depth);
+    const std::uint32_t limit = meter.limits().max_call_depth;
+    module->set_global(max_depth,
+                       tier == Tier::kInterp ? std::min(limit, kInterpMaxCallDepth) : limit);
     module->set_global(grow_refused, 0);
   }
 
   // The limits pass's calls back into the host.
-  bool limits_call(const std::string& name, std::string& trap) {
+  // out-of-fuel answers the counter's next value (it may run during instantiation, before
+  // `module` exists).
+  bool limits_call(const std::string& name, FlatValues& results, std::string& trap) {
     if (name != kOutOfFuel) return fail(meter.too_deep(), trap);
     auto fuel = meter.refuel();
     if (!fuel.ok()) return fail(fuel.error(), trap);
-    module->set_global(this->fuel, static_cast<std::uint64_t>(*fuel));
+    results = {static_cast<std::uint64_t>(*fuel)};
     return true;
   }
 
@@ -249,8 +254,8 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
   core::Resolver resolve = [me, wasi_module](const std::string& mod,
                                              const std::string& name) -> core::HostCallback {
     if (mod == kLimitsModule) {
-      return [me, name](const FlatValues&, FlatValues&, std::string& trap) {
-        return me->s_->limits_call(name, trap);
+      return [me, name](const FlatValues&, FlatValues& results, std::string& trap) {
+        return me->s_->limits_call(name, results, trap);
       };
     }
     if (mod == wasi_module) {
@@ -263,6 +268,8 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
       return me->s_->contract_import(*me, *f, params, results, trap);
     };
   };
+  // A start function runs during instantiation: its fuel and deadline start now.
+  self->s_->meter.arm();
   std::string error;
   if (aot) {
     self->s_->module = instantiate_aot(std::move(aot), resolve, limits.memory_pages, error);
@@ -271,7 +278,11 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
     self->s_->module =
         bridge::InterpModule::instantiate(module.binary(), resolve, limits.memory_pages, error);
   }
-  if (!self->s_->module) return Error{Errc::kTrap, error};
+  if (!self->s_->module) {
+    // A start function stopped by a limit reports that limit.
+    if (self->s_->host_error) return *self->s_->host_error;
+    return Error{Errc::kTrap, error};
+  }
   self->s_->resolve(module.names());
   if (module.has_initialize()) {
     self->s_->begin_invocation();

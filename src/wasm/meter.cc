@@ -10,12 +10,16 @@ constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
 
 }  // namespace
 
-std::int64_t Meter::begin() {
+void Meter::arm() {
   left_ = limits_.fuel == 0 ? kUnlimited : limits_.fuel;
   deadline_.reset();
   if (limits_.timeout.count() > 0) {
     deadline_ = std::chrono::steady_clock::now() + limits_.timeout;
   }
+}
+
+std::int64_t Meter::begin() {
+  arm();
   // Without a deadline, an unlimited invocation needs no slices at all.
   const std::uint64_t slice = deadline_ || left_ != kUnlimited
                                   ? std::min(left_, kFuelSlice)

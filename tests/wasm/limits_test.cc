@@ -187,6 +187,30 @@ TEST_P(GuestLimits, ARepliesPastTheSizeLimitFail) {
   EXPECT_EQ(r.error().code, Errc::kMemoryLimit);
 }
 
+// Regressions found by the spec suite: a function with parameters and several results (its
+// wrapper block needs a [] -> [results] type), and a start function, which runs during
+// instantiation, before the host has set the counters: it is metered all the same.
+TEST_P(GuestLimits, MultiValueFunctionsAndStartFunctionsAreInstrumented) {
+  const std::string pair =
+      "(func $pair (param i32) (result i32 i32) (local.get 0) (i32.add (local.get 0) "
+      "(i32.const 1)))";
+  EXPECT_TRUE(Guest(guest(pair, "(drop (drop (call $pair (i32.const 4)))) " + std::string(kOk)))
+                  .dispatch()
+                  .ok());
+  const std::string start =
+      "(global $started (mut i32) (i32.const 0)) "
+      "(func $init (local $i i32) (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) "
+      "(br_if $l (i32.lt_u (local.get $i) (i32.const 100)))) (global.set $started (i32.const 1))) "
+      "(start $init)";
+  const std::string check =
+      "(if (i32.eqz (global.get $started)) (then unreachable)) " + std::string(kOk);
+  EXPECT_TRUE(Guest(guest(start, check), Limits{.fuel = 1000}).dispatch().ok());
+  Guest starved(guest(start, check), Limits{.fuel = 50});
+  ASSERT_FALSE(starved.created.ok());
+  EXPECT_EQ(starved.created.error().code, Errc::kFuelExhausted)
+      << starved.created.error().to_string();
+}
+
 TEST_P(GuestLimits, ModulesMayNotTouchTheReservedNames) {
   auto bin = wat_to_wasm(guest("(global (export \"troupe:depth\") i32 (i32.const 0))", kOk));
   ASSERT_TRUE(bin.ok());

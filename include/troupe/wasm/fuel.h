@@ -24,8 +24,9 @@ inline constexpr const char* kFuelGlobal = "troupe:fuel";                 // i64
 inline constexpr const char* kDepthGlobal = "troupe:depth";               // i32, current depth
 inline constexpr const char* kMaxDepthGlobal = "troupe:max-depth";        // i32, limit
 inline constexpr const char* kGrowRefusedGlobal = "troupe:grow-refused";  // i32, 0/1
+inline constexpr std::uint32_t kInitialMaxDepth = 1000;  // max-depth until the host sets it
 inline constexpr const char* kLimitsModule = "troupe:limits";
-inline constexpr const char* kOutOfFuel = "out-of-fuel";  // () -> ()
+inline constexpr const char* kOutOfFuel = "out-of-fuel";  // () -> i64, the counter's refill
 inline constexpr const char* kTooDeep = "too-deep";       // () -> ()
 
 Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> wasm);

@@ -45,6 +45,10 @@ struct Limits {
   // The largest reply a dispatch may return.
   std::uint32_t max_reply_bytes = 16u << 20;
 };
+// The interpreter tier caps the call depth here, below WABT's own call stack (64 KiB of frames,
+// about 1,600 deep): past that, WABT 1.0.32 mishandles a call_indirect that overflows it (the call
+// returns instead of trapping), so troupe's limit must always fire first.
+inline constexpr std::uint32_t kInterpMaxCallDepth = 1500;
 // How often (in fuel units) a running guest comes back to the host to check its deadline.
 inline constexpr std::uint64_t kFuelSlice = 10000;
 

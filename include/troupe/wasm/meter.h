@@ -20,6 +20,9 @@ class Meter {
 
   // At the start of an invocation: the fuel counter's first value.
   std::int64_t begin();
+  // The same budget and deadline with the counter left at zero, so the guest's first charge
+  // asks refuel() (for a start function, which runs before the host can set the counter).
+  void arm();
   // The guest's out-of-fuel call: the counter's next value, or why the guest must stop
   // (kFuelExhausted, kDeadlineExceeded).
   Result<std::int64_t> refuel();
