@@ -183,6 +183,7 @@ Result<std::string> generate_glue(std::span<const std::uint8_t> binary) {
 
   std::ostringstream table;
   std::set<std::string> import_modules;
+  std::set<std::pair<std::string, std::string>> imported;  // wasm2c declares each pair once
   std::uint32_t import_index = 0;
   table << "static const struct troupe_aot_import imports[] = {\n";
   for (const wabt::Import* imp : module.imports) {
@@ -195,6 +196,7 @@ Result<std::string> generate_glue(std::span<const std::uint8_t> binary) {
     auto sig = signature(func->func.decl.sig, what);
     if (!sig.ok()) return sig.error();
     import_modules.insert(imp->module_name);
+    if (!imported.emplace(imp->module_name, imp->field_name).second) continue;
     const std::string mod = mangle(imp->module_name);
     c << return_type(*sig) << " Z_" << mod << "Z_" << mangle(imp->field_name) << "(struct Z_" << mod
       << "_instance_t* m";
@@ -382,12 +384,15 @@ std::string version_line(const std::string& tool, const fs::path& scratch) {
   return r.output.substr(0, r.output.find('\n'));
 }
 
+// The last `lines` lines of a tool's output.
 std::string tail(const std::string& text, std::size_t lines) {
-  std::size_t pos = text.size();
-  for (std::size_t n = 0; n <= lines && pos != std::string::npos && pos > 0; ++n) {
-    pos = text.rfind('\n', pos - 1);
+  std::size_t start = text.size();
+  for (std::size_t n = 0; n <= lines && start > 0; ++n) {
+    const std::size_t nl = text.rfind('\n', start - 1);
+    if (nl == std::string::npos) return text;
+    start = nl;
   }
-  return pos == std::string::npos ? text : text.substr(pos + 1);
+  return text.substr(start == 0 ? 0 : start + 1);
 }
 
 bool write_file(const fs::path& path, std::string_view text) {
@@ -428,7 +433,7 @@ struct AotCompiler::Impl {
   std::thread worker;
 
   // The cache key: every input that shapes the object.
-  std::string key(const GuestModule& module) const {
+  std::string key(std::span<const std::uint8_t> binary) const {
     crypto_generichash_state state;
     crypto_generichash_init(&state, nullptr, 0, 32);
     auto add = [&](std::string_view s) {
@@ -442,8 +447,7 @@ struct AotCompiler::Impl {
     add(cc_id);
     add(wasm2c_id);
     for (const std::string& f : options.cflags) add(f);
-    const auto& b = module.binary();
-    crypto_generichash_update(&state, b.data(), b.size());
+    crypto_generichash_update(&state, binary.data(), binary.size());
     unsigned char out[32];
     crypto_generichash_final(&state, out, sizeof out);
     return hex(out, sizeof out);
@@ -473,8 +477,8 @@ struct AotCompiler::Impl {
     return std::shared_ptr<const AotCode>(std::move(code));
   }
 
-  Result<fs::path> build(const GuestModule& module, const fs::path& object) {
-    auto glue = generate_glue(module.binary());
+  Result<fs::path> build(std::span<const std::uint8_t> b, const fs::path& object) {
+    auto glue = generate_glue(b);
     if (!glue.ok()) return glue.error();
     std::string pattern = (options.cache_dir / "build-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
@@ -489,7 +493,6 @@ struct AotCompiler::Impl {
         fs::remove_all(dir, ec);
       }
     } cleanup{dir};
-    const auto& b = module.binary();
     if (!write_file(dir / "guest.wasm", {reinterpret_cast<const char*>(b.data()), b.size()}) ||
         !write_file(dir / "glue.c", *glue) ||
         !write_file(dir / "troupe_rt.c", aot_sources::kRuntime) ||
@@ -499,6 +502,9 @@ struct AotCompiler::Impl {
     Run w = run({options.wasm2c, "-n", "guest", (dir / "guest.wasm").string(), "-o",
                  (dir / "guest.c").string()},
                 dir / "wasm2c.log");
+    if (w.status < 0) {  // Debian's wasm2c 1.0.32 aborts on some SIMD modules
+      return Error{Errc::kRefused, "wasm2c cannot translate this module (it crashed)"};
+    }
     if (w.status != 0) {
       return Error{Errc::kInternal, "wasm2c failed: " + tail(w.output, 5)};
     }
@@ -605,8 +611,15 @@ AotCompiler& AotCompiler::shared() {
 
 Result<std::shared_ptr<const AotCode>> AotCompiler::compile(const GuestModule& module) {
   if (auto code = module.aot_code()) return code;
+  auto code = compile_binary(module.binary());
+  if (code.ok()) module.set_aot_code(*code);
+  return code;
+}
+
+Result<std::shared_ptr<const AotCode>> AotCompiler::compile_binary(
+    std::span<const std::uint8_t> binary) {
   if (!available()) return Error{Errc::kUnavailable, "AOT tier unavailable: " + unavailable_};
-  const fs::path object = impl_->options.cache_dir / (impl_->key(module) + ".so");
+  const fs::path object = impl_->options.cache_dir / (impl_->key(binary) + ".so");
   bool hit = fs::exists(object);
   Result<std::shared_ptr<const AotCode>> code = Error{Errc::kInternal, "not built"};
   if (hit) {
@@ -617,7 +630,7 @@ Result<std::shared_ptr<const AotCode>> AotCompiler::compile(const GuestModule& m
     }
   }
   if (!hit) {
-    auto built = impl_->build(module, object);
+    auto built = impl_->build(binary, object);
     if (!built.ok()) return built.error();
     code = impl_->load(object);
   }
@@ -626,7 +639,6 @@ Result<std::shared_ptr<const AotCode>> AotCompiler::compile(const GuestModule& m
     std::lock_guard lock(impl_->mutex);
     impl_->last_hit = hit;
   }
-  module.set_aot_code(*code);
   return code;
 }
 

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,9 @@ struct AotOptions {
   std::filesystem::path cache_dir;  // empty: default_cache_dir()
   std::string cc = "cc";
   std::string wasm2c = "wasm2c";
-  std::vector<std::string> cflags = {"-O2"};
+  // -fsignaling-nans and -frounding-math keep the C compiler from folding float operations
+  // WebAssembly defines exactly (x * 1.0 must still quiet a signalling NaN).
+  std::vector<std::string> cflags = {"-O2", "-fsignaling-nans", "-frounding-math"};
 };
 
 class AotCompiler {
@@ -73,6 +76,9 @@ class AotCompiler {
   // when the module cannot go through wasm2c (see aot.cc), kUnavailable without a compiler,
   // kInternal when a tool fails (its output in the detail).
   Result<std::shared_ptr<const AotCode>> compile(const GuestModule& module);
+  // The same for any module already validated and instrumented by the limits pass (the
+  // conformance runner's spec modules); nothing is attached anywhere.
+  Result<std::shared_ptr<const AotCode>> compile_binary(std::span<const std::uint8_t> binary);
   // compile() on the compiler's own thread; failures are logged and leave the module on the
   // interpreter.
   void compile_in_background(std::shared_ptr<const GuestModule> module);
