@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 #include <stdexcept>
 
 #include "troupe/runtime/actor_system.h"
@@ -65,6 +66,14 @@ GuestError to_guest_error(const Error& e) {
       return {ActrErrorCase::kInternal, e.to_string(), {}};
   }
 }
+
+namespace {
+
+std::atomic<std::uint64_t> g_sent{0}, g_delivered{0}, g_dropped{0};
+
+}  // namespace
+
+StreamCounters stream_counters() { return {g_sent.load(), g_delivered.load(), g_dropped.load()}; }
 
 namespace {
 
@@ -132,6 +141,39 @@ class WasmActor final : public Actor, private HostImports {
                  return;
                }
                reply->deliver(Bytes((**r).items.at(0).bytes));
+             });
+      return true;
+    }
+    if (m.is<DataStreamMessage>()) {
+      DataStreamMessage& d = m.as<DataStreamMessage>();
+      context_ = Context{{}, d.sender, true};
+      ReplyPromise reply = take_reply();
+      auto in_flight = d.in_flight;
+      auto finish = [in_flight] {
+        g_delivered.fetch_add(1, std::memory_order_relaxed);
+        if (in_flight) in_flight->fetch_sub(1, std::memory_order_relaxed);
+      };
+      if (!shared_->module->exports_function("on-data-stream")) {
+        finish();
+        reply.fail(Error{Errc::kUnavailable, "the receiver does not take data streams"});
+        return true;
+      }
+      ActorRef sender = system().find(d.sender);
+      workload::ActrId from = sender ? ident(sender) : workload::ActrId{0, d.sender.serial, {}};
+      invoke("on-data-stream", {workload::to_value(d.chunk), workload::to_value(from)},
+             [this, finish,
+              reply = std::make_shared<ReplyPromise>(std::move(reply))](const Result<O>& r) {
+               finish();
+               if (!r.ok()) {
+                 reply->fail(r.error());
+                 throw GuestFailure(r.error());
+               }
+               if (auto ge = workload::error_of(**r)) {
+                 reply->fail(to_error(*ge));
+                 handler_error(*ge, "on-data-stream");
+                 return;
+               }
+               reply->deliver(Bytes{});
              });
       return true;
     }
@@ -276,15 +318,19 @@ class WasmActor final : public Actor, private HostImports {
 
   // Asks `to` and suspends the guest until the reply; the actor awaits meanwhile.
   Result<Bytes> blocking_ask(const ActorRef& to, std::string route, std::string payload) {
-    if (stopping_) return Error{Errc::kUnavailable, "the actor is stopping"};
     Envelope e;
     e.route = std::move(route);
     e.payload = std::move(payload);
     e.request_id = system().next_request_id();
     e.caller = self().id();
+    return blocking_ask(to, std::move(e));
+  }
+  template <class M>
+  Result<Bytes> blocking_ask(const ActorRef& to, M message) {
+    if (stopping_) return Error{Errc::kUnavailable, "the actor is stopping"};
     auto w = std::make_shared<Waiting>();
     waiting_ = w;
-    await<Bytes>(to, std::move(e), shared_->options.call_timeout, [this, w](Result<Bytes> r) {
+    await<Bytes>(to, std::move(message), shared_->options.call_timeout, [this, w](Result<Bytes> r) {
       if (w->ready) return;  // cancelled at stop
       w->result = std::move(r);
       w->ready = true;
@@ -349,9 +395,74 @@ class WasmActor final : public Actor, private HostImports {
       }
       return O(workload::ok_id(ident(found)));
     }
-    // Data streams arrive with the next commit.
+    if (n == "register-stream" || n == "unregister-stream") {
+      const std::string& id = args[0].bytes;
+      const bool known = streams_.count(id) != 0;
+      if (n == "register-stream") {
+        if (known)
+          return O(workload::err(
+              {ActrErrorCase::kInvalidArgument, "stream '" + id + "' is already registered", {}}));
+        streams_[id] = std::make_shared<Stream>();
+        return O(workload::ok_unit());
+      }
+      if (!known)
+        return O(
+            workload::err({ActrErrorCase::kNotFound, "no registered stream '" + id + "'", {}}));
+      if (streams_[id]->dropped != 0) {
+        spdlog::info("actor {}: stream '{}' ended: {} chunks sent, {} dropped (latency-first)",
+                     self().id().to_string(), id, streams_[id]->sent, streams_[id]->dropped);
+      }
+      streams_.erase(id);
+      return O(workload::ok_unit());
+    }
+    if (n == "send-data-stream") return O(send_data_stream(args));
     return O(workload::err(
-        {ActrErrorCase::kNotImplemented, n + " is not implemented by this node yet", {}}));
+        {ActrErrorCase::kNotImplemented, n + " is not implemented by this node", {}}));
+  }
+
+  struct Stream {
+    std::shared_ptr<std::atomic<int>> in_flight = std::make_shared<std::atomic<int>>(0);
+    std::uint64_t sent = 0, dropped = 0;
+  };
+
+  AbiValue send_data_stream(const std::vector<AbiValue>& args) {
+    auto to = resolve_dest(workload::dest_from(args[0]));
+    if (!to.ok()) return workload::err(to_guest_error(to.error()));
+    DataStreamMessage m{workload::data_stream_from(args[1]), self().id(), nullptr};
+    auto it = streams_.find(m.chunk.stream_id);
+    if (it == streams_.end()) {
+      return workload::err({ActrErrorCase::kInvalidArgument,
+                            "stream '" + m.chunk.stream_id + "' is not registered",
+                            {}});
+    }
+    Stream& stream = *it->second;
+    switch (static_cast<workload::PayloadTypeCase>(args[2].discriminant)) {
+      case workload::PayloadTypeCase::kStreamReliable: {
+        ++stream.sent;
+        g_sent.fetch_add(1, std::memory_order_relaxed);
+        auto r = blocking_ask(*to, std::move(m));
+        return r.ok() ? workload::ok_unit() : workload::err(to_guest_error(r.error()));
+      }
+      case workload::PayloadTypeCase::kStreamLatencyFirst:
+        if (stream.in_flight->load(std::memory_order_relaxed) >= kLatencyFirstWindow) {
+          ++stream.dropped;
+          g_dropped.fetch_add(1, std::memory_order_relaxed);
+          return workload::ok_unit();  // dropping is the contract of latency-first
+        }
+        m.in_flight = stream.in_flight;
+        stream.in_flight->fetch_add(1, std::memory_order_relaxed);
+        if (tell(*to, std::move(m)) != Delivery::kQueued) {
+          stream.in_flight->fetch_sub(1, std::memory_order_relaxed);
+          return workload::err({ActrErrorCase::kUnavailable, "the target did not take it", {}});
+        }
+        ++stream.sent;
+        g_sent.fetch_add(1, std::memory_order_relaxed);
+        return workload::ok_unit();
+      default:
+        return workload::err({ActrErrorCase::kInvalidArgument,
+                              "send-data-stream takes stream-reliable or stream-latency-first",
+                              {}});
+    }
   }
 
   void write_output(int fd, std::string_view bytes) override {
@@ -368,6 +479,7 @@ class WasmActor final : public Actor, private HostImports {
   Done done_;
   Context context_;
   std::shared_ptr<Waiting> waiting_;
+  std::map<std::string, std::shared_ptr<Stream>> streams_;  // registered by this incarnation
   bool stopping_ = false;
 };
 

@@ -74,6 +74,40 @@ TEST_P(WasmActors, AGuestCallSuspendsWithoutHoldingTheWorker) {
             "error not-found: no live actor of type troupe/nobody");
 }
 
+TEST_P(WasmActors, ReliableStreamsArriveInOrderWithBackpressure) {
+  ActorRef consumer = start("stream-consumer", "stream-consumer");
+  ActorRef producer = start("stream-producer", "stream-producer");
+  const StreamCounters before = stream_counters();
+  // Each send waits until the consumer handled the chunk, on one worker: the producer must
+  // give the worker back every time.
+  EXPECT_EQ(text(ask(producer, "send", "200")), "sent 200");
+  EXPECT_EQ(text(ask(consumer, "stats")), "chunks=200 bytes=490 out-of-order=0 last=199");
+  const StreamCounters after = stream_counters();
+  EXPECT_EQ(after.sent - before.sent, 200u);
+  EXPECT_EQ(after.delivered - before.delivered, 200u);
+  EXPECT_EQ(after.dropped, before.dropped);
+}
+
+TEST_P(WasmActors, LatencyFirstStreamsDropWhatTheReceiverCannotTake) {
+  ActorRef consumer = start("stream-consumer", "stream-consumer");
+  ActorRef producer = start("stream-producer", "stream-producer");
+  const StreamCounters before = stream_counters();
+  // One worker: the consumer cannot run while the producer's loop does, so after the window
+  // fills every further chunk is dropped, and counted; what arrives arrives in order.
+  EXPECT_EQ(text(ask(producer, "send-lossy", "1000")), "sent 1000");
+  EXPECT_EQ(text(ask(consumer, "stats")),
+            "chunks=" + std::to_string(kLatencyFirstWindow) +
+                " bytes=" + std::to_string(10 + 2 * (kLatencyFirstWindow - 10)) +
+                " out-of-order=0 last=" + std::to_string(kLatencyFirstWindow - 1));
+  const StreamCounters after = stream_counters();
+  EXPECT_EQ(after.dropped - before.dropped, 1000u - kLatencyFirstWindow);
+  // Once the consumer caught up, the window is open again.
+  EXPECT_EQ(text(ask(producer, "send-lossy", "10")), "sent 10");
+  EXPECT_EQ(
+      text(ask(consumer, "stats")).rfind("chunks=" + std::to_string(kLatencyFirstWindow + 10), 0),
+      0u);
+}
+
 TEST_P(WasmActors, ImportsAgainstTheRuntime) {
   ActorRef echo = start("echo", "echo");
   ActorRef all = start("all-imports", "all-imports");

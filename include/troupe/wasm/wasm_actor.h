@@ -6,6 +6,7 @@
 //   tell sends; discover finds a live actor by type on this node;
 // - dest `local` is this actor itself; dest `shell` (the actor hosting the workload) does not
 //   exist in troupe, so it answers unavailable;
+// - register-stream / unregister-stream / send-data-stream: see DataStreamMessage;
 // - log-message goes to the node log with the actor's id; the get-* imports answer during an
 //   export call and trap outside one.
 // Exports: dispatch per Envelope (reply: the bytes, or the guest's actr-error as an Error);
@@ -17,6 +18,7 @@
 // subsystems will send).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -44,6 +46,28 @@ struct WasmEvent {
   std::string hook;
   std::vector<AbiValue> args;
 };
+
+// A data-stream chunk sent with send-data-stream. stream-reliable chunks come as an ask: the
+// receiver replies (empty bytes) once it has handled the chunk, and the sending guest waits for
+// that before its send-data-stream returns (stop-and-wait: backpressure with a window of one).
+// stream-latency-first chunks come as a tell with `in_flight`, the sender's count of chunks
+// not yet handled, which the receiver decrements; the sender drops a chunk instead of sending
+// it while kLatencyFirstWindow are in flight. Any actor may handle it; a WebAssembly actor
+// calls on-data-stream.
+struct DataStreamMessage {
+  workload::DataStreamChunk chunk;
+  ActorId sender;
+  std::shared_ptr<std::atomic<int>> in_flight;  // latency-first only
+};
+inline constexpr int kLatencyFirstWindow = 64;
+
+// Process-wide data-stream figures (for tests and, later, metrics).
+struct StreamCounters {
+  std::uint64_t sent = 0;       // chunks handed to the runtime
+  std::uint64_t delivered = 0;  // chunks a receiver handled
+  std::uint64_t dropped = 0;    // latency-first chunks not sent because the receiver lagged
+};
+StreamCounters stream_counters();
 
 // Maps between the contract's actr-error and troupe's Error, losslessly for guest-to-guest
 // calls (the case name travels in the detail of a kHandlerError).
