@@ -10,6 +10,7 @@
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/aot.h"
+#include "troupe/wasm/guest_budget.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/wasm_actor.h"
 
@@ -42,6 +43,8 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   sc.workers = node->config_.workers;
   sc.node_id = node->config_.node_id;
   node->system_ = std::make_unique<ActorSystem>(sc);
+  wasm::GuestBudget::node().set_caps(
+      {node->config_.max_guest_instances, node->config_.max_guest_memory_mb << 20});
   Node* raw = node.get();
   auto server = ControlServer::open(
       node->config_.socket_path(),
@@ -107,6 +110,12 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   auto shared = std::make_shared<const wasm::GuestModule>(std::move(module).value());
   // aot: build (or load from the cache) before spawning; auto: start on the interpreter while
   // the build runs in the background, later incarnations pick the code up.
+  // Refuse at once what the node-wide caps would not admit now (each incarnation reserves its
+  // own share when it starts).
+  if (auto fits = wasm::GuestBudget::node().acquire(wasm::memory_ceiling(*shared, o.limits));
+      !fits.ok()) {
+    return fits.error();
+  }
   wasm::AotCompiler& compiler = wasm::AotCompiler::shared();
   if (*tier == wasm::Tier::kAot) {
     auto code = compiler.compile(*shared);

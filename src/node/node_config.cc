@@ -59,6 +59,14 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
       auto v = value.value<std::int64_t>();
       if (!v || *v <= 0 || *v > 3600000) return bad(k, "an integer in 1..3600000");
       cfg.ask_timeout = std::chrono::milliseconds(*v);
+    } else if (k == "max_guest_instances") {
+      auto v = value.value<std::int64_t>();
+      if (!v || *v < 0 || *v > 1000000) return bad(k, "an integer in 0..1000000");
+      cfg.max_guest_instances = static_cast<std::uint32_t>(*v);
+    } else if (k == "max_guest_memory_mb") {
+      auto v = value.value<std::int64_t>();
+      if (!v || *v < 0 || *v > (1LL << 30)) return bad(k, "an integer in 0..1073741824");
+      cfg.max_guest_memory_mb = static_cast<std::uint64_t>(*v);
     } else {
       return Error{Errc::kInvalidArgument, origin + ": unknown key node." + std::string(k)};
     }

@@ -210,8 +210,11 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
   if (!m.exports_.count("dispatch")) {
     return refused("missing export: '" + names.export_name("dispatch") + "'");
   }
-  if (!ir.memories.empty())
-    m.initial_pages_ = static_cast<std::uint32_t>(ir.memories[0]->page_limits.initial);
+  if (!ir.memories.empty()) {
+    const wabt::Limits& limits = ir.memories[0]->page_limits;
+    m.initial_pages_ = static_cast<std::uint32_t>(limits.initial);
+    if (limits.has_max) m.max_pages_ = static_cast<std::uint32_t>(limits.max);
+  }
   // What the tiers run is the metered module.
   auto metered = instrument_fuel(wasm);
   if (!metered.ok()) return metered.error();

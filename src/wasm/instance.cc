@@ -8,6 +8,7 @@
 #include "interp_bridge.h"
 #include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/fuel.h"
+#include "troupe/wasm/guest_budget.h"
 #include "troupe/wasm/meter.h"
 
 namespace troupe::wasm {
@@ -17,6 +18,7 @@ struct Instance::State {
 
   HostImports& host;
   Meter meter;
+  GuestBudget::Lease lease;  // this instance's share of the node-wide caps
   std::unique_ptr<core::CoreInstance> module;
   Tier tier = Tier::kInterp;
   const workload::CoreNames* names = nullptr;
@@ -216,6 +218,13 @@ const char* tier_name(Tier tier) {
   }
 }
 
+std::uint64_t memory_ceiling(const GuestModule& module, const Limits& limits) {
+  const std::uint32_t pages = limits.memory_pages != 0
+                                  ? std::min(limits.memory_pages, module.max_pages())
+                                  : module.max_pages();
+  return std::uint64_t{pages} * 65536;
+}
+
 Instance::Instance(std::unique_ptr<State> state) : s_(std::move(state)) {}
 Instance::~Instance() = default;
 
@@ -246,7 +255,11 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
                  "the module starts with " + std::to_string(module.initial_pages()) +
                      " pages of memory; the limit is " + std::to_string(limits.memory_pages)};
   }
+  // Node-wide caps: this instance's memory ceiling is reserved for as long as it lives.
+  auto lease = GuestBudget::node().acquire(memory_ceiling(module, limits));
+  if (!lease.ok()) return lease.error();
   auto state = std::make_unique<State>(host, limits);
+  state->lease = std::move(lease).value();
   state->names = &module.names();
   std::unique_ptr<Instance> self(new Instance(std::move(state)));
   Instance* me = self.get();

@@ -249,6 +249,36 @@ TEST_F(RawControl, MalformedFramesAreAnsweredAndTheNodeSurvives) {
   EXPECT_EQ(r.code, 0) << r.err;
 }
 
+TEST(CliConfig, NodeWideGuestCapsRefuseSpawnsPastThem) {
+  std::string dir = testing::temp_dir("caps");
+  std::ofstream(dir + "/caps.toml") << "[node]\nmax_guest_instances = 2\n"
+                                       "max_guest_memory_mb = 64\n";
+  NodeProcess node(dir, {"--config", dir + "/caps.toml"});
+  ASSERT_TRUE(node.wait_ready()) << node.errors();
+  const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
+  // The example guests declare no maximum memory: without a page limit one would count as
+  // 4 GiB against the 64 MiB cap.
+  auto r = node.cli({"spawn", "--wasm", echo, "--tier", "interp"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("memory-limit: node-wide guest memory"), std::string::npos) << r.err;
+  for (const char* name : {"e1", "e2"}) {
+    r = node.cli(
+        {"spawn", "--wasm", echo, "--name", name, "--memory-pages", "256", "--tier", "interp"});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  r = node.cli({"ask", "e2", "echo", "fits"});
+  EXPECT_EQ(r.out, "fits\n") << r.err;
+  r = node.cli({"spawn", "--wasm", echo, "--memory-pages", "16", "--tier", "interp"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("maximum of 2 WebAssembly instances"), std::string::npos) << r.err;
+  // Stopping one frees its share.
+  ASSERT_EQ(node.cli({"stop", "e1"}).code, 0);
+  r = node.cli({"spawn", "--wasm", echo, "--memory-pages", "16", "--tier", "interp"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(node.stop(), 0);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliConfig, NodeReadsATomlConfigAndRejectsABadOne) {
   std::string dir = testing::temp_dir("cfg");
   {

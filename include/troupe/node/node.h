@@ -21,6 +21,9 @@ struct NodeConfig {
   unsigned workers = 0;                         // 0 = one per core
   NodeId node_id = 0;                           // 0 = random
   std::chrono::milliseconds ask_timeout{5000};  // default for `troupe ask`
+  // Node-wide WebAssembly caps (troupe/wasm/guest_budget.h); 0 = none.
+  std::uint32_t max_guest_instances = 0;
+  std::uint64_t max_guest_memory_mb = 0;
 
   // Reads a TOML file with a [node] table; unknown keys and wrong types are errors.
   static Result<NodeConfig> load(const std::string& path);

@@ -41,6 +41,8 @@ class GuestModule {
   bool has_initialize() const { return has_initialize_; }
   // The exported memory's initial size, in 64 KiB pages.
   std::uint32_t initial_pages() const { return initial_pages_; }
+  // Its declared maximum, in pages (65536, all of 4 GiB, when it declares none).
+  std::uint32_t max_pages() const { return max_pages_; }
   // The module's AOT code once AotCompiler has built or loaded it (null before). Copies of a
   // module share it. Thread-safe.
   std::shared_ptr<const AotCode> aot_code() const;
@@ -57,6 +59,7 @@ class GuestModule {
   std::vector<std::uint8_t> binary_;
   bool has_initialize_ = false;
   std::uint32_t initial_pages_ = 0;
+  std::uint32_t max_pages_ = 65536;
 };
 
 }  // namespace troupe::wasm

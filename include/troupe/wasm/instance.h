@@ -58,6 +58,10 @@ enum class Tier { kAuto, kAot, kInterp };
 std::optional<Tier> parse_tier(std::string_view name);  // "auto" | "aot" | "interp"
 const char* tier_name(Tier tier);
 
+// The linear memory an instance of `module` under `limits` can reach, in bytes: what it
+// reserves from the node-wide budget (guest_budget.h).
+std::uint64_t memory_ceiling(const GuestModule& module, const Limits& limits);
+
 class Instance final : public GuestMemory {
  public:
   static Result<std::unique_ptr<Instance>> create(const GuestModule& module, HostImports& host,
