@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runtime benchmarks: troupe against CAF 0.17 on the same workloads, in the same run, each in a
 # fresh process (so peak RSS is per workload), alternating troupe and CAF, median of N runs.
+# WebAssembly benchmarks (bench/wasm_bench): each workload measures its native reference in
+# the same process (compute kernel native/AOT/interpreter, dispatch round trip, WebAssembly
+# vs native counter under fan-in, warm spawn, cold AOT compile), median of N runs.
 #   scripts/bench.sh [--runs N] [--json]
 # Prints a table (or, with --json, one JSON object with every figure and ratio).
 set -euo pipefail
@@ -30,6 +33,13 @@ for w in fan_in ping_pong spawn idle flood; do
   done
 done
 
+for w in compute dispatch actor spawn compile; do
+  for ((i = 1; i <= RUNS; i++)); do
+    echo "bench: wasm $w run $i/$RUNS" >&2
+    "$B/wasm_bench" "$w" | grep '^RESULT' >>"$OUT"
+  done
+done
+
 # Median value and median peak RSS per (impl, workload).
 summary=$(awk '
   { key = $2 " " $3; v[key] = v[key] " " $5; split($6, r, "="); m[key] = m[key] " " r[2]; unit[$3] = $4 }
@@ -49,6 +59,11 @@ sp_t=$(get troupe spawn 3); sp_c=$(get caf spawn 3)
 id_t=$(get troupe idle 3); id_c=$(get caf idle 3)
 fl_t=$(get troupe flood 3); fl_c=$(get caf flood 3)
 fl_rss_t=$(get troupe flood 4); fl_rss_c=$(get caf flood 4)
+wc_n=$(get native compute 3); wc_a=$(get aot compute 3); wc_i=$(get interp compute 3)
+wd_a=$(get aot dispatch 3); wd_i=$(get interp dispatch 3)
+wa_n=$(get native actor 3); wa_a=$(get aot actor 3)
+ws_a=$(get aot spawn 3); ws_i=$(get interp spawn 3)
+wcc=$(get aot compile 3)
 
 if [ "$JSON" = 1 ]; then
   cat <<JSON
@@ -57,7 +72,12 @@ if [ "$JSON" = 1 ]; then
  "spawn_troupe_actors_s": $sp_t, "spawn_caf_actors_s": $sp_c, "spawn_ratio": $(ratio "$sp_t" "$sp_c"),
  "idle_actor_bytes": $id_t, "idle_actor_bytes_caf": $id_c,
  "flood_troupe_msg_s": $fl_t, "flood_caf_unbounded_msg_s": $fl_c, "flood_throughput_ratio": $(ratio "$fl_t" "$fl_c"),
- "flood_peak_rss_mb": $fl_rss_t, "flood_caf_peak_rss_mb": $fl_rss_c}
+ "flood_peak_rss_mb": $fl_rss_t, "flood_caf_peak_rss_mb": $fl_rss_c,
+ "wasm_compute_native_us": $wc_n, "wasm_compute_aot_us": $wc_a, "wasm_compute_interp_us": $wc_i,
+ "wasm_compute_ratio": $(ratio "$wc_a" "$wc_n"), "wasm_interp_compute_ratio": $(ratio "$wc_i" "$wc_n"),
+ "wasm_dispatch_ns": $wd_a, "wasm_interp_dispatch_ns": $wd_i,
+ "wasm_actor_native_msg_s": $wa_n, "wasm_actor_msg_s": $wa_a, "wasm_actor_ratio": $(ratio "$wa_a" "$wa_n"),
+ "wasm_warm_spawn_us": $ws_a, "wasm_interp_spawn_us": $ws_i, "wasm_aot_compile_ms": $wcc}
 JSON
 else
   printf "%-10s %16s %16s %10s %s\n" workload troupe caf ratio target
@@ -67,4 +87,11 @@ else
   printf "%-10s %16.1f %16.1f %10s %s\n" idle "$id_t" "$id_c" "" "bytes/actor, troupe <= 300"
   printf "%-10s %16.0f %16.0f %10s %s\n" flood "$fl_t" "$fl_c" "$(ratio "$fl_t" "$fl_c")" "msg/s (troupe bounded vs CAF unbounded), >= 1"
   printf "%-10s %16.1f %16.1f %10s %s\n" flood_rss "$fl_rss_t" "$fl_rss_c" "" "peak RSS MB, troupe <= 100"
+  echo
+  printf "%-16s %12s %12s %12s %s\n" wasm native aot interp "ratio / target"
+  printf "%-16s %12.2f %12.2f %12.1f %s\n" compute_us "$wc_n" "$wc_a" "$wc_i" "aot $(ratio "$wc_a" "$wc_n")x native (<= 1.5), interp $(ratio "$wc_i" "$wc_n")x"
+  printf "%-16s %12s %12.0f %12.0f %s\n" dispatch_ns "" "$wd_a" "$wd_i" "aot <= 500"
+  printf "%-16s %12.0f %12.0f %12s %s\n" actor_msg_s "$wa_n" "$wa_a" "" "aot $(ratio "$wa_a" "$wa_n") of native (>= 0.5)"
+  printf "%-16s %12s %12.1f %12.1f %s\n" warm_spawn_us "" "$ws_a" "$ws_i" "aot <= 20"
+  printf "%-16s %12s %12.0f %12s %s\n" aot_compile_ms "" "$wcc" "" "cold, C++ counter guest"
 fi
