@@ -15,6 +15,14 @@ std::vector<std::uint8_t> flat_params(const FuncType& f) {
 
 AbiType param_tuple(const FuncType& f) { return AbiType::record(f.params); }
 
+// Whether the parameters travel through memory (more flat values than registers allow);
+// counted without building the signature, as this runs on every call.
+bool params_indirect(const FuncType& f) {
+  std::size_t n = 0;
+  for (const auto& p : f.params) n += p.flat().size();
+  return n > kMaxFlatParams;
+}
+
 bool result_indirect(const FuncType& f) {
   return f.result && f.result->flat().size() > kMaxFlatResults;
 }
@@ -51,7 +59,7 @@ Result<FlatValues> lower_export_args(GuestMemory& mem, const FuncType& f,
                                      const std::vector<AbiValue>& args) {
   if (args.size() != f.params.size()) return Error{Errc::kInternal, "wrong number of arguments"};
   FlatValues out;
-  if (!export_signature(f).params_indirect) {
+  if (!params_indirect(f)) {
     for (std::size_t i = 0; i < args.size(); ++i) {
       auto r = lower_flat(mem, f.params[i], args[i], out);
       if (!r.ok()) return r.error();
@@ -81,12 +89,18 @@ Result<std::optional<AbiValue>> lift_export_result(GuestMemory& mem, const FuncT
 
 Result<std::vector<AbiValue>> lift_import_args(GuestMemory& mem, const FuncType& f,
                                                const FlatValues& core_params) {
-  CoreSignature sig = import_signature(f);
-  if (core_params.size() != sig.params.size()) {
+  const bool indirect = params_indirect(f);
+  std::size_t expected = 1;
+  if (!indirect) {
+    expected = 0;
+    for (const auto& p : f.params) expected += p.flat().size();
+  }
+  if (result_indirect(f)) ++expected;  // the out pointer
+  if (core_params.size() != expected) {
     return Error{Errc::kInternal, "core parameter count does not match the signature"};
   }
   std::vector<AbiValue> out;
-  if (sig.params_indirect) {
+  if (indirect) {
     auto tuple = load(mem, param_tuple(f), addr(core_params[0]));
     if (!tuple.ok()) return tuple.error();
     return std::move(tuple.value().items);

@@ -57,10 +57,16 @@ struct Instance::State {
     if (host_error) return std::exchange(host_error, std::nullopt);
     return meter.classify_trap(trap, module->get_global(grow_refused) != 0);
   }
-  Result<FlatValues> run(int function, FlatValues args) {
-    args.resize(module->param_count(function), 0);
+  Result<FlatValues> run(int function, const FlatValues& args) {
+    const std::uint64_t* a = args.data();
+    FlatValues padded;
+    if (args.size() < module->param_count(function)) {
+      padded = args;
+      padded.resize(module->param_count(function), 0);
+      a = padded.data();
+    }
     FlatValues results(module->result_count(function));
-    if (auto e = run(function, args.data(), results.data())) return *e;
+    if (auto e = run(function, a, results.data())) return *e;
     return results;
   }
 
