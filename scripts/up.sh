@@ -47,6 +47,10 @@ step spawn --wasm "$GUESTS/pinger.wasm" --name wpinger
 step ask wcounter inc 41
 step ask wpinger ping echo
 step ask wcounter explode
+step spawn --wasm "$GUESTS/stream-consumer.wasm" --name wconsumer --tier aot
+step spawn --wasm "$GUESTS/stream-producer.wasm" --name wproducer
+step ask wproducer send 100
+step ask wconsumer stats
 step ls
 step ask pinger start "echo 1000"
 echo
