@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/wat.h"
+#include "troupe/wasm/workload_values.h"
 #include "wasm/tiers.h"
 
 namespace troupe::wasm {
@@ -184,6 +186,71 @@ TEST_P(GuestInstance, AbsentExportsAreNotFound) {
                             {V::of_items({V::of_items({V::of(1), V::of(0)})})});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kNotFound);
+}
+
+// The simplest value of a type: zeros, empty strings and lists, the first case.
+AbiValue default_value(const AbiType& t) {
+  switch (t.kind()) {
+    case AbiType::Kind::kString:
+      return V::text("");
+    case AbiType::Kind::kList:
+      return V::of_items({});
+    case AbiType::Kind::kRecord: {
+      std::vector<V> items;
+      for (const AbiType& f : t.fields()) items.push_back(default_value(f));
+      return V::of_items(std::move(items));
+    }
+    case AbiType::Kind::kVariant:
+      return t.case_payload(0) ? V::of_case(0, default_value(*t.case_payload(0))) : V::of_case(0);
+    default:
+      return V::of(0);
+  }
+}
+
+// A guest in WAT for each of the 18 exports, whose body is `unreachable`: each call is a typed
+// trap, and the next instance of the same module works.
+TEST_P(GuestInstance, ATrapInAnyHookIsTypedAndContained) {
+  for (const workload::Function& f : workload::guest_exports()) {
+    CoreSignature sig = export_signature(f.type);
+    auto types = [](const std::vector<std::uint8_t>& v) {
+      std::string out;
+      for (auto t : v) out += t == AbiType::kI64 ? " i64" : " i32";
+      return out;
+    };
+    std::string wat = R"((module (memory (export "memory") 1)
+      (global $top (mut i32) (i32.const 4096))
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+        (local.set $p (global.get $top))
+        (global.set $top (i32.add (global.get $top) (i32.const 256)))
+        (local.get $p)))";
+    if (f.name != "dispatch") {
+      wat += R"((func (export "actr:workload/workload@0.1.0#dispatch")
+        (param i32 i32 i32 i32 i32 i32) (result i32)
+        (i32.store8 (i32.const 16) (i32.const 0)) (i32.const 16)))";
+    }
+    wat += "(func (export \"actr:workload/workload@0.1.0#" + f.name + "\")";
+    if (!sig.params.empty()) wat += " (param" + types(sig.params) + ")";
+    if (!sig.results.empty()) wat += " (result" + types(sig.results) + ")";
+    wat += " unreachable))";
+    auto bin = wat_to_wasm(wat);
+    ASSERT_TRUE(bin.ok()) << f.name << ": " << bin.error().to_string();
+    auto module = GuestModule::load(*bin);
+    ASSERT_TRUE(module.ok()) << f.name << ": " << module.error().to_string();
+    RecordingHost host;
+    auto g = testing::create_on_tier(*module, host);
+    ASSERT_TRUE(g.ok()) << f.name << ": " << g.error().to_string();
+    std::vector<V> args;
+    for (const AbiType& p : f.type.params) args.push_back(default_value(p));
+    auto r = (*g)->call(f.name, args);
+    ASSERT_FALSE(r.ok()) << f.name;
+    EXPECT_EQ(r.error().code, Errc::kTrap) << f.name << ": " << r.error().to_string();
+    EXPECT_NE(r.error().detail.find("unreachable"), std::string::npos) << r.error().to_string();
+    if (f.name != "dispatch") {
+      auto fresh = testing::create_on_tier(*module, host);
+      ASSERT_TRUE(fresh.ok());
+      EXPECT_TRUE((*fresh)->call("dispatch", {workload::envelope("r", "x", "y")}).ok()) << f.name;
+    }
+  }
 }
 
 TROUPE_BOTH_TIERS(GuestInstance);
