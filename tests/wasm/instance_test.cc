@@ -253,6 +253,80 @@ TEST_P(GuestInstance, ATrapInAnyHookIsTypedAndContained) {
   }
 }
 
+// Hostile results from a WAT guest, one per route: each is an ABI violation of that call,
+// never a read outside the guest's memory; the instance stays usable for honest calls.
+TEST_P(GuestInstance, HostileResultsAreAbiViolations) {
+  constexpr const char* kHostile = R"((module (memory (export "memory") 1)
+    (global $top (mut i32) (i32.const 4096))
+    (data (i32.const 200) "\ff\fe bad utf-8")
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+      (local.set $p (global.get $top))
+      (global.set $top (i32.add (global.get $top) (i32.add (local.get 3) (i32.const 8))))
+      (local.get $p))
+    ;; By the route's first byte: ok(payload) at 16 unless told otherwise.
+    (func (export "actr:workload/workload@0.1.0#dispatch")
+          (param i32 i32 i32 i32 i32 i32) (result i32) (local $c i32)
+      (local.set $c (i32.load8_u (local.get 2)))
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.store (i32.const 20) (local.get 4))
+      (i32.store (i32.const 24) (local.get 5))
+      (if (i32.eq (local.get $c) (i32.const 111)) (then (return (i32.const -16))))  ;; 'o'
+      (if (i32.eq (local.get $c) (i32.const 109)) (then (return (i32.const 17))))   ;; 'm'
+      (if (i32.eq (local.get $c) (i32.const 108))                                   ;; 'l'
+        (then (i32.store (i32.const 24) (i32.const 65000))))
+      (if (i32.eq (local.get $c) (i32.const 100))                                   ;; 'd'
+        (then (i32.store8 (i32.const 16) (i32.const 7))))
+      (if (i32.eq (local.get $c) (i32.const 117))                                   ;; 'u'
+        (then
+          (i32.store8 (i32.const 16) (i32.const 1))   ;; err
+          (i32.store8 (i32.const 20) (i32.const 9))   ;; actr-error::internal(string)
+          (i32.store (i32.const 24) (i32.const 200))
+          (i32.store (i32.const 28) (i32.const 11))))
+      (i32.const 16))
+  ))";
+  auto bin = wat_to_wasm(kHostile);
+  ASSERT_TRUE(bin.ok()) << bin.error().to_string();
+  auto module = GuestModule::load(*bin);
+  ASSERT_TRUE(module.ok()) << module.error().to_string();
+  RecordingHost host;
+  auto g = testing::create_on_tier(*module, host);
+  ASSERT_TRUE(g.ok());
+  auto send = [&](const std::string& route) {
+    return (*g)->call("dispatch", {workload::envelope("r", route, "payload")});
+  };
+  for (const char* route :
+       {"out-of-bounds", "misaligned", "length-past-the-end", "discriminant", "utf-8"}) {
+    auto r = send(route);
+    ASSERT_FALSE(r.ok()) << route;
+    EXPECT_EQ(r.error().code, Errc::kAbiViolation) << route << ": " << r.error().to_string();
+    std::printf("%s -> %s\n", route, r.error().to_string().c_str());
+  }
+  auto ok = send("honest");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ((*ok)->items.at(0).bytes, "payload");
+}
+
+// A cabi_realloc that hands back an address outside memory, or none at all.
+TEST_P(GuestInstance, AGarbageCabiReallocIsAnAbiViolation) {
+  for (const char* result : {"(i32.const -64)", "(i32.const 65530)"}) {
+    std::string wat = R"((module (memory (export "memory") 1)
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) )" +
+                      std::string(result) + R"()
+      (func (export "actr:workload/workload@0.1.0#dispatch")
+            (param i32 i32 i32 i32 i32 i32) (result i32) (i32.const 16))))";
+    auto bin = wat_to_wasm(wat);
+    ASSERT_TRUE(bin.ok()) << bin.error().to_string();
+    auto module = GuestModule::load(*bin);
+    ASSERT_TRUE(module.ok());
+    RecordingHost host;
+    auto g = testing::create_on_tier(*module, host);
+    ASSERT_TRUE(g.ok());
+    auto r = (*g)->call("dispatch", {workload::envelope("r", "x", "a payload of some length")});
+    ASSERT_FALSE(r.ok()) << result;
+    EXPECT_EQ(r.error().code, Errc::kAbiViolation) << result << ": " << r.error().to_string();
+  }
+}
+
 TROUPE_BOTH_TIERS(GuestInstance);
 
 }  // namespace
