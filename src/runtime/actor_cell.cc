@@ -178,7 +178,7 @@ void ActorCell::apply_pending_stop() {
 
 const CallChain* ActorCell::current_chain() const {
   if (current_ && current_->request) return &current_->request->chain();
-  return nullptr;
+  return reply_chain_;  // in a reply handler: the chain of the request it answers
 }
 
 void ActorCell::forward_current(const ActorRef& to) {
@@ -205,7 +205,9 @@ void ActorCell::handle_system(Message* raw) {
       system_.note_dead_letter(*m, "reply to a stopped incarnation");
       return;
     }
+    reply_chain_ = &d.chain;
     run_hook("reply handler", d.run);
+    reply_chain_ = nullptr;
   } else if (m->is<sys::Run>()) {
     auto& run = m->as<sys::Run>();
     if (run.fn) run.fn(*this);

@@ -49,6 +49,45 @@ TEST(Ask, CycleBackToAnAwaitingActorFailsFast) {
   EXPECT_EQ(probe.events(), (std::vector<std::string>{"b:call-cycle", "a:2"}));
 }
 
+// The chain survives a reply: X awaits A; A awaits B, and from B's reply handler awaits C; C
+// asks X, which is still awaiting. Caught at once, as when the cycle is direct.
+TEST(Ask, AnAwaitFromAReplyHandlerContinuesTheChain) {
+  Probe probe;
+  ActorSystem sys(SystemConfig{.workers = 2});
+  auto x = std::make_shared<ActorRef>();
+  ActorRef b = sys.spawn_fn([](Actor&) { return Behavior([](Ping&) { return 7; }); });
+  ActorRef c = sys.spawn_fn([&probe, x](Actor& self) {
+    return Behavior([&self, &probe, x](Ping&) {
+      auto reply = std::make_shared<ReplyPromise>(self.take_reply());
+      self.ask<int>(*x, Ping{}, 5s, [reply, &probe](Result<int> r) {
+        probe.push(r.ok() ? "c:ok" : "c:" + std::string(errc_name(r.error().code)));
+        reply->deliver(0);
+      });
+    });
+  });
+  ActorRef a = sys.spawn_fn([b, c](Actor& self) {
+    return Behavior([&self, b, c](Ping&) {
+      auto reply = std::make_shared<ReplyPromise>(self.take_reply());
+      self.await<int>(b, Ping{}, 5s, [&self, c, reply](Result<int>) {
+        self.await<int>(c, Ping{}, 5s,
+                        [reply](Result<int> r) { reply->deliver(r.ok() ? *r : -1); });
+      });
+    });
+  });
+  *x = sys.spawn_fn([&probe, a](Actor& self) {
+    return Behavior([&self, &probe, a](Start&) {
+      self.await<int>(a, Ping{}, 5s, [&probe](Result<int> r) {
+        probe.push("x:" + (r.ok() ? std::to_string(*r) : std::string(errc_name(r.error().code))));
+      });
+    });
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  sys.tell(*x, Start{});
+  ASSERT_TRUE(probe.wait_count(2));
+  EXPECT_EQ(probe.events(), (std::vector<std::string>{"c:call-cycle", "x:0"}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
 // With the non-blocking ask, A keeps serving messages, so A -> B -> A simply works.
 TEST(Ask, CallbackAskAllowsReentryOnTheChain) {
   Probe probe;

@@ -108,6 +108,51 @@ TEST_P(WasmActors, LatencyFirstStreamsDropWhatTheReceiverCannotTake) {
       0u);
 }
 
+// Awaits `target` with each Envelope it gets and answers with the reply.
+class Relay final : public Actor {
+ public:
+  explicit Relay(std::function<ActorRef()> target) : target_(std::move(target)) {}
+  bool receive(Message& m) override {
+    if (!m.is<Envelope>()) return false;
+    Envelope e = m.as<Envelope>();
+    auto reply = std::make_shared<ReplyPromise>(take_reply());
+    await<Bytes>(target_(), std::move(e), 10s, [reply](Result<Bytes> r) {
+      if (r.ok()) {
+        reply->deliver(std::move(r).value());
+      } else {
+        reply->fail(r.error());
+      }
+    });
+    return true;
+  }
+
+ private:
+  std::function<ActorRef()> target_;
+};
+
+// x awaits the guest, whose *second* call (made after the first one's reply resumed it) goes
+// to `loop`, which awaits x: a cycle, refused at once because the second call still carries
+// the chain of the request the guest is serving (not found by a 5 s timeout).
+TEST_P(WasmActors, ASecondCallInOneDispatchKeepsTheCallChain) {
+  start("echo", "echo");
+  ActorRef guest = start("all-imports", "all-imports");
+  auto x = std::make_shared<ActorRef>();
+  ChildSpec loop;
+  loop.type_name = "loop";
+  loop.factory = [x] { return std::make_unique<Relay>([x] { return *x; }); };
+  ASSERT_TRUE(sys_.ask<ActorRef>(sys_.root(), StartChild{std::move(loop)}, 5s).get().ok());
+  *x = sys_.spawn(std::make_unique<Relay>([guest] { return guest; }));
+  Envelope e;
+  e.route = "call-twice";
+  e.payload = "loop";
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = sys_.ask<Bytes>(*x, std::move(e), 20s).get();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().to_string().find("call chain"), std::string::npos) << r.error().to_string();
+  EXPECT_LT(took, 2s);
+}
+
 TEST_P(WasmActors, ImportsAgainstTheRuntime) {
   ActorRef echo = start("echo", "echo");
   ActorRef all = start("all-imports", "all-imports");

@@ -153,6 +153,9 @@ struct ReplyDelivery {
   std::uint32_t incarnation = 0;
   bool awaited = false;
   std::function<void()> run;
+  // The request's call chain: asks made from the reply handler continue it, so a cycle
+  // through a later call of the same causal chain is still caught at once.
+  CallChain chain;
 };
 
 template <class R>
@@ -170,7 +173,8 @@ class CallbackRequest final : public Request {
   void deliver(Result<MessagePtr> result) override {
     auto shared = std::make_shared<Result<MessagePtr>>(std::move(result));
     ReplyDelivery d{id(), incarnation_, awaited_,
-                    [fn = std::move(fn_), shared]() mutable { fn(unbox<R>(std::move(*shared))); }};
+                    [fn = std::move(fn_), shared]() mutable { fn(unbox<R>(std::move(*shared))); },
+                    chain()};
     asker_.cell()->enqueue_system(make_message(std::move(d)));
   }
   ActorRef asker_;

@@ -6,6 +6,8 @@
  *   tell-local           tell(local, "echo", payload)
  *   call-actor           call(actor(discover("echo")), "echo", payload)
  *   call-raw             call-raw(discover("echo"), "echo", payload)
+ *   call-twice           call(discover("echo"), "echo", "first"), then
+ *                        call(discover(<payload>), "echo", "second"): replies the second
  *   discover             discover(troupe/<payload>/0.1.0) -> "realm serial m/n/v"
  *   stream               register "s1", send 3 chunks to the "all-imports" actor found by
  *                        discover, unregister; payload: "reliable" | "latency"
@@ -109,6 +111,22 @@ static actr_status dispatch(const actr_envelope* env, actr_buf* reply) {
     }
     actr_id_free(&target);
     if (s != ACTR_OK) return s;
+    *reply = out;
+    return ACTR_OK;
+  }
+  if (actr_str_eq(r, "call-twice")) {
+    actr_buf out = {0, 0};
+    for (int i = 0; i < 2; ++i) {
+      actr_id target;
+      actr_status s = find(i == 0 ? "echo" : arg, &target);
+      if (s != ACTR_OK) return s;
+      actr_dest d = actr_dest_actor(&target);
+      const char* what = i == 0 ? "first" : "second";
+      actr_buf_free(&out);
+      s = actr_call(&d, "echo", (const uint8_t*)what, strlen(what), &out);
+      actr_id_free(&target);
+      if (s != ACTR_OK) return s;
+    }
     *reply = out;
     return ACTR_OK;
   }
