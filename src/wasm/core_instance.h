@@ -2,7 +2,9 @@
 // interpreter, aot.cc for code built by wasm2c and the C compiler). Instance drives the
 // contract over it; the conformance runner drives spec modules over it. Kept to C++17 and
 // plain types, because the interpreter's side is built as C++17.
-// Core values travel as uint64_t: i32 and f32 zero-extended (f32/f64 as their bits).
+// Core values travel as uint64_t slots: i32 and f32 zero-extended (f32/f64 as their bits); a
+// v128 takes two slots, low half first (interpreter tier only: the AOT tier refuses v128 at the
+// boundary). Parameter and result counts are counted in slots.
 // Not thread-safe: one call at a time.
 #pragma once
 

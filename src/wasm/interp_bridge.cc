@@ -82,6 +82,12 @@ interp::Value to_value(wabt::Type type, std::uint64_t bits) {
   }
 }
 
+std::size_t slots(const wabt::TypeVector& types) {
+  std::size_t n = 0;
+  for (wabt::Type t : types) n += t == wabt::Type::V128 ? 2 : 1;
+  return n;
+}
+
 std::vector<std::uint64_t> to_u64(const wabt::TypeVector& types, const interp::Values& values) {
   std::vector<std::uint64_t> out;
   for (std::size_t i = 0; i < values.size() && i < types.size(); ++i) {
@@ -184,11 +190,11 @@ int InterpModule::function(const std::string& export_name) const {
 }
 
 std::size_t InterpModule::param_count(int function) const {
-  return impl_->funcs.at(static_cast<std::size_t>(function))->type().params.size();
+  return slots(impl_->funcs.at(static_cast<std::size_t>(function))->type().params);
 }
 
 std::size_t InterpModule::result_count(int function) const {
-  return impl_->funcs.at(static_cast<std::size_t>(function))->type().results.size();
+  return slots(impl_->funcs.at(static_cast<std::size_t>(function))->type().results);
 }
 
 bool InterpModule::call(int function, const std::uint64_t* args, std::uint64_t* results,
@@ -196,7 +202,17 @@ bool InterpModule::call(int function, const std::uint64_t* args, std::uint64_t* 
   interp::Func& f = *impl_->funcs.at(static_cast<std::size_t>(function));
   const wabt::TypeVector& params = f.type().params;
   interp::Values in;
-  for (std::size_t i = 0; i < params.size(); ++i) in.push_back(to_value(params[i], args[i]));
+  std::size_t slot = 0;
+  for (wabt::Type t : params) {
+    if (t == wabt::Type::V128) {
+      ::v128 v;
+      std::memcpy(&v, &args[slot], sizeof v);
+      in.push_back(interp::Value::Make(v));
+      slot += 2;
+    } else {
+      in.push_back(to_value(t, args[slot++]));
+    }
+  }
   interp::Values out;
   interp::Trap::Ptr trap;
   if (wabt::Failed(f.Call(impl_->store, in, out, &trap))) {
@@ -204,8 +220,15 @@ bool InterpModule::call(int function, const std::uint64_t* args, std::uint64_t* 
     return false;
   }
   const wabt::TypeVector& types = f.type().results;
+  slot = 0;
   for (std::size_t i = 0; i < out.size() && i < types.size(); ++i) {
-    results[i] = to_u64(types[i], out[i]);
+    if (types[i] == wabt::Type::V128) {
+      const ::v128 v = out[i].Get<::v128>();
+      std::memcpy(&results[slot], &v, sizeof v);
+      slot += 2;
+    } else {
+      results[slot++] = to_u64(types[i], out[i]);
+    }
   }
   return true;
 }
