@@ -82,6 +82,9 @@ struct Shared {
   std::shared_ptr<const GuestModule> module;
   WasmActorOptions options;
   std::optional<Error> last_failure;  // handed to the next incarnation's on-error
+  // Whether the guest imports a host call that waits (call, call-raw, and send-data-stream
+  // for reliable streams); a guest that cannot wait runs on the worker's stack, no fiber.
+  bool can_block = true;
 };
 
 // Thrown on the actor's own stack (never across the fiber) to fail the actor.
@@ -235,6 +238,17 @@ class WasmActor final : public Actor, private HostImports {
       return;
     }
     context_.active = true;
+    if (!shared_->can_block) {
+      Result<O> outcome = O{};
+      try {
+        outcome = instance_->call(name, args);
+      } catch (const std::exception& e) {
+        outcome = Error{Errc::kInternal, e.what()};
+      }
+      context_ = Context{};
+      done(outcome);
+      return;
+    }
     fiber_ = std::make_unique<GuestFiber>([this, name, args = std::move(args)] {
       try {
         outcome_ = instance_->call(name, args);
@@ -328,6 +342,7 @@ class WasmActor final : public Actor, private HostImports {
   template <class M>
   Result<Bytes> blocking_ask(const ActorRef& to, M message) {
     if (stopping_) return Error{Errc::kUnavailable, "the actor is stopping"};
+    if (!fiber_) return Error{Errc::kInternal, "a blocking host call outside a guest fiber"};
     auto w = std::make_shared<Waiting>();
     waiting_ = w;
     await<Bytes>(to, std::move(message), shared_->options.call_timeout, [this, w](Result<Bytes> r) {
@@ -487,7 +502,11 @@ class WasmActor final : public Actor, private HostImports {
 
 std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
     std::shared_ptr<const GuestModule> module, WasmActorOptions options) {
-  auto shared = std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}});
+  const auto& imports = module->host_imports();
+  const bool can_block =
+      imports.count("call") + imports.count("call-raw") + imports.count("send-data-stream") != 0;
+  auto shared =
+      std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}, can_block});
   return [shared] { return std::make_unique<WasmActor>(shared); };
 }
 
