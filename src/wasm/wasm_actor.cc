@@ -129,22 +129,17 @@ class WasmActor final : public Actor, private HostImports {
     if (m.is<Envelope>()) {
       Envelope& e = m.as<Envelope>();
       context_ = Context{std::to_string(e.request_id), e.caller, true};
-      ReplyPromise reply = take_reply();
-      std::string route = e.route;
-      invoke("dispatch", {workload::envelope(context_.request_id, e.route, std::move(e.payload))},
-             [this, route, reply = std::make_shared<ReplyPromise>(std::move(reply))](
-                 const Result<O>& r) mutable {
-               if (!r.ok()) {
-                 reply->fail(r.error());
-                 throw GuestFailure(r.error());
-               }
-               if (auto ge = workload::error_of(**r)) {
-                 reply->fail(to_error(*ge));
-                 handler_error(*ge, "dispatch " + route);
-                 return;
-               }
-               reply->deliver(Bytes((**r).items.at(0).bytes));
-             });
+      std::vector<AbiValue> args{
+          workload::envelope(context_.request_id, e.route, std::move(e.payload))};
+      if (!shared_->can_block) {  // the common case, without the callback's allocations
+        ReplyPromise reply = take_reply();
+        invoke("dispatch", std::move(args),
+               [this, &reply, &e](const Result<O>& r) { dispatched(reply, e.route, r); });
+        return true;
+      }
+      invoke("dispatch", std::move(args),
+             [this, route = e.route, reply = std::make_shared<ReplyPromise>(take_reply())](
+                 const Result<O>& r) { dispatched(*reply, route, r); });
       return true;
     }
     if (m.is<DataStreamMessage>()) {
@@ -280,6 +275,20 @@ class WasmActor final : public Actor, private HostImports {
       }
       step();
     }
+  }
+
+  // A dispatch finished: its reply, or its error (and on-error for a guest error).
+  void dispatched(ReplyPromise& reply, const std::string& route, const Result<O>& r) {
+    if (!r.ok()) {
+      reply.fail(r.error());
+      throw GuestFailure(r.error());
+    }
+    if (auto ge = workload::error_of(**r)) {
+      reply.fail(to_error(*ge));
+      handler_error(*ge, "dispatch " + route);
+      return;
+    }
+    reply.deliver(Bytes((**r).items.at(0).bytes));
   }
 
   void check_lifecycle(const char* hook, const Result<O>& r) {
