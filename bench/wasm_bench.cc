@@ -75,12 +75,12 @@ std::unique_ptr<Instance> instantiate(const GuestModule& m, HostImports& host, T
 }
 
 std::string dispatch(Instance& g, const std::string& route, const std::string& payload) {
-  auto r = g.call("dispatch", {workload::envelope("r", route, payload)});
-  if (!r.ok() || workload::error_of(**r)) {
+  auto r = g.dispatch("1", route, payload);
+  if (!r.ok() || r->error) {
     std::fprintf(stderr, "wasm_bench: dispatch failed\n");
     std::exit(1);
   }
-  return (**r).items.at(0).bytes;
+  return std::move(r->reply);
 }
 
 // Seconds per kernel round: `rounds` rounds, best of three.

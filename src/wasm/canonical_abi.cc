@@ -48,21 +48,6 @@ std::uint32_t scalar_width(AbiType::Kind k) {
   }
 }
 
-// Checks the range a guest handed over for a string or list and copies/decodes it.
-Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len, bool utf8) {
-  if (utf8 && len > kMaxStringBytes) {
-    return violation("string of " + std::to_string(len) + " bytes exceeds the limit");
-  }
-  auto m = mem.bytes();
-  if (!in_bounds(m, ptr, len)) {
-    return violation("range [" + std::to_string(ptr) + ", +" + std::to_string(len) +
-                     ") is outside linear memory of " + std::to_string(m.size()) + " bytes");
-  }
-  Bytes out(reinterpret_cast<const char*>(m.data() + ptr), static_cast<std::size_t>(len));
-  if (utf8 && !is_valid_utf8(out)) return violation("string is not valid UTF-8");
-  return out;
-}
-
 Result<AbiValue> load_list_range(GuestMemory& mem, const AbiType& elem, std::uint64_t ptr,
                                  std::uint64_t length) {
   if (elem.kind() == AbiType::Kind::kU8) {
@@ -137,9 +122,8 @@ Result<std::pair<std::uint32_t, std::uint32_t>> store_list_range(GuestMemory& me
   const bool as_bytes =
       t.kind() == AbiType::Kind::kString || t.element().kind() == AbiType::Kind::kU8;
   if (as_bytes) {
-    auto p = guest_alloc(mem, 1, v.bytes.size());
+    auto p = store_bytes(mem, v.bytes);
     if (!p.ok()) return p.error();
-    if (!v.bytes.empty()) std::memcpy(mem.bytes().data() + *p, v.bytes.data(), v.bytes.size());
     return std::make_pair(*p, static_cast<std::uint32_t>(v.bytes.size()));
   }
   const AbiType& elem = t.element();
@@ -154,6 +138,29 @@ Result<std::pair<std::uint32_t, std::uint32_t>> store_list_range(GuestMemory& me
 }
 
 }  // namespace
+
+// --- bytes ------------------------------------------------------------------------------------
+
+Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len, bool utf8) {
+  if (utf8 && len > kMaxStringBytes) {
+    return violation("string of " + std::to_string(len) + " bytes exceeds the limit");
+  }
+  auto m = mem.bytes();
+  if (!in_bounds(m, ptr, len)) {
+    return violation("range [" + std::to_string(ptr) + ", +" + std::to_string(len) +
+                     ") is outside linear memory of " + std::to_string(m.size()) + " bytes");
+  }
+  Bytes out(reinterpret_cast<const char*>(m.data() + ptr), static_cast<std::size_t>(len));
+  if (utf8 && !is_valid_utf8(out)) return violation("string is not valid UTF-8");
+  return out;
+}
+
+Result<std::uint32_t> store_bytes(GuestMemory& mem, std::string_view bytes) {
+  auto p = guest_alloc(mem, 1, bytes.size());
+  if (!p.ok()) return p.error();
+  if (!bytes.empty()) std::memcpy(mem.bytes().data() + *p, bytes.data(), bytes.size());
+  return *p;
+}
 
 // --- types ------------------------------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 #include "troupe/wasm/instance.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
+#include <cstring>
 #include <random>
 
 #include "aot_instance.h"
 #include "interp_bridge.h"
+#include "troupe/base/encoding.h"
 #include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/fuel.h"
 #include "troupe/wasm/guest_budget.h"
@@ -315,6 +318,16 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
                                                const std::vector<AbiValue>& args) {
   const workload::Function* f = workload::find_export(wit_name);
   if (!f) return Error{Errc::kNotFound, "no contract export '" + std::string(wit_name) + "'"};
+  if (f == &workload::guest_exports().front()) {  // dispatch has its own path
+    if (args.size() != 1 || args[0].items.size() != 3) {
+      return Error{Errc::kInternal, "dispatch takes one rpc-envelope"};
+    }
+    const auto& fields = args[0].items;
+    auto r = dispatch(fields[0].bytes, fields[1].bytes, fields[2].bytes);
+    if (!r.ok()) return r.error();
+    if (r->error) return std::optional<AbiValue>(workload::err(*r->error));
+    return std::optional<AbiValue>(workload::ok_bytes(std::move(r->reply)));
+  }
   const State::Slot slot =
       s_->slots[static_cast<std::size_t>(f - workload::guest_exports().data())];
   if (slot.function < 0) {
@@ -327,20 +340,66 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
   if (!core_results.ok()) return core_results.error();
   auto result = lift_export_result(*this, f->type, *core_results);
   if (!result.ok()) return result.error();
-  if (f->name == "dispatch" && (*result)->discriminant == 0) {
-    const std::size_t size = (*result)->items.at(0).bytes.size();
-    if (size > s_->meter.limits().max_reply_bytes) {
-      return Error{Errc::kMemoryLimit, "a reply of " + std::to_string(size) +
-                                           " bytes exceeds the limit of " +
-                                           std::to_string(s_->meter.limits().max_reply_bytes)};
-    }
-  }
   // The guest may now free what it returned.
   if (slot.post >= 0) {
     auto r = s_->run(slot.post, *core_results);
     if (!r.ok()) return r.error();
   }
   return result;
+}
+
+Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::string_view route,
+                                         std::string_view payload) {
+  const State::Slot slot = s_->slots.front();  // guest_exports() starts with dispatch
+  if (slot.function < 0) return Error{Errc::kNotFound, "the guest does not export 'dispatch'"};
+  if (!is_valid_utf8(request_id) || !is_valid_utf8(route)) {
+    return Error{Errc::kInvalidArgument, "an envelope's request id and route must be UTF-8"};
+  }
+  s_->begin_invocation();
+  // rpc-envelope flattens to the (pointer, length) of each of its three fields.
+  std::uint64_t args[6];
+  const std::string_view fields[3] = {request_id, route, payload};
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto p = store_bytes(*this, fields[i]);
+    if (!p.ok()) return p.error();
+    args[2 * i] = *p;
+    args[2 * i + 1] = fields[i].size();
+  }
+  std::uint64_t ret = 0;
+  if (auto e = s_->run(slot.function, args, &ret)) return *e;
+  auto reply = lift_dispatch_result(static_cast<std::uint32_t>(ret));
+  if (!reply.ok()) return reply.error();
+  // The guest may now free what it returned.
+  if (slot.post >= 0) {
+    std::uint64_t none = 0;
+    if (auto e = s_->run(slot.post, &ret, &none)) return *e;
+  }
+  return reply;
+}
+
+// result<list<u8>, actr-error> at `ptr`. An ok reply is read in place; anything else (an
+// error, or a result that fails a check) goes through the general load() for its value or
+// its exact violation.
+Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr) {
+  static_assert(std::endian::native == std::endian::little, "reads guest memory in place");
+  const AbiType& t = workload::types().result_bytes;
+  auto m = bytes();
+  if (ptr % t.alignment() == 0 && std::uint64_t{ptr} + t.size() <= m.size() && m[ptr] == 0) {
+    std::uint32_t at = 0, size = 0;
+    std::memcpy(&at, m.data() + ptr + t.payload_offset(), 4);
+    std::memcpy(&size, m.data() + ptr + t.payload_offset() + 4, 4);
+    if (size > s_->meter.limits().max_reply_bytes) {
+      return Error{Errc::kMemoryLimit, "a reply of " + std::to_string(size) +
+                                           " bytes exceeds the limit of " +
+                                           std::to_string(s_->meter.limits().max_reply_bytes)};
+    }
+    auto b = load_bytes(*this, at, size, false);
+    if (!b.ok()) return b.error();
+    return DispatchReply{std::move(b).value(), std::nullopt};
+  }
+  auto v = load(*this, t, ptr);
+  if (!v.ok()) return v.error();
+  return DispatchReply{{}, workload::error_of(*v)};
 }
 
 }  // namespace troupe::wasm

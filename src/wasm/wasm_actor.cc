@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 
@@ -127,19 +129,7 @@ class WasmActor final : public Actor, private HostImports {
 
   bool receive(Message& m) override {
     if (m.is<Envelope>()) {
-      Envelope& e = m.as<Envelope>();
-      context_ = Context{std::to_string(e.request_id), e.caller, true};
-      std::vector<AbiValue> args{
-          workload::envelope(context_.request_id, e.route, std::move(e.payload))};
-      if (!shared_->can_block) {  // the common case, without the callback's allocations
-        ReplyPromise reply = take_reply();
-        invoke("dispatch", std::move(args),
-               [this, &reply, &e](const Result<O>& r) { dispatched(reply, e.route, r); });
-        return true;
-      }
-      invoke("dispatch", std::move(args),
-             [this, route = e.route, reply = std::make_shared<ReplyPromise>(take_reply())](
-                 const Result<O>& r) { dispatched(*reply, route, r); });
+      dispatch(m.as<Envelope>());
       return true;
     }
     if (m.is<DataStreamMessage>()) {
@@ -218,52 +208,86 @@ class WasmActor final : public Actor, private HostImports {
 
  private:
   struct Context {
-    std::string request_id;
+    std::optional<std::uint64_t> request_id;  // during a dispatch
     ActorId caller;
     bool active = false;
   };
   using Done = std::function<void(const Result<O>&)>;
 
-  // Runs export `name` on a fresh fiber; `done` runs on the actor's own stack once the guest
-  // has finished, possibly much later (after the replies it waited for). A hook the guest does
-  // not export is not called: `done` gets an empty result at once.
+  // Guest code must not throw into the runtime: anything it throws becomes kInternal.
+  template <class F>
+  static auto guarded(F&& f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      return Error{Errc::kInternal, e.what()};
+    }
+  }
+
+  // One Envelope: the guest's dispatch, then the reply (or error) to the asker.
+  void dispatch(Envelope& e) {
+    context_ = Context{e.request_id, e.caller, true};
+    char id[24];
+    const auto formatted = std::to_chars(std::begin(id), std::end(id), e.request_id);
+    const std::string_view request_id(id, static_cast<std::size_t>(formatted.ptr - id));
+    if (!shared_->can_block) {  // the common case: on the worker's stack, nothing allocated
+      Result<DispatchReply> r =
+          guarded([&] { return instance_->dispatch(request_id, e.route, e.payload); });
+      context_ = Context{};
+      ReplyPromise reply = take_reply();
+      dispatched(reply, e.route, r);
+      return;
+    }
+    auto outcome = std::make_shared<Result<DispatchReply>>(DispatchReply{});
+    run_guest(
+        [this, outcome, rid = std::string(request_id), route = e.route,
+         payload = std::move(e.payload)] {
+          *outcome = guarded([&] { return instance_->dispatch(rid, route, payload); });
+        },
+        [this, outcome, route = e.route, reply = std::make_shared<ReplyPromise>(take_reply())] {
+          dispatched(*reply, route, *outcome);
+        });
+  }
+
+  // Calls export `name`; `done` runs on the actor's own stack once the guest has finished,
+  // possibly much later (after the replies it waited for). A hook the guest does not export
+  // is not called: `done` gets an empty result at once.
   void invoke(const std::string& name, std::vector<AbiValue> args, Done done) {
     if (!shared_->module->exports_function(name)) {
       done(O{});
       return;
     }
+    auto outcome = std::make_shared<Result<O>>(O{});
+    run_guest(
+        [this, outcome, name, args = std::move(args)] {
+          *outcome = guarded([&] { return instance_->call(name, args); });
+        },
+        [outcome, done = std::move(done)] { done(*outcome); });
+  }
+
+  // Runs `body` (a call into the guest) to its end: on the worker's stack when the guest
+  // cannot wait, else on a fresh fiber that a blocking host call suspends; then `done`, on the
+  // actor's own stack.
+  void run_guest(std::function<void()> body, std::function<void()> done) {
     context_.active = true;
     if (!shared_->can_block) {
-      Result<O> outcome = O{};
-      try {
-        outcome = instance_->call(name, args);
-      } catch (const std::exception& e) {
-        outcome = Error{Errc::kInternal, e.what()};
-      }
+      body();
       context_ = Context{};
-      done(outcome);
+      done();
       return;
     }
-    fiber_ = std::make_unique<GuestFiber>([this, name, args = std::move(args)] {
-      try {
-        outcome_ = instance_->call(name, args);
-      } catch (const std::exception& e) {
-        outcome_ = Error{Errc::kInternal, e.what()};
-      }
-    });
+    fiber_ = std::make_unique<GuestFiber>(std::move(body));
     done_ = std::move(done);
     step();
   }
 
-  // Resumes the guest; when it has finished, hands its outcome to the invocation's `done`.
+  // Resumes the guest; when it has finished, runs the invocation's `done`.
   void step() {
     if (!fiber_->resume()) return;  // suspended in a host call
     fiber_.reset();
     context_ = Context{};
-    Result<O> outcome = std::move(outcome_);
-    outcome_ = O{};
-    Done done = std::move(done_);
-    done(outcome);
+    std::function<void()> done = std::move(done_);
+    done();
   }
 
   // At stop: a guest suspended in a call gets `unavailable` and runs to its end.
@@ -277,18 +301,20 @@ class WasmActor final : public Actor, private HostImports {
     }
   }
 
-  // A dispatch finished: its reply, or its error (and on-error for a guest error).
-  void dispatched(ReplyPromise& reply, const std::string& route, const Result<O>& r) {
+  // A dispatch finished: its reply, or its error (and on-error for a guest error). An
+  // envelope the guest could not be given (not UTF-8) fails only that message.
+  void dispatched(ReplyPromise& reply, const std::string& route, Result<DispatchReply>& r) {
     if (!r.ok()) {
       reply.fail(r.error());
+      if (r.error().code == Errc::kInvalidArgument) return;
       throw GuestFailure(r.error());
     }
-    if (auto ge = workload::error_of(**r)) {
-      reply.fail(to_error(*ge));
-      handler_error(*ge, "dispatch " + route);
+    if (r->error) {
+      reply.fail(to_error(*r->error));
+      handler_error(*r->error, "dispatch " + route);
       return;
     }
-    reply.deliver(Bytes((**r).items.at(0).bytes));
+    reply.deliver(std::move(r->reply));
   }
 
   void check_lifecycle(const char* hook, const Result<O>& r) {
@@ -385,7 +411,10 @@ class WasmActor final : public Actor, private HostImports {
         return Error{Errc::kTrap, n + " called outside a dispatch or hook"};
       }
       if (n == "get-self-id") return O(workload::to_value(ident(self())));
-      if (n == "get-request-id") return O(AbiValue::text(context_.request_id));
+      if (n == "get-request-id") {
+        return O(AbiValue::text(context_.request_id ? std::to_string(*context_.request_id)
+                                                    : std::string()));
+      }
       ActorRef caller = context_.caller.serial != 0 ? system().find(context_.caller) : ActorRef{};
       if (!caller) return O(AbiValue::of_case(0));
       return O(AbiValue::of_case(1, workload::to_value(ident(caller))));
@@ -499,8 +528,7 @@ class WasmActor final : public Actor, private HostImports {
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<Instance> instance_;
   std::unique_ptr<GuestFiber> fiber_;
-  Result<O> outcome_ = O{};
-  Done done_;
+  std::function<void()> done_;
   Context context_;
   std::shared_ptr<Waiting> waiting_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;  // registered by this incarnation

@@ -116,6 +116,44 @@ TEST_P(GuestInstance, DispatchRoundTripsThroughTheGuest) {
   EXPECT_EQ(**r, V::of_case(0, V::text(std::string("bytes\0!", 7))));
 }
 
+// The path actors use: the envelope goes straight into guest memory, the reply comes back as
+// bytes, and the guest's allocations are the ones the canonical ABI prescribes.
+TEST_P(GuestInstance, DispatchWithoutValueTrees) {
+  Fixture f;
+  const std::string payload("bytes\0!", 7);
+  for (int i = 0; i < 3; ++i) {
+    auto r = f.instance->dispatch("r-1", "echo", payload);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_FALSE(r->error);
+    EXPECT_EQ(r->reply, payload);
+  }
+  auto empty = f.instance->dispatch("", "", "");
+  ASSERT_TRUE(empty.ok()) << empty.error().to_string();
+  EXPECT_EQ(empty->reply, "");
+}
+
+// WIT strings are UTF-8: an envelope whose route or request id is not cannot be handed to the
+// guest, and the guest is not called (its allocator included).
+TEST_P(GuestInstance, AnEnvelopeThatIsNotUtf8IsRefusedBeforeTheGuestRuns) {
+  Fixture f;
+  auto before = f.instance->dispatch("r", "echo", "x");
+  ASSERT_TRUE(before.ok());
+  const std::uint8_t* top_before = f.instance->bytes().data();
+  std::vector<std::uint8_t> snapshot(top_before, top_before + f.instance->bytes().size());
+  for (auto [rid, route] :
+       {std::pair<std::string, std::string>{"r", "ec\xffho"}, {"\xc3", "echo"}}) {
+    auto r = f.instance->dispatch(rid, route, "\xff payload bytes are not text");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::kInvalidArgument) << r.error().to_string();
+  }
+  auto mem = f.instance->bytes();
+  EXPECT_TRUE(std::equal(mem.begin(), mem.end(), snapshot.begin()));
+  // Payload bytes are a list<u8>: any bytes go.
+  auto after = f.instance->dispatch("r", "echo", "\xff\xfe");
+  ASSERT_TRUE(after.ok()) << after.error().to_string();
+  EXPECT_EQ(after->reply, "\xff\xfe");
+}
+
 TEST_P(GuestInstance, HooksReachTheHostAndWasi) {
   Fixture f;
   auto r = f.instance->call("on-start", {});

@@ -65,6 +65,21 @@ TEST_P(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
   EXPECT_EQ(text(ask(echo, "echo", "still here")), "still here");
 }
 
+// A route that is not UTF-8 cannot become a WIT string: that message fails, the guest never
+// sees it, and the actor goes on (no restart, no on-error). Both dispatch paths: echo cannot
+// wait (worker's stack), all-imports can (fiber).
+TEST_P(WasmActors, AnEnvelopeThatIsNotUtf8FailsOnlyThatMessage) {
+  for (const char* module : {"echo", "all-imports"}) {
+    ActorRef a = start(module, module);
+    auto r = ask(a, "ec\xffho", "x");
+    ASSERT_FALSE(r.ok()) << module;
+    EXPECT_EQ(r.error().code, Errc::kInvalidArgument) << module << ": " << r.error().to_string();
+    EXPECT_EQ(text(ask(a, "echo", "still here")), "still here") << module;
+  }
+  ActorRef all = sys_.find_by_type("all-imports");
+  EXPECT_EQ(text(ask(all, "journal")), "on-start;on-ready");
+}
+
 TEST_P(WasmActors, AGuestCallSuspendsWithoutHoldingTheWorker) {
   ActorRef echo = start("echo", "echo");
   ActorRef pinger = start("pinger", "pinger");
@@ -165,9 +180,12 @@ TEST_P(WasmActors, ImportsAgainstTheRuntime) {
   EXPECT_EQ(text(ask(all, "caller")), "none");
   EXPECT_EQ(text(ask(all, "caller", "", echo.id())),
             "0 " + std::to_string(echo.id().serial) + " troupe/echo/0.1.0");
-  auto rid = ask(all, "request-id");
-  ASSERT_TRUE(rid.ok());
-  EXPECT_FALSE(rid->empty());
+  Envelope with_id;
+  with_id.route = "request-id";
+  with_id.request_id = 777;
+  auto rid = sys_.ask<Bytes>(all, std::move(with_id), 10s).get();
+  ASSERT_TRUE(rid.ok()) << rid.error().to_string();
+  EXPECT_EQ(*rid, "777");
   // Calling itself would wait on itself: refused at once, as a guest error.
   EXPECT_EQ(text(ask(all, "call-local", "z")).rfind("error handler-error: internal: ", 0), 0u);
   EXPECT_EQ(text(ask(all, "call-shell", "z")),

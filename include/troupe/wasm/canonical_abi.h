@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "troupe/base/bytes.h"
@@ -114,6 +115,13 @@ Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr);
 // Writes `v` at `ptr` (which must have room for t.size()); strings and lists are allocated
 // in the guest through realloc.
 Result<void> store(GuestMemory& mem, const AbiType& t, const AbiValue& v, std::uint32_t ptr);
+
+// A string or list<u8> without an AbiValue (the dispatch path). load_bytes checks that
+// [ptr, ptr + len) lies in the memory (and UTF-8 when `utf8`) and copies it out; store_bytes
+// allocates through cabi_realloc, checks what it returned, copies `bytes` in and answers the
+// pointer.
+Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len, bool utf8);
+Result<std::uint32_t> store_bytes(GuestMemory& mem, std::string_view bytes);
 
 // Core values of a flattened signature, in order; i32 values are held zero-extended.
 using FlatValues = std::vector<std::uint64_t>;

@@ -17,6 +17,7 @@
 #include "troupe/wasm/canonical_abi.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/workload_types.h"
+#include "troupe/wasm/workload_values.h"
 
 namespace troupe::wasm {
 
@@ -62,6 +63,12 @@ const char* tier_name(Tier tier);
 // reserves from the node-wide budget (guest_budget.h).
 std::uint64_t memory_ceiling(const GuestModule& module, const Limits& limits);
 
+// What a dispatch answered: the reply bytes, or the guest's actr-error.
+struct DispatchReply {
+  Bytes reply;
+  std::optional<workload::GuestError> error;
+};
+
 class Instance final : public GuestMemory {
  public:
   static Result<std::unique_ptr<Instance>> create(const GuestModule& module, HostImports& host,
@@ -75,6 +82,13 @@ class Instance final : public GuestMemory {
   Result<std::optional<AbiValue>> call(std::string_view wit_name,
                                        const std::vector<AbiValue>& args);
 
+  // The contract's dispatch, without building AbiValues: the envelope is lowered straight
+  // into guest memory and the result lifted from it, with the same checks as call(). The
+  // request id and route must be UTF-8 (they are WIT strings): else kInvalidArgument, and the
+  // guest is not called.
+  Result<DispatchReply> dispatch(std::string_view request_id, std::string_view route,
+                                 std::string_view payload);
+
   // The tier running it: kAot or kInterp.
   Tier tier() const;
 
@@ -85,6 +99,7 @@ class Instance final : public GuestMemory {
  private:
   struct State;
   explicit Instance(std::unique_ptr<State> state);
+  Result<DispatchReply> lift_dispatch_result(std::uint32_t ptr);
   std::unique_ptr<State> s_;
 };
 
