@@ -34,12 +34,50 @@ HOST("get-self-id") void actr__host_get_self_id(i32 ret);
 HOST("get-caller-id") void actr__host_get_caller_id(i32 ret);
 HOST("get-request-id") void actr__host_get_request_id(i32 ret);
 
-/* ---- memory ---- */
+/* ---- memory ----
+ * The host calls cabi_realloc for two things: an export's arguments, which the handler only
+ * borrows, and an import's results, which the guest keeps (actr_buf, actr_id). Arguments, and
+ * a dispatch's reply, go to a small arena that is reset once the host is done with them (at the
+ * end of the export, or at its post-return), so that a typical message costs the guest no
+ * malloc or free; results, and whatever does not fit, come from malloc. The host lowers an
+ * import's results only while the guest is inside that import: g_in_import tells them apart.
+ * Exports never nest (the component model forbids re-entering an instance). */
+
+#define ARENA_BYTES 8192
+static _Alignas(16) uint8_t g_arena[ARENA_BYTES];
+static size_t g_arena_top;
+static int g_in_import;
+
+/* Runs a host import; cabi_realloc calls made meanwhile are for its results. */
+#define IMPORT(call) (++g_in_import, (call), --g_in_import)
+
+static void* arena_alloc(size_t align, size_t size) {
+  size_t at = (g_arena_top + align - 1) & ~(align - 1);
+  if (at >= ARENA_BYTES || size > ARENA_BYTES - at) return NULL;
+  g_arena_top = at + size;
+  return g_arena + at;
+}
+static int in_arena(const void* p) {
+  return (const uint8_t*)p >= g_arena && (const uint8_t*)p < g_arena + ARENA_BYTES;
+}
+/* free() for what may be arena memory. */
+static void release(const void* p) {
+  if (!in_arena(p)) free((void*)p);
+}
+static void arena_reset(void) { g_arena_top = 0; }
 
 __attribute__((export_name("cabi_realloc"))) void* cabi_realloc(void* old, size_t old_size,
                                                                 size_t align, size_t new_size) {
-  (void)old_size;
-  if (align > 8) abort(); /* nothing in the contract needs more */
+  if (align == 0 || align > 8 || (align & (align - 1)) != 0) abort(); /* the contract needs <= 8 */
+  if (old == NULL && g_in_import == 0) {
+    void* p = arena_alloc(align, new_size);
+    if (p != NULL) return p;
+  }
+  if (in_arena(old)) {
+    void* p = malloc(new_size != 0 ? new_size : 1);
+    if (p != NULL) memcpy(p, old, old_size < new_size ? old_size : new_size);
+    return p;
+  }
   return realloc(old, new_size != 0 ? new_size : 1);
 }
 
@@ -64,7 +102,7 @@ static actr_str str_of(i32 ptr, i32 len) {
   actr_str s = {(const char*)(uintptr_t)(uint32_t)ptr, (uint32_t)len};
   return s;
 }
-static void free_str(actr_str s) { free((void*)s.ptr); }
+static void free_str(actr_str s) { release(s.ptr); }
 static void st_str(uint8_t* p, actr_str s) {
   st32(p, (uint32_t)addr(s.ptr));
   st32(p + 4, (uint32_t)s.len);
@@ -191,7 +229,7 @@ static actr_status bytes_result(const uint8_t* ret, actr_buf* out) {
     out->ptr = ptr;
     out->len = len;
   } else {
-    free(ptr);
+    release(ptr);
   }
   return ACTR_OK;
 }
@@ -204,12 +242,12 @@ static actr_status send(int call, const actr_dest* target, const char* route, co
   flat_id(target->kind == ACTR_DEST_ACTOR ? &target->actor : NULL, &realm, &serial, s);
   i32 rl = (i32)strlen(route);
   if (call) {
-    actr__host_call((i32)target->kind, realm, serial, s[0], s[1], s[2], s[3], s[4], s[5],
-                    addr(route), rl, addr(payload), (i32)len, addr(ret));
+    IMPORT(actr__host_call((i32)target->kind, realm, serial, s[0], s[1], s[2], s[3], s[4], s[5],
+                           addr(route), rl, addr(payload), (i32)len, addr(ret)));
     return bytes_result(ret, reply);
   }
-  actr__host_tell((i32)target->kind, realm, serial, s[0], s[1], s[2], s[3], s[4], s[5], addr(route),
-                  rl, addr(payload), (i32)len, addr(ret));
+  IMPORT(actr__host_tell((i32)target->kind, realm, serial, s[0], s[1], s[2], s[3], s[4], s[5],
+                         addr(route), rl, addr(payload), (i32)len, addr(ret)));
   return unit_result(ret);
 }
 
@@ -228,16 +266,16 @@ actr_status actr_call_raw(const actr_id* target, const char* route, const void* 
   i32 realm, s[6];
   i64 serial;
   flat_id(target, &realm, &serial, s);
-  actr__host_call_raw(realm, serial, s[0], s[1], s[2], s[3], s[4], s[5], addr(route),
-                      (i32)strlen(route), addr(payload), (i32)len, addr(ret));
+  IMPORT(actr__host_call_raw(realm, serial, s[0], s[1], s[2], s[3], s[4], s[5], addr(route),
+                             (i32)strlen(route), addr(payload), (i32)len, addr(ret)));
   return bytes_result(ret, reply);
 }
 
 actr_status actr_discover(const actr_type* type, actr_id* out) {
   _Alignas(8) uint8_t ret[48];
-  actr__host_discover(addr(type->manufacturer.ptr), (i32)type->manufacturer.len,
-                      addr(type->name.ptr), (i32)type->name.len, addr(type->version.ptr),
-                      (i32)type->version.len, addr(ret));
+  IMPORT(actr__host_discover(addr(type->manufacturer.ptr), (i32)type->manufacturer.len,
+                             addr(type->name.ptr), (i32)type->name.len, addr(type->version.ptr),
+                             (i32)type->version.len, addr(ret)));
   if (ret[0] != 0) return error_at(ret + 8);
   *out = id_at(ret + 8);
   return ACTR_OK;
@@ -245,13 +283,13 @@ actr_status actr_discover(const actr_type* type, actr_id* out) {
 
 actr_status actr_register_stream(const char* stream_id) {
   _Alignas(8) uint8_t ret[24];
-  actr__host_register_stream(addr(stream_id), (i32)strlen(stream_id), addr(ret));
+  IMPORT(actr__host_register_stream(addr(stream_id), (i32)strlen(stream_id), addr(ret)));
   return unit_result(ret);
 }
 
 actr_status actr_unregister_stream(const char* stream_id) {
   _Alignas(8) uint8_t ret[24];
-  actr__host_unregister_stream(addr(stream_id), (i32)strlen(stream_id), addr(ret));
+  IMPORT(actr__host_unregister_stream(addr(stream_id), (i32)strlen(stream_id), addr(ret)));
   return unit_result(ret);
 }
 
@@ -274,7 +312,7 @@ actr_status actr_send_data_stream(const actr_dest* target, const actr_data_strea
   c[32] = chunk->has_timestamp_ms ? 1 : 0;
   st64(c + 40, (uint64_t)chunk->timestamp_ms);
   params[96] = (uint8_t)type;
-  actr__host_send_data_stream(addr(params), addr(ret));
+  IMPORT(actr__host_send_data_stream(addr(params), addr(ret)));
   return unit_result(ret);
 }
 
@@ -284,19 +322,20 @@ void actr_log(const char* level, const char* format, ...) {
   char* message = vformat(format, ap);
   va_end(ap);
   if (message == NULL) return;
-  actr__host_log_message(addr(level), (i32)strlen(level), addr(message), (i32)strlen(message));
+  IMPORT(
+      actr__host_log_message(addr(level), (i32)strlen(level), addr(message), (i32)strlen(message)));
   free(message);
 }
 
 void actr_self_id(actr_id* out) {
   _Alignas(8) uint8_t ret[40];
-  actr__host_get_self_id(addr(ret));
+  IMPORT(actr__host_get_self_id(addr(ret)));
   *out = id_at(ret);
 }
 
 bool actr_caller_id(actr_id* out) {
   _Alignas(8) uint8_t ret[48];
-  actr__host_get_caller_id(addr(ret));
+  IMPORT(actr__host_get_caller_id(addr(ret)));
   if (ret[0] == 0) return false;
   *out = id_at(ret + 8);
   return true;
@@ -304,7 +343,7 @@ bool actr_caller_id(actr_id* out) {
 
 actr_buf actr_request_id(void) {
   _Alignas(8) uint8_t ret[8];
-  actr__host_get_request_id(addr(ret));
+  IMPORT(actr__host_get_request_id(addr(ret)));
   actr_buf b = {(uint8_t*)(uintptr_t)ld32(ret), ld32(ret + 4)};
   return b;
 }
@@ -317,7 +356,7 @@ bool actr_str_eq(actr_str a, const char* b) {
 }
 
 void actr_buf_free(actr_buf* b) {
-  free(b->ptr);
+  release(b->ptr);
   b->ptr = NULL;
   b->len = 0;
 }
@@ -343,8 +382,19 @@ actr_dest actr_dest_actor(const actr_id* id) {
   return d;
 }
 
+/* The reply of the dispatch running now: its buffer may live in the arena. */
+static actr_buf* g_reply_slot;
+
 actr_status actr_reply(actr_buf* reply, const void* data, size_t len) {
-  uint8_t* p = realloc(reply->ptr, len != 0 ? len : 1);
+  uint8_t* old = reply->ptr;
+  uint8_t* p = reply == g_reply_slot ? arena_alloc(1, len) : NULL;
+  if (p != NULL) {
+    release(old);
+  } else if (old == NULL || in_arena(old)) {
+    p = malloc(len != 0 ? len : 1);
+  } else {
+    p = realloc(old, len != 0 ? len : 1);
+  }
   if (p == NULL) return actr_fail(ACTR_INTERNAL, "out of memory for a %zu-byte reply", len);
   if (len != 0) memcpy(p, data, len);
   reply->ptr = p;
@@ -363,9 +413,12 @@ static _Alignas(8) uint8_t g_ret[24];
 static uint8_t* g_reply;
 
 static void begin_call(void) {
-  free(g_fail_message);
-  free(g_fail_service);
-  g_fail_message = g_fail_service = NULL;
+  g_in_import = 0; /* a host call that trapped never came back to decrement it */
+  if (g_fail_message != NULL || g_fail_service != NULL) { /* rare: skip two calls into free */
+    free(g_fail_message);
+    free(g_fail_service);
+    g_fail_message = g_fail_service = NULL;
+  }
 }
 
 static uint8_t* unit_ret(actr_status status) {
@@ -384,12 +437,14 @@ uint8_t* actr__dispatch(actr_dispatch_fn fn, uint32_t rid, uint32_t rid_len, uin
                        str_of((i32)route, (i32)route_len),
                        {(const uint8_t*)(uintptr_t)payload, payload_len}};
   actr_buf reply = {NULL, 0};
+  g_reply_slot = &reply;
   actr_status status = fn(&env, &reply);
+  g_reply_slot = NULL;
   free_str(env.request_id);
   free_str(env.route);
-  free((void*)env.payload.ptr);
+  release(env.payload.ptr);
   if (status != ACTR_OK) {
-    free(reply.ptr);
+    release(reply.ptr);
     return unit_ret(status);
   }
   g_reply = reply.ptr;
@@ -401,9 +456,10 @@ uint8_t* actr__dispatch(actr_dispatch_fn fn, uint32_t rid, uint32_t rid_len, uin
 
 void actr__post_return(uint8_t* ret) {
   (void)ret;
-  free(g_reply);
+  release(g_reply);
   g_reply = NULL;
   begin_call();
+  arena_reset();
 }
 
 uint8_t* actr__unit(actr_unit_fn fn) {
@@ -433,6 +489,7 @@ uint8_t* actr__on_error(actr_error_fn fn, i32 disc, i32 a, i32 b, i32 c, i32 d, 
   if (ev.source.status == ACTR_DEPENDENCY_NOT_FOUND) free_str(ev.source.service);
   if (ev.source.status != ACTR_TIMED_OUT) free_str(ev.source.message);
   free_str(ev.context);
+  arena_reset();
   return unit_ret(status);
 }
 
@@ -461,11 +518,12 @@ uint8_t* actr__on_data_stream(actr_data_stream_fn fn, uint8_t* p) {
     free_str(meta[i].value);
   }
   free(meta);
-  free(raw);
+  release(raw);
   free_str(chunk.stream_id);
-  free((void*)chunk.payload.ptr);
+  release(chunk.payload.ptr);
   actr_id_free(&sender);
-  free(p);
+  release(p);
+  arena_reset();
   return unit_ret(status);
 }
 
@@ -477,4 +535,5 @@ void actr__peer(actr_peer_fn fn, i32 realm, i64 serial, i32 m, i32 m_len, i32 n,
       relayed != 0};
   fn(&ev);
   actr_id_free(&ev.peer);
+  arena_reset();
 }
