@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bumped whenever the glue this file writes changes shape.
-constexpr const char* kGlueVersion = "troupe-aot-glue-1";
+constexpr const char* kGlueVersion = "troupe-aot-glue-2";
 
 // --- C text for one module ---
 
@@ -319,6 +319,41 @@ static int call(void* p, uint32_t index, const uint64_t* a, uint64_t* r) {
   return 1;
 }
 
+static wasm_rt_memory_t* memory(void* p, uint32_t index);
+
+static int call_lowered(void* p, uint32_t index, uint32_t realloc_index, uint32_t memory_index,
+                        const struct troupe_aot_bytes* strings, uint32_t n, uint64_t* r,
+                        uint32_t* bad, uint32_t* bad_ptr) {
+  struct troupe_inst* in = p;
+  wasm_rt_memory_t* mem = memory(p, memory_index);
+  uint64_t a[2 * TROUPE_AOT_MAX_LOWERED];
+  if (mem == NULL || n > TROUPE_AOT_MAX_LOWERED) abort(); /* the host checked both */
+  sigjmp_buf target;
+  void* saved = troupe_host->enter(in->ctx, &target);
+  if (sigsetjmp(target, 0) != 0) {
+    troupe_host->leave(in->ctx, saved);
+    return 1;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t ra[4] = {0, 0, 1, strings[i].size};
+    uint64_t ptr = 0;
+    callers[realloc_index](in, ra, &ptr);
+    ptr &= 0xFFFFFFFFu;
+    if (ptr + strings[i].size > mem->size) { /* mem->size: after the call, which may grow it */
+      troupe_host->leave(in->ctx, saved);
+      *bad = i;
+      *bad_ptr = (uint32_t)ptr;
+      return 2;
+    }
+    if (strings[i].size != 0) memcpy(mem->data + ptr, strings[i].data, strings[i].size);
+    a[2 * i] = ptr;
+    a[2 * i + 1] = strings[i].size;
+  }
+  callers[index](in, a, r);
+  troupe_host->leave(in->ctx, saved);
+  return 0;
+}
+
 static wasm_rt_memory_t* memory(void* p, uint32_t index) {
   struct troupe_inst* in = p;
   (void)in;
@@ -340,7 +375,7 @@ static void* global(void* p, uint32_t index) {
 __attribute__((visibility("default"))) const struct troupe_aot_module troupe_aot_module = {
   TROUPE_AOT_ABI, bind, )"
     << import_index << ", imports, " << module.exports.size() << ", exports,\n"
-    << "  create, destroy, call, memory, global,\n};\n";
+    << "  create, destroy, call, call_lowered, memory, global,\n};\n";
   return c.str();
 }
 
@@ -559,6 +594,12 @@ struct AotCompiler::Impl {
 AotCompiler::AotCompiler(AotOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->owner = this;
   if (options.cache_dir.empty()) options.cache_dir = default_cache_dir();
+#if defined(__x86_64__)
+  // wasm's popcnt becomes __builtin_popcount, a library call unless the compiler may use the
+  // instruction. Objects are built for the machine that runs them, and every flag is part of
+  // the cache key, so a cache shared with a CPU without it does not hand this object over.
+  if (__builtin_cpu_supports("popcnt")) options.cflags.emplace_back("-mpopcnt");
+#endif
   impl_->options = std::move(options);
   std::error_code ec;
   fs::create_directories(impl_->options.cache_dir, ec);

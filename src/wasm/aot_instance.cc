@@ -44,7 +44,6 @@ class AotInstance final : public core::CoreInstance {
  public:
   AotInstance(std::shared_ptr<const AotCode> code, std::uint32_t max_pages)
       : code_(std::move(code)), t_(AotAccess::table(*code_)), max_pages_(max_pages) {
-    frames_.reserve(8);
     for (std::uint32_t i = 0; i < t_.export_count; ++i) by_name_[t_.exports[i].name] = i;
   }
 
@@ -90,12 +89,29 @@ class AotInstance final : public core::CoreInstance {
     return true;
   }
 
-  int memory(const std::string& name) const override { return find(name, TROUPE_AOT_MEMORY); }
-  std::uint8_t* memory_data(int memory) override {
-    return static_cast<wasm_rt_memory_t*>(storage_[memory])->data;
+  LowerOutcome call_lowered(int function, int realloc, int memory, const Lowered* strings,
+                            std::size_t n, std::uint64_t* results, std::string& trap,
+                            std::uint32_t& bad, std::uint32_t& bad_ptr) override {
+    static_assert(kMaxLowered == TROUPE_AOT_MAX_LOWERED);
+    troupe_aot_bytes in[TROUPE_AOT_MAX_LOWERED];
+    for (std::size_t i = 0; i < n; ++i) in[i] = {strings[i].data, strings[i].size};
+    switch (t_.call_lowered(instance_, static_cast<std::uint32_t>(function),
+                            static_cast<std::uint32_t>(realloc), static_cast<std::uint32_t>(memory),
+                            in, static_cast<std::uint32_t>(n), results, &bad, &bad_ptr)) {
+      case 0:
+        return LowerOutcome::kReturned;
+      case 2:
+        return LowerOutcome::kOutOfBounds;
+      default:
+        trap = take_trap_message();
+        return LowerOutcome::kTrapped;
+    }
   }
-  std::uint64_t memory_size(int memory) override {
-    return static_cast<wasm_rt_memory_t*>(storage_[memory])->size;
+
+  int memory(const std::string& name) const override { return find(name, TROUPE_AOT_MEMORY); }
+  Bytes memory_bytes(int memory) override {
+    const auto* m = static_cast<const wasm_rt_memory_t*>(storage_[memory]);
+    return {m->data, m->size};
   }
 
   int global(const std::string& name) const override { return find(name, TROUPE_AOT_GLOBAL); }
@@ -122,11 +138,17 @@ class AotInstance final : public core::CoreInstance {
 
   void* enter(void* target) {
     install_fault_handling();
-    frames_.push_back(Frame{target, target});
-    return std::exchange(tl_active, this);
+    // Instance bounds how deeply host and guest calls nest (kMaxHostNesting), far below this.
+    if (depth_ == kMaxFrames) std::abort();
+    Frame& f = frames_[depth_++];
+    f.target = target;
+    f.unwind = target;
+    AotInstance* saved = tl_active;
+    tl_active = this;
+    return saved;
   }
   void leave(void* saved) {
-    frames_.pop_back();
+    --depth_;
     tl_active = static_cast<AotInstance*>(saved);
   }
 
@@ -151,7 +173,7 @@ class AotInstance final : public core::CoreInstance {
 
   [[noreturn]] void trap(wasm_rt_trap_t code) {
     trap_code_ = code;
-    siglongjmp(*static_cast<sigjmp_buf*>(frames_.back().target), 1);
+    siglongjmp(*static_cast<sigjmp_buf*>(top().target), 1);
   }
 
   // From the signal handler: whether `addr` is in one of this instance's memories.
@@ -161,7 +183,7 @@ class AotInstance final : public core::CoreInstance {
       return addr >= b && addr < b + kReservation;
     });
   }
-  bool running() const { return !frames_.empty(); }
+  bool running() const { return depth_ != 0; }
 
   void allocate_memory(wasm_rt_memory_t* mem, std::uint32_t initial, std::uint32_t max) {
     std::uint32_t cap = std::min(max, kMaxPages);
@@ -210,15 +232,18 @@ class AotInstance final : public core::CoreInstance {
     mem->data = nullptr;
   }
 
-  void* unwind_target() const { return frames_.back().unwind; }
-  void set_unwind_target(void* target) { frames_.back().unwind = target; }
+  void* unwind_target() const { return top().unwind; }
+  void set_unwind_target(void* target) { top().unwind = target; }
 
   void fault(bool in_memory) {
     trap_code_ = in_memory ? WASM_RT_TRAP_OOB : WASM_RT_TRAP_EXHAUSTION;
-    siglongjmp(*static_cast<sigjmp_buf*>(frames_.back().target), 1);
+    siglongjmp(*static_cast<sigjmp_buf*>(top().target), 1);
   }
 
  private:
+  Frame& top() { return frames_[depth_ - 1]; }
+  const Frame& top() const { return frames_[depth_ - 1]; }
+
   static void install_fault_handling();
 
   std::string take_trap_message() {
@@ -268,7 +293,10 @@ class AotInstance final : public core::CoreInstance {
   std::map<std::string, std::uint32_t> by_name_;
   std::vector<void*> storage_;  // by export index: the memory's or global's address
   std::vector<core::HostCallback> imports_;
-  std::vector<Frame> frames_;
+  // One per guest call running on this instance, innermost last (nested through imports).
+  static constexpr std::size_t kMaxFrames = 64;
+  Frame frames_[kMaxFrames];
+  std::size_t depth_ = 0;
   std::vector<void*> reservations_;
   wasm_rt_trap_t trap_code_ = WASM_RT_TRAP_NONE;
   std::string host_trap_;
@@ -318,6 +346,9 @@ struct AltStack {
 };
 
 void AotInstance::install_fault_handling() {
+  thread_local bool installed = false;  // checked on every guest entry: keep it a plain flag
+  if (installed) return;
+  installed = true;
   static std::once_flag once;
   std::call_once(once, [] {
     struct sigaction sa {};

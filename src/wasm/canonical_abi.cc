@@ -99,8 +99,10 @@ Result<const AbiType*> host_case(const AbiType& t, const AbiValue& v) {
   return payload;
 }
 
-// Allocates `len` bytes (aligned) in the guest and checks what cabi_realloc returned.
-Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::uint64_t len) {
+// Allocates `len` bytes (aligned) in the guest and checks what cabi_realloc returned; `base`,
+// when given, receives the memory's address as it is after the call.
+Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::uint64_t len,
+                                  std::uint8_t** base = nullptr) {
   if (len > 0xFFFFFFFFu) return host_bug("value too large for a 32-bit memory");
   auto p = mem.realloc(0, 0, align, static_cast<std::uint32_t>(len));
   if (!p.ok()) return p.error();
@@ -109,10 +111,12 @@ Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::ui
     return violation("cabi_realloc returned " + std::to_string(ptr) + ", not aligned to " +
                      std::to_string(align));
   }
-  if (!in_bounds(mem.bytes(), ptr, len)) {
+  auto m = mem.bytes();
+  if (!in_bounds(m, ptr, len)) {
     return violation("cabi_realloc returned " + std::to_string(ptr) + " for " +
                      std::to_string(len) + " bytes, outside linear memory");
   }
+  if (base != nullptr) *base = m.data();
   return ptr;
 }
 
@@ -156,9 +160,10 @@ Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len,
 }
 
 Result<std::uint32_t> store_bytes(GuestMemory& mem, std::string_view bytes) {
-  auto p = guest_alloc(mem, 1, bytes.size());
+  std::uint8_t* base = nullptr;
+  auto p = guest_alloc(mem, 1, bytes.size(), &base);
   if (!p.ok()) return p.error();
-  if (!bytes.empty()) std::memcpy(mem.bytes().data() + *p, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(base + *p, bytes.data(), bytes.size());
   return *p;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -46,8 +47,47 @@ class CoreInstance {
 
   virtual int memory(const std::string& export_name) const = 0;
   // The memory's bytes now (they move when the guest grows it).
-  virtual std::uint8_t* memory_data(int memory) = 0;
-  virtual std::uint64_t memory_size(int memory) = 0;
+  struct Bytes {
+    std::uint8_t* data;
+    std::uint64_t size;
+  };
+  virtual Bytes memory_bytes(int memory) = 0;
+
+  // Calls `function` with byte strings lowered as the canonical ABI lowers a string or
+  // list<u8> argument: for each in order, `realloc`(0, 0, 1, size), then a copy into `memory`;
+  // the function gets (pointer, size) per string and has room for its results. The AOT tier
+  // does it in one guest entry.
+  struct Lowered {
+    const void* data;
+    std::uint32_t size;
+  };
+  static constexpr std::size_t kMaxLowered = 8;
+  enum class LowerOutcome {
+    kReturned,
+    kTrapped,      // `trap` says why
+    kOutOfBounds,  // realloc answered `bad_ptr` for string `bad`, outside the memory
+  };
+  virtual LowerOutcome call_lowered(int function, int realloc, int memory, const Lowered* strings,
+                                    std::size_t n, std::uint64_t* results, std::string& trap,
+                                    std::uint32_t& bad, std::uint32_t& bad_ptr) {
+    std::uint64_t args[2 * kMaxLowered];
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t ra[4] = {0, 0, 1, strings[i].size};
+      std::uint64_t ptr = 0;
+      if (!call(realloc, ra, &ptr, trap)) return LowerOutcome::kTrapped;
+      ptr &= 0xFFFFFFFFu;
+      const Bytes m = memory_bytes(memory);
+      if (ptr + strings[i].size > m.size) {
+        bad = static_cast<std::uint32_t>(i);
+        bad_ptr = static_cast<std::uint32_t>(ptr);
+        return LowerOutcome::kOutOfBounds;
+      }
+      if (strings[i].size != 0) std::memcpy(m.data + ptr, strings[i].data, strings[i].size);
+      args[2 * i] = ptr;
+      args[2 * i + 1] = strings[i].size;
+    }
+    return call(function, args, results, trap) ? LowerOutcome::kReturned : LowerOutcome::kTrapped;
+  }
 
   virtual int global(const std::string& export_name) const = 0;
   // false (and nothing changes) for an immutable global.

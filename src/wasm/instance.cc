@@ -45,6 +45,9 @@ struct Instance::State {
     depth = module->global(kDepthGlobal);
     max_depth = module->global(kMaxDepthGlobal);
     grow_refused = module->global(kGrowRefusedGlobal);
+    const std::uint32_t limit = meter.limits().max_call_depth;
+    module->set_global(max_depth,
+                       tier == Tier::kInterp ? std::min(limit, kInterpMaxCallDepth) : limit);
     for (const workload::Function& f : workload::guest_exports()) {
       slots.push_back(Slot{module->function(n.export_name(f.name)),
                            module->function(n.post_return_name(f.name))});
@@ -57,7 +60,12 @@ struct Instance::State {
     std::string trap;
     host_error.reset();
     if (module->call(function, args, results, trap)) return std::nullopt;
-    if (host_error) return std::exchange(host_error, std::nullopt);
+    return failure(trap);
+  }
+  // Why the guest call that just trapped failed.
+  Error failure(const std::string& trap) {
+    unwound = true;
+    if (host_error) return *std::exchange(host_error, std::nullopt);
     return meter.classify_trap(trap, module->get_global(grow_refused) != 0);
   }
   Result<FlatValues> run(int function, const FlatValues& args) {
@@ -73,15 +81,18 @@ struct Instance::State {
     return results;
   }
 
-  // Each invocation starts with a full tank, an empty call stack and no refused growth.
+  // Each invocation starts with a full tank, an empty call stack and no refused growth. A
+  // call that returned left the depth counter at 0; one that trapped did not.
   void begin_invocation() {
     module->set_global(fuel, static_cast<std::uint64_t>(meter.begin()));
-    module->set_global(depth, 0);
-    const std::uint32_t limit = meter.limits().max_call_depth;
-    module->set_global(max_depth,
-                       tier == Tier::kInterp ? std::min(limit, kInterpMaxCallDepth) : limit);
     module->set_global(grow_refused, 0);
+    if (unwound) {
+      module->set_global(depth, 0);
+      unwound = false;
+    }
   }
+  bool unwound = true;  // the last guest call trapped (or there was none yet)
+  int nesting = 0;      // contract imports running now, one inside another
 
   // The limits pass's calls back into the host.
   // out-of-fuel answers the counter's next value (it may run during instantiation, before
@@ -103,6 +114,18 @@ struct Instance::State {
 
   bool contract_import(Instance& self, const workload::Function& f, const FlatValues& params,
                        FlatValues& results, std::string& trap) {
+    // An import lowers its results through cabi_realloc, which may call an import again: a
+    // guest could make host and guest frames recurse until the host's stack ran out.
+    if (nesting == kMaxHostNesting) {
+      return fail(Error{Errc::kTrap, "host calls nested " + std::to_string(kMaxHostNesting) +
+                                         " deep (a cabi_realloc that calls the host?)"},
+                  trap);
+    }
+    ++nesting;
+    struct Unnest {
+      int& n;
+      ~Unnest() { --n; }
+    } unnest{nesting};
     auto args = lift_import_args(self, f.type, params);
     if (!args.ok()) return fail(args.error(), trap);
     auto result = host.call_host(f, std::move(args).value());
@@ -240,8 +263,8 @@ Instance::~Instance() = default;
 Tier Instance::tier() const { return s_->tier; }
 
 std::span<std::uint8_t> Instance::bytes() {
-  return {s_->module->memory_data(s_->memory),
-          static_cast<std::size_t>(s_->module->memory_size(s_->memory))};
+  const core::CoreInstance::Bytes m = s_->module->memory_bytes(s_->memory);
+  return {m.data, static_cast<std::size_t>(m.size)};
 }
 
 Result<std::uint32_t> Instance::realloc(std::uint32_t old_ptr, std::uint32_t old_size,
@@ -355,18 +378,31 @@ Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::strin
   if (!is_valid_utf8(request_id) || !is_valid_utf8(route)) {
     return Error{Errc::kInvalidArgument, "an envelope's request id and route must be UTF-8"};
   }
-  s_->begin_invocation();
   // rpc-envelope flattens to the (pointer, length) of each of its three fields.
-  std::uint64_t args[6];
   const std::string_view fields[3] = {request_id, route, payload};
+  core::CoreInstance::Lowered lowered[3];
   for (std::size_t i = 0; i < 3; ++i) {
-    auto p = store_bytes(*this, fields[i]);
-    if (!p.ok()) return p.error();
-    args[2 * i] = *p;
-    args[2 * i + 1] = fields[i].size();
+    if (fields[i].size() > 0xFFFFFFFFu) {
+      return Error{Errc::kInvalidArgument, "an envelope field too large for a 32-bit memory"};
+    }
+    lowered[i] = {fields[i].data(), static_cast<std::uint32_t>(fields[i].size())};
   }
+  s_->begin_invocation();
   std::uint64_t ret = 0;
-  if (auto e = s_->run(slot.function, args, &ret)) return *e;
+  std::string trap;
+  std::uint32_t bad = 0, bad_ptr = 0;
+  s_->host_error.reset();
+  switch (s_->module->call_lowered(slot.function, s_->realloc_fn, s_->memory, lowered, 3, &ret,
+                                   trap, bad, bad_ptr)) {
+    case core::CoreInstance::LowerOutcome::kReturned:
+      break;
+    case core::CoreInstance::LowerOutcome::kTrapped:
+      return s_->failure(trap);
+    case core::CoreInstance::LowerOutcome::kOutOfBounds:
+      return Error{Errc::kAbiViolation, "cabi_realloc returned " + std::to_string(bad_ptr) +
+                                            " for " + std::to_string(lowered[bad].size) +
+                                            " bytes, outside linear memory"};
+  }
   auto reply = lift_dispatch_result(static_cast<std::uint32_t>(ret));
   if (!reply.ok()) return reply.error();
   // The guest may now free what it returned.
@@ -393,9 +429,10 @@ Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr) {
                                            " bytes exceeds the limit of " +
                                            std::to_string(s_->meter.limits().max_reply_bytes)};
     }
-    auto b = load_bytes(*this, at, size, false);
-    if (!b.ok()) return b.error();
-    return DispatchReply{std::move(b).value(), std::nullopt};
+    if (std::uint64_t{at} + size > m.size()) return load_bytes(*this, at, size, false).error();
+    Result<DispatchReply> out = DispatchReply{};
+    out->reply.assign(reinterpret_cast<const char*>(m.data()) + at, size);
+    return out;
   }
   auto v = load(*this, t, ptr);
   if (!v.ok()) return v.error();

@@ -237,12 +237,9 @@ int InterpModule::memory(const std::string& export_name) const {
   return Impl::find(impl_->memory_index, export_name);
 }
 
-std::uint8_t* InterpModule::memory_data(int memory) {
-  return impl_->memories.at(static_cast<std::size_t>(memory))->UnsafeData();
-}
-
-std::uint64_t InterpModule::memory_size(int memory) {
-  return impl_->memories.at(static_cast<std::size_t>(memory))->ByteSize();
+core::CoreInstance::Bytes InterpModule::memory_bytes(int memory) {
+  interp::Memory& m = *impl_->memories.at(static_cast<std::size_t>(memory));
+  return {m.UnsafeData(), m.ByteSize()};
 }
 
 int InterpModule::global(const std::string& export_name) const {

@@ -28,8 +28,7 @@ class InterpModule final : public core::CoreInstance {
   bool call(int function, const std::uint64_t* args, std::uint64_t* results,
             std::string& trap) override;
   int memory(const std::string& export_name) const override;
-  std::uint8_t* memory_data(int memory) override;
-  std::uint64_t memory_size(int memory) override;
+  Bytes memory_bytes(int memory) override;
   int global(const std::string& export_name) const override;
   bool set_global(int global, std::uint64_t value) override;
   std::uint64_t get_global(int global) override;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "troupe/wasm/abi_function.h"
+#include "troupe/wasm/fiber.h"
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_values.h"
 #include "wasm/tiers.h"
@@ -345,6 +346,81 @@ TEST_P(GuestInstance, HostileResultsAreAbiViolations) {
 }
 
 // A cabi_realloc that hands back an address outside memory, or none at all.
+// A guest module with the given cabi_realloc body (params 0-3, result i32) and a dispatch that
+// answers ok(empty list) from a result area at 16.
+Result<std::unique_ptr<Instance>> with_realloc(const std::string& realloc_body, RecordingHost& host,
+                                               std::unique_ptr<GuestModule>& keep,
+                                               const std::string& extra = "") {
+  std::string wat = R"((module
+    (import "actr:workload/host@0.1.0" "get-request-id" (func $rid (param i32)))
+    (memory (export "memory") 1)
+    (global $top (mut i32) (i32.const 1024)))" +
+                    extra + R"(
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) )" +
+                    realloc_body + R"()
+    (func (export "actr:workload/workload@0.1.0#dispatch")
+          (param i32 i32 i32 i32 i32 i32) (result i32)
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.store (i32.const 20) (local.get 2))
+      (i32.store (i32.const 24) (local.get 3))
+      (i32.const 16))))";
+  auto bin = wat_to_wasm(wat);
+  if (!bin.ok()) return bin.error();
+  auto module = GuestModule::load(*bin);
+  if (!module.ok()) return module.error();
+  keep = std::make_unique<GuestModule>(std::move(module).value());
+  return testing::create_on_tier(*keep, host);
+}
+
+// Lowering the envelope may make the guest grow its memory: the pointer cabi_realloc answers
+// is checked against the memory as it is after the call.
+TEST_P(GuestInstance, ACabiReallocThatGrowsMemoryIsFollowed) {
+  RecordingHost host;
+  std::unique_ptr<GuestModule> keep;
+  // Each allocation grows the memory by a page and answers the start of the new page.
+  auto g = with_realloc("(i32.mul (memory.grow (i32.const 1)) (i32.const 65536))", host, keep);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto r = (*g)->dispatch("id", "route", "payload");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->reply, "route");  // the guest answers its second argument
+  EXPECT_EQ((*g)->bytes().size(), 4u * 65536);
+}
+
+TEST_P(GuestInstance, ACabiReallocThatTrapsWhileLoweringIsATrap) {
+  RecordingHost host;
+  std::unique_ptr<GuestModule> keep;
+  // The second allocation traps: the envelope is half lowered, dispatch never runs.
+  auto g = with_realloc(
+      "(global.set $top (i32.add (global.get $top) (i32.const 64))) "
+      "(if (i32.gt_u (global.get $top) (i32.const 1100)) (then unreachable)) (global.get $top)",
+      host, keep);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto r = (*g)->dispatch("id", "route", "payload");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
+  EXPECT_NE(r.error().detail.find("unreachable"), std::string::npos) << r.error().to_string();
+}
+
+// A cabi_realloc that calls an import whose result is lowered through cabi_realloc recurses
+// through host and guest frames. It is stopped after kMaxHostNesting levels, long before a
+// fiber's stack (what actors run guests on) would run out.
+TEST_P(GuestInstance, ACabiReallocThatCallsTheHostRecursesOnlySoDeep) {
+  RecordingHost host;
+  std::unique_ptr<GuestModule> keep;
+  auto g = with_realloc(
+      "(call $rid (i32.const 512)) (global.set $top (i32.add (global.get $top) (i32.const 64))) "
+      "(global.get $top)",
+      host, keep);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  Result<DispatchReply> r = Error{Errc::kInternal, "not run"};
+  GuestFiber fiber([&] { r = (*g)->dispatch("id", "route", "payload"); });
+  ASSERT_TRUE(fiber.resume());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
+  EXPECT_NE(r.error().detail.find("nested"), std::string::npos) << r.error().to_string();
+  EXPECT_EQ(static_cast<int>(host.calls.size()), kMaxHostNesting);
+}
+
 TEST_P(GuestInstance, AGarbageCabiReallocIsAnAbiViolation) {
   for (const char* result : {"(i32.const -64)", "(i32.const 65530)"}) {
     std::string wat = R"((module (memory (export "memory") 1)

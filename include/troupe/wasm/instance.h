@@ -50,6 +50,9 @@ struct Limits {
 // about 1,600 deep): past that, WABT 1.0.32 mishandles a call_indirect that overflows it (the call
 // returns instead of trapping), so troupe's limit must always fire first.
 inline constexpr std::uint32_t kInterpMaxCallDepth = 1500;
+// How deeply contract imports may nest (an import lowering its result through a cabi_realloc
+// that calls an import...): past this, the guest traps.
+inline constexpr int kMaxHostNesting = 8;
 // How often (in fuel units) a running guest comes back to the host to check its deadline.
 inline constexpr std::uint64_t kFuelSlice = 10000;
 

@@ -15,7 +15,7 @@
 
 #include "wasm-rt.h"
 
-#define TROUPE_AOT_ABI 1
+#define TROUPE_AOT_ABI 2
 #define TROUPE_AOT_SYMBOL "troupe_aot_module"
 
 /* Core value types, as the tables below describe signatures and globals. */
@@ -46,6 +46,13 @@ struct troupe_aot_host {
   void (*set_unwind_target)(void* target);
 };
 
+/* Bytes the host lowers into the guest as a string or list<u8>. */
+struct troupe_aot_bytes {
+  const void* data;
+  uint32_t size;
+};
+#define TROUPE_AOT_MAX_LOWERED 8
+
 struct troupe_aot_import {
   const char* module;
   const char* name;
@@ -55,9 +62,9 @@ struct troupe_aot_import {
 struct troupe_aot_export {
   const char* name;
   uint32_t kind;
-  uint32_t params, results;  /* functions */
-  uint32_t type;             /* globals: TROUPE_AOT_I32... */
-  uint32_t is_mutable;       /* globals */
+  uint32_t params, results; /* functions */
+  uint32_t type;            /* globals: TROUPE_AOT_I32... */
+  uint32_t is_mutable;      /* globals */
 };
 
 struct troupe_aot_module {
@@ -73,6 +80,16 @@ struct troupe_aot_module {
   void (*destroy)(void* instance);
   /* Calls the function export `index`; 0 on return (results filled), 1 when it trapped. */
   int (*call)(void* instance, uint32_t index, const uint64_t* args, uint64_t* results);
+  /* Calls the function export `index` with n (<= TROUPE_AOT_MAX_LOWERED) byte strings lowered
+   * the canonical ABI's way, all in one guest entry: for each in order, export `realloc`
+   * (0, 0, 1, size), then a copy into memory export `memory`; the function gets (pointer,
+   * size) per string. 0 on return, 1 when the guest trapped, 2 when realloc answered a range
+   * outside the memory (`bad`: which string, `bad_ptr`: the pointer; nothing was called after
+   * it). The copies are the only host work done while the guest's trap handling is armed;
+   * they stay inside ranges just checked. */
+  int (*call_lowered)(void* instance, uint32_t index, uint32_t realloc, uint32_t memory,
+                      const struct troupe_aot_bytes* strings, uint32_t n, uint64_t* results,
+                      uint32_t* bad, uint32_t* bad_ptr);
   wasm_rt_memory_t* (*memory)(void* instance, uint32_t index);
   void* (*global)(void* instance, uint32_t index);
 };
