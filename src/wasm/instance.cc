@@ -372,7 +372,7 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
 }
 
 Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::string_view route,
-                                         std::string_view payload) {
+                                         std::string_view payload, bool keep_reply) {
   const State::Slot slot = s_->slots.front();  // guest_exports() starts with dispatch
   if (slot.function < 0) return Error{Errc::kNotFound, "the guest does not export 'dispatch'"};
   if (!is_valid_utf8(request_id) || !is_valid_utf8(route)) {
@@ -403,7 +403,7 @@ Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::strin
                                             " for " + std::to_string(lowered[bad].size) +
                                             " bytes, outside linear memory"};
   }
-  auto reply = lift_dispatch_result(static_cast<std::uint32_t>(ret));
+  auto reply = lift_dispatch_result(static_cast<std::uint32_t>(ret), keep_reply);
   if (!reply.ok()) return reply.error();
   // The guest may now free what it returned.
   if (slot.post >= 0) {
@@ -416,7 +416,7 @@ Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::strin
 // result<list<u8>, actr-error> at `ptr`. An ok reply is read in place; anything else (an
 // error, or a result that fails a check) goes through the general load() for its value or
 // its exact violation.
-Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr) {
+Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr, bool keep_reply) {
   static_assert(std::endian::native == std::endian::little, "reads guest memory in place");
   const AbiType& t = workload::types().result_bytes;
   auto m = bytes();
@@ -431,7 +431,7 @@ Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr) {
     }
     if (std::uint64_t{at} + size > m.size()) return load_bytes(*this, at, size, false).error();
     Result<DispatchReply> out = DispatchReply{};
-    out->reply.assign(reinterpret_cast<const char*>(m.data()) + at, size);
+    if (keep_reply) out->reply.assign(reinterpret_cast<const char*>(m.data()) + at, size);
     return out;
   }
   auto v = load(*this, t, ptr);

@@ -230,21 +230,22 @@ class WasmActor final : public Actor, private HostImports {
     char id[24];
     const auto formatted = std::to_chars(std::begin(id), std::end(id), e.request_id);
     const std::string_view request_id(id, static_cast<std::size_t>(formatted.ptr - id));
-    if (!shared_->can_block) {  // the common case: on the worker's stack, nothing allocated
+    ReplyPromise reply = take_reply();
+    const bool keep = reply.valid();  // a tell's reply is checked, not copied out
+    if (!shared_->can_block) {        // the common case: on the worker's stack, nothing allocated
       Result<DispatchReply> r =
-          guarded([&] { return instance_->dispatch(request_id, e.route, e.payload); });
+          guarded([&] { return instance_->dispatch(request_id, e.route, e.payload, keep); });
       context_ = Context{};
-      ReplyPromise reply = take_reply();
       dispatched(reply, e.route, r);
       return;
     }
     auto outcome = std::make_shared<Result<DispatchReply>>(DispatchReply{});
     run_guest(
         [this, outcome, rid = std::string(request_id), route = e.route,
-         payload = std::move(e.payload)] {
-          *outcome = guarded([&] { return instance_->dispatch(rid, route, payload); });
+         payload = std::move(e.payload), keep] {
+          *outcome = guarded([&] { return instance_->dispatch(rid, route, payload, keep); });
         },
-        [this, outcome, route = e.route, reply = std::make_shared<ReplyPromise>(take_reply())] {
+        [this, outcome, route = e.route, reply = std::make_shared<ReplyPromise>(std::move(reply))] {
           dispatched(*reply, route, *outcome);
         });
   }

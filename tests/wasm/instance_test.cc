@@ -338,11 +338,17 @@ TEST_P(GuestInstance, HostileResultsAreAbiViolations) {
     auto r = send(route);
     ASSERT_FALSE(r.ok()) << route;
     EXPECT_EQ(r.error().code, Errc::kAbiViolation) << route << ": " << r.error().to_string();
-    std::printf("%s -> %s\n", route, r.error().to_string().c_str());
+    // The same checks when nobody keeps the reply (a tell).
+    auto told = (*g)->dispatch("r", route, "payload", /*keep_reply=*/false);
+    ASSERT_FALSE(told.ok()) << route;
+    EXPECT_EQ(told.error().code, Errc::kAbiViolation) << route << ": " << told.error().to_string();
   }
   auto ok = send("honest");
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
   EXPECT_EQ((*ok)->items.at(0).bytes, "payload");
+  auto told = (*g)->dispatch("r", "honest", "payload", /*keep_reply=*/false);
+  ASSERT_TRUE(told.ok()) << told.error().to_string();
+  EXPECT_EQ(told->reply, "");
 }
 
 // A cabi_realloc that hands back an address outside memory, or none at all.

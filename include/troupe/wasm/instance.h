@@ -88,9 +88,10 @@ class Instance final : public GuestMemory {
   // The contract's dispatch, without building AbiValues: the envelope is lowered straight
   // into guest memory and the result lifted from it, with the same checks as call(). The
   // request id and route must be UTF-8 (they are WIT strings): else kInvalidArgument, and the
-  // guest is not called.
+  // guest is not called. Without `keep_reply` (nobody waits for it) an ok reply is checked
+  // like any other but not copied out: `reply` stays empty.
   Result<DispatchReply> dispatch(std::string_view request_id, std::string_view route,
-                                 std::string_view payload);
+                                 std::string_view payload, bool keep_reply = true);
 
   // The tier running it: kAot or kInterp.
   Tier tier() const;
@@ -102,7 +103,7 @@ class Instance final : public GuestMemory {
  private:
   struct State;
   explicit Instance(std::unique_ptr<State> state);
-  Result<DispatchReply> lift_dispatch_result(std::uint32_t ptr);
+  Result<DispatchReply> lift_dispatch_result(std::uint32_t ptr, bool keep_reply);
   std::unique_ptr<State> s_;
 };
 
