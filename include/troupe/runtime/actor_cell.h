@@ -193,7 +193,6 @@ class alignas(64) ActorCell final : public Runnable {
   MpscConsumer sys_c_;
   std::atomic<std::uint64_t> user_done_{0};
   Message* current_ = nullptr;
-  const CallChain* reply_chain_ = nullptr;  // while a reply handler runs
   std::unique_ptr<Actor> actor_;
   std::atomic<std::uint64_t> out_{0};
 };
