@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/fiber.h"
 #include "troupe/wasm/wat.h"
@@ -153,6 +156,30 @@ TEST_P(GuestInstance, AnEnvelopeThatIsNotUtf8IsRefusedBeforeTheGuestRuns) {
   auto after = f.instance->dispatch("r", "echo", "\xff\xfe");
   ASSERT_TRUE(after.ok()) << after.error().to_string();
   EXPECT_EQ(after->reply, "\xff\xfe");
+}
+
+// The core module wasm-tools generates for the world in wit/actr-workload.wit — its names and
+// signatures (the cm32p2 scheme); every function with a result is `unreachable` — kept as a
+// fixture by scripts/check-wit.sh: troupe takes it, instantiates it (cm32p2_initialize is
+// empty) and calls into it (lowering the envelope reaches its cm32p2_realloc).
+TEST_P(GuestInstance, TheModuleWasmToolsGeneratesForTheWorldLoads) {
+  std::ifstream in(std::string(TROUPE_FIXTURE_DIR) + "/wasm-tools-dummy.wasm", std::ios::binary);
+  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
+  ASSERT_FALSE(bin.empty());
+  auto m = GuestModule::load(bin);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->names().scheme, workload::NameScheme::kCm32p2);
+  for (const workload::Function& f : workload::guest_exports()) {
+    EXPECT_TRUE(m->exports_function(f.name)) << f.name;
+  }
+  EXPECT_EQ(m->host_imports().size(), workload::host_imports().size());
+  RecordingHost host;
+  auto g = testing::create_on_tier(*m, host);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto r = (*g)->dispatch("1", "route", "payload");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
+  EXPECT_NE(r.error().detail.find("unreachable"), std::string::npos) << r.error().to_string();
 }
 
 TEST_P(GuestInstance, HooksReachTheHostAndWasi) {
