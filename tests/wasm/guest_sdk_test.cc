@@ -110,8 +110,14 @@ TEST_P(GuestSdk, EchoAndUnknownRoutes) {
   EXPECT_EQ(dispatch(*g, "echo", ""), "");
   EXPECT_EQ(dispatch(*g, "shout", "x"), "error unknown-route: echo has no route 'shout'");
   // 1000 dispatches: the SDK frees what the host allocated (memory would otherwise grow).
-  std::string big(4096, 'x');
-  for (int i = 0; i < 1000; ++i) ASSERT_EQ(dispatch(*g, "echo", big), big);
+  // Payloads around the SDK's 8 KiB arena: all in it, the reply outside it, everything
+  // outside it; each is checked byte for byte.
+  for (int i = 0; i < 1000; ++i) {
+    const std::size_t sizes[] = {0, 100, 4096, 8170, 9000, 70000};
+    std::string payload(sizes[i % 6], static_cast<char>('a' + i % 26));
+    if (!payload.empty()) payload[payload.size() / 2] = static_cast<char>(i);
+    ASSERT_EQ(dispatch(*g, "echo", payload), payload) << i;
+  }
   EXPECT_LT(g->bytes().size(), 4u << 20);
   EXPECT_FALSE(module_->exports_function("on-start"));  // hooks not written are not exported
 }
