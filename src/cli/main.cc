@@ -96,7 +96,7 @@ void print_tree(const json& actor, const std::string& prefix, bool last, bool to
   std::size_t columns = 0;
   for (unsigned char ch : head) columns += (ch & 0xC0) != 0x80;
   if (columns < 34) head.append(34 - columns, ' ');
-  std::printf("%s %-12s %8llu %8llu %10llu %10llu\n", head.c_str(),
+  std::printf("%s %-16s %8llu %8llu %10llu %10llu\n", head.c_str(),
               actor.value("type", std::string()).c_str(),
               static_cast<unsigned long long>(actor.value("mailbox", 0ULL)),
               static_cast<unsigned long long>(actor.value("restarts", 0ULL)),
@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
   if (*ls) {
     auto r = request(socket, json{{"op", "ls"}});
     if (!r) return 1;
-    std::printf("%-34s %-12s %8s %8s %10s %10s\n", "ACTOR", "TYPE", "MAILBOX", "RESTARTS", "IN",
+    std::printf("%-34s %-16s %8s %8s %10s %10s\n", "ACTOR", "TYPE", "MAILBOX", "RESTARTS", "IN",
                 "OUT");
     for (const json& a : (*r)["actors"]) print_tree(a, "", true, true);
     if (auto omitted = r->value("omitted", 0ULL); omitted > 0) {
