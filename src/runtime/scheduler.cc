@@ -1,5 +1,7 @@
 #include "troupe/runtime/scheduler.h"
 
+#include <thread>
+
 namespace troupe {
 namespace {
 
@@ -13,8 +15,23 @@ thread_local WorkerSlot t_worker;
 
 }  // namespace
 
+void Scheduler::QueueLock::lock() {
+  unsigned spins = 0;
+  while (flag_.exchange(true, std::memory_order_acquire)) {
+    while (flag_.load(std::memory_order_relaxed)) {
+      if (++spins < 256) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+}
+
 void Scheduler::RunQueue::push(Runnable* r) {
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(lock_);
   if (count_ == ring_.size()) {
     std::vector<Runnable*> bigger(ring_.size() * 2);
     for (std::size_t i = 0; i < count_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
@@ -28,7 +45,7 @@ void Scheduler::RunQueue::push(Runnable* r) {
 
 Runnable* Scheduler::RunQueue::pop() {
   if (size_.load(std::memory_order_relaxed) == 0) return nullptr;
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(lock_);
   if (count_ == 0) return nullptr;
   Runnable* r = ring_[head_];
   head_ = (head_ + 1) % ring_.size();
