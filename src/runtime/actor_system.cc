@@ -88,7 +88,7 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
   {
     Shard& s = shard(id.serial);
     std::lock_guard lock(s.mutex);
-    s.cells.emplace(id.serial, cell);
+    s.cells.insert(id.serial, cell);
   }
   spawned_.fetch_add(1, std::memory_order_relaxed);
   live_.fetch_add(1, std::memory_order_relaxed);
@@ -109,8 +109,8 @@ ActorRef ActorSystem::find(ActorId id) const {
   if (id.node != node_id_) return {};
   Shard& s = shard(id.serial);
   std::lock_guard lock(s.mutex);
-  auto it = s.cells.find(id.serial);
-  return it == s.cells.end() ? ActorRef{} : ActorRef(it->second);
+  ActorCell* cell = s.cells.find(id.serial);
+  return cell == nullptr ? ActorRef{} : ActorRef(cell);
 }
 
 ActorRef ActorSystem::find(std::string_view name) const {
@@ -123,12 +123,12 @@ ActorRef ActorSystem::find_by_type(std::string_view type_name) const {
   ActorRef best;
   for (Shard& s : shards_) {
     std::lock_guard lock(s.mutex);
-    for (const auto& [serial, cell] : s.cells) {
+    s.cells.for_each([&](std::uint64_t serial, ActorCell* cell) {
       ActorRef r(cell);
       if ((!best || serial < best.id().serial) && r.type_name() == type_name && r.alive()) {
         best = std::move(r);
       }
-    }
+    });
   }
   return best;
 }
@@ -153,9 +153,9 @@ std::vector<ActorRef> ActorSystem::top_level() const {
   std::vector<ActorRef> out;
   for (auto& s : shards_) {
     std::lock_guard lock(s.mutex);
-    for (auto& [serial, cell] : s.cells) {
+    s.cells.for_each([&](std::uint64_t, ActorCell* cell) {
       if (!cell->parent()) out.emplace_back(cell);
-    }
+    });
   }
   std::sort(out.begin(), out.end(),
             [](const ActorRef& a, const ActorRef& b) { return a.id().serial < b.id().serial; });
@@ -207,7 +207,7 @@ void ActorSystem::shutdown() {
                  config_.shutdown_timeout.count());
     for (auto& s : shards_) {
       std::lock_guard lock(s.mutex);
-      for (auto& [serial, cell] : s.cells) cell->kill();
+      s.cells.for_each([](std::uint64_t, ActorCell* cell) { cell->kill(); });
     }
     wait_all_dead(std::chrono::milliseconds(2000));
   }

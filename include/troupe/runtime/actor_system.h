@@ -19,6 +19,7 @@
 #include "troupe/base/clock.h"
 #include "troupe/runtime/actor.h"
 #include "troupe/runtime/actor_cell.h"
+#include "troupe/runtime/cell_table.h"
 #include "troupe/runtime/future.h"
 #include "troupe/runtime/scheduler.h"
 #include "troupe/runtime/timer_service.h"
@@ -116,7 +117,7 @@ class ActorSystem {
  private:
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::uint64_t, ActorCell*> cells;
+    CellTable cells;
   };
   static constexpr std::size_t kShards = 64;
   Shard& shard(std::uint64_t serial) const { return shards_[serial % kShards]; }
