@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "troupe/wasm/fuel.h"
+#include "troupe/wasm/troupe_host.h"
 
 namespace troupe::wasm {
 namespace {
@@ -157,8 +158,17 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
       if (!f) return refused(what + " is not a function of actr:workload/host");
       expected = as_sig(import_signature(f->type));
       m.host_imports_.insert(f->name);
+    } else if (const troupe_host::Interface* iface =
+                   troupe_host::find_interface(imp->module_name, m.scheme_)) {
+      if (!iface->unavailable.empty())
+        return refused(what + ": " + imp->module_name + " " + iface->unavailable);
+      const workload::Function* f = troupe_host::find_function(*iface, imp->field_name);
+      if (!f) return refused(what + " is not a function of " + imp->module_name);
+      expected = as_sig(import_signature(f->type));
+      m.troupe_imports_.insert(iface->name + "." + f->name);
     } else {
       return refused(what + " is outside the contract (allowed: " + names.import_module + ", " +
+                     troupe_host::import_module("<clock|random>", m.scheme_) + ", " +
                      std::string(kWasiModule) + ")");
     }
     if (!sig || *sig != *expected) {

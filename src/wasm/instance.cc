@@ -1,10 +1,12 @@
 #include "troupe/wasm/instance.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
-#include <random>
 
 #include "aot_instance.h"
 #include "interp_bridge.h"
@@ -13,8 +15,25 @@
 #include "troupe/wasm/fuel.h"
 #include "troupe/wasm/guest_budget.h"
 #include "troupe/wasm/meter.h"
+#include "troupe/wasm/troupe_host.h"
 
 namespace troupe::wasm {
+namespace {
+
+template <class Clock>
+std::uint64_t nanos(std::chrono::time_point<Clock> t) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+// For WASI random_get and troupe:host random.fill: libsodium's generator (getrandom).
+void fill_random(void* out, std::size_t len) {
+  static const bool ready = sodium_init() >= 0;
+  if (!ready) std::abort();  // no system randomness at all: nothing sensible to hand a guest
+  randombytes_buf(out, len);
+}
+
+}  // namespace
 
 struct Instance::State {
   State(HostImports& h, const Limits& l) : host(h), meter(l) {}
@@ -114,6 +133,36 @@ struct Instance::State {
 
   bool contract_import(Instance& self, const workload::Function& f, const FlatValues& params,
                        FlatValues& results, std::string& trap) {
+    return serve_import(self, f, params, results, trap, [&](std::vector<AbiValue> args) {
+      return host.call_host(f, std::move(args));
+    });
+  }
+
+  // troupe:host's clock and random, served here (they need nothing of the actor).
+  bool troupe_import(Instance& self, const workload::Function& f, const FlatValues& params,
+                     FlatValues& results, std::string& trap) {
+    return serve_import(
+        self, f, params, results, trap,
+        [&](const std::vector<AbiValue>& args) -> Result<std::optional<AbiValue>> {
+          using O = std::optional<AbiValue>;
+          if (f.name == "now-wall") return O(AbiValue::of(nanos(std::chrono::system_clock::now())));
+          if (f.name == "now-monotonic") {
+            return O(AbiValue::of(nanos(std::chrono::steady_clock::now())));
+          }
+          const std::uint64_t len = args.at(0).number;  // random.fill
+          if (len > troupe_host::kMaxRandomFill) {
+            return Error{Errc::kTrap, "random.fill of " + std::to_string(len) + " bytes: at most " +
+                                          std::to_string(troupe_host::kMaxRandomFill) + " a call"};
+          }
+          std::string bytes(len, '\0');
+          fill_random(bytes.data(), bytes.size());
+          return O(AbiValue::text(std::move(bytes)));
+        });
+  }
+
+  template <class Serve>
+  bool serve_import(Instance& self, const workload::Function& f, const FlatValues& params,
+                    FlatValues& results, std::string& trap, Serve&& serve) {
     // An import lowers its results through cabi_realloc, which may call an import again: a
     // guest could make host and guest frames recurse until the host's stack ran out.
     if (nesting == kMaxHostNesting) {
@@ -128,7 +177,7 @@ struct Instance::State {
     } unnest{nesting};
     auto args = lift_import_args(self, f.type, params);
     if (!args.ok()) return fail(args.error(), trap);
-    auto result = host.call_host(f, std::move(args).value());
+    Result<std::optional<AbiValue>> result = serve(std::move(args).value());
     if (!result.ok()) return fail(result.error(), trap);
     auto out = lower_import_result(self, f.type, *result, params);
     if (!out.ok()) return fail(out.error(), trap);
@@ -151,11 +200,6 @@ struct Instance::State {
       std::uint32_t v = 0;
       for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(mem[at + i]) << (8 * i);
       return v;
-    };
-    auto nanos = [](auto clock_now) {
-      return static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(clock_now.time_since_epoch())
-              .count());
     };
     std::uint32_t err = kSuccess;
     if (name == "fd_write") {
@@ -214,8 +258,7 @@ struct Instance::State {
       if (!fits(buf, len)) {
         err = kFault;
       } else {
-        std::random_device rd;
-        for (std::uint32_t i = 0; i < len; ++i) mem[buf + i] = static_cast<std::uint8_t>(rd());
+        fill_random(mem.data() + buf, len);
       }
     } else if (name == "environ_sizes_get" || name == "args_sizes_get") {
       // No environment and no arguments: an actor's inputs are its messages.
@@ -306,6 +349,13 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
     if (mod == wasi_module) {
       return [me, name](const FlatValues& params, FlatValues& results, std::string& trap) {
         return me->s_->wasi(*me, name, params, results, trap);
+      };
+    }
+    if (const troupe_host::Interface* iface =
+            troupe_host::find_interface(mod, me->s_->names->scheme)) {
+      const workload::Function* f = troupe_host::find_function(*iface, name);  // checked at load
+      return [me, f](const FlatValues& params, FlatValues& results, std::string& trap) {
+        return me->s_->troupe_import(*me, *f, params, results, trap);
       };
     }
     const workload::Function* f = workload::find_import(name);  // checked at load

@@ -87,6 +87,39 @@ TEST(GuestModule, RefusesImportsOutsideTheContract) {
   expect_refused(guest(R"((import "env" "g" (global i32)))"), "only functions may be imported");
 }
 
+// troupe's own host package (wit/troupe-host.wit): clock and random are provided, storage and
+// signing are not yet (platform layer), and their functions are checked like the contract's.
+TEST(GuestModule, TakesTroupeHostClockAndRandomInBothSchemes) {
+  auto m = load_wat(guest(R"(
+    (import "troupe:host/clock@0.1.0" "now-wall" (func (result i64)))
+    (import "troupe:host/clock@0.1.0" "now-monotonic" (func (result i64)))
+    (import "troupe:host/random@0.1.0" "fill" (func (param i32 i32))))"));
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->troupe_imports(),
+            (std::set<std::string>{"clock.now-monotonic", "clock.now-wall", "random.fill"}));
+  auto cm = load_wat(R"((module
+  (import "cm32p2|troupe:host/clock@0.1" "now-wall" (func (result i64)))
+  (memory (export "cm32p2_memory") 1)
+  (func (export "cm32p2_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 8))
+  (func (export "cm32p2|actr:workload/workload@0.1|dispatch")
+        (param i32 i32 i32 i32 i32 i32) (result i32) (i32.const 16))))");
+  ASSERT_TRUE(cm.ok()) << cm.error().to_string();
+  EXPECT_EQ(cm->troupe_imports(), (std::set<std::string>{"clock.now-wall"}));
+}
+
+TEST(GuestModule, RefusesTroupeHostImportsItCannotServe) {
+  expect_refused(guest(R"((import "troupe:host/storage@0.1.0" "get" (func (param i32 i32 i32))))"),
+                 "not provided by this node yet (it needs the platform layer)");
+  expect_refused(guest(R"((import "troupe:host/signing@0.1.0" "public-key" (func (param i32))))"),
+                 "not provided by this node yet");
+  expect_refused(guest(R"((import "troupe:host/clock@0.1.0" "now-lunar" (func (result i64))))"),
+                 "not a function of troupe:host/clock@0.1.0");
+  expect_refused(guest(R"((import "troupe:host/clock@0.1.0" "now-wall" (func (result i32))))"),
+                 "wrong core signature");
+  expect_refused(guest(R"((import "troupe:host/random@0.2.0" "fill" (func (param i32 i32))))"),
+                 "outside the contract");
+}
+
 TEST(GuestModule, RefusesWrongCoreSignatures) {
   // `call` takes 13 flat params plus an out pointer and returns nothing.
   expect_refused(

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -180,6 +182,77 @@ TEST_P(GuestInstance, TheModuleWasmToolsGeneratesForTheWorldLoads) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
   EXPECT_NE(r.error().detail.find("unreachable"), std::string::npos) << r.error().to_string();
+}
+
+// troupe:host's clock and random (wit/troupe-host.wit), served by the instance.
+TEST_P(GuestInstance, TroupeHostClockAndRandomAreServed) {
+  constexpr const char* kWat = R"((module
+    (import "troupe:host/clock@0.1.0" "now-wall" (func $wall (result i64)))
+    (import "troupe:host/clock@0.1.0" "now-monotonic" (func $mono (result i64)))
+    (import "troupe:host/random@0.1.0" "fill" (func $fill (param i32 i32)))
+    (memory (export "memory") 1)
+    (global $top (mut i32) (i32.const 1024))
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+      (local.set $p (global.get $top))
+      (global.set $top (i32.add (global.get $top) (i32.add (local.get 3) (i32.const 8))))
+      (local.get $p))
+    ;; By the route's first byte: w = now-wall, m = now-monotonic twice, f = fill(payload
+    ;; length), b = fill(1 MiB + 1). The reply is ok(the bytes) from a result area at 16.
+    (func (export "actr:workload/workload@0.1.0#dispatch")
+          (param i32 i32 i32 i32 i32 i32) (result i32) (local $c i32)
+      (local.set $c (i32.load8_u (local.get 2)))
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.store (i32.const 20) (i32.const 100))
+      (if (i32.eq (local.get $c) (i32.const 119))
+        (then (i64.store (i32.const 100) (call $wall)) (i32.store (i32.const 24) (i32.const 8))))
+      (if (i32.eq (local.get $c) (i32.const 109))
+        (then (i64.store (i32.const 100) (call $mono)) (i64.store (i32.const 108) (call $mono))
+              (i32.store (i32.const 24) (i32.const 16))))
+      (if (i32.eq (local.get $c) (i32.const 102))
+        (then (call $fill (local.get 5) (i32.const 200))
+              (i32.store (i32.const 20) (i32.load (i32.const 200)))
+              (i32.store (i32.const 24) (i32.load (i32.const 204)))))
+      (if (i32.eq (local.get $c) (i32.const 98))
+        (then (call $fill (i32.const 1048577) (i32.const 200))))
+      (i32.const 16))))";
+  auto bin = wat_to_wasm(kWat);
+  ASSERT_TRUE(bin.ok()) << bin.error().to_string();
+  auto module = GuestModule::load(*bin);
+  ASSERT_TRUE(module.ok()) << module.error().to_string();
+  RecordingHost host;
+  auto g = testing::create_on_tier(*module, host);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  auto u64_at = [](const std::string& b, std::size_t at) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, b.data() + at, 8);
+    return v;
+  };
+  auto ns = [](auto t) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  };
+  const std::uint64_t before = ns(std::chrono::system_clock::now());
+  auto wall = (*g)->dispatch("1", "wall", "");
+  const std::uint64_t after = ns(std::chrono::system_clock::now());
+  ASSERT_TRUE(wall.ok()) << wall.error().to_string();
+  ASSERT_EQ(wall->reply.size(), 8u);
+  EXPECT_GE(u64_at(wall->reply, 0), before);
+  EXPECT_LE(u64_at(wall->reply, 0), after);
+  auto mono = (*g)->dispatch("1", "mono", "");
+  ASSERT_TRUE(mono.ok()) << mono.error().to_string();
+  ASSERT_EQ(mono->reply.size(), 16u);
+  EXPECT_LE(u64_at(mono->reply, 0), u64_at(mono->reply, 8));
+  auto a = (*g)->dispatch("1", "fill", std::string(32, 'x'));
+  auto b = (*g)->dispatch("1", "fill", std::string(32, 'x'));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->reply.size(), 32u);
+  EXPECT_NE(a->reply, b->reply);  // 2^-256
+  EXPECT_NE(a->reply, std::string(32, 'x'));
+  auto big = (*g)->dispatch("1", "big", "");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, Errc::kTrap) << big.error().to_string();
+  EXPECT_NE(big.error().detail.find("random.fill"), std::string::npos) << big.error().to_string();
+  EXPECT_TRUE(host.calls.empty());  // none of it went to the actor's host
 }
 
 TEST_P(GuestInstance, HooksReachTheHostAndWasi) {

@@ -35,6 +35,8 @@ class GuestModule {
   // WIT names of the host functions it imports, and the WASI functions.
   const std::set<std::string>& host_imports() const { return host_imports_; }
   const std::set<std::string>& wasi_imports() const { return wasi_imports_; }
+  // The troupe:host functions it imports, as "interface.function" ("clock.now-wall").
+  const std::set<std::string>& troupe_imports() const { return troupe_imports_; }
   // The module as the tiers run it: checked, then instrumented with the fuel counter.
   const std::vector<std::uint8_t>& binary() const { return binary_; }
   // cm32p2 modules may export an initializer, called once after instantiation.
@@ -55,7 +57,7 @@ class GuestModule {
   };
   std::shared_ptr<AotSlot> aot_ = std::make_shared<AotSlot>();
   workload::NameScheme scheme_ = workload::NameScheme::kWitBindgen;
-  std::set<std::string> exports_, posts_, host_imports_, wasi_imports_;
+  std::set<std::string> exports_, posts_, host_imports_, wasi_imports_, troupe_imports_;
   std::vector<std::uint8_t> binary_;
   bool has_initialize_ = false;
   std::uint32_t initial_pages_ = 0;
