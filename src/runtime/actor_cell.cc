@@ -424,7 +424,8 @@ void ActorCell::kill_now() {
 }
 
 void ActorCell::finalize(const ExitReason& why) {
-  const ExitReason reason = why;  // `why` may live in owner_, which goes below
+  // `why` may live in owner_, which goes below: a copy on purpose.
+  const ExitReason reason = why;  // NOLINT(performance-unnecessary-copy-initialization)
   actor_.reset();
   // What remains is a tombstone: the cell and its exit reason. The family record and the
   // owner state go now, not when the last ActorRef does.
