@@ -48,6 +48,18 @@ std::uint32_t scalar_width(AbiType::Kind k) {
   }
 }
 
+// Checks the range a guest handed over for a string or list and copies/decodes it.
+Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len, bool utf8) {
+  if (utf8 && len > kMaxStringBytes) {
+    return violation("string of " + std::to_string(len) + " bytes exceeds the limit");
+  }
+  auto m = mem.bytes();
+  if (!in_bounds(m, ptr, len)) return range_outside_memory(ptr, len, m.size());
+  Bytes out(reinterpret_cast<const char*>(m.data() + ptr), static_cast<std::size_t>(len));
+  if (utf8 && !is_valid_utf8(out)) return violation("string is not valid UTF-8");
+  return out;
+}
+
 Result<AbiValue> load_list_range(GuestMemory& mem, const AbiType& elem, std::uint64_t ptr,
                                  std::uint64_t length) {
   if (elem.kind() == AbiType::Kind::kU8) {
@@ -99,10 +111,8 @@ Result<const AbiType*> host_case(const AbiType& t, const AbiValue& v) {
   return payload;
 }
 
-// Allocates `len` bytes (aligned) in the guest and checks what cabi_realloc returned; `base`,
-// when given, receives the memory's address as it is after the call.
-Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::uint64_t len,
-                                  std::uint8_t** base = nullptr) {
+// Allocates `len` bytes (aligned) in the guest and checks what cabi_realloc returned.
+Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::uint64_t len) {
   if (len > 0xFFFFFFFFu) return host_bug("value too large for a 32-bit memory");
   auto p = mem.realloc(0, 0, align, static_cast<std::uint32_t>(len));
   if (!p.ok()) return p.error();
@@ -111,12 +121,7 @@ Result<std::uint32_t> guest_alloc(GuestMemory& mem, std::uint32_t align, std::ui
     return violation("cabi_realloc returned " + std::to_string(ptr) + ", not aligned to " +
                      std::to_string(align));
   }
-  auto m = mem.bytes();
-  if (!in_bounds(m, ptr, len)) {
-    return violation("cabi_realloc returned " + std::to_string(ptr) + " for " +
-                     std::to_string(len) + " bytes, outside linear memory");
-  }
-  if (base != nullptr) *base = m.data();
+  if (!in_bounds(mem.bytes(), ptr, len)) return realloc_outside_memory(ptr, len);
   return ptr;
 }
 
@@ -126,8 +131,9 @@ Result<std::pair<std::uint32_t, std::uint32_t>> store_list_range(GuestMemory& me
   const bool as_bytes =
       t.kind() == AbiType::Kind::kString || t.element().kind() == AbiType::Kind::kU8;
   if (as_bytes) {
-    auto p = store_bytes(mem, v.bytes);
+    auto p = guest_alloc(mem, 1, v.bytes.size());
     if (!p.ok()) return p.error();
+    if (!v.bytes.empty()) std::memcpy(mem.bytes().data() + *p, v.bytes.data(), v.bytes.size());
     return std::make_pair(*p, static_cast<std::uint32_t>(v.bytes.size()));
   }
   const AbiType& elem = t.element();
@@ -143,28 +149,16 @@ Result<std::pair<std::uint32_t, std::uint32_t>> store_list_range(GuestMemory& me
 
 }  // namespace
 
-// --- bytes ------------------------------------------------------------------------------------
+// --- violations -------------------------------------------------------------------------------
 
-Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len, bool utf8) {
-  if (utf8 && len > kMaxStringBytes) {
-    return violation("string of " + std::to_string(len) + " bytes exceeds the limit");
-  }
-  auto m = mem.bytes();
-  if (!in_bounds(m, ptr, len)) {
-    return violation("range [" + std::to_string(ptr) + ", +" + std::to_string(len) +
-                     ") is outside linear memory of " + std::to_string(m.size()) + " bytes");
-  }
-  Bytes out(reinterpret_cast<const char*>(m.data() + ptr), static_cast<std::size_t>(len));
-  if (utf8 && !is_valid_utf8(out)) return violation("string is not valid UTF-8");
-  return out;
+Error range_outside_memory(std::uint64_t ptr, std::uint64_t len, std::uint64_t memory_size) {
+  return violation("range [" + std::to_string(ptr) + ", +" + std::to_string(len) +
+                   ") is outside linear memory of " + std::to_string(memory_size) + " bytes");
 }
 
-Result<std::uint32_t> store_bytes(GuestMemory& mem, std::string_view bytes) {
-  std::uint8_t* base = nullptr;
-  auto p = guest_alloc(mem, 1, bytes.size(), &base);
-  if (!p.ok()) return p.error();
-  if (!bytes.empty()) std::memcpy(base + *p, bytes.data(), bytes.size());
-  return *p;
+Error realloc_outside_memory(std::uint64_t ptr, std::uint64_t len) {
+  return violation("cabi_realloc returned " + std::to_string(ptr) + " for " + std::to_string(len) +
+                   " bytes, outside linear memory");
 }
 
 // --- types ------------------------------------------------------------------------------------

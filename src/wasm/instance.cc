@@ -449,9 +449,7 @@ Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::strin
     case core::CoreInstance::LowerOutcome::kTrapped:
       return s_->failure(trap);
     case core::CoreInstance::LowerOutcome::kOutOfBounds:
-      return Error{Errc::kAbiViolation, "cabi_realloc returned " + std::to_string(bad_ptr) +
-                                            " for " + std::to_string(lowered[bad].size) +
-                                            " bytes, outside linear memory"};
+      return realloc_outside_memory(bad_ptr, lowered[bad].size);
   }
   auto reply = lift_dispatch_result(static_cast<std::uint32_t>(ret), keep_reply);
   if (!reply.ok()) return reply.error();
@@ -479,7 +477,7 @@ Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr, bool kee
                                            " bytes exceeds the limit of " +
                                            std::to_string(s_->meter.limits().max_reply_bytes)};
     }
-    if (std::uint64_t{at} + size > m.size()) return load_bytes(*this, at, size, false).error();
+    if (std::uint64_t{at} + size > m.size()) return range_outside_memory(at, size, m.size());
     Result<DispatchReply> out = DispatchReply{};
     if (keep_reply) out->reply.assign(reinterpret_cast<const char*>(m.data()) + at, size);
     return out;

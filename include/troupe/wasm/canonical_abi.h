@@ -16,7 +16,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "troupe/base/bytes.h"
@@ -116,12 +115,11 @@ Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr);
 // in the guest through realloc.
 Result<void> store(GuestMemory& mem, const AbiType& t, const AbiValue& v, std::uint32_t ptr);
 
-// A string or list<u8> without an AbiValue (the dispatch path). load_bytes checks that
-// [ptr, ptr + len) lies in the memory (and UTF-8 when `utf8`) and copies it out; store_bytes
-// allocates through cabi_realloc, checks what it returned, copies `bytes` in and answers the
-// pointer.
-Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len, bool utf8);
-Result<std::uint32_t> store_bytes(GuestMemory& mem, std::string_view bytes);
+// The violations load/store report for a range the guest handed over, and for a pointer
+// cabi_realloc answered, outside memory: for code that reads and writes guest memory in place
+// (the dispatch path), so that it reports them in the same words.
+Error range_outside_memory(std::uint64_t ptr, std::uint64_t len, std::uint64_t memory_size);
+Error realloc_outside_memory(std::uint64_t ptr, std::uint64_t len);
 
 // Core values of a flattened signature, in order; i32 values are held zero-extended.
 using FlatValues = std::vector<std::uint64_t>;
