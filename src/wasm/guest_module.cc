@@ -162,7 +162,7 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
                    troupe_host::find_interface(imp->module_name, m.scheme_)) {
       if (!iface->unavailable.empty())
         return refused(what + ": " + imp->module_name + " " + iface->unavailable);
-      const workload::Function* f = troupe_host::find_function(*iface, imp->field_name);
+      const workload::Function* f = workload::find_function(iface->functions, imp->field_name);
       if (!f) return refused(what + " is not a function of " + imp->module_name);
       expected = as_sig(import_signature(f->type));
       m.troupe_imports_.insert(iface->name + "." + f->name);

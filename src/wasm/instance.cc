@@ -353,7 +353,8 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
     }
     if (const troupe_host::Interface* iface =
             troupe_host::find_interface(mod, me->s_->names->scheme)) {
-      const workload::Function* f = troupe_host::find_function(*iface, name);  // checked at load
+      const workload::Function* f =
+          workload::find_function(iface->functions, name);  // checked at load
       return [me, f](const FlatValues& params, FlatValues& results, std::string& trap) {
         return me->s_->troupe_import(*me, *f, params, results, trap);
       };

@@ -35,11 +35,4 @@ const Interface* find_interface(std::string_view import_module_name, workload::N
   return nullptr;
 }
 
-const workload::Function* find_function(const Interface& iface, std::string_view name) {
-  for (const workload::Function& f : iface.functions) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
 }  // namespace troupe::wasm::troupe_host

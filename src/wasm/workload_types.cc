@@ -110,14 +110,14 @@ std::vector<Function> build_exports() {
   return f;
 }
 
-const Function* find_in(const std::vector<Function>& list, std::string_view name) {
+}  // namespace
+
+const Function* find_function(const std::vector<Function>& list, std::string_view name) {
   for (auto& f : list) {
     if (f.name == name) return &f;
   }
   return nullptr;
 }
-
-}  // namespace
 
 const std::vector<Function>& host_imports() {
   static const std::vector<Function> f = build_imports();
@@ -129,8 +129,8 @@ const std::vector<Function>& guest_exports() {
   return f;
 }
 
-const Function* find_import(std::string_view name) { return find_in(host_imports(), name); }
-const Function* find_export(std::string_view name) { return find_in(guest_exports(), name); }
+const Function* find_import(std::string_view name) { return find_function(host_imports(), name); }
+const Function* find_export(std::string_view name) { return find_function(guest_exports(), name); }
 
 std::string CoreNames::export_name(std::string_view func) const {
   if (scheme == NameScheme::kCm32p2)

@@ -6,7 +6,6 @@
 // Immutable tables; thread-safe.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +24,6 @@ struct Interface {
 const Interface* find_interface(std::string_view import_module, workload::NameScheme scheme);
 // The import module name of `iface` in `scheme`.
 std::string import_module(std::string_view iface, workload::NameScheme scheme);
-const workload::Function* find_function(const Interface& iface, std::string_view name);
 
 // random.fill serves at most this many bytes per call; more is a trap.
 inline constexpr std::uint32_t kMaxRandomFill = 1u << 20;

@@ -82,6 +82,8 @@ const std::vector<Function>& host_imports();
 // follow, has 17.)
 const std::vector<Function>& guest_exports();
 const Function* find_import(std::string_view name);
+// The function named `name` in `list` (by WIT name), or nullptr.
+const Function* find_function(const std::vector<Function>& list, std::string_view name);
 const Function* find_export(std::string_view name);
 
 // Core-module names for the same guest ABI. kWitBindgen is what standard binding generators
