@@ -1,7 +1,5 @@
 #include "troupe/runtime/scheduler.h"
 
-#include <thread>
-
 namespace troupe {
 namespace {
 
@@ -14,21 +12,6 @@ struct WorkerSlot {
 thread_local WorkerSlot t_worker;
 
 }  // namespace
-
-void Scheduler::QueueLock::lock() {
-  unsigned spins = 0;
-  while (flag_.exchange(true, std::memory_order_acquire)) {
-    while (flag_.load(std::memory_order_relaxed)) {
-      if (++spins < 256) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-      } else {
-        std::this_thread::yield();
-      }
-    }
-  }
-}
 
 void Scheduler::RunQueue::push(Runnable* r) {
   std::lock_guard lock(lock_);

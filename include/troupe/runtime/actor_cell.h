@@ -18,25 +18,11 @@
 #include "troupe/runtime/block_pool.h"
 #include "troupe/runtime/mpsc_queue.h"
 #include "troupe/runtime/scheduler.h"
+#include "troupe/runtime/spin_lock.h"
 
 namespace troupe {
 
 class ActorSystem;
-
-// A one-byte lock for the rarely touched family lists; keeps the cell small.
-class SpinLock {
- public:
-  void lock() {
-    while (flag_.exchange(true, std::memory_order_acquire)) {
-      while (flag_.load(std::memory_order_relaxed)) {
-      }
-    }
-  }
-  void unlock() { flag_.store(false, std::memory_order_release); }
-
- private:
-  std::atomic<bool> flag_{false};
-};
 
 struct ActorStats {
   ActorId id;

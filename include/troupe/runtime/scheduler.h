@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "troupe/runtime/spin_lock.h"
+
 namespace troupe {
 
 class Runnable {
@@ -46,19 +48,7 @@ class Scheduler {
   int parked() const { return parked_.load(std::memory_order_relaxed); }
 
  private:
-  // The run queues' lock. Its critical sections are a few instructions, so a waiter spins
-  // (with the CPU's pause hint) rather than sleep in the kernel: with a mutex, a thread
-  // feeding the injection queue while workers drain it spent a third of its time in futex
-  // calls. After a while a waiter yields, in case the holder was preempted.
-  class QueueLock {
-   public:
-    void lock();
-    void unlock() { flag_.store(false, std::memory_order_release); }
-
-   private:
-    std::atomic<bool> flag_{false};
-  };
-  // A growable ring buffer under a QueueLock.
+  // A growable ring buffer under a SpinLock (its critical sections are a few instructions).
   class RunQueue {
    public:
     void push(Runnable* r);
@@ -66,7 +56,7 @@ class Scheduler {
     std::size_t size() const { return size_.load(std::memory_order_relaxed); }
 
    private:
-    QueueLock lock_;
+    SpinLock lock_;
     std::vector<Runnable*> ring_ = std::vector<Runnable*>(256);
     std::size_t head_ = 0;
     std::size_t count_ = 0;
