@@ -53,10 +53,10 @@ class CoreInstance {
   };
   virtual Bytes memory_bytes(int memory) = 0;
 
-  // Calls `function` with byte strings lowered as the canonical ABI lowers a string or
-  // list<u8> argument: for each in order, `realloc`(0, 0, 1, size), then a copy into `memory`;
-  // the function gets (pointer, size) per string and has room for its results. The AOT tier
-  // does it in one guest entry.
+  // Calls `function` with n (at most kMaxLowered) byte strings lowered as the canonical ABI
+  // lowers a string or list<u8> argument: for each in order, `realloc`(0, 0, 1, size), then a
+  // copy into `memory`; the function gets (pointer, size) per string and has room for its
+  // results. The AOT tier does it in one guest entry.
   struct Lowered {
     const void* data;
     std::uint32_t size;

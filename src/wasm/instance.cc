@@ -81,6 +81,24 @@ struct Instance::State {
     if (module->call(function, args, results, trap)) return std::nullopt;
     return failure(trap);
   }
+  // run() for a function whose arguments are byte strings lowered through cabi_realloc
+  // (CoreInstance::call_lowered); a realloc answer outside memory is an ABI violation.
+  std::optional<Error> run_lowered(int function, const core::CoreInstance::Lowered* strings,
+                                   std::size_t n, std::uint64_t* results) {
+    std::string trap;
+    std::uint32_t bad = 0, bad_ptr = 0;
+    host_error.reset();
+    switch (module->call_lowered(function, realloc_fn, memory, strings, n, results, trap, bad,
+                                 bad_ptr)) {
+      case core::CoreInstance::LowerOutcome::kReturned:
+        return std::nullopt;
+      case core::CoreInstance::LowerOutcome::kOutOfBounds:
+        return realloc_outside_memory(bad_ptr, strings[bad].size);
+      case core::CoreInstance::LowerOutcome::kTrapped:
+        break;
+    }
+    return failure(trap);
+  }
   // Why the guest call that just trapped failed.
   Error failure(const std::string& trap) {
     unwound = true;
@@ -440,18 +458,7 @@ Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::strin
   }
   s_->begin_invocation();
   std::uint64_t ret = 0;
-  std::string trap;
-  std::uint32_t bad = 0, bad_ptr = 0;
-  s_->host_error.reset();
-  switch (s_->module->call_lowered(slot.function, s_->realloc_fn, s_->memory, lowered, 3, &ret,
-                                   trap, bad, bad_ptr)) {
-    case core::CoreInstance::LowerOutcome::kReturned:
-      break;
-    case core::CoreInstance::LowerOutcome::kTrapped:
-      return s_->failure(trap);
-    case core::CoreInstance::LowerOutcome::kOutOfBounds:
-      return realloc_outside_memory(bad_ptr, lowered[bad].size);
-  }
+  if (auto e = s_->run_lowered(slot.function, lowered, 3, &ret)) return *e;
   auto reply = lift_dispatch_result(static_cast<std::uint32_t>(ret), keep_reply);
   if (!reply.ok()) return reply.error();
   // The guest may now free what it returned.
