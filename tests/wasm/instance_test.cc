@@ -98,6 +98,25 @@ constexpr const char* kGuest = R"((module
 
 class GuestInstance : public testing::TierTest {};
 
+// Assembles `wat`, loads it and instantiates it on the test's tier; `keep` holds the module.
+Result<std::unique_ptr<Instance>> instantiate_wat(const std::string& wat, RecordingHost& host,
+                                                  std::unique_ptr<GuestModule>& keep) {
+  auto bin = wat_to_wasm(wat);
+  if (!bin.ok()) return bin.error();
+  auto module = GuestModule::load(*bin);
+  if (!module.ok()) return module.error();
+  keep = std::make_unique<GuestModule>(std::move(module).value());
+  return testing::create_on_tier(*keep, host);
+}
+
+// `r` failed with `code`, and its detail mentions `what`.
+template <class T>
+void expect_failure(const Result<T>& r, Errc code, const std::string& what) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, code) << r.error().to_string();
+  EXPECT_NE(r.error().detail.find(what), std::string::npos) << r.error().to_string();
+}
+
 struct Fixture {
   explicit Fixture(Limits limits = {}) {
     auto bin = wat_to_wasm(kGuest);
@@ -178,10 +197,7 @@ TEST_P(GuestInstance, TheModuleWasmToolsGeneratesForTheWorldLoads) {
   RecordingHost host;
   auto g = testing::create_on_tier(*m, host);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
-  auto r = (*g)->dispatch("1", "route", "payload");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
-  EXPECT_NE(r.error().detail.find("unreachable"), std::string::npos) << r.error().to_string();
+  expect_failure((*g)->dispatch("1", "route", "payload"), Errc::kTrap, "unreachable");
 }
 
 // troupe:host's clock and random (wit/troupe-host.wit), served by the instance.
@@ -215,12 +231,9 @@ TEST_P(GuestInstance, TroupeHostClockAndRandomAreServed) {
       (if (i32.eq (local.get $c) (i32.const 98))
         (then (call $fill (i32.const 1048577) (i32.const 200))))
       (i32.const 16))))";
-  auto bin = wat_to_wasm(kWat);
-  ASSERT_TRUE(bin.ok()) << bin.error().to_string();
-  auto module = GuestModule::load(*bin);
-  ASSERT_TRUE(module.ok()) << module.error().to_string();
   RecordingHost host;
-  auto g = testing::create_on_tier(*module, host);
+  std::unique_ptr<GuestModule> keep;
+  auto g = instantiate_wat(kWat, host, keep);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
   auto u64_at = [](const std::string& b, std::size_t at) {
     std::uint64_t v = 0;
@@ -248,10 +261,7 @@ TEST_P(GuestInstance, TroupeHostClockAndRandomAreServed) {
   EXPECT_EQ(a->reply.size(), 32u);
   EXPECT_NE(a->reply, b->reply);  // 2^-256
   EXPECT_NE(a->reply, std::string(32, 'x'));
-  auto big = (*g)->dispatch("1", "big", "");
-  ASSERT_FALSE(big.ok());
-  EXPECT_EQ(big.error().code, Errc::kTrap) << big.error().to_string();
-  EXPECT_NE(big.error().detail.find("random.fill"), std::string::npos) << big.error().to_string();
+  expect_failure((*g)->dispatch("1", "big", ""), Errc::kTrap, "random.fill");
   EXPECT_TRUE(host.calls.empty());  // none of it went to the actor's host
 }
 
@@ -455,27 +465,20 @@ TEST_P(GuestInstance, HostileResultsAreAbiViolations) {
 // A guest module with the given cabi_realloc body (params 0-3, result i32) and a dispatch that
 // answers ok(empty list) from a result area at 16.
 Result<std::unique_ptr<Instance>> with_realloc(const std::string& realloc_body, RecordingHost& host,
-                                               std::unique_ptr<GuestModule>& keep,
-                                               const std::string& extra = "") {
-  std::string wat = R"((module
+                                               std::unique_ptr<GuestModule>& keep) {
+  const std::string wat = R"((module
     (import "actr:workload/host@0.1.0" "get-request-id" (func $rid (param i32)))
     (memory (export "memory") 1)
-    (global $top (mut i32) (i32.const 1024)))" +
-                    extra + R"(
+    (global $top (mut i32) (i32.const 1024))
     (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) )" +
-                    realloc_body + R"()
+                          realloc_body + R"()
     (func (export "actr:workload/workload@0.1.0#dispatch")
           (param i32 i32 i32 i32 i32 i32) (result i32)
       (i32.store8 (i32.const 16) (i32.const 0))
       (i32.store (i32.const 20) (local.get 2))
       (i32.store (i32.const 24) (local.get 3))
       (i32.const 16))))";
-  auto bin = wat_to_wasm(wat);
-  if (!bin.ok()) return bin.error();
-  auto module = GuestModule::load(*bin);
-  if (!module.ok()) return module.error();
-  keep = std::make_unique<GuestModule>(std::move(module).value());
-  return testing::create_on_tier(*keep, host);
+  return instantiate_wat(wat, host, keep);
 }
 
 // Lowering the envelope may make the guest grow its memory: the pointer cabi_realloc answers
@@ -501,10 +504,7 @@ TEST_P(GuestInstance, ACabiReallocThatTrapsWhileLoweringIsATrap) {
       "(if (i32.gt_u (global.get $top) (i32.const 1100)) (then unreachable)) (global.get $top)",
       host, keep);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
-  auto r = (*g)->dispatch("id", "route", "payload");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
-  EXPECT_NE(r.error().detail.find("unreachable"), std::string::npos) << r.error().to_string();
+  expect_failure((*g)->dispatch("id", "route", "payload"), Errc::kTrap, "unreachable");
 }
 
 // A cabi_realloc that calls an import whose result is lowered through cabi_realloc recurses
@@ -521,9 +521,7 @@ TEST_P(GuestInstance, ACabiReallocThatCallsTheHostRecursesOnlySoDeep) {
   Result<DispatchReply> r = Error{Errc::kInternal, "not run"};
   GuestFiber fiber([&] { r = (*g)->dispatch("id", "route", "payload"); });
   ASSERT_TRUE(fiber.resume());
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
-  EXPECT_NE(r.error().detail.find("nested"), std::string::npos) << r.error().to_string();
+  expect_failure(r, Errc::kTrap, "nested");
   EXPECT_EQ(static_cast<int>(host.calls.size()), kMaxHostNesting);
 }
 
