@@ -77,9 +77,12 @@ else
   scripts/setup.sh >&2
   B=build/bench
   if [ "$QUICK" = 1 ]; then export TROUPE_BENCH_QUICK=1; fi
-  for w in fan_in ping_pong spawn idle flood; do
+  # flood_unbounded is troupe's side only: CAF's flood is unbounded already, and both
+  # troupe floods compare with it.
+  for w in fan_in ping_pong spawn idle flood flood_unbounded; do
     for ((i = 1; i <= RUNS; i++)); do
       for impl in troupe caf; do
+        if [ "$impl $w" = "caf flood_unbounded" ]; then continue; fi
         echo "bench: $impl $w run $i/$RUNS" >&2
         "$B/${impl}_bench" "$w" | grep '^RESULT' >>"$OUT"
       done
@@ -119,6 +122,8 @@ V[spawn_troupe_actors_s]=$(get troupe spawn 3); V[spawn_caf_actors_s]=$(get caf 
 V[idle_actor_bytes]=$(get troupe idle 3); V[idle_actor_bytes_caf]=$(get caf idle 3)
 V[flood_troupe_msg_s]=$(get troupe flood 3); V[flood_caf_unbounded_msg_s]=$(get caf flood 3)
 V[flood_peak_rss_mb]=$(get troupe flood 4); V[flood_caf_peak_rss_mb]=$(get caf flood 4)
+V[flood_unbounded_troupe_msg_s]=$(get troupe flood_unbounded 3)
+V[flood_unbounded_peak_rss_mb]=$(get troupe flood_unbounded 4)
 V[wasm_compute_native_us]=$(get native compute 3); V[wasm_compute_aot_us]=$(get aot compute 3)
 V[wasm_compute_interp_us]=$(get interp compute 3)
 V[wasm_dispatch_ns]=$(get aot dispatch 3); V[wasm_interp_dispatch_ns]=$(get interp dispatch 3)
@@ -127,7 +132,8 @@ V[wasm_warm_spawn_us]=$(get aot spawn 3); V[wasm_interp_spawn_us]=$(get interp s
 V[wasm_aot_compile_ms]=$(get aot compile 3)
 # Every figure must be there (a driver that printed nothing is a failed run, not a zero).
 for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "troupe spawn" \
-  "caf spawn" "troupe idle" "caf idle" "troupe flood" "caf flood" "native compute" \
+  "caf spawn" "troupe idle" "caf idle" "troupe flood" "caf flood" "troupe flood_unbounded" \
+  "native compute" \
   "aot compute" "interp compute" "aot dispatch" "interp dispatch" "native actor" "aot actor" \
   "aot spawn" "interp spawn" "aot compile"; do
   if ! echo "$summary" | awk -v k="$pair" '$1 " " $2 == k { found = 1 } END { exit !found }'; then
@@ -139,6 +145,7 @@ V[fan_in_ratio]=$(ratio "${V[fan_in_troupe_msg_s]}" "${V[fan_in_caf_msg_s]}")
 V[ping_pong_ratio]=$(ratio "${V[ping_pong_troupe_rtt_ns]}" "${V[ping_pong_caf_rtt_ns]}")
 V[spawn_ratio]=$(ratio "${V[spawn_troupe_actors_s]}" "${V[spawn_caf_actors_s]}")
 V[flood_throughput_ratio]=$(ratio "${V[flood_troupe_msg_s]}" "${V[flood_caf_unbounded_msg_s]}")
+V[flood_unbounded_ratio]=$(ratio "${V[flood_unbounded_troupe_msg_s]}" "${V[flood_caf_unbounded_msg_s]}")
 V[wasm_compute_ratio]=$(ratio "${V[wasm_compute_aot_us]}" "${V[wasm_compute_native_us]}")
 V[wasm_interp_compute_ratio]=$(ratio "${V[wasm_compute_interp_us]}" "${V[wasm_compute_native_us]}")
 V[wasm_actor_ratio]=$(ratio "${V[wasm_actor_msg_s]}" "${V[wasm_actor_native_msg_s]}")
@@ -167,6 +174,7 @@ if [ "$JSON" = 1 ]; then
  "idle_actor_bytes": ${V[idle_actor_bytes]}, "idle_actor_bytes_caf": ${V[idle_actor_bytes_caf]},
  "flood_troupe_msg_s": ${V[flood_troupe_msg_s]}, "flood_caf_unbounded_msg_s": ${V[flood_caf_unbounded_msg_s]}, "flood_throughput_ratio": ${V[flood_throughput_ratio]},
  "flood_peak_rss_mb": ${V[flood_peak_rss_mb]}, "flood_caf_peak_rss_mb": ${V[flood_caf_peak_rss_mb]},
+ "flood_unbounded_troupe_msg_s": ${V[flood_unbounded_troupe_msg_s]}, "flood_unbounded_ratio": ${V[flood_unbounded_ratio]}, "flood_unbounded_peak_rss_mb": ${V[flood_unbounded_peak_rss_mb]},
  "wasm_compute_native_us": ${V[wasm_compute_native_us]}, "wasm_compute_aot_us": ${V[wasm_compute_aot_us]}, "wasm_compute_interp_us": ${V[wasm_compute_interp_us]},
  "wasm_compute_ratio": ${V[wasm_compute_ratio]}, "wasm_interp_compute_ratio": ${V[wasm_interp_compute_ratio]},
  "wasm_dispatch_ns": ${V[wasm_dispatch_ns]}, "wasm_interp_dispatch_ns": ${V[wasm_interp_dispatch_ns]},
@@ -183,6 +191,8 @@ else
   printf "%-10s %16.1f %16.1f %10s %s\n" idle "${V[idle_actor_bytes]}" "${V[idle_actor_bytes_caf]}" "" "bytes/actor, troupe <= 300"
   printf "%-10s %16.0f %16.0f %10s %s\n" flood "${V[flood_troupe_msg_s]}" "${V[flood_caf_unbounded_msg_s]}" "${V[flood_throughput_ratio]}" "msg/s (troupe bounded vs CAF unbounded), >= 1"
   printf "%-10s %16.1f %16.1f %10s %s\n" flood_rss "${V[flood_peak_rss_mb]}" "${V[flood_caf_peak_rss_mb]}" "" "peak RSS MB, troupe <= 100"
+  printf "%-10s %16.0f %16.0f %10s %s\n" flood_unb "${V[flood_unbounded_troupe_msg_s]}" "${V[flood_caf_unbounded_msg_s]}" "${V[flood_unbounded_ratio]}" "msg/s (both unbounded), no target"
+  printf "%-10s %16.1f %16.1f %10s %s\n" flood_u_rss "${V[flood_unbounded_peak_rss_mb]}" "${V[flood_caf_peak_rss_mb]}" "" "peak RSS MB (both unbounded), no target"
   echo
   printf "%-16s %12s %12s %12s %s\n" wasm native aot interp "ratio / target"
   printf "%-16s %12.2f %12.2f %12.1f %s\n" compute_us "${V[wasm_compute_native_us]}" "${V[wasm_compute_aot_us]}" "${V[wasm_compute_interp_us]}" "aot ${V[wasm_compute_ratio]}x native (<= 1.5), interp ${V[wasm_interp_compute_ratio]}x"
@@ -240,6 +250,8 @@ recorded+="Generated by \`scripts/bench.sh --runs $RUNS --markdown\` on $(date -
   echo "| idle actor memory (RSS delta / 1 M idle actors) | **$(fmt %.1f "${V[idle_actor_bytes]}") bytes** | $(fmt %.1f "${V[idle_actor_bytes_caf]}") bytes | | $(tgt idle_actor_bytes " bytes") |"
   echo "| flood: 10 M messages into a slow actor, troupe bounded (4096, backpressure) vs CAF unbounded: throughput | $(mega "${V[flood_troupe_msg_s]}") msg/s | $(mega "${V[flood_caf_unbounded_msg_s]}") msg/s | **$(fmt %.2f "${V[flood_throughput_ratio]}")×** | $(tgt flood_throughput_ratio ×) |"
   echo "| flood: peak RSS | **$(fmt %.1f "${V[flood_peak_rss_mb]}") MB** | $(fmt %.1f "${V[flood_caf_peak_rss_mb]}") MB | | $(tgt flood_peak_rss_mb " MB") |"
+  echo "| flood, both unbounded (\`flood_unbounded_ratio\`): throughput | $(mega "${V[flood_unbounded_troupe_msg_s]}") msg/s | $(mega "${V[flood_caf_unbounded_msg_s]}") msg/s | **$(fmt %.2f "${V[flood_unbounded_ratio]}")×** | — | |"
+  echo "| flood, both unbounded: peak RSS | $(fmt %.1f "${V[flood_unbounded_peak_rss_mb]}") MB | $(fmt %.1f "${V[flood_caf_peak_rss_mb]}") MB | | — | |"
 } >"$MD/runtime"
 
 {

@@ -25,6 +25,8 @@ grep -q '^| spawn 1 M actors, stop them, release the refs | 0.750 M actors/s | 0
   fail "no generated spawn row in docs/BENCHMARKS.md"
 grep -q '^| dispatch round trip, 64-byte payload .* | | \*\*102 ns\*\* | 10789 ns | | AOT ≤ 500 ns | MET |$' "$doc" ||
   fail "no generated dispatch row in docs/BENCHMARKS.md"
+grep -q '^| flood, both unbounded (`flood_unbounded_ratio`): throughput | 4.95 M msg/s | 3.30 M msg/s | \*\*1.50×\*\* | — | |$' "$doc" ||
+  fail "no generated flood_unbounded row in docs/BENCHMARKS.md"
 grep -q '| fan-in | 16.0 M msg/s' "$doc" && fail "the old runtime table is still there"
 grep -q '<!-- bench:readme-runtime -->5 of 6 targets met (MISSED: spawn_ratio) (fan-in 3.62×' "$tmp/README.md" ||
   fail "README runtime figures not generated"
@@ -36,15 +38,16 @@ cmp -s "$doc" "$tmp/first.md" || fail "a second run changed docs/BENCHMARKS.md"
 
 json=$("$bench" --results "$here/results.txt" --json 2>&1) || fail "--json failed"
 echo "$json" | grep -q '"spawn_ratio": 2.900' || fail "--json: $json"
+echo "$json" | grep -q '"flood_unbounded_ratio": 1.500' || fail "--json flood_unbounded: $json"
 echo "$json" | grep -q '"targets_missed": \["spawn_ratio"\]' || fail "--json targets: $json"
 
 # Refusals: quick results into the repository's docs, a missing figure, an unknown option.
 sed 's/$/ quick/' "$here/results.txt" | grep '^RESULT' >"$tmp/quick.txt"
 out=$("$bench" --results "$tmp/quick.txt" --markdown 2>&1) && fail "quick results written"
 echo "$out" | grep -q 'smoke, not figures' || fail "quick refusal: $out"
-grep -v 'caf flood' "$here/results.txt" >"$tmp/missing.txt"
+grep -v 'troupe flood_unbounded' "$here/results.txt" >"$tmp/missing.txt"
 out=$("$bench" --results "$tmp/missing.txt" 2>&1) && fail "a missing figure passed"
-echo "$out" | grep -q 'no result for caf flood' || fail "missing refusal: $out"
+echo "$out" | grep -q 'no result for troupe flood_unbounded' || fail "missing refusal: $out"
 out=$("$bench" --fast 2>&1) && fail "an unknown option passed"
 echo "$out" | grep -q "unknown argument '--fast'" || fail "unknown option: $out"
 sed -i 's/<!-- bench:wasm:end -->//' "$doc"
