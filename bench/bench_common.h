@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -14,13 +15,24 @@
 
 namespace bench {
 
+// TROUPE_BENCH_QUICK=1 (scripts/bench.sh --quick) divides every workload size by 100: a smoke
+// run that checks the drivers and the scripts, never a figure (report() marks its lines).
+inline bool quick() {
+  static const bool q = [] {
+    const char* e = std::getenv("TROUPE_BENCH_QUICK");
+    return e != nullptr && std::string(e) == "1";
+  }();
+  return q;
+}
+inline long sized(long n) { return quick() ? std::max(1L, n / 100) : n; }
+
 inline constexpr int kWorkers = 2;
-inline constexpr int kFanInSenders = 100;
-inline constexpr int kFanInPerSender = 100'000;
-inline constexpr int kPingPongRounds = 1'000'000;
-inline constexpr int kSpawnActors = 1'000'000;
-inline constexpr int kIdleActors = 1'000'000;
-inline constexpr long kFloodMessages = 10'000'000;
+inline const int kFanInSenders = 100;
+inline const int kFanInPerSender = static_cast<int>(sized(100'000));
+inline const int kPingPongRounds = static_cast<int>(sized(1'000'000));
+inline const int kSpawnActors = static_cast<int>(sized(1'000'000));
+inline const int kIdleActors = static_cast<int>(sized(1'000'000));
+inline const long kFloodMessages = sized(10'000'000);
 inline constexpr int kFloodBatch = 256;           // producer sends this many per handler run
 inline constexpr std::size_t kFloodBound = 4096;  // troupe's bounded mailbox
 
@@ -58,8 +70,8 @@ struct Done {
 };
 
 inline void report(const char* impl, const char* workload, const char* metric, double value) {
-  std::printf("RESULT %s %s %s %.6g peak_rss_mb=%.1f\n", impl, workload, metric, value,
-              peak_rss_mb());
+  std::printf("RESULT %s %s %s %.6g peak_rss_mb=%.1f%s\n", impl, workload, metric, value,
+              peak_rss_mb(), quick() ? " quick" : "");
   std::fflush(stdout);
 }
 

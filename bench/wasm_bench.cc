@@ -108,11 +108,14 @@ void compute() {
     std::exit(1);
   }
   volatile std::uint64_t sink = 0;
-  const double native = per_round(2000, [&](std::uint32_t n) { sink = sink + compute_kernel(n); });
+  const auto rounds = static_cast<std::uint32_t>(bench::sized(2000));
+  const double native =
+      per_round(rounds, [&](std::uint32_t n) { sink = sink + compute_kernel(n); });
   const double a =
-      per_round(2000, [&](std::uint32_t n) { dispatch(*aot, "compute", std::to_string(n)); });
-  const double i =
-      per_round(20, [&](std::uint32_t n) { dispatch(*interp, "compute", std::to_string(n)); });
+      per_round(rounds, [&](std::uint32_t n) { dispatch(*aot, "compute", std::to_string(n)); });
+  const double i = per_round(static_cast<std::uint32_t>(bench::sized(20)), [&](std::uint32_t n) {
+    dispatch(*interp, "compute", std::to_string(n));
+  });
   bench::report("native", "compute", "us_per_round", native * 1e6);
   bench::report("aot", "compute", "us_per_round", a * 1e6);
   bench::report("interp", "compute", "us_per_round", i * 1e6);
@@ -126,7 +129,7 @@ void dispatch_rtt(const std::string& only) {
   for (Tier tier : {Tier::kAot, Tier::kInterp}) {
     if (!only.empty() && only != tier_name(tier)) continue;
     auto g = instantiate(*m, host, tier);
-    const int n = tier == Tier::kAot ? 1'000'000 : 100'000;
+    const int n = static_cast<int>(bench::sized(tier == Tier::kAot ? 1'000'000 : 100'000));
     for (int k = 0; k < n / 10; ++k) dispatch(*g, "echo", payload);  // warm up
     const double t0 = bench::now_s();
     for (int k = 0; k < n; ++k) dispatch(*g, "echo", payload);
@@ -134,10 +137,11 @@ void dispatch_rtt(const std::string& only) {
   }
 }
 
-// Fan-in: kSenders actors each tell the counter kPerSender "inc" Envelopes; then one ask
+// Fan-in: kSenders actors each tell the counter per_sender "inc" Envelopes; then one ask
 // "get" (queued after all of them) must answer the total.
 double fan_in(const std::function<std::unique_ptr<Actor>()>& counter) {
-  constexpr int kSenders = 100, kPerSender = 10000;
+  constexpr int kSenders = 100;
+  const int per_sender = static_cast<int>(bench::sized(10000));
   SystemConfig config;
   config.workers = bench::kWorkers;
   ActorSystem sys(config);
@@ -146,9 +150,9 @@ double fan_in(const std::function<std::unique_ptr<Actor>()>& counter) {
   std::atomic<int> finished{0};
   std::vector<ActorRef> senders;
   for (int i = 0; i < kSenders; ++i) {
-    senders.push_back(sys.spawn_fn([sink, &finished](Actor& self) {
-      return Behavior([&self, sink, &finished](Go&) {
-        for (int k = 0; k < kPerSender; ++k) {
+    senders.push_back(sys.spawn_fn([sink, per_sender, &finished](Actor& self) {
+      return Behavior([&self, sink, per_sender, &finished](Go&) {
+        for (int k = 0; k < per_sender; ++k) {
           Envelope e;
           e.route = "inc";
           self.tell(sink, std::move(e));
@@ -165,11 +169,11 @@ double fan_in(const std::function<std::unique_ptr<Actor>()>& counter) {
   get.route = "get";
   auto total = sys.ask<Bytes>(sink, std::move(get), std::chrono::seconds(60)).get();
   const double t = bench::now_s() - t0;
-  if (!total.ok() || *total != std::to_string(kSenders * kPerSender)) {
+  if (!total.ok() || *total != std::to_string(kSenders * per_sender)) {
     std::fprintf(stderr, "wasm_bench: the counter lost messages\n");
     std::exit(1);
   }
-  return kSenders * kPerSender / t;
+  return kSenders * per_sender / t;
 }
 
 // One side per process: a second fan-in in the same process runs slower (its messages come
@@ -195,7 +199,7 @@ void spawn() {
   compile(*m);
   NullHost host;
   for (Tier tier : {Tier::kAot, Tier::kInterp}) {
-    const int n = 2000;
+    const int n = static_cast<int>(bench::sized(2000));
     std::vector<std::unique_ptr<Instance>> keep;
     keep.reserve(n);
     const double t0 = bench::now_s();

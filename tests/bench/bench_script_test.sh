@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# scripts/bench.sh without running a benchmark: from saved RESULT lines (results.txt) it must
+# print MET/MISSED per target, write the tables between docs/BENCHMARKS.md's markers and the
+# README's figures (into a copy of both), do so idempotently, and refuse what it must refuse.
+#   bench_script_test.sh REPO_ROOT
+set -u
+root=$1
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "bench_script_test: $*" >&2; exit 1; }
+mkdir -p "$tmp/docs"
+cp "$root/README.md" "$tmp/README.md"
+cp "$root/docs/BENCHMARKS.md" "$tmp/docs/BENCHMARKS.md"
+bench="$root/scripts/bench.sh"
+
+out=$("$bench" --results "$here/results.txt" --markdown --into "$tmp" 2>&1) ||
+  fail "bench.sh failed: $out"
+echo "$out" | grep -Eq '^MET +fan_in_ratio +3\.620' || fail "fan_in_ratio not MET (median): $out"
+echo "$out" | grep -Eq '^MISSED +spawn_ratio +2\.900' || fail "spawn_ratio not MISSED: $out"
+echo "$out" | grep -Eq '^MET +wasm_warm_spawn_us +9\.1' || fail "wasm_warm_spawn_us: $out"
+[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 10 ] || fail "not 10 targets: $out"
+doc="$tmp/docs/BENCHMARKS.md"
+grep -q '^| spawn 1 M actors, stop them, release the refs | 0.750 M actors/s | 0.259 M actors/s | \*\*2.90×\*\* | ≥ 3× | MISSED |$' "$doc" ||
+  fail "no generated spawn row in docs/BENCHMARKS.md"
+grep -q '^| dispatch round trip, 64-byte payload .* | | \*\*102 ns\*\* | 10789 ns | | AOT ≤ 500 ns | MET |$' "$doc" ||
+  fail "no generated dispatch row in docs/BENCHMARKS.md"
+grep -q '^| flood, both unbounded (`flood_unbounded_ratio`): throughput | 4.95 M msg/s | 3.30 M msg/s | \*\*1.50×\*\* | — | |$' "$doc" ||
+  fail "no generated flood_unbounded row in docs/BENCHMARKS.md"
+grep -q '| fan-in | 16.0 M msg/s' "$doc" && fail "the old runtime table is still there"
+grep -q '<!-- bench:readme-runtime -->5 of 6 targets met (MISSED: spawn_ratio) (fan-in 3.62×' "$tmp/README.md" ||
+  fail "README runtime figures not generated"
+grep -q '<!-- bench:readme-wasm -->all 4 targets met: AOT compute 1.29× native' "$tmp/README.md" ||
+  fail "README wasm figures not generated"
+cp "$doc" "$tmp/first.md"
+"$bench" --results "$here/results.txt" --markdown --into "$tmp" >/dev/null 2>&1 || fail "rerun failed"
+cmp -s "$doc" "$tmp/first.md" || fail "a second run changed docs/BENCHMARKS.md"
+
+json=$("$bench" --results "$here/results.txt" --json 2>&1) || fail "--json failed"
+echo "$json" | grep -q '"spawn_ratio": 2.900' || fail "--json: $json"
+echo "$json" | grep -q '"flood_unbounded_ratio": 1.500' || fail "--json flood_unbounded: $json"
+echo "$json" | grep -q '"targets_missed": \["spawn_ratio"\]' || fail "--json targets: $json"
+
+# Refusals: quick results into the repository's docs, a missing figure, an unknown option.
+sed 's/$/ quick/' "$here/results.txt" | grep '^RESULT' >"$tmp/quick.txt"
+out=$("$bench" --results "$tmp/quick.txt" --markdown 2>&1) && fail "quick results written"
+echo "$out" | grep -q 'smoke, not figures' || fail "quick refusal: $out"
+grep -v 'troupe flood_unbounded' "$here/results.txt" >"$tmp/missing.txt"
+out=$("$bench" --results "$tmp/missing.txt" 2>&1) && fail "a missing figure passed"
+echo "$out" | grep -q 'no result for troupe flood_unbounded' || fail "missing refusal: $out"
+out=$("$bench" --fast 2>&1) && fail "an unknown option passed"
+echo "$out" | grep -q "unknown argument '--fast'" || fail "unknown option: $out"
+sed -i 's/<!-- bench:wasm:end -->//' "$doc"
+out=$("$bench" --results "$here/results.txt" --markdown --into "$tmp" 2>&1) &&
+  fail "a missing marker passed"
+echo "$out" | grep -q "needs one" || fail "missing marker: $out"
+echo "bench_script_test: ok"
