@@ -7,7 +7,8 @@ namespace troupe {
 
 std::string ActorId::to_string() const {
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%x.%llu", node, static_cast<unsigned long long>(serial));
+  int n = std::snprintf(buf, sizeof buf, "%llx.%llu", static_cast<unsigned long long>(node),
+                        static_cast<unsigned long long>(serial));
   return std::string(buf, static_cast<std::size_t>(n));
 }
 

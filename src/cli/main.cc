@@ -74,7 +74,8 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   examples::register_example_kinds(kinds);
   auto node = Node::start(cfg, std::move(kinds));
   if (!node.ok()) return fail(node.error().to_string());
-  std::printf("troupe node ready: node=%x socket=%s workers=%u\n", (*node)->system().node_id(),
+  std::printf("troupe node ready: node=%llx socket=%s workers=%u\n",
+              static_cast<unsigned long long>((*node)->system().node_id()),
               cfg.socket_path().c_str(), (*node)->system().scheduler().workers());
   std::fflush(stdout);
 
@@ -262,6 +263,8 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(r->value("spawned", 0ULL)),
                 static_cast<unsigned long long>(r->value("restarts", 0ULL)),
                 static_cast<unsigned long long>(r->value("dead_letters", 0ULL)));
+    std::printf("public key %s  boot %llu\n", r->value("public_key", std::string()).c_str(),
+                static_cast<unsigned long long>(r->value("boot", 0ULL)));
     std::printf("socket %s\nkinds:\n", r->value("socket", std::string()).c_str());
     for (const json& k : (*r)["kinds"]) {
       std::printf("  %-10s %s\n", k.value("kind", std::string()).c_str(),

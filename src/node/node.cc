@@ -39,9 +39,14 @@ Node::Node(NodeConfig config, KindRegistry kinds)
 
 Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds) {
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(kinds)));
+  auto identity = NodeIdentity::load_or_create(node->config_.data_dir);
+  if (!identity.ok()) return identity.error();
+  node->identity_ = std::move(identity).value();
   SystemConfig sc;
   sc.workers = node->config_.workers;
-  sc.node_id = node->config_.node_id;
+  sc.node_id = node->identity_->node_id();
+  sc.first_serial = node->identity_->first_serial();
+  sc.last_serial = node->identity_->last_serial();
   node->system_ = std::make_unique<ActorSystem>(sc);
   wasm::GuestBudget::node().set_caps(
       {node->config_.max_guest_instances, node->config_.max_guest_memory_mb << 20});
@@ -257,6 +262,8 @@ json Node::op_status() {
     kinds.push_back(json{{"kind", n}, {"description", k.description}});
   return json{{"ok", true},
               {"node", fmt::format("{:x}", system_->node_id())},
+              {"public_key", identity_->public_key_base64()},
+              {"boot", identity_->boot()},
               {"uptime_s", up.count()},
               {"workers", system_->scheduler().workers()},
               {"actors", st.live},

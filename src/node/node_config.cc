@@ -52,9 +52,9 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
       if (!v || *v < 0 || *v > 1024) return bad(k, "an integer in 0..1024");
       cfg.workers = static_cast<unsigned>(*v);
     } else if (k == "node_id") {
-      auto v = value.value<std::int64_t>();
-      if (!v || *v < 0 || *v > 0xFFFFFFFFLL) return bad(k, "an integer in 0..4294967295");
-      cfg.node_id = static_cast<NodeId>(*v);
+      return Error{Errc::kInvalidArgument,
+                   origin + ": node.node_id cannot be set: the node id derives from the node's "
+                            "key (node.key in the data directory)"};
     } else if (k == "ask_timeout_ms") {
       auto v = value.value<std::int64_t>();
       if (!v || *v <= 0 || *v > 3600000) return bad(k, "an integer in 1..3600000");

@@ -58,6 +58,8 @@ void Actor::unlink(const ActorRef& other) {
 void Actor::trap_exit(bool on) { cell_->set_trap_exit(on); }
 void Actor::stop(ExitReason reason) { cell_->request_stop(std::move(reason)); }
 
+void Actor::yield_then(std::function<void()> resume) { cell_->yield_then(std::move(resume)); }
+
 void Actor::forward(const ActorRef& to) { cell_->forward_current(to); }
 
 ReplyPromise Actor::take_reply() {

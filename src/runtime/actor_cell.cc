@@ -35,6 +35,15 @@ struct ReplyChain {
   const CallChain* chain = nullptr;
 };
 thread_local ReplyChain t_reply;
+// The cell that asked (yield_then) to end its activation on this worker after the current
+// handler. A thread-local, not a field: the cell's three cache lines are full.
+thread_local const ActorCell* t_yielding = nullptr;
+
+bool take_yield(const ActorCell* cell) {
+  if (t_yielding != cell) return false;
+  t_yielding = nullptr;
+  return true;
+}
 
 class ReplyScope {
  public:
@@ -92,6 +101,17 @@ void ActorCell::set_awaiting(std::uint64_t request_id) {
   awaiting_.store(true, std::memory_order_seq_cst);
 }
 
+void ActorCell::yield_then(std::function<void()> resume) {
+  const std::uint64_t id = system_.next_request_id();
+  const CallChain* chain = current_chain();
+  set_awaiting(id);
+  t_yielding = this;
+  // The scheduler re-queues a cell with work left at the back of its worker's queue.
+  enqueue_system(make_message(detail::ReplyDelivery{id, incarnation_, /*awaited=*/true,
+                                                    std::move(resume),
+                                                    chain ? *chain : CallChain{}}));
+}
+
 ActorCell::~ActorCell() {
   // Whatever is still queued can no longer be delivered.
   while (Message* m = sys_.pop(sys_c_)) dead_letter(m, "actor gone");
@@ -126,7 +146,9 @@ bool ActorCell::resume(unsigned budget) {
       if (!m) break;  // a producer is mid-push; the next activation gets it
       handle_system(m);
       apply_pending_stop();
+      if (t_yielding == this) break;
     }
+    if (take_yield(this)) break;
     if (life_.load() == Life::kDead) {
       drain_dead();
       break;
@@ -137,6 +159,7 @@ bool ActorCell::resume(unsigned budget) {
     ++done;
     handle_user(m);
     apply_pending_stop();
+    if (take_yield(this)) break;
   }
   return finish_activation();
 }

@@ -41,8 +41,9 @@ ActorSystem::ActorSystem(SystemConfig config) : config_(std::move(config)) {
   node_id_ = config_.node_id;
   if (node_id_ == 0) {
     std::random_device rd;
-    while (node_id_ == 0) node_id_ = rd();
+    while (node_id_ == 0) node_id_ = (NodeId{rd()} << 32) | rd();
   }
+  next_serial_.store(config_.first_serial == 0 ? 1 : config_.first_serial);
   clock_ = config_.clock ? config_.clock : std::make_shared<SteadyClock>();
   timers_ = std::make_unique<TimerService>(clock_);
   unsigned workers = config_.workers ? config_.workers : std::thread::hardware_concurrency();
@@ -75,6 +76,13 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
                                  SpawnOptions options) {
   if (shut_down_.load()) return {};
   ActorId id{node_id_, next_serial_.fetch_add(1, std::memory_order_relaxed)};
+  if (id.serial > config_.last_serial) {
+    spdlog::error("actor serials of this boot are used up (last {}): spawn refused; restart "
+                  "the node",
+                  config_.last_serial);
+    next_serial_.store(config_.last_serial + 1);  // no wrap-around, however many try
+    return {};
+  }
   const std::string* type = intern(options.type_name.empty() ? "actor" : options.type_name);
   auto* cell = new ActorCell(*this, id, type, std::move(actor), options.mailbox, parent);
   ActorRef ref(cell);

@@ -56,28 +56,78 @@ struct PooledStack {
 }  // namespace
 
 struct GuestFiber::Impl {
-  std::function<void()> body;
-  ctx::fiber self;    // the guest side, while suspended
-  ctx::fiber caller;  // the resumer, while the guest runs
+  ctx::fiber self;    // the fiber's side, while it is not running
+  ctx::fiber caller;  // the resumer, while the fiber runs
+  Job job = nullptr;
+  void* arg = nullptr;
+  bool closing = false;  // set by the destructor of an idle fiber: leave the loop
 };
 
-GuestFiber::GuestFiber(std::function<void()> body) : impl_(std::make_unique<Impl>()) {
-  impl_->body = std::move(body);
+namespace {
+
+// Idle fibers kept by each thread: bounded, so memory follows the number of guests suspended
+// at once, not the number of actors.
+struct FiberCache {
+  static constexpr std::size_t kKeep = 32;
+  std::vector<GuestFiber*> idle;
+  ~FiberCache() {
+    for (GuestFiber* f : idle) delete f;
+  }
+};
+thread_local FiberCache t_cache;
+
+}  // namespace
+
+GuestFiber::GuestFiber() : impl_(std::make_unique<Impl>()) {
   impl_->self = ctx::fiber(std::allocator_arg, PooledStack{}, [this](ctx::fiber&& caller) {
     impl_->caller = std::move(caller);
-    impl_->body();
-    finished_ = true;
+    for (;;) {
+      impl_->job(impl_->arg);
+      busy_ = false;
+      impl_->caller = std::move(impl_->caller).resume();  // idle until the next start()
+      if (impl_->closing) break;
+    }
     return std::move(impl_->caller);
   });
 }
 
-GuestFiber::~GuestFiber() = default;
+GuestFiber::~GuestFiber() {
+  if (!busy_ && impl_->job != nullptr) {  // parked in its loop: let the loop return
+    impl_->closing = true;
+    impl_->self = std::move(impl_->self).resume();
+  }
+  // Never started, finished its loop, or busy (then Boost unwinds its stack).
+}
+
+FiberPtr GuestFiber::take() {
+  if (!t_cache.idle.empty()) {
+    GuestFiber* f = t_cache.idle.back();
+    t_cache.idle.pop_back();
+    return FiberPtr(f);
+  }
+  return FiberPtr(new GuestFiber());
+}
+
+void FiberReturn::operator()(GuestFiber* fiber) const noexcept {
+  if (fiber->busy() || t_cache.idle.size() >= FiberCache::kKeep) {
+    delete fiber;
+    return;
+  }
+  t_cache.idle.push_back(fiber);
+}
+
+bool GuestFiber::start(Job job, void* arg) {
+  impl_->job = job;
+  impl_->arg = arg;
+  busy_ = true;
+  return resume();
+}
 
 bool GuestFiber::resume() {
   running_ = true;
   impl_->self = std::move(impl_->self).resume();
   running_ = false;
-  return finished_;
+  return !busy_;
 }
 
 void GuestFiber::suspend() { impl_->caller = std::move(impl_->caller).resume(); }

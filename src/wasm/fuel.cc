@@ -60,6 +60,40 @@ ExprList charge(const Ids& ids, Index local) {
   return c;
 }
 
+// Before a bulk instruction (its length, an i32, on top of the stack): fuel -= length >> shift,
+// refuelling as often as that takes — stack-neutral, so a memory.fill of 64 MiB costs as much
+// as the loop that would write it, and runs only once it is paid for.
+ExprList charge_length(const Ids& ids, Index scratch, Index fuel, std::int64_t shift) {
+  ExprList c;
+  emit<wabt::LocalTeeExpr>(c, var(scratch));
+  emit<wabt::LocalGetExpr>(c, var(fuel));
+  emit<wabt::LocalGetExpr>(c, var(scratch));
+  emit<wabt::ConvertExpr>(c, wabt::Opcode::I64ExtendI32U);
+  emit<wabt::ConstExpr>(c, wabt::Const::I64(static_cast<std::uint64_t>(shift)));
+  emit<wabt::BinaryExpr>(c, wabt::Opcode::I64ShrU);
+  emit<wabt::BinaryExpr>(c, wabt::Opcode::I64Sub);
+  emit<wabt::LocalSetExpr>(c, var(fuel));
+  // block loop (br_if 1 when fuel >= 0) fuel += out-of-fuel() + 1; br 0 end end — the host
+  // answers a slice minus the one unit it assumes ran out.
+  auto block = std::make_unique<wabt::BlockExpr>();
+  auto loop = std::make_unique<wabt::LoopExpr>();
+  ExprList& body = loop->block.exprs;
+  emit<wabt::LocalGetExpr>(body, var(fuel));
+  emit<wabt::ConstExpr>(body, wabt::Const::I64(0));
+  emit<wabt::CompareExpr>(body, wabt::Opcode::I64GeS);
+  emit<wabt::BrIfExpr>(body, var(1));
+  emit<wabt::LocalGetExpr>(body, var(fuel));
+  emit<wabt::CallExpr>(body, var(ids.out_of_fuel));
+  emit<wabt::BinaryExpr>(body, wabt::Opcode::I64Add);
+  emit<wabt::ConstExpr>(body, wabt::Const::I64(1));
+  emit<wabt::BinaryExpr>(body, wabt::Opcode::I64Add);
+  emit<wabt::LocalSetExpr>(body, var(fuel));
+  emit<wabt::BrExpr>(body, var(0));
+  block->block.exprs.push_back(std::move(loop));
+  c.push_back(std::move(block));
+  return c;
+}
+
 // Calls f on each expression list nested directly in `e` (block, loop, if arms, try and
 // catches); false for an instruction without one.
 template <class F>
@@ -122,6 +156,16 @@ class BodyPass {
           it = std::prev(next);
           break;
         }
+        case wabt::ExprType::MemoryFill:
+        case wabt::ExprType::MemoryCopy:
+        case wabt::ExprType::MemoryInit:
+          exprs.splice(it, charge_length(ids_, scratch_, fuel_, kBulkMemoryShift));
+          break;
+        case wabt::ExprType::TableFill:
+        case wabt::ExprType::TableCopy:
+        case wabt::ExprType::TableInit:
+          exprs.splice(it, charge_length(ids_, scratch_, fuel_, 0));
+          break;
         case wabt::ExprType::Return:
           it = exprs.erase(it);
           it = exprs.insert(it, std::make_unique<wabt::BrExpr>(var(depth)));

@@ -138,6 +138,9 @@ struct Instance::State {
     if (name != kOutOfFuel) return fail(meter.too_deep(), trap);
     auto fuel = meter.refuel();
     if (!fuel.ok()) return fail(fuel.error(), trap);
+    if (auto preempted = host.at_fuel_checkpoint(); !preempted.ok()) {
+      return fail(preempted.error(), trap);
+    }
     results = {static_cast<std::uint64_t>(*fuel)};
     return true;
   }

@@ -20,10 +20,8 @@ void Meter::arm() {
 
 std::int64_t Meter::begin() {
   arm();
-  // Without a deadline, an unlimited invocation needs no slices at all.
-  const std::uint64_t slice = deadline_ || left_ != kUnlimited
-                                  ? std::min(left_, kFuelSlice)
-                                  : static_cast<std::uint64_t>(INT64_MAX);
+  // Always in slices, unlimited fuel too: each slice's end is where the host may preempt.
+  const std::uint64_t slice = std::min(left_, kFuelSlice);
   if (left_ != kUnlimited) left_ -= slice;
   return static_cast<std::int64_t>(slice);
 }

@@ -84,9 +84,6 @@ struct Shared {
   std::shared_ptr<const GuestModule> module;
   WasmActorOptions options;
   std::optional<Error> last_failure;  // handed to the next incarnation's on-error
-  // Whether the guest imports a host call that waits (call, call-raw, and send-data-stream
-  // for reliable streams); a guest that cannot wait runs on the worker's stack, no fiber.
-  bool can_block = true;
 };
 
 // Thrown on the actor's own stack (never across the fiber) to fail the actor.
@@ -224,30 +221,25 @@ class WasmActor final : public Actor, private HostImports {
     }
   }
 
-  // One Envelope: the guest's dispatch, then the reply (or error) to the asker.
+  // One Envelope: the guest's dispatch, then the reply (or error) to the asker. The
+  // dispatch in flight lives in dispatch_, so a message costs no allocation.
   void dispatch(Envelope& e) {
     context_ = Context{e.request_id, e.caller, true};
-    char id[24];
-    const auto formatted = std::to_chars(std::begin(id), std::end(id), e.request_id);
-    const std::string_view request_id(id, static_cast<std::size_t>(formatted.ptr - id));
-    ReplyPromise reply = take_reply();
-    const bool keep = reply.valid();  // a tell's reply is checked, not copied out
-    if (!shared_->can_block) {        // the common case: on the worker's stack, nothing allocated
-      Result<DispatchReply> r =
-          guarded([&] { return instance_->dispatch(request_id, e.route, e.payload, keep); });
-      context_ = Context{};
-      dispatched(reply, e.route, r);
-      return;
-    }
-    auto outcome = std::make_shared<Result<DispatchReply>>(DispatchReply{});
-    run_guest(
-        [this, outcome, rid = std::string(request_id), route = e.route,
-         payload = std::move(e.payload), keep] {
-          *outcome = guarded([&] { return instance_->dispatch(rid, route, payload, keep); });
-        },
-        [this, outcome, route = e.route, reply = std::make_shared<ReplyPromise>(std::move(reply))] {
-          dispatched(*reply, route, *outcome);
-        });
+    Dispatch& d = dispatch_;
+    const auto formatted = std::to_chars(std::begin(d.id), std::end(d.id), e.request_id);
+    d.id_size = static_cast<std::size_t>(formatted.ptr - d.id);
+    d.route = std::move(e.route);
+    d.payload = std::move(e.payload);
+    d.reply = take_reply();
+    d.keep = d.reply.valid();  // a tell's reply is checked, not copied out
+    run_guest(&WasmActor::dispatch_job, nullptr);
+  }
+  static void dispatch_job(void* self) {
+    auto& a = *static_cast<WasmActor*>(self);
+    Dispatch& d = a.dispatch_;
+    d.outcome = guarded([&] {
+      return a.instance_->dispatch(std::string_view(d.id, d.id_size), d.route, d.payload, d.keep);
+    });
   }
 
   // Calls export `name`; `done` runs on the actor's own stack once the guest has finished,
@@ -258,48 +250,99 @@ class WasmActor final : public Actor, private HostImports {
       done(O{});
       return;
     }
-    auto outcome = std::make_shared<Result<O>>(O{});
-    run_guest(
-        [this, outcome, name, args = std::move(args)] {
-          *outcome = guarded([&] { return instance_->call(name, args); });
-        },
-        [outcome, done = std::move(done)] { done(*outcome); });
+    hook_.name = name;
+    hook_.args = std::move(args);
+    run_guest(&WasmActor::hook_job, [this, done = std::move(done)] {
+      hook_.args.clear();
+      done(hook_.outcome);  // valid until `done` invokes another hook
+    });
+  }
+  static void hook_job(void* self) {
+    auto& a = *static_cast<WasmActor*>(self);
+    a.hook_.outcome = guarded([&] { return a.instance_->call(a.hook_.name, a.hook_.args); });
   }
 
-  // Runs `body` (a call into the guest) to its end: on the worker's stack when the guest
-  // cannot wait, else on a fresh fiber that a blocking host call suspends; then `done`, on the
-  // actor's own stack.
-  void run_guest(std::function<void()> body, std::function<void()> done) {
+  // Runs `job` (a call into the guest) to its end on a fiber, which a blocking host call or
+  // the end of a time slice suspends; then `done` (none: the dispatch's reply), on the actor's
+  // own stack.
+  void run_guest(GuestFiber::Job job, std::function<void()> done) {
     context_.active = true;
-    if (!shared_->can_block) {
-      body();
-      context_ = Context{};
-      done();
-      return;
-    }
-    fiber_ = std::make_unique<GuestFiber>(std::move(body));
     done_ = std::move(done);
-    step();
+    fiber_ = GuestFiber::take();
+    slice_start_ = {};
+    if (fiber_->start(job, this)) finished();
   }
 
-  // Resumes the guest; when it has finished, runs the invocation's `done`.
+  // Resumes the guest for one time slice or until it waits again.
   void step() {
-    if (!fiber_->resume()) return;  // suspended in a host call
+    slice_start_ = {};
+    if (fiber_->resume()) finished();
+  }
+
+  // The invocation has finished: the fiber goes back to the cache, then its continuation.
+  void finished() {
     fiber_.reset();
     context_ = Context{};
     std::function<void()> done = std::move(done_);
-    done();
+    auto next = [&] {
+      if (done) {
+        done();
+      } else {
+        dispatched(dispatch_.reply, dispatch_.route, dispatch_.outcome);
+      }
+    };
+    if (!stopping_) {
+      next();
+      return;
+    }
+    try {  // ended by the stop: the actor is going anyway, so its failure is only logged
+      next();
+    } catch (const GuestFailure& f) {
+      spdlog::info("actor {}: guest ended at stop: {}", self().id().to_string(), f.what());
+    }
   }
 
-  // At stop: a guest suspended in a call gets `unavailable` and runs to its end.
+  // At stop: a guest suspended in a call gets `unavailable`, one preempted is ended at its
+  // next checkpoint; either runs to its end.
   void finish_suspended() {
     while (fiber_ && !fiber_->running()) {
       if (waiting_) {
         waiting_->result = Error{Errc::kUnavailable, "the actor is stopping"};
         waiting_->ready = true;
       }
+      if (preempted_) {
+        preempted_ = false;
+        abort_preempted_ = true;
+      }
       step();
     }
+  }
+
+  // Preemption: a guest that has run for its time slice gives the worker back and resumes
+  // behind the other ready actors. Not while stopping (on_stop drives the guest to its end
+  // itself) nor outside this actor's fiber (instantiation runs on the actor's stack).
+  Result<void> at_fuel_checkpoint() override {
+    if (!fiber_ || !fiber_->running() || stopping_) return {};
+    // The slice is timed from the invocation's first checkpoint (kFuelSlice units in), so a
+    // short invocation never reads the clock.
+    const auto now = std::chrono::steady_clock::now();
+    if (slice_start_ == std::chrono::steady_clock::time_point{}) {
+      slice_start_ = now;
+      return {};
+    }
+    if (now - slice_start_ < shared_->options.time_slice) return {};
+    preempted_ = true;
+    const std::uint64_t token = ++preemptions_;
+    yield_then([this, token] {
+      if (!preempted_ || token != preemptions_ || !fiber_) return;  // ended at stop meanwhile
+      preempted_ = false;
+      step();
+    });
+    fiber_->suspend();
+    if (std::exchange(abort_preempted_, false)) {
+      return Error{Errc::kUnavailable, "the actor stopped while its guest was preempted"};
+    }
+    return {};
   }
 
   // A dispatch finished: its reply, or its error (and on-error for a guest error). An
@@ -526,25 +569,43 @@ class WasmActor final : public Actor, private HostImports {
                  fd == 2 ? "stderr" : "stdout", bytes);
   }
 
+  // The dispatch in flight (one invocation at a time: the actor takes no message while its
+  // guest is suspended).
+  struct Dispatch {
+    char id[24];
+    std::size_t id_size = 0;
+    std::string route, payload;
+    bool keep = false;
+    ReplyPromise reply;
+    Result<DispatchReply> outcome = DispatchReply{};
+  };
+  struct Hook {
+    std::string name;
+    std::vector<AbiValue> args;
+    Result<O> outcome = O{};
+  };
+
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<Instance> instance_;
-  std::unique_ptr<GuestFiber> fiber_;
-  std::function<void()> done_;
+  FiberPtr fiber_;              // while an invocation is in flight
+  std::function<void()> done_;  // its continuation; empty for a dispatch
+  Dispatch dispatch_;
+  Hook hook_;
   Context context_;
   std::shared_ptr<Waiting> waiting_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;  // registered by this incarnation
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point slice_start_;  // of the guest's current time slice
+  bool preempted_ = false;        // suspended at a checkpoint, waiting for its turn
+  bool abort_preempted_ = false;  // stopping: end the preempted invocation when it resumes
+  std::uint64_t preemptions_ = 0;
 };
 
 }  // namespace
 
 std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
     std::shared_ptr<const GuestModule> module, WasmActorOptions options) {
-  const auto& imports = module->host_imports();
-  const bool can_block =
-      imports.count("call") + imports.count("call-raw") + imports.count("send-data-stream") != 0;
-  auto shared =
-      std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}, can_block});
+  auto shared = std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}});
   return [shared] { return std::make_unique<WasmActor>(shared); };
 }
 

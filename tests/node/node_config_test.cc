@@ -17,7 +17,6 @@ TEST(NodeConfig, ParsesTheNodeTable) {
 [node]
 data_dir = "/tmp/x"
 workers = 3
-node_id = 255
 control_socket = "/tmp/x/s.sock"
 ask_timeout_ms = 1500
 max_guest_instances = 100
@@ -27,7 +26,6 @@ max_guest_memory_mb = 2048
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   EXPECT_EQ(c->data_dir, "/tmp/x");
   EXPECT_EQ(c->workers, 3u);
-  EXPECT_EQ(c->node_id, 255u);
   EXPECT_EQ(c->socket_path(), "/tmp/x/s.sock");
   EXPECT_EQ(c->ask_timeout.count(), 1500);
   EXPECT_EQ(c->max_guest_instances, 100u);
@@ -42,6 +40,7 @@ TEST(NodeConfig, RejectsBadInputWithALocation) {
   for (auto [text, expect] :
        {Case{"[node\nworkers=1", "t.toml:1"}, Case{"[node]\nworkers = -1", "node.workers"},
         Case{"[node]\nworkers = \"two\"", "node.workers"},
+        Case{"[node]\nnode_id = 255", "derives from the node's key"},
         Case{"[node]\nmax_guest_memory_mb = -5", "node.max_guest_memory_mb"},
         Case{"[node]\ncolour = 1", "unknown key node.colour"},
         Case{"[other]\nx = 1", "unknown table [other]"},

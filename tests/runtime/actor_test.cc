@@ -279,6 +279,35 @@ TEST(Actor, FutureGetRefusesToBlockAWorker) {
   EXPECT_EQ(result->get_future().get(), Errc::kInvalidArgument);
 }
 
+struct Go {};
+struct Note {
+  std::string what;
+};
+
+// yield_then ends the activation: another ready actor runs before the continuation, and the
+// yielding actor's own mailbox waits for it.
+TEST(Actor, YieldThenLetsOtherActorsRunFirstAndHoldsTheMailbox) {
+  ActorSystem sys(SystemConfig{.workers = 1});
+  Probe probe;
+  ActorRef b = sys.spawn_fn([&probe](Actor&) {
+    return Behavior([&probe](Note& n) { probe.push("b:" + n.what); });
+  });
+  ActorRef a = sys.spawn_fn([&probe, b](Actor& self) {
+    return Behavior(
+        [&self, &probe, b](Go&) {
+          probe.push("a:go");
+          self.tell(b, Note{"ready"});
+          self.tell(self.self(), Note{"mail"});
+          self.yield_then([&probe] { probe.push("a:resumed"); });
+        },
+        [&probe](Note& n) { probe.push("a:" + n.what); });
+  });
+  sys.tell(a, Go{});
+  ASSERT_TRUE(probe.wait_count(4));
+  EXPECT_EQ(probe.events(),
+            (std::vector<std::string>{"a:go", "b:ready", "a:resumed", "a:mail"}));
+}
+
 TEST(Actor, ShutdownStopsEverything) {
   Probe probe;
   {

@@ -195,8 +195,8 @@ TEST_P(AotTraps, RunawayRecursionIsStoppedOnTheMainStackAndOnAFiber) {
   unlimited.max_call_depth = 100'000'000;
   Result<std::optional<AbiValue>> on_fiber = Error{Errc::kInternal};
   auto deep = start(unlimited);
-  GuestFiber fiber([&] { on_fiber = deep->call("on-signaling-connected", {}); });
-  ASSERT_TRUE(fiber.resume());
+  auto body = [&] { on_fiber = deep->call("on-signaling-connected", {}); };
+  ASSERT_TRUE(GuestFiber::take()->start(body));
   ASSERT_FALSE(on_fiber.ok());
   EXPECT_EQ(on_fiber.error().code, Errc::kTrap) << on_fiber.error().to_string();
   EXPECT_NE(on_fiber.error().detail.find("call stack exhausted"), std::string::npos);

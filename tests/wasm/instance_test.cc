@@ -519,8 +519,8 @@ TEST_P(GuestInstance, ACabiReallocThatCallsTheHostRecursesOnlySoDeep) {
       host, keep);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
   Result<DispatchReply> r = Error{Errc::kInternal, "not run"};
-  GuestFiber fiber([&] { r = (*g)->dispatch("id", "route", "payload"); });
-  ASSERT_TRUE(fiber.resume());
+  auto body = [&] { r = (*g)->dispatch("id", "route", "payload"); };
+  ASSERT_TRUE(GuestFiber::take()->start(body));
   expect_failure(r, Errc::kTrap, "nested");
   EXPECT_EQ(static_cast<int>(host.calls.size()), kMaxHostNesting);
 }

@@ -101,6 +101,47 @@ TEST_P(GuestLimits, FuelSpanningSlicesIsStillExact) {
   EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
 }
 
+// Bulk instructions pay by length before they run: 3 cabi_realloc entries + the dispatch entry
+// + the length's units. memory.fill of 64 KiB is 1024 units; 1 MiB spans two fuel slices.
+TEST_P(GuestLimits, BulkMemoryIsChargedByLength) {
+  const std::string memory = "(memory (export \"memory\") 17)";
+  auto fill = [&](std::uint32_t bytes) {
+    return guest("", "(memory.fill (i32.const 65536) (i32.const 7) (i32.const " +
+                         std::to_string(bytes) + ")) " + kOk, memory);
+  };
+  EXPECT_TRUE(Guest(fill(65536), Limits{.fuel = 4 + 1024}).dispatch().ok());
+  auto r = Guest(fill(65536), Limits{.fuel = 4 + 1023}).dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted) << r.error().to_string();
+  EXPECT_TRUE(Guest(fill(1 << 20), Limits{.fuel = 4 + 16384}).dispatch().ok());
+  r = Guest(fill(1 << 20), Limits{.fuel = 4 + 16383}).dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted) << r.error().to_string();
+  // The bytes were written only when paid for.
+  Guest paid(fill(65536), Limits{.fuel = 4 + 1024});
+  ASSERT_TRUE(paid.dispatch().ok());
+  EXPECT_EQ((*paid.created)->bytes()[65536 + 65535], 7);
+  Guest unpaid(fill(65536), Limits{.fuel = 4 + 1023});
+  ASSERT_FALSE(unpaid.dispatch().ok());
+  EXPECT_EQ((*unpaid.created)->bytes()[65536], 0);
+
+  const std::string copy = guest(
+      "", "(memory.copy (i32.const 0) (i32.const 65536) (i32.const 65536)) " + std::string(kOk),
+      memory);
+  EXPECT_TRUE(Guest(copy, Limits{.fuel = 4 + 1024}).dispatch().ok());
+  EXPECT_FALSE(Guest(copy, Limits{.fuel = 4 + 1023}).dispatch().ok());
+}
+
+TEST_P(GuestLimits, TableBulkInstructionsAreChargedPerElement) {
+  const std::string body = guest(
+      "(table 100 funcref)",
+      "(table.fill 0 (i32.const 0) (ref.null func) (i32.const 100)) " + std::string(kOk));
+  EXPECT_TRUE(Guest(body, Limits{.fuel = 4 + 100}).dispatch().ok());
+  auto r = Guest(body, Limits{.fuel = 4 + 99}).dispatch();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kFuelExhausted) << r.error().to_string();
+}
+
 // Grows one page at a time until refused, then traps: a memory-grow bomb.
 constexpr const char* kGrowBomb =
     "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";

@@ -38,6 +38,7 @@ class WasmActors : public testing::TierTest {
     options.type_name = type;
     options.limits = limits;
     options.tier = GetParam();
+    options.time_slice = time_slice_;
     spec.factory = wasm_actor_factory(m, options);
     auto r = sys_.ask<ActorRef>(sys_.root(), StartChild{std::move(spec)}, 5s).get();
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
@@ -55,6 +56,7 @@ class WasmActors : public testing::TierTest {
   std::string text(const Result<Bytes>& r) {
     return r.ok() ? *r : "error " + r.error().to_string();
   }
+  std::chrono::microseconds time_slice_ = WasmActorOptions{}.time_slice;  // for start()
 };
 
 TEST_P(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
@@ -66,8 +68,8 @@ TEST_P(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
 }
 
 // A route that is not UTF-8 cannot become a WIT string: that message fails, the guest never
-// sees it, and the actor goes on (no restart, no on-error). Both dispatch paths: echo cannot
-// wait (worker's stack), all-imports can (fiber).
+// sees it, and the actor goes on (no restart, no on-error). Both guest shapes: echo cannot
+// wait on a host call, all-imports can.
 TEST_P(WasmActors, AnEnvelopeThatIsNotUtf8FailsOnlyThatMessage) {
   for (const char* module : {"echo", "all-imports"}) {
     ActorRef a = start(module, module);
@@ -105,6 +107,7 @@ TEST_P(WasmActors, ReliableStreamsArriveInOrderWithBackpressure) {
 
 TEST_P(WasmActors, LatencyFirstStreamsDropWhatTheReceiverCannotTake) {
   ActorRef consumer = start("stream-consumer", "stream-consumer");
+  time_slice_ = std::chrono::minutes(1);  // the producer is not preempted mid-loop
   ActorRef producer = start("stream-producer", "stream-producer");
   const StreamCounters before = stream_counters();
   // One worker: the consumer cannot run while the producer's loop does, so after the window

@@ -11,7 +11,7 @@
 
 namespace troupe {
 
-using NodeId = std::uint32_t;
+using NodeId = std::uint64_t;  // derived from the node's public key (NodeIdentity)
 
 struct ActorId {
   NodeId node = 0;

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "troupe/base/result.h"
 #include "troupe/node/control_server.h"
 #include "troupe/node/kind_registry.h"
+#include "troupe/node/node_identity.h"
 #include "troupe/runtime/actor_system.h"
 
 namespace troupe {
@@ -19,7 +21,6 @@ struct NodeConfig {
   std::string data_dir = ".troupe";
   std::string control_socket;                   // empty = <data_dir>/control.sock
   unsigned workers = 0;                         // 0 = one per core
-  NodeId node_id = 0;                           // 0 = random
   std::chrono::milliseconds ask_timeout{5000};  // default for `troupe ask`
   // Node-wide WebAssembly caps (troupe/wasm/guest_budget.h); 0 = none.
   std::uint32_t max_guest_instances = 0;
@@ -40,6 +41,7 @@ class Node {
 
   ActorSystem& system() { return *system_; }
   const NodeConfig& config() const { return config_; }
+  const NodeIdentity& identity() const { return *identity_; }
   void shutdown();
 
   // One control request; answers through respond (possibly later, from another thread).
@@ -58,6 +60,7 @@ class Node {
   static constexpr std::size_t kLsLimit = 2000;
 
   NodeConfig config_;
+  std::optional<NodeIdentity> identity_;
   KindRegistry kinds_;
   std::unique_ptr<ActorSystem> system_;
   std::unique_ptr<ControlServer> control_;

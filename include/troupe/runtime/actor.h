@@ -126,6 +126,12 @@ class Actor {
   void unlink(const ActorRef& other);
   void trap_exit(bool on);
 
+  // Gives the worker back: this activation ends when the current handler returns, and
+  // `resume` runs in this actor after the other actors ready on this worker had a turn. No
+  // user message is processed until it has run (WebAssembly guests yield this way when their
+  // time slice is over).
+  void yield_then(std::function<void()> resume);
+
   // Terminates this actor after the current handler returns.
   void stop(ExitReason reason = ExitReason::normal());
   // Takes the reply slot of the current ask (empty for a tell).

@@ -104,6 +104,10 @@ class alignas(64) ActorCell final : public Runnable {
   void set_trap_exit(bool on) { trap_exit_ = on; }
   void track_timer(TimerId id);
   void set_awaiting(std::uint64_t request_id);
+  // Ends the current activation once the running handler returns; `resume` runs first thing
+  // in a later one, after the other ready actors queued on this worker. No user message is
+  // processed in between (the cell awaits `resume` like an ask's reply).
+  void yield_then(std::function<void()> resume);
   std::uint32_t incarnation() const { return incarnation_; }
   void throttle() { throttled_.fetch_add(1, std::memory_order_seq_cst); }
   void unthrottle();

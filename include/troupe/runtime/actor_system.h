@@ -30,6 +30,10 @@ struct SystemConfig {
   unsigned workers = 0;                    // 0 = one per core
   unsigned budget = 64;                    // messages per activation before the worker moves on
   NodeId node_id = 0;                      // 0 = random
+  // Actor serials given out: [first_serial, last_serial]; past the last, spawn refuses
+  // (an empty ActorRef). A node starts each boot at a fresh range (NodeIdentity).
+  std::uint64_t first_serial = 1;
+  std::uint64_t last_serial = UINT64_MAX;
   std::shared_ptr<Clock> clock = nullptr;  // null = SteadyClock
   // How long a stopping parent waits for each child before killing it.
   Clock::Duration child_shutdown_timeout = std::chrono::seconds(5);

@@ -2,7 +2,11 @@
 // - Fuel: every function entry and loop header does `fuel -= 1`; when the counter drops below
 //   zero the guest calls the host (kLimitsModule.kOutOfFuel). The host then either refills it
 //   (the next slice of the invocation's fuel, after checking the wall-clock deadline) or traps
-//   the guest with a typed error. So fuel and the deadline are checked at the same points.
+//   the guest with a typed error. So fuel and the deadline are checked at the same points,
+//   and so is preemption (HostImports::at_fuel_checkpoint).
+// - Bulk instructions are charged by length before they run: memory.fill/copy/init one unit
+//   per 2^kBulkMemoryShift bytes, table.fill/copy/init one unit per element; nothing runs
+//   unmetered.
 // - Call depth: every function entry increments a depth counter and calls the host
 //   (kTooDeep) when it passes the limit; every exit decrements it (`return` becomes a branch
 //   to the function's outermost block, so no exit is missed).
@@ -24,6 +28,7 @@ inline constexpr const char* kFuelGlobal = "troupe:fuel";                 // i64
 inline constexpr const char* kDepthGlobal = "troupe:depth";               // i32, current depth
 inline constexpr const char* kMaxDepthGlobal = "troupe:max-depth";        // i32, limit
 inline constexpr const char* kGrowRefusedGlobal = "troupe:grow-refused";  // i32, 0/1
+inline constexpr std::int64_t kBulkMemoryShift = 6;  // memory.fill/copy/init: 1 unit / 64 B
 inline constexpr std::uint32_t kInitialMaxDepth = 1000;  // max-depth until the host sets it
 inline constexpr const char* kLimitsModule = "troupe:limits";
 inline constexpr const char* kOutOfFuel = "out-of-fuel";  // () -> i64, the counter's refill

@@ -29,6 +29,10 @@ class HostImports {
                                                     std::vector<AbiValue> args) = 0;
   // WASI fd_write to stdout (1) or stderr (2).
   virtual void write_output(int fd, std::string_view bytes) = 0;
+  // Called at every fuel checkpoint (each kFuelSlice units a guest runs, before the refuel):
+  // the host may suspend the guest here to give its worker back — preemption. An error stops
+  // the guest's invocation with that error.
+  virtual Result<void> at_fuel_checkpoint() { return {}; }
 };
 
 // Per-instance limits. An invocation is one export call with the cabi_realloc and

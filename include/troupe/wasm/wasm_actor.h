@@ -38,6 +38,9 @@ struct WasmActorOptions {
   std::size_t mailbox_threshold = 0;             // reported by on-mailbox-backpressure
   // Each incarnation is created on this tier (kAuto: AOT once the module's code is ready).
   Tier tier = Tier::kAuto;
+  // How long a guest runs before it gives its worker back to other ready actors (checked at
+  // each fuel checkpoint, every kFuelSlice units) — Erlang's reductions, in time.
+  std::chrono::microseconds time_slice{1000};
 };
 
 // A hook call for a WebAssembly actor: `hook` is its WIT name ("on-webrtc-connected", ...),

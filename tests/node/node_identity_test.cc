@@ -1,0 +1,154 @@
+// NodeIdentity: the node's key and boot counter in its data directory, and every way a
+// hostile or damaged directory is refused.
+#include "troupe/node/node_identity.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "troupe/node/node.h"
+#include "example_actors.h"
+
+namespace troupe {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NodeIdentityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "troupe-identity-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    dir_ = root_ + "/data";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  static void write(const std::string& path, const std::string& bytes, mode_t mode) {
+    std::ofstream(path, std::ios::binary) << bytes;
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+  }
+  static std::string read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  void expect_refused(const std::string& what) {
+    auto id = NodeIdentity::load_or_create(dir_);
+    ASSERT_FALSE(id.ok()) << what;
+    EXPECT_EQ(id.error().code, Errc::kRefused) << id.error().to_string();
+    EXPECT_NE(id.error().detail.find(what), std::string::npos) << id.error().detail;
+  }
+  std::string root_, dir_;
+};
+
+TEST_F(NodeIdentityTest, FirstStartMakesAPrivateKeyAndLaterStartsKeepIt) {
+  auto first = NodeIdentity::load_or_create(dir_);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  struct stat st {};
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((dir_ + "/node.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 64);
+  EXPECT_EQ(first->boot(), 1u);
+
+  auto second = NodeIdentity::load_or_create(dir_);
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(second->node_id(), first->node_id());
+  EXPECT_EQ(second->public_key(), first->public_key());
+  EXPECT_EQ(second->boot(), 2u);
+  EXPECT_EQ(read(dir_ + "/node.boot"), "2\n");
+  // Serial ranges of different boots never meet.
+  EXPECT_GT(second->first_serial(), first->last_serial());
+  EXPECT_LT(first->first_serial(), first->last_serial());
+
+  // The id derives from the public key alone, and the key signs as itself.
+  EXPECT_EQ(first->node_id(), NodeIdentity::node_id_of(first->public_key()));
+  auto sig = first->sign("hello");
+  EXPECT_EQ(crypto_sign_verify_detached(sig.data(), reinterpret_cast<const unsigned char*>("hello"),
+                                        5, first->public_key().data()),
+            0);
+  // Another directory is another node.
+  auto other = NodeIdentity::load_or_create(root_ + "/other");
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->node_id(), first->node_id());
+}
+
+TEST_F(NodeIdentityTest, AKeyOthersCanReadIsRefused) {
+  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());
+  ASSERT_EQ(::chmod((dir_ + "/node.key").c_str(), 0644), 0);
+  expect_refused("mode 0644");
+}
+
+TEST_F(NodeIdentityTest, AKeyOfAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file away";
+  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());
+  ASSERT_EQ(::chown((dir_ + "/node.key").c_str(), 65534, 65534), 0);
+  expect_refused("belongs to another user");
+}
+
+TEST_F(NodeIdentityTest, DamagedOrPlantedKeysAreRefused) {
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+  write(dir_ + "/node.key", std::string(63, 'k'), 0600);
+  expect_refused("not an Ed25519 secret key");
+  write(dir_ + "/node.key", std::string(65, 'k'), 0600);
+  expect_refused("at most 64");
+  write(dir_ + "/node.key", std::string(64, 'k'), 0600);  // public half not the seed's
+  expect_refused("damaged");
+  fs::remove(dir_ + "/node.key");
+  write(root_ + "/elsewhere", std::string(64, 'k'), 0600);
+  fs::create_symlink(root_ + "/elsewhere", dir_ + "/node.key");
+  expect_refused("symbolic link");
+  fs::remove(dir_ + "/node.key");
+  fs::create_directory(dir_ + "/node.key");
+  expect_refused("not a regular file");
+}
+
+TEST_F(NodeIdentityTest, ABadBootCounterIsRefusedAndLeftAlone) {
+  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());
+  write(dir_ + "/node.boot", "seven\n", 0600);
+  expect_refused("boot count");
+  EXPECT_EQ(read(dir_ + "/node.boot"), "seven\n");
+  write(dir_ + "/node.boot", std::to_string(NodeIdentity::kMaxBoot) + "\n", 0600);
+  expect_refused("used all its boots");
+}
+
+TEST_F(NodeIdentityTest, ADataDirectoryOthersCanWriteIsRefused) {
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
+  expect_refused("writable by group or others");
+  EXPECT_FALSE(fs::exists(dir_ + "/node.key"));  // nothing written into it
+}
+
+// A node restarted on the same data directory keeps its id and never gives out an actor id
+// it gave out before.
+TEST_F(NodeIdentityTest, ARestartedNodeKeepsItsIdAndNeverReusesActorIds) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  ActorId before;
+  NodeId node_before = 0;
+  {
+    KindRegistry kinds;
+    examples::register_example_kinds(kinds);
+    auto node = Node::start(config, std::move(kinds));
+    ASSERT_TRUE(node.ok()) << node.error().to_string();
+    node_before = (*node)->system().node_id();
+    before = (*node)->system().spawn_fn([](Actor&) { return Behavior([](int&) {}); }).id();
+  }
+  KindRegistry kinds;
+  examples::register_example_kinds(kinds);
+  auto node = Node::start(config, std::move(kinds));
+  ASSERT_TRUE(node.ok()) << node.error().to_string();
+  EXPECT_EQ((*node)->system().node_id(), node_before);
+  EXPECT_EQ((*node)->identity().node_id(), node_before);
+  ActorId after = (*node)->system().spawn_fn([](Actor&) { return Behavior([](int&) {}); }).id();
+  EXPECT_EQ(after.node, before.node);
+  EXPECT_GT(after.serial, before.serial);
+}
+
+}  // namespace
+}  // namespace troupe
