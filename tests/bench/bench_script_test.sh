@@ -27,6 +27,8 @@ grep -q '^| dispatch round trip, 64-byte payload .* | | \*\*102 ns\*\* | 10789 n
   fail "no generated dispatch row in docs/BENCHMARKS.md"
 grep -q '^| flood, both unbounded (`flood_unbounded_ratio`): throughput | 4.95 M msg/s | 3.30 M msg/s | \*\*1.50×\*\* | — | |$' "$doc" ||
   fail "no generated flood_unbounded row in docs/BENCHMARKS.md"
+grep -q '^| preemption: .* | | \*\*2400 µs\*\* / 1100 µs | | idle: 180 µs / 60 µs | — | |$' "$doc" ||
+  fail "no generated preemption row in docs/BENCHMARKS.md"
 grep -q '| fan-in | 16.0 M msg/s' "$doc" && fail "the old runtime table is still there"
 grep -q '<!-- bench:readme-runtime -->5 of 6 targets met (MISSED: spawn_ratio) (fan-in 3.62×' "$tmp/README.md" ||
   fail "README runtime figures not generated"
@@ -39,6 +41,7 @@ cmp -s "$doc" "$tmp/first.md" || fail "a second run changed docs/BENCHMARKS.md"
 json=$("$bench" --results "$here/results.txt" --json 2>&1) || fail "--json failed"
 echo "$json" | grep -q '"spawn_ratio": 2.900' || fail "--json: $json"
 echo "$json" | grep -q '"flood_unbounded_ratio": 1.500' || fail "--json flood_unbounded: $json"
+echo "$json" | grep -q '"wasm_preempt_worst_us": 2400' || fail "--json preempt: $json"
 echo "$json" | grep -q '"targets_missed": \["spawn_ratio"\]' || fail "--json targets: $json"
 
 # Refusals: quick results into the repository's docs, a missing figure, an unknown option.
