@@ -101,7 +101,7 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
   wabt::Features features;
   wabt::ReadBinaryOptions read_options(features, nullptr, /*read_debug_names=*/false,
                                        /*stop_on_first_error=*/true,
-                                       /*fail_on_custom_section_error=*/false);
+                                       /*fail_on_custom_section_error=*/true);
   if (wabt::Failed(
           wabt::ReadBinaryIr("guest.wasm", wasm.data(), wasm.size(), read_options, &errors, &ir))) {
     return refused("not a valid WebAssembly binary: " +
