@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "troupe/base/trace_context.h"
 #include "troupe/node/control_protocol.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
@@ -193,10 +194,16 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
   if (!target) {
     return respond(control::error_response(Error{Errc::kNotFound, "no actor '" + *actor + "'"}));
   }
+  auto traceparent = string_field(req, "traceparent", false);
+  if (!traceparent.ok()) return respond(control::error_response(traceparent.error()));
   Envelope e;
+  e.kind = ask ? EnvelopeKind::kRequest : EnvelopeKind::kTell;
   e.route = *route;
   e.payload = std::move(data).value();
+  e.request_node = system_->node_id();
   e.request_id = system_->next_request_id();
+  // The CLI's request starts a trace, or continues the one it names.
+  e.traceparent = TraceContext::next_hop(*traceparent);
   if (!ask) {
     Delivery d = system_->tell(target, std::move(e));
     if (d == Delivery::kQueued) return respond(json{{"ok", true}});
@@ -212,6 +219,7 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
     }
     timeout = std::chrono::milliseconds(it->get<long long>());
   }
+  e.deadline = system_->clock().now() + timeout;
   system_->ask_then<Bytes>(target, std::move(e), timeout, [respond](Result<Bytes> r) {
     if (!r.ok()) return respond(control::error_response(r.error()));
     json out{{"ok", true}};

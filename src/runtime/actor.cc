@@ -62,6 +62,11 @@ void Actor::yield_then(std::function<void()> resume) { cell_->yield_then(std::mo
 
 void Actor::forward(const ActorRef& to) { cell_->forward_current(to); }
 
+std::vector<ActorId> Actor::call_chain() const {
+  const CallChain* chain = cell_->current_chain();
+  return chain ? *chain : CallChain{};
+}
+
 ReplyPromise Actor::take_reply() {
   Message* m = cell_->current_message();
   if (!m || !m->request || m->reply_taken) return {};

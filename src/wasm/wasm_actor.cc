@@ -8,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/wasm/fiber.h"
@@ -131,7 +132,7 @@ class WasmActor final : public Actor, private HostImports {
     }
     if (m.is<DataStreamMessage>()) {
       DataStreamMessage& d = m.as<DataStreamMessage>();
-      context_ = Context{{}, d.sender, true};
+      context_ = Context{{}, d.sender, true, {}};
       ReplyPromise reply = take_reply();
       auto in_flight = d.in_flight;
       auto finish = [in_flight] {
@@ -208,6 +209,7 @@ class WasmActor final : public Actor, private HostImports {
     std::optional<std::uint64_t> request_id;  // during a dispatch
     ActorId caller;
     bool active = false;
+    std::string traceparent;  // of the envelope being handled: calls made now continue it
   };
   using Done = std::function<void(const Result<O>&)>;
 
@@ -224,7 +226,7 @@ class WasmActor final : public Actor, private HostImports {
   // One Envelope: the guest's dispatch, then the reply (or error) to the asker. The
   // dispatch in flight lives in dispatch_, so a message costs no allocation.
   void dispatch(Envelope& e) {
-    context_ = Context{e.request_id, e.caller, true};
+    context_ = Context{e.request_id, e.caller, true, std::move(e.traceparent)};
     Dispatch& d = dispatch_;
     const auto formatted = std::to_chars(std::begin(d.id), std::end(d.id), e.request_id);
     d.id_size = static_cast<std::size_t>(formatted.ptr - d.id);
@@ -409,13 +411,26 @@ class WasmActor final : public Actor, private HostImports {
     bool ready = false;
   };
 
-  // Asks `to` and suspends the guest until the reply; the actor awaits meanwhile.
-  Result<Bytes> blocking_ask(const ActorRef& to, std::string route, std::string payload) {
+  // An envelope from this guest: who sends it, and the trace it continues.
+  Envelope outgoing(EnvelopeKind kind, std::string route, std::string payload) const {
     Envelope e;
+    e.kind = kind;
     e.route = std::move(route);
     e.payload = std::move(payload);
+    e.request_node = system().node_id();
     e.request_id = system().next_request_id();
     e.caller = self().id();
+    e.caller_type = shared_->options.type_name;
+    e.traceparent = TraceContext::next_hop(context_.traceparent);
+    return e;
+  }
+
+  // Asks `to` and suspends the guest until the reply; the actor awaits meanwhile.
+  Result<Bytes> blocking_ask(const ActorRef& to, std::string route, std::string payload) {
+    Envelope e = outgoing(EnvelopeKind::kRequest, std::move(route), std::move(payload));
+    e.deadline = system().clock().now() + shared_->options.call_timeout;
+    e.call_chain = call_chain();
+    e.call_chain.push_back(self().id());
     return blocking_ask(to, std::move(e));
   }
   template <class M>
@@ -467,10 +482,7 @@ class WasmActor final : public Actor, private HostImports {
       auto to = resolve_dest(workload::dest_from(args[0]));
       if (!to.ok()) return O(workload::err(to_guest_error(to.error())));
       if (n == "call") return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
-      Envelope e;
-      e.route = args[1].bytes;
-      e.payload = args[2].bytes;
-      e.caller = self().id();
+      Envelope e = outgoing(EnvelopeKind::kTell, args[1].bytes, args[2].bytes);
       if (tell(*to, std::move(e)) != Delivery::kQueued) {
         return O(workload::err({ActrErrorCase::kUnavailable, "the target did not take it", {}}));
       }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
@@ -124,6 +125,46 @@ TEST_P(WasmActors, LatencyFirstStreamsDropWhatTheReceiverCannotTake) {
   EXPECT_EQ(
       text(ask(consumer, "stats")).rfind("chunks=" + std::to_string(kLatencyFirstWindow + 10), 0),
       0u);
+}
+
+// A guest's call is an Envelope that says what a hop needs: a request, correlated on this
+// node, with a deadline, from the guest (id and type), continuing the caller's trace, with the
+// chain of waiting actors.
+TEST_P(WasmActors, AGuestsCallCarriesTheTraceTheCallerAndTheChain) {
+  auto seen = std::make_shared<std::optional<Envelope>>();
+  SpawnOptions so;
+  so.type_name = "recorder";
+  ActorRef recorder = sys_.spawn_fn(
+      [seen](Actor&) {
+        return Behavior([seen](Envelope& e) -> Bytes {
+          *seen = e;
+          return e.payload;
+        });
+      },
+      so);
+  ActorRef pinger = start("pinger", "pinger");
+  constexpr const char* kTrace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  Envelope e;
+  e.route = "ping";
+  e.payload = "recorder";
+  e.request_id = sys_.next_request_id();
+  e.traceparent = kTrace;
+  const auto before = sys_.clock().now();
+  EXPECT_EQ(text(sys_.ask<Bytes>(pinger, std::move(e), 10s).get()), "pong: ping");
+  ASSERT_TRUE(seen->has_value());
+  const Envelope& got = **seen;
+  EXPECT_EQ(got.kind, EnvelopeKind::kRequest);
+  EXPECT_EQ(got.request_node, sys_.node_id());
+  EXPECT_NE(got.request_id, 0u);
+  EXPECT_GT(got.deadline, before);
+  EXPECT_EQ(got.caller, pinger.id());
+  EXPECT_EQ(got.caller_type, "pinger");
+  EXPECT_EQ(got.call_chain, std::vector<ActorId>{pinger.id()});
+  auto trace = TraceContext::parse(got.traceparent);
+  ASSERT_TRUE(trace.has_value()) << got.traceparent;
+  EXPECT_EQ(trace->trace_id, TraceContext::parse(kTrace)->trace_id);
+  EXPECT_NE(trace->to_string(), kTrace);  // a new span: the pinger's call
+  (void)recorder;
 }
 
 // Awaits `target` with each Envelope it gets and answers with the reply.

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "troupe/base/clock.h"
 #include "troupe/base/result.h"
@@ -136,6 +137,9 @@ class Actor {
   void stop(ExitReason reason = ExitReason::normal());
   // Takes the reply slot of the current ask (empty for a tell).
   ReplyPromise take_reply();
+  // The actors waiting, each in an ask, on the message being handled (oldest first; empty
+  // outside an ask). An ask made now carries it plus this actor.
+  std::vector<ActorId> call_chain() const;
   // Hands the current message, reply slot included, to another actor without copying it.
   void forward(const ActorRef& to);
 
