@@ -81,11 +81,8 @@ Result<std::string> read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-int run_guest(const CallOptions& o, const std::string& payload, StandaloneHost& host,
-              const wasm::GuestModule& module, wasm::Tier tier) {
-  wasm::Limits limits{.fuel = o.fuel,
-                      .memory_pages = o.memory_pages,
-                      .timeout = std::chrono::milliseconds(o.timeout_ms)};
+int run_guest(const CallOptions& o, const wasm::Limits& limits, const std::string& payload,
+              StandaloneHost& host, const wasm::GuestModule& module, wasm::Tier tier) {
   auto instance = wasm::Instance::create(module, host, limits, tier);
   if (!instance.ok()) return host_failure(instance.error());
   wasm::Instance& guest = **instance;
@@ -127,6 +124,13 @@ int run_call(const CallOptions& o) {
   }
   const auto tier = wasm::parse_tier(o.tier);
   if (!tier) return fail(1, "usage", "--tier must be auto, aot or interp");
+  auto asked = parse_limit_flags(o.limits);
+  if (!asked.ok()) return fail(1, "usage", asked.error().detail);
+  wasm::Limits limits;
+  for (const wasm::LimitInfo& info : wasm::limit_infos()) {
+    const auto& v = (*asked)[static_cast<std::size_t>(info.key)];
+    if (v) wasm::set_limit(limits, info.key, *v);
+  }
   auto bytes = read_file(o.wasm_file);
   if (!bytes.ok()) return fail(1, "usage", bytes.error().detail);
   std::vector<std::uint8_t> bin(bytes->begin(), bytes->end());
@@ -145,7 +149,7 @@ int run_call(const CallOptions& o) {
   }
 
   StandaloneHost host(std::filesystem::path(o.wasm_file).stem().string());
-  int code = run_guest(o, payload, host, *module, *tier);
+  int code = run_guest(o, limits, payload, host, *module, *tier);
   std::fwrite(host.guest_output.data(), 1, host.guest_output.size(), stderr);
   return code;
 }

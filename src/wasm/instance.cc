@@ -49,7 +49,7 @@ struct Instance::State {
 
   // Exports resolved once at creation (the limits pass guarantees the globals exist).
   int memory = -1, realloc_fn = -1;
-  int fuel = -1, depth = -1, max_depth = -1, grow_refused = -1;
+  int fuel = -1, depth = -1, max_depth = -1, grow_refused = -1, max_table = -1;
   // Per contract export (by position in workload::guest_exports()): the core function and its
   // post-return function, or -1.
   struct Slot {
@@ -64,6 +64,8 @@ struct Instance::State {
     depth = module->global(kDepthGlobal);
     max_depth = module->global(kMaxDepthGlobal);
     grow_refused = module->global(kGrowRefusedGlobal);
+    max_table = module->global(kMaxTableGlobal);
+    module->set_global(max_table, meter.limits().table_elements);
     const std::uint32_t limit = meter.limits().max_call_depth;
     module->set_global(max_depth,
                        tier == Tier::kInterp ? std::min(limit, kInterpMaxCallDepth) : limit);
@@ -337,16 +339,48 @@ Result<std::uint32_t> Instance::realloc(std::uint32_t old_ptr, std::uint32_t old
   return static_cast<std::uint32_t>(result);
 }
 
+namespace {
+
+// No limit is 0 (unlimited has its own value): a 0 here is a caller's mistake, refused rather
+// than guessed at.
+std::optional<Error> check_limits(const Limits& l) {
+  const char* zero = l.fuel == 0              ? "fuel"
+                     : l.memory_pages == 0    ? "memory_pages"
+                     : l.timeout.count() <= 0 ? "timeout"
+                     : l.max_call_depth == 0  ? "max_call_depth"
+                     : l.max_reply_bytes == 0 ? "max_reply_bytes"
+                     : l.table_elements == 0  ? "table_elements"
+                     : l.host_call_bytes == 0 ? "host_call_bytes"
+                                              : nullptr;
+  if (zero != nullptr) {
+    return Error{Errc::kInvalidArgument,
+                 std::string("limit ") + zero + " is 0 (unlimited has its own value)"};
+  }
+  if (l.memory_pages > kAllPages) {
+    return Error{Errc::kInvalidArgument, "memory_pages above 65536 (4 GiB)"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, HostImports& host,
                                                    Limits limits, Tier tier) {
+  if (auto bad = check_limits(limits)) return *bad;
   std::shared_ptr<const AotCode> aot = tier == Tier::kInterp ? nullptr : module.aot_code();
   if (tier == Tier::kAot && !aot) {
     return Error{Errc::kUnavailable, "the module has no AOT code (AotCompiler::compile first)"};
   }
-  if (limits.memory_pages != 0 && module.initial_pages() > limits.memory_pages) {
+  if (module.initial_pages() > limits.memory_pages) {
     return Error{Errc::kMemoryLimit,
                  "the module starts with " + std::to_string(module.initial_pages()) +
                      " pages of memory; the limit is " + std::to_string(limits.memory_pages)};
+  }
+  if (module.initial_table_elements() > limits.table_elements) {
+    return Error{Errc::kMemoryLimit, "the module starts with a table of " +
+                                         std::to_string(module.initial_table_elements()) +
+                                         " elements; the limit is " +
+                                         std::to_string(limits.table_elements)};
   }
   // Node-wide caps: this instance's memory ceiling is reserved for as long as it lives.
   auto lease = GuestBudget::node().acquire(memory_ceiling(module, limits));
