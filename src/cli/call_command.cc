@@ -9,6 +9,7 @@
 #include "troupe/wasm/aot.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/output_limiter.h"
 #include "troupe/wasm/workload_types.h"
 #include "troupe/wasm/workload_values.h"
 
@@ -28,7 +29,12 @@ class StandaloneHost final : public wasm::HostImports {
                                             std::vector<AbiValue> args) override {
     using O = std::optional<AbiValue>;
     if (f.name == "log-message") {
-      guest_output += "[" + args[0].bytes + "] " + args[1].bytes + "\n";
+      const std::string_view text = args[1].bytes;
+      if (const std::size_t keep = output_.admit(text.size())) {
+        guest_output += "[" + args[0].bytes + "] ";
+        guest_output += text.substr(0, keep);
+        guest_output += keep < text.size() ? " [cut]\n" : "\n";
+      }
       return O{};
     }
     if (f.name == "get-self-id") {
@@ -44,13 +50,24 @@ class StandaloneHost final : public wasm::HostImports {
   }
   // The guest's stdout would mix with the reply bytes: it goes to stderr with its log, after
   // the error line if there is one (which must come first).
-  void write_output(int /*fd*/, std::string_view bytes) override { guest_output += bytes; }
+  // Bounded like a node's log (wasm::OutputLimits): what is dropped is counted, not kept.
+  void write_output(int /*fd*/, std::string_view bytes) override {
+    guest_output += bytes.substr(0, output_.admit(bytes.size()));
+  }
+  // A last line for output dropped over the limits, if any.
+  std::string dropped_line() {
+    auto r = output_.report(true);
+    if (!r) return {};
+    return "[troupe: dropped " + std::to_string(r->dropped_records) + " records and " +
+           std::to_string(r->dropped_bytes) + " bytes of guest output over the limits]\n";
+  }
 
   std::string request_id;
   std::string guest_output;
 
  private:
   std::string name_;
+  wasm::OutputLimiter output_{wasm::OutputLimits{}};
 };
 
 int fail(int code, const std::string& kind, const std::string& detail) {
@@ -150,6 +167,7 @@ int run_call(const CallOptions& o) {
 
   StandaloneHost host(std::filesystem::path(o.wasm_file).stem().string());
   int code = run_guest(o, limits, payload, host, *module, *tier);
+  host.guest_output += host.dropped_line();
   std::fwrite(host.guest_output.data(), 1, host.guest_output.size(), stderr);
   return code;
 }

@@ -126,6 +126,7 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   wasm::WasmActorOptions o;
   o.type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
   o.limits = *limits;
+  o.output = policy.output;
   auto tier_field = string_field(req, "tier", false);
   if (!tier_field.ok()) return tier_field.error();
   const auto tier = wasm::parse_tier(tier_field->empty() ? "auto" : *tier_field);

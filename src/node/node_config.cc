@@ -41,6 +41,8 @@ std::optional<Error> parse_wasm(const toml::table& table, const std::string& ori
     static const LimitInfo kHostCallBytes{{}, "host_call_bytes", "", 65536, 1u << 30, false};
     static const LimitInfo kInstances{{}, "max_guest_instances", "", 1, 1'000'000, true};
     static const LimitInfo kMemoryMb{{}, "max_guest_memory_mb", "", 1, 1ULL << 30, true};
+    static const LimitInfo kLogRecord{{}, "log_record_bytes", "", 1, 1u << 20, false};
+    static const LimitInfo kLogRate{{}, "log_bytes_per_s", "", 1, 1u << 30, false};
     if (k == "allow_unlimited") {
       auto v = value.value_exact<bool>();
       if (!v) return Error{Errc::kInvalidArgument, what + " must be true or false"};
@@ -50,6 +52,8 @@ std::optional<Error> parse_wasm(const toml::table& table, const std::string& ori
     const LimitInfo* own = k == kHostCallBytes.name ? &kHostCallBytes
                            : k == kInstances.name   ? &kInstances
                            : k == kMemoryMb.name    ? &kMemoryMb
+                           : k == kLogRecord.name   ? &kLogRecord
+                           : k == kLogRate.name     ? &kLogRate
                                                     : nullptr;
     if (info == nullptr && own == nullptr) {
       return Error{Errc::kInvalidArgument, origin + ": unknown key wasm." + k};
@@ -61,6 +65,10 @@ std::optional<Error> parse_wasm(const toml::table& table, const std::string& ori
       wasm::set_limit(is_max ? policy.maxima : policy.defaults, info->key, *v);
     } else if (own == &kHostCallBytes) {
       policy.defaults.host_call_bytes = v->number;
+    } else if (own == &kLogRecord) {
+      policy.output.record_bytes = v->number;
+    } else if (own == &kLogRate) {
+      policy.output.bytes_per_second = v->number;
     } else if (own == &kInstances) {
       policy.caps.max_instances =
           v->unlimited ? wasm::kNoInstanceCap : static_cast<std::uint32_t>(v->number);

@@ -130,6 +130,27 @@ struct Instance::State {
       unwound = false;
     }
   }
+  // What the host call being served has made the host hold for the guest (Limits::
+  // host_call_bytes), and the most any call has.
+  std::uint64_t host_bytes = 0, peak_host_bytes = 0;
+  Result<void> take_host_bytes(std::uint64_t n) {
+    const std::uint64_t cap = meter.limits().host_call_bytes;
+    if (n > cap || host_bytes > cap - n) {
+      return Error{Errc::kMemoryLimit, "one host call would hold more than " + std::to_string(cap) +
+                                           " bytes of guest values (host_call_bytes)"};
+    }
+    host_bytes += n;
+    peak_host_bytes = std::max(peak_host_bytes, host_bytes);
+    return {};
+  }
+  // Starts counting for a host call; the count of the call it interrupts comes back after.
+  struct HostCall {
+    explicit HostCall(State& s) : state(s), saved(std::exchange(s.host_bytes, 0)) {}
+    ~HostCall() { state.host_bytes = saved; }
+    State& state;
+    std::uint64_t saved;
+  };
+
   bool unwound = true;  // the last guest call trapped (or there was none yet)
   int nesting = 0;      // contract imports running now, one inside another
 
@@ -195,6 +216,7 @@ struct Instance::State {
       int& n;
       ~Unnest() { --n; }
     } unnest{nesting};
+    HostCall counting(*this);
     auto args = lift_import_args(self, f.type, params);
     if (!args.ok()) return fail(args.error(), trap);
     Result<std::optional<AbiValue>> result = serve(std::move(args).value());
@@ -223,21 +245,31 @@ struct Instance::State {
     };
     std::uint32_t err = kSuccess;
     if (name == "fd_write") {
+      // At most IOV_MAX iovecs, as writev; their bytes together count against the host-call
+      // cap before any is copied (4,000 iovecs over one page were once 256 MiB of host memory).
+      constexpr std::uint32_t kIovMax = 1024;
       std::uint32_t fd = arg(0), iovs = arg(1), count = arg(2), written = arg(3);
       std::string out;
-      if (!fits(iovs, 8ULL * count) || !fits(written, 4)) {
+      if (count > kIovMax) {
+        err = kInval;
+      } else if (!fits(iovs, 8ULL * count) || !fits(written, 4)) {
         err = kFault;
       } else {
+        HostCall counting(*this);
+        std::uint64_t total = 0;
         for (std::uint32_t i = 0; i < count && err == kSuccess; ++i) {
           std::uint32_t p = get32(iovs + 8ULL * i), n = get32(iovs + 8ULL * i + 4);
-          if (!fits(p, n)) {
-            err = kFault;
-          } else {
-            out.append(reinterpret_cast<const char*>(mem.data() + p), n);
-          }
+          if (!fits(p, n)) err = kFault;
+          total += n;
         }
         if (err == kSuccess && fd != 1 && fd != 2) err = kBadf;
         if (err == kSuccess) {
+          if (auto taken = take_host_bytes(total); !taken.ok()) return fail(taken.error(), trap);
+          out.reserve(static_cast<std::size_t>(total));
+          for (std::uint32_t i = 0; i < count; ++i) {
+            std::uint32_t p = get32(iovs + 8ULL * i), n = get32(iovs + 8ULL * i + 4);
+            out.append(reinterpret_cast<const char*>(mem.data() + p), n);
+          }
           host.write_output(static_cast<int>(fd), out);
           put(written, out.size(), 4);
         }
@@ -324,6 +356,10 @@ Instance::Instance(std::unique_ptr<State> state) : s_(std::move(state)) {}
 Instance::~Instance() = default;
 
 Tier Instance::tier() const { return s_->tier; }
+
+std::uint64_t Instance::peak_host_bytes() const { return s_->peak_host_bytes; }
+
+Result<void> Instance::materialize(std::uint64_t bytes) { return s_->take_host_bytes(bytes); }
 
 std::span<std::uint8_t> Instance::bytes() {
   const core::CoreInstance::Bytes m = s_->module->memory_bytes(s_->memory);
@@ -464,6 +500,7 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
   if (!core_args.ok()) return core_args.error();
   auto core_results = s_->run(slot.function, *core_args);
   if (!core_results.ok()) return core_results.error();
+  State::HostCall counting(*s_);  // lifting the result holds guest values too
   auto result = lift_export_result(*this, f->type, *core_results);
   if (!result.ok()) return result.error();
   // The guest may now free what it returned.
@@ -524,6 +561,7 @@ Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr, bool kee
     if (keep_reply) out->reply.assign(reinterpret_cast<const char*>(m.data()) + at, size);
     return out;
   }
+  State::HostCall counting(*s_);
   auto v = load(*this, t, ptr);
   if (!v.ok()) return v.error();
   return DispatchReply{{}, workload::error_of(*v)};

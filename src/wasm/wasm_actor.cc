@@ -87,6 +87,7 @@ struct Shared {
   // Whether the guest imports a host call that waits (call, call-raw, and send-data-stream
   // for reliable streams); a guest that cannot wait runs on the worker's stack, no fiber.
   bool can_block = true;
+  std::optional<OutputLimiter> output;  // its log output, across incarnations
 };
 
 // Thrown on the actor's own stack (never across the fiber) to fail the actor.
@@ -182,6 +183,7 @@ class WasmActor final : public Actor, private HostImports {
 
   void on_stop() override {
     stopping_ = true;
+    report_dropped_output(true);
     finish_suspended();
     if (!instance_) return;
     invoke("on-stop", {}, [this](const Result<O>& r) {
@@ -191,6 +193,7 @@ class WasmActor final : public Actor, private HostImports {
       }
     });
     finish_suspended();
+    report_dropped_output(true);  // what on-stop logged too
   }
 
   void on_error(const Error& error) override { shared_->last_failure = error; }
@@ -403,8 +406,12 @@ class WasmActor final : public Actor, private HostImports {
       const std::string& level = args[0].bytes;
       auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
       if (lvl == spdlog::level::off) lvl = spdlog::level::info;
-      spdlog::log(lvl, "actor {} ({}): {}", self().id().to_string(), shared_->options.type_name,
-                  args[1].bytes);
+      const std::string_view text = args[1].bytes;
+      if (const std::size_t keep = shared_->output->admit(text.size())) {
+        spdlog::log(lvl, "actor {} ({}): {}{}", self().id().to_string(), shared_->options.type_name,
+                    text.substr(0, keep), keep < text.size() ? " [cut]" : "");
+      }
+      report_dropped_output(false);
       return O{};
     }
     if (n == "get-self-id" || n == "get-caller-id" || n == "get-request-id") {
@@ -522,8 +529,23 @@ class WasmActor final : public Actor, private HostImports {
   void write_output(int fd, std::string_view bytes) override {
     while (!bytes.empty() && bytes.back() == '\n') bytes.remove_suffix(1);
     if (bytes.empty()) return;
-    spdlog::info("actor {} ({}) {}: {}", self().id().to_string(), shared_->options.type_name,
-                 fd == 2 ? "stderr" : "stdout", bytes);
+    if (const std::size_t keep = shared_->output->admit(bytes.size())) {
+      spdlog::info("actor {} ({}) {}: {}{}", self().id().to_string(), shared_->options.type_name,
+                   fd == 2 ? "stderr" : "stdout", bytes.substr(0, keep),
+                   keep < bytes.size() ? " [cut]" : "");
+    }
+    report_dropped_output(false);
+  }
+
+  // A log line for guest output dropped over the limits: at most one per 10 s, and at stop.
+  void report_dropped_output(bool force) {
+    if (auto r = shared_->output->report(force)) {
+      spdlog::warn(
+          "actor {} ({}): dropped {} records and {} bytes of guest output over the limits "
+          "([wasm] log_bytes_per_s, log_record_bytes)",
+          self().id().to_string(), shared_->options.type_name, r->dropped_records,
+          r->dropped_bytes);
+    }
   }
 
   std::shared_ptr<Shared> shared_;
@@ -543,8 +565,10 @@ std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
   const auto& imports = module->host_imports();
   const bool can_block =
       imports.count("call") + imports.count("call-raw") + imports.count("send-data-stream") != 0;
+  const OutputLimits output = options.output;
   auto shared =
-      std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}, can_block});
+      std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}, can_block, {}});
+  shared->output.emplace(output);
   return [shared] { return std::make_unique<WasmActor>(shared); };
 }
 

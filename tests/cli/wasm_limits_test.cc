@@ -254,6 +254,31 @@ TEST_P(CallLimits, LimitFlagsAreRangeChecked) {
   EXPECT_EQ(first_line(r.err), "error: deadline-exceeded: ran past its deadline of 50 ms");
 }
 
+// A guest that logs 1 KiB 500 times: `troupe call` keeps one second's worth (64 KiB), never
+// buffers the rest, and says how much it dropped.
+TEST_P(CallLimits, GuestOutputIsBoundedAndDropsAreCounted) {
+  write_wasm(dir_ + "/flood.wasm", R"((module
+    (import "actr:workload/host@0.1.0" "log-message" (func $log (param i32 i32 i32 i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 100) "info")
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 8192))
+    (func (export "actr:workload/workload@0.1.0#dispatch")
+          (param i32 i32 i32 i32 i32 i32) (result i32) (local $i i32)
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (i32.const 500)))
+        (call $log (i32.const 100) (i32.const 4) (i32.const 1024) (i32.const 1024))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+      (i32.store8 (i32.const 16) (i32.const 0))
+      (i32.const 16))))");
+  auto r = testing::run_cli(
+      {"call", "--wasm", dir_ + "/flood.wasm", "--route", "x", "--tier", GetParam()}, dir_);
+  EXPECT_EQ(r.code, 0) << r.err.substr(0, 200);
+  EXPECT_LT(r.err.size(), 80000u);
+  EXPECT_NE(r.err.find("[troupe: dropped "), std::string::npos);
+  EXPECT_NE(r.err.find("bytes of guest output over the limits]"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiers, CallLimits, ::testing::Values("interp", "aot"),
                          [](const auto& info) { return info.param; });
 

@@ -43,6 +43,8 @@ TEST(NodeConfig, WasmLimitsAreOnByDefault) {
   EXPECT_EQ(p.defaults.host_call_bytes, (16u << 20) + (64u << 10));
   EXPECT_EQ(p.caps.max_instances, 1000u);
   EXPECT_EQ(p.caps.max_memory_bytes, std::uint64_t{4096} << 20);
+  EXPECT_EQ(p.output.record_bytes, 8192u);
+  EXPECT_EQ(p.output.bytes_per_second, 65536u);
   for (const wasm::LimitInfo& info : wasm::limit_infos()) {
     const wasm::LimitValue d = wasm::get_limit(p.defaults, info.key);
     const wasm::LimitValue m = wasm::get_limit(p.maxima, info.key);
@@ -66,6 +68,8 @@ reply_bytes = 4096
 host_call_bytes = 1048576
 max_guest_instances = 7
 max_guest_memory_mb = 512
+log_record_bytes = 100
+log_bytes_per_s = 2000
 )",
                              "t.toml");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
@@ -81,6 +85,8 @@ max_guest_memory_mb = 512
   EXPECT_EQ(p.defaults.host_call_bytes, 1048576u);
   EXPECT_EQ(p.caps.max_instances, 7u);
   EXPECT_EQ(p.caps.max_memory_bytes, 512u << 20);
+  EXPECT_EQ(p.output.record_bytes, 100u);
+  EXPECT_EQ(p.output.bytes_per_second, 2000u);
 }
 
 // "unlimited" is a word the node must allow; 0 never means it.
@@ -131,6 +137,8 @@ TEST(NodeConfig, RejectsBadWasmValues) {
            Case{"[wasm]\nfuel = 200000000000", "wasm.fuel (200000000000) is above wasm.max_fuel"},
            Case{"[wasm]\nmax_memory_pages = 100", "wasm.memory_pages (256) is above"},
            Case{"[wasm]\ncolour = 1", "unknown key wasm.colour"},
+           Case{"[wasm]\nlog_bytes_per_s = 0", "wasm.log_bytes_per_s must be"},
+           Case{"[wasm]\nlog_record_bytes = \"unlimited\"", "wasm.log_record_bytes must be"},
            Case{"wasm = 3", "wasm must be a table"},
            Case{"[node]\nmax_guest_instances = 5", "node.max_guest_instances has moved"},
            Case{"[node]\nmax_guest_memory_mb = 5", "[wasm] table"},

@@ -1,8 +1,8 @@
 // GuestPolicy: what a node lets its WebAssembly guests have. Every per-guest limit of Limits
 // that a spawn may choose has a default (what a guest gets when it does not ask) and a maximum
 // (the most a spawn may ask for). "unlimited" is a word, never 0, and a guest only gets it
-// where the node allows it (allow_unlimited). Beside them: the per-call host-bytes cap and the
-// node-wide caps (GuestCaps).
+// where the node allows it (allow_unlimited). Beside them: the per-call host-bytes cap, the
+// node-wide caps (GuestCaps) and the bounds on a guest's log output (OutputLimits).
 // The descriptors (LimitInfo) name each choosable limit once — [wasm] config key, spawn request
 // field and CLI flag — with its valid range, so that the three parse it alike.
 // Plain values and pure functions; thread-safe.
@@ -18,6 +18,7 @@
 #include "troupe/base/result.h"
 #include "troupe/wasm/guest_budget.h"
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/output_limiter.h"
 
 namespace troupe::wasm {
 
@@ -66,6 +67,7 @@ struct GuestPolicy {
   Limits maxima = default_maxima();  // only the LimitKey fields count
   bool allow_unlimited = false;
   GuestCaps caps;
+  OutputLimits output;  // per actor
 
   // The limits of a guest that asks for `request`: the defaults, each replaced by what was
   // asked. kInvalidArgument for a value past the maximum, or "unlimited" when the node does not

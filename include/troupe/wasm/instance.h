@@ -110,10 +110,14 @@ class Instance final : public GuestMemory {
 
   // The tier running it: kAot or kInterp.
   Tier tier() const;
+  // The most bytes of guest values one host call has made the host hold (see
+  // Limits::host_call_bytes): for tests and metrics.
+  std::uint64_t peak_host_bytes() const;
 
   std::span<std::uint8_t> bytes() override;
   Result<std::uint32_t> realloc(std::uint32_t old_ptr, std::uint32_t old_size, std::uint32_t align,
                                 std::uint32_t new_size) override;
+  Result<void> materialize(std::uint64_t bytes) override;
 
  private:
   struct State;
