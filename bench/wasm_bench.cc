@@ -21,6 +21,7 @@
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/wasm/aot.h"
+#include "troupe/wasm/guest_budget.h"
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/wasm_actor.h"
 #include "troupe/wasm/workload_values.h"
@@ -196,6 +197,8 @@ void spawn() {
   auto m = load("counter");
   compile(*m);
   NullHost host;
+  // 2,000 live instances: past the default node-wide caps (1,000 instances, 4 GiB).
+  GuestBudget::node().set_caps({.max_instances = kNoInstanceCap, .max_memory_bytes = kNoMemoryCap});
   for (Tier tier : {Tier::kAot, Tier::kInterp}) {
     const int n = 2000;
     std::vector<std::unique_ptr<Instance>> keep;
