@@ -9,6 +9,7 @@
 #include "troupe/wasm/aot.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/output_limiter.h"
 #include "troupe/wasm/workload_types.h"
 #include "troupe/wasm/workload_values.h"
 
@@ -28,7 +29,12 @@ class StandaloneHost final : public wasm::HostImports {
                                             std::vector<AbiValue> args) override {
     using O = std::optional<AbiValue>;
     if (f.name == "log-message") {
-      guest_output += "[" + args[0].bytes + "] " + args[1].bytes + "\n";
+      const std::string_view text = args[1].bytes;
+      if (const std::size_t keep = output_.admit(text.size())) {
+        guest_output += "[" + args[0].bytes + "] ";
+        guest_output += text.substr(0, keep);
+        guest_output += keep < text.size() ? " [cut]\n" : "\n";
+      }
       return O{};
     }
     if (f.name == "get-self-id") {
@@ -44,13 +50,24 @@ class StandaloneHost final : public wasm::HostImports {
   }
   // The guest's stdout would mix with the reply bytes: it goes to stderr with its log, after
   // the error line if there is one (which must come first).
-  void write_output(int /*fd*/, std::string_view bytes) override { guest_output += bytes; }
+  // Bounded like a node's log (wasm::OutputLimits): what is dropped is counted, not kept.
+  void write_output(int /*fd*/, std::string_view bytes) override {
+    guest_output += bytes.substr(0, output_.admit(bytes.size()));
+  }
+  // A last line for output dropped over the limits, if any.
+  std::string dropped_line() {
+    auto r = output_.report(true);
+    if (!r) return {};
+    return "[troupe: dropped " + std::to_string(r->dropped_records) + " records and " +
+           std::to_string(r->dropped_bytes) + " bytes of guest output over the limits]\n";
+  }
 
   std::string request_id;
   std::string guest_output;
 
  private:
   std::string name_;
+  wasm::OutputLimiter output_{wasm::OutputLimits{}};
 };
 
 int fail(int code, const std::string& kind, const std::string& detail) {
@@ -81,11 +98,8 @@ Result<std::string> read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-int run_guest(const CallOptions& o, const std::string& payload, StandaloneHost& host,
-              const wasm::GuestModule& module, wasm::Tier tier) {
-  wasm::Limits limits{.fuel = o.fuel,
-                      .memory_pages = o.memory_pages,
-                      .timeout = std::chrono::milliseconds(o.timeout_ms)};
+int run_guest(const CallOptions& o, const wasm::Limits& limits, const std::string& payload,
+              StandaloneHost& host, const wasm::GuestModule& module, wasm::Tier tier) {
   auto instance = wasm::Instance::create(module, host, limits, tier);
   if (!instance.ok()) return host_failure(instance.error());
   wasm::Instance& guest = **instance;
@@ -127,6 +141,13 @@ int run_call(const CallOptions& o) {
   }
   const auto tier = wasm::parse_tier(o.tier);
   if (!tier) return fail(1, "usage", "--tier must be auto, aot or interp");
+  auto asked = parse_limit_flags(o.limits);
+  if (!asked.ok()) return fail(1, "usage", asked.error().detail);
+  wasm::Limits limits;
+  for (const wasm::LimitInfo& info : wasm::limit_infos()) {
+    const auto& v = (*asked)[static_cast<std::size_t>(info.key)];
+    if (v) wasm::set_limit(limits, info.key, *v);
+  }
   auto bytes = read_file(o.wasm_file);
   if (!bytes.ok()) return fail(1, "usage", bytes.error().detail);
   std::vector<std::uint8_t> bin(bytes->begin(), bytes->end());
@@ -145,7 +166,8 @@ int run_call(const CallOptions& o) {
   }
 
   StandaloneHost host(std::filesystem::path(o.wasm_file).stem().string());
-  int code = run_guest(o, payload, host, *module, *tier);
+  int code = run_guest(o, limits, payload, host, *module, *tier);
+  host.guest_output += host.dropped_line();
   std::fwrite(host.guest_output.data(), 1, host.guest_output.size(), stderr);
   return code;
 }

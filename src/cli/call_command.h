@@ -4,10 +4,14 @@
 // 2 the guest returned an actr-error, 3 the host stopped the invocation (trap, fuel, deadline,
 // memory limit, ABI violation),
 // 4 the module was refused at load; the first stderr line is then `error: KIND: DETAIL`.
+// Limits: a node's defaults (docs/WASM.md) unless a flag asks otherwise; with no node to
+// refuse it, any value in range and "unlimited" are accepted.
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include "limit_flags.h"
 
 namespace troupe::cli {
 
@@ -16,10 +20,8 @@ struct CallOptions {
   std::string route;
   std::string data;
   std::string data_file;
-  std::uint64_t fuel = 0;          // per invocation; 0 = unlimited
-  std::uint32_t memory_pages = 0;  // 0 = the module's own maximum
-  std::uint64_t timeout_ms = 0;    // per invocation; 0 = none
-  std::string tier = "auto";       // auto | aot | interp
+  LimitFlags limits;          // unset: the defaults a node gives (wasm::Limits)
+  std::string tier = "auto";  // auto | aot | interp
 };
 
 int run_call(const CallOptions& options);

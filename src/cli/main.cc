@@ -13,6 +13,7 @@
 #include "call_command.h"
 #include "control_client.h"
 #include "example_actors.h"
+#include "limit_flags.h"
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/node.h"
 
@@ -132,17 +133,14 @@ int main(int argc, char** argv) {
   auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");
   std::string kind, name, supervisor;
   std::string wasm_file, wasm_type;
-  std::uint64_t wasm_fuel = 0, wasm_timeout_ms = 0;
-  std::uint32_t wasm_pages = 0;
+  LimitFlags wasm_limits;
   std::string wasm_tier = "auto";
   spawn->add_option("kind", kind, "actor kind (see `troupe status`); omit with --wasm");
   spawn->add_option("--name", name, "register the actor under this name");
   spawn->add_option("--supervisor", supervisor, "parent supervisor (default: root)");
   spawn->add_option("--wasm", wasm_file, "a WebAssembly guest (.wasm) instead of a kind");
   spawn->add_option("--type", wasm_type, "its type name for discover (default: file stem)");
-  spawn->add_option("--fuel", wasm_fuel, "fuel per invocation (default: unlimited)");
-  spawn->add_option("--memory-pages", wasm_pages, "linear-memory limit in 64 KiB pages");
-  spawn->add_option("--timeout-ms", wasm_timeout_ms, "wall-clock limit per invocation (ms)");
+  add_limit_flags(spawn, wasm_limits);  // defaults and maxima: the node's [wasm] table
   spawn->add_option("--tier", wasm_tier,
                     "engine: aot (compile first), interp, or auto (interpreter until the AOT "
                     "build finishes in the background; the default)");
@@ -173,13 +171,7 @@ int main(int argc, char** argv) {
   call->add_option("--route", call_options.route, "route key of the dispatch")->required();
   call->add_option("--data", call_options.data, "payload (text)");
   call->add_option("--data-file", call_options.data_file, "payload (file)");
-  call->add_option("--fuel", call_options.fuel,
-                   "fuel per invocation: one unit per function entry and loop iteration "
-                   "(default: unlimited)");
-  call->add_option("--memory-pages", call_options.memory_pages,
-                   "linear-memory limit in 64 KiB pages (default: the module's own maximum)");
-  call->add_option("--timeout-ms", call_options.timeout_ms,
-                   "wall-clock limit per invocation in milliseconds (default: none)");
+  add_limit_flags(call, call_options.limits);
   call->add_option("--tier", call_options.tier,
                    "engine: aot (compiled with wasm2c and cc, cached), interp, or auto (aot when "
                    "a C compiler is present; the default)");
@@ -204,13 +196,16 @@ int main(int argc, char** argv) {
     json req{{"op", "spawn"}};
     if (!kind.empty()) req["kind"] = kind;
     if (!wasm_file.empty()) {
+      auto limits = parse_limit_flags(wasm_limits);
+      if (!limits.ok()) return fail("usage: " + limits.error().detail);
+      for (const wasm::LimitInfo& info : wasm::limit_infos()) {
+        const auto& v = (*limits)[static_cast<std::size_t>(info.key)];
+        if (v) req[info.name] = v->unlimited ? json("unlimited") : json(v->number);
+      }
       std::error_code ec;
       auto path = std::filesystem::absolute(wasm_file, ec);
       req["wasm"] = path.string();
       req["type"] = wasm_type.empty() ? path.stem().string() : wasm_type;
-      req["fuel"] = wasm_fuel;
-      req["memory_pages"] = wasm_pages;
-      req["timeout_ms"] = wasm_timeout_ms;
       req["tier"] = wasm_tier;
     }
     if (!name.empty()) req["name"] = name;

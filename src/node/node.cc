@@ -49,8 +49,7 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   sc.first_serial = node->identity_->first_serial();
   sc.last_serial = node->identity_->last_serial();
   node->system_ = std::make_unique<ActorSystem>(sc);
-  wasm::GuestBudget::node().set_caps(
-      {node->config_.max_guest_instances, node->config_.max_guest_memory_mb << 20});
+  wasm::GuestBudget::node().set_caps(node->config_.wasm.caps);
   Node* raw = node.get();
   auto server = ControlServer::open(
       node->config_.socket_path(),
@@ -90,10 +89,33 @@ void Node::handle(const json& req, const ControlServer::Respond& respond) {
   respond(control::error_response(Error{Errc::kInvalidArgument, "unknown op '" + *op + "'"}));
 }
 
+// The limits a spawn request asks for: each field an integer in its range or "unlimited".
+static Result<wasm::LimitRequest> limit_request(const json& req) {
+  wasm::LimitRequest out;
+  for (const wasm::LimitInfo& info : wasm::limit_infos()) {
+    auto it = req.find(info.name);
+    if (it == req.end()) continue;
+    const std::string what = std::string("'") + info.name + "'";
+    Result<wasm::LimitValue> v =
+        Error{Errc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
+    if (it->is_string()) {
+      v = wasm::parse_limit(info, it->get<std::string>(), what);
+      if (v.ok() && !v->unlimited) {  // a number is a JSON number, not a string
+        v = Error{Errc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
+      }
+    } else if (it->is_number_unsigned()) {
+      v = wasm::limit_number(info, it->get<std::uint64_t>(), what);
+    }
+    if (!v.ok()) return v.error();
+    out[static_cast<std::size_t>(info.key)] = *v;
+  }
+  return out;
+}
+
 // The factory and type name for a WebAssembly guest: the module is loaded (and checked) once
 // here; every restart instantiates it afresh.
 static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> wasm_factory(
-    const json& req) {
+    const json& req, const wasm::GuestPolicy& policy) {
   auto path = string_field(req, "wasm", true);
   auto type = string_field(req, "type", false);
   if (!path.ok()) return path.error();
@@ -101,13 +123,16 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   std::ifstream in(*path, std::ios::binary);
   if (!in) return Error{Errc::kNotFound, "cannot read " + *path};
   std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
+  auto asked = limit_request(req);
+  if (!asked.ok()) return asked.error();
+  auto limits = policy.limits_for(*asked);
+  if (!limits.ok()) return limits.error();
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return module.error();
   wasm::WasmActorOptions o;
   o.type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
-  o.limits.fuel = req.value("fuel", std::uint64_t{0});
-  o.limits.memory_pages = req.value("memory_pages", std::uint32_t{0});
-  o.limits.timeout = std::chrono::milliseconds(req.value("timeout_ms", std::uint64_t{0}));
+  o.limits = *limits;
+  o.output = policy.output;
   auto tier_field = string_field(req, "tier", false);
   if (!tier_field.ok()) return tier_field.error();
   const auto tier = wasm::parse_tier(tier_field->empty() ? "auto" : *tier_field);
@@ -144,7 +169,7 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
   std::function<std::unique_ptr<Actor>()> factory;
   std::string type_name = *kind;
   if (is_wasm) {
-    auto f = wasm_factory(req);
+    auto f = wasm_factory(req, config_.wasm);
     if (!f.ok()) return respond(control::error_response(f.error()));
     std::tie(factory, type_name) = std::move(f).value();
   }

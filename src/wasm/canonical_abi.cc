@@ -55,6 +55,7 @@ Result<Bytes> load_bytes(GuestMemory& mem, std::uint64_t ptr, std::uint64_t len,
   }
   auto m = mem.bytes();
   if (!in_bounds(m, ptr, len)) return range_outside_memory(ptr, len, m.size());
+  if (auto taken = mem.materialize(len); !taken.ok()) return taken.error();
   Bytes out(reinterpret_cast<const char*>(m.data() + ptr), static_cast<std::size_t>(len));
   if (utf8 && !is_valid_utf8(out)) return violation("string is not valid UTF-8");
   return out;
@@ -78,6 +79,7 @@ Result<AbiValue> load_list_range(GuestMemory& mem, const AbiType& elem, std::uin
     return violation("list of " + std::to_string(length) + " elements at " + std::to_string(ptr) +
                      " is outside linear memory");
   }
+  if (auto taken = mem.materialize(length * kHostValueBytes); !taken.ok()) return taken.error();
   AbiValue out;
   out.items.reserve(static_cast<std::size_t>(length));
   for (std::uint64_t i = 0; i < length; ++i) {
@@ -318,6 +320,9 @@ Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr) {
       return load_range(mem, t, read_le(p, 4), read_le(p + 4, 4));
     }
     case AbiType::Kind::kRecord: {
+      if (auto taken = mem.materialize(t.fields().size() * kHostValueBytes); !taken.ok()) {
+        return taken.error();
+      }
       AbiValue out;
       for (std::size_t i = 0; i < t.fields().size(); ++i) {
         auto v = load(mem, t.fields()[i], ptr + t.field_offset(i));
@@ -331,6 +336,7 @@ Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr) {
       if (auto bad = check_discriminant(t, disc)) return *bad;
       AbiValue out = AbiValue::of_case(disc);
       if (const AbiType* payload = t.case_payload(disc)) {
+        if (auto taken = mem.materialize(kHostValueBytes); !taken.ok()) return taken.error();
         auto v = load(mem, *payload, ptr + t.payload_offset());
         if (!v.ok()) return v.error();
         out.items.push_back(std::move(v).value());
@@ -406,6 +412,9 @@ Result<AbiValue> lift_flat(GuestMemory& mem, const AbiType& t, const FlatValues&
       return load_range(mem, t, begin, length);
     }
     case AbiType::Kind::kRecord: {
+      if (auto taken = mem.materialize(t.fields().size() * kHostValueBytes); !taken.ok()) {
+        return taken.error();
+      }
       AbiValue out;
       for (auto& f : t.fields()) {
         auto v = lift_flat(mem, f, flat, index);
@@ -422,6 +431,7 @@ Result<AbiValue> lift_flat(GuestMemory& mem, const AbiType& t, const FlatValues&
       if (auto bad = check_discriminant(t, disc)) return *bad;
       AbiValue out = AbiValue::of_case(disc);
       if (const AbiType* payload = t.case_payload(disc)) {
+        if (auto taken = mem.materialize(kHostValueBytes); !taken.ok()) return taken.error();
         // Narrow each joined slot back to the case's own type (i64 -> i32 wraps).
         FlatValues own;
         for (std::size_t i = 0; i < payload->flat().size(); ++i) {

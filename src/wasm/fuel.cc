@@ -15,8 +15,8 @@ using wabt::ExprList;
 using wabt::Index;
 
 struct Ids {
-  Index fuel, depth, max_depth, grow_refused;  // globals
-  Index out_of_fuel, too_deep;                 // functions
+  Index fuel, depth, max_depth, grow_refused, max_table;  // globals
+  Index out_of_fuel, too_deep;                            // functions
 };
 
 template <class E, class... Args>
@@ -132,7 +132,8 @@ void prepend(ExprList& exprs, ExprList head) {
 // is the number of labels between here and the wrapper.
 class BodyPass {
  public:
-  BodyPass(const Ids& ids, Index scratch, Index fuel) : ids_(ids), scratch_(scratch), fuel_(fuel) {}
+  BodyPass(const wabt::Module& m, wabt::Func& f, const Ids& ids, Index scratch, Index fuel)
+      : module_(m), func_(f), ids_(ids), scratch_(scratch), fuel_(fuel) {}
 
   void run(ExprList& exprs, Index depth) {
     for (auto it = exprs.begin(); it != exprs.end(); ++it) {
@@ -186,6 +187,38 @@ class BodyPass {
           it = std::prev(next);
           break;
         }
+        case wabt::ExprType::TableGrow: {
+          // The table's element limit: a grow past it returns -1 without reaching the engine
+          // (which would allocate first). With [ref, n] on the stack:
+          //   local.set s; local.set r;
+          //   if (result i32) (table.size + n > max-table) i32.const -1
+          //   else local.get r; local.get s; table.grow end
+          const wabt::Var table = wabt::cast<wabt::TableGrowExpr>(&e)->var;
+          const Index ref = ref_scratch(module_.GetTable(table)->elem_type);
+          ExprList before;
+          emit<wabt::LocalSetExpr>(before, var(scratch_));
+          emit<wabt::LocalSetExpr>(before, var(ref));
+          emit<wabt::TableSizeExpr>(before, table);
+          emit<wabt::ConvertExpr>(before, wabt::Opcode::I64ExtendI32U);
+          emit<wabt::LocalGetExpr>(before, var(scratch_));
+          emit<wabt::ConvertExpr>(before, wabt::Opcode::I64ExtendI32U);
+          emit<wabt::BinaryExpr>(before, wabt::Opcode::I64Add);
+          emit<wabt::GlobalGetExpr>(before, var(ids_.max_table));
+          emit<wabt::ConvertExpr>(before, wabt::Opcode::I64ExtendI32U);
+          emit<wabt::CompareExpr>(before, wabt::Opcode::I64GtU);
+          auto branch = std::make_unique<wabt::IfExpr>();
+          branch->true_.decl.sig.result_types = {wabt::Type::I32};
+          emit<wabt::ConstExpr>(branch->true_.exprs, wabt::Const::I32(-1));
+          emit<wabt::LocalGetExpr>(branch->false_, var(ref));
+          emit<wabt::LocalGetExpr>(branch->false_, var(scratch_));
+          wabt::IfExpr* check = branch.get();
+          before.push_back(std::move(branch));
+          exprs.splice(it, before);
+          auto next = std::next(it);
+          check->false_.push_back(exprs.extract(it));  // the original table.grow
+          it = std::prev(next);
+          break;
+        }
         default:
           break;
       }
@@ -193,8 +226,22 @@ class BodyPass {
   }
 
  private:
+  // A local of the given reference type for table.grow's value, added on first use.
+  Index ref_scratch(wabt::Type type) {
+    for (auto& [t, index] : ref_locals_) {
+      if (t == type) return index;
+    }
+    func_.local_types.AppendDecl(type, 1);
+    const Index index = func_.GetNumParamsAndLocals() - 1;
+    ref_locals_.emplace_back(type, index);
+    return index;
+  }
+
+  const wabt::Module& module_;
+  wabt::Func& func_;
   const Ids& ids_;
   Index scratch_, fuel_;
+  std::vector<std::pair<wabt::Type, Index>> ref_locals_;
 };
 
 // A function index that moved because two imports were added in front of the definitions.
@@ -293,7 +340,7 @@ void instrument_function(wabt::Module& m, wabt::Func& f, const Ids& ids) {
   const Index scratch = f.GetNumParamsAndLocals() - 1;
   f.local_types.AppendDecl(wabt::Type::I64, 1);
   const Index fuel = f.GetNumParamsAndLocals() - 1;
-  BodyPass pass(ids, scratch, fuel);
+  BodyPass pass(m, f, ids, scratch, fuel);
   pass.run(f.exprs, 0);
 
   // depth += 1; if (depth > max) too-deep(); load fuel; charge; block (result ...) body end;
@@ -366,6 +413,8 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
   // so the first charge asks the host, and the default depth limit.
   ids.max_depth = add_global(module, wabt::Type::I32, kMaxDepthGlobal, kInitialMaxDepth);
   ids.grow_refused = add_global(module, wabt::Type::I32, kGrowRefusedGlobal);
+  // No table limit until the host sets one (as for the spec suite's modules).
+  ids.max_table = add_global(module, wabt::Type::I32, kMaxTableGlobal, UINT32_MAX);
   std::tie(ids.out_of_fuel, ids.too_deep) = add_limit_imports(module);
   for (std::size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {
     instrument_function(module, *module.funcs[i], ids);

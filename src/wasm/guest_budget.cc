@@ -23,12 +23,12 @@ GuestBudget::Lease::~Lease() {
 
 Result<GuestBudget::Lease> GuestBudget::acquire(std::uint64_t memory_bytes) {
   std::lock_guard lock(mutex_);
-  if (caps_.max_instances != 0 && instances_ >= caps_.max_instances) {
+  if (caps_.max_instances != kNoInstanceCap && instances_ >= caps_.max_instances) {
     return Error{Errc::kUnavailable, "the node runs its maximum of " +
                                          std::to_string(caps_.max_instances) +
                                          " WebAssembly instances"};
   }
-  if (caps_.max_memory_bytes != 0 && bytes_ + memory_bytes > caps_.max_memory_bytes) {
+  if (caps_.max_memory_bytes != kNoMemoryCap && bytes_ + memory_bytes > caps_.max_memory_bytes) {
     return Error{Errc::kMemoryLimit,
                  "node-wide guest memory: " + std::to_string(memory_bytes >> 20) +
                      " MiB more would pass the cap of " +

@@ -6,6 +6,7 @@
 #include <wabt/ir.h>
 #include <wabt/validator.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -224,6 +225,9 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
     const wabt::Limits& limits = ir.memories[0]->page_limits;
     m.initial_pages_ = static_cast<std::uint32_t>(limits.initial);
     if (limits.has_max) m.max_pages_ = static_cast<std::uint32_t>(limits.max);
+  }
+  for (const wabt::Table* t : ir.tables) {
+    m.initial_table_elements_ = std::max(m.initial_table_elements_, t->elem_limits.initial);
   }
   // What the tiers run is the metered module.
   auto metered = instrument_fuel(wasm);

@@ -49,7 +49,7 @@ struct Instance::State {
 
   // Exports resolved once at creation (the limits pass guarantees the globals exist).
   int memory = -1, realloc_fn = -1;
-  int fuel = -1, depth = -1, max_depth = -1, grow_refused = -1;
+  int fuel = -1, depth = -1, max_depth = -1, grow_refused = -1, max_table = -1;
   // Per contract export (by position in workload::guest_exports()): the core function and its
   // post-return function, or -1.
   struct Slot {
@@ -64,6 +64,8 @@ struct Instance::State {
     depth = module->global(kDepthGlobal);
     max_depth = module->global(kMaxDepthGlobal);
     grow_refused = module->global(kGrowRefusedGlobal);
+    max_table = module->global(kMaxTableGlobal);
+    module->set_global(max_table, meter.limits().table_elements);
     const std::uint32_t limit = meter.limits().max_call_depth;
     module->set_global(max_depth,
                        tier == Tier::kInterp ? std::min(limit, kInterpMaxCallDepth) : limit);
@@ -128,6 +130,27 @@ struct Instance::State {
       unwound = false;
     }
   }
+  // What the host call being served has made the host hold for the guest (Limits::
+  // host_call_bytes), and the most any call has.
+  std::uint64_t host_bytes = 0, peak_host_bytes = 0;
+  Result<void> take_host_bytes(std::uint64_t n) {
+    const std::uint64_t cap = meter.limits().host_call_bytes;
+    if (n > cap || host_bytes > cap - n) {
+      return Error{Errc::kMemoryLimit, "one host call would hold more than " + std::to_string(cap) +
+                                           " bytes of guest values (host_call_bytes)"};
+    }
+    host_bytes += n;
+    peak_host_bytes = std::max(peak_host_bytes, host_bytes);
+    return {};
+  }
+  // Starts counting for a host call; the count of the call it interrupts comes back after.
+  struct HostCall {
+    explicit HostCall(State& s) : state(s), saved(std::exchange(s.host_bytes, 0)) {}
+    ~HostCall() { state.host_bytes = saved; }
+    State& state;
+    std::uint64_t saved;
+  };
+
   bool unwound = true;  // the last guest call trapped (or there was none yet)
   int nesting = 0;      // contract imports running now, one inside another
 
@@ -196,6 +219,7 @@ struct Instance::State {
       int& n;
       ~Unnest() { --n; }
     } unnest{nesting};
+    HostCall counting(*this);
     auto args = lift_import_args(self, f.type, params);
     if (!args.ok()) return fail(args.error(), trap);
     Result<std::optional<AbiValue>> result = serve(std::move(args).value());
@@ -224,21 +248,31 @@ struct Instance::State {
     };
     std::uint32_t err = kSuccess;
     if (name == "fd_write") {
+      // At most IOV_MAX iovecs, as writev; their bytes together count against the host-call
+      // cap before any is copied (4,000 iovecs over one page were once 256 MiB of host memory).
+      constexpr std::uint32_t kIovMax = 1024;
       std::uint32_t fd = arg(0), iovs = arg(1), count = arg(2), written = arg(3);
       std::string out;
-      if (!fits(iovs, 8ULL * count) || !fits(written, 4)) {
+      if (count > kIovMax) {
+        err = kInval;
+      } else if (!fits(iovs, 8ULL * count) || !fits(written, 4)) {
         err = kFault;
       } else {
+        HostCall counting(*this);
+        std::uint64_t total = 0;
         for (std::uint32_t i = 0; i < count && err == kSuccess; ++i) {
           std::uint32_t p = get32(iovs + 8ULL * i), n = get32(iovs + 8ULL * i + 4);
-          if (!fits(p, n)) {
-            err = kFault;
-          } else {
-            out.append(reinterpret_cast<const char*>(mem.data() + p), n);
-          }
+          if (!fits(p, n)) err = kFault;
+          total += n;
         }
         if (err == kSuccess && fd != 1 && fd != 2) err = kBadf;
         if (err == kSuccess) {
+          if (auto taken = take_host_bytes(total); !taken.ok()) return fail(taken.error(), trap);
+          out.reserve(static_cast<std::size_t>(total));
+          for (std::uint32_t i = 0; i < count; ++i) {
+            std::uint32_t p = get32(iovs + 8ULL * i), n = get32(iovs + 8ULL * i + 4);
+            out.append(reinterpret_cast<const char*>(mem.data() + p), n);
+          }
           host.write_output(static_cast<int>(fd), out);
           put(written, out.size(), 4);
         }
@@ -326,6 +360,10 @@ Instance::~Instance() = default;
 
 Tier Instance::tier() const { return s_->tier; }
 
+std::uint64_t Instance::peak_host_bytes() const { return s_->peak_host_bytes; }
+
+Result<void> Instance::materialize(std::uint64_t bytes) { return s_->take_host_bytes(bytes); }
+
 std::span<std::uint8_t> Instance::bytes() {
   const core::CoreInstance::Bytes m = s_->module->memory_bytes(s_->memory);
   return {m.data, static_cast<std::size_t>(m.size)};
@@ -340,16 +378,48 @@ Result<std::uint32_t> Instance::realloc(std::uint32_t old_ptr, std::uint32_t old
   return static_cast<std::uint32_t>(result);
 }
 
+namespace {
+
+// No limit is 0 (unlimited has its own value): a 0 here is a caller's mistake, refused rather
+// than guessed at.
+std::optional<Error> check_limits(const Limits& l) {
+  const char* zero = l.fuel == 0              ? "fuel"
+                     : l.memory_pages == 0    ? "memory_pages"
+                     : l.timeout.count() <= 0 ? "timeout"
+                     : l.max_call_depth == 0  ? "max_call_depth"
+                     : l.max_reply_bytes == 0 ? "max_reply_bytes"
+                     : l.table_elements == 0  ? "table_elements"
+                     : l.host_call_bytes == 0 ? "host_call_bytes"
+                                              : nullptr;
+  if (zero != nullptr) {
+    return Error{Errc::kInvalidArgument,
+                 std::string("limit ") + zero + " is 0 (unlimited has its own value)"};
+  }
+  if (l.memory_pages > kAllPages) {
+    return Error{Errc::kInvalidArgument, "memory_pages above 65536 (4 GiB)"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, HostImports& host,
                                                    Limits limits, Tier tier) {
+  if (auto bad = check_limits(limits)) return *bad;
   std::shared_ptr<const AotCode> aot = tier == Tier::kInterp ? nullptr : module.aot_code();
   if (tier == Tier::kAot && !aot) {
     return Error{Errc::kUnavailable, "the module has no AOT code (AotCompiler::compile first)"};
   }
-  if (limits.memory_pages != 0 && module.initial_pages() > limits.memory_pages) {
+  if (module.initial_pages() > limits.memory_pages) {
     return Error{Errc::kMemoryLimit,
                  "the module starts with " + std::to_string(module.initial_pages()) +
                      " pages of memory; the limit is " + std::to_string(limits.memory_pages)};
+  }
+  if (module.initial_table_elements() > limits.table_elements) {
+    return Error{Errc::kMemoryLimit, "the module starts with a table of " +
+                                         std::to_string(module.initial_table_elements()) +
+                                         " elements; the limit is " +
+                                         std::to_string(limits.table_elements)};
   }
   // Node-wide caps: this instance's memory ceiling is reserved for as long as it lives.
   auto lease = GuestBudget::node().acquire(memory_ceiling(module, limits));
@@ -433,6 +503,7 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
   if (!core_args.ok()) return core_args.error();
   auto core_results = s_->run(slot.function, *core_args);
   if (!core_results.ok()) return core_results.error();
+  State::HostCall counting(*s_);  // lifting the result holds guest values too
   auto result = lift_export_result(*this, f->type, *core_results);
   if (!result.ok()) return result.error();
   // The guest may now free what it returned.
@@ -493,6 +564,7 @@ Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr, bool kee
     if (keep_reply) out->reply.assign(reinterpret_cast<const char*>(m.data()) + at, size);
     return out;
   }
+  State::HostCall counting(*s_);
   auto v = load(*this, t, ptr);
   if (!v.ok()) return v.error();
   return DispatchReply{{}, workload::error_of(*v)};

@@ -6,14 +6,14 @@
 namespace troupe::wasm {
 namespace {
 
-constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kUnlimited = kUnlimitedFuel;
 
 }  // namespace
 
 void Meter::arm() {
-  left_ = limits_.fuel == 0 ? kUnlimited : limits_.fuel;
+  left_ = limits_.fuel;
   deadline_.reset();
-  if (limits_.timeout.count() > 0) {
+  if (limits_.timeout != kNoDeadline) {
     deadline_ = std::chrono::steady_clock::now() + limits_.timeout;
   }
 }
@@ -49,7 +49,7 @@ Error Meter::classify_trap(const std::string& message, bool grow_refused) const 
   if (grow_refused) {
     return Error{Errc::kMemoryLimit,
                  "trapped after memory.grow was refused" +
-                     (limits_.memory_pages != 0
+                     (limits_.memory_pages != kAllPages
                           ? " (limit " + std::to_string(limits_.memory_pages) + " pages)"
                           : std::string()) +
                      ": " + message};

@@ -85,6 +85,7 @@ struct Shared {
   std::shared_ptr<const GuestModule> module;
   WasmActorOptions options;
   std::optional<Error> last_failure;  // handed to the next incarnation's on-error
+  std::optional<OutputLimiter> output;  // its log output, across incarnations
 };
 
 // Thrown on the actor's own stack (never across the fiber) to fail the actor.
@@ -180,6 +181,7 @@ class WasmActor final : public Actor, private HostImports {
 
   void on_stop() override {
     stopping_ = true;
+    report_dropped_output(true);
     finish_suspended();
     if (!instance_) return;
     invoke("on-stop", {}, [this](const Result<O>& r) {
@@ -189,6 +191,7 @@ class WasmActor final : public Actor, private HostImports {
       }
     });
     finish_suspended();
+    report_dropped_output(true);  // what on-stop logged too
   }
 
   void on_error(const Error& error) override { shared_->last_failure = error; }
@@ -461,8 +464,12 @@ class WasmActor final : public Actor, private HostImports {
       const std::string& level = args[0].bytes;
       auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
       if (lvl == spdlog::level::off) lvl = spdlog::level::info;
-      spdlog::log(lvl, "actor {} ({}): {}", self().id().to_string(), shared_->options.type_name,
-                  args[1].bytes);
+      const std::string_view text = args[1].bytes;
+      if (const std::size_t keep = shared_->output->admit(text.size())) {
+        spdlog::log(lvl, "actor {} ({}): {}{}", self().id().to_string(), shared_->options.type_name,
+                    text.substr(0, keep), keep < text.size() ? " [cut]" : "");
+      }
+      report_dropped_output(false);
       return O{};
     }
     if (n == "get-self-id" || n == "get-caller-id" || n == "get-request-id") {
@@ -577,8 +584,23 @@ class WasmActor final : public Actor, private HostImports {
   void write_output(int fd, std::string_view bytes) override {
     while (!bytes.empty() && bytes.back() == '\n') bytes.remove_suffix(1);
     if (bytes.empty()) return;
-    spdlog::info("actor {} ({}) {}: {}", self().id().to_string(), shared_->options.type_name,
-                 fd == 2 ? "stderr" : "stdout", bytes);
+    if (const std::size_t keep = shared_->output->admit(bytes.size())) {
+      spdlog::info("actor {} ({}) {}: {}{}", self().id().to_string(), shared_->options.type_name,
+                   fd == 2 ? "stderr" : "stdout", bytes.substr(0, keep),
+                   keep < bytes.size() ? " [cut]" : "");
+    }
+    report_dropped_output(false);
+  }
+
+  // A log line for guest output dropped over the limits: at most one per 10 s, and at stop.
+  void report_dropped_output(bool force) {
+    if (auto r = shared_->output->report(force)) {
+      spdlog::warn(
+          "actor {} ({}): dropped {} records and {} bytes of guest output over the limits "
+          "([wasm] log_bytes_per_s, log_record_bytes)",
+          self().id().to_string(), shared_->options.type_name, r->dropped_records,
+          r->dropped_bytes);
+    }
   }
 
   // The dispatch in flight (one invocation at a time: the actor takes no message while its
@@ -617,7 +639,9 @@ class WasmActor final : public Actor, private HostImports {
 
 std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
     std::shared_ptr<const GuestModule> module, WasmActorOptions options) {
-  auto shared = std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}});
+  const OutputLimits output = options.output;
+  auto shared = std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}, {}});
+  shared->output.emplace(output);
   return [shared] { return std::make_unique<WasmActor>(shared); };
 }
 

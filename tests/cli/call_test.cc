@@ -113,7 +113,8 @@ TEST_P(Call, FuelExhaustionExitsThree) {
 }
 
 TEST_P(Call, DeadlinesAndMemoryLimitsExitThree) {
-  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "loop", "--timeout-ms", "100"});
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "loop", "--timeout-ms", "100", "--fuel",
+                 "unlimited"});
   EXPECT_EQ(r.code, 3);
   EXPECT_EQ(first_line(r.err), "error: deadline-exceeded: ran past its deadline of 100 ms");
   const std::string all = std::string(TROUPE_GUEST_DIR) + "/all-imports.wasm";

@@ -251,13 +251,14 @@ TEST_F(RawControl, MalformedFramesAreAnsweredAndTheNodeSurvives) {
 
 TEST(CliConfig, NodeWideGuestCapsRefuseSpawnsPastThem) {
   std::string dir = testing::temp_dir("caps");
-  std::ofstream(dir + "/caps.toml") << "[node]\nmax_guest_instances = 2\n"
-                                       "max_guest_memory_mb = 64\n";
+  // Guests get 128 MiB (2048 pages) unless they ask for less.
+  std::ofstream(dir + "/caps.toml") << "[wasm]\nmax_guest_instances = 2\n"
+                                       "max_guest_memory_mb = 64\nmemory_pages = 2048\n";
   NodeProcess node(dir, {"--config", dir + "/caps.toml"});
   ASSERT_TRUE(node.wait_ready()) << node.errors();
   const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
-  // The example guests declare no maximum memory: without a page limit one would count as
-  // 4 GiB against the 64 MiB cap.
+  // The example guests declare no maximum memory: the default page limit counts (128 MiB
+  // against the 64 MiB cap).
   auto r = node.cli({"spawn", "--wasm", echo, "--tier", "interp"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("memory-limit: node-wide guest memory"), std::string::npos) << r.err;

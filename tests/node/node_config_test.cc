@@ -19,8 +19,6 @@ data_dir = "/tmp/x"
 workers = 3
 control_socket = "/tmp/x/s.sock"
 ask_timeout_ms = 1500
-max_guest_instances = 100
-max_guest_memory_mb = 2048
 )",
                              "t.toml");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
@@ -28,8 +26,172 @@ max_guest_memory_mb = 2048
   EXPECT_EQ(c->workers, 3u);
   EXPECT_EQ(c->socket_path(), "/tmp/x/s.sock");
   EXPECT_EQ(c->ask_timeout.count(), 1500);
-  EXPECT_EQ(c->max_guest_instances, 100u);
-  EXPECT_EQ(c->max_guest_memory_mb, 2048u);
+}
+
+// Every guest limit is on without a config: defaults below their maxima, node caps set.
+TEST(NodeConfig, WasmLimitsAreOnByDefault) {
+  const wasm::GuestPolicy p = NodeConfig{}.wasm;
+  EXPECT_FALSE(p.allow_unlimited);
+  EXPECT_EQ(p.defaults.fuel, 1'000'000'000u);
+  EXPECT_EQ(p.defaults.timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(p.defaults.memory_pages, 256u);
+  EXPECT_EQ(p.defaults.table_elements, 10000u);
+  EXPECT_EQ(p.defaults.max_call_depth, 1000u);
+  EXPECT_EQ(p.defaults.max_reply_bytes, 16u << 20);
+  EXPECT_EQ(p.defaults.host_call_bytes, (16u << 20) + (64u << 10));
+  EXPECT_EQ(p.caps.max_instances, 1000u);
+  EXPECT_EQ(p.caps.max_memory_bytes, std::uint64_t{4096} << 20);
+  EXPECT_EQ(p.output.record_bytes, 8192u);
+  EXPECT_EQ(p.output.bytes_per_second, 65536u);
+  for (const wasm::LimitInfo& info : wasm::limit_infos()) {
+    const wasm::LimitValue d = wasm::get_limit(p.defaults, info.key);
+    const wasm::LimitValue m = wasm::get_limit(p.maxima, info.key);
+    EXPECT_FALSE(d.unlimited) << info.name;
+    EXPECT_FALSE(m.unlimited) << info.name;
+    EXPECT_LE(d.number, m.number) << info.name;
+  }
+}
+
+TEST(NodeConfig, ParsesTheWasmTable) {
+  auto c = NodeConfig::parse(R"(
+[wasm]
+fuel = 5000
+max_fuel = 6000
+timeout_ms = 300
+memory_pages = 64
+max_memory_pages = 128
+table_elements = 100
+call_depth = 200
+reply_bytes = 4096
+host_call_bytes = 1048576
+max_guest_instances = 7
+max_guest_memory_mb = 512
+log_record_bytes = 100
+log_bytes_per_s = 2000
+)",
+                             "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  const wasm::GuestPolicy& p = c->wasm;
+  EXPECT_EQ(p.defaults.fuel, 5000u);
+  EXPECT_EQ(p.maxima.fuel, 6000u);
+  EXPECT_EQ(p.defaults.timeout.count(), 300);
+  EXPECT_EQ(p.defaults.memory_pages, 64u);
+  EXPECT_EQ(p.maxima.memory_pages, 128u);
+  EXPECT_EQ(p.defaults.table_elements, 100u);
+  EXPECT_EQ(p.defaults.max_call_depth, 200u);
+  EXPECT_EQ(p.defaults.max_reply_bytes, 4096u);
+  EXPECT_EQ(p.defaults.host_call_bytes, 1048576u);
+  EXPECT_EQ(p.caps.max_instances, 7u);
+  EXPECT_EQ(p.caps.max_memory_bytes, 512u << 20);
+  EXPECT_EQ(p.output.record_bytes, 100u);
+  EXPECT_EQ(p.output.bytes_per_second, 2000u);
+}
+
+// "unlimited" is a word the node must allow; 0 never means it.
+TEST(NodeConfig, UnlimitedIsAWordTheNodeMustAllow) {
+  auto refused =
+      NodeConfig::parse("[wasm]\nfuel = \"unlimited\"\nmax_fuel = \"unlimited\"\n", "t.toml");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().detail.find("needs wasm.allow_unlimited = true"), std::string::npos)
+      << refused.error().detail;
+  auto c = NodeConfig::parse(R"(
+[wasm]
+allow_unlimited = true
+max_fuel = "unlimited"
+timeout_ms = "unlimited"
+max_timeout_ms = "unlimited"
+max_guest_instances = "unlimited"
+max_guest_memory_mb = "unlimited"
+)",
+                             "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_TRUE(c->wasm.allow_unlimited);
+  EXPECT_EQ(c->wasm.maxima.fuel, wasm::kUnlimitedFuel);
+  EXPECT_EQ(c->wasm.defaults.fuel, 1'000'000'000u);  // the default stays a number
+  EXPECT_EQ(c->wasm.defaults.timeout, wasm::kNoDeadline);
+  EXPECT_EQ(c->wasm.caps.max_instances, wasm::kNoInstanceCap);
+  EXPECT_EQ(c->wasm.caps.max_memory_bytes, wasm::kNoMemoryCap);
+}
+
+TEST(NodeConfig, RejectsBadWasmValues) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  for (auto [text, expect] : {
+           Case{"[wasm]\nfuel = 0", "wasm.fuel must be an integer in 1..9223372036854775807"},
+           Case{"[wasm]\nfuel = -1", "wasm.fuel must be"},
+           Case{"[wasm]\nfuel = 1.5", "wasm.fuel must be"},
+           Case{"[wasm]\nfuel = \"lots\"", "wasm.fuel must be"},
+           Case{"[wasm]\nmemory_pages = 65537", "wasm.memory_pages must be an integer in 1..65536"},
+           Case{"[wasm]\nmemory_pages = 4294967296", "wasm.memory_pages must be"},
+           Case{"[wasm]\ntimeout_ms = 0", "wasm.timeout_ms must be"},
+           Case{"[wasm]\ncall_depth = \"unlimited\"", "wasm.call_depth must be an integer"},
+           Case{"[wasm]\ntable_elements = 0", "wasm.table_elements must be"},
+           Case{"[wasm]\nreply_bytes = 0", "wasm.reply_bytes must be"},
+           Case{"[wasm]\nmax_guest_instances = 0", "wasm.max_guest_instances must be"},
+           Case{"[wasm]\nhost_call_bytes = 10", "wasm.host_call_bytes must be"},
+           Case{"[wasm]\nallow_unlimited = 1", "wasm.allow_unlimited must be true or false"},
+           Case{"[wasm]\nfuel = 200000000000", "wasm.fuel (200000000000) is above wasm.max_fuel"},
+           Case{"[wasm]\nmax_memory_pages = 100", "wasm.memory_pages (256) is above"},
+           Case{"[wasm]\ncolour = 1", "unknown key wasm.colour"},
+           Case{"[wasm]\nlog_bytes_per_s = 0", "wasm.log_bytes_per_s must be"},
+           Case{"[wasm]\nlog_record_bytes = \"unlimited\"", "wasm.log_record_bytes must be"},
+           Case{"wasm = 3", "wasm must be a table"},
+           Case{"[node]\nmax_guest_instances = 5", "node.max_guest_instances has moved"},
+           Case{"[node]\nmax_guest_memory_mb = 5", "[wasm] table"},
+       }) {
+    auto c = NodeConfig::parse(text, "t.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().code, Errc::kInvalidArgument);
+    EXPECT_NE(c.error().detail.find(expect), std::string::npos) << text << ": " << c.error().detail;
+  }
+}
+
+// A spawn asks for less than the maximum, or is refused; unlimited only where allowed.
+TEST(NodeConfig, SpawnsGetTheDefaultsOrWhatTheyAskWithinTheMaxima) {
+  wasm::GuestPolicy p;
+  auto l = p.limits_for({});
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->fuel, p.defaults.fuel);
+  wasm::LimitRequest asked;
+  asked[static_cast<std::size_t>(wasm::LimitKey::kFuel)] = wasm::LimitValue{false, 77};
+  asked[static_cast<std::size_t>(wasm::LimitKey::kMemoryPages)] = wasm::LimitValue{false, 1024};
+  l = p.limits_for(asked);
+  ASSERT_TRUE(l.ok()) << l.error().to_string();
+  EXPECT_EQ(l->fuel, 77u);
+  EXPECT_EQ(l->memory_pages, 1024u);
+  EXPECT_EQ(l->timeout, p.defaults.timeout);
+  asked[static_cast<std::size_t>(wasm::LimitKey::kFuel)] = wasm::LimitValue{false, 200'000'000'000};
+  l = p.limits_for(asked);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().detail.find("above this node's maximum"), std::string::npos);
+  asked[static_cast<std::size_t>(wasm::LimitKey::kFuel)] = wasm::LimitValue{true, 0};
+  l = p.limits_for(asked);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().detail.find("allow_unlimited = false"), std::string::npos);
+  p.allow_unlimited = true;
+  l = p.limits_for(asked);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->fuel, wasm::kUnlimitedFuel);
+}
+
+TEST(NodeConfig, LimitTextIsRangeChecked) {
+  const wasm::LimitInfo& fuel = wasm::limit_info(wasm::LimitKey::kFuel);
+  const wasm::LimitInfo& pages = wasm::limit_info(wasm::LimitKey::kMemoryPages);
+  for (const char* bad : {"0", "-1", "", " 5", "5x", "1e3", "18446744073709551616",
+                          "9223372036854775808", "unlimitedx", "UNLIMITED"}) {
+    EXPECT_FALSE(wasm::parse_limit(fuel, bad, "--fuel").ok()) << bad;
+  }
+  EXPECT_FALSE(wasm::parse_limit(pages, "4294967296", "--memory-pages").ok());
+  EXPECT_FALSE(wasm::parse_limit(pages, "65537", "--memory-pages").ok());
+  EXPECT_EQ(*wasm::parse_limit(fuel, "9223372036854775807", "--fuel"),
+            (wasm::LimitValue{false, 9223372036854775807ULL}));
+  EXPECT_EQ(*wasm::parse_limit(fuel, "unlimited", "--fuel"), (wasm::LimitValue{true, 0}));
+  auto e =
+      wasm::parse_limit(wasm::limit_info(wasm::LimitKey::kCallDepth), "unlimited", "--call-depth");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().detail, "--call-depth must be an integer in 1..100000");
 }
 
 TEST(NodeConfig, RejectsBadInputWithALocation) {
@@ -41,7 +203,6 @@ TEST(NodeConfig, RejectsBadInputWithALocation) {
        {Case{"[node\nworkers=1", "t.toml:1"}, Case{"[node]\nworkers = -1", "node.workers"},
         Case{"[node]\nworkers = \"two\"", "node.workers"},
         Case{"[node]\nnode_id = 255", "derives from the node's key"},
-        Case{"[node]\nmax_guest_memory_mb = -5", "node.max_guest_memory_mb"},
         Case{"[node]\ncolour = 1", "unknown key node.colour"},
         Case{"[other]\nx = 1", "unknown table [other]"},
         Case{"[node]\ndata_dir = \"\"", "node.data_dir"}}) {

@@ -26,8 +26,15 @@ TEST(GuestBudget, CapsInstancesAndMemoryAndGivesBackOnRelease) {
   EXPECT_EQ(budget.instances(), 1u);
   EXPECT_EQ(budget.memory_bytes(), 6u << 20);
   EXPECT_TRUE(budget.acquire(4 << 20).ok());
-  budget.set_caps({});  // no caps
+  budget.set_caps({.max_instances = kNoInstanceCap, .max_memory_bytes = kNoMemoryCap});
   EXPECT_TRUE(budget.acquire(std::uint64_t{1} << 40).ok());
+}
+
+TEST(GuestBudget, CapsAreOnByDefault) {
+  GuestBudget budget;
+  EXPECT_EQ(budget.caps().max_instances, 1000u);
+  EXPECT_EQ(budget.caps().max_memory_bytes, std::uint64_t{4096} << 20);
+  EXPECT_FALSE(budget.acquire(std::uint64_t{5} << 30).ok());
 }
 
 class NullHost final : public HostImports {
@@ -51,10 +58,10 @@ TEST(GuestBudget, InstancesDrawFromTheNodeBudget) {
   EXPECT_EQ(module->max_pages(), 8u);
   GuestBudget& node = GuestBudget::node();
   const GuestCaps saved = node.caps();
-  node.set_caps({.max_instances = 0, .max_memory_bytes = 19u * 65536});
+  node.set_caps({.max_instances = kNoInstanceCap, .max_memory_bytes = 19u * 65536});
   NullHost host;
   {
-    auto a = Instance::create(*module, host);  // 8 pages: the module's maximum
+    auto a = Instance::create(*module, host);  // 8 pages: the module's maximum, below 256
     ASSERT_TRUE(a.ok()) << a.error().to_string();
     auto b = Instance::create(*module, host, Limits{.memory_pages = 4});
     ASSERT_TRUE(b.ok()) << b.error().to_string();
@@ -62,7 +69,7 @@ TEST(GuestBudget, InstancesDrawFromTheNodeBudget) {
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().code, Errc::kMemoryLimit) << c.error().to_string();
   }
-  node.set_caps({.max_instances = 1, .max_memory_bytes = 0});
+  node.set_caps({.max_instances = 1, .max_memory_bytes = kNoMemoryCap});
   {
     auto a = Instance::create(*module, host);
     ASSERT_TRUE(a.ok());

@@ -65,7 +65,8 @@ struct Guest {
 constexpr const char* kOk = "(i32.const 16)";
 
 TEST_P(GuestLimits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
-  Guest g(guest("", "(loop $l (br $l)) " + std::string(kOk)), Limits{.timeout = 50ms});
+  Guest g(guest("", "(loop $l (br $l)) " + std::string(kOk)),
+          Limits{.fuel = kUnlimitedFuel, .timeout = 50ms});
   auto start = std::chrono::steady_clock::now();
   auto r = g.dispatch();
   auto took = std::chrono::steady_clock::now() - start;
@@ -258,6 +259,55 @@ TEST_P(GuestLimits, ModulesMayNotTouchTheReservedNames) {
   auto m = GuestModule::load(*bin);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, Errc::kRefused);
+}
+
+// A guest's table.grow stops at the element limit before the engine allocates anything: a
+// grow by 2^28 (gigabytes of elements) returns -1, and so does one just past the limit.
+TEST_P(GuestLimits, TableGrowthStopsAtTheElementLimit) {
+  const std::string tables = "(table $f 1 funcref) (table $e 0 externref)";
+  const std::string body = R"(
+    (if (i32.ne (table.grow $f (ref.null func) (i32.const 0x10000000)) (i32.const -1))
+      (then unreachable))
+    (if (i32.ne (table.grow $f (ref.null func) (i32.const 9)) (i32.const 1)) (then unreachable))
+    (if (i32.ne (table.grow $f (ref.null func) (i32.const 1)) (i32.const -1)) (then unreachable))
+    (if (i32.ne (table.size $f) (i32.const 10)) (then unreachable))
+    (if (i32.ne (table.grow $e (ref.null extern) (i32.const -1)) (i32.const -1))
+      (then unreachable))
+    (if (i32.ne (table.grow $e (ref.null extern) (i32.const 10)) (i32.const 0)) (then unreachable))
+    )" + std::string(kOk);
+  Guest g(guest(tables, body), Limits{.table_elements = 10});
+  auto r = g.dispatch();
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+}
+
+TEST_P(GuestLimits, AModuleWithATableLargerThanTheLimitIsNotInstantiated) {
+  Guest g(guest("(table 20 funcref)", kOk), Limits{.table_elements = 10});
+  ASSERT_FALSE(g.created.ok());
+  EXPECT_EQ(g.created.error().code, Errc::kMemoryLimit);
+  EXPECT_NE(g.created.error().detail.find("table of 20 elements; the limit is 10"),
+            std::string::npos)
+      << g.created.error().detail;
+}
+
+// Limits are never 0: "unlimited" has its own value, so a 0 is a mistake, refused.
+TEST_P(GuestLimits, AZeroLimitIsRefused) {
+  for (Limits l : {Limits{.fuel = 0}, Limits{.memory_pages = 0}, Limits{.timeout = 0ms},
+                   Limits{.max_call_depth = 0}, Limits{.table_elements = 0}}) {
+    Guest g(guest("", kOk), l);
+    ASSERT_FALSE(g.created.ok());
+    EXPECT_EQ(g.created.error().code, Errc::kInvalidArgument) << g.created.error().to_string();
+  }
+}
+
+// Without any limit given, every one is on.
+TEST(GuestLimitDefaults, EveryLimitIsOnByDefault) {
+  const Limits l;
+  EXPECT_EQ(l.fuel, 1'000'000'000u);
+  EXPECT_EQ(l.timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(l.memory_pages, 256u);
+  EXPECT_EQ(l.table_elements, 10000u);
+  EXPECT_EQ(l.max_call_depth, 1000u);
+  EXPECT_EQ(l.max_reply_bytes, 16u << 20);
 }
 
 TROUPE_BOTH_TIERS(GuestLimits);

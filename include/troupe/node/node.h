@@ -14,6 +14,7 @@
 #include "troupe/node/kind_registry.h"
 #include "troupe/node/node_identity.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/wasm/guest_policy.h"
 
 namespace troupe {
 
@@ -22,11 +23,10 @@ struct NodeConfig {
   std::string control_socket;                   // empty = <data_dir>/control.sock
   unsigned workers = 0;                         // 0 = one per core
   std::chrono::milliseconds ask_timeout{5000};  // default for `troupe ask`
-  // Node-wide WebAssembly caps (troupe/wasm/guest_budget.h); 0 = none.
-  std::uint32_t max_guest_instances = 0;
-  std::uint64_t max_guest_memory_mb = 0;
+  // The [wasm] table: guests' default and maximum limits, node-wide caps (docs/WASM.md).
+  wasm::GuestPolicy wasm;
 
-  // Reads a TOML file with a [node] table; unknown keys and wrong types are errors.
+  // Reads a TOML file with [node] and [wasm] tables; unknown keys and wrong types are errors.
   static Result<NodeConfig> load(const std::string& path);
   static Result<NodeConfig> parse(std::string_view toml_text, const std::string& origin);
   std::string socket_path() const;

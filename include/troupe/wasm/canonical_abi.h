@@ -107,7 +107,15 @@ class GuestMemory {
   // The guest's cabi_realloc. The result is checked by the caller, not trusted.
   virtual Result<std::uint32_t> realloc(std::uint32_t old_ptr, std::uint32_t old_size,
                                         std::uint32_t align, std::uint32_t new_size) = 0;
+  // Called before a lift makes the host hold `bytes` more for a guest value (string and
+  // list<u8> contents; kHostValueBytes per other list element, record field and variant
+  // payload). An error stops the lift with it: so an owner can cap what one call materializes
+  // in total, which the per-value caps alone do not (a list may repeat one range many times).
+  // The default takes everything.
+  virtual Result<void> materialize(std::uint64_t /*bytes*/) { return {}; }
 };
+// What the host counts for each lifted value that is not bytes: about its size in memory.
+inline constexpr std::uint64_t kHostValueBytes = 80;
 
 // Reads a value of type `t` stored at `ptr`.
 Result<AbiValue> load(GuestMemory& mem, const AbiType& t, std::uint32_t ptr);

@@ -12,6 +12,8 @@
 //   to the function's outermost block, so no exit is missed).
 // - Memory: every memory.grow that returns -1 sets a flag, so a trap that follows can be
 //   reported as hitting the memory limit.
+// - Tables: every table.grow that would pass kMaxTableGlobal elements returns -1 before the
+//   engine sees it (an engine allocates the new elements first).
 // The counters are mutable globals exported under the names below; the host sets them per
 // invocation. The pass runs before any tier sees the module. Pure function.
 #pragma once
@@ -29,6 +31,7 @@ inline constexpr const char* kDepthGlobal = "troupe:depth";               // i32
 inline constexpr const char* kMaxDepthGlobal = "troupe:max-depth";        // i32, limit
 inline constexpr const char* kGrowRefusedGlobal = "troupe:grow-refused";  // i32, 0/1
 inline constexpr std::int64_t kBulkMemoryShift = 6;  // memory.fill/copy/init: 1 unit / 64 B
+inline constexpr const char* kMaxTableGlobal = "troupe:max-table";        // i32, elements
 inline constexpr std::uint32_t kInitialMaxDepth = 1000;  // max-depth until the host sets it
 inline constexpr const char* kLimitsModule = "troupe:limits";
 inline constexpr const char* kOutOfFuel = "out-of-fuel";  // () -> i64, the counter's refill

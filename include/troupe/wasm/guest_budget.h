@@ -4,8 +4,8 @@
 // maximum (4 GiB when it declares none). The ceiling is reserved when the instance is created
 // and released when it is destroyed, so guests can never grow past the cap between them (the
 // same accounting as a pooling allocator's slots); an instance that does not fit is not
-// created (kUnavailable for the instance cap, kMemoryLimit for the memory cap). 0 = no cap.
-// Thread-safe.
+// created (kUnavailable for the instance cap, kMemoryLimit for the memory cap). Both caps are
+// on by default; no cap is spelled kNoInstanceCap / kNoMemoryCap, never 0. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -16,9 +16,12 @@
 
 namespace troupe::wasm {
 
+inline constexpr std::uint32_t kNoInstanceCap = UINT32_MAX;
+inline constexpr std::uint64_t kNoMemoryCap = UINT64_MAX;
+
 struct GuestCaps {
-  std::uint32_t max_instances = 0;
-  std::uint64_t max_memory_bytes = 0;
+  std::uint32_t max_instances = 1000;
+  std::uint64_t max_memory_bytes = std::uint64_t{4096} << 20;
 };
 
 class GuestBudget {

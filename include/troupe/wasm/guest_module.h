@@ -45,6 +45,8 @@ class GuestModule {
   std::uint32_t initial_pages() const { return initial_pages_; }
   // Its declared maximum, in pages (65536, all of 4 GiB, when it declares none).
   std::uint32_t max_pages() const { return max_pages_; }
+  // The initial size of its largest table, in elements (0 without tables).
+  std::uint64_t initial_table_elements() const { return initial_table_elements_; }
   // The module's AOT code once AotCompiler has built or loaded it (null before). Copies of a
   // module share it. Thread-safe.
   std::shared_ptr<const AotCode> aot_code() const;
@@ -62,6 +64,7 @@ class GuestModule {
   bool has_initialize_ = false;
   std::uint32_t initial_pages_ = 0;
   std::uint32_t max_pages_ = 65536;
+  std::uint64_t initial_table_elements_ = 0;
 };
 
 }  // namespace troupe::wasm

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,19 +37,33 @@ class HostImports {
 };
 
 // Per-instance limits. An invocation is one export call with the cabi_realloc and
-// post-return calls it makes.
+// post-return calls it makes. Every limit is on by default (docs/WASM.md lists the defaults);
+// none is ever 0: "unlimited" is its own value (kUnlimitedFuel, kNoDeadline, kAllPages,
+// kUnlimitedTableElements), and Instance::create refuses a 0.
+inline constexpr std::uint64_t kUnlimitedFuel = UINT64_MAX;
+inline constexpr std::chrono::milliseconds kNoDeadline = std::chrono::milliseconds::max();
+inline constexpr std::uint32_t kAllPages = 65536;  // memory_pages: the module's own maximum
+inline constexpr std::uint32_t kUnlimitedTableElements = UINT32_MAX;
 struct Limits {
-  // Fuel per invocation: one unit per function entry and per loop iteration. 0 = unlimited.
-  std::uint64_t fuel = 0;
+  // Fuel per invocation: one unit per function entry and per loop iteration (about 1 s of
+  // compiled code by default).
+  std::uint64_t fuel = 1'000'000'000;
   // Linear memory, in 64 KiB pages: memory.grow past it returns -1 (the guest may cope); a
-  // module that starts with more is refused. 0 = the module's own maximum.
-  std::uint32_t memory_pages = 0;
-  // Wall-clock time per invocation, checked every kFuelSlice units of fuel. 0 = none.
-  std::chrono::milliseconds timeout{0};
+  // module that starts with more is refused.
+  std::uint32_t memory_pages = 256;
+  // Wall-clock time per invocation, checked every kFuelSlice units of fuel.
+  std::chrono::milliseconds timeout{2000};
   // Nested guest function calls.
   std::uint32_t max_call_depth = 1000;
   // The largest reply a dispatch may return.
   std::uint32_t max_reply_bytes = 16u << 20;
+  // Elements of each table: table.grow past it returns -1; a module that starts with more is
+  // refused.
+  std::uint32_t table_elements = 10000;
+  // What one host call may make the host copy out of the guest, across all its arguments
+  // (canonical-ABI strings and lists, each lifted value counted at its host size, WASI
+  // iovecs): past it the call traps with kMemoryLimit.
+  std::uint64_t host_call_bytes = (16u << 20) + (64u << 10);
 };
 // The interpreter tier caps the call depth here, below WABT's own call stack (64 KiB of frames,
 // about 1,600 deep): past that, WABT 1.0.32 mishandles a call_indirect that overflows it (the call
@@ -99,10 +114,14 @@ class Instance final : public GuestMemory {
 
   // The tier running it: kAot or kInterp.
   Tier tier() const;
+  // The most bytes of guest values one host call has made the host hold (see
+  // Limits::host_call_bytes): for tests and metrics.
+  std::uint64_t peak_host_bytes() const;
 
   std::span<std::uint8_t> bytes() override;
   Result<std::uint32_t> realloc(std::uint32_t old_ptr, std::uint32_t old_size, std::uint32_t align,
                                 std::uint32_t new_size) override;
+  Result<void> materialize(std::uint64_t bytes) override;
 
  private:
   struct State;

@@ -7,8 +7,9 @@
 // - dest `local` is this actor itself; dest `shell` (the actor hosting the workload) does not
 //   exist in troupe, so it answers unavailable;
 // - register-stream / unregister-stream / send-data-stream: see DataStreamMessage;
-// - log-message goes to the node log with the actor's id; the get-* imports answer during an
-//   export call and trap outside one.
+// - log-message and WASI fd_write go to the node log with the actor's id, bounded in size and
+//   rate (OutputLimiter; what is dropped is counted and reported in a log line); the get-*
+//   imports answer during an export call and trap outside one.
 // Exports: dispatch per Envelope (reply: the bytes, or the guest's actr-error as an Error);
 // on-start and on-ready at start (on the fresh instance after each restart), on-stop at stop,
 // on-error after a handler error (same instance) or a trap or limit breach (the actor fails,
@@ -27,6 +28,7 @@
 #include "troupe/runtime/actor.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/output_limiter.h"
 #include "troupe/wasm/workload_values.h"
 
 namespace troupe::wasm {
@@ -41,6 +43,8 @@ struct WasmActorOptions {
   // How long a guest runs before it gives its worker back to other ready actors (checked at
   // each fuel checkpoint, every kFuelSlice units) — Erlang's reductions, in time.
   std::chrono::microseconds time_slice{1000};
+  // The guest's fd_write and log-message output, one bucket for all incarnations.
+  OutputLimits output;
 };
 
 // A hook call for a WebAssembly actor: `hook` is its WIT name ("on-webrtc-connected", ...),
