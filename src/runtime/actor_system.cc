@@ -26,6 +26,11 @@ void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const R
                     "actor " + to.id().to_string() + " is awaiting a reply on this call chain"});
     return;
   }
+  if (std::uint32_t max = system.config().max_call_depth; max != 0 && req->depth() > max) {
+    req->fail(Error{Errc::kCallCycle, "call chain deeper than " + std::to_string(max) +
+                                          " asks (an actor asking itself in a loop?)"});
+    return;
+  }
   m->request = req;
   TimerId timer = system.timers().after(timeout, [req] {
     req->fail(Error{Errc::kTimedOut, "no reply in time"});

@@ -91,6 +91,8 @@ class alignas(64) ActorCell final : public Runnable {
   Actor* actor() const { return actor_.get(); }
   Message* current_message() const { return current_; }
   const CallChain* current_chain() const;
+  // The depth of the request being handled (or answered, in a reply handler); 0 otherwise.
+  std::uint32_t current_depth() const;
   void note_sent() {
     out_.store(out_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }

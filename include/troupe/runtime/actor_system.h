@@ -35,6 +35,10 @@ struct SystemConfig {
   Clock::Duration child_shutdown_timeout = std::chrono::seconds(5);
   // How long shutdown() waits (wall time) for every actor before killing the rest.
   std::chrono::milliseconds shutdown_timeout{10000};
+  // The deepest causal chain of asks (see Request::depth); a deeper ask fails with
+  // kCallCycle. Each level holds a pending request, so this bounds what one runaway chain
+  // (an actor asking itself from its handler, forever) can hold. 0: no limit.
+  std::uint32_t max_call_depth = 1024;
 };
 
 struct SystemStats {
@@ -154,9 +158,10 @@ struct ReplyDelivery {
   std::uint32_t incarnation = 0;
   bool awaited = false;
   std::function<void()> run;
-  // The request's call chain: asks made from the reply handler continue it, so a cycle
-  // through a later call of the same causal chain is still caught at once.
+  // The request's call chain and depth: asks made from the reply handler continue them, so a
+  // cycle through a later call of the same causal chain is still caught at once.
   CallChain chain;
+  std::uint32_t depth = 0;
 };
 
 template <class R>
@@ -173,9 +178,10 @@ class CallbackRequest final : public Request {
  private:
   void deliver(Result<MessagePtr> result) override {
     auto shared = std::make_shared<Result<MessagePtr>>(std::move(result));
-    ReplyDelivery d{id(), incarnation_, awaited_,
-                    [fn = std::move(fn_), shared]() mutable { fn(unbox<R>(std::move(*shared))); },
-                    chain()};
+    ReplyDelivery d{
+        id(),     incarnation_,
+        awaited_, [fn = std::move(fn_), shared]() mutable { fn(unbox<R>(std::move(*shared))); },
+        chain(),  depth()};
     asker_.cell()->enqueue_system(make_message(std::move(d)));
   }
   ActorRef asker_;
@@ -249,6 +255,7 @@ void Actor::ask(const ActorRef& to, T&& value, Clock::Duration timeout,
   RequestRef req(new detail::CallbackRequest<R>(system().next_request_id(),
                                                 chain ? *chain : CallChain{}, self(), false,
                                                 std::move(on_reply)));
+  req->set_depth(cell_->current_depth() + 1);
   detail::send_request(system(), to, make_message(std::forward<T>(value)), req, timeout);
 }
 
@@ -262,6 +269,7 @@ void Actor::await(const ActorRef& to, T&& value, Clock::Duration timeout,
   auto id = system().next_request_id();
   RequestRef req(
       new detail::CallbackRequest<R>(id, std::move(chain), self(), true, std::move(on_reply)));
+  req->set_depth(cell_->current_depth() + 1);
   cell_->set_awaiting(id);
   detail::send_request(system(), to, make_message(std::forward<T>(value)), req, timeout);
 }
