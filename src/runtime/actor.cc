@@ -60,6 +60,11 @@ void Actor::stop(ExitReason reason) { cell_->request_stop(std::move(reason)); }
 
 void Actor::forward(const ActorRef& to) { cell_->forward_current(to); }
 
+bool detail::forwarded(const Message& m) {
+  const ActorCell* cell = ActorCell::current();
+  return cell != nullptr && cell->forwarded(&m);
+}
+
 ReplyPromise Actor::take_reply() {
   Message* m = cell_->current_message();
   if (!m || !m->request || m->reply_taken) return {};

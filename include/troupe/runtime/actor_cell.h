@@ -98,6 +98,8 @@ class alignas(64) ActorCell final : public Runnable {
   }
   void request_stop(ExitReason reason);
   void forward_current(const ActorRef& to);
+  // Whether `m` is the current message and was forwarded (compares the address only).
+  bool forwarded(const Message* m) const { return forwarded_ && current_ == m; }
   void add_child(const ActorRef& child);
   std::uint64_t monitor(const ActorRef& target);
   void demonitor(const ActorRef& target, std::uint64_t monitor_id);
