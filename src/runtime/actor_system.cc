@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "system_messages.h"
 #include "troupe/runtime/supervisor.h"
@@ -78,7 +79,14 @@ ActorRef ActorSystem::spawn_fn(std::function<Behavior(Actor&)> init, SpawnOption
 
 ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor,
                                  SpawnOptions options) {
-  if (shut_down_.load()) return {};
+  // Announce the spawn before checking: shutdown() sets the flag and then waits for spawns in
+  // flight, so either this one sees the flag or shutdown sees (and later stops) its actor.
+  spawning_.fetch_add(1, std::memory_order_seq_cst);
+  struct Done {
+    std::atomic<std::uint32_t>& n;
+    ~Done() { n.fetch_sub(1, std::memory_order_seq_cst); }
+  } done{spawning_};
+  if (shut_down_.load(std::memory_order_seq_cst)) return {};
   ActorId id{node_id_, next_serial_.fetch_add(1, std::memory_order_relaxed)};
   const std::string* type = intern(options.type_name.empty() ? "actor" : options.type_name);
   auto* cell = new ActorCell(*this, id, type, std::move(actor), options.mailbox, parent);
@@ -110,8 +118,13 @@ void ActorSystem::kill(const ActorRef& ref) {
   if (ref) ref.cell()->kill();
 }
 
+ActorRef ActorSystem::root() const {
+  std::lock_guard lock(names_mutex_);
+  return root_;
+}
+
 ActorRef ActorSystem::find(ActorId id) const {
-  if (id.node != node_id_) return {};
+  if (id.node != node_id_ || shut_down_.load()) return {};
   Shard& s = shard(id.serial);
   std::lock_guard lock(s.mutex);
   ActorCell* cell = s.cells.find(id.serial);
@@ -119,6 +132,7 @@ ActorRef ActorSystem::find(ActorId id) const {
 }
 
 ActorRef ActorSystem::find(std::string_view name) const {
+  if (shut_down_.load()) return {};
   std::lock_guard lock(names_mutex_);
   auto it = names_.find(std::string(name));
   return it == names_.end() ? ActorRef{} : it->second;
@@ -202,7 +216,9 @@ bool ActorSystem::wait_all_dead(std::chrono::milliseconds timeout) {
 }
 
 void ActorSystem::shutdown() {
-  if (shut_down_.exchange(true)) return;
+  if (shut_down_.exchange(true, std::memory_order_seq_cst)) return;
+  // Spawns that got past the flag finish first, so that top_level() below sees their actors.
+  while (spawning_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   // Newest first, so later actors (which may depend on earlier ones) go first; the root
   // supervisor stops its own children in reverse start order.
   auto tops = top_level();
@@ -218,8 +234,15 @@ void ActorSystem::shutdown() {
   }
   timers_->stop();
   scheduler_->stop();
-  names_.clear();
-  root_ = ActorRef{};
+  // Other threads may still look names up: clear under the lock, release the refs outside it.
+  std::unordered_map<std::string, ActorRef> names;
+  ActorRef root;
+  {
+    std::lock_guard lock(names_mutex_);
+    names.swap(names_);
+    root = std::move(root_);
+    root_ = ActorRef{};
+  }
 }
 
 }  // namespace troupe

@@ -89,7 +89,7 @@ class ActorSystem {
 
   ActorRef find(ActorId id) const;
   ActorRef find(std::string_view name) const;
-  // Finds by name or by "NODE.SERIAL" text.
+  // Finds by name or by "NODE.SERIAL" text. Lookups are empty once shutdown() has begun.
   ActorRef resolve(std::string_view name_or_id) const;
   // A live actor spawned with this type name (the oldest one); empty when there is none.
   // Scans every actor: O(actors).
@@ -97,8 +97,8 @@ class ActorSystem {
   Result<void> register_name(const std::string& name, const ActorRef& ref);
   // Live actors without a parent (the root supervisor among them), in spawn order.
   std::vector<ActorRef> top_level() const;
-  // The node's root supervisor (one-for-one, permanent children).
-  ActorRef root() const { return root_; }
+  // The node's root supervisor (one-for-one, permanent children); empty after shutdown.
+  ActorRef root() const;
 
   SystemStats stats() const;
   // Blocks until no actor is alive or the wall-clock timeout passes; true when none is.
@@ -145,7 +145,9 @@ class ActorSystem {
   std::mutex live_mutex_;
   std::condition_variable live_cv_;
   std::atomic<bool> shut_down_{false};
-  ActorRef root_;
+  // Spawns past their shut_down_ check: shutdown waits for them, so it stops what they made.
+  std::atomic<std::uint32_t> spawning_{0};
+  ActorRef root_;  // under names_mutex_
 };
 
 // --- templates --------------------------------------------------------------------------
