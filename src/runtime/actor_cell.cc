@@ -657,6 +657,20 @@ ActorStats ActorCell::stats() const {
   s.messages_out = out_.load(std::memory_order_relaxed);
   s.restarts = restarts_.load(std::memory_order_relaxed);
   s.alive = alive();
+  switch (life()) {
+    case Life::kRunning:
+      s.state = "running";
+      break;
+    case Life::kStopping:
+      s.state = "stopping";
+      break;
+    case Life::kSuspended:
+      s.state = "restarting";
+      break;
+    case Life::kDead:
+      s.state = "dead";
+      break;
+  }
   std::lock_guard lock(lock_);
   if (family_) s.name = family_->name;
   if (parent_) s.parent = parent_->id();

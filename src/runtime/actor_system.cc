@@ -53,9 +53,8 @@ ActorSystem::ActorSystem(SystemConfig config) : config_(std::move(config)) {
   timers_ = std::make_unique<TimerService>(clock_);
   unsigned workers = config_.workers ? config_.workers : std::thread::hardware_concurrency();
   scheduler_ = std::make_unique<Scheduler>(workers ? workers : 1, config_.budget);
-  SupervisorOptions root_options;
-  root_options.max_restarts = 10;
-  root_options.within = std::chrono::seconds(5);
+  SupervisorOptions root_options = config_.root_supervisor;
+  root_options.escalate = false;  // the root's death would take every actor with it
   SpawnOptions so;
   so.type_name = "supervisor";
   so.name = "root";
@@ -91,11 +90,22 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
   const std::string* type = intern(options.type_name.empty() ? "actor" : options.type_name);
   auto* cell = new ActorCell(*this, id, type, std::move(actor), options.mailbox, parent);
   ActorRef ref(cell);
+  std::vector<FailedActor> forgotten;  // released outside the lock
   if (!options.name.empty()) {
     std::lock_guard lock(names_mutex_);
     if (!names_.emplace(options.name, ref).second) {
       spdlog::warn("name '{}' is taken; actor {} stays unnamed", options.name, id.to_string());
       options.name.clear();
+    } else {
+      // The name is in use again: its failed predecessor is history.
+      for (auto it = failed_.begin(); it != failed_.end();) {
+        if (it->name == options.name) {
+          forgotten.push_back(std::move(*it));
+          it = failed_.erase(it);
+        } else {
+          ++it;
+        }
+      }
     }
   }
   {
@@ -181,6 +191,22 @@ std::vector<ActorRef> ActorSystem::top_level() const {
   return out;
 }
 
+std::vector<FailedActor> ActorSystem::failed() const {
+  std::lock_guard lock(names_mutex_);
+  return {failed_.begin(), failed_.end()};
+}
+
+void ActorSystem::note_failed(FailedActor failed) {
+  std::vector<FailedActor> forgotten;  // released outside the lock
+  std::lock_guard lock(names_mutex_);
+  if (shut_down_.load()) return;
+  failed_.push_back(std::move(failed));
+  while (failed_.size() > config_.failed_kept) {
+    forgotten.push_back(std::move(failed_.front()));
+    failed_.pop_front();
+  }
+}
+
 SystemStats ActorSystem::stats() const {
   return SystemStats{spawned_.load(), live_.load(), dead_letters_.load(), restarts_.load()};
 }
@@ -236,10 +262,12 @@ void ActorSystem::shutdown() {
   scheduler_->stop();
   // Other threads may still look names up: clear under the lock, release the refs outside it.
   std::unordered_map<std::string, ActorRef> names;
+  std::deque<FailedActor> failed;
   ActorRef root;
   {
     std::lock_guard lock(names_mutex_);
     names.swap(names_);
+    failed.swap(failed_);
     root = std::move(root_);
     root_ = ActorRef{};
   }

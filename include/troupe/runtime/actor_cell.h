@@ -34,6 +34,9 @@ struct ActorStats {
   std::uint64_t messages_out = 0;
   std::uint32_t restarts = 0;
   bool alive = false;
+  // "running", "stopping", "restarting" (failed, waiting for its supervisor, e.g. during a
+  // restart backoff) or "dead".
+  const char* state = "dead";
 };
 
 class alignas(64) ActorCell final : public Runnable {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 #include "troupe/runtime/cell_table.h"
 #include "troupe/runtime/future.h"
 #include "troupe/runtime/scheduler.h"
+#include "troupe/runtime/supervisor.h"
 #include "troupe/runtime/timer_service.h"
 
 namespace troupe {
@@ -39,6 +41,11 @@ struct SystemConfig {
   // kCallCycle. Each level holds a pending request, so this bounds what one runaway chain
   // (an actor asking itself from its handler, forever) can hold. 0: no limit.
   std::uint32_t max_call_depth = 1024;
+  // The root supervisor, under which the node spawns actors. Whatever is set here, the root
+  // never escalates (nothing is above it): a child past the intensity fails alone.
+  SupervisorOptions root_supervisor = root_supervisor_options();
+  // How many failed actors failed() remembers (the oldest are forgotten first).
+  std::size_t failed_kept = 64;
 };
 
 struct SystemStats {
@@ -100,6 +107,11 @@ class ActorSystem {
   // The node's root supervisor (one-for-one, permanent children); empty after shutdown.
   ActorRef root() const;
 
+  // Actors that a supervisor gave up on (restart intensity exceeded), oldest first; an entry
+  // goes when its name is taken again or when failed_kept newer ones came after it.
+  std::vector<FailedActor> failed() const;
+  void note_failed(FailedActor failed);
+
   SystemStats stats() const;
   // Blocks until no actor is alive or the wall-clock timeout passes; true when none is.
   bool wait_all_dead(std::chrono::milliseconds timeout);
@@ -140,6 +152,7 @@ class ActorSystem {
   std::atomic<std::uint64_t> restarts_{0};
   mutable std::mutex names_mutex_;
   std::unordered_map<std::string, ActorRef> names_;
+  std::deque<FailedActor> failed_;  // under names_mutex_
   std::mutex intern_mutex_;
   std::unordered_set<std::string> interned_;
   std::mutex live_mutex_;
