@@ -480,6 +480,7 @@ void ActorCell::finalize(const ExitReason& why) {
       other.cell()->enqueue_system(make_message(sys::LinkExit{me, reason}));
     }
     for (auto& sender : family->throttled) sender.cell()->unthrottle();  // paused senders
+    run_room_callbacks(family->room_waiters);  // they retry and learn it is dead
     name = std::move(family->name);
     family.reset();
   }
@@ -487,7 +488,6 @@ void ActorCell::finalize(const ExitReason& why) {
     parent_->enqueue_system(make_message(ChildExit{me, reason}));
   }
   drain_dead();
-  if (limits_ && limits_->bp_bound != 0) user_done_.notify_all();  // blocked threads
   system_.on_finalized(this, name);
   release();  // the live self-reference
 }

@@ -120,6 +120,23 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
   return ref;
 }
 
+Delivery ActorSystem::try_tell_message(const ActorRef& to, MessagePtr& m) {
+  if (!to) {
+    note_dead_letter(*m, "no actor");
+    m.reset();
+    return Delivery::kDeadLetter;
+  }
+  return to.cell()->try_enqueue(m);
+}
+
+void ActorSystem::notify_when_room(const ActorRef& to, std::function<void()> fn) {
+  if (to) {
+    to.cell()->notify_when_room(std::move(fn));
+  } else if (fn) {
+    fn();
+  }
+}
+
 void ActorSystem::stop(const ActorRef& ref, ExitReason reason) {
   if (ref) ref.cell()->stop(std::move(reason));
 }

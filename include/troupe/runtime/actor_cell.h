@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -66,7 +67,16 @@ class alignas(64) ActorCell final : public Runnable {
   }
 
   // --- any thread ---
+  // Backpressure policy at its bound: an actor sender is queued and then paused; any other
+  // sender gets kFull (the message is dropped as a dead letter, an ask fails kMailboxFull).
   Delivery enqueue(MessagePtr m);
+  // Never blocks and never pauses the sender: kFull at the bound, and `m` stays with the
+  // caller (to retry after notify_when_room). Any other outcome consumes `m`.
+  Delivery try_enqueue(MessagePtr& m);
+  // Calls `fn` once, when this (backpressure) mailbox has drained to half its bound, or when
+  // the actor dies; at once if there is room already or no backpressure bound. Runs on
+  // whichever thread notices (a worker, usually): it must be short and must not block.
+  void notify_when_room(std::function<void()> fn);
   void enqueue_system(MessagePtr m);
   ActorId id() const;
   const std::string& type_name() const { return *type_name_; }
@@ -149,10 +159,15 @@ class alignas(64) ActorCell final : public Runnable {
   void drain_dead();
   void cancel_timers();
   void run_hook(const char* what, const std::function<void()>& fn);
+  Delivery enqueue_limited(MessagePtr& m, bool may_pause);
   Delivery enqueue_bounded(MessagePtr m);
-  Delivery enqueue_backpressure(MessagePtr m);
-  // Unthrottles every paused sender, or only `only` if it is still registered.
+  Delivery enqueue_backpressure(MessagePtr& m, bool may_pause);
+  // Unthrottles every paused sender (and runs the room callbacks), or only `only` if it is
+  // still registered.
   void resume_throttled(ActorCell* only);
+  // A paused sender whose target cannot drain (it is paused or awaiting too: maybe a cycle of
+  // paused actors) is resumed after SystemConfig::backpressure_max_stall; checked by a timer.
+  void arm_stall_check(ActorCell* sender);
 
   // Cache-line layout (the cell is 64-byte aligned, 192 bytes): producers sending to this
   // actor write only line 1; the worker running it writes line 2; line 0 is read-mostly.

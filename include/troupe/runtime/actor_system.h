@@ -46,6 +46,10 @@ struct SystemConfig {
   SupervisorOptions root_supervisor = root_supervisor_options();
   // How many failed actors failed() remembers (the oldest are forgotten first).
   std::size_t failed_kept = 64;
+  // An actor paused by backpressure while the actor it sent to cannot drain either (paused or
+  // awaiting itself: two bounded actors filling each other's mailbox, say) is resumed after
+  // this long, so such a cycle makes progress instead of stalling forever.
+  Clock::Duration backpressure_max_stall = std::chrono::milliseconds(100);
 };
 
 struct SystemStats {
@@ -72,8 +76,20 @@ class ActorSystem {
   // Internal: spawn with a parent (Actor::spawn, supervisors).
   ActorRef spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor, SpawnOptions options);
 
+  // From an actor into a full backpressure mailbox: queued, and the sender is paused after its
+  // handler. From any other thread: kFull, never blocking (the message is a dead letter).
   template <class T>
   Delivery tell(const ActorRef& to, T&& value);
+  // Never blocks and never pauses the caller, actor or not: kFull when `to` has a
+  // backpressure mailbox at its bound (the value is dropped, not counted as a dead letter);
+  // otherwise as tell(). For threads that must not wait: network I/O, the control socket.
+  template <class T>
+  Delivery try_tell(const ActorRef& to, T&& value);
+  // The same with a boxed message: on kFull it stays in `m`, to retry later.
+  Delivery try_tell_message(const ActorRef& to, MessagePtr& m);
+  // Calls `fn` once when `to`'s backpressure mailbox has drained to half its bound (or `to`
+  // died); at once if there is room now. On whichever thread notices: short, non-blocking.
+  void notify_when_room(const ActorRef& to, std::function<void()> fn);
   template <class R, class T>
   Future<R> ask(const ActorRef& to, T&& value, Clock::Duration timeout);
   // Ask without blocking anyone: `then` runs once, on whichever thread completes the request
@@ -226,6 +242,12 @@ template <class T>
 Delivery ActorSystem::tell(const ActorRef& to, T&& value) {
   if (!to) return Delivery::kDeadLetter;
   return to.cell()->enqueue(make_message(std::forward<T>(value)));
+}
+
+template <class T>
+Delivery ActorSystem::try_tell(const ActorRef& to, T&& value) {
+  MessagePtr m = make_message(std::forward<T>(value));
+  return try_tell_message(to, m);
 }
 
 template <class R, class T>
