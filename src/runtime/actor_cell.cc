@@ -237,7 +237,9 @@ const CallChain* ActorCell::current_chain() const {
 
 std::uint32_t ActorCell::current_depth() const {
   if (current_ && current_->request) return current_->request->depth();
-  return t_reply.cell == this ? t_reply.depth : 0;
+  // In a reply handler: the depth of the context that made the answered ask, so that asking
+  // again from each reply (a loop of calls, one after the other) does not deepen the chain.
+  return t_reply.cell == this && t_reply.depth > 0 ? t_reply.depth - 1 : 0;
 }
 
 void ActorCell::forward_current(const ActorRef& to) {

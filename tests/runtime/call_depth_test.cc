@@ -59,6 +59,30 @@ TEST(CallDepth, AnActorAskingItselfInALoopFailsAtTheBound) {
   EXPECT_TRUE(a.alive());
 }
 
+// Asks made one after the other, each from the previous one's reply handler (a guest making
+// many calls in one dispatch), are not nested: the bound does not stop them.
+TEST(CallDepth, AsksInSequenceFromReplyHandlersDoNotDeepen) {
+  ActorSystem sys(SystemConfig{.workers = 2, .max_call_depth = 8});
+  ActorRef echo = sys.spawn_fn([](Actor&) { return Behavior([](int& n) { return n; }); });
+  struct Loop {
+    static void next(Actor& self, ActorRef to, int n, std::shared_ptr<ReplyPromise> done) {
+      if (n == 100) return done->deliver(n);
+      self.ask<int>(to, n, 10s, [&self, to, n, done](Result<int> r) {
+        if (!r.ok()) return done->fail(r.error());
+        next(self, to, n + 1, done);
+      });
+    }
+  };
+  ActorRef looper = sys.spawn_fn([echo](Actor& self) {
+    return Behavior([&self, echo](Step&) {
+      Loop::next(self, echo, 0, std::make_shared<ReplyPromise>(self.take_reply()));
+    });
+  });
+  auto r = sys.ask<int>(looper, Step{}, 10s).get();
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(*r, 100);
+}
+
 // Stopping an actor whose state holds the head of a chain of 200,000 pending asks: every link
 // becomes a dead letter of the dead actor, each one failing the next. That used to recurse
 // once per link (and overflow the stack); it must run in constant depth.

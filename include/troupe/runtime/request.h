@@ -41,7 +41,7 @@ class Request {
   std::uint64_t id() const { return id_; }
   const CallChain& chain() const { return chain_; }
   // How many asks deep this request is on its causal path: an ask made while handling a
-  // request of depth d (or from the reply handler of one) has depth d + 1. Bounded by
+  // request of depth d has depth d + 1 (from a reply handler: as the ask it answers). Bounded by
   // SystemConfig::max_call_depth, so an actor that asks itself from its own handler in a loop
   // fails instead of growing without end. Set before the request is sent.
   std::uint32_t depth() const { return depth_; }
