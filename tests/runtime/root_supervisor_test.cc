@@ -74,8 +74,8 @@ TEST(RootSupervisor, ACrashLoopFailsTheChildAloneAndTheRootSurvives) {
   config.root_supervisor.backoff_initial = 10ms;
   config.root_supervisor.backoff_max = 30ms;
   config.root_supervisor.escalate = true;  // ignored for the root: it never escalates
+  Probe p;  // outlives the system: actors push into it until shutdown
   ActorSystem sys(config);
-  Probe p;
   ActorRef keeper = start_under(sys, sys.root(), worker_spec(p, "keeper"));
   ActorRef crasher = start_under(sys, sys.root(), worker_spec(p, "crasher"));
   ASSERT_TRUE(keeper && crasher);
@@ -126,8 +126,8 @@ TEST(RootSupervisor, RestartsBackOffByDefault) {
   EXPECT_FALSE(defaults.escalate);
 
   auto clock = std::make_shared<ManualClock>();
-  ActorSystem sys(SystemConfig{.workers = 2, .clock = clock});
   Probe p;
+  ActorSystem sys(SystemConfig{.workers = 2, .clock = clock});
   ActorRef c = start_under(sys, sys.root(), worker_spec(p, "c"));
   ASSERT_TRUE(p.wait_for("c:start"));
   sys.tell(c, Crash{});
@@ -151,9 +151,9 @@ TEST(RootSupervisor, AFactoryThatThrowsIsRefusedWithoutKillingTheRoot) {
 // escalates (stops its children, fails to its parent); the root then restarts it.
 TEST(RootSupervisor, UserSupervisorsStillEscalateToTheirParent) {
   auto clock = std::make_shared<ManualClock>();
-  ActorSystem sys(SystemConfig{.workers = 2, .clock = clock});
   Probe p;
   std::atomic<int> sup_starts{0};
+  ActorSystem sys(SystemConfig{.workers = 2, .clock = clock});
   ChildSpec sup_spec;
   sup_spec.name = "mysup";
   sup_spec.type_name = "supervisor";
@@ -186,8 +186,8 @@ TEST(RootSupervisor, UserSupervisorsStillEscalateToTheirParent) {
 
 // Without a parent, a user supervisor past its intensity exits, as in OTP.
 TEST(RootSupervisor, ATopLevelUserSupervisorStillExits) {
-  ActorSystem sys(SystemConfig{.workers = 2});
   Probe p;
+  ActorSystem sys(SystemConfig{.workers = 2});
   ActorRef sup = sys.spawn(std::make_unique<Supervisor>(
       SupervisorOptions{.max_restarts = 0}, std::vector<ChildSpec>{worker_spec(p, "w")}));
   ASSERT_TRUE(p.wait_for("w:start"));
