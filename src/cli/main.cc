@@ -104,8 +104,13 @@ void print_tree(const json& actor, const std::string& prefix, bool last, bool to
               static_cast<unsigned long long>(actor.value("restarts", 0ULL)),
               static_cast<unsigned long long>(actor.value("in", 0ULL)),
               static_cast<unsigned long long>(actor.value("out", 0ULL)));
-  const json& children = actor["children"];
   std::string next = top ? "" : prefix + (last ? "   " : "│  ");
+  if (std::string state = actor.value("state", std::string("running")); state != "running") {
+    std::string reason = actor.value("reason", std::string());
+    std::printf("%s  %s%s%s\n", next.c_str(), state.c_str(), reason.empty() ? "" : ": ",
+                reason.c_str());
+  }
+  const json& children = actor["children"];
   for (std::size_t i = 0; i < children.size(); ++i) {
     print_tree(children[i], next, i + 1 == children.size(), false);
   }

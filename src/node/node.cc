@@ -258,7 +258,7 @@ json Node::describe(const ActorRef& ref, int depth, std::size_t& budget, std::si
   --budget;
   json j{{"id", s.id.to_string()},     {"type", s.type_name},    {"name", s.name},
          {"mailbox", s.mailbox_depth}, {"restarts", s.restarts}, {"in", s.messages_in},
-         {"out", s.messages_out},      {"alive", s.alive}};
+         {"out", s.messages_out},      {"alive", s.alive},       {"state", s.state}};
   json children = json::array();
   for (const ActorRef& c : ref.cell()->children()) {
     if (budget == 0 || depth >= 64) {
@@ -283,10 +283,23 @@ json Node::op_ls() {
     }
     tops.push_back(describe(r, 0, budget, omitted));
   }
+  for (const FailedActor& f : system_->failed()) {  // given up on by their supervisor
+    tops.push_back(json{{"id", f.ref.id().to_string()},
+                        {"type", f.ref.type_name()},
+                        {"name", f.name},
+                        {"restarts", f.restarts},
+                        {"alive", false},
+                        {"state", "failed"},
+                        {"reason", f.reason.to_string()},
+                        {"children", json::array()}});
+  }
   return json{{"ok", true}, {"actors", std::move(tops)}, {"omitted", omitted}};
 }
 
 json Node::op_status() {
+  if (!system_->root().alive()) {  // fail closed: a node without its root cannot spawn
+    return control::error_response(Error{Errc::kUnavailable, "the root supervisor is dead"});
+  }
   SystemStats st = system_->stats();
   auto up =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
@@ -303,6 +316,7 @@ json Node::op_status() {
               {"spawned", st.spawned},
               {"restarts", st.restarts},
               {"dead_letters", st.dead_letters},
+              {"failed", system_->failed().size()},
               {"socket", config_.socket_path()},
               {"kinds", std::move(kinds)}};
 }

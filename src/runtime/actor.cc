@@ -67,6 +67,11 @@ std::vector<ActorId> Actor::call_chain() const {
   return chain ? *chain : CallChain{};
 }
 
+bool detail::forwarded(const Message& m) {
+  const ActorCell* cell = ActorCell::current();
+  return cell != nullptr && cell->forwarded(&m);
+}
+
 ReplyPromise Actor::take_reply() {
   Message* m = cell_->current_message();
   if (!m || !m->request || m->reply_taken) return {};

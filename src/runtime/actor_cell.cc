@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <vector>
 
 #include "actor_cell_parts.h"
 #include "system_messages.h"
@@ -33,6 +34,7 @@ class CurrentScope {
 struct ReplyChain {
   const ActorCell* cell = nullptr;
   const CallChain* chain = nullptr;
+  std::uint32_t depth = 0;
 };
 thread_local ReplyChain t_reply;
 // The cell that asked (yield_then) to end its activation on this worker after the current
@@ -47,8 +49,8 @@ bool take_yield(const ActorCell* cell) {
 
 class ReplyScope {
  public:
-  ReplyScope(const ActorCell* cell, const CallChain* chain) : prev_(t_reply) {
-    t_reply = {cell, chain};
+  ReplyScope(const ActorCell* cell, const CallChain* chain, std::uint32_t depth) : prev_(t_reply) {
+    t_reply = {cell, chain, depth};
   }
   ~ReplyScope() { t_reply = prev_; }
   ReplyScope(const ReplyScope&) = delete;
@@ -57,6 +59,32 @@ class ReplyScope {
  private:
   ReplyChain prev_;
 };
+
+// Dead letters met while this thread is already turning one into a dead letter. Destroying a
+// dead letter can fail another request (a reply promise captured in it), whose reply goes to
+// a dead asker and becomes a dead letter in turn: a chain of n pending asks would recurse n
+// levels deep (an actor that asked itself in a loop left hundreds of thousands). The outermost
+// call works through this list instead, so the depth stays constant and the list short (each
+// step adds about one entry, taken last in first out).
+struct PendingDeadLetter {
+  Message* message;
+  ActorSystem* system;
+  ActorId actor;
+  const char* why;
+};
+struct DeadLetterQueue {
+  bool draining = false;
+  std::vector<PendingDeadLetter> pending;
+};
+thread_local DeadLetterQueue t_dead_letters;
+
+void process_dead_letter(const PendingDeadLetter& d) {
+  MessagePtr m(d.message);
+  if (m->request) {
+    m->request->fail(Error{Errc::kDead, "actor " + d.actor.to_string() + " is dead"});
+  }
+  d.system->note_dead_letter(*m, d.why);
+}  // m is destroyed here: whatever it held may add to t_dead_letters.pending
 
 }  // namespace
 
@@ -107,9 +135,11 @@ void ActorCell::yield_then(std::function<void()> resume) {
   set_awaiting(id);
   t_yielding = this;
   // The scheduler re-queues a cell with work left at the back of its worker's queue.
+  // A reply handler sees the depth below the one it carries: the continuation keeps this one.
   enqueue_system(make_message(detail::ReplyDelivery{id, incarnation_, /*awaited=*/true,
                                                     std::move(resume),
-                                                    chain ? *chain : CallChain{}}));
+                                                    chain ? *chain : CallChain{},
+                                                    current_depth() + 1}));
 }
 
 ActorCell::~ActorCell() {
@@ -230,6 +260,13 @@ const CallChain* ActorCell::current_chain() const {
   return t_reply.cell == this ? t_reply.chain : nullptr;  // in a reply handler
 }
 
+std::uint32_t ActorCell::current_depth() const {
+  if (current_ && current_->request) return current_->request->depth();
+  // In a reply handler: the depth of the context that made the answered ask, so that asking
+  // again from each reply (a loop of calls, one after the other) does not deepen the chain.
+  return t_reply.cell == this && t_reply.depth > 0 ? t_reply.depth - 1 : 0;
+}
+
 void ActorCell::forward_current(const ActorRef& to) {
   if (!current_ || forwarded_ || !to) return;
   forwarded_ = true;
@@ -254,7 +291,7 @@ void ActorCell::handle_system(Message* raw) {
       system_.note_dead_letter(*m, "reply to a stopped incarnation");
       return;
     }
-    const ReplyScope scope(this, &d.chain);
+    const ReplyScope scope(this, &d.chain, d.depth);
     run_hook("reply handler", d.run);
   } else if (m->is<sys::Run>()) {
     auto& run = m->as<sys::Run>();
@@ -470,6 +507,7 @@ void ActorCell::finalize(const ExitReason& why) {
       other.cell()->enqueue_system(make_message(sys::LinkExit{me, reason}));
     }
     for (auto& sender : family->throttled) sender.cell()->unthrottle();  // paused senders
+    run_room_callbacks(family->room_waiters);  // they retry and learn it is dead
     name = std::move(family->name);
     family.reset();
   }
@@ -477,7 +515,6 @@ void ActorCell::finalize(const ExitReason& why) {
     parent_->enqueue_system(make_message(ChildExit{me, reason}));
   }
   drain_dead();
-  if (limits_ && limits_->bp_bound != 0) user_done_.notify_all();  // blocked threads
   system_.on_finalized(this, name);
   release();  // the live self-reference
 }
@@ -497,9 +534,24 @@ void ActorCell::drain_dead() {
 }
 
 void ActorCell::dead_letter(Message* raw, const char* why) {
-  MessagePtr m(raw);
-  if (m->request) m->request->fail(Error{Errc::kDead, "actor " + id().to_string() + " is dead"});
-  system_.note_dead_letter(*m, why);
+  DeadLetterQueue& q = t_dead_letters;
+  PendingDeadLetter d{raw, &system_, id(), why};
+  if (q.draining) {
+    q.pending.push_back(d);
+    return;
+  }
+  struct Draining {  // reset even if a request's callback throws; the next call goes on
+    explicit Draining(DeadLetterQueue& q) : q(q) { q.draining = true; }
+    ~Draining() { q.draining = false; }
+    DeadLetterQueue& q;
+  } draining(q);
+  process_dead_letter(d);
+  while (!q.pending.empty()) {
+    d = q.pending.back();
+    q.pending.pop_back();
+    process_dead_letter(d);
+  }
+  if (q.pending.capacity() > 64) q.pending.shrink_to_fit();
 }
 
 // --- family -------------------------------------------------------------------------------
@@ -632,6 +684,20 @@ ActorStats ActorCell::stats() const {
   s.messages_out = out_.load(std::memory_order_relaxed);
   s.restarts = restarts_.load(std::memory_order_relaxed);
   s.alive = alive();
+  switch (life()) {
+    case Life::kRunning:
+      s.state = "running";
+      break;
+    case Life::kStopping:
+      s.state = "stopping";
+      break;
+    case Life::kSuspended:
+      s.state = "restarting";
+      break;
+    case Life::kDead:
+      s.state = "dead";
+      break;
+  }
   std::lock_guard lock(lock_);
   if (family_) s.name = family_->name;
   if (parent_) s.parent = parent_->id();

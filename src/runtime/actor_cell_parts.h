@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@ struct ActorCell::Family {
   std::vector<ActorRef> links;
   std::vector<TimerId> timers;
   std::vector<ActorRef> throttled;  // kBackpressure: senders paused until the mailbox drains
+  std::vector<std::function<void()>> room_waiters;  // notify_when_room: one-shot callbacks
   std::string name;
 };
 
@@ -42,8 +44,10 @@ struct ActorCell::MailboxLimits {
   std::uint32_t bp_bound = 0;   // kBackpressure (the queue itself stays user_)
   std::uint32_t threshold = 0;  // on_backpressure
   std::atomic<bool> armed{true};
-  std::atomic<std::uint32_t> waiters{0};          // paused sender actors
-  std::atomic<std::uint32_t> blocked_threads{0};  // plain threads waiting for room
+  std::atomic<std::uint32_t> waiters{0};  // paused sender actors and room callbacks
 };
+
+// Runs notify_when_room callbacks (outside any lock); a callback that throws is logged.
+void run_room_callbacks(std::vector<std::function<void()>>& callbacks);
 
 }  // namespace troupe

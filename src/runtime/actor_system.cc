@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "system_messages.h"
 #include "troupe/runtime/supervisor.h"
@@ -24,6 +25,11 @@ void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const R
   if (std::find(chain.begin(), chain.end(), to.id()) != chain.end()) {
     req->fail(Error{Errc::kCallCycle,
                     "actor " + to.id().to_string() + " is awaiting a reply on this call chain"});
+    return;
+  }
+  if (std::uint32_t max = system.config().max_call_depth; max != 0 && req->depth() > max) {
+    req->fail(Error{Errc::kCallCycle, "call chain deeper than " + std::to_string(max) +
+                                          " asks (an actor asking itself in a loop?)"});
     return;
   }
   m->request = req;
@@ -48,9 +54,8 @@ ActorSystem::ActorSystem(SystemConfig config) : config_(std::move(config)) {
   timers_ = std::make_unique<TimerService>(clock_);
   unsigned workers = config_.workers ? config_.workers : std::thread::hardware_concurrency();
   scheduler_ = std::make_unique<Scheduler>(workers ? workers : 1, config_.budget);
-  SupervisorOptions root_options;
-  root_options.max_restarts = 10;
-  root_options.within = std::chrono::seconds(5);
+  SupervisorOptions root_options = config_.root_supervisor;
+  root_options.escalate = false;  // the root's death would take every actor with it
   SpawnOptions so;
   so.type_name = "supervisor";
   so.name = "root";
@@ -74,7 +79,14 @@ ActorRef ActorSystem::spawn_fn(std::function<Behavior(Actor&)> init, SpawnOption
 
 ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor,
                                  SpawnOptions options) {
-  if (shut_down_.load()) return {};
+  // Announce the spawn before checking: shutdown() sets the flag and then waits for spawns in
+  // flight, so either this one sees the flag or shutdown sees (and later stops) its actor.
+  spawning_.fetch_add(1, std::memory_order_seq_cst);
+  struct Done {
+    std::atomic<std::uint32_t>& n;
+    ~Done() { n.fetch_sub(1, std::memory_order_seq_cst); }
+  } done{spawning_};
+  if (shut_down_.load(std::memory_order_seq_cst)) return {};
   ActorId id{node_id_, next_serial_.fetch_add(1, std::memory_order_relaxed)};
   if (id.serial > config_.last_serial) {
     spdlog::error("actor serials of this boot are used up (last {}): spawn refused; restart "
@@ -86,11 +98,22 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
   const std::string* type = intern(options.type_name.empty() ? "actor" : options.type_name);
   auto* cell = new ActorCell(*this, id, type, std::move(actor), options.mailbox, parent);
   ActorRef ref(cell);
+  std::vector<FailedActor> forgotten;  // released outside the lock
   if (!options.name.empty()) {
     std::lock_guard lock(names_mutex_);
     if (!names_.emplace(options.name, ref).second) {
       spdlog::warn("name '{}' is taken; actor {} stays unnamed", options.name, id.to_string());
       options.name.clear();
+    } else {
+      // The name is in use again: its failed predecessor is history.
+      for (auto it = failed_.begin(); it != failed_.end();) {
+        if (it->name == options.name) {
+          forgotten.push_back(std::move(*it));
+          it = failed_.erase(it);
+        } else {
+          ++it;
+        }
+      }
     }
   }
   {
@@ -105,6 +128,23 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
   return ref;
 }
 
+Delivery ActorSystem::try_tell_message(const ActorRef& to, MessagePtr& m) {
+  if (!to) {
+    note_dead_letter(*m, "no actor");
+    m.reset();
+    return Delivery::kDeadLetter;
+  }
+  return to.cell()->try_enqueue(m);
+}
+
+void ActorSystem::notify_when_room(const ActorRef& to, std::function<void()> fn) {
+  if (to) {
+    to.cell()->notify_when_room(std::move(fn));
+  } else if (fn) {
+    fn();
+  }
+}
+
 void ActorSystem::stop(const ActorRef& ref, ExitReason reason) {
   if (ref) ref.cell()->stop(std::move(reason));
 }
@@ -113,8 +153,13 @@ void ActorSystem::kill(const ActorRef& ref) {
   if (ref) ref.cell()->kill();
 }
 
+ActorRef ActorSystem::root() const {
+  std::lock_guard lock(names_mutex_);
+  return root_;
+}
+
 ActorRef ActorSystem::find(ActorId id) const {
-  if (id.node != node_id_) return {};
+  if (id.node != node_id_ || shut_down_.load()) return {};
   Shard& s = shard(id.serial);
   std::lock_guard lock(s.mutex);
   ActorCell* cell = s.cells.find(id.serial);
@@ -122,6 +167,7 @@ ActorRef ActorSystem::find(ActorId id) const {
 }
 
 ActorRef ActorSystem::find(std::string_view name) const {
+  if (shut_down_.load()) return {};
   std::lock_guard lock(names_mutex_);
   auto it = names_.find(std::string(name));
   return it == names_.end() ? ActorRef{} : it->second;
@@ -170,6 +216,22 @@ std::vector<ActorRef> ActorSystem::top_level() const {
   return out;
 }
 
+std::vector<FailedActor> ActorSystem::failed() const {
+  std::lock_guard lock(names_mutex_);
+  return {failed_.begin(), failed_.end()};
+}
+
+void ActorSystem::note_failed(FailedActor failed) {
+  std::vector<FailedActor> forgotten;  // released outside the lock
+  std::lock_guard lock(names_mutex_);
+  if (shut_down_.load()) return;
+  failed_.push_back(std::move(failed));
+  while (failed_.size() > config_.failed_kept) {
+    forgotten.push_back(std::move(failed_.front()));
+    failed_.pop_front();
+  }
+}
+
 SystemStats ActorSystem::stats() const {
   return SystemStats{spawned_.load(), live_.load(), dead_letters_.load(), restarts_.load()};
 }
@@ -205,7 +267,9 @@ bool ActorSystem::wait_all_dead(std::chrono::milliseconds timeout) {
 }
 
 void ActorSystem::shutdown() {
-  if (shut_down_.exchange(true)) return;
+  if (shut_down_.exchange(true, std::memory_order_seq_cst)) return;
+  // Spawns that got past the flag finish first, so that top_level() below sees their actors.
+  while (spawning_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   // Newest first, so later actors (which may depend on earlier ones) go first; the root
   // supervisor stops its own children in reverse start order.
   auto tops = top_level();
@@ -221,8 +285,17 @@ void ActorSystem::shutdown() {
   }
   timers_->stop();
   scheduler_->stop();
-  names_.clear();
-  root_ = ActorRef{};
+  // Other threads may still look names up: clear under the lock, release the refs outside it.
+  std::unordered_map<std::string, ActorRef> names;
+  std::deque<FailedActor> failed;
+  ActorRef root;
+  {
+    std::lock_guard lock(names_mutex_);
+    names.swap(names_);
+    failed.swap(failed_);
+    root = std::move(root_);
+    root_ = ActorRef{};
+  }
 }
 
 }  // namespace troupe

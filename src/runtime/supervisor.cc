@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
+#include <string>
 
 #include "troupe/runtime/actor_system.h"
 
@@ -20,9 +22,51 @@ ActorRef Supervisor::start_child(ChildSpec spec) {
   so.name = spec.name;
   so.type_name = spec.type_name;
   so.mailbox = spec.mailbox;
-  ActorRef ref = Actor::spawn(spec.factory(), so);
+  std::unique_ptr<Actor> instance;
+  try {
+    instance = spec.factory();
+  } catch (const std::exception& e) {
+    spdlog::warn("supervisor {}: cannot create a '{}': {}", self().id().to_string(), spec.type_name,
+                 e.what());
+  } catch (...) {
+    spdlog::warn("supervisor {}: cannot create a '{}'", self().id().to_string(), spec.type_name);
+  }
+  if (!instance) return {};
+  ActorRef ref = Actor::spawn(std::move(instance), so);
   if (ref) children_.push_back(Child{std::move(spec), ref, {}});
   return ref;
+}
+
+void Supervisor::restart(Child& child) {
+  std::unique_ptr<Actor> fresh;
+  std::string why = "the factory returned nothing";
+  try {
+    fresh = child.spec.factory();
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unknown exception";
+  }
+  if (fresh) {
+    child.ref.cell()->restart(std::move(fresh));
+    return;
+  }
+  // An explicit stop: final, reported by ChildExit like any other.
+  ExitReason reason = ExitReason::error("restart failed: " + why);
+  spdlog::error("supervisor {}: cannot restart {}: {}", self().id().to_string(),
+                child.ref.id().to_string(), why);
+  if (!options_.escalate) give_up(child, reason);
+  child.ref.cell()->stop(std::move(reason));
+}
+
+void Supervisor::give_up(Child& child, const ExitReason& reason) {
+  FailedActor f;
+  f.ref = child.ref;
+  f.supervisor = self().id();
+  f.name = child.spec.name;
+  f.reason = reason;
+  f.restarts = child.ref.cell()->stats().restarts;
+  system().note_failed(std::move(f));
 }
 
 bool Supervisor::receive(Message& m) {
@@ -34,11 +78,11 @@ bool Supervisor::receive(Message& m) {
           return Error{Errc::kInvalidArgument, "name '" + s.spec.name + "' is taken"};
         }
         ActorRef ref = start_child(std::move(s.spec));
-        if (!ref) return Error{Errc::kUnavailable, "system is shutting down"};
+        if (!ref) return Error{Errc::kUnavailable, "cannot start the child (see the node log)"};
         return ref;
       },
       [this](RestartNow& r) {
-        if (Child* c = find(r.child)) c->ref.cell()->restart(c->spec.factory());
+        if (Child* c = find(r.child)) restart(*c);
       });
 }
 
@@ -62,7 +106,21 @@ bool Supervisor::on_child_failed(const ActorRef& child, const ExitReason& reason
   };
   expire(recent_);
   expire(c->recent);
-  if (static_cast<int>(recent_.size()) >= options_.max_restarts) {
+  if (!options_.escalate && static_cast<int>(c->recent.size()) >= options_.max_restarts) {
+    // Only this child goes: stopped with its last reason, recorded as failed.
+    const auto within =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.within).count();
+    spdlog::error("supervisor {}: {} ({}) failed {} times within {} ms; giving up on it: {}",
+                  self().id().to_string(), child.id().to_string(), c->spec.type_name,
+                  c->recent.size() + 1, within, reason.to_string());
+    ExitReason failed = reason;
+    failed.detail += (failed.detail.empty() ? "" : " ") + std::string("(") +
+                     std::to_string(c->recent.size() + 1) + " failures within " +
+                     std::to_string(within) + " ms)";
+    give_up(*c, failed);
+    return false;  // the child terminates with `reason`; ChildExit then forgets it
+  }
+  if (options_.escalate && static_cast<int>(recent_.size()) >= options_.max_restarts) {
     spdlog::error("supervisor {}: {} restarts within {} ms; escalating ({} exited: {})",
                   self().id().to_string(), recent_.size() + 1,
                   std::chrono::duration_cast<std::chrono::milliseconds>(options_.within).count(),
@@ -96,7 +154,7 @@ bool Supervisor::on_child_failed(const ActorRef& child, const ExitReason& reason
     if (delay > Clock::Duration{0}) {
       send_after(self(), RestartNow{t.ref}, delay);
     } else {
-      t.ref.cell()->restart(t.spec.factory());
+      restart(t);
     }
   }
   return true;

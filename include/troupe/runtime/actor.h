@@ -172,6 +172,10 @@ void reply_with(Message& m, V&& value) {
   ReplyPromise(m.request).deliver(std::forward<V>(value));
 }
 
+// True when the running handler handed `m` on with Actor::forward: the message (and its reply
+// slot) now belongs to another actor, which may already have freed it.
+bool forwarded(const Message& m);
+
 template <class F>
 bool try_handler(Message& m, F& f) {
   using Arg = typename handler_traits<F>::arg;
@@ -180,7 +184,9 @@ bool try_handler(Message& m, F& f) {
   if constexpr (std::is_void_v<Ret>) {
     f(m.as<Arg>());
   } else {
-    reply_with(m, f(m.as<Arg>()));
+    auto&& value = f(m.as<Arg>());
+    // Only the address is compared: `m` is not read unless it is still ours.
+    if (!forwarded(m)) reply_with(m, std::forward<decltype(value)>(value));
   }
   return true;
 }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,9 @@ struct ActorStats {
   std::uint64_t messages_out = 0;
   std::uint32_t restarts = 0;
   bool alive = false;
+  // "running", "stopping", "restarting" (failed, waiting for its supervisor, e.g. during a
+  // restart backoff) or "dead".
+  const char* state = "dead";
 };
 
 class alignas(64) ActorCell final : public Runnable {
@@ -63,7 +67,16 @@ class alignas(64) ActorCell final : public Runnable {
   }
 
   // --- any thread ---
+  // Backpressure policy at its bound: an actor sender is queued and then paused; any other
+  // sender gets kFull (the message is dropped as a dead letter, an ask fails kMailboxFull).
   Delivery enqueue(MessagePtr m);
+  // Never blocks and never pauses the sender: kFull at the bound, and `m` stays with the
+  // caller (to retry after notify_when_room). Any other outcome consumes `m`.
+  Delivery try_enqueue(MessagePtr& m);
+  // Calls `fn` once, when this (backpressure) mailbox has drained to half its bound, or when
+  // the actor dies; at once if there is room already or no backpressure bound. Runs on
+  // whichever thread notices (a worker, usually): it must be short and must not block.
+  void notify_when_room(std::function<void()> fn);
   void enqueue_system(MessagePtr m);
   ActorId id() const;
   const std::string& type_name() const { return *type_name_; }
@@ -91,11 +104,15 @@ class alignas(64) ActorCell final : public Runnable {
   Actor* actor() const { return actor_.get(); }
   Message* current_message() const { return current_; }
   const CallChain* current_chain() const;
+  // The depth of the request being handled (or answered, in a reply handler); 0 otherwise.
+  std::uint32_t current_depth() const;
   void note_sent() {
     out_.store(out_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   void request_stop(ExitReason reason);
   void forward_current(const ActorRef& to);
+  // Whether `m` is the current message and was forwarded (compares the address only).
+  bool forwarded(const Message* m) const { return forwarded_ && current_ == m; }
   void add_child(const ActorRef& child);
   std::uint64_t monitor(const ActorRef& target);
   void demonitor(const ActorRef& target, std::uint64_t monitor_id);
@@ -146,10 +163,15 @@ class alignas(64) ActorCell final : public Runnable {
   void drain_dead();
   void cancel_timers();
   void run_hook(const char* what, const std::function<void()>& fn);
+  Delivery enqueue_limited(MessagePtr& m, bool may_pause);
   Delivery enqueue_bounded(MessagePtr m);
-  Delivery enqueue_backpressure(MessagePtr m);
-  // Unthrottles every paused sender, or only `only` if it is still registered.
+  Delivery enqueue_backpressure(MessagePtr& m, bool may_pause);
+  // Unthrottles every paused sender (and runs the room callbacks), or only `only` if it is
+  // still registered.
   void resume_throttled(ActorCell* only);
+  // A paused sender whose target cannot drain (it is paused or awaiting too: maybe a cycle of
+  // paused actors) is resumed after SystemConfig::backpressure_max_stall; checked by a timer.
+  void arm_stall_check(ActorCell* sender);
 
   // Cache-line layout (the cell is 64-byte aligned, 192 bytes): producers sending to this
   // actor write only line 1; the worker running it writes line 2; line 0 is read-mostly.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 #include "troupe/runtime/cell_table.h"
 #include "troupe/runtime/future.h"
 #include "troupe/runtime/scheduler.h"
+#include "troupe/runtime/supervisor.h"
 #include "troupe/runtime/timer_service.h"
 
 namespace troupe {
@@ -39,6 +41,19 @@ struct SystemConfig {
   Clock::Duration child_shutdown_timeout = std::chrono::seconds(5);
   // How long shutdown() waits (wall time) for every actor before killing the rest.
   std::chrono::milliseconds shutdown_timeout{10000};
+  // The deepest causal chain of asks (see Request::depth); a deeper ask fails with
+  // kCallCycle. Each level holds a pending request, so this bounds what one runaway chain
+  // (an actor asking itself from its handler, forever) can hold. 0: no limit.
+  std::uint32_t max_call_depth = 1024;
+  // The root supervisor, under which the node spawns actors. Whatever is set here, the root
+  // never escalates (nothing is above it): a child past the intensity fails alone.
+  SupervisorOptions root_supervisor = root_supervisor_options();
+  // How many failed actors failed() remembers (the oldest are forgotten first).
+  std::size_t failed_kept = 64;
+  // An actor paused by backpressure while the actor it sent to cannot drain either (paused or
+  // awaiting itself: two bounded actors filling each other's mailbox, say) is resumed after
+  // this long, so such a cycle makes progress instead of stalling forever.
+  Clock::Duration backpressure_max_stall = std::chrono::milliseconds(100);
 };
 
 struct SystemStats {
@@ -65,8 +80,20 @@ class ActorSystem {
   // Internal: spawn with a parent (Actor::spawn, supervisors).
   ActorRef spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor, SpawnOptions options);
 
+  // From an actor into a full backpressure mailbox: queued, and the sender is paused after its
+  // handler. From any other thread: kFull, never blocking (the message is a dead letter).
   template <class T>
   Delivery tell(const ActorRef& to, T&& value);
+  // Never blocks and never pauses the caller, actor or not: kFull when `to` has a
+  // backpressure mailbox at its bound (the value is dropped, not counted as a dead letter);
+  // otherwise as tell(). For threads that must not wait: network I/O, the control socket.
+  template <class T>
+  Delivery try_tell(const ActorRef& to, T&& value);
+  // The same with a boxed message: on kFull it stays in `m`, to retry later.
+  Delivery try_tell_message(const ActorRef& to, MessagePtr& m);
+  // Calls `fn` once when `to`'s backpressure mailbox has drained to half its bound (or `to`
+  // died); at once if there is room now. On whichever thread notices: short, non-blocking.
+  void notify_when_room(const ActorRef& to, std::function<void()> fn);
   template <class R, class T>
   Future<R> ask(const ActorRef& to, T&& value, Clock::Duration timeout);
   // Ask without blocking anyone: `then` runs once, on whichever thread completes the request
@@ -89,7 +116,7 @@ class ActorSystem {
 
   ActorRef find(ActorId id) const;
   ActorRef find(std::string_view name) const;
-  // Finds by name or by "NODE.SERIAL" text.
+  // Finds by name or by "NODE.SERIAL" text. Lookups are empty once shutdown() has begun.
   ActorRef resolve(std::string_view name_or_id) const;
   // A live actor spawned with this type name (the oldest one); empty when there is none.
   // Scans every actor: O(actors).
@@ -97,8 +124,13 @@ class ActorSystem {
   Result<void> register_name(const std::string& name, const ActorRef& ref);
   // Live actors without a parent (the root supervisor among them), in spawn order.
   std::vector<ActorRef> top_level() const;
-  // The node's root supervisor (one-for-one, permanent children).
-  ActorRef root() const { return root_; }
+  // The node's root supervisor (one-for-one, permanent children); empty after shutdown.
+  ActorRef root() const;
+
+  // Actors that a supervisor gave up on (restart intensity exceeded), oldest first; an entry
+  // goes when its name is taken again or when failed_kept newer ones came after it.
+  std::vector<FailedActor> failed() const;
+  void note_failed(FailedActor failed);
 
   SystemStats stats() const;
   // Blocks until no actor is alive or the wall-clock timeout passes; true when none is.
@@ -140,12 +172,15 @@ class ActorSystem {
   std::atomic<std::uint64_t> restarts_{0};
   mutable std::mutex names_mutex_;
   std::unordered_map<std::string, ActorRef> names_;
+  std::deque<FailedActor> failed_;  // under names_mutex_
   std::mutex intern_mutex_;
   std::unordered_set<std::string> interned_;
   std::mutex live_mutex_;
   std::condition_variable live_cv_;
   std::atomic<bool> shut_down_{false};
-  ActorRef root_;
+  // Spawns past their shut_down_ check: shutdown waits for them, so it stops what they made.
+  std::atomic<std::uint32_t> spawning_{0};
+  ActorRef root_;  // under names_mutex_
 };
 
 // --- templates --------------------------------------------------------------------------
@@ -158,9 +193,10 @@ struct ReplyDelivery {
   std::uint32_t incarnation = 0;
   bool awaited = false;
   std::function<void()> run;
-  // The request's call chain: asks made from the reply handler continue it, so a cycle
-  // through a later call of the same causal chain is still caught at once.
+  // The request's call chain and depth: asks made from the reply handler continue them, so a
+  // cycle through a later call of the same causal chain is still caught at once.
   CallChain chain;
+  std::uint32_t depth = 0;
 };
 
 template <class R>
@@ -177,9 +213,10 @@ class CallbackRequest final : public Request {
  private:
   void deliver(Result<MessagePtr> result) override {
     auto shared = std::make_shared<Result<MessagePtr>>(std::move(result));
-    ReplyDelivery d{id(), incarnation_, awaited_,
-                    [fn = std::move(fn_), shared]() mutable { fn(unbox<R>(std::move(*shared))); },
-                    chain()};
+    ReplyDelivery d{
+        id(),     incarnation_,
+        awaited_, [fn = std::move(fn_), shared]() mutable { fn(unbox<R>(std::move(*shared))); },
+        chain(),  depth()};
     asker_.cell()->enqueue_system(make_message(std::move(d)));
   }
   ActorRef asker_;
@@ -209,6 +246,12 @@ template <class T>
 Delivery ActorSystem::tell(const ActorRef& to, T&& value) {
   if (!to) return Delivery::kDeadLetter;
   return to.cell()->enqueue(make_message(std::forward<T>(value)));
+}
+
+template <class T>
+Delivery ActorSystem::try_tell(const ActorRef& to, T&& value) {
+  MessagePtr m = make_message(std::forward<T>(value));
+  return try_tell_message(to, m);
 }
 
 template <class R, class T>
@@ -253,6 +296,7 @@ void Actor::ask(const ActorRef& to, T&& value, Clock::Duration timeout,
   RequestRef req(new detail::CallbackRequest<R>(system().next_request_id(),
                                                 chain ? *chain : CallChain{}, self(), false,
                                                 std::move(on_reply)));
+  req->set_depth(cell_->current_depth() + 1);
   detail::send_request(system(), to, make_message(std::forward<T>(value)), req, timeout);
 }
 
@@ -266,6 +310,7 @@ void Actor::await(const ActorRef& to, T&& value, Clock::Duration timeout,
   auto id = system().next_request_id();
   RequestRef req(
       new detail::CallbackRequest<R>(id, std::move(chain), self(), true, std::move(on_reply)));
+  req->set_depth(cell_->current_depth() + 1);
   cell_->set_awaiting(id);
   detail::send_request(system(), to, make_message(std::forward<T>(value)), req, timeout);
 }

@@ -12,7 +12,7 @@ enum class OverflowPolicy : std::uint8_t {
   kFail,          // the send is refused: tell returns kRefused, ask fails with kMailboxFull
   kDropNewest,    // the incoming message becomes a dead letter
   kDropOldest,    // the oldest queued message becomes a dead letter
-  kBackpressure,  // the sender waits: a thread blocks, an actor is paused between messages
+  kBackpressure,  // an actor sender is paused between messages; any other sender gets kFull
 };
 
 struct MailboxOptions {
@@ -29,6 +29,8 @@ enum class Delivery : std::uint8_t {
   kDeadLetter,  // the target is dead; counted as a dead letter
   kDropped,     // an overflow policy dropped a message (this one or the oldest)
   kRefused,     // bounded mailbox full with policy kFail
+  kFull,        // backpressure mailbox at its bound, and the sender may not be paused (not an
+                // actor, or try_tell): not queued; notify_when_room says when to retry
 };
 
 struct SpawnOptions {

@@ -40,6 +40,12 @@ class Request {
 
   std::uint64_t id() const { return id_; }
   const CallChain& chain() const { return chain_; }
+  // How many asks deep this request is on its causal path: an ask made while handling a
+  // request of depth d has depth d + 1 (from a reply handler: as the ask it answers). Bounded by
+  // SystemConfig::max_call_depth, so an actor that asks itself from its own handler in a loop
+  // fails instead of growing without end. Set before the request is sent.
+  std::uint32_t depth() const { return depth_; }
+  void set_depth(std::uint32_t depth) { depth_ = depth; }
   TypeTag expected() const { return expected_; }
 
   void add_ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -60,6 +66,7 @@ class Request {
   TypeTag expected_;
   const char* expected_name_;
   CallChain chain_;
+  std::uint32_t depth_ = 0;
   std::atomic<TimerService*> timers_{nullptr};
   std::atomic<std::uint64_t> timer_seq_{0};
 };
