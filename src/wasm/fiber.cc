@@ -1,5 +1,7 @@
 #include "troupe/wasm/fiber.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 #include <mutex>
@@ -11,6 +13,8 @@ namespace ctx = boost::context;
 namespace {
 
 constexpr std::size_t kStackBytes = std::size_t{256} * 1024;
+// How many times a cancelled body may suspend again before it is given up on.
+constexpr int kCancelResumes = 16;
 
 // Reuses stacks: mapping and guarding a fresh one costs microseconds per invocation.
 class StackPool {
@@ -71,15 +75,34 @@ GuestFiber::GuestFiber(std::function<void()> body) : impl_(std::make_unique<Impl
   });
 }
 
-GuestFiber::~GuestFiber() = default;
+GuestFiber::~GuestFiber() {
+  if (!cancel()) {
+    // A body that kept suspending after its cancellation: Boost.Context unwinds it by
+    // throwing through its frames, the last resort this class exists to avoid.
+    spdlog::error("a guest fiber did not end when cancelled; unwinding it");
+  }
+}
+
+bool GuestFiber::cancel() {
+  if (!started_ || finished_) return true;
+  cancelled_ = true;
+  // Every suspend() now returns at once: a body that honours the contract ends in one resume.
+  for (int i = 0; i < kCancelResumes && !finished_; ++i) resume();
+  return finished_;
+}
 
 bool GuestFiber::resume() {
+  started_ = true;
   running_ = true;
   impl_->self = std::move(impl_->self).resume();
   running_ = false;
   return finished_;
 }
 
-void GuestFiber::suspend() { impl_->caller = std::move(impl_->caller).resume(); }
+bool GuestFiber::suspend() {
+  if (cancelled_) return false;
+  impl_->caller = std::move(impl_->caller).resume();
+  return !cancelled_;
+}
 
 }  // namespace troupe::wasm
