@@ -427,6 +427,16 @@ std::string hex(const unsigned char* bytes, std::size_t n) {
 
 AotCode::~AotCode() {
   if (handle_ != nullptr) dlclose(handle_);
+  if (memfd_ < 0) return;
+  // Were the object still loaded (dlclose may keep it), its name would hand it to the next
+  // object loaded from a memfd that reuses the number: keep the number taken instead.
+  const std::string name = "/proc/self/fd/" + std::to_string(memfd_);
+  if (void* still = dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+    dlclose(still);
+    spdlog::warn("aot: {} stays loaded after dlclose; keeping its memfd open", name);
+    return;
+  }
+  ::close(memfd_);
 }
 
 struct AotCompiler::Impl {
@@ -495,22 +505,26 @@ struct AotCompiler::Impl {
       done += static_cast<std::size_t>(n);
     }
     fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    // The memfd stays open as long as the object is loaded (see AotCode::memfd_).
+    std::shared_ptr<AotCode> code(new AotCode());
+    code->memfd_ = fd;
     const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    if (void* stale = dlopen(proc.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+      dlclose(stale);  // dlopen would hand back that object, not this one
+      return Error{Errc::kInternal, "cannot load " + path.string() + ": " + proc + " is taken"};
+    }
     void* handle = dlopen(proc.c_str(), RTLD_NOW | RTLD_LOCAL);
-    ::close(fd);  // the mappings keep the object alive
     if (handle == nullptr) {
       const char* e = dlerror();
       return Error{Errc::kInternal, "cannot load " + path.string() + ": " + (e ? e : "dlopen")};
     }
+    code->handle_ = handle;
     const void* table = dlsym(handle, TROUPE_AOT_SYMBOL);
     std::string error = "no " + std::string(TROUPE_AOT_SYMBOL) + " symbol";
     if (table == nullptr || !bind_aot_object(table, error)) {
-      dlclose(handle);
       return Error{Errc::kInternal, path.string() + ": " + error};
     }
-    std::shared_ptr<AotCode> code(new AotCode());
     code->path_ = path;
-    code->handle_ = handle;
     code->table_ = table;
     loaded[path.string()] = code;
     return std::shared_ptr<const AotCode>(std::move(code));

@@ -163,6 +163,30 @@ TEST(AotCache, ATamperedObjectIsRecompiledNotLoaded) {
   EXPECT_TRUE(again.last_was_cache_hit());
 }
 
+// Objects are loaded from memfds as /proc/self/fd/N, and dlopen finds a loaded object by its
+// name: a second object loaded after the first must not be handed the first one's code.
+TEST(AotCache, ObjectsLoadedOneAfterAnotherEachRunTheirOwnCode) {
+  TempDir tmp;
+  AotCompiler compiler(AotOptions{.cache_dir = tmp.path() / "aot"});
+  ASSERT_TRUE(compiler.available()) << compiler.unavailable_reason();
+  GuestModule echo = load_echo();
+  std::string route_wat = kEcho;  // answers the route instead of the payload
+  for (const char* from : {"(local.get 4)", "(local.get 5)"}) {
+    route_wat.replace(route_wat.find(from), 13,
+                      from[11] == '4' ? "(local.get 2)" : "(local.get 3)");
+  }
+  auto bin = wat_to_wasm(route_wat);
+  ASSERT_TRUE(bin.ok()) << bin.error().to_string();
+  auto route = GuestModule::load(*bin);
+  ASSERT_TRUE(route.ok()) << route.error().to_string();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(compiler.compile(echo).ok());
+    ASSERT_TRUE(compiler.compile(*route).ok());
+    EXPECT_EQ(dispatch(echo, Tier::kAot, "mine"), "mine");
+    EXPECT_EQ(dispatch(*route, Tier::kAot, "mine"), "x");
+  }
+}
+
 // A refused directory leaves the AOT tier unavailable and modules on the interpreter.
 void expect_refused(const fs::path& dir, const std::string& why) {
   AotCompiler compiler(AotOptions{.cache_dir = dir});

@@ -45,6 +45,9 @@ class AotCode {
   std::filesystem::path path_;
   void* handle_ = nullptr;
   const void* table_ = nullptr;  // the object's troupe_aot_module
+  // The sealed memfd the object was loaded from, open while it is loaded: dlopen finds an
+  // already loaded object by its name ("/proc/self/fd/N"), so N must not name another one.
+  int memfd_ = -1;
 };
 
 // Limits on each run of wasm2c and of the C compiler (and on every process the compiler
