@@ -117,7 +117,7 @@ ToolRun run_tool(const std::vector<std::string>& argv, const fs::path& log,
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // also here: the kill below must not race the child's own setpgid
-  int status = 0;
+  int status = -1;  // stays so when the child cannot be waited for (SIGCHLD ignored)
   const auto deadline = std::chrono::steady_clock::now() + limits.wall_time;
   if (!wait_until(pid, deadline, status)) {
     ::kill(-pid, SIGKILL);  // the tool and whatever it started (cc1, as, ld)
@@ -138,6 +138,8 @@ ToolRun run_tool(const std::vector<std::string>& argv, const fs::path& log,
       default:
         r.stopped_by = "signal " + std::to_string(WTERMSIG(status));
     }
+  } else {
+    r.stopped_by = "an end that could not be observed";
   }
   std::ifstream in(log, std::ios::binary | std::ios::ate);
   const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : 0;

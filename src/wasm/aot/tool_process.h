@@ -16,7 +16,7 @@ namespace troupe::wasm::aot {
 struct ToolRun {
   int status = -1;  // exit status; -1 when it could not start or did not exit normally
   // Why it did not exit normally, when status is -1: "the output limit", "the CPU-time
-  // limit", "the wall-clock limit", "signal N", "cannot start".
+  // limit", "the wall-clock limit", "signal N", "cannot start", or an end it could not see.
   std::string stopped_by;
   std::string output;  // stdout and stderr (the first 64 KiB)
 };
