@@ -388,9 +388,6 @@ std::string version_line(const std::string& tool, const fs::path& scratch,
   return r.output.substr(0, r.output.find('\n'));
 }
 
-// Why a tool failed, in one line: the limit that stopped it, or the end of its output.
-std::string failure(const aot::ToolRun& r, std::size_t lines);
-
 // The last `lines` lines of a tool's output.
 std::string tail(const std::string& text, std::size_t lines) {
   std::size_t start = text.size();
@@ -402,6 +399,7 @@ std::string tail(const std::string& text, std::size_t lines) {
   return text.substr(start == 0 ? 0 : start + 1);
 }
 
+// Why a tool failed: the limit that stopped it, or the end of its output.
 std::string failure(const aot::ToolRun& r, std::size_t lines) {
   if (r.status < 0) return "stopped by " + r.stopped_by;
   return tail(r.output, lines);
