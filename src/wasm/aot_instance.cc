@@ -161,7 +161,6 @@ class AotInstance final : public core::CoreInstance {
     const troupe_aot_import& imp = t_.imports[index];
     tl_active = nullptr;  // host code from here on
     int status = 1;
-    const char* threw = nullptr;
     try {
       std::vector<std::uint64_t> params(args, args + imp.params);
       std::vector<std::uint64_t> out;
@@ -177,13 +176,12 @@ class AotInstance final : public core::CoreInstance {
     } catch (const boost::context::detail::forced_unwind&) {
       throw;  // a suspended guest fiber being destroyed: GuestFiber's own unwinding
     } catch (const std::exception& e) {
-      threw = e.what();
+      set_host_trap(imp, e.what());  // here: what() dies with the exception
     } catch (...) {
-      threw = "an exception that is not a std::exception";
+      set_host_trap(imp, "an exception that is not a std::exception");
     }
     tl_active = this;  // maybe on another thread: the guest's fiber may have moved
     install_fault_handling();
-    if (threw != nullptr) set_host_trap(imp, threw);
     return status;
   }
 
