@@ -2,11 +2,9 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sodium.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <wabt/binary-reader-ir.h>
 #include <wabt/binary-reader.h>
@@ -15,6 +13,7 @@
 
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -23,11 +22,11 @@
 #include <sstream>
 #include <thread>
 
+#include "aot/object_cache.h"
+#include "aot/tool_process.h"
 #include "aot/troupe_aot.h"
 #include "aot_instance.h"
 #include "aot_sources.h"
-
-extern char** environ;  // NOLINT: POSIX
 
 namespace troupe::wasm {
 namespace fs = std::filesystem;
@@ -381,40 +380,10 @@ __attribute__((visibility("default"))) const struct troupe_aot_module troupe_aot
 
 // --- tools ---
 
-struct Run {
-  int status = -1;  // exit status; -1 when it could not start or died on a signal
-  std::string output;
-};
-
-// Runs argv (argv[0] looked up in PATH) with stdout and stderr into `log`.
-Run run(const std::vector<std::string>& argv, const fs::path& log) {
-  Run r;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc == 0) {
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status)) r.status = WEXITSTATUS(status);
-  }
-  std::ifstream in(log);
-  r.output.assign(std::istreambuf_iterator<char>(in), {});
-  return r;
-}
-
 // The first line a tool prints for --version; empty when it cannot run.
-std::string version_line(const std::string& tool, const fs::path& scratch) {
-  Run r = run({tool, "--version"}, scratch);
+std::string version_line(const std::string& tool, const fs::path& scratch,
+                         const AotToolLimits& limits) {
+  aot::ToolRun r = aot::run_tool({tool, "--version"}, scratch, limits);
   if (r.status != 0) return {};
   return r.output.substr(0, r.output.find('\n'));
 }
@@ -428,6 +397,12 @@ std::string tail(const std::string& text, std::size_t lines) {
     start = nl;
   }
   return text.substr(start == 0 ? 0 : start + 1);
+}
+
+// Why a tool failed: the limit that stopped it, or the end of its output.
+std::string failure(const aot::ToolRun& r, std::size_t lines) {
+  if (r.status < 0) return "stopped by " + r.stopped_by;
+  return tail(r.output, lines);
 }
 
 bool write_file(const fs::path& path, std::string_view text) {
@@ -450,11 +425,23 @@ std::string hex(const unsigned char* bytes, std::size_t n) {
 
 AotCode::~AotCode() {
   if (handle_ != nullptr) dlclose(handle_);
+  if (memfd_ < 0) return;
+  // Were the object still loaded (dlclose may keep it), its name would hand it to the next
+  // object loaded from a memfd that reuses the number: keep the number taken instead.
+  const std::string name = "/proc/self/fd/" + std::to_string(memfd_);
+  if (void* still = dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+    dlclose(still);
+    spdlog::warn("aot: {} stays loaded after dlclose; keeping its memfd open", name);
+    return;
+  }
+  ::close(memfd_);
 }
 
 struct AotCompiler::Impl {
   AotOptions options;
   std::string cc_id, wasm2c_id;
+
+  std::unique_ptr<aot::ObjectCache> cache;  // set when the tier is available
 
   std::mutex mutex;                                            // the fields below
   std::map<std::string, std::weak_ptr<const AotCode>> loaded;  // by object path
@@ -488,37 +475,67 @@ struct AotCompiler::Impl {
     return hex(out, sizeof out);
   }
 
-  Result<std::shared_ptr<const AotCode>> load(const fs::path& path) {
+  // The code loaded from `path` before, if it is still alive.
+  std::shared_ptr<const AotCode> find_loaded(const fs::path& path) {
+    std::lock_guard lock(mutex);
+    auto it = loaded.find(path.string());
+    return it == loaded.end() ? nullptr : it->second.lock();
+  }
+
+  // Loads `object` (bytes already authenticated, or just built) for the cache entry `path`.
+  // From a sealed memfd, not from the path: what runs is exactly what was checked.
+  Result<std::shared_ptr<const AotCode>> load(const fs::path& path,
+                                              const std::vector<std::uint8_t>& object) {
     std::lock_guard lock(mutex);
     if (auto it = loaded.find(path.string()); it != loaded.end()) {
       if (auto code = it->second.lock()) return code;
     }
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    const int fd = memfd_create("troupe-aot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return Error{Errc::kIo, std::string("memfd_create: ") + std::strerror(errno)};
+    std::size_t done = 0;
+    while (done < object.size()) {
+      const ssize_t n = ::write(fd, object.data() + done, object.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fd);
+        return Error{Errc::kIo, "cannot copy the object into a memfd"};
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    // The memfd stays open as long as the object is loaded (see AotCode::memfd_).
+    std::shared_ptr<AotCode> code(new AotCode());
+    code->memfd_ = fd;
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    if (void* stale = dlopen(proc.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+      dlclose(stale);  // dlopen would hand back that object, not this one
+      return Error{Errc::kInternal, "cannot load " + path.string() + ": " + proc + " is taken"};
+    }
+    void* handle = dlopen(proc.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* e = dlerror();
       return Error{Errc::kInternal, "cannot load " + path.string() + ": " + (e ? e : "dlopen")};
     }
+    code->handle_ = handle;
     const void* table = dlsym(handle, TROUPE_AOT_SYMBOL);
     std::string error = "no " + std::string(TROUPE_AOT_SYMBOL) + " symbol";
     if (table == nullptr || !bind_aot_object(table, error)) {
-      dlclose(handle);
       return Error{Errc::kInternal, path.string() + ": " + error};
     }
-    std::shared_ptr<AotCode> code(new AotCode());
     code->path_ = path;
-    code->handle_ = handle;
     code->table_ = table;
     loaded[path.string()] = code;
     return std::shared_ptr<const AotCode>(std::move(code));
   }
 
-  Result<fs::path> build(std::span<const std::uint8_t> b, const fs::path& object) {
+  // Translates and compiles the module in a fresh build directory; the object's bytes.
+  Result<std::vector<std::uint8_t>> build(std::span<const std::uint8_t> b) {
     auto glue = generate_glue(b);
     if (!glue.ok()) return glue.error();
-    std::string pattern = (options.cache_dir / "build-XXXXXX").string();
+    std::string pattern = (cache->path() / "build-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
-      return Error{Errc::kInternal, "cannot create a build directory in " +
-                                        options.cache_dir.string() + ": " + std::strerror(errno)};
+      return Error{Errc::kInternal, "cannot create a build directory in " + cache->path().string() +
+                                        ": " + std::strerror(errno)};
     }
     const fs::path dir = pattern;
     struct Cleanup {
@@ -534,15 +551,15 @@ struct AotCompiler::Impl {
         !write_file(dir / "troupe_aot.h", aot_sources::kHeader)) {
       return Error{Errc::kInternal, "cannot write into " + dir.string()};
     }
-    Run w = run({options.wasm2c, "-n", "guest", (dir / "guest.wasm").string(), "-o",
-                 (dir / "guest.c").string()},
-                dir / "wasm2c.log");
-    if (w.status < 0) {  // Debian's wasm2c 1.0.32 aborts on some SIMD modules
+    const AotToolLimits& limits = options.limits;
+    aot::ToolRun w = aot::run_tool({options.wasm2c, "-n", "guest", (dir / "guest.wasm").string(),
+                                    "-o", (dir / "guest.c").string()},
+                                   dir / "wasm2c.log", limits);
+    if (w.status < 0 && w.stopped_by.rfind("signal ", 0) == 0) {
+      // Debian's wasm2c 1.0.32 aborts on some SIMD modules.
       return Error{Errc::kRefused, "wasm2c cannot translate this module (it crashed)"};
     }
-    if (w.status != 0) {
-      return Error{Errc::kInternal, "wasm2c failed: " + tail(w.output, 5)};
-    }
+    if (w.status != 0) return Error{Errc::kInternal, "wasm2c failed: " + failure(w, 5)};
     std::vector<std::string> cc = {options.cc};
     cc.insert(cc.end(), options.cflags.begin(), options.cflags.end());
     const fs::path built = dir / "module.so";
@@ -551,11 +568,11 @@ struct AotCompiler::Impl {
     cc.push_back(dir.string());
     for (const char* f : {"guest.c", "glue.c", "troupe_rt.c"}) cc.push_back((dir / f).string());
     cc.insert(cc.end(), {"-lm", "-o", built.string()});
-    Run r = run(cc, dir / "cc.log");
-    if (r.status != 0) return Error{Errc::kInternal, "the C compiler failed: " + tail(r.output, 8)};
-    std::error_code ec;
-    fs::rename(built, object, ec);  // atomic: a reader sees no object or a whole one
-    if (ec) return Error{Errc::kInternal, "cannot store " + object.string() + ": " + ec.message()};
+    aot::ToolRun r = aot::run_tool(cc, dir / "cc.log", limits);
+    if (r.status != 0) return Error{Errc::kInternal, "the C compiler failed: " + failure(r, 8)};
+    std::ifstream in(built, std::ios::binary);
+    std::vector<std::uint8_t> object((std::istreambuf_iterator<char>(in)), {});
+    if (!in.eof() && in.fail()) return Error{Errc::kInternal, "cannot read " + built.string()};
     return object;
   }
 
@@ -601,16 +618,24 @@ AotCompiler::AotCompiler(AotOptions options) : impl_(std::make_unique<Impl>()) {
   if (__builtin_cpu_supports("popcnt")) options.cflags.emplace_back("-mpopcnt");
 #endif
   impl_->options = std::move(options);
-  std::error_code ec;
-  fs::create_directories(impl_->options.cache_dir, ec);
-  fs::permissions(impl_->options.cache_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  if (sodium_init() < 0) {
-    unavailable_ = "libsodium failed to initialise";
+  const fs::path& dir = impl_->options.cache_dir;
+  if (dir.empty()) {
+    unavailable_ = "no AOT cache directory: set $TROUPE_AOT_CACHE (or HOME)";
+    spdlog::warn("aot: tier unavailable, modules run on the interpreter: {}", unavailable_);
     return;
   }
-  const fs::path scratch = impl_->options.cache_dir / ("version-" + std::to_string(getpid()));
-  impl_->cc_id = version_line(impl_->options.cc, scratch);
-  impl_->wasm2c_id = version_line(impl_->options.wasm2c, scratch);
+  auto cache = aot::ObjectCache::open(dir, impl_->options.limits.output_bytes);
+  if (!cache.ok()) {
+    unavailable_ = cache.error().detail;
+    spdlog::warn("aot: tier unavailable, modules run on the interpreter: {}", unavailable_);
+    return;
+  }
+  impl_->cache = std::move(cache).value();
+  const fs::path scratch = impl_->cache->path() / ("version-" + std::to_string(getpid()));
+  // The version probes take no input from a module: the default limits, not the build's.
+  impl_->cc_id = version_line(impl_->options.cc, scratch, AotToolLimits{});
+  impl_->wasm2c_id = version_line(impl_->options.wasm2c, scratch, AotToolLimits{});
+  std::error_code ec;
   fs::remove(scratch, ec);
   if (impl_->cc_id.empty()) {
     unavailable_ = "no C compiler ('" + impl_->options.cc + "')";
@@ -618,8 +643,6 @@ AotCompiler::AotCompiler(AotOptions options) : impl_(std::make_unique<Impl>()) {
     unavailable_ = "no wasm2c ('" + impl_->options.wasm2c + "')";
   } else if (!fs::exists("/usr/include/wasm-rt.h")) {
     unavailable_ = "no /usr/include/wasm-rt.h (package wabt)";
-  } else if (!fs::is_directory(impl_->options.cache_dir)) {
-    unavailable_ = "cannot create the cache directory " + impl_->options.cache_dir.string();
   }
 }
 
@@ -642,7 +665,7 @@ fs::path AotCompiler::default_cache_dir() {
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     return fs::path(home) / ".cache" / "troupe" / "aot";
   }
-  return fs::temp_directory_path() / ("troupe-aot-" + std::to_string(getuid()));
+  return {};  // not a predictable directory in /tmp that another user could make first
 }
 
 AotCompiler& AotCompiler::shared() {
@@ -660,20 +683,29 @@ Result<std::shared_ptr<const AotCode>> AotCompiler::compile(const GuestModule& m
 Result<std::shared_ptr<const AotCode>> AotCompiler::compile_binary(
     std::span<const std::uint8_t> binary) {
   if (!available()) return Error{Errc::kUnavailable, "AOT tier unavailable: " + unavailable_};
-  const fs::path object = impl_->options.cache_dir / (impl_->key(binary) + ".so");
-  bool hit = fs::exists(object);
+  const std::string name = impl_->key(binary) + ".so";
+  const fs::path object = impl_->cache->path() / name;
+  bool hit = false;
   Result<std::shared_ptr<const AotCode>> code = Error{Errc::kInternal, "not built"};
-  if (hit) {
-    code = impl_->load(object);
-    if (!code.ok()) {  // a damaged entry: build it again
-      spdlog::warn("aot: rebuilding a damaged cache entry: {}", code.error().to_string());
-      hit = false;
-    }
+  if (auto live = impl_->find_loaded(object)) {
+    hit = true;
+    code = std::move(live);
+  } else if (auto cached = impl_->cache->read(name); cached.ok()) {
+    code = impl_->load(object, *cached);
+    hit = code.ok();
+    if (!hit) spdlog::warn("aot: rebuilding a damaged cache entry: {}", code.error().to_string());
+  } else if (cached.error().code != Errc::kNotFound) {
+    // Never loaded: a planted, altered or foreign object is replaced by a fresh build.
+    spdlog::warn("aot: rebuilding a cache entry that failed its check: {}",
+                 cached.error().to_string());
   }
   if (!hit) {
-    auto built = impl_->build(binary, object);
+    auto built = impl_->build(binary);
     if (!built.ok()) return built.error();
-    code = impl_->load(object);
+    if (auto stored = impl_->cache->write(name, *built); !stored.ok()) {
+      spdlog::warn("aot: the object is not cached: {}", stored.error().to_string());
+    }
+    code = impl_->load(object, *built);
   }
   if (!code.ok()) return code.error();
   {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/context/detail/exception.hpp>
 #include <csetjmp>
 #include <cstdlib>
 #include <cstring>
@@ -152,23 +153,54 @@ class AotInstance final : public core::CoreInstance {
     tl_active = static_cast<AotInstance*>(saved);
   }
 
+  // Called from the generated C code: nothing may be thrown from here (an exception crossing
+  // those frames would skip leave() and unwind through code built without exception support),
+  // so anything the host throws becomes a trap.
+  // (Not noexcept: Boost.Context's forced unwinding of a destroyed fiber must pass.)
   int call_import(std::uint32_t index, const std::uint64_t* args, std::uint64_t* results) {
     const troupe_aot_import& imp = t_.imports[index];
-    std::vector<std::uint64_t> params(args, args + imp.params);
-    std::vector<std::uint64_t> out;
-    std::string message;
     tl_active = nullptr;  // host code from here on
-    const bool ok = imports_[index] && imports_[index](params, out, message);
+    int status = 1;
+    try {
+      std::vector<std::uint64_t> params(args, args + imp.params);
+      std::vector<std::uint64_t> out;
+      std::string message;
+      if (imports_[index] && imports_[index](params, out, message)) {
+        for (std::uint32_t i = 0; i < imp.results; ++i) results[i] = i < out.size() ? out[i] : 0;
+        status = 0;
+      } else {
+        host_trap_ = message.empty()
+                         ? "host call " + std::string(imp.module) + "." + imp.name + " failed"
+                         : std::move(message);
+      }
+    } catch (const boost::context::detail::forced_unwind&) {
+      throw;  // a suspended guest fiber being destroyed: GuestFiber's own unwinding
+    } catch (const std::exception& e) {
+      set_host_trap(imp, e.what());  // here: what() dies with the exception
+    } catch (...) {
+      set_host_trap(imp, "an exception that is not a std::exception");
+    }
     tl_active = this;  // maybe on another thread: the guest's fiber may have moved
     install_fault_handling();
-    if (!ok) {
-      host_trap_ = message.empty()
-                       ? "host call " + std::string(imp.module) + "." + imp.name + " failed"
-                       : message;
-      return 1;
+    return status;
+  }
+
+  void record(const char* message) noexcept {
+    try {
+      host_trap_ = message;
+    } catch (...) {
+      host_trap_.clear();
     }
-    for (std::uint32_t i = 0; i < imp.results; ++i) results[i] = i < out.size() ? out[i] : 0;
-    return 0;
+  }
+
+  // The trap message for an import that threw; when even that cannot be allocated, a fixed
+  // one (take_trap_message).
+  void set_host_trap(const troupe_aot_import& imp, const char* what) noexcept {
+    try {
+      host_trap_ = "host call " + std::string(imp.module) + "." + imp.name + " threw: " + what;
+    } catch (...) {
+      host_trap_.clear();
+    }
   }
 
   [[noreturn]] void trap(wasm_rt_trap_t code) {
@@ -185,23 +217,39 @@ class AotInstance final : public core::CoreInstance {
   }
   bool running() const { return depth_ != 0; }
 
-  void allocate_memory(wasm_rt_memory_t* mem, std::uint32_t initial, std::uint32_t max) {
+  // Called from the generated C code: traps instead of throwing (see call_import). A trap
+  // never leaves from inside a catch block, whose exception would then never be released.
+  void allocate_memory(wasm_rt_memory_t* mem, std::uint32_t initial, std::uint32_t max) noexcept {
     std::uint32_t cap = std::min(max, kMaxPages);
     if (max_pages_ != 0) cap = std::min(cap, max_pages_);
     if (initial > cap) {
-      host_trap_ = "the module's memory starts with " + std::to_string(initial) +
-                   " pages; the limit is " + std::to_string(cap);
+      try {
+        host_trap_ = "the module's memory starts with " + std::to_string(initial) +
+                     " pages; the limit is " + std::to_string(cap);
+      } catch (...) {
+        host_trap_.clear();
+      }
       trap(WASM_RT_TRAP_NONE);
     }
     void* base =
         mmap(nullptr, kReservation, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) {
-      host_trap_ = "cannot reserve address space for a linear memory";
+      record("cannot reserve address space for a linear memory");
       trap(WASM_RT_TRAP_NONE);
     }
-    reservations_.push_back(base);
+    bool recorded = true;
+    try {
+      reservations_.push_back(base);
+    } catch (...) {
+      recorded = false;
+    }
+    if (!recorded) {
+      munmap(base, kReservation);
+      host_trap_.clear();
+      trap(WASM_RT_TRAP_NONE);
+    }
     if (initial != 0 && mprotect(base, initial * kPageBytes, PROT_READ | PROT_WRITE) != 0) {
-      host_trap_ = "cannot commit " + std::to_string(initial) + " pages of linear memory";
+      record("cannot commit pages of linear memory");
       trap(WASM_RT_TRAP_NONE);
     }
     mem->data = static_cast<std::uint8_t*>(base);
@@ -247,7 +295,10 @@ class AotInstance final : public core::CoreInstance {
   static void install_fault_handling();
 
   std::string take_trap_message() {
-    if (trap_code_ == WASM_RT_TRAP_NONE) return std::exchange(host_trap_, {});
+    if (trap_code_ == WASM_RT_TRAP_NONE) {
+      if (host_trap_.empty()) return "a host call failed (out of memory to say why)";
+      return std::exchange(host_trap_, {});
+    }
     return trap_message(trap_code_);
   }
 

@@ -1,5 +1,7 @@
 #include "troupe/wasm/fiber.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 #include <mutex>
@@ -11,6 +13,8 @@ namespace ctx = boost::context;
 namespace {
 
 constexpr std::size_t kStackBytes = std::size_t{256} * 1024;
+// How many times a cancelled body may suspend again before it is given up on.
+constexpr int kCancelResumes = 16;
 
 // Reuses stacks: mapping and guarding a fresh one costs microseconds per invocation.
 class StackPool {
@@ -92,11 +96,24 @@ GuestFiber::GuestFiber() : impl_(std::make_unique<Impl>()) {
 }
 
 GuestFiber::~GuestFiber() {
-  if (!busy_ && impl_->job != nullptr) {  // parked in its loop: let the loop return
+  if (!cancel()) {
+    // A job that kept suspending after its cancellation: Boost.Context unwinds it by throwing
+    // through its frames, the last resort this class exists to avoid.
+    spdlog::error("a guest fiber did not end when cancelled; unwinding it");
+    return;
+  }
+  if (impl_->job != nullptr) {  // parked in its loop: let the loop return
     impl_->closing = true;
     impl_->self = std::move(impl_->self).resume();
   }
-  // Never started, finished its loop, or busy (then Boost unwinds its stack).
+}
+
+bool GuestFiber::cancel() {
+  if (!busy_) return true;
+  cancelled_ = true;
+  // Every suspend() now returns at once: a job that honours the contract ends in one resume.
+  for (int i = 0; i < kCancelResumes && busy_; ++i) resume();
+  return !busy_;
 }
 
 FiberPtr GuestFiber::take() {
@@ -120,6 +137,7 @@ bool GuestFiber::start(Job job, void* arg) {
   impl_->job = job;
   impl_->arg = arg;
   busy_ = true;
+  cancelled_ = false;
   return resume();
 }
 
@@ -130,6 +148,10 @@ bool GuestFiber::resume() {
   return !busy_;
 }
 
-void GuestFiber::suspend() { impl_->caller = std::move(impl_->caller).resume(); }
+bool GuestFiber::suspend() {
+  if (cancelled_) return false;
+  impl_->caller = std::move(impl_->caller).resume();
+  return !cancelled_;
+}
 
 }  // namespace troupe::wasm

@@ -5,6 +5,7 @@
 #include <wabt/interp/binary-reader-interp.h>
 #include <wabt/interp/interp.h>
 
+#include <boost/context/detail/exception.hpp>
 #include <cstring>
 #include <map>
 
@@ -82,6 +83,15 @@ interp::Value to_value(wabt::Type type, std::uint64_t bits) {
   }
 }
 
+// "host call threw: <what>", or less when even that cannot be allocated.
+std::string threw_message(const char* what) noexcept {
+  try {
+    return std::string("host call threw: ") + what;
+  } catch (...) {
+    return {};
+  }
+}
+
 std::size_t slots(const wabt::TypeVector& types) {
   std::size_t n = 0;
   for (wabt::Type t : types) n += t == wabt::Type::V128 ? 2 : 1;
@@ -145,14 +155,26 @@ std::unique_ptr<InterpModule> InterpModule::instantiate(const std::vector<std::u
     auto wrapped = [cb, type, state](interp::Thread&, const interp::Values& params,
                                      interp::Values& results,
                                      interp::Trap::Ptr* trap) -> wabt::Result {
-      std::vector<std::uint64_t> out;
+      // libwabt is built without exception support: an exception crossing its frames would
+      // skip their cleanups and leave the interpreter's thread state behind. Anything the
+      // host throws becomes a trap here.
       std::string message;
-      if (!cb || !cb(to_u64(type.params, params), out, message)) {
-        *trap = interp::Trap::New(state->store, message.empty() ? "host call failed" : message);
-        return wabt::Result::Error;
+      try {
+        std::vector<std::uint64_t> out;
+        if (cb && cb(to_u64(type.params, params), out, message)) {
+          results = to_values(type.results, out);
+          return wabt::Result::Ok;
+        }
+        if (message.empty()) message = "host call failed";
+      } catch (const boost::context::detail::forced_unwind&) {
+        throw;  // a suspended guest fiber being destroyed: GuestFiber's own unwinding
+      } catch (const std::exception& e) {
+        message = threw_message(e.what());
+      } catch (...) {
+        message = threw_message("an exception that is not a std::exception");
       }
-      results = to_values(type.results, out);
-      return wabt::Result::Ok;
+      *trap = interp::Trap::New(state->store, message);
+      return wabt::Result::Error;
     };
     imports.push_back(interp::HostFunc::New(s.store, type, wrapped).ref());
   }

@@ -104,6 +104,11 @@ AbiValue now_timestamp() {
 class WasmActor final : public Actor, private HostImports {
  public:
   explicit WasmActor(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+  // Killed (no on_stop) while the guest is suspended in a call: its host call fails, so the
+  // guest traps and its fiber ends, while every member it may touch still exists.
+  ~WasmActor() override {
+    if (fiber_) fiber_->cancel();
+  }
 
   void on_start() override {
     auto created =
@@ -343,7 +348,9 @@ class WasmActor final : public Actor, private HostImports {
       preempted_ = false;
       step();
     });
-    fiber_->suspend();
+    if (!fiber_->suspend()) {  // cancelled: the actor is going
+      return Error{Errc::kUnavailable, "the actor was killed while its guest was preempted"};
+    }
     if (std::exchange(abort_preempted_, false)) {
       return Error{Errc::kUnavailable, "the actor stopped while its guest was preempted"};
     }
@@ -448,7 +455,13 @@ class WasmActor final : public Actor, private HostImports {
       w->ready = true;
       if (fiber_ && !fiber_->running()) step();  // else: answered before the guest suspended
     });
-    while (!w->ready) fiber_->suspend();
+    while (!w->ready) {
+      if (!fiber_->suspend()) {  // cancelled: call_host turns this into a trap
+        w->ready = true;         // a late reply finds nothing to resume
+        waiting_.reset();
+        return Error{Errc::kUnavailable, "the actor was killed"};
+      }
+    }
     waiting_.reset();
     return std::move(w->result);
   }
@@ -459,6 +472,14 @@ class WasmActor final : public Actor, private HostImports {
   }
 
   Result<O> call_host(const workload::Function& f, std::vector<AbiValue> args) override {
+    // A cancelled fiber (the actor was killed mid-call): an error from here traps the guest.
+    if (fiber_ && fiber_->cancelled()) return Error{Errc::kUnavailable, "the actor was killed"};
+    Result<O> r = serve(f, std::move(args));
+    if (fiber_ && fiber_->cancelled()) return Error{Errc::kUnavailable, "the actor was killed"};
+    return r;
+  }
+
+  Result<O> serve(const workload::Function& f, std::vector<AbiValue> args) {
     const std::string& n = f.name;
     if (n == "log-message") {
       const std::string& level = args[0].bytes;

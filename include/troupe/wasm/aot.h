@@ -14,6 +14,7 @@
 // "call stack exhausted". The page limit caps every memory's maximum.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -44,6 +45,19 @@ class AotCode {
   std::filesystem::path path_;
   void* handle_ = nullptr;
   const void* table_ = nullptr;  // the object's troupe_aot_module
+  // The sealed memfd the object was loaded from, open while it is loaded: dlopen finds an
+  // already loaded object by its name ("/proc/self/fd/N"), so N must not name another one.
+  int memfd_ = -1;
+};
+
+// Limits on each run of wasm2c and of the C compiler (and on every process the compiler
+// starts). A tool over one fails the compile cleanly; the module stays on the interpreter.
+struct AotToolLimits {
+  std::uint64_t cpu_seconds = 300;                      // RLIMIT_CPU
+  std::uint64_t memory_bytes = std::uint64_t{4} << 30;  // RLIMIT_AS
+  // RLIMIT_FSIZE: the largest file a tool may write, so also the largest object loaded.
+  std::uint64_t output_bytes = std::uint64_t{512} << 20;
+  std::chrono::milliseconds wall_time = std::chrono::minutes(10);  // then the group is killed
 };
 
 struct AotOptions {
@@ -53,6 +67,7 @@ struct AotOptions {
   // -fsignaling-nans and -frounding-math keep the C compiler from folding float operations
   // WebAssembly defines exactly (x * 1.0 must still quiet a signalling NaN).
   std::vector<std::string> cflags = {"-O2", "-fsignaling-nans", "-frounding-math"};
+  AotToolLimits limits{};
 };
 
 class AotCompiler {
@@ -62,12 +77,15 @@ class AotCompiler {
   AotCompiler(const AotCompiler&) = delete;
   AotCompiler& operator=(const AotCompiler&) = delete;
 
-  // $TROUPE_AOT_CACHE, else $XDG_CACHE_HOME/troupe/aot, else ~/.cache/troupe/aot.
+  // $TROUPE_AOT_CACHE, else $XDG_CACHE_HOME/troupe/aot, else $HOME/.cache/troupe/aot; empty
+  // when none is set (no shared /tmp fallback: the AOT tier is then unavailable and modules
+  // run on the interpreter).
   static std::filesystem::path default_cache_dir();
   // The process-wide compiler (default options), made on first use.
   static AotCompiler& shared();
 
-  // Whether wasm2c, the C compiler and wasm-rt.h are all present; why not, when they are not.
+  // Whether wasm2c, the C compiler, wasm-rt.h and a trusted cache directory (with its key) are
+  // all there; why not, when they are not.
   bool available() const { return unavailable_.empty(); }
   const std::string& unavailable_reason() const { return unavailable_; }
 
