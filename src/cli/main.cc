@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -84,6 +86,8 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   (*node)->shutdown();
   std::printf("troupe node stopped\n");
   std::fflush(stdout);
+  // Nobody may be reading the node's stdout any more: that is not a failure of the node.
+  std::clearerr(stdout);
   return 0;
 }
 
@@ -111,7 +115,10 @@ void print_tree(const json& actor, const std::string& prefix, bool last, bool to
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
+  // A closed stdout (`troupe node run | head -1`, a dead log collector) must not kill the node
+  // or the CLI: writes then fail with EPIPE, which the output checks below report.
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"troupe: a secure, distributed actor platform"};
   app.require_subcommand(1);
   std::string socket = default_socket();
@@ -270,6 +277,20 @@ int main(int argc, char** argv) {
     return 0;
   }
   return fail("no command (see troupe --help)");
+}
+
+int main(int argc, char** argv) {
+  int code = 1;
+  try {
+    code = run(argc, argv);
+  } catch (const std::exception& e) {
+    // A bug, but still one line and exit 1 rather than an abort with a C++ message.
+    return fail(std::string("internal: ") + e.what());
+  }
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    return fail(std::string("io: cannot write the output: ") + std::strerror(errno));
+  }
+  return code;
 }
 
 }  // namespace troupe::cli

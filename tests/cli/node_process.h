@@ -120,10 +120,19 @@ class NodeProcess {
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    wait_line("troupe node stopped", std::chrono::milliseconds(1000));
-    ::close(out_fd_);
+    if (out_fd_ >= 0) {
+      wait_line("troupe node stopped", std::chrono::milliseconds(1000));
+      ::close(out_fd_);
+      out_fd_ = -1;
+    }
     return exit_code_;
   }
+  // Closes the reading end of the node's stdout: its next line goes to a broken pipe.
+  void close_stdout() {
+    if (out_fd_ >= 0) ::close(out_fd_);
+    out_fd_ = -1;
+  }
+  pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
   const std::string& output() const { return out_; }
   std::string errors() const { return read_file(dir_ + "/node.err"); }

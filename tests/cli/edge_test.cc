@@ -1,0 +1,74 @@
+// Integration: the node's own edges (issue 9, section 3) — a real `troupe node run` process
+// fed what a careless or hostile local user could give it: broken pipes, foreign files at the
+// socket path, bytes that are not UTF-8, special files, idle and oversized connections.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "cli/node_process.h"
+#include "troupe/base/encoding.h"
+#include "troupe/node/control_protocol.h"
+
+namespace troupe {
+namespace {
+
+using testing::NodeProcess;
+
+class Edge : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::temp_dir("edge"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<NodeProcess> start_node(std::vector<std::string> extra = {}) {
+    auto node = std::make_unique<NodeProcess>(dir_, std::move(extra));
+    EXPECT_TRUE(node->wait_ready()) << node->errors();
+    return node;
+  }
+  std::string dir_;
+};
+
+// Runs the CLI with its stdout a pipe nobody reads.
+int run_cli_into_closed_pipe(const std::vector<std::string>& args, const std::string& dir) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -2;
+  ::close(fds[0]);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    int e = ::open((dir + "/cli.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(e, 2);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv{const_cast<char*>(TROUPE_BIN)};
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(TROUPE_BIN, argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(Edge, NodeSurvivesAClosedStdout) {
+  auto node = start_node();
+  node->close_stdout();
+  // The shutdown line goes to the broken pipe: EPIPE, not SIGPIPE, and a clean exit.
+  EXPECT_EQ(node->stop(), 0) << node->errors();
+}
+
+TEST_F(Edge, CliReportsAClosedStdoutInsteadOfDyingOfSigpipe) {
+  auto node = start_node();
+  int code = run_cli_into_closed_pipe({"--socket", node->socket(), "status"}, dir_);
+  EXPECT_EQ(code, 1);
+  std::string err = testing::read_file(dir_ + "/cli.err");
+  EXPECT_EQ(err.rfind("error: io: cannot write the output", 0), 0u) << err;
+  EXPECT_TRUE(node->running());
+}
+
+}  // namespace
+}  // namespace troupe
