@@ -130,11 +130,21 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
       return Error{Errc::kIo, "cannot create " + parent.string() + ": " + fs_ec.message()};
     }
   }
-  if (std::filesystem::exists(std::filesystem::symlink_status(path))) {
+  // Only a socket that nobody answers on is replaced (a node that died left it); anything else
+  // at the path belongs to someone else and is left untouched.
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return Error{Errc::kInvalidArgument,
+                   path + " exists and is not a socket; refusing to use or remove it"};
+    }
     if (someone_listens(path)) {
       return Error{Errc::kUnavailable, "another node is already running on " + path};
     }
-    std::filesystem::remove(path, fs_ec);  // stale socket of a node that died
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Error{Errc::kIo,
+                   "cannot remove the stale socket " + path + ": " + std::strerror(errno)};
+    }
   }
   std::unique_ptr<ControlServer> server(new ControlServer(path, std::move(handler)));
   boost::system::error_code ec;
@@ -145,6 +155,12 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
   ::umask(old_mask);
   if (!ec) server->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error{Errc::kIo, "cannot listen on " + path + ": " + ec.message()};
+  struct stat created {};
+  if (::lstat(path.c_str(), &created) != 0) {
+    return Error{Errc::kIo, "cannot stat " + path + ": " + std::strerror(errno)};
+  }
+  server->socket_dev_ = created.st_dev;
+  server->socket_ino_ = created.st_ino;
   ::chmod(path.c_str(), 0600);
   server->accept();
   server->thread_ = std::thread([s = server.get()] { s->io_.run(); });
@@ -168,8 +184,13 @@ void ControlServer::close() {
   });
   io_.stop();
   if (thread_.joinable()) thread_.join();
-  std::error_code fs_ec;
-  std::filesystem::remove(path_, fs_ec);
+  // Remove the socket file only if it is still the one this server created: the path may
+  // have been replaced meanwhile, and whatever is there now is not ours.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == socket_dev_ &&
+      st.st_ino == socket_ino_) {
+    ::unlink(path_.c_str());
+  }
 }
 
 ControlServer::~ControlServer() { close(); }

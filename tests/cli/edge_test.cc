@@ -70,5 +70,57 @@ TEST_F(Edge, CliReportsAClosedStdoutInsteadOfDyingOfSigpipe) {
   EXPECT_TRUE(node->running());
 }
 
+// Runs `troupe --socket PATH node run` and expects it to refuse at once.
+testing::CliResult run_node_on(const std::string& socket, const std::string& dir) {
+  return testing::run_cli({"--socket", socket, "node", "run", "--data-dir", dir}, dir);
+}
+
+TEST_F(Edge, NodeNeverRemovesAFileItDidNotCreate) {
+  const std::string victim = dir_ + "/victim.txt";
+  std::ofstream(victim) << "precious";
+  auto r = run_node_on(victim, dir_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "error: invalid-argument: " + victim +
+                       " exists and is not a socket; refusing to use or remove it\n");
+  EXPECT_EQ(testing::read_file(victim), "precious");
+
+  const std::string empty_dir = dir_ + "/empty";
+  std::filesystem::create_directory(empty_dir);
+  r = run_node_on(empty_dir, dir_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("is not a socket"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_directory(empty_dir));
+
+  const std::string link = dir_ + "/link";
+  std::filesystem::create_symlink(victim, link);
+  r = run_node_on(link, dir_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(testing::read_file(victim), "precious");
+}
+
+TEST_F(Edge, NodeLeavesAFileThatReplacedItsSocketAlone) {
+  auto node = start_node();
+  ASSERT_TRUE(std::filesystem::remove(node->socket()));
+  std::ofstream(node->socket()) << "someone else's";
+  EXPECT_EQ(node->stop(), 0);
+  EXPECT_EQ(testing::read_file(node->socket()), "someone else's");
+}
+
+TEST_F(Edge, StaleSocketIsReplacedAndRemovedOnExit) {
+  // A socket nobody listens on: what a node that was killed leaves behind.
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = dir_ + "/control.sock";
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);
+  auto node = start_node();
+  EXPECT_EQ(node->cli({"status"}).code, 0);
+  EXPECT_EQ(node->stop(), 0);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(path)));
+}
+
 }  // namespace
 }  // namespace troupe

@@ -8,6 +8,8 @@
 #include <utility>  // before Boost 1.74's asio, whose awaitable.hpp uses std::exchange unincluded
 #include <boost/asio.hpp>
 // clang-format on
+#include <sys/types.h>
+
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -23,8 +25,9 @@ class ControlServer {
   using Respond = std::function<void(nlohmann::json)>;
   using Handler = std::function<void(const nlohmann::json& request, Respond respond)>;
 
-  // Fails when the path is too long, or another live node already listens on it. A stale
-  // socket file left by a dead node is replaced.
+  // Fails when the path is too long, another live node already listens on it, or something
+  // other than a socket is there (left untouched). A stale socket file nobody answers on is
+  // replaced. close() removes the socket file only if it is still the one open() created.
   static Result<std::unique_ptr<ControlServer>> open(const std::string& path, Handler handler);
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
@@ -44,6 +47,8 @@ class ControlServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::thread thread_;
   bool closed_ = false;
+  dev_t socket_dev_ = 0;  // identity of the socket file bind() created
+  ino_t socket_ino_ = 0;
 };
 
 }  // namespace troupe
