@@ -6,10 +6,14 @@
 // 4 the module was refused at load; the first stderr line is then `error: KIND: DETAIL`.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace troupe::cli {
+
+// The cap on a `--data-file` payload of `troupe call` (no frame limit applies in-process).
+inline constexpr std::size_t kMaxPayloadFileBytes = std::size_t{64} << 20;  // 64 MiB
 
 struct CallOptions {
   std::string wasm_file;

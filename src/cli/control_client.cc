@@ -78,7 +78,14 @@ Result<void> read_exact(int fd, char* out, std::size_t len,
 Result<nlohmann::json> ControlClient::call(nlohmann::json request,
                                            std::chrono::milliseconds timeout) {
   request["v"] = control::kVersion;
-  auto sent = write_all(fd_, control::encode_frame(request.dump()));
+  std::string payload;
+  try {
+    payload = request.dump();
+  } catch (const nlohmann::json::exception&) {
+    // Callers check their strings; this is the backstop against an abort.
+    return Error{Errc::kInvalidArgument, "the request holds text that is not valid UTF-8"};
+  }
+  auto sent = write_all(fd_, control::encode_frame(payload));
   if (!sent.ok()) return sent.error();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   char header[control::kHeader];

@@ -15,6 +15,7 @@
 #include "call_command.h"
 #include "control_client.h"
 #include "example_actors.h"
+#include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/node.h"
 
@@ -26,6 +27,14 @@ using nlohmann::json;
 int fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;
+}
+
+// Names, kinds and routes travel as JSON strings, so they must be UTF-8 (payloads and file
+// names need not be: they travel as base64 when they are not).
+bool is_text(const std::string& value, const char* what) {
+  if (is_valid_utf8(value)) return true;
+  fail(std::string("invalid-argument: the ") + what + " is not valid UTF-8");
+  return false;
 }
 
 std::string default_socket() {
@@ -207,13 +216,19 @@ int run(int argc, char** argv) {
 
   if (*spawn) {
     if (kind.empty() == wasm_file.empty()) return fail("give an actor kind or --wasm FILE");
+    if (!is_text(kind, "actor kind") || !is_text(name, "actor name") ||
+        !is_text(supervisor, "supervisor name") || !is_text(wasm_type, "type name") ||
+        !is_text(wasm_tier, "tier")) {
+      return 1;
+    }
     json req{{"op", "spawn"}};
     if (!kind.empty()) req["kind"] = kind;
     if (!wasm_file.empty()) {
       std::error_code ec;
       auto path = std::filesystem::absolute(wasm_file, ec);
-      req["wasm"] = path.string();
-      req["type"] = wasm_type.empty() ? path.stem().string() : wasm_type;
+      if (ec) return fail("invalid-argument: cannot resolve " + wasm_file + ": " + ec.message());
+      control::put_bytes(req, "wasm", path.string());   // a file name need not be UTF-8
+      if (!wasm_type.empty()) req["type"] = wasm_type;  // else the node takes the file stem
       req["fuel"] = wasm_fuel;
       req["memory_pages"] = wasm_pages;
       req["timeout_ms"] = wasm_timeout_ms;
@@ -238,6 +253,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*tell || *ask) {
+    if (!is_text(actor, "actor name") || !is_text(route, "route")) return 1;
     json req{{"op", *ask ? "ask" : "tell"}, {"actor", actor}, {"route", route}};
     control::put_bytes(req, "data", data);
     auto wait = std::chrono::seconds(30);
@@ -256,6 +272,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*stop) {
+    if (!is_text(actor, "actor name")) return 1;
     auto r = request(socket, json{{"op", "stop"}, {"actor", actor}});
     return r ? 0 : 1;
   }

@@ -3,10 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
+#include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
+#include "troupe/node/regular_file.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/aot.h"
@@ -88,17 +88,23 @@ void Node::handle(const json& req, const ControlServer::Respond& respond) {
 // here; every restart instantiates it afresh.
 static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> wasm_factory(
     const json& req) {
-  auto path = string_field(req, "wasm", true);
+  auto path = control::get_bytes(req, "wasm");  // a file name need not be UTF-8
   auto type = string_field(req, "type", false);
   if (!path.ok()) return path.error();
   if (!type.ok()) return type.error();
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) return Error{Errc::kNotFound, "cannot read " + *path};
-  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
+  if (path->empty()) return Error{Errc::kInvalidArgument, "'wasm' must name a module file"};
+  auto file = read_regular_file(*path, kMaxModuleFileBytes, "module");
+  if (!file.ok()) return file.error();
+  std::vector<std::uint8_t> bin(file->begin(), file->end());
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return module.error();
+  std::string type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
+  if (!is_valid_utf8(type_name)) {
+    return Error{Errc::kInvalidArgument,
+                 "the module's file name is not valid UTF-8; give its type name (--type)"};
+  }
   wasm::WasmActorOptions o;
-  o.type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
+  o.type_name = std::move(type_name);
   o.limits.fuel = req.value("fuel", std::uint64_t{0});
   o.limits.memory_pages = req.value("memory_pages", std::uint32_t{0});
   o.limits.timeout = std::chrono::milliseconds(req.value("timeout_ms", std::uint64_t{0}));
@@ -123,12 +129,12 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   } else if (*tier == wasm::Tier::kAuto) {
     compiler.compile_in_background(shared);
   }
-  std::string type_name = o.type_name;
-  return std::pair{wasm::wasm_actor_factory(std::move(shared), std::move(o)), type_name};
+  std::string name_of_type = o.type_name;
+  return std::pair{wasm::wasm_actor_factory(std::move(shared), std::move(o)), name_of_type};
 }
 
 void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
-  const bool is_wasm = req.contains("wasm");
+  const bool is_wasm = req.contains("wasm") || req.contains("wasm_b64");
   auto kind = string_field(req, "kind", !is_wasm);
   auto name = string_field(req, "name", false);
   auto sup_name = string_field(req, "supervisor", false);

@@ -122,5 +122,66 @@ TEST_F(Edge, StaleSocketIsReplacedAndRemovedOnExit) {
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(path)));
 }
 
+// Every CLI failure is exactly one line `error: KIND: detail` and exit 1.
+void expect_one_line_error(const testing::CliResult& r, const std::string& prefix) {
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << "want " << prefix << "\ngot: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(Edge, TextThatIsNotUtf8GetsAnErrorNotAnAbort) {
+  auto node = start_node();
+  ASSERT_EQ(node->cli({"spawn", "echo", "--name", "e"}).code, 0);
+  const std::string bad = "\xff\xfe";
+  const std::string not_utf8 = "error: invalid-argument: the ";
+  expect_one_line_error(node->cli({"ask", bad, "x"}), not_utf8 + "actor name is not valid UTF-8");
+  expect_one_line_error(node->cli({"tell", bad, "x"}), not_utf8 + "actor name");
+  expect_one_line_error(node->cli({"stop", bad}), not_utf8 + "actor name");
+  expect_one_line_error(node->cli({"ask", "e", bad}), not_utf8 + "route is not valid UTF-8");
+  expect_one_line_error(node->cli({"spawn", bad}), not_utf8 + "actor kind");
+  expect_one_line_error(node->cli({"spawn", "echo", "--name", bad}), not_utf8 + "actor name");
+  expect_one_line_error(node->cli({"spawn", "echo", "--supervisor", bad}),
+                        not_utf8 + "supervisor name");
+  const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
+  expect_one_line_error(node->cli({"spawn", "--wasm", echo, "--type", bad}),
+                        not_utf8 + "type name");
+  // A file name that is not UTF-8 works; only a type name taken from it must be text.
+  const std::string odd = dir_ + "/" + bad + ".wasm";
+  std::filesystem::copy_file(echo, odd);
+  expect_one_line_error(node->cli({"spawn", "--wasm", odd, "--tier", "interp"}),
+                        "error: invalid-argument: the module's file name is not valid UTF-8");
+  auto r = node->cli({"spawn", "--wasm", odd, "--type", "odd", "--name", "o", "--tier", "interp"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = node->cli({"ask", "o", "echo", bad});  // payloads need not be text
+  EXPECT_EQ(r.out, bad + "\n") << r.err;
+  expect_one_line_error(node->cli({"spawn", "--wasm", dir_ + "/" + bad + "-missing.wasm"}),
+                        "error: not-found: no module file");
+  EXPECT_TRUE(node->running());
+}
+
+TEST_F(Edge, CallRefusesDirectoriesAndSpecialFiles) {
+  const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
+  auto call = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "call");
+    return testing::run_cli(args, dir_);
+  };
+  expect_one_line_error(call({"--wasm", dir_, "--route", "echo"}),
+                        "error: invalid-argument: module " + dir_ + " is a directory");
+  expect_one_line_error(call({"--wasm", "/dev/zero", "--route", "echo"}),
+                        "error: invalid-argument: module /dev/zero is a character device");
+  expect_one_line_error(call({"--wasm", echo, "--route", "echo", "--data-file", dir_}),
+                        "error: invalid-argument: payload " + dir_ + " is a directory");
+  expect_one_line_error(call({"--wasm", echo, "--route", "echo", "--data-file", "/dev/zero"}),
+                        "error: invalid-argument: payload /dev/zero is a character device");
+  expect_one_line_error(call({"--wasm", dir_ + "/none.wasm", "--route", "echo"}),
+                        "error: not-found: no module file");
+  // Over the cap: refused on its size, before any read.
+  const std::string big = dir_ + "/big.wasm";
+  std::filesystem::copy_file(echo, big);
+  std::filesystem::resize_file(big, (std::uintmax_t{64} << 20) + 1);
+  expect_one_line_error(call({"--wasm", big, "--route", "echo"}),
+                        "error: too-large: module " + big + " is over the 64 MiB cap");
+}
+
 }  // namespace
 }  // namespace troupe
