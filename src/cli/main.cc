@@ -18,6 +18,7 @@
 #include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/node.h"
+#include "troupe/node/regular_file.h"
 
 namespace troupe::cli {
 namespace {
@@ -35,6 +36,32 @@ bool is_text(const std::string& value, const char* what) {
   if (is_valid_utf8(value)) return true;
   fail(std::string("invalid-argument: the ") + what + " is not valid UTF-8");
   return false;
+}
+
+// A `--data-file` payload travels inside one control request (at most control::kMaxFrame,
+// 1 MiB), base64 when it is not text: 512 KiB always fits.
+constexpr std::size_t kMaxDataFileBytes = std::size_t{512} << 10;
+
+// The first word on the command line that names no (sub)command where one is expected, so that
+// `troupe frobnicate` says so instead of "a subcommand is required".
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--socket") {
+      ++i;  // its value
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    if (level->get_subcommands({}).empty()) return std::nullopt;  // a positional argument
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : level->get_subcommands({})) {
+      if (sub->check_name(word)) next = sub;
+    }
+    if (next == nullptr) return is_valid_utf8(word) ? word : std::string("(not UTF-8)");
+    level = next;
+  }
+  return std::nullopt;
 }
 
 std::string default_socket() {
@@ -130,8 +157,11 @@ int run(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"troupe: a secure, distributed actor platform"};
   app.require_subcommand(1);
+  // Options a subcommand does not know fall through to this one: `troupe ls --socket X`.
+  app.fallthrough();
   std::string socket = default_socket();
-  app.add_option("--socket", socket, "control socket of the node (env TROUPE_SOCKET)");
+  app.add_option("--socket", socket, "control socket of the node (env TROUPE_SOCKET)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   auto* node_cmd = app.add_subcommand("node", "run a node");
   node_cmd->require_subcommand(1);
@@ -164,16 +194,17 @@ int run(int argc, char** argv) {
 
   auto* ls = app.add_subcommand("ls", "list actors as a supervision tree");
 
-  std::string actor, route, data;
+  std::string actor, route, data, data_file;
   long long timeout_ms = 0;
   auto* tell = app.add_subcommand("tell", "send a message (fire and forget)");
-  tell->add_option("actor", actor, "name or id")->required();
-  tell->add_option("route", route, "route key")->required();
-  tell->add_option("data", data, "payload (text)");
   auto* ask = app.add_subcommand("ask", "send a request and print the reply");
-  ask->add_option("actor", actor, "name or id")->required();
-  ask->add_option("route", route, "route key")->required();
-  ask->add_option("data", data, "payload (text)");
+  for (auto* cmd : {tell, ask}) {
+    cmd->add_option("actor", actor, "name or id")->required();
+    cmd->add_option("route", route, "route key")->required();
+    auto* text = cmd->add_option("data", data, "payload (text)");
+    cmd->add_option("--data-file", data_file, "payload (file; any bytes, up to 512 KiB)")
+        ->excludes(text);
+  }
   ask->add_option("--timeout-ms", timeout_ms, "reply timeout")->check(CLI::Range(1LL, 3600000LL));
 
   auto* stop = app.add_subcommand("stop", "stop an actor (final: its supervisor forgets it)");
@@ -206,8 +237,11 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (auto unknown = unknown_command(app, argc, argv)) {
+      return fail("usage: unknown command '" + *unknown + "' (see troupe --help)");
+    }
     std::string what = e.what();
-    return fail(what + " (see troupe --help)");
+    return fail("usage: " + what + " (see troupe --help)");
   }
 
   if (*call) return run_call(call_options);
@@ -255,6 +289,11 @@ int run(int argc, char** argv) {
   if (*tell || *ask) {
     if (!is_text(actor, "actor name") || !is_text(route, "route")) return 1;
     json req{{"op", *ask ? "ask" : "tell"}, {"actor", actor}, {"route", route}};
+    if (!data_file.empty()) {
+      auto d = read_regular_file(data_file, kMaxDataFileBytes, "payload");
+      if (!d.ok()) return fail(d.error().to_string());
+      data = std::move(d).value();
+    }
     control::put_bytes(req, "data", data);
     auto wait = std::chrono::seconds(30);
     if (timeout_ms > 0) {

@@ -57,7 +57,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     auto v = request.find("v");
-    if (v == request.end() || !v->is_number_integer() || v->get<int>() != control::kVersion) {
+    if (v == request.end() || !v->is_number_integer() || *v != control::kVersion) {
       fail_and_close(Error{Errc::kProtocol, "unsupported control protocol version (node speaks " +
                                                 std::to_string(control::kVersion) + ")"});
       return;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <filesystem>
 
 #include "troupe/base/encoding.h"
@@ -30,6 +31,22 @@ Result<std::string> string_field(const json& req, const char* key, bool required
   if (!it->is_string())
     return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be a string"};
   return it->get<std::string>();
+}
+
+// An unsigned integer field in min..max; `fallback` when absent. Doubles, strings, negative
+// numbers and anything past max are errors (never wrapped or truncated).
+Result<std::uint64_t> uint_field(const json& req, const char* key, std::uint64_t min,
+                                 std::uint64_t max, std::uint64_t fallback) {
+  auto it = req.find(key);
+  if (it == req.end()) return fallback;
+  const bool in_range =
+      (it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0)) &&
+      it->get<std::uint64_t>() >= min && it->get<std::uint64_t>() <= max;
+  if (!in_range) {
+    return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be an integer in " +
+                                             std::to_string(min) + ".." + std::to_string(max)};
+  }
+  return it->get<std::uint64_t>();
 }
 
 }  // namespace
@@ -105,9 +122,17 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   }
   wasm::WasmActorOptions o;
   o.type_name = std::move(type_name);
-  o.limits.fuel = req.value("fuel", std::uint64_t{0});
-  o.limits.memory_pages = req.value("memory_pages", std::uint32_t{0});
-  o.limits.timeout = std::chrono::milliseconds(req.value("timeout_ms", std::uint64_t{0}));
+  // 0 = the defaults; memory is at most the 65536 pages of a wasm32 address space; a deadline
+  // of over a day is a mistake, and far larger ones would overflow the clock.
+  auto fuel = uint_field(req, "fuel", 0, UINT64_MAX, 0);
+  auto pages = uint_field(req, "memory_pages", 0, 65536, 0);
+  auto deadline = uint_field(req, "timeout_ms", 0, 86'400'000, 0);
+  for (auto* r : {&fuel, &pages, &deadline}) {
+    if (!r->ok()) return r->error();
+  }
+  o.limits.fuel = *fuel;
+  o.limits.memory_pages = static_cast<std::uint32_t>(*pages);
+  o.limits.timeout = std::chrono::milliseconds(*deadline);
   auto tier_field = string_field(req, "tier", false);
   if (!tier_field.ok()) return tier_field.error();
   const auto tier = wasm::parse_tier(tier_field->empty() ? "auto" : *tier_field);
@@ -205,14 +230,10 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
     return respond(control::error_response(
         Error{d == Delivery::kDeadLetter ? Errc::kDead : Errc::kMailboxFull, why}));
   }
-  auto timeout = config_.ask_timeout;
-  if (auto it = req.find("timeout_ms"); it != req.end()) {
-    if (!it->is_number_integer() || it->get<long long>() <= 0 || it->get<long long>() > 3600000) {
-      return respond(control::error_response(
-          Error{Errc::kInvalidArgument, "'timeout_ms' must be an integer in 1..3600000"}));
-    }
-    timeout = std::chrono::milliseconds(it->get<long long>());
-  }
+  auto timeout_ms = uint_field(req, "timeout_ms", 1, 3'600'000,
+                               static_cast<std::uint64_t>(config_.ask_timeout.count()));
+  if (!timeout_ms.ok()) return respond(control::error_response(timeout_ms.error()));
+  const auto timeout = std::chrono::milliseconds(*timeout_ms);
   system_->ask_then<Bytes>(target, std::move(e), timeout, [respond](Result<Bytes> r) {
     if (!r.ok()) return respond(control::error_response(r.error()));
     json out{{"ok", true}};

@@ -183,5 +183,142 @@ TEST_F(Edge, CallRefusesDirectoriesAndSpecialFiles) {
                         "error: too-large: module " + big + " is over the 64 MiB cap");
 }
 
+TEST_F(Edge, AskAndTellTakeADataFile) {
+  auto node = start_node();
+  ASSERT_EQ(node->cli({"spawn", "echo", "--name", "e"}).code, 0);
+  const std::string payload("bin\0\xff\x01ary", 9);
+  std::ofstream(dir_ + "/payload.bin", std::ios::binary) << payload;
+  auto r = node->cli({"ask", "e", "x", "--data-file", dir_ + "/payload.bin"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, payload + "\n");
+  EXPECT_EQ(node->cli({"tell", "e", "x", "--data-file", dir_ + "/payload.bin"}).code, 0);
+  expect_one_line_error(node->cli({"ask", "e", "x", "text", "--data-file", dir_ + "/payload.bin"}),
+                        "error: usage: ");
+  expect_one_line_error(node->cli({"ask", "e", "x", "--data-file", dir_}),
+                        "error: invalid-argument: payload " + dir_ + " is a directory");
+  expect_one_line_error(node->cli({"tell", "e", "x", "--data-file", "/dev/zero"}),
+                        "error: invalid-argument: payload /dev/zero is a character device");
+  std::filesystem::resize_file(dir_ + "/payload.bin", (512 << 10) + 1);
+  expect_one_line_error(node->cli({"ask", "e", "x", "--data-file", dir_ + "/payload.bin"}),
+                        "error: too-large: payload");
+  // The largest file allowed, not UTF-8 (base64 on the wire), still fits in one request.
+  std::filesystem::resize_file(dir_ + "/payload.bin", 512 << 10);
+  r = node->cli({"ask", "e", "x", "--data-file", dir_ + "/payload.bin"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), (512u << 10) + 1);
+}
+
+TEST_F(Edge, UnknownCommandsAndTheSocketOptionAfterTheCommand) {
+  auto r = testing::run_cli({"frobnicate"}, dir_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "error: usage: unknown command 'frobnicate' (see troupe --help)\n");
+  r = testing::run_cli({"--socket", dir_ + "/x.sock", "node", "sprint"}, dir_);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "error: usage: unknown command 'sprint' (see troupe --help)\n");
+  auto node = start_node();
+  r = testing::run_cli({"status", "--socket", node->socket()}, dir_);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("socket " + node->socket()), std::string::npos) << r.out;
+  r = testing::run_cli({"ls", "--socket", node->socket()}, dir_);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("(root)"), std::string::npos) << r.out;
+  r = testing::run_cli({"--socket", dir_ + "/none.sock", "ls", "--socket", node->socket()}, dir_);
+  EXPECT_EQ(r.code, 0) << r.err;  // the later one wins
+}
+
+TEST_F(Edge, ErrorsNameTypesReadably) {
+  auto node = start_node();
+  // The root supervisor takes no requests: the runtime's error names the message type.
+  auto r = node->cli({"ask", "root", "x"});
+  expect_one_line_error(r, "error: not-found: no handler for troupe::Envelope");
+  EXPECT_EQ(r.err.find("N6troupe"), std::string::npos) << r.err;
+  ASSERT_EQ(node->cli({"spawn", "pinger", "--name", "p"}).code, 0);
+  r = node->cli({"ask", "p", "ping", "root"});  // an actor passes the same error on
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.find("N6troupe"), std::string::npos) << r.err;
+}
+
+TEST_F(Edge, NumericFlagsAreRangeChecked) {
+  auto node = start_node();
+  ASSERT_EQ(node->cli({"spawn", "echo", "--name", "e"}).code, 0);
+  for (const char* n : {"-1", "0", "3600001", "4294967296", "18446744073709551615",
+                        "18446744073709551616", "99999999999999999999999", "1.5", "x"}) {
+    expect_one_line_error(node->cli({"ask", "e", "x", "--timeout-ms", n}), "error: usage: ");
+  }
+  for (const char* n : {"-1", "1025", "4294967296", "18446744073709551616", "x"}) {
+    expect_one_line_error(
+        testing::run_cli({"--socket", dir_ + "/n.sock", "node", "run", "--workers", n}, dir_),
+        "error: usage: ");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/n.sock"));
+  EXPECT_EQ(node->cli({"ask", "e", "x", "--timeout-ms", "3600000"}).out, "\n");
+}
+
+// One raw request frame; returns the response JSON text.
+std::string exchange(const std::string& socket, const std::string& json) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string frame = control::encode_frame(json);
+  ::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+  char header[4];
+  std::string body;
+  if (::recv(fd, header, 4, MSG_WAITALL) == 4) {
+    body.resize(get_u32_be(header));
+    if (::recv(fd, body.data(), body.size(), MSG_WAITALL) != static_cast<ssize_t>(body.size()))
+      body.clear();
+  }
+  ::close(fd);
+  return body;
+}
+
+TEST_F(Edge, ControlFieldsOfTheWrongTypeOrRangeGetAOneLineError) {
+  auto node = start_node();
+  ASSERT_EQ(node->cli({"spawn", "echo", "--name", "e"}).code, 0);
+  const std::string wasm =
+      R"("op":"spawn","tier":"interp","wasm":")" + std::string(TROUPE_GUEST_DIR) + "/echo.wasm\"";
+  struct Case {
+    std::string request;
+    std::string error;
+  };
+  const std::vector<Case> cases{
+      {R"({"v":4294967297,"op":"status"})", "unsupported control protocol version"},
+      {R"({"v":1.0,"op":"status"})", "unsupported control protocol version"},
+      {R"({"v":1,"op":"ask","actor":"e","route":"x","timeout_ms":-1})", "'timeout_ms' must be"},
+      {R"({"v":1,"op":"ask","actor":"e","route":"x","timeout_ms":18446744073709551615})",
+       "'timeout_ms' must be an integer in 1..3600000"},
+      {R"({"v":1,"op":"ask","actor":"e","route":"x","timeout_ms":"5"})", "'timeout_ms' must be"},
+      {R"({"v":1,"op":"ask","actor":"e","route":"x","data":5})", "'data' must be a string"},
+      {R"({"v":1,"op":"ask","actor":"e","route":[]})", "'route' must be a string"},
+      {R"({"v":1,"op":"spawn","kind":"echo","name":{}})", "'name' must be a string"},
+      {R"({"v":1,)" + wasm + R"(,"fuel":-1})",
+       "'fuel' must be an integer in 0..18446744073709551615"},
+      {R"({"v":1,)" + wasm + R"(,"fuel":"lots"})", "'fuel' must be an integer"},
+      {R"({"v":1,)" + wasm + R"(,"memory_pages":4294967297})",
+       "'memory_pages' must be an integer in 0..65536"},
+      {R"({"v":1,)" + wasm + R"(,"timeout_ms":1e30})",
+       "'timeout_ms' must be an integer in 0..86400000"},
+      {R"({"v":1,)" + wasm + R"(,"tier":7})", "'tier' must be a string"},
+      {R"({"v":1,"op":"spawn","wasm":7})", "'wasm' must be a string"},
+      {R"({"v":1,"op":"spawn","wasm_b64":"!!"})", "'wasm_b64' is not valid base64"},
+  };
+  for (const Case& c : cases) {
+    std::string resp = exchange(node->socket(), c.request);
+    auto j = nlohmann::json::parse(resp, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << c.request << " -> " << resp;
+    EXPECT_EQ(j.value("ok", true), false) << c.request;
+    std::string err = j.value("error", "");
+    EXPECT_NE(err.find(c.error), std::string::npos) << c.request << " -> " << err;
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  }
+  EXPECT_EQ(node->cli({"ask", "e", "x", "still here"}).out, "still here\n");
+  auto r = node->cli({"ls"});
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // header, root, e
+}
+
 }  // namespace
 }  // namespace troupe

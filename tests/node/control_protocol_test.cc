@@ -52,3 +52,24 @@ TEST(Encoding, Utf8Validation) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(ControlProtocol, ErrorsNameTypesReadably) {
+  EXPECT_EQ(control::readable_detail("no handler for N6troupe8EnvelopeE"),
+            "no handler for troupe::Envelope");
+  EXPECT_EQ(control::readable_detail("expected reply of type NSt7__cxx1112basic_stringIcSt11char_"
+                                     "traitsIcESaIcEEE, got N6troupe8EnvelopeE"),
+            "expected reply of type std::__cxx11::basic_string<char, std::char_traits<char>, "
+            "std::allocator<char> >, got troupe::Envelope");
+  // Text that is no type name is left alone.
+  EXPECT_EQ(control::readable_detail("inc takes an integer, got 42"),
+            "inc takes an integer, got 42");
+  EXPECT_EQ(control::readable_detail("no handler for Nope"), "no handler for Nope");
+  auto j = control::error_response(Error{Errc::kNotFound, "no handler for N6troupe8EnvelopeE"});
+  EXPECT_EQ(j["error"], "not-found: no handler for troupe::Envelope");
+}
+
+}  // namespace
+}  // namespace troupe

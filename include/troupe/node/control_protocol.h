@@ -27,6 +27,11 @@ void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes);
 // Reads what put_bytes wrote; an absent field is empty bytes.
 Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field);
 
+// The runtime names message types by typeid ("no handler for N6troupe8EnvelopeE"): people
+// get the demangled name instead ("no handler for troupe::Envelope"). Other text is unchanged.
+std::string readable_detail(std::string detail);
+
+// An error answer; its detail goes through readable_detail.
 nlohmann::json error_response(const Error& e);
 
 }  // namespace troupe::control
