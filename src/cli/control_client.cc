@@ -85,13 +85,18 @@ Result<nlohmann::json> ControlClient::call(nlohmann::json request,
     // Callers check their strings; this is the backstop against an abort.
     return Error{Errc::kInvalidArgument, "the request holds text that is not valid UTF-8"};
   }
+  if (payload.size() > control::kMaxFrame) {
+    return Error{Errc::kTooLarge, "the request is " + std::to_string(payload.size()) +
+                                      " bytes, over the control frame cap of " +
+                                      std::to_string(control::kMaxFrame)};
+  }
   auto sent = write_all(fd_, control::encode_frame(payload));
   if (!sent.ok()) return sent.error();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   char header[control::kHeader];
   if (auto r = read_exact(fd_, header, sizeof header, deadline); !r.ok()) return r.error();
   std::uint32_t len = get_u32_be(header);
-  if (len == 0 || len > control::kMaxFrame) {
+  if (len == 0 || len > control::kMaxResponseFrame) {
     return Error{Errc::kProtocol, "response frame of " + std::to_string(len) + " bytes"};
   }
   std::string body(len, '\0');

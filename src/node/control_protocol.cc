@@ -17,8 +17,28 @@ std::string encode_frame(std::string_view payload) {
   return out;
 }
 
+namespace {
+
+// The size of `bytes` as a JSON string body (control characters take up to six bytes each).
+std::size_t escaped_size(const Bytes& bytes) {
+  std::size_t n = 0;
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      n += 2;
+    } else if (c < 0x20) {
+      n += 6;
+    } else {
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
 void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes) {
-  if (is_valid_utf8(bytes)) {
+  if (escaped_size(bytes) <= (bytes.size() + 2) / 3 * 4 && is_valid_utf8(bytes)) {
     j[field] = bytes;
   } else {
     j[field + "_b64"] = base64_encode(bytes);

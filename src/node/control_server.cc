@@ -76,7 +76,16 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(const json& response, bool then_close) {
-    out_ = control::encode_frame(response.dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string text = response.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (text.size() > control::kMaxResponseFrame) {
+      // Never send what the client must refuse: say why instead.
+      text = control::error_response(
+                 Error{Errc::kTooLarge, "the response is " + std::to_string(text.size()) +
+                                            " bytes, over the control frame cap of " +
+                                            std::to_string(control::kMaxResponseFrame)})
+                 .dump();
+    }
+    out_ = control::encode_frame(text);
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
                       [self, then_close](boost::system::error_code ec, std::size_t) {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "troupe/base/encoding.h"
+#include "troupe/node/actor_name.h"
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/regular_file.h"
 #include "troupe/runtime/envelope.h"
@@ -31,6 +31,15 @@ Result<std::string> string_field(const json& req, const char* key, bool required
   if (!it->is_string())
     return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be a string"};
   return it->get<std::string>();
+}
+
+// A name field, checked by the one rule for names (actor_name.h) whenever it is present.
+Result<std::string> name_field(const json& req, const char* key, bool required,
+                               std::string_view what) {
+  auto value = string_field(req, key, required);
+  if (!value.ok() || !req.contains(key)) return value;
+  if (auto ok = check_actor_name(*value, what); !ok.ok()) return ok.error();
+  return value;
 }
 
 // An unsigned integer field in min..max; `fallback` when absent. Doubles, strings, negative
@@ -106,7 +115,7 @@ void Node::handle(const json& req, const ControlServer::Respond& respond) {
 static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> wasm_factory(
     const json& req) {
   auto path = control::get_bytes(req, "wasm");  // a file name need not be UTF-8
-  auto type = string_field(req, "type", false);
+  auto type = name_field(req, "type", false, "type name");
   if (!path.ok()) return path.error();
   if (!type.ok()) return type.error();
   if (path->empty()) return Error{Errc::kInvalidArgument, "'wasm' must name a module file"};
@@ -116,9 +125,11 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return module.error();
   std::string type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
-  if (!is_valid_utf8(type_name)) {
-    return Error{Errc::kInvalidArgument,
-                 "the module's file name is not valid UTF-8; give its type name (--type)"};
+  if (type->empty()) {
+    if (auto ok = check_actor_name(type_name, "the type name taken from the module's file name");
+        !ok.ok()) {
+      return Error{ok.error().code, ok.error().detail + "; give one with --type"};
+    }
   }
   wasm::WasmActorOptions o;
   o.type_name = std::move(type_name);
@@ -160,9 +171,9 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
 
 void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
   const bool is_wasm = req.contains("wasm") || req.contains("wasm_b64");
-  auto kind = string_field(req, "kind", !is_wasm);
-  auto name = string_field(req, "name", false);
-  auto sup_name = string_field(req, "supervisor", false);
+  auto kind = name_field(req, "kind", !is_wasm, "actor kind");
+  auto name = name_field(req, "name", false, "actor name");
+  auto sup_name = name_field(req, "supervisor", false, "supervisor name");
   for (auto* r : {&kind, &name, &sup_name}) {
     if (!r->ok()) return respond(control::error_response(r->error()));
   }
@@ -208,7 +219,7 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
 }
 
 void Node::op_send(const json& req, bool ask, const ControlServer::Respond& respond) {
-  auto actor = string_field(req, "actor", true);
+  auto actor = name_field(req, "actor", true, "actor name");
   auto route = string_field(req, "route", true);
   for (auto* r : {&actor, &route}) {
     if (!r->ok()) return respond(control::error_response(r->error()));
@@ -295,7 +306,7 @@ json Node::op_status() {
 }
 
 json Node::op_stop(const json& req) {
-  auto actor = string_field(req, "actor", true);
+  auto actor = name_field(req, "actor", true, "actor name");
   if (!actor.ok()) return control::error_response(actor.error());
   ActorRef target = system_->resolve(*actor);
   if (!target) return control::error_response(Error{Errc::kNotFound, "no actor '" + *actor + "'"});

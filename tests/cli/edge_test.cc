@@ -13,6 +13,8 @@
 #include "cli/node_process.h"
 #include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
+#include "troupe/wasm/instance.h"
+#include "troupe/wasm/wat.h"
 
 namespace troupe {
 namespace {
@@ -149,7 +151,8 @@ TEST_F(Edge, TextThatIsNotUtf8GetsAnErrorNotAnAbort) {
   const std::string odd = dir_ + "/" + bad + ".wasm";
   std::filesystem::copy_file(echo, odd);
   expect_one_line_error(node->cli({"spawn", "--wasm", odd, "--tier", "interp"}),
-                        "error: invalid-argument: the module's file name is not valid UTF-8");
+                        "error: invalid-argument: the type name taken from the module's file name "
+                        "is not valid UTF-8; give one with --type");
   auto r = node->cli({"spawn", "--wasm", odd, "--type", "odd", "--name", "o", "--tier", "interp"});
   ASSERT_EQ(r.code, 0) << r.err;
   r = node->cli({"ask", "o", "echo", bad});  // payloads need not be text
@@ -318,6 +321,107 @@ TEST_F(Edge, ControlFieldsOfTheWrongTypeOrRangeGetAOneLineError) {
   EXPECT_EQ(node->cli({"ask", "e", "x", "still here"}).out, "still here\n");
   auto r = node->cli({"ls"});
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // header, root, e
+}
+
+TEST_F(Edge, NamesAreCheckedInTheNode) {
+  auto node = start_node();
+  const std::string longest(255, 'n');
+  ASSERT_EQ(node->cli({"spawn", "echo", "--name", longest}).code, 0);
+  EXPECT_EQ(node->cli({"ask", longest, "x", "hi"}).out, "hi\n");
+  const std::string bad = "error: invalid-argument: actor name ";
+  expect_one_line_error(node->cli({"spawn", "echo", "--name", longest + "n"}),
+                        bad + "is 256 bytes (at most 255)");
+  expect_one_line_error(node->cli({"spawn", "echo", "--name", "two\nlines"}),
+                        bad + "contains a control character");
+  expect_one_line_error(node->cli({"spawn", "echo", "--name", "bell\a"}),
+                        bad + "contains a control character");
+  expect_one_line_error(node->cli({"spawn", "echo", "--name", "c1\xc2\x85"}),
+                        bad + "contains a control character");
+  expect_one_line_error(node->cli({"ask", "esc\x1b[2J", "x"}),
+                        bad + "contains a control character");
+  expect_one_line_error(node->cli({"stop", std::string(300, 's')}), bad + "is 300 bytes");
+  expect_one_line_error(node->cli({"spawn", "echo", "--supervisor", "\t"}),
+                        "error: invalid-argument: supervisor name contains a control character");
+  expect_one_line_error(node->cli({"spawn", "ec\rho"}),
+                        "error: invalid-argument: actor kind contains a control character");
+  const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
+  expect_one_line_error(node->cli({"spawn", "--wasm", echo, "--type", "a\nb"}),
+                        "error: invalid-argument: type name contains a control character");
+  std::filesystem::copy_file(echo, dir_ + "/line\nbreak.wasm");
+  expect_one_line_error(node->cli({"spawn", "--wasm", dir_ + "/line\nbreak.wasm"}),
+                        "error: invalid-argument: the type name taken from the module's file name "
+                        "contains a control character; give one with --type");
+  std::string resp = exchange(node->socket(), R"({"v":1,"op":"spawn","kind":"echo","name":""})");
+  EXPECT_NE(resp.find("actor name is empty"), std::string::npos) << resp;
+  resp = exchange(node->socket(), R"({"v":1,"op":"ask","actor":"","route":"x"})");
+  EXPECT_NE(resp.find("actor name is empty"), std::string::npos) << resp;
+  auto r = node->cli({"ls"});
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // header, root, one echo
+}
+
+TEST_F(Edge, LsOfTheLargestTreeFitsItsOwnClient) {
+  auto node = start_node();
+  // Names that escape to twice their size in JSON, as many as `ls` lists: the old 1 MiB
+  // response frame could not hold them.
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, node->socket().c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  for (int i = 0; i < 2000; ++i) {
+    std::string name = std::to_string(i) + std::string(250, '"');
+    nlohmann::json req{{"v", 1}, {"op", "spawn"}, {"kind", "echo"}, {"name", name}};
+    std::string frame = control::encode_frame(req.dump());
+    ASSERT_EQ(::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(frame.size()));
+    char header[4];
+    ASSERT_EQ(::recv(fd, header, 4, MSG_WAITALL), 4);
+    std::string body(get_u32_be(header), '\0');
+    ASSERT_EQ(::recv(fd, body.data(), body.size(), MSG_WAITALL), static_cast<ssize_t>(body.size()));
+    ASSERT_NE(body.find("\"ok\":true"), std::string::npos) << body;
+  }
+  ::close(fd);
+  auto r = node->cli({"ls"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("... and 1 more actors not shown"), std::string::npos);
+  EXPECT_NE(r.out.find("1998\"\"\""), std::string::npos);  // root and 1999 of 2000 listed
+}
+
+// A guest whose dispatch answers with `size` zero bytes (zeros travel as base64).
+std::string big_reply_guest(std::uint32_t size) {
+  return R"((module
+  (memory (export "memory") )" +
+         std::to_string(size / 65536 + 2) + R"()
+  (global $top (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $top (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  (func (export "actr:workload/workload@0.1.0#dispatch")
+        (param i32 i32 i32 i32 i32 i32) (result i32)
+    (i32.store8 (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (i32.const 65536))
+    (i32.store (i32.const 24) (i32.const )" +
+         std::to_string(size) + R"())
+    (i32.const 16))
+))";
+}
+
+TEST_F(Edge, AskReplyAsLargeAsTheGuestCapReachesTheCli) {
+  const std::uint32_t cap = wasm::Limits{}.max_reply_bytes;
+  auto bin = wasm::wat_to_wasm(big_reply_guest(cap));
+  ASSERT_TRUE(bin.ok()) << bin.error().to_string();
+  std::ofstream(dir_ + "/big.wasm", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bin->data()), static_cast<std::streamsize>(bin->size()));
+  auto node = start_node();
+  auto r = node->cli({"spawn", "--wasm", dir_ + "/big.wasm", "--name", "big", "--tier", "interp",
+                      "--memory-pages", std::to_string(cap / 65536 + 2)});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = node->cli({"ask", "big", "any"});
+  ASSERT_EQ(r.code, 0) << r.err.substr(0, 300);
+  ASSERT_EQ(r.out.size(), std::size_t{cap} + 1);
+  EXPECT_EQ(r.out, std::string(cap, '\0') + "\n");
 }
 
 }  // namespace

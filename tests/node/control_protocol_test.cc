@@ -23,6 +23,12 @@ TEST(ControlProtocol, BytesTravelAsTextOrBase64) {
   EXPECT_EQ(*control::get_bytes(j, "data"), "plain");
   EXPECT_EQ(*control::get_bytes(j, "bin"), std::string("\xff\x00\x01", 3));
   EXPECT_EQ(*control::get_bytes(j, "absent"), "");
+  // Text that JSON would escape to more than base64 (control characters) travels as base64.
+  control::put_bytes(j, "zeros", std::string(30, '\0'));
+  EXPECT_TRUE(j.contains("zeros_b64"));
+  EXPECT_EQ(*control::get_bytes(j, "zeros"), std::string(30, '\0'));
+  control::put_bytes(j, "lines", "a\nb\nc");
+  EXPECT_TRUE(j.contains("lines"));
   nlohmann::json bad{{"x_b64", "!!!"}, {"y", 5}};
   EXPECT_FALSE(control::get_bytes(bad, "x").ok());
   EXPECT_FALSE(control::get_bytes(bad, "y").ok());
