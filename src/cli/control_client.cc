@@ -91,10 +91,14 @@ Result<nlohmann::json> ControlClient::call(nlohmann::json request,
                                       std::to_string(control::kMaxFrame)};
   }
   auto sent = write_all(fd_, control::encode_frame(payload));
-  if (!sent.ok()) return sent.error();
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  // A node that refuses the connection (too many open) answers first and closes: its reason
+  // may still be waiting to be read even though sending failed.
+  if (!sent.ok()) deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
   char header[control::kHeader];
-  if (auto r = read_exact(fd_, header, sizeof header, deadline); !r.ok()) return r.error();
+  if (auto r = read_exact(fd_, header, sizeof header, deadline); !r.ok()) {
+    return sent.ok() ? r.error() : sent.error();
+  }
   std::uint32_t len = get_u32_be(header);
   if (len == 0 || len > control::kMaxResponseFrame) {
     return Error{Errc::kProtocol, "response frame of " + std::to_string(len) + " bytes"};

@@ -90,7 +90,7 @@ std::optional<json> request(const std::string& socket, json req,
 }
 
 int run_node(const std::string& config_path, const std::string& socket_override,
-             const std::string& data_dir, int workers) {
+             const std::string& data_dir, int workers, int max_connections, int idle_ms) {
   NodeConfig cfg;
   if (!config_path.empty()) {
     auto loaded = NodeConfig::load(config_path);
@@ -100,6 +100,8 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   if (!data_dir.empty()) cfg.data_dir = data_dir;
   if (!socket_override.empty()) cfg.control_socket = socket_override;
   if (workers >= 0) cfg.workers = static_cast<unsigned>(workers);
+  if (max_connections > 0) cfg.control_max_connections = static_cast<std::size_t>(max_connections);
+  if (idle_ms > 0) cfg.control_idle_timeout = std::chrono::milliseconds(idle_ms);
 
   // Block the shutdown signals in every thread; this one waits for them with sigwait.
   sigset_t signals;
@@ -173,6 +175,15 @@ int run(int argc, char** argv) {
   node_run->add_option("--data-dir", data_dir, "data directory (default .troupe)");
   node_run->add_option("--workers", workers, "worker threads (0 = one per core)")
       ->check(CLI::Range(0, 1024));
+  int max_connections = -1, idle_ms = -1;
+  node_run
+      ->add_option("--max-control-connections", max_connections,
+                   "control connections open at once (default 64)")
+      ->check(CLI::Range(1, 4096));
+  node_run
+      ->add_option("--control-idle-ms", idle_ms,
+                   "a control connection must send each request within this (default 10000)")
+      ->check(CLI::Range(1, 3600000));
 
   auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");
   std::string kind, name, supervisor;
@@ -246,7 +257,8 @@ int run(int argc, char** argv) {
 
   if (*call) return run_call(call_options);
   if (*node_run)
-    return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers);
+    return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers,
+                    max_connections, idle_ms);
 
   if (*spawn) {
     if (kind.empty() == wasm_file.empty()) return fail("give an actor kind or --wasm FILE");

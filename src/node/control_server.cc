@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -23,9 +24,20 @@ using nlohmann::json;
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Local::socket socket, ControlServer& server)
-      : socket_(std::move(socket)), server_(server) {}
+      : socket_(std::move(socket)),
+        server_(server),
+        idle_(socket_.get_executor()),
+        count_(server.sessions_) {
+    count_->fetch_add(1);
+  }
+  // May run on any thread, even after the server is gone (a worker can drop the last
+  // Respond late): it touches only the shared count.
+  ~Session() { count_->fetch_sub(1); }
 
   void read_header() {
+    // The whole next frame must arrive within the idle timeout: a client that sends nothing,
+    // or half a frame, does not hold its connection (and its buffer) forever.
+    arm_idle_timer();
     auto self = shared_from_this();
     asio::async_read(socket_, asio::buffer(header_),
                      [self](boost::system::error_code ec, std::size_t) {
@@ -33,25 +45,45 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
                      });
   }
 
+  // Answers a connection past the cap with one error frame, then closes it.
+  void refuse(const Error& e) { write(control::error_response(e), /*then_close=*/true); }
+
  private:
+  void arm_idle_timer() {
+    idle_.expires_after(server_.options_.idle_timeout);
+    std::weak_ptr<Session> weak = shared_from_this();
+    idle_.async_wait([weak](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      spdlog::debug("control: closing a connection idle for {} ms",
+                    self->server_.options_.idle_timeout.count());
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    });
+  }
+
   void on_header() {
     std::uint32_t len = get_u32_be(header_.data());
     if (len == 0 || len > control::kMaxFrame) {
+      idle_.cancel();
       fail_and_close(Error{Errc::kProtocol, "control frame of " + std::to_string(len) +
                                                 " bytes (allowed 1.." +
                                                 std::to_string(control::kMaxFrame) + ")"});
       return;
     }
-    body_.resize(len);
+    // The buffer grows with the bytes that arrive, not with the length the header announces.
+    body_.clear();
     auto self = shared_from_this();
-    asio::async_read(socket_, asio::buffer(body_),
+    asio::async_read(socket_, asio::dynamic_buffer(body_, len), asio::transfer_exactly(len),
                      [self](boost::system::error_code ec, std::size_t) {
                        if (!ec) self->on_body();
                      });
   }
 
   void on_body() {
+    idle_.cancel();
     json request = json::parse(body_, nullptr, /*allow_exceptions=*/false);
+    std::string().swap(body_);
     if (request.is_discarded() || !request.is_object()) {
       fail_and_close(Error{Errc::kProtocol, "control frame is not a JSON object"});
       return;
@@ -89,6 +121,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
                       [self, then_close](boost::system::error_code ec, std::size_t) {
+                        std::string().swap(self->out_);
                         if (ec || then_close) {
                           boost::system::error_code ignored;
                           self->socket_.close(ignored);
@@ -100,9 +133,11 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
 
   Local::socket socket_;
   ControlServer& server_;
+  asio::steady_timer idle_;
   std::array<char, control::kHeader> header_{};
   std::string body_;
   std::string out_;
+  std::shared_ptr<std::atomic<std::size_t>> count_;
 };
 
 namespace {
@@ -121,11 +156,18 @@ bool someone_listens(const std::string& path) {
 
 }  // namespace
 
-ControlServer::ControlServer(std::string path, Handler handler)
-    : path_(std::move(path)), handler_(std::move(handler)), acceptor_(io_) {}
+ControlServer::ControlServer(std::string path, Handler handler, Options options)
+    : path_(std::move(path)),
+      handler_(std::move(handler)),
+      options_(options),
+      acceptor_(io_),
+      accept_retry_(io_) {}
 
-Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path,
-                                                           Handler handler) {
+Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path, Handler handler,
+                                                           Options options) {
+  if (options.max_connections == 0 || options.idle_timeout.count() <= 0) {
+    return Error{Errc::kInvalidArgument, "control connections and idle timeout must be at least 1"};
+  }
   if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return Error{Errc::kInvalidArgument, "control socket path must be 1.." +
                                              std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
@@ -155,7 +197,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
                    "cannot remove the stale socket " + path + ": " + std::strerror(errno)};
     }
   }
-  std::unique_ptr<ControlServer> server(new ControlServer(path, std::move(handler)));
+  std::unique_ptr<ControlServer> server(new ControlServer(path, std::move(handler), options));
   boost::system::error_code ec;
   // The socket is created 0600 from the start: no window in which others could connect.
   mode_t old_mask = ::umask(0177);
@@ -179,7 +221,30 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
 void ControlServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), *this)->read_header();
+    if (ec) {
+      // Out of descriptors (EMFILE/ENFILE) or memory: the connection stays in the backlog and
+      // an immediate retry fails the same way, at 100% CPU. Wait, doubling up to a second.
+      accept_backoff_ = std::min(std::max(accept_backoff_ * 2, std::chrono::milliseconds(10)),
+                                 std::chrono::milliseconds(1000));
+      if (accept_backoff_ == std::chrono::milliseconds(10) || ++accept_failures_ % 60 == 0) {
+        spdlog::warn("control: accept failed ({}); retrying in {} ms", ec.message(),
+                     accept_backoff_.count());
+      }
+      accept_retry_.expires_after(accept_backoff_);
+      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec) accept();
+      });
+      return;
+    }
+    accept_backoff_ = std::chrono::milliseconds(0);
+    auto session = std::make_shared<Session>(std::move(socket), *this);
+    if (sessions_->load() > options_.max_connections) {
+      session->refuse(Error{Errc::kUnavailable, "too many control connections (at most " +
+                                                    std::to_string(options_.max_connections) +
+                                                    "); try again later"});
+    } else {
+      session->read_header();
+    }
     accept();
   });
 }

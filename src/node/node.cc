@@ -74,7 +74,9 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   Node* raw = node.get();
   auto server = ControlServer::open(
       node->config_.socket_path(),
-      [raw](const json& req, const ControlServer::Respond& respond) { raw->handle(req, respond); });
+      [raw](const json& req, const ControlServer::Respond& respond) { raw->handle(req, respond); },
+      ControlServer::Options{node->config_.control_max_connections,
+                             node->config_.control_idle_timeout});
   if (!server.ok()) {
     node->system_->shutdown();
     return server.error();

@@ -3,12 +3,16 @@
 // socket path, bytes that are not UTF-8, special files, idle and oversized connections.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <cstring>
 #include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 
 #include "cli/node_process.h"
 #include "troupe/base/encoding.h"
@@ -422,6 +426,133 @@ TEST_F(Edge, AskReplyAsLargeAsTheGuestCapReachesTheCli) {
   ASSERT_EQ(r.code, 0) << r.err.substr(0, 300);
   ASSERT_EQ(r.out.size(), std::size_t{cap} + 1);
   EXPECT_EQ(r.out, std::string(cap, '\0') + "\n");
+}
+
+int connect_to(const std::string& socket) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << errno;
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// A field of /proc/PID/status in kB ("VmRSS").
+long proc_status_kb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+// User plus system CPU time of a process, in clock ticks.
+long cpu_ticks(pid_t pid) {
+  std::string stat = testing::read_file("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+TEST_F(Edge, HalfFramesDoNotReserveTheAnnouncedSize) {
+  auto node = start_node();
+  ASSERT_EQ(node->cli({"status"}).code, 0);
+  const long before = proc_status_kb(node->pid(), "VmRSS");
+  // 60 clients announce the largest request (1 MiB) and send 4 bytes of it.
+  std::vector<int> fds;
+  std::string partial(control::kHeader, '\0');
+  put_u32_be(partial.data(), static_cast<std::uint32_t>(control::kMaxFrame));
+  partial += "{\"v\"";
+  for (int i = 0; i < 60; ++i) {
+    fds.push_back(connect_to(node->socket()));
+    ASSERT_EQ(::send(fds.back(), partial.data(), partial.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(partial.size()));
+  }
+  // Served in order on the node's one I/O thread: after these answers the headers were read.
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(node->cli({"status"}).code, 0);
+  const long grown_kb = proc_status_kb(node->pid(), "VmRSS") - before;
+  EXPECT_LT(grown_kb, 16 * 1024) << "60 half frames cost " << grown_kb << " kB";
+  for (int fd : fds) ::close(fd);
+}
+
+TEST_F(Edge, ConnectionsPastTheCapAreRefused) {
+  auto node = start_node({"--max-control-connections", "3"});
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) fds.push_back(connect_to(node->socket()));
+  auto r = node->cli({"status"});
+  expect_one_line_error(r, "error: unavailable: too many control connections (at most 3)");
+  ::close(fds.back());
+  fds.pop_back();
+  // The slot is free once the node has seen the close; a request on an open one shows it.
+  std::string resp = exchange(node->socket(), R"({"v":1,"op":"status"})");
+  EXPECT_NE(resp.find("\"ok\":true"), std::string::npos) << resp;
+  for (int fd : fds) ::close(fd);
+  EXPECT_EQ(node->cli({"status"}).code, 0);
+  expect_one_line_error(testing::run_cli({"node", "run", "--max-control-connections", "0"}, dir_),
+                        "error: usage:");
+}
+
+TEST_F(Edge, IdleAndHalfFrameConnectionsAreClosed) {
+  auto node = start_node({"--control-idle-ms", "200"});
+  int silent = connect_to(node->socket());
+  int half = connect_to(node->socket());
+  std::string partial(control::kHeader, '\0');
+  put_u32_be(partial.data(), 100);
+  partial += "{\"v\":1";
+  ASSERT_EQ(::send(half, partial.data(), partial.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(partial.size()));
+  const auto start = std::chrono::steady_clock::now();
+  char buf[1];
+  EXPECT_EQ(::recv(silent, buf, 1, 0), 0);  // closed by the node (SO_RCVTIMEO is 10 s)
+  EXPECT_EQ(::recv(half, buf, 1, 0), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ::close(silent);
+  ::close(half);
+  // A connection that is waiting for its answer is not idle.
+  ASSERT_EQ(node->cli({"spawn", "pinger", "--name", "p"}).code, 0);
+  ASSERT_EQ(node->cli({"spawn", "echo", "--name", "e"}).code, 0);
+  EXPECT_EQ(node->cli({"ask", "e", "x", "ok"}).out, "ok\n");
+}
+
+TEST_F(Edge, AcceptFailuresBackOffInsteadOfSpinning) {
+  auto node = start_node();
+  ASSERT_EQ(node->cli({"status"}).code, 0);
+  const pid_t pid = node->pid();
+  // A limit at the lowest free descriptor number: the node keeps what it holds (a limit does
+  // not close descriptors) but can open no new one.
+  std::set<rlim_t> used;
+  for (auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    used.insert(std::stoul(e.path().filename().string()));
+  }
+  rlim_t lowest_free = 0;
+  while (used.count(lowest_free) != 0) ++lowest_free;
+  rlimit low{lowest_free, lowest_free}, old{};
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, nullptr, &old), 0);
+  low.rlim_max = old.rlim_max;
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &low, nullptr), 0);
+  // The connections wait in the backlog while every accept fails with EMFILE.
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) fds.push_back(connect_to(node->socket()));
+  const long ticks_before = cpu_ticks(pid);
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // measuring, not waiting
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu = static_cast<double>(cpu_ticks(pid) - ticks_before) /
+                     static_cast<double>(::sysconf(_SC_CLK_TCK));
+  EXPECT_LT(cpu, 0.2 * seconds) << "the node used " << cpu << " s of CPU in " << seconds << " s";
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &old, nullptr), 0);
+  for (int fd : fds) ::close(fd);
+  EXPECT_EQ(node->cli({"status"}).code, 0);  // accepting again once descriptors are back
+  EXPECT_TRUE(node->wait_line("accept failed", std::chrono::seconds(2)));  // it was tried
 }
 
 }  // namespace

@@ -21,6 +21,10 @@ struct NodeConfig {
   unsigned workers = 0;                         // 0 = one per core
   NodeId node_id = 0;                           // 0 = random
   std::chrono::milliseconds ask_timeout{5000};  // default for `troupe ask`
+  // Control socket bounds (ControlServer::Options): connections open at once, and the time
+  // in which each request frame must arrive. Set by `troupe node run` flags.
+  std::size_t control_max_connections = 64;
+  std::chrono::milliseconds control_idle_timeout{10'000};
   // Node-wide WebAssembly caps (troupe/wasm/guest_budget.h); 0 = none.
   std::uint32_t max_guest_instances = 0;
   std::uint64_t max_guest_memory_mb = 0;
