@@ -71,6 +71,7 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   node->system_ = std::make_unique<ActorSystem>(sc);
   wasm::GuestBudget::node().set_caps(
       {node->config_.max_guest_instances, node->config_.max_guest_memory_mb << 20});
+  node->loader_ = std::make_unique<JobThread>(kMaxPendingModuleLoads);  // before any request
   Node* raw = node.get();
   auto server = ControlServer::open(
       node->config_.socket_path(),
@@ -89,7 +90,10 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
 Node::~Node() { shutdown(); }
 
 void Node::shutdown() {
-  // Actors first: pending CLI asks are answered (dead/shutdown) while the socket still exists.
+  // Module loads first (queued ones are answered "shutting down"; a running compile is waited
+  // for): they use the actor system. Then actors: pending CLI asks are answered
+  // (dead/shutdown) while the socket still exists.
+  if (loader_) loader_->stop();
   if (system_) system_->shutdown();
   if (control_) control_->close();
   control_.reset();
@@ -179,34 +183,53 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
   for (auto* r : {&kind, &name, &sup_name}) {
     if (!r->ok()) return respond(control::error_response(r->error()));
   }
-  std::function<std::unique_ptr<Actor>()> factory;
-  std::string type_name = *kind;
-  if (is_wasm) {
-    auto f = wasm_factory(req);
-    if (!f.ok()) return respond(control::error_response(f.error()));
-    std::tie(factory, type_name) = std::move(f).value();
+  if (!is_wasm) {
+    const KindRegistry::Kind* k = kinds_.find(*kind);
+    if (!k) {
+      std::string known;
+      for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
+      return respond(control::error_response(
+          Error{Errc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
+    }
+    return start_child(*name, *sup_name, k->factory, *kind, respond);
   }
-  const KindRegistry::Kind* k = is_wasm ? nullptr : kinds_.find(*kind);
-  if (!is_wasm && !k) {
-    std::string known;
-    for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
-    return respond(control::error_response(
-        Error{Errc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
+  // Reading, validating and compiling a module takes from milliseconds to seconds: never on
+  // the control I/O thread (every other request would wait) nor on a worker.
+  const bool queued =
+      loader_->post([this, req, name = *name, sup = *sup_name, respond](bool cancelled) {
+        if (cancelled) {
+          return respond(
+              control::error_response(Error{Errc::kUnavailable, "the node is shutting down"}));
+        }
+        auto f = wasm_factory(req);
+        if (!f.ok()) return respond(control::error_response(f.error()));
+        auto [factory, type_name] = std::move(f).value();
+        start_child(name, sup, std::move(factory), type_name, respond);
+      });
+  if (!queued) {
+    respond(control::error_response(
+        Error{Errc::kUnavailable, "too many module loads pending (at most " +
+                                      std::to_string(loader_->max_queued()) + "); try again"}));
   }
-  if (!name->empty() && system_->resolve(*name)) {
+}
+
+void Node::start_child(const std::string& name, const std::string& sup_name,
+                       std::function<std::unique_ptr<Actor>()> factory,
+                       const std::string& type_name, const ControlServer::Respond& respond) {
+  if (!name.empty() && system_->resolve(name)) {
     return respond(
-        control::error_response(Error{Errc::kInvalidArgument, "name '" + *name + "' is taken"}));
+        control::error_response(Error{Errc::kInvalidArgument, "name '" + name + "' is taken"}));
   }
-  ActorRef sup = sup_name->empty() ? system_->root() : system_->resolve(*sup_name);
+  ActorRef sup = sup_name.empty() ? system_->root() : system_->resolve(sup_name);
   if (!sup) {
     return respond(
-        control::error_response(Error{Errc::kNotFound, "no supervisor '" + *sup_name + "'"}));
+        control::error_response(Error{Errc::kNotFound, "no supervisor '" + sup_name + "'"}));
   }
   ChildSpec spec;
-  spec.name = *name;
+  spec.name = name;
   spec.type_name = type_name;
-  spec.factory = is_wasm ? std::move(factory) : k->factory;
-  std::string sup_label = sup_name->empty() ? "root" : *sup_name;
+  spec.factory = std::move(factory);
+  std::string sup_label = sup_name.empty() ? "root" : sup_name;
   system_->ask_then<ActorRef>(
       sup, StartChild{std::move(spec)}, config_.ask_timeout,
       [respond, sup_label](Result<ActorRef> r) {

@@ -3,6 +3,7 @@
 // socket path, bytes that are not UTF-8, special files, idle and oversized connections.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -262,7 +263,7 @@ TEST_F(Edge, NumericFlagsAreRangeChecked) {
 }
 
 // One raw request frame; returns the response JSON text.
-std::string exchange(const std::string& socket, const std::string& json) {
+std::string request_raw(const std::string& socket, const std::string& json) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -314,7 +315,7 @@ TEST_F(Edge, ControlFieldsOfTheWrongTypeOrRangeGetAOneLineError) {
       {R"({"v":1,"op":"spawn","wasm_b64":"!!"})", "'wasm_b64' is not valid base64"},
   };
   for (const Case& c : cases) {
-    std::string resp = exchange(node->socket(), c.request);
+    std::string resp = request_raw(node->socket(), c.request);
     auto j = nlohmann::json::parse(resp, nullptr, false);
     ASSERT_TRUE(j.is_object()) << c.request << " -> " << resp;
     EXPECT_EQ(j.value("ok", true), false) << c.request;
@@ -355,9 +356,9 @@ TEST_F(Edge, NamesAreCheckedInTheNode) {
   expect_one_line_error(node->cli({"spawn", "--wasm", dir_ + "/line\nbreak.wasm"}),
                         "error: invalid-argument: the type name taken from the module's file name "
                         "contains a control character; give one with --type");
-  std::string resp = exchange(node->socket(), R"({"v":1,"op":"spawn","kind":"echo","name":""})");
+  std::string resp = request_raw(node->socket(), R"({"v":1,"op":"spawn","kind":"echo","name":""})");
   EXPECT_NE(resp.find("actor name is empty"), std::string::npos) << resp;
-  resp = exchange(node->socket(), R"({"v":1,"op":"ask","actor":"","route":"x"})");
+  resp = request_raw(node->socket(), R"({"v":1,"op":"ask","actor":"","route":"x"})");
   EXPECT_NE(resp.find("actor name is empty"), std::string::npos) << resp;
   auto r = node->cli({"ls"});
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // header, root, one echo
@@ -492,7 +493,7 @@ TEST_F(Edge, ConnectionsPastTheCapAreRefused) {
   ::close(fds.back());
   fds.pop_back();
   // The slot is free once the node has seen the close; a request on an open one shows it.
-  std::string resp = exchange(node->socket(), R"({"v":1,"op":"status"})");
+  std::string resp = request_raw(node->socket(), R"({"v":1,"op":"status"})");
   EXPECT_NE(resp.find("\"ok\":true"), std::string::npos) << resp;
   for (int fd : fds) ::close(fd);
   EXPECT_EQ(node->cli({"status"}).code, 0);
@@ -553,6 +554,64 @@ TEST_F(Edge, AcceptFailuresBackOffInsteadOfSpinning) {
   for (int fd : fds) ::close(fd);
   EXPECT_EQ(node->cli({"status"}).code, 0);  // accepting again once descriptors are back
   EXPECT_TRUE(node->wait_line("accept failed", std::chrono::seconds(2)));  // it was tried
+}
+
+// Milliseconds for one `status` round trip on a fresh connection.
+double status_round_trip_ms(const std::string& socket) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string resp = request_raw(socket, R"({"v":1,"op":"status"})");
+  EXPECT_NE(resp.find("\"ok\":true"), std::string::npos) << resp;
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+TEST_F(Edge, StatusAnswersWhileAColdAotCompileRuns) {
+  const std::string cache = dir_ + "/aot-cache";  // empty: the compile is cold
+  std::filesystem::create_directory(cache);
+  auto node = std::make_unique<NodeProcess>(
+      dir_, std::vector<std::string>{},
+      std::vector<std::pair<std::string, std::string>>{{"TROUPE_AOT_CACHE", cache}});
+  ASSERT_TRUE(node->wait_ready()) << node->errors();
+  const std::string guest = std::string(TROUPE_GUEST_DIR) + "/all-imports.wasm";
+  int spawn = connect_to(node->socket());
+  nlohmann::json req{{"v", 1}, {"op", "spawn"}, {"wasm", guest}, {"tier", "aot"}, {"name", "w"}};
+  std::string frame = control::encode_frame(req.dump());
+  ASSERT_EQ(::send(spawn, frame.data(), frame.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(frame.size()));
+  const double ms = status_round_trip_ms(node->socket());
+  pollfd p{spawn, POLLIN, 0};
+  const bool spawn_answered = ::poll(&p, 1, 0) > 0;
+  ASSERT_FALSE(spawn_answered) << "the compile ended before status was asked: nothing measured";
+  EXPECT_LT(ms, 100.0) << "status took " << ms << " ms during a compile";
+  // The spawn itself completes.
+  char header[4];
+  ASSERT_EQ(::recv(spawn, header, 4, MSG_WAITALL), 4);
+  std::string body(get_u32_be(header), '\0');
+  ASSERT_EQ(::recv(spawn, body.data(), body.size(), MSG_WAITALL),
+            static_cast<ssize_t>(body.size()));
+  EXPECT_NE(body.find("\"ok\":true"), std::string::npos) << body;
+  ::close(spawn);
+  EXPECT_EQ(node->cli({"ask", "w", "echo", "compiled"}).out, "compiled\n");
+}
+
+TEST_F(Edge, SpecialModuleFilesFailFastAndNeverStallTheNode) {
+  auto node = start_node();
+  ASSERT_EQ(::mkfifo((dir_ + "/fifo.wasm").c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  expect_one_line_error(node->cli({"spawn", "--wasm", dir_ + "/fifo.wasm"}),
+                        "error: invalid-argument: module " + dir_ + "/fifo.wasm is a FIFO");
+  expect_one_line_error(node->cli({"spawn", "--wasm", "/dev/zero"}),
+                        "error: invalid-argument: module /dev/zero is a character device");
+  expect_one_line_error(node->cli({"spawn", "--wasm", dir_}),
+                        "error: invalid-argument: module " + dir_ + " is a directory");
+  const std::string big = dir_ + "/big.wasm";
+  std::filesystem::copy_file(std::string(TROUPE_GUEST_DIR) + "/echo.wasm", big);
+  std::filesystem::resize_file(big, (std::uintmax_t{64} << 20) + 1);
+  expect_one_line_error(node->cli({"spawn", "--wasm", big}),
+                        "error: too-large: module " + big + " is over the 64 MiB cap");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_LT(status_round_trip_ms(node->socket()), 100.0);
+  EXPECT_EQ(node->stop(), 0);  // SIGTERM is not held up either
 }
 
 }  // namespace
