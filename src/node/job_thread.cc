@@ -28,6 +28,11 @@ void JobThread::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool JobThread::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 void JobThread::run() {
   for (;;) {
     Job job;

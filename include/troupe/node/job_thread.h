@@ -27,13 +27,15 @@ class JobThread {
   // False (and the job is dropped uncalled) when max_queued jobs wait already, or after stop().
   bool post(Job job);
   void stop();
+  // True once stop() has begun: no job is taken any more.
+  bool stopping() const;
   std::size_t max_queued() const { return max_queued_; }
 
  private:
   void run();
 
   const std::size_t max_queued_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
   bool stopping_ = false;
