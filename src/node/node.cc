@@ -201,10 +201,15 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
           return respond(
               control::error_response(Error{Errc::kUnavailable, "the node is shutting down"}));
         }
-        auto f = wasm_factory(req);
-        if (!f.ok()) return respond(control::error_response(f.error()));
-        auto [factory, type_name] = std::move(f).value();
-        start_child(name, sup, std::move(factory), type_name, respond);
+        try {
+          auto f = wasm_factory(req);
+          if (!f.ok()) return respond(control::error_response(f.error()));
+          auto [factory, type_name] = std::move(f).value();
+          start_child(name, sup, std::move(factory), type_name, respond);
+        } catch (const std::exception& e) {
+          // As in handle(): answer, never take the loader thread (and the node) down.
+          respond(control::error_response(Error{Errc::kInternal, e.what()}));
+        }
       });
   if (!queued) {
     respond(control::error_response(
