@@ -574,6 +574,8 @@ TEST_F(Edge, StatusAnswersWhileAColdAotCompileRuns) {
   ASSERT_TRUE(node->wait_ready()) << node->errors();
   const std::string guest = std::string(TROUPE_GUEST_DIR) + "/all-imports.wasm";
   int spawn = connect_to(node->socket());
+  timeval slow{120, 0};  // a cold compile on a busy machine can take a while
+  ::setsockopt(spawn, SOL_SOCKET, SO_RCVTIMEO, &slow, sizeof slow);
   nlohmann::json req{{"v", 1}, {"op", "spawn"}, {"wasm", guest}, {"tier", "aot"}, {"name", "w"}};
   std::string frame = control::encode_frame(req.dump());
   ASSERT_EQ(::send(spawn, frame.data(), frame.size(), MSG_NOSIGNAL),
