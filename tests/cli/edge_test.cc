@@ -572,7 +572,7 @@ TEST_F(Edge, StatusAnswersWhileAColdAotCompileRuns) {
       dir_, std::vector<std::string>{},
       std::vector<std::pair<std::string, std::string>>{{"TROUPE_AOT_CACHE", cache}});
   ASSERT_TRUE(node->wait_ready()) << node->errors();
-  const std::string guest = std::string(TROUPE_GUEST_DIR) + "/all-imports.wasm";
+  const std::string guest = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
   int spawn = connect_to(node->socket());
   timeval slow{120, 0};  // a cold compile on a busy machine can take a while
   ::setsockopt(spawn, SOL_SOCKET, SO_RCVTIMEO, &slow, sizeof slow);
