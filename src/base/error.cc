@@ -38,6 +38,8 @@ std::string_view errc_name(Errc code) {
       return "deadline-exceeded";
     case Errc::kMemoryLimit:
       return "memory-limit";
+    case Errc::kTooLarge:
+      return "too-large";
     case Errc::kInternal:
       return "internal";
   }

@@ -2,10 +2,9 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
+#include "troupe/node/regular_file.h"
 #include "troupe/wasm/aot.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/instance.h"
@@ -92,12 +91,6 @@ std::optional<int> guest_error(const AbiValue& result) {
       detail);
 }
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{Errc::kNotFound, "cannot read " + path};
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 int run_guest(const CallOptions& o, const wasm::Limits& limits, const std::string& payload,
               StandaloneHost& host, const wasm::GuestModule& module, wasm::Tier tier) {
   auto instance = wasm::Instance::create(module, host, limits, tier);
@@ -135,8 +128,8 @@ int run_call(const CallOptions& o) {
   }
   std::string payload = o.data;
   if (!o.data_file.empty()) {
-    auto d = read_file(o.data_file);
-    if (!d.ok()) return fail(1, "usage", d.error().detail);
+    auto d = read_regular_file(o.data_file, kMaxPayloadFileBytes, "payload");
+    if (!d.ok()) return fail(1, std::string(errc_name(d.error().code)), d.error().detail);
     payload = std::move(d).value();
   }
   const auto tier = wasm::parse_tier(o.tier);
@@ -148,8 +141,8 @@ int run_call(const CallOptions& o) {
     const auto& v = (*asked)[static_cast<std::size_t>(info.key)];
     if (v) wasm::set_limit(limits, info.key, *v);
   }
-  auto bytes = read_file(o.wasm_file);
-  if (!bytes.ok()) return fail(1, "usage", bytes.error().detail);
+  auto bytes = read_regular_file(o.wasm_file, kMaxModuleFileBytes, "module");
+  if (!bytes.ok()) return fail(1, std::string(errc_name(bytes.error().code)), bytes.error().detail);
   std::vector<std::uint8_t> bin(bytes->begin(), bytes->end());
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return host_failure(module.error());

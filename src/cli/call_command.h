@@ -8,12 +8,16 @@
 // refuse it, any value in range and "unlimited" are accepted.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "limit_flags.h"
 
 namespace troupe::cli {
+
+// The cap on a `--data-file` payload of `troupe call` (no frame limit applies in-process).
+inline constexpr std::size_t kMaxPayloadFileBytes = std::size_t{64} << 20;  // 64 MiB
 
 struct CallOptions {
   std::string wasm_file;

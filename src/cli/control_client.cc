@@ -78,13 +78,29 @@ Result<void> read_exact(int fd, char* out, std::size_t len,
 Result<nlohmann::json> ControlClient::call(nlohmann::json request,
                                            std::chrono::milliseconds timeout) {
   request["v"] = control::kVersion;
-  auto sent = write_all(fd_, control::encode_frame(request.dump()));
-  if (!sent.ok()) return sent.error();
+  std::string payload;
+  try {
+    payload = request.dump();
+  } catch (const nlohmann::json::exception&) {
+    // Callers check their strings; this is the backstop against an abort.
+    return Error{Errc::kInvalidArgument, "the request holds text that is not valid UTF-8"};
+  }
+  if (payload.size() > control::kMaxFrame) {
+    return Error{Errc::kTooLarge, "the request is " + std::to_string(payload.size()) +
+                                      " bytes, over the control frame cap of " +
+                                      std::to_string(control::kMaxFrame)};
+  }
+  auto sent = write_all(fd_, control::encode_frame(payload));
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  // A node that refuses the connection (too many open) answers first and closes: its reason
+  // may still be waiting to be read even though sending failed.
+  if (!sent.ok()) deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
   char header[control::kHeader];
-  if (auto r = read_exact(fd_, header, sizeof header, deadline); !r.ok()) return r.error();
+  if (auto r = read_exact(fd_, header, sizeof header, deadline); !r.ok()) {
+    return sent.ok() ? r.error() : sent.error();
+  }
   std::uint32_t len = get_u32_be(header);
-  if (len == 0 || len > control::kMaxFrame) {
+  if (len == 0 || len > control::kMaxResponseFrame) {
     return Error{Errc::kProtocol, "response frame of " + std::to_string(len) + " bytes"};
   }
   std::string body(len, '\0');

@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -14,8 +16,10 @@
 #include "control_client.h"
 #include "example_actors.h"
 #include "limit_flags.h"
+#include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/node.h"
+#include "troupe/node/regular_file.h"
 
 namespace troupe::cli {
 namespace {
@@ -25,6 +29,40 @@ using nlohmann::json;
 int fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;
+}
+
+// Names, kinds and routes travel as JSON strings, so they must be UTF-8 (payloads and file
+// names need not be: they travel as base64 when they are not).
+bool is_text(const std::string& value, const char* what) {
+  if (is_valid_utf8(value)) return true;
+  fail(std::string("invalid-argument: the ") + what + " is not valid UTF-8");
+  return false;
+}
+
+// A `--data-file` payload travels inside one control request (at most control::kMaxFrame,
+// 1 MiB), base64 when it is not text: 512 KiB always fits.
+constexpr std::size_t kMaxDataFileBytes = std::size_t{512} << 10;
+
+// The first word on the command line that names no (sub)command where one is expected, so that
+// `troupe frobnicate` says so instead of "a subcommand is required".
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--socket") {
+      ++i;  // its value
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    if (level->get_subcommands({}).empty()) return std::nullopt;  // a positional argument
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : level->get_subcommands({})) {
+      if (sub->check_name(word)) next = sub;
+    }
+    if (next == nullptr) return is_valid_utf8(word) ? word : std::string("(not UTF-8)");
+    level = next;
+  }
+  return std::nullopt;
 }
 
 std::string default_socket() {
@@ -53,7 +91,7 @@ std::optional<json> request(const std::string& socket, json req,
 }
 
 int run_node(const std::string& config_path, const std::string& socket_override,
-             const std::string& data_dir, int workers) {
+             const std::string& data_dir, int workers, int max_connections, int idle_ms) {
   NodeConfig cfg;
   if (!config_path.empty()) {
     auto loaded = NodeConfig::load(config_path);
@@ -63,6 +101,8 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   if (!data_dir.empty()) cfg.data_dir = data_dir;
   if (!socket_override.empty()) cfg.control_socket = socket_override;
   if (workers >= 0) cfg.workers = static_cast<unsigned>(workers);
+  if (max_connections > 0) cfg.control_max_connections = static_cast<std::size_t>(max_connections);
+  if (idle_ms > 0) cfg.control_idle_timeout = std::chrono::milliseconds(idle_ms);
 
   // Block the shutdown signals in every thread; this one waits for them with sigwait.
   sigset_t signals;
@@ -86,6 +126,8 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   (*node)->shutdown();
   std::printf("troupe node stopped\n");
   std::fflush(stdout);
+  // Nobody may be reading the node's stdout any more: that is not a failure of the node.
+  std::clearerr(stdout);
   return 0;
 }
 
@@ -118,11 +160,17 @@ void print_tree(const json& actor, const std::string& prefix, bool last, bool to
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
+  // A closed stdout (`troupe node run | head -1`, a dead log collector) must not kill the node
+  // or the CLI: writes then fail with EPIPE, which the output checks below report.
+  ::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"troupe: a secure, distributed actor platform"};
   app.require_subcommand(1);
+  // Options a subcommand does not know fall through to this one: `troupe ls --socket X`.
+  app.fallthrough();
   std::string socket = default_socket();
-  app.add_option("--socket", socket, "control socket of the node (env TROUPE_SOCKET)");
+  app.add_option("--socket", socket, "control socket of the node (env TROUPE_SOCKET)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   auto* node_cmd = app.add_subcommand("node", "run a node");
   node_cmd->require_subcommand(1);
@@ -134,6 +182,15 @@ int main(int argc, char** argv) {
   node_run->add_option("--data-dir", data_dir, "data directory (default .troupe)");
   node_run->add_option("--workers", workers, "worker threads (0 = one per core)")
       ->check(CLI::Range(0, 1024));
+  int max_connections = -1, idle_ms = -1;
+  node_run
+      ->add_option("--max-control-connections", max_connections,
+                   "control connections open at once (default 64)")
+      ->check(CLI::Range(1, 4096));
+  node_run
+      ->add_option("--control-idle-ms", idle_ms,
+                   "a control connection must send each request within this (default 10000)")
+      ->check(CLI::Range(1, 3600000));
 
   auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");
   std::string kind, name, supervisor;
@@ -152,16 +209,17 @@ int main(int argc, char** argv) {
 
   auto* ls = app.add_subcommand("ls", "list actors as a supervision tree");
 
-  std::string actor, route, data;
+  std::string actor, route, data, data_file;
   long long timeout_ms = 0;
   auto* tell = app.add_subcommand("tell", "send a message (fire and forget)");
-  tell->add_option("actor", actor, "name or id")->required();
-  tell->add_option("route", route, "route key")->required();
-  tell->add_option("data", data, "payload (text)");
   auto* ask = app.add_subcommand("ask", "send a request and print the reply");
-  ask->add_option("actor", actor, "name or id")->required();
-  ask->add_option("route", route, "route key")->required();
-  ask->add_option("data", data, "payload (text)");
+  for (auto* cmd : {tell, ask}) {
+    cmd->add_option("actor", actor, "name or id")->required();
+    cmd->add_option("route", route, "route key")->required();
+    auto* text = cmd->add_option("data", data, "payload (text)");
+    cmd->add_option("--data-file", data_file, "payload (file; any bytes, up to 512 KiB)")
+        ->excludes(text);
+  }
   ask->add_option("--timeout-ms", timeout_ms, "reply timeout")->check(CLI::Range(1LL, 3600000LL));
 
   auto* stop = app.add_subcommand("stop", "stop an actor (final: its supervisor forgets it)");
@@ -188,16 +246,25 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (auto unknown = unknown_command(app, argc, argv)) {
+      return fail("usage: unknown command '" + *unknown + "' (see troupe --help)");
+    }
     std::string what = e.what();
-    return fail(what + " (see troupe --help)");
+    return fail("usage: " + what + " (see troupe --help)");
   }
 
   if (*call) return run_call(call_options);
   if (*node_run)
-    return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers);
+    return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers,
+                    max_connections, idle_ms);
 
   if (*spawn) {
     if (kind.empty() == wasm_file.empty()) return fail("give an actor kind or --wasm FILE");
+    if (!is_text(kind, "actor kind") || !is_text(name, "actor name") ||
+        !is_text(supervisor, "supervisor name") || !is_text(wasm_type, "type name") ||
+        !is_text(wasm_tier, "tier")) {
+      return 1;
+    }
     json req{{"op", "spawn"}};
     if (!kind.empty()) req["kind"] = kind;
     if (!wasm_file.empty()) {
@@ -209,8 +276,9 @@ int main(int argc, char** argv) {
       }
       std::error_code ec;
       auto path = std::filesystem::absolute(wasm_file, ec);
-      req["wasm"] = path.string();
-      req["type"] = wasm_type.empty() ? path.stem().string() : wasm_type;
+      if (ec) return fail("invalid-argument: cannot resolve " + wasm_file + ": " + ec.message());
+      control::put_bytes(req, "wasm", path.string());   // a file name need not be UTF-8
+      if (!wasm_type.empty()) req["type"] = wasm_type;  // else the node takes the file stem
       req["tier"] = wasm_tier;
     }
     if (!name.empty()) req["name"] = name;
@@ -232,7 +300,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*tell || *ask) {
+    if (!is_text(actor, "actor name") || !is_text(route, "route")) return 1;
     json req{{"op", *ask ? "ask" : "tell"}, {"actor", actor}, {"route", route}};
+    if (!data_file.empty()) {
+      auto d = read_regular_file(data_file, kMaxDataFileBytes, "payload");
+      if (!d.ok()) return fail(d.error().to_string());
+      data = std::move(d).value();
+    }
     control::put_bytes(req, "data", data);
     auto wait = std::chrono::seconds(30);
     if (timeout_ms > 0) {
@@ -250,6 +324,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*stop) {
+    if (!is_text(actor, "actor name")) return 1;
     auto r = request(socket, json{{"op", "stop"}, {"actor", actor}});
     return r ? 0 : 1;
   }
@@ -273,6 +348,20 @@ int main(int argc, char** argv) {
     return 0;
   }
   return fail("no command (see troupe --help)");
+}
+
+int main(int argc, char** argv) {
+  int code = 1;
+  try {
+    code = run(argc, argv);
+  } catch (const std::exception& e) {
+    // A bug, but still one line and exit 1 rather than an abort with a C++ message.
+    return fail(std::string("internal: ") + e.what());
+  }
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    return fail(std::string("io: cannot write the output: ") + std::strerror(errno));
+  }
+  return code;
 }
 
 }  // namespace troupe::cli

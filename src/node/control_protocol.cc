@@ -1,5 +1,11 @@
 #include "troupe/node/control_protocol.h"
 
+#include <cxxabi.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <optional>
+
 #include "troupe/base/encoding.h"
 
 namespace troupe::control {
@@ -11,8 +17,28 @@ std::string encode_frame(std::string_view payload) {
   return out;
 }
 
+namespace {
+
+// The size of `bytes` as a JSON string body (control characters take up to six bytes each).
+std::size_t escaped_size(const Bytes& bytes) {
+  std::size_t n = 0;
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
+      n += 2;
+    } else if (c < 0x20) {
+      n += 6;
+    } else {
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
 void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes) {
-  if (is_valid_utf8(bytes)) {
+  if (escaped_size(bytes) <= (bytes.size() + 2) / 3 * 4 && is_valid_utf8(bytes)) {
     j[field] = bytes;
   } else {
     j[field + "_b64"] = base64_encode(bytes);
@@ -33,8 +59,47 @@ Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field) {
   return Bytes{};
 }
 
+namespace {
+
+// The demangled form of a typeid name; nullopt for anything that is not one.
+std::optional<std::string> demangled_type(const std::string& name) {
+  // typeid names of classes start with a length (global) or N (nested) or S (std).
+  const char first = name[0];
+  if (std::isdigit(static_cast<unsigned char>(first)) == 0 && first != 'N' && first != 'S') {
+    return std::nullopt;
+  }
+  int status = -1;
+  char* text = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
+  std::optional<std::string> out;
+  if (status == 0 && text != nullptr) out = text;
+  std::free(text);
+  return out;
+}
+
+}  // namespace
+
+std::string readable_detail(std::string detail) {
+  for (std::string_view lead : {"no handler for ", "expected reply of type ", ", got "}) {
+    for (std::size_t at = detail.find(lead); at != std::string::npos;
+         at = detail.find(lead, at + 1)) {
+      std::size_t begin = at + lead.size();
+      std::size_t end = begin;
+      while (end < detail.size() &&
+             (std::isalnum(static_cast<unsigned char>(detail[end])) || detail[end] == '_')) {
+        ++end;
+      }
+      if (end == begin) continue;
+      if (auto name = demangled_type(detail.substr(begin, end - begin))) {
+        detail.replace(begin, end - begin, *name);
+      }
+    }
+  }
+  return detail;
+}
+
 nlohmann::json error_response(const Error& e) {
-  return nlohmann::json{{"ok", false}, {"error", e.to_string()}};
+  return nlohmann::json{{"ok", false},
+                        {"error", Error{e.code, readable_detail(e.detail)}.to_string()}};
 }
 
 }  // namespace troupe::control

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -23,9 +24,20 @@ using nlohmann::json;
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Local::socket socket, ControlServer& server)
-      : socket_(std::move(socket)), server_(server) {}
+      : socket_(std::move(socket)),
+        server_(server),
+        idle_(socket_.get_executor()),
+        count_(server.sessions_) {
+    count_->fetch_add(1);
+  }
+  // May run on any thread, even after the server is gone (a worker can drop the last
+  // Respond late): it touches only the shared count.
+  ~Session() { count_->fetch_sub(1); }
 
   void read_header() {
+    // The whole next frame must arrive within the idle timeout: a client that sends nothing,
+    // or half a frame, does not hold its connection (and its buffer) forever.
+    arm_idle_timer();
     auto self = shared_from_this();
     asio::async_read(socket_, asio::buffer(header_),
                      [self](boost::system::error_code ec, std::size_t) {
@@ -33,31 +45,51 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
                      });
   }
 
+  // Answers a connection past the cap with one error frame, then closes it.
+  void refuse(const Error& e) { write(control::error_response(e), /*then_close=*/true); }
+
  private:
+  void arm_idle_timer() {
+    idle_.expires_after(server_.options_.idle_timeout);
+    std::weak_ptr<Session> weak = shared_from_this();
+    idle_.async_wait([weak](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      spdlog::debug("control: closing a connection idle for {} ms",
+                    self->server_.options_.idle_timeout.count());
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    });
+  }
+
   void on_header() {
     std::uint32_t len = get_u32_be(header_.data());
     if (len == 0 || len > control::kMaxFrame) {
+      idle_.cancel();
       fail_and_close(Error{Errc::kProtocol, "control frame of " + std::to_string(len) +
                                                 " bytes (allowed 1.." +
                                                 std::to_string(control::kMaxFrame) + ")"});
       return;
     }
-    body_.resize(len);
+    // The buffer grows with the bytes that arrive, not with the length the header announces.
+    body_.clear();
     auto self = shared_from_this();
-    asio::async_read(socket_, asio::buffer(body_),
+    asio::async_read(socket_, asio::dynamic_buffer(body_, len), asio::transfer_exactly(len),
                      [self](boost::system::error_code ec, std::size_t) {
                        if (!ec) self->on_body();
                      });
   }
 
   void on_body() {
+    idle_.cancel();
     json request = json::parse(body_, nullptr, /*allow_exceptions=*/false);
+    std::string().swap(body_);
     if (request.is_discarded() || !request.is_object()) {
       fail_and_close(Error{Errc::kProtocol, "control frame is not a JSON object"});
       return;
     }
     auto v = request.find("v");
-    if (v == request.end() || !v->is_number_integer() || v->get<int>() != control::kVersion) {
+    if (v == request.end() || !v->is_number_integer() || *v != control::kVersion) {
       fail_and_close(Error{Errc::kProtocol, "unsupported control protocol version (node speaks " +
                                                 std::to_string(control::kVersion) + ")"});
       return;
@@ -76,10 +108,20 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(const json& response, bool then_close) {
-    out_ = control::encode_frame(response.dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string text = response.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (text.size() > control::kMaxResponseFrame) {
+      // Never send what the client must refuse: say why instead.
+      text = control::error_response(
+                 Error{Errc::kTooLarge, "the response is " + std::to_string(text.size()) +
+                                            " bytes, over the control frame cap of " +
+                                            std::to_string(control::kMaxResponseFrame)})
+                 .dump();
+    }
+    out_ = control::encode_frame(text);
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
                       [self, then_close](boost::system::error_code ec, std::size_t) {
+                        std::string().swap(self->out_);
                         if (ec || then_close) {
                           boost::system::error_code ignored;
                           self->socket_.close(ignored);
@@ -91,9 +133,11 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
 
   Local::socket socket_;
   ControlServer& server_;
+  asio::steady_timer idle_;
   std::array<char, control::kHeader> header_{};
   std::string body_;
   std::string out_;
+  std::shared_ptr<std::atomic<std::size_t>> count_;
 };
 
 namespace {
@@ -112,11 +156,18 @@ bool someone_listens(const std::string& path) {
 
 }  // namespace
 
-ControlServer::ControlServer(std::string path, Handler handler)
-    : path_(std::move(path)), handler_(std::move(handler)), acceptor_(io_) {}
+ControlServer::ControlServer(std::string path, Handler handler, Options options)
+    : path_(std::move(path)),
+      handler_(std::move(handler)),
+      options_(options),
+      acceptor_(io_),
+      accept_retry_(io_) {}
 
-Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path,
-                                                           Handler handler) {
+Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path, Handler handler,
+                                                           Options options) {
+  if (options.max_connections == 0 || options.idle_timeout.count() <= 0) {
+    return Error{Errc::kInvalidArgument, "control connections and idle timeout must be at least 1"};
+  }
   if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return Error{Errc::kInvalidArgument, "control socket path must be 1.." +
                                              std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
@@ -130,13 +181,23 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
       return Error{Errc::kIo, "cannot create " + parent.string() + ": " + fs_ec.message()};
     }
   }
-  if (std::filesystem::exists(std::filesystem::symlink_status(path))) {
+  // Only a socket that nobody answers on is replaced (a node that died left it); anything else
+  // at the path belongs to someone else and is left untouched.
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return Error{Errc::kInvalidArgument,
+                   path + " exists and is not a socket; refusing to use or remove it"};
+    }
     if (someone_listens(path)) {
       return Error{Errc::kUnavailable, "another node is already running on " + path};
     }
-    std::filesystem::remove(path, fs_ec);  // stale socket of a node that died
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Error{Errc::kIo,
+                   "cannot remove the stale socket " + path + ": " + std::strerror(errno)};
+    }
   }
-  std::unique_ptr<ControlServer> server(new ControlServer(path, std::move(handler)));
+  std::unique_ptr<ControlServer> server(new ControlServer(path, std::move(handler), options));
   boost::system::error_code ec;
   // The socket is created 0600 from the start: no window in which others could connect.
   mode_t old_mask = ::umask(0177);
@@ -145,6 +206,12 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
   ::umask(old_mask);
   if (!ec) server->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error{Errc::kIo, "cannot listen on " + path + ": " + ec.message()};
+  struct stat created {};
+  if (::lstat(path.c_str(), &created) != 0) {
+    return Error{Errc::kIo, "cannot stat " + path + ": " + std::strerror(errno)};
+  }
+  server->socket_dev_ = created.st_dev;
+  server->socket_ino_ = created.st_ino;
   ::chmod(path.c_str(), 0600);
   server->accept();
   server->thread_ = std::thread([s = server.get()] { s->io_.run(); });
@@ -154,7 +221,30 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
 void ControlServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<Session>(std::move(socket), *this)->read_header();
+    if (ec) {
+      // Out of descriptors (EMFILE/ENFILE) or memory: the connection stays in the backlog and
+      // an immediate retry fails the same way, at 100% CPU. Wait, doubling up to a second.
+      accept_backoff_ = std::min(std::max(accept_backoff_ * 2, std::chrono::milliseconds(10)),
+                                 std::chrono::milliseconds(1000));
+      if (accept_backoff_ == std::chrono::milliseconds(10) || ++accept_failures_ % 60 == 0) {
+        spdlog::warn("control: accept failed ({}); retrying in {} ms", ec.message(),
+                     accept_backoff_.count());
+      }
+      accept_retry_.expires_after(accept_backoff_);
+      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec) accept();
+      });
+      return;
+    }
+    accept_backoff_ = std::chrono::milliseconds(0);
+    auto session = std::make_shared<Session>(std::move(socket), *this);
+    if (sessions_->load() > options_.max_connections) {
+      session->refuse(Error{Errc::kUnavailable, "too many control connections (at most " +
+                                                    std::to_string(options_.max_connections) +
+                                                    "); try again later"});
+    } else {
+      session->read_header();
+    }
     accept();
   });
 }
@@ -168,8 +258,13 @@ void ControlServer::close() {
   });
   io_.stop();
   if (thread_.joinable()) thread_.join();
-  std::error_code fs_ec;
-  std::filesystem::remove(path_, fs_ec);
+  // Remove the socket file only if it is still the one this server created: the path may
+  // have been replaced meanwhile, and whatever is there now is not ours.
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == socket_dev_ &&
+      st.st_ino == socket_ino_) {
+    ::unlink(path_.c_str());
+  }
 }
 
 ControlServer::~ControlServer() { close(); }

@@ -2,12 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "troupe/base/trace_context.h"
+#include "troupe/node/actor_name.h"
 #include "troupe/node/control_protocol.h"
+#include "troupe/node/regular_file.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/aot.h"
@@ -33,6 +34,31 @@ Result<std::string> string_field(const json& req, const char* key, bool required
   return it->get<std::string>();
 }
 
+// A name field, checked by the one rule for names (actor_name.h) whenever it is present.
+Result<std::string> name_field(const json& req, const char* key, bool required,
+                               std::string_view what) {
+  auto value = string_field(req, key, required);
+  if (!value.ok() || !req.contains(key)) return value;
+  if (auto ok = check_actor_name(*value, what); !ok.ok()) return ok.error();
+  return value;
+}
+
+// An unsigned integer field in min..max; `fallback` when absent. Doubles, strings, negative
+// numbers and anything past max are errors (never wrapped or truncated).
+Result<std::uint64_t> uint_field(const json& req, const char* key, std::uint64_t min,
+                                 std::uint64_t max, std::uint64_t fallback) {
+  auto it = req.find(key);
+  if (it == req.end()) return fallback;
+  const bool in_range =
+      (it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0)) &&
+      it->get<std::uint64_t>() >= min && it->get<std::uint64_t>() <= max;
+  if (!in_range) {
+    return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be an integer in " +
+                                             std::to_string(min) + ".." + std::to_string(max)};
+  }
+  return it->get<std::uint64_t>();
+}
+
 }  // namespace
 
 Node::Node(NodeConfig config, KindRegistry kinds)
@@ -50,10 +76,13 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   sc.last_serial = node->identity_->last_serial();
   node->system_ = std::make_unique<ActorSystem>(sc);
   wasm::GuestBudget::node().set_caps(node->config_.wasm.caps);
+  node->loader_ = std::make_unique<JobThread>(kMaxPendingModuleLoads);  // before any request
   Node* raw = node.get();
   auto server = ControlServer::open(
       node->config_.socket_path(),
-      [raw](const json& req, const ControlServer::Respond& respond) { raw->handle(req, respond); });
+      [raw](const json& req, const ControlServer::Respond& respond) { raw->handle(req, respond); },
+      ControlServer::Options{node->config_.control_max_connections,
+                             node->config_.control_idle_timeout});
   if (!server.ok()) {
     node->system_->shutdown();
     return server.error();
@@ -66,7 +95,10 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
 Node::~Node() { shutdown(); }
 
 void Node::shutdown() {
-  // Actors first: pending CLI asks are answered (dead/shutdown) while the socket still exists.
+  // Module loads first (queued ones are answered "shutting down"; a running compile is waited
+  // for): they use the actor system. Then actors: pending CLI asks are answered
+  // (dead/shutdown) while the socket still exists.
+  if (loader_) loader_->stop();
   if (system_) system_->shutdown();
   if (control_) control_->close();
   control_.reset();
@@ -116,21 +148,29 @@ static Result<wasm::LimitRequest> limit_request(const json& req) {
 // here; every restart instantiates it afresh.
 static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> wasm_factory(
     const json& req, const wasm::GuestPolicy& policy) {
-  auto path = string_field(req, "wasm", true);
-  auto type = string_field(req, "type", false);
+  auto path = control::get_bytes(req, "wasm");  // a file name need not be UTF-8
+  auto type = name_field(req, "type", false, "type name");
   if (!path.ok()) return path.error();
   if (!type.ok()) return type.error();
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) return Error{Errc::kNotFound, "cannot read " + *path};
-  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
+  if (path->empty()) return Error{Errc::kInvalidArgument, "'wasm' must name a module file"};
   auto asked = limit_request(req);
   if (!asked.ok()) return asked.error();
   auto limits = policy.limits_for(*asked);
   if (!limits.ok()) return limits.error();
+  auto file = read_regular_file(*path, kMaxModuleFileBytes, "module");
+  if (!file.ok()) return file.error();
+  std::vector<std::uint8_t> bin(file->begin(), file->end());
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return module.error();
+  std::string type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
+  if (type->empty()) {
+    if (auto ok = check_actor_name(type_name, "the type name taken from the module's file name");
+        !ok.ok()) {
+      return Error{ok.error().code, ok.error().detail + "; give one with --type"};
+    }
+  }
   wasm::WasmActorOptions o;
-  o.type_name = type->empty() ? std::filesystem::path(*path).stem().string() : *type;
+  o.type_name = std::move(type_name);
   o.limits = *limits;
   o.output = policy.output;
   auto tier_field = string_field(req, "tier", false);
@@ -154,46 +194,70 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   } else if (*tier == wasm::Tier::kAuto) {
     compiler.compile_in_background(shared);
   }
-  std::string type_name = o.type_name;
-  return std::pair{wasm::wasm_actor_factory(std::move(shared), std::move(o)), type_name};
+  std::string name_of_type = o.type_name;
+  return std::pair{wasm::wasm_actor_factory(std::move(shared), std::move(o)), name_of_type};
 }
 
 void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
-  const bool is_wasm = req.contains("wasm");
-  auto kind = string_field(req, "kind", !is_wasm);
-  auto name = string_field(req, "name", false);
-  auto sup_name = string_field(req, "supervisor", false);
+  const bool is_wasm = req.contains("wasm") || req.contains("wasm_b64");
+  auto kind = name_field(req, "kind", !is_wasm, "actor kind");
+  auto name = name_field(req, "name", false, "actor name");
+  auto sup_name = name_field(req, "supervisor", false, "supervisor name");
   for (auto* r : {&kind, &name, &sup_name}) {
     if (!r->ok()) return respond(control::error_response(r->error()));
   }
-  std::function<std::unique_ptr<Actor>()> factory;
-  std::string type_name = *kind;
-  if (is_wasm) {
-    auto f = wasm_factory(req, config_.wasm);
-    if (!f.ok()) return respond(control::error_response(f.error()));
-    std::tie(factory, type_name) = std::move(f).value();
+  if (!is_wasm) {
+    const KindRegistry::Kind* k = kinds_.find(*kind);
+    if (!k) {
+      std::string known;
+      for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
+      return respond(control::error_response(
+          Error{Errc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
+    }
+    return start_child(*name, *sup_name, k->factory, *kind, respond);
   }
-  const KindRegistry::Kind* k = is_wasm ? nullptr : kinds_.find(*kind);
-  if (!is_wasm && !k) {
-    std::string known;
-    for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
-    return respond(control::error_response(
-        Error{Errc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
+  // Reading, validating and compiling a module takes from milliseconds to seconds: never on
+  // the control I/O thread (every other request would wait) nor on a worker.
+  const bool queued =
+      loader_->post([this, req, name = *name, sup = *sup_name, respond](bool cancelled) {
+        if (cancelled) {
+          return respond(
+              control::error_response(Error{Errc::kUnavailable, "the node is shutting down"}));
+        }
+        try {
+          auto f = wasm_factory(req, config_.wasm);
+          if (!f.ok()) return respond(control::error_response(f.error()));
+          auto [factory, type_name] = std::move(f).value();
+          start_child(name, sup, std::move(factory), type_name, respond);
+        } catch (const std::exception& e) {
+          // As in handle(): answer, never take the loader thread (and the node) down.
+          respond(control::error_response(Error{Errc::kInternal, e.what()}));
+        }
+      });
+  if (!queued) {
+    respond(control::error_response(
+        Error{Errc::kUnavailable, "too many module loads pending (at most " +
+                                      std::to_string(loader_->max_queued()) + "); try again"}));
   }
-  if (!name->empty() && system_->resolve(*name)) {
+}
+
+void Node::start_child(const std::string& name, const std::string& sup_name,
+                       std::function<std::unique_ptr<Actor>()> factory,
+                       const std::string& type_name, const ControlServer::Respond& respond) {
+  if (!name.empty() && system_->resolve(name)) {
     return respond(
-        control::error_response(Error{Errc::kInvalidArgument, "name '" + *name + "' is taken"}));
+        control::error_response(Error{Errc::kInvalidArgument, "name '" + name + "' is taken"}));
   }
-  ActorRef sup = sup_name->empty() ? system_->root() : system_->resolve(*sup_name);
+  ActorRef sup = sup_name.empty() ? system_->root() : system_->resolve(sup_name);
   if (!sup) {
     return respond(
-        control::error_response(Error{Errc::kNotFound, "no supervisor '" + *sup_name + "'"}));
+        control::error_response(Error{Errc::kNotFound, "no supervisor '" + sup_name + "'"}));
   }
   ChildSpec spec;
-  spec.name = *name;
+  spec.name = name;
   spec.type_name = type_name;
-  spec.factory = is_wasm ? std::move(factory) : k->factory;
-  std::string sup_label = sup_name->empty() ? "root" : *sup_name;
+  spec.factory = std::move(factory);
+  std::string sup_label = sup_name.empty() ? "root" : sup_name;
   system_->ask_then<ActorRef>(
       sup, StartChild{std::move(spec)}, config_.ask_timeout,
       [respond, sup_label](Result<ActorRef> r) {
@@ -208,7 +272,7 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
 }
 
 void Node::op_send(const json& req, bool ask, const ControlServer::Respond& respond) {
-  auto actor = string_field(req, "actor", true);
+  auto actor = name_field(req, "actor", true, "actor name");
   auto route = string_field(req, "route", true);
   for (auto* r : {&actor, &route}) {
     if (!r->ok()) return respond(control::error_response(r->error()));
@@ -236,14 +300,10 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
     return respond(control::error_response(
         Error{d == Delivery::kDeadLetter ? Errc::kDead : Errc::kMailboxFull, why}));
   }
-  auto timeout = config_.ask_timeout;
-  if (auto it = req.find("timeout_ms"); it != req.end()) {
-    if (!it->is_number_integer() || it->get<long long>() <= 0 || it->get<long long>() > 3600000) {
-      return respond(control::error_response(
-          Error{Errc::kInvalidArgument, "'timeout_ms' must be an integer in 1..3600000"}));
-    }
-    timeout = std::chrono::milliseconds(it->get<long long>());
-  }
+  auto timeout_ms = uint_field(req, "timeout_ms", 1, 3'600'000,
+                               static_cast<std::uint64_t>(config_.ask_timeout.count()));
+  if (!timeout_ms.ok()) return respond(control::error_response(timeout_ms.error()));
+  const auto timeout = std::chrono::milliseconds(*timeout_ms);
   e.deadline = system_->clock().now() + timeout;
   system_->ask_then<Bytes>(target, std::move(e), timeout, [respond](Result<Bytes> r) {
     if (!r.ok()) return respond(control::error_response(r.error()));
@@ -322,7 +382,7 @@ json Node::op_status() {
 }
 
 json Node::op_stop(const json& req) {
-  auto actor = string_field(req, "actor", true);
+  auto actor = name_field(req, "actor", true, "actor name");
   if (!actor.ok()) return control::error_response(actor.error());
   ActorRef target = system_->resolve(*actor);
   if (!target) return control::error_response(Error{Errc::kNotFound, "no actor '" + *actor + "'"});

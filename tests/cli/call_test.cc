@@ -161,7 +161,7 @@ TEST_P(Call, RunsTheExampleGuests) {
 TEST_P(Call, UsageErrorsExitOne) {
   auto r = call({"--wasm", dir_ + "/none.wasm", "--route", "x"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(first_line(r.err).rfind("error: usage: cannot read", 0), 0u) << r.err;
+  EXPECT_EQ(first_line(r.err).rfind("error: not-found: no module file", 0), 0u) << r.err;
   r = call({"--route", "x"});
   EXPECT_EQ(r.code, 1);
   r = call({"--wasm", dir_ + "/guest.wasm", "--route", "x", "--data", "a", "--data-file", "f"});

@@ -68,7 +68,10 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 
 class NodeProcess {
  public:
-  explicit NodeProcess(const std::string& dir, std::vector<std::string> extra = {}) : dir_(dir) {
+  // `env` is set in the node's environment only (e.g. its own TROUPE_AOT_CACHE).
+  explicit NodeProcess(const std::string& dir, std::vector<std::string> extra = {},
+                       std::vector<std::pair<std::string, std::string>> env = {})
+      : dir_(dir) {
     int fds[2];
     if (::pipe(fds) != 0) return;
     pid_ = ::fork();
@@ -77,6 +80,7 @@ class NodeProcess {
       int e = ::open((dir + "/node.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       ::dup2(e, 2);
       ::close(fds[0]);
+      for (auto& [key, value] : env) ::setenv(key.c_str(), value.c_str(), 1);
       std::vector<std::string> args{TROUPE_BIN, "--socket",   socket(), "node",
                                     "run",      "--data-dir", dir};
       for (auto& a : extra) args.push_back(a);
@@ -120,10 +124,19 @@ class NodeProcess {
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    wait_line("troupe node stopped", std::chrono::milliseconds(1000));
-    ::close(out_fd_);
+    if (out_fd_ >= 0) {
+      wait_line("troupe node stopped", std::chrono::milliseconds(1000));
+      ::close(out_fd_);
+      out_fd_ = -1;
+    }
     return exit_code_;
   }
+  // Closes the reading end of the node's stdout: its next line goes to a broken pipe.
+  void close_stdout() {
+    if (out_fd_ >= 0) ::close(out_fd_);
+    out_fd_ = -1;
+  }
+  pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
   const std::string& output() const { return out_; }
   std::string errors() const { return read_file(dir_ + "/node.err"); }

@@ -145,7 +145,7 @@ TEST_F(WasmLimits, SpawnLimitFlagsAreRangeChecked) {
       {"--fuel", "18446744073709551616", "error: usage: --fuel must be"},
       {"--fuel", "18446744073709551615", "error: usage: --fuel must be"},
       {"--fuel", "12abc", "error: usage: --fuel must be"},
-      {"--fuel=", "", "error: --fuel"},  // CLI11's own words for a missing value
+      {"--fuel=", "", "error: usage: --fuel"},  // CLI11's words for a missing value
       {"--memory-pages", "4294967296",
        "error: usage: --memory-pages must be an integer in 1..65536"},
       {"--memory-pages", "0", "error: usage: --memory-pages must be"},
@@ -242,8 +242,7 @@ TEST_P(CallLimits, LimitFlagsAreRangeChecked) {
     args.insert(args.end(), bad.begin(), bad.end());
     auto r = testing::run_cli(args, dir_);
     EXPECT_EQ(r.code, 1) << bad[0];
-    const bool missing = bad[0] == "--fuel=";  // CLI11's own words for a missing value
-    EXPECT_EQ(r.err.rfind(missing ? "error: --fuel" : "error: usage: --", 0), 0u)
+    EXPECT_EQ(r.err.rfind("error: usage: --", 0), 0u)
         << bad[0] << ": " << r.err;
   }
   // Unlimited fuel with a deadline: the deadline stops it.

@@ -23,6 +23,12 @@ TEST(ControlProtocol, BytesTravelAsTextOrBase64) {
   EXPECT_EQ(*control::get_bytes(j, "data"), "plain");
   EXPECT_EQ(*control::get_bytes(j, "bin"), std::string("\xff\x00\x01", 3));
   EXPECT_EQ(*control::get_bytes(j, "absent"), "");
+  // Text that JSON would escape to more than base64 (control characters) travels as base64.
+  control::put_bytes(j, "zeros", std::string(30, '\0'));
+  EXPECT_TRUE(j.contains("zeros_b64"));
+  EXPECT_EQ(*control::get_bytes(j, "zeros"), std::string(30, '\0'));
+  control::put_bytes(j, "lines", "a\nb\nc");
+  EXPECT_TRUE(j.contains("lines"));
   nlohmann::json bad{{"x_b64", "!!!"}, {"y", 5}};
   EXPECT_FALSE(control::get_bytes(bad, "x").ok());
   EXPECT_FALSE(control::get_bytes(bad, "y").ok());
@@ -48,6 +54,27 @@ TEST(Encoding, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
   EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
   EXPECT_FALSE(is_valid_utf8("\xe2\x82"));          // truncated
+}
+
+}  // namespace
+}  // namespace troupe
+
+namespace troupe {
+namespace {
+
+TEST(ControlProtocol, ErrorsNameTypesReadably) {
+  EXPECT_EQ(control::readable_detail("no handler for N6troupe8EnvelopeE"),
+            "no handler for troupe::Envelope");
+  EXPECT_EQ(control::readable_detail("expected reply of type NSt7__cxx1112basic_stringIcSt11char_"
+                                     "traitsIcESaIcEEE, got N6troupe8EnvelopeE"),
+            "expected reply of type std::__cxx11::basic_string<char, std::char_traits<char>, "
+            "std::allocator<char> >, got troupe::Envelope");
+  // Text that is no type name is left alone.
+  EXPECT_EQ(control::readable_detail("inc takes an integer, got 42"),
+            "inc takes an integer, got 42");
+  EXPECT_EQ(control::readable_detail("no handler for Nope"), "no handler for Nope");
+  auto j = control::error_response(Error{Errc::kNotFound, "no handler for N6troupe8EnvelopeE"});
+  EXPECT_EQ(j["error"], "not-found: no handler for troupe::Envelope");
 }
 
 }  // namespace

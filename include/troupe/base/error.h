@@ -25,6 +25,7 @@ enum class Errc {
   kFuelExhausted,     // a guest used up the fuel of one invocation
   kDeadlineExceeded,  // a guest ran past the wall-clock deadline of one invocation
   kMemoryLimit,       // a guest needed more linear memory (or a bigger reply) than allowed
+  kTooLarge,          // an input (file, frame, payload) is over its documented size cap
   kInternal,          // a bug: an invariant did not hold
 };
 

@@ -17,16 +17,26 @@
 namespace troupe::control {
 
 inline constexpr int kVersion = 1;
-inline constexpr std::size_t kMaxFrame = 1 << 20;  // 1 MiB
+// A request frame (CLI -> node) is at most 1 MiB. A response frame (node -> CLI) is at most
+// 32 MiB: room for the largest reply a guest may give (16 MiB, wasm::Limits::max_reply_bytes)
+// as base64. Both ends enforce both caps; a response over its cap becomes a too-large error.
+inline constexpr std::size_t kMaxFrame = 1 << 20;
+inline constexpr std::size_t kMaxResponseFrame = std::size_t{32} << 20;
 inline constexpr std::size_t kHeader = 4;
 
 std::string encode_frame(std::string_view payload);
 
-// Puts bytes into `j[field]` (UTF-8) or `j[field + "_b64"]` (anything else).
+// Puts bytes into `j[field]` (UTF-8 that JSON escapes to no more than base64 would take) or
+// `j[field + "_b64"]` (anything else), so bytes never grow by more than a third on the wire.
 void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes);
 // Reads what put_bytes wrote; an absent field is empty bytes.
 Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field);
 
+// The runtime names message types by typeid ("no handler for N6troupe8EnvelopeE"): people
+// get the demangled name instead ("no handler for troupe::Envelope"). Other text is unchanged.
+std::string readable_detail(std::string detail);
+
+// An error answer; its detail goes through readable_detail.
 nlohmann::json error_response(const Error& e);
 
 }  // namespace troupe::control
