@@ -50,6 +50,9 @@ ActorSystem::ActorSystem(SystemConfig config) : config_(std::move(config)) {
     while (node_id_ == 0) node_id_ = (NodeId{rd()} << 32) | rd();
   }
   next_serial_.store(config_.first_serial == 0 ? 1 : config_.first_serial);
+  // spdlog's registry is made on first use, behind a guard in its (uninstrumented) library:
+  // make it here, before any worker exists, so no two threads race to make it.
+  (void)spdlog::default_logger_raw();
   clock_ = config_.clock ? config_.clock : std::make_shared<SteadyClock>();
   timers_ = std::make_unique<TimerService>(clock_);
   unsigned workers = config_.workers ? config_.workers : std::thread::hardware_concurrency();

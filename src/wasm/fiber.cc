@@ -7,8 +7,37 @@
 #include <mutex>
 #include <vector>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace troupe::wasm {
 namespace ctx = boost::context;
+
+namespace {
+
+// ThreadSanitizer follows each thread's call stack; it must be told when a thread changes
+// stacks, or a fiber suspended mid-call leaves its frames on the thread's shadow stack (which
+// then overflows after enough preemptions) and accesses are attributed to the wrong context.
+#if defined(__SANITIZE_THREAD__)
+struct TsanFiber {
+  void* self = __tsan_create_fiber(0);
+  void* caller = nullptr;
+  ~TsanFiber() { __tsan_destroy_fiber(self); }
+  void enter() {
+    caller = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(self, 0);
+  }
+  void leave() { __tsan_switch_to_fiber(caller, 0); }
+};
+#else
+struct TsanFiber {
+  void enter() {}
+  void leave() {}
+};
+#endif
+
+}  // namespace
 
 namespace {
 
@@ -65,6 +94,7 @@ struct GuestFiber::Impl {
   Job job = nullptr;
   void* arg = nullptr;
   bool closing = false;  // set by the destructor of an idle fiber: leave the loop
+  TsanFiber tsan;
 };
 
 namespace {
@@ -88,9 +118,11 @@ GuestFiber::GuestFiber() : impl_(std::make_unique<Impl>()) {
     for (;;) {
       impl_->job(impl_->arg);
       busy_ = false;
+      impl_->tsan.leave();
       impl_->caller = std::move(impl_->caller).resume();  // idle until the next start()
       if (impl_->closing) break;
     }
+    impl_->tsan.leave();
     return std::move(impl_->caller);
   });
 }
@@ -104,6 +136,7 @@ GuestFiber::~GuestFiber() {
   }
   if (impl_->job != nullptr) {  // parked in its loop: let the loop return
     impl_->closing = true;
+    impl_->tsan.enter();
     impl_->self = std::move(impl_->self).resume();
   }
 }
@@ -143,6 +176,7 @@ bool GuestFiber::start(Job job, void* arg) {
 
 bool GuestFiber::resume() {
   running_ = true;
+  impl_->tsan.enter();
   impl_->self = std::move(impl_->self).resume();
   running_ = false;
   return !busy_;
@@ -150,6 +184,7 @@ bool GuestFiber::resume() {
 
 bool GuestFiber::suspend() {
   if (cancelled_) return false;
+  impl_->tsan.leave();
   impl_->caller = std::move(impl_->caller).resume();
   return !cancelled_;
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "troupe/base/trace_context.h"
@@ -84,8 +85,28 @@ namespace {
 struct Shared {
   std::shared_ptr<const GuestModule> module;
   WasmActorOptions options;
-  std::optional<Error> last_failure;  // handed to the next incarnation's on-error
+  // One factory may make several live actors (a pool's members, say), each on its own
+  // worker: what they share is guarded.
+  std::mutex mutex;
+  std::optional<Error> last_failure;    // handed to the next incarnation's on-error
   std::optional<OutputLimiter> output;  // its log output, across incarnations
+
+  std::optional<Error> take_failure() {
+    std::lock_guard lock(mutex);
+    return std::exchange(last_failure, std::nullopt);
+  }
+  void set_failure(const Error& e) {
+    std::lock_guard lock(mutex);
+    last_failure = e;
+  }
+  std::size_t admit_output(std::size_t bytes) {
+    std::lock_guard lock(mutex);
+    return output->admit(bytes);
+  }
+  auto report_output(bool force) {
+    std::lock_guard lock(mutex);
+    return output->report(force);
+  }
 };
 
 // Thrown on the actor's own stack (never across the fiber) to fail the actor.
@@ -119,7 +140,7 @@ class WasmActor final : public Actor, private HostImports {
       check_lifecycle("on-start", r);
       invoke("on-ready", {}, [this](const Result<O>& r2) {
         check_lifecycle("on-ready", r2);
-        if (auto failure = std::exchange(shared_->last_failure, std::nullopt)) {
+        if (auto failure = shared_->take_failure()) {
           GuestError source = to_guest_error(*failure);
           invoke("on-error",
                  {workload::error_event(source, workload::ErrorCategoryCase::kHandlerPanic,
@@ -199,7 +220,7 @@ class WasmActor final : public Actor, private HostImports {
     report_dropped_output(true);  // what on-stop logged too
   }
 
-  void on_error(const Error& error) override { shared_->last_failure = error; }
+  void on_error(const Error& error) override { shared_->set_failure(error); }
 
   void on_backpressure(std::size_t depth) override {
     if (!instance_) return;
@@ -486,7 +507,7 @@ class WasmActor final : public Actor, private HostImports {
       auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
       if (lvl == spdlog::level::off) lvl = spdlog::level::info;
       const std::string_view text = args[1].bytes;
-      if (const std::size_t keep = shared_->output->admit(text.size())) {
+      if (const std::size_t keep = shared_->admit_output(text.size())) {
         spdlog::log(lvl, "actor {} ({}): {}{}", self().id().to_string(), shared_->options.type_name,
                     text.substr(0, keep), keep < text.size() ? " [cut]" : "");
       }
@@ -605,7 +626,7 @@ class WasmActor final : public Actor, private HostImports {
   void write_output(int fd, std::string_view bytes) override {
     while (!bytes.empty() && bytes.back() == '\n') bytes.remove_suffix(1);
     if (bytes.empty()) return;
-    if (const std::size_t keep = shared_->output->admit(bytes.size())) {
+    if (const std::size_t keep = shared_->admit_output(bytes.size())) {
       spdlog::info("actor {} ({}) {}: {}{}", self().id().to_string(), shared_->options.type_name,
                    fd == 2 ? "stderr" : "stdout", bytes.substr(0, keep),
                    keep < bytes.size() ? " [cut]" : "");
@@ -615,7 +636,7 @@ class WasmActor final : public Actor, private HostImports {
 
   // A log line for guest output dropped over the limits: at most one per 10 s, and at stop.
   void report_dropped_output(bool force) {
-    if (auto r = shared_->output->report(force)) {
+    if (auto r = shared_->report_output(force)) {
       spdlog::warn(
           "actor {} ({}): dropped {} records and {} bytes of guest output over the limits "
           "([wasm] log_bytes_per_s, log_record_bytes)",
@@ -661,7 +682,9 @@ class WasmActor final : public Actor, private HostImports {
 std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
     std::shared_ptr<const GuestModule> module, WasmActorOptions options) {
   const OutputLimits output = options.output;
-  auto shared = std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}, {}});
+  auto shared = std::make_shared<Shared>();
+  shared->module = std::move(module);
+  shared->options = std::move(options);
   shared->output.emplace(output);
   return [shared] { return std::make_unique<WasmActor>(shared); };
 }
