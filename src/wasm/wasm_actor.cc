@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "troupe/base/trace_context.h"
@@ -85,7 +86,19 @@ struct Shared {
   std::shared_ptr<const GuestModule> module;
   WasmActorOptions options;
   std::optional<Error> last_failure;  // handed to the next incarnation's on-error
-  std::optional<OutputLimiter> output;  // its log output, across incarnations
+  // Its log output, across incarnations and across the actors the factory makes, which may
+  // run at once on different workers: taken under output_mutex.
+  std::mutex output_mutex;
+  std::optional<OutputLimiter> output;
+
+  std::size_t admit_output(std::size_t size) {
+    std::lock_guard lock(output_mutex);
+    return output->admit(size);
+  }
+  std::optional<OutputLimiter::Report> report_output(bool force) {
+    std::lock_guard lock(output_mutex);
+    return output->report(force);
+  }
 };
 
 // Thrown on the actor's own stack (never across the fiber) to fail the actor.
@@ -486,7 +499,7 @@ class WasmActor final : public Actor, private HostImports {
       auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
       if (lvl == spdlog::level::off) lvl = spdlog::level::info;
       const std::string_view text = args[1].bytes;
-      if (const std::size_t keep = shared_->output->admit(text.size())) {
+      if (const std::size_t keep = shared_->admit_output(text.size())) {
         spdlog::log(lvl, "actor {} ({}): {}{}", self().id().to_string(), shared_->options.type_name,
                     text.substr(0, keep), keep < text.size() ? " [cut]" : "");
       }
@@ -605,7 +618,7 @@ class WasmActor final : public Actor, private HostImports {
   void write_output(int fd, std::string_view bytes) override {
     while (!bytes.empty() && bytes.back() == '\n') bytes.remove_suffix(1);
     if (bytes.empty()) return;
-    if (const std::size_t keep = shared_->output->admit(bytes.size())) {
+    if (const std::size_t keep = shared_->admit_output(bytes.size())) {
       spdlog::info("actor {} ({}) {}: {}{}", self().id().to_string(), shared_->options.type_name,
                    fd == 2 ? "stderr" : "stdout", bytes.substr(0, keep),
                    keep < bytes.size() ? " [cut]" : "");
@@ -615,7 +628,7 @@ class WasmActor final : public Actor, private HostImports {
 
   // A log line for guest output dropped over the limits: at most one per 10 s, and at stop.
   void report_dropped_output(bool force) {
-    if (auto r = shared_->output->report(force)) {
+    if (auto r = shared_->report_output(force)) {
       spdlog::warn(
           "actor {} ({}): dropped {} records and {} bytes of guest output over the limits "
           "([wasm] log_bytes_per_s, log_record_bytes)",
@@ -661,7 +674,9 @@ class WasmActor final : public Actor, private HostImports {
 std::function<std::unique_ptr<Actor>()> wasm_actor_factory(
     std::shared_ptr<const GuestModule> module, WasmActorOptions options) {
   const OutputLimits output = options.output;
-  auto shared = std::make_shared<Shared>(Shared{std::move(module), std::move(options), {}, {}});
+  auto shared = std::make_shared<Shared>();
+  shared->module = std::move(module);
+  shared->options = std::move(options);
   shared->output.emplace(output);
   return [shared] { return std::make_unique<WasmActor>(shared); };
 }
