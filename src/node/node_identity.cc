@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,7 +209,12 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
   }
   id.node_id_ = node_id_of(id.public_key_);
 
-  // The boot counter: one more than last time, on disk before anything is served.
+  // The boot counter: one more than last time, on disk before anything is served. Read,
+  // raised and written under an exclusive lock on the directory, so that starts racing on one
+  // data directory never take the same number (the lock goes with `dir`).
+  while (::flock(dir.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return io_error("lock " + data_dir);
+  }
   const std::string boot_path = data_dir + "/" + kBootFile;
   std::uint64_t last = 0;
   Fd boot(::openat(dir.get(), kBootFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));

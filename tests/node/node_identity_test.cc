@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
+#include <vector>
 #include <fstream>
 
 #include "troupe/node/node.h"
@@ -75,6 +78,28 @@ TEST_F(NodeIdentityTest, FirstStartMakesAPrivateKeyAndLaterStartsKeepIt) {
   auto other = NodeIdentity::load_or_create(root_ + "/other");
   ASSERT_TRUE(other.ok());
   EXPECT_NE(other->node_id(), first->node_id());
+}
+
+// Starts that race on one data directory (two nodes, or a node and a CLI command) each get a
+// boot number of their own: the counter is read, raised and written under a lock.
+TEST_F(NodeIdentityTest, ConcurrentStartsNeverShareABootNumber) {
+  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());  // boot 1
+  constexpr int kThreads = 8, kEach = 5;
+  std::vector<std::uint64_t> boots(kThreads * kEach, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto id = NodeIdentity::load_or_create(dir_);
+        if (id.ok()) boots[t * kEach + i] = id->boot();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::sort(boots.begin(), boots.end());
+  EXPECT_EQ(boots.front(), 2u);
+  EXPECT_EQ(std::adjacent_find(boots.begin(), boots.end()), boots.end()) << "a boot reused";
+  EXPECT_EQ(boots.back(), 1u + kThreads * kEach);
 }
 
 TEST_F(NodeIdentityTest, AKeyOthersCanReadIsRefused) {
