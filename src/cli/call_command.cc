@@ -1,5 +1,8 @@
 #include "call_command.h"
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -120,9 +123,36 @@ int run_guest(const CallOptions& o, const wasm::Limits& limits, const std::strin
   return 0;
 }
 
+// The host's own log lines (spdlog's default logger writes to stdout) during one call: kept
+// aside and written to stderr at the end, after the error line if there is one, since stdout
+// carries the reply bytes only and the first stderr line is the error.
+class HostLogToStderr {
+ public:
+  HostLogToStderr() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(lines_);
+    auto logger = std::make_shared<spdlog::logger>("troupe-call", std::move(sink));
+    logger->set_level(previous_->level());
+    spdlog::set_default_logger(std::move(logger));
+  }
+  ~HostLogToStderr() {
+    spdlog::set_default_logger(previous_);
+    std::string text = lines_.str();
+    if (text.size() > kMaxBytes) text = text.substr(0, kMaxBytes) + "[troupe: log cut]\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  }
+  HostLogToStderr(const HostLogToStderr&) = delete;
+  HostLogToStderr& operator=(const HostLogToStderr&) = delete;
+
+ private:
+  static constexpr std::size_t kMaxBytes = 64 * 1024;
+  std::ostringstream lines_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
 }  // namespace
 
 int run_call(const CallOptions& o) {
+  const HostLogToStderr host_log;
   if (!o.data.empty() && !o.data_file.empty()) {
     return fail(1, "usage", "give --data or --data-file, not both");
   }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,8 +164,9 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
   const std::string key_path = data_dir + "/" + kKeyFile;
 
   // The key: read it, or make one (a node that lost the race to another start reads theirs).
+  // Files are opened O_NONBLOCK: a FIFO in their place must be refused, not waited on.
   for (int attempt = 0;; ++attempt) {
-    Fd key(::openat(dir.get(), kKeyFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    Fd key(::openat(dir.get(), kKeyFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (key.get() >= 0) {
       if (auto ok = check_private_file(key.get(), key_path, crypto_sign_SECRETKEYBYTES); !ok.ok())
         return ok.error();
@@ -208,10 +210,15 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
   }
   id.node_id_ = node_id_of(id.public_key_);
 
-  // The boot counter: one more than last time, on disk before anything is served.
+  // The boot counter: one more than last time, on disk before anything is served. Read,
+  // raised and written under an exclusive lock on the directory, so that starts racing on one
+  // data directory never take the same number (the lock goes with `dir`).
+  while (::flock(dir.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return io_error("lock " + data_dir);
+  }
   const std::string boot_path = data_dir + "/" + kBootFile;
   std::uint64_t last = 0;
-  Fd boot(::openat(dir.get(), kBootFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  Fd boot(::openat(dir.get(), kBootFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (boot.get() >= 0) {
     if (auto ok = check_private_file(boot.get(), boot_path, 32); !ok.ok()) return ok.error();
     auto text = read_all(boot.get(), boot_path, 32);

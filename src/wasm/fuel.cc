@@ -413,8 +413,8 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
   // so the first charge asks the host, and the default depth limit.
   ids.max_depth = add_global(module, wabt::Type::I32, kMaxDepthGlobal, kInitialMaxDepth);
   ids.grow_refused = add_global(module, wabt::Type::I32, kGrowRefusedGlobal);
-  // No table limit until the host sets one (as for the spec suite's modules).
-  ids.max_table = add_global(module, wabt::Type::I32, kMaxTableGlobal, UINT32_MAX);
+  // No table growth until the host sets the limit: a start function runs before it can.
+  ids.max_table = add_global(module, wabt::Type::I32, kMaxTableGlobal, 0);
   std::tie(ids.out_of_fuel, ids.too_deep) = add_limit_imports(module);
   for (std::size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {
     instrument_function(module, *module.funcs[i], ids);

@@ -85,26 +85,38 @@ namespace {
 struct Shared {
   std::shared_ptr<const GuestModule> module;
   WasmActorOptions options;
-  // One factory may make several live actors (a pool's members, say), each on its own
-  // worker: what they share is guarded.
-  std::mutex mutex;
-  std::optional<Error> last_failure;    // handed to the next incarnation's on-error
-  std::optional<OutputLimiter> output;  // its log output, across incarnations
+  // Why each of its actors last failed, handed to that actor's next incarnation's on-error.
+  // By actor: the factory may make several, failing at once on different workers.
+  std::mutex failure_mutex;
+  std::map<ActorId, Error> last_failures;
 
-  std::optional<Error> take_failure() {
-    std::lock_guard lock(mutex);
-    return std::exchange(last_failure, std::nullopt);
+  void set_failure(const ActorId& id, const Error& error) {
+    std::lock_guard lock(failure_mutex);
+    // Actors that failed for good are never asked again: keep the map small.
+    if (last_failures.size() >= 1024 && last_failures.count(id) == 0) {
+      last_failures.erase(last_failures.begin());
+    }
+    last_failures.insert_or_assign(id, error);
   }
-  void set_failure(const Error& e) {
-    std::lock_guard lock(mutex);
-    last_failure = e;
+  std::optional<Error> take_failure(const ActorId& id) {
+    std::lock_guard lock(failure_mutex);
+    auto it = last_failures.find(id);
+    if (it == last_failures.end()) return std::nullopt;
+    Error e = std::move(it->second);
+    last_failures.erase(it);
+    return e;
   }
-  std::size_t admit_output(std::size_t bytes) {
-    std::lock_guard lock(mutex);
-    return output->admit(bytes);
+  // Its log output, across incarnations and across the actors the factory makes, which may
+  // run at once on different workers: taken under output_mutex.
+  std::mutex output_mutex;
+  std::optional<OutputLimiter> output;
+
+  std::size_t admit_output(std::size_t size) {
+    std::lock_guard lock(output_mutex);
+    return output->admit(size);
   }
-  auto report_output(bool force) {
-    std::lock_guard lock(mutex);
+  std::optional<OutputLimiter::Report> report_output(bool force) {
+    std::lock_guard lock(output_mutex);
     return output->report(force);
   }
 };
@@ -140,7 +152,7 @@ class WasmActor final : public Actor, private HostImports {
       check_lifecycle("on-start", r);
       invoke("on-ready", {}, [this](const Result<O>& r2) {
         check_lifecycle("on-ready", r2);
-        if (auto failure = shared_->take_failure()) {
+        if (auto failure = shared_->take_failure(self().id())) {
           GuestError source = to_guest_error(*failure);
           invoke("on-error",
                  {workload::error_event(source, workload::ErrorCategoryCase::kHandlerPanic,
@@ -220,7 +232,7 @@ class WasmActor final : public Actor, private HostImports {
     report_dropped_output(true);  // what on-stop logged too
   }
 
-  void on_error(const Error& error) override { shared_->set_failure(error); }
+  void on_error(const Error& error) override { shared_->set_failure(self().id(), error); }
 
   void on_backpressure(std::size_t depth) override {
     if (!instance_) return;

@@ -186,6 +186,40 @@ TEST_P(Call, TheTierIsChosenAndChecked) {
   EXPECT_EQ(r.out, "x");
 }
 
+// stdout carries the reply bytes and nothing else: the host's own log lines (here the AOT
+// cache's warning about an entry that fails its check, as every entry of an older cache
+// format does) go to stderr, after the error line when there is one.
+TEST_P(Call, HostLogLinesStayOffStdout) {
+  if (GetParam() != "aot") GTEST_SKIP() << "the AOT cache logs only on the AOT tier";
+  const std::string cache = dir_ + "/aot-cache";
+  ASSERT_EQ(::setenv("TROUPE_AOT_CACHE", cache.c_str(), 1), 0);
+  struct Restore {
+    ~Restore() { ::setenv("TROUPE_AOT_CACHE", TROUPE_TEST_AOT_CACHE, 1); }
+  } restore;
+  auto r = call({"--wasm", dir_ + "/guest.wasm", "--route", "echo", "--data", "one"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto damage = [&] {
+    int damaged = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(cache)) {
+      if (entry.path().extension() != ".so") continue;
+      std::ofstream(entry.path(), std::ios::binary | std::ios::app) << "x";
+      ++damaged;
+    }
+    return damaged;
+  };
+  ASSERT_GT(damage(), 0);
+  r = call({"--wasm", dir_ + "/guest.wasm", "--route", "echo", "--data", "two"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "two");
+  EXPECT_NE(r.err.find("failed its check"), std::string::npos) << r.err;
+  ASSERT_GT(damage(), 0);
+  r = call({"--wasm", dir_ + "/guest.wasm", "--route", "missing"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(first_line(r.err), "error: guest:not-found: no such route") << r.err;
+  EXPECT_NE(r.err.find("failed its check"), std::string::npos) << r.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiers, Call, ::testing::Values("interp", "aot"),
                          [](const auto& info) { return info.param; });
 

@@ -2,13 +2,18 @@
 // hostile or damaged directory is refused.
 #include "troupe/node/node_identity.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
+#include <vector>
 
 #include "troupe/node/node.h"
 #include "example_actors.h"
@@ -75,6 +80,53 @@ TEST_F(NodeIdentityTest, FirstStartMakesAPrivateKeyAndLaterStartsKeepIt) {
   auto other = NodeIdentity::load_or_create(root_ + "/other");
   ASSERT_TRUE(other.ok());
   EXPECT_NE(other->node_id(), first->node_id());
+}
+
+// Starts that race on one data directory (two nodes, or a node and a CLI command) each get a
+// boot number of their own: the counter is read, raised and written under a lock.
+TEST_F(NodeIdentityTest, ConcurrentStartsNeverShareABootNumber) {
+  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());  // boot 1
+  constexpr int kThreads = 8, kEach = 5;
+  std::vector<std::uint64_t> boots(kThreads * kEach, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto id = NodeIdentity::load_or_create(dir_);
+        if (id.ok()) boots[t * kEach + i] = id->boot();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::sort(boots.begin(), boots.end());
+  EXPECT_EQ(boots.front(), 2u);
+  EXPECT_EQ(std::adjacent_find(boots.begin(), boots.end()), boots.end()) << "a boot reused";
+  EXPECT_EQ(boots.back(), 1u + kThreads * kEach);
+}
+
+// A FIFO planted as the key or the boot counter is refused at once: opening it must not wait
+// for a writer (the node would hang at start).
+TEST_F(NodeIdentityTest, AFifoInPlaceOfAFileIsRefusedWithoutWaiting) {
+  for (const char* name : {"node.key", "node.boot"}) {
+    fs::remove_all(dir_);
+    ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());  // a key and a boot counter
+    const std::string fifo = dir_ + "/" + name;
+    ASSERT_TRUE(fs::remove(fifo));
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto started =
+        std::async(std::launch::async, [&] { return NodeIdentity::load_or_create(dir_); });
+    if (started.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      ADD_FAILURE() << "load_or_create waits on the FIFO " << name;
+      const int unblock = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // lets the open return
+      started.wait();
+      if (unblock >= 0) ::close(unblock);
+      continue;
+    }
+    auto id = started.get();
+    ASSERT_FALSE(id.ok()) << name;
+    EXPECT_EQ(id.error().code, Errc::kRefused) << id.error().to_string();
+    EXPECT_NE(id.error().detail.find("not a regular file"), std::string::npos) << id.error().detail;
+  }
 }
 
 TEST_F(NodeIdentityTest, AKeyOthersCanReadIsRefused) {

@@ -280,6 +280,24 @@ TEST_P(GuestLimits, TableGrowthStopsAtTheElementLimit) {
   EXPECT_TRUE(r.ok()) << r.error().to_string();
 }
 
+// A start function runs during instantiation, before the host has set the element limit:
+// its table.grow is refused all the same (the limit is not "none" until then).
+TEST_P(GuestLimits, AStartFunctionCannotGrowATablePastTheLimit) {
+  const std::string start = R"(
+    (table $f 1 funcref)
+    (global $grown (mut i32) (i32.const 0))
+    (func $init (global.set $grown (table.grow $f (ref.null func) (i32.const 1000))))
+    (start $init))";
+  const std::string check =
+      "(if (i32.ne (global.get $grown) (i32.const -1)) (then unreachable)) "
+      "(if (i32.ne (table.size $f) (i32.const 1)) (then unreachable)) " +
+      std::string(kOk);
+  Guest g(guest(start, check), Limits{.table_elements = 10});
+  ASSERT_TRUE(g.created.ok()) << g.created.error().to_string();
+  auto r = g.dispatch();
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+}
+
 TEST_P(GuestLimits, AModuleWithATableLargerThanTheLimitIsNotInstantiated) {
   Guest g(guest("(table 20 funcref)", kOk), Limits{.table_elements = 10});
   ASSERT_FALSE(g.created.ok());

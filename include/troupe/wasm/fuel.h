@@ -13,7 +13,8 @@
 // - Memory: every memory.grow that returns -1 sets a flag, so a trap that follows can be
 //   reported as hitting the memory limit.
 // - Tables: every table.grow that would pass kMaxTableGlobal elements returns -1 before the
-//   engine sees it (an engine allocates the new elements first).
+//   engine sees it (an engine allocates the new elements first). The global starts at 0, so
+//   a start function (which runs before the host sets it) cannot grow a table at all.
 // The counters are mutable globals exported under the names below; the host sets them per
 // invocation. The pass runs before any tier sees the module. Pure function.
 #pragma once
