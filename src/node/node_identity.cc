@@ -164,7 +164,7 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
 
   // The key: read it, or make one (a node that lost the race to another start reads theirs).
   for (int attempt = 0;; ++attempt) {
-    Fd key(::openat(dir.get(), kKeyFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    Fd key(::openat(dir.get(), kKeyFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (key.get() >= 0) {
       if (auto ok = check_private_file(key.get(), key_path, crypto_sign_SECRETKEYBYTES); !ok.ok())
         return ok.error();
@@ -211,7 +211,7 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
   // The boot counter: one more than last time, on disk before anything is served.
   const std::string boot_path = data_dir + "/" + kBootFile;
   std::uint64_t last = 0;
-  Fd boot(::openat(dir.get(), kBootFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  Fd boot(::openat(dir.get(), kBootFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (boot.get() >= 0) {
     if (auto ok = check_private_file(boot.get(), boot_path, 32); !ok.ok()) return ok.error();
     auto text = read_all(boot.get(), boot_path, 32);
