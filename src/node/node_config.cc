@@ -1,10 +1,10 @@
 #include <toml++/toml.h>
 
-#include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "troupe/node/node.h"
+#include "troupe/node/regular_file.h"
 
 namespace troupe {
 namespace {
@@ -95,11 +95,12 @@ std::optional<Error> parse_wasm(const toml::table& table, const std::string& ori
 }  // namespace
 
 Result<NodeConfig> NodeConfig::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{Errc::kNotFound, "cannot read config file " + path};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  // Read like any file a user names: a FIFO, a device or a directory is refused before any
+  // read (an ifstream hangs on a FIFO, reads /dev/zero until memory runs out, and takes an
+  // unreadable file for an empty one, i.e. silently for the defaults).
+  auto text = read_regular_file(path, kMaxConfigFileBytes, "config file");
+  if (!text.ok()) return text.error();
+  return parse(*text, path);
 }
 
 Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::string& origin) {

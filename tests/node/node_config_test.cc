@@ -1,4 +1,9 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "troupe/node/node.h"
 
@@ -214,6 +219,26 @@ TEST(NodeConfig, RejectsBadInputWithALocation) {
   auto missing = NodeConfig::load("/nonexistent/troupe.toml");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, Errc::kNotFound);
+}
+
+// A config path that is not a regular file is refused at once with a one-line error: before,
+// a directory or an unreadable file (/proc/self/mem) was read as empty and the node started
+// on the defaults, a FIFO hung the start, and /dev/zero was read until memory ran out.
+TEST(NodeConfig, LoadRefusesWhatIsNotAReadableRegularFile) {
+  char tmpl[] = "/tmp/troupe-cfg-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string fifo = dir + "/fifo.toml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string big = dir + "/big.toml";
+  std::ofstream(big) << std::string(2 << 20, '#');
+  for (const std::string& path : {dir, std::string("/proc/self/mem"), big,
+                                  std::string("/dev/zero"), fifo}) {
+    auto c = NodeConfig::load(path);
+    ASSERT_FALSE(c.ok()) << path;
+    EXPECT_EQ(c.error().detail.find('\n'), std::string::npos) << c.error().detail;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -14,6 +14,8 @@ namespace troupe {
 
 // The documented cap on a WebAssembly module file given to `spawn --wasm` or `call --wasm`.
 inline constexpr std::size_t kMaxModuleFileBytes = std::size_t{64} << 20;  // 64 MiB
+// The cap on a node's TOML config file (a few hundred bytes in practice).
+inline constexpr std::size_t kMaxConfigFileBytes = std::size_t{1} << 20;  // 1 MiB
 
 // Errors: not-found (missing), invalid-argument (not a regular file), too-large (over
 // max_bytes), io (anything else). `what` names the file in messages ("module", "payload").
