@@ -161,17 +161,6 @@ TEST_F(NodeIdentityTest, DamagedOrPlantedKeysAreRefused) {
 
 // A FIFO planted as the key or the boot counter: the open used to wait for a writer, so the
 // node hung at start, deaf to SIGTERM (it waits for signals only once started).
-TEST_F(NodeIdentityTest, AFifoPlantedAsTheKeyOrTheBootCounterIsRefusedAtOnce) {
-  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
-  ASSERT_EQ(::mkfifo((dir_ + "/node.key").c_str(), 0600), 0);
-  expect_refused("not a regular file");
-  fs::remove(dir_ + "/node.key");
-  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());
-  fs::remove(dir_ + "/node.boot");
-  ASSERT_EQ(::mkfifo((dir_ + "/node.boot").c_str(), 0600), 0);
-  expect_refused("not a regular file");
-}
-
 TEST_F(NodeIdentityTest, ABadBootCounterIsRefusedAndLeftAlone) {
   ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());
   write(dir_ + "/node.boot", "seven\n", 0600);
