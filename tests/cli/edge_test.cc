@@ -20,6 +20,7 @@
 #include "troupe/node/control_protocol.h"
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/wat.h"
+#include "wat_guests.h"
 
 namespace troupe {
 namespace {
@@ -394,23 +395,13 @@ TEST_F(Edge, LsOfTheLargestTreeFitsItsOwnClient) {
 
 // A guest whose dispatch answers with `size` zero bytes (zeros travel as base64).
 std::string big_reply_guest(std::uint32_t size) {
-  return R"((module
-  (memory (export "memory") )" +
-         std::to_string(size / 65536 + 2) + R"()
-  (global $top (mut i32) (i32.const 4096))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $top (i32.add (local.get $p) (local.get 3)))
-    (local.get $p))
-  (func (export "actr:workload/workload@0.1.0#dispatch")
-        (param i32 i32 i32 i32 i32 i32) (result i32)
-    (i32.store8 (i32.const 16) (i32.const 0))
-    (i32.store (i32.const 20) (i32.const 65536))
-    (i32.store (i32.const 24) (i32.const )" +
-         std::to_string(size) + R"())
-    (i32.const 16))
-))";
+  return testing::wat_guest("",
+                            "(i32.store8 (i32.const 16) (i32.const 0)) "
+                            "(i32.store (i32.const 20) (i32.const 65536)) "
+                            "(i32.store (i32.const 24) (i32.const " +
+                                std::to_string(size) + ")) (i32.const 16)",
+                            "(memory (export \"memory\") " +
+                                std::to_string(size / 65536 + 2) + ")");
 }
 
 TEST_F(Edge, AskReplyAsLargeAsTheGuestCapReachesTheCli) {

@@ -18,6 +18,7 @@
 #include "troupe/wasm/workload_types.h"
 #include "troupe/wasm/workload_values.h"
 #include "wasm/tiers.h"
+#include "wat_guests.h"
 
 namespace troupe::wasm {
 namespace {
@@ -44,12 +45,8 @@ class CountingHost final : public HostImports {
   std::uint64_t written = 0;
 };
 
-constexpr const char* kRealloc = R"(
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $top (i32.add (local.get $p) (local.get 3)))
-    (local.get $p)))";
+using ::troupe::testing::kWatRealloc;
+constexpr const char* kRealloc = kWatRealloc;
 
 // fd_write with N iovecs (N: the payload's first 4 bytes), each covering the whole one-page
 // memory. The reply is fd_write's errno and the count written.

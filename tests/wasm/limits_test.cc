@@ -8,6 +8,7 @@
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_values.h"
 #include "wasm/tiers.h"
+#include "wat_guests.h"
 
 namespace troupe::wasm {
 namespace {
@@ -23,24 +24,7 @@ class NullHost final : public HostImports {
   void write_output(int, std::string_view) override {}
 };
 
-// A contract guest whose dispatch runs `body` (which leaves the result pointer on the stack)
-// next to the extra functions in `funcs`. ok(empty) lives at 16.
-std::string guest(const std::string& funcs, const std::string& body,
-                  const std::string& memory = "(memory (export \"memory\") 1)") {
-  return R"((module )" + memory + R"(
-  (global $top (mut i32) (i32.const 4096))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $top (i32.add (local.get $p) (local.get 3)))
-    (local.get $p))
-  )" + funcs +
-         R"(
-  (func (export "actr:workload/workload@0.1.0#dispatch")
-        (param i32 i32 i32 i32 i32 i32) (result i32)
-    )" + body +
-         R"()))";
-}
+using ::troupe::testing::wat_guest;
 
 class GuestLimits : public testing::TierTest {};
 
@@ -65,7 +49,7 @@ struct Guest {
 constexpr const char* kOk = "(i32.const 16)";
 
 TEST_P(GuestLimits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
-  Guest g(guest("", "(loop $l (br $l)) " + std::string(kOk)),
+  Guest g(wat_guest("", "(loop $l (br $l)) " + std::string(kOk)),
           Limits{.fuel = kUnlimitedFuel, .timeout = 50ms});
   auto start = std::chrono::steady_clock::now();
   auto r = g.dispatch();
@@ -77,12 +61,12 @@ TEST_P(GuestLimits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
 }
 
 TEST_P(GuestLimits, FuelAndDeadlineTogetherStopAtWhicheverComesFirst) {
-  Guest fuel_first(guest("", "(loop $l (br $l)) " + std::string(kOk)),
+  Guest fuel_first(wat_guest("", "(loop $l (br $l)) " + std::string(kOk)),
                    Limits{.fuel = 25000, .timeout = 60s});
   auto r = fuel_first.dispatch();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
-  Guest deadline_first(guest("", "(loop $l (br $l)) " + std::string(kOk)),
+  Guest deadline_first(wat_guest("", "(loop $l (br $l)) " + std::string(kOk)),
                        Limits{.fuel = 1ULL << 60, .timeout = 20ms});
   r = deadline_first.dispatch();
   ASSERT_FALSE(r.ok());
@@ -96,8 +80,8 @@ TEST_P(GuestLimits, FuelSpanningSlicesIsStillExact) {
       "(local.set 0 (i32.const 30000)) "
       "(loop $l (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br_if $l (local.get 0))) " +
       std::string(kOk);
-  EXPECT_TRUE(Guest(guest("", body), Limits{.fuel = 30004}).dispatch().ok());
-  auto r = Guest(guest("", body), Limits{.fuel = 30003}).dispatch();
+  EXPECT_TRUE(Guest(wat_guest("", body), Limits{.fuel = 30004}).dispatch().ok());
+  auto r = Guest(wat_guest("", body), Limits{.fuel = 30003}).dispatch();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
 }
@@ -107,7 +91,7 @@ TEST_P(GuestLimits, FuelSpanningSlicesIsStillExact) {
 TEST_P(GuestLimits, BulkMemoryIsChargedByLength) {
   const std::string memory = "(memory (export \"memory\") 17)";
   auto fill = [&](std::uint32_t bytes) {
-    return guest("", "(memory.fill (i32.const 65536) (i32.const 7) (i32.const " +
+    return wat_guest("", "(memory.fill (i32.const 65536) (i32.const 7) (i32.const " +
                          std::to_string(bytes) + ")) " + kOk, memory);
   };
   EXPECT_TRUE(Guest(fill(65536), Limits{.fuel = 4 + 1024}).dispatch().ok());
@@ -126,7 +110,7 @@ TEST_P(GuestLimits, BulkMemoryIsChargedByLength) {
   ASSERT_FALSE(unpaid.dispatch().ok());
   EXPECT_EQ((*unpaid.created)->bytes()[65536], 0);
 
-  const std::string copy = guest(
+  const std::string copy = wat_guest(
       "", "(memory.copy (i32.const 0) (i32.const 65536) (i32.const 65536)) " + std::string(kOk),
       memory);
   EXPECT_TRUE(Guest(copy, Limits{.fuel = 4 + 1024}).dispatch().ok());
@@ -134,7 +118,7 @@ TEST_P(GuestLimits, BulkMemoryIsChargedByLength) {
 }
 
 TEST_P(GuestLimits, TableBulkInstructionsAreChargedPerElement) {
-  const std::string body = guest(
+  const std::string body = wat_guest(
       "(table 100 funcref)",
       "(table.fill 0 (i32.const 0) (ref.null func) (i32.const 100)) " + std::string(kOk));
   EXPECT_TRUE(Guest(body, Limits{.fuel = 4 + 100}).dispatch().ok());
@@ -148,7 +132,7 @@ constexpr const char* kGrowBomb =
     "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";
 
 TEST_P(GuestLimits, AMemoryGrowBombStopsAtThePageLimit) {
-  Guest g(guest("", kGrowBomb), Limits{.memory_pages = 16});
+  Guest g(wat_guest("", kGrowBomb), Limits{.memory_pages = 16});
   auto r = g.dispatch();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kMemoryLimit) << r.error().to_string();
@@ -157,7 +141,7 @@ TEST_P(GuestLimits, AMemoryGrowBombStopsAtThePageLimit) {
 
 TEST_P(GuestLimits, AGuestThatCopesWithARefusedGrowIsFine) {
   // memory.grow(100) is refused (-1) under a 4-page limit; the guest answers anyway.
-  Guest g(guest("", "(drop (memory.grow (i32.const 100))) " + std::string(kOk)),
+  Guest g(wat_guest("", "(drop (memory.grow (i32.const 100))) " + std::string(kOk)),
           Limits{.memory_pages = 4});
   auto r = g.dispatch();
   ASSERT_TRUE(r.ok()) << r.error().to_string();
@@ -166,7 +150,7 @@ TEST_P(GuestLimits, AGuestThatCopesWithARefusedGrowIsFine) {
 }
 
 TEST_P(GuestLimits, AModuleLargerThanThePageLimitIsNotInstantiated) {
-  Guest g(guest("", kOk, "(memory (export \"memory\") 8)"), Limits{.memory_pages = 4});
+  Guest g(wat_guest("", kOk, "(memory (export \"memory\") 8)"), Limits{.memory_pages = 4});
   ASSERT_FALSE(g.created.ok());
   EXPECT_EQ(g.created.error().code, Errc::kMemoryLimit);
 }
@@ -179,7 +163,7 @@ constexpr const char* kRecurse = R"(
   (func $forever (param i32) (result i32) (call $forever (local.get 0))))";
 
 TEST_P(GuestLimits, UnboundedRecursionHitsTheCallDepthLimit) {
-  Guest g(guest(kRecurse, "(drop (call $forever (i32.const 1))) " + std::string(kOk)),
+  Guest g(wat_guest(kRecurse, "(drop (call $forever (i32.const 1))) " + std::string(kOk)),
           Limits{.max_call_depth = 500});
   auto r = g.dispatch();
   ASSERT_FALSE(r.ok());
@@ -191,10 +175,10 @@ TEST_P(GuestLimits, UnboundedRecursionHitsTheCallDepthLimit) {
 TEST_P(GuestLimits, RecursionWithinTheLimitRunsAndUnwindsTheDepth) {
   // dispatch (1) + $down 0..498 (499) = 500 frames deep; repeated, so every exit must have
   // decremented the counter.
-  Guest g(guest(kRecurse, "(drop (call $down (i32.const 498))) " + std::string(kOk)),
+  Guest g(wat_guest(kRecurse, "(drop (call $down (i32.const 498))) " + std::string(kOk)),
           Limits{.max_call_depth = 500});
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(g.dispatch().ok());
-  Guest over(guest(kRecurse, "(drop (call $down (i32.const 499))) " + std::string(kOk)),
+  Guest over(wat_guest(kRecurse, "(drop (call $down (i32.const 499))) " + std::string(kOk)),
              Limits{.max_call_depth = 500});
   EXPECT_FALSE(over.dispatch().ok());
 }
@@ -213,7 +197,7 @@ TEST_P(GuestLimits, EarlyReturnsAndBranchesOutOfTheBodyKeepTheDepthBalanced) {
       (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
       (br_if $l (local.get 0)))
     (i32.const 16))";
-  Guest g(guest(funcs, body), Limits{.max_call_depth = 3});
+  Guest g(wat_guest(funcs, body), Limits{.max_call_depth = 3});
   auto r = g.dispatch();
   EXPECT_TRUE(r.ok()) << r.error().to_string();
 }
@@ -223,8 +207,8 @@ TEST_P(GuestLimits, ARepliesPastTheSizeLimitFail) {
   const std::string body =
       "(i32.store8 (i32.const 16) (i32.const 0)) (i32.store (i32.const 20) (i32.const 1024)) "
       "(i32.store (i32.const 24) (i32.const 2000)) (i32.const 16)";
-  EXPECT_TRUE(Guest(guest("", body), Limits{.max_reply_bytes = 2000}).dispatch().ok());
-  auto r = Guest(guest("", body), Limits{.max_reply_bytes = 1999}).dispatch();
+  EXPECT_TRUE(Guest(wat_guest("", body), Limits{.max_reply_bytes = 2000}).dispatch().ok());
+  auto r = Guest(wat_guest("", body), Limits{.max_reply_bytes = 1999}).dispatch();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kMemoryLimit);
 }
@@ -236,7 +220,7 @@ TEST_P(GuestLimits, MultiValueFunctionsAndStartFunctionsAreInstrumented) {
   const std::string pair =
       "(func $pair (param i32) (result i32 i32) (local.get 0) (i32.add (local.get 0) "
       "(i32.const 1)))";
-  EXPECT_TRUE(Guest(guest(pair, "(drop (drop (call $pair (i32.const 4)))) " + std::string(kOk)))
+  EXPECT_TRUE(Guest(wat_guest(pair, "(drop (drop (call $pair (i32.const 4)))) " + std::string(kOk)))
                   .dispatch()
                   .ok());
   const std::string start =
@@ -246,15 +230,15 @@ TEST_P(GuestLimits, MultiValueFunctionsAndStartFunctionsAreInstrumented) {
       "(start $init)";
   const std::string check =
       "(if (i32.eqz (global.get $started)) (then unreachable)) " + std::string(kOk);
-  EXPECT_TRUE(Guest(guest(start, check), Limits{.fuel = 1000}).dispatch().ok());
-  Guest starved(guest(start, check), Limits{.fuel = 50});
+  EXPECT_TRUE(Guest(wat_guest(start, check), Limits{.fuel = 1000}).dispatch().ok());
+  Guest starved(wat_guest(start, check), Limits{.fuel = 50});
   ASSERT_FALSE(starved.created.ok());
   EXPECT_EQ(starved.created.error().code, Errc::kFuelExhausted)
       << starved.created.error().to_string();
 }
 
 TEST_P(GuestLimits, ModulesMayNotTouchTheReservedNames) {
-  auto bin = wat_to_wasm(guest("(global (export \"troupe:depth\") i32 (i32.const 0))", kOk));
+  auto bin = wat_to_wasm(wat_guest("(global (export \"troupe:depth\") i32 (i32.const 0))", kOk));
   ASSERT_TRUE(bin.ok());
   auto m = GuestModule::load(*bin);
   ASSERT_FALSE(m.ok());
@@ -275,7 +259,7 @@ TEST_P(GuestLimits, TableGrowthStopsAtTheElementLimit) {
       (then unreachable))
     (if (i32.ne (table.grow $e (ref.null extern) (i32.const 10)) (i32.const 0)) (then unreachable))
     )" + std::string(kOk);
-  Guest g(guest(tables, body), Limits{.table_elements = 10});
+  Guest g(wat_guest(tables, body), Limits{.table_elements = 10});
   auto r = g.dispatch();
   EXPECT_TRUE(r.ok()) << r.error().to_string();
 }
@@ -292,14 +276,14 @@ TEST_P(GuestLimits, AStartFunctionCannotGrowATablePastTheLimit) {
       "(if (i32.ne (global.get $grown) (i32.const -1)) (then unreachable)) "
       "(if (i32.ne (table.size $f) (i32.const 1)) (then unreachable)) " +
       std::string(kOk);
-  Guest g(guest(start, check), Limits{.table_elements = 10});
+  Guest g(wat_guest(start, check), Limits{.table_elements = 10});
   ASSERT_TRUE(g.created.ok()) << g.created.error().to_string();
   auto r = g.dispatch();
   EXPECT_TRUE(r.ok()) << r.error().to_string();
 }
 
 TEST_P(GuestLimits, AModuleWithATableLargerThanTheLimitIsNotInstantiated) {
-  Guest g(guest("(table 20 funcref)", kOk), Limits{.table_elements = 10});
+  Guest g(wat_guest("(table 20 funcref)", kOk), Limits{.table_elements = 10});
   ASSERT_FALSE(g.created.ok());
   EXPECT_EQ(g.created.error().code, Errc::kMemoryLimit);
   EXPECT_NE(g.created.error().detail.find("table of 20 elements; the limit is 10"),
@@ -311,7 +295,7 @@ TEST_P(GuestLimits, AModuleWithATableLargerThanTheLimitIsNotInstantiated) {
 TEST_P(GuestLimits, AZeroLimitIsRefused) {
   for (Limits l : {Limits{.fuel = 0}, Limits{.memory_pages = 0}, Limits{.timeout = 0ms},
                    Limits{.max_call_depth = 0}, Limits{.table_elements = 0}}) {
-    Guest g(guest("", kOk), l);
+    Guest g(wat_guest("", kOk), l);
     ASSERT_FALSE(g.created.ok());
     EXPECT_EQ(g.created.error().code, Errc::kInvalidArgument) << g.created.error().to_string();
   }

@@ -13,6 +13,7 @@
 #include "troupe/wasm/wasm_actor.h"
 #include "troupe/wasm/wat.h"
 #include "wasm/tiers.h"
+#include "wat_guests.h"
 
 namespace troupe::wasm {
 namespace {
@@ -22,18 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 // A contract guest whose dispatch loops forever (`loop br 0`); it imports nothing, so it
 // could never wait on a host call.
-constexpr const char* kSpinner = R"((module
-  (memory (export "memory") 1)
-  (global $top (mut i32) (i32.const 4096))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $top (i32.add (local.get $p) (local.get 3)))
-    (local.get $p))
-  (func (export "actr:workload/workload@0.1.0#dispatch")
-        (param i32 i32 i32 i32 i32 i32) (result i32)
-    (loop $l (br $l)) (i32.const 16)))
-)";
+const std::string kSpinner = ::troupe::testing::wat_guest("", "(loop $l (br $l)) (i32.const 16)");
 
 struct Ping {};
 
