@@ -22,7 +22,6 @@ enum class EnvelopeKind : std::uint8_t {
   kTell,     // one way
   kSystem,   // runtime traffic between nodes (exits, DOWN, membership)
 };
-std::string_view envelope_kind_name(EnvelopeKind kind);
 
 struct Envelope {
   EnvelopeKind kind = EnvelopeKind::kRequest;
