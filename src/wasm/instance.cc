@@ -362,6 +362,10 @@ Tier Instance::tier() const { return s_->tier; }
 
 std::uint64_t Instance::peak_host_bytes() const { return s_->peak_host_bytes; }
 
+void Instance::exclude_wait(std::chrono::steady_clock::duration waited) {
+  s_->meter.exclude_wait(waited);
+}
+
 Result<void> Instance::materialize(std::uint64_t bytes) { return s_->take_host_bytes(bytes); }
 
 std::span<std::uint8_t> Instance::bytes() {

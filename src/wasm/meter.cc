@@ -40,6 +40,10 @@ Result<std::int64_t> Meter::refuel() {
   return static_cast<std::int64_t>(grant) - 1;  // the unit that ran out is paid from it
 }
 
+void Meter::exclude_wait(std::chrono::steady_clock::duration waited) {
+  if (deadline_ && waited > std::chrono::steady_clock::duration::zero()) *deadline_ += waited;
+}
+
 Error Meter::too_deep() const {
   return Error{Errc::kTrap, "call stack exhausted: more than " +
                                 std::to_string(limits_.max_call_depth) + " nested calls"};

@@ -488,6 +488,7 @@ class WasmActor final : public Actor, private HostImports {
       w->ready = true;
       if (fiber_ && !fiber_->running()) step();  // else: answered before the guest suspended
     });
+    const auto suspended_at = std::chrono::steady_clock::now();
     while (!w->ready) {
       if (!fiber_->suspend()) {  // cancelled: call_host turns this into a trap
         w->ready = true;         // a late reply finds nothing to resume
@@ -496,6 +497,9 @@ class WasmActor final : public Actor, private HostImports {
       }
     }
     waiting_.reset();
+    // Waiting for the reply held no worker and is bounded by call_timeout: not run time.
+    if (instance_) instance_->exclude_wait(std::chrono::steady_clock::now() - suspended_at);
+    slice_start_ = {};  // resumed on a worker afresh: a new time slice
     return std::move(w->result);
   }
 

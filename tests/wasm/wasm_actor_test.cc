@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
@@ -165,6 +166,32 @@ TEST_P(WasmActors, AGuestsCallCarriesTheTraceTheCallerAndTheChain) {
   EXPECT_EQ(trace->trace_id, TraceContext::parse(kTrace)->trace_id);
   EXPECT_NE(trace->to_string(), kTrace);  // a new span: the pinger's call
   (void)recorder;
+}
+
+// The invocation deadline bounds the time a guest runs, not the time it waits, suspended and
+// holding no worker, for the reply to its own call (its call timeout bounds that): a guest
+// whose callee takes longer than the guest's deadline still finishes its work after the reply.
+// Work past the deadline after the reply still ends it.
+TEST_P(WasmActors, WaitingForACallsReplyIsNotCountedAgainstTheDeadline) {
+  SpawnOptions so;
+  so.type_name = "echo";
+  sys_.spawn_fn(
+      [](Actor&) {
+        return Behavior([](Envelope& e) -> Bytes {
+          std::this_thread::sleep_for(300ms);  // a slow callee (the guest holds no worker)
+          return e.payload;
+        });
+      },
+      so);
+  Limits limits;
+  limits.timeout = 150ms;
+  ActorRef guest = start("all-imports", "all-imports", limits);
+  // 200,000 loop rounds: past several fuel checkpoints (where the deadline is read), well
+  // inside 150 ms of run time.
+  EXPECT_EQ(text(ask(guest, "call-then-work", "200000")), "work");
+  auto late = ask(guest, "call-then-work", "100000000000");
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, Errc::kDeadlineExceeded) << late.error().to_string();
 }
 
 // Awaits `target` with each Envelope it gets and answers with the reply.

@@ -112,6 +112,11 @@ class Instance final : public GuestMemory {
   Result<DispatchReply> dispatch(std::string_view request_id, std::string_view route,
                                  std::string_view payload, bool keep_reply = true);
 
+  // The current invocation's deadline moves `waited` later: the host calls this after the
+  // guest waited, suspended on its fiber, for the reply to one of its calls. The deadline
+  // bounds the time a guest runs or waits for a worker; each call has its own timeout.
+  void exclude_wait(std::chrono::steady_clock::duration waited);
+
   // The tier running it: kAot or kInterp.
   Tier tier() const;
   // The most bytes of guest values one host call has made the host hold (see

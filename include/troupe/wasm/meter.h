@@ -26,6 +26,9 @@ class Meter {
   // The guest's out-of-fuel call: the counter's next value, or why the guest must stop
   // (kFuelExhausted, kDeadlineExceeded).
   Result<std::int64_t> refuel();
+  // Moves the deadline `waited` later: the time the guest spent suspended on a call of its
+  // own, which its call timeout bounds, is not run time (see Instance::exclude_wait).
+  void exclude_wait(std::chrono::steady_clock::duration waited);
   // The guest's too-deep call.
   Error too_deep() const;
   // What a trap with `message` was, given whether a memory.grow was refused in the invocation.

@@ -114,6 +114,21 @@ static actr_status dispatch(const actr_envelope* env, actr_buf* reply) {
     *reply = out;
     return ACTR_OK;
   }
+  if (actr_str_eq(r, "call-then-work")) { /* call the echo actor, then run `arg` loop rounds */
+    actr_id target;
+    actr_status s = find("echo", &target);
+    if (s != ACTR_OK) return s;
+    actr_buf out = {0, 0};
+    actr_dest d = actr_dest_actor(&target);
+    s = actr_call(&d, "echo", (const uint8_t*)"work", 4, &out);
+    actr_id_free(&target);
+    if (s != ACTR_OK) return s;
+    const long rounds = strtol(arg, NULL, 10);
+    for (volatile long i = 0; i < rounds; i = i + 1) {
+    }
+    *reply = out;
+    return ACTR_OK;
+  }
   if (actr_str_eq(r, "call-twice")) {
     actr_buf out = {0, 0};
     for (int i = 0; i < 2; ++i) {
