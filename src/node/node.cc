@@ -178,6 +178,7 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   const auto tier = wasm::parse_tier(tier_field->empty() ? "auto" : *tier_field);
   if (!tier) return Error{Errc::kInvalidArgument, "'tier' must be auto, aot or interp"};
   o.tier = *tier;
+  if (auto fits = wasm::fits_limits(*module, o.limits); !fits.ok()) return fits.error();
   auto shared = std::make_shared<const wasm::GuestModule>(std::move(module).value());
   // aot: build (or load from the cache) before spawning; auto: start on the interpreter while
   // the build runs in the background, later incarnations pick the code up.

@@ -355,6 +355,21 @@ std::uint64_t memory_ceiling(const GuestModule& module, const Limits& limits) {
   return std::uint64_t{pages} * 65536;
 }
 
+Result<void> fits_limits(const GuestModule& module, const Limits& limits) {
+  if (module.initial_pages() > limits.memory_pages) {
+    return Error{Errc::kMemoryLimit,
+                 "the module starts with " + std::to_string(module.initial_pages()) +
+                     " pages of memory; the limit is " + std::to_string(limits.memory_pages)};
+  }
+  if (module.initial_table_elements() > limits.table_elements) {
+    return Error{Errc::kMemoryLimit, "the module starts with a table of " +
+                                         std::to_string(module.initial_table_elements()) +
+                                         " elements; the limit is " +
+                                         std::to_string(limits.table_elements)};
+  }
+  return {};
+}
+
 Instance::Instance(std::unique_ptr<State> state) : s_(std::move(state)) {}
 Instance::~Instance() = default;
 
@@ -414,17 +429,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
   if (tier == Tier::kAot && !aot) {
     return Error{Errc::kUnavailable, "the module has no AOT code (AotCompiler::compile first)"};
   }
-  if (module.initial_pages() > limits.memory_pages) {
-    return Error{Errc::kMemoryLimit,
-                 "the module starts with " + std::to_string(module.initial_pages()) +
-                     " pages of memory; the limit is " + std::to_string(limits.memory_pages)};
-  }
-  if (module.initial_table_elements() > limits.table_elements) {
-    return Error{Errc::kMemoryLimit, "the module starts with a table of " +
-                                         std::to_string(module.initial_table_elements()) +
-                                         " elements; the limit is " +
-                                         std::to_string(limits.table_elements)};
-  }
+  if (auto fits = fits_limits(module, limits); !fits.ok()) return fits.error();
   // Node-wide caps: this instance's memory ceiling is reserved for as long as it lives.
   auto lease = GuestBudget::node().acquire(memory_ceiling(module, limits));
   if (!lease.ok()) return lease.error();

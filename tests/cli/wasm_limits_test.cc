@@ -180,6 +180,32 @@ TEST_F(WasmLimits, SpawnLimitFlagsAreRangeChecked) {
   EXPECT_TRUE(node->running());
 }
 
+// A module whose memory or table starts larger than its limits allow could never start: the
+// spawn is refused with that reason, instead of an actor that fails at every restart.
+TEST_F(WasmLimits, AModuleThatCannotStartUnderItsLimitsIsRefusedAtSpawn) {
+  auto node = start_node("");
+  const std::string big = dir_ + "/big.wasm";
+  write_wasm(big, R"((module
+  (memory (export "memory") 4)
+  (table 20 funcref)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "actr:workload/workload@0.1.0#dispatch")
+        (param i32 i32 i32 i32 i32 i32) (result i32) (i32.const 16))))");
+  auto r = node->cli({"spawn", "--wasm", big, "--name", "big", "--memory-pages", "2"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(first_line(r.err),
+            "error: memory-limit: the module starts with 4 pages of memory; the limit is 2");
+  r = node->cli({"spawn", "--wasm", big, "--name", "big", "--table-elements", "10"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(first_line(r.err),
+            "error: memory-limit: the module starts with a table of 20 elements; the limit is 10");
+  r = node->cli({"ls"});
+  EXPECT_EQ(r.out.find("big"), std::string::npos) << r.out;
+  r = node->cli({"spawn", "--wasm", big, "--name", "big"});  // within the defaults
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(node->running());
+}
+
 // The spawn request's fields are checked by the node too (other clients than the CLI).
 TEST_F(WasmLimits, SpawnRequestFieldsAreRangeCheckedByTheNode) {
   auto node = start_node("");
@@ -242,8 +268,7 @@ TEST_P(CallLimits, LimitFlagsAreRangeChecked) {
     args.insert(args.end(), bad.begin(), bad.end());
     auto r = testing::run_cli(args, dir_);
     EXPECT_EQ(r.code, 1) << bad[0];
-    EXPECT_EQ(r.err.rfind("error: usage: --", 0), 0u)
-        << bad[0] << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("error: usage: --", 0), 0u) << bad[0] << ": " << r.err;
   }
   // Unlimited fuel with a deadline: the deadline stops it.
   auto r = testing::run_cli({"call", "--wasm", dir_ + "/spin.wasm", "--route", "x", "--tier",

@@ -85,6 +85,11 @@ const char* tier_name(Tier tier);
 // reserves from the node-wide budget (guest_budget.h).
 std::uint64_t memory_ceiling(const GuestModule& module, const Limits& limits);
 
+// Whether an instance of `module` can start under `limits` at all: kMemoryLimit when its
+// memory or a table starts larger than they allow. Instance::create checks it; a spawn checks
+// it first, so a module that could never start is refused instead of failing every restart.
+Result<void> fits_limits(const GuestModule& module, const Limits& limits);
+
 // What a dispatch answered: the reply bytes, or the guest's actr-error.
 struct DispatchReply {
   Bytes reply;
