@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <wabt/binary-reader-ir.h>
 #include <wabt/binary-reader.h>
@@ -400,15 +401,39 @@ std::string tail(const std::string& text, std::size_t lines) {
 }
 
 // Why a tool failed: the limit that stopped it, or the end of its output.
-std::string failure(const aot::ToolRun& r, std::size_t lines) {
-  if (r.status < 0) return "stopped by " + r.stopped_by;
-  return tail(r.output, lines);
+// The file system holding `dir` has (next to) no space left: a tool's output or its log
+// could not be written, so its own diagnostics are missing. Empty when there is room.
+std::string out_of_space(const fs::path& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return {};
+  const std::uint64_t free_bytes = std::uint64_t{st.f_bavail} * st.f_frsize;
+  if (free_bytes >= (1u << 20)) return {};
+  return "no space left on the file system of " + dir.string() + " (" + std::to_string(free_bytes) +
+         " bytes free)";
 }
 
-bool write_file(const fs::path& path, std::string_view text) {
+// Why a tool failed: how it was stopped, the tail of what it said, or, when it said nothing,
+// its exit status and whether the disk is full.
+std::string failure(const aot::ToolRun& r, std::size_t lines, const fs::path& dir) {
+  if (std::string full = out_of_space(dir); !full.empty()) return full;
+  if (r.status < 0) return "stopped by " + r.stopped_by;
+  std::string said = tail(r.output, lines);
+  if (said.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return "exit status " + std::to_string(r.status) + " with no diagnostics";
+  }
+  return said;
+}
+
+// Writes `text` to `path`; the reason on failure, else empty.
+std::string write_file(const fs::path& path, std::string_view text) {
+  errno = 0;
   std::ofstream out(path, std::ios::binary);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  return static_cast<bool>(out);
+  out.flush();
+  if (out) return {};
+  const int err = errno;
+  if (std::string full = out_of_space(path.parent_path()); !full.empty()) return full;
+  return "cannot write " + path.string() + (err != 0 ? std::string(": ") + std::strerror(err) : "");
 }
 
 std::string hex(const unsigned char* bytes, std::size_t n) {
@@ -545,11 +570,15 @@ struct AotCompiler::Impl {
         fs::remove_all(dir, ec);
       }
     } cleanup{dir};
-    if (!write_file(dir / "guest.wasm", {reinterpret_cast<const char*>(b.data()), b.size()}) ||
-        !write_file(dir / "glue.c", *glue) ||
-        !write_file(dir / "troupe_rt.c", aot_sources::kRuntime) ||
-        !write_file(dir / "troupe_aot.h", aot_sources::kHeader)) {
-      return Error{Errc::kInternal, "cannot write into " + dir.string()};
+    for (const auto& [file, text] :
+         {std::pair{"guest.wasm",
+                    std::string_view(reinterpret_cast<const char*>(b.data()), b.size())},
+          std::pair{"glue.c", std::string_view(*glue)},
+          std::pair{"troupe_rt.c", std::string_view(aot_sources::kRuntime)},
+          std::pair{"troupe_aot.h", std::string_view(aot_sources::kHeader)}}) {
+      if (std::string why = write_file(dir / file, text); !why.empty()) {
+        return Error{Errc::kIo, "cannot prepare the AOT build: " + why};
+      }
     }
     const AotToolLimits& limits = options.limits;
     aot::ToolRun w = aot::run_tool({options.wasm2c, "-n", "guest", (dir / "guest.wasm").string(),
@@ -559,7 +588,7 @@ struct AotCompiler::Impl {
       // Debian's wasm2c 1.0.32 aborts on some SIMD modules.
       return Error{Errc::kRefused, "wasm2c cannot translate this module (it crashed)"};
     }
-    if (w.status != 0) return Error{Errc::kInternal, "wasm2c failed: " + failure(w, 5)};
+    if (w.status != 0) return Error{Errc::kInternal, "wasm2c failed: " + failure(w, 5, dir)};
     std::vector<std::string> cc = {options.cc};
     cc.insert(cc.end(), options.cflags.begin(), options.cflags.end());
     const fs::path built = dir / "module.so";
@@ -569,7 +598,9 @@ struct AotCompiler::Impl {
     for (const char* f : {"guest.c", "glue.c", "troupe_rt.c"}) cc.push_back((dir / f).string());
     cc.insert(cc.end(), {"-lm", "-o", built.string()});
     aot::ToolRun r = aot::run_tool(cc, dir / "cc.log", limits);
-    if (r.status != 0) return Error{Errc::kInternal, "the C compiler failed: " + failure(r, 8)};
+    if (r.status != 0) {
+      return Error{Errc::kInternal, "the C compiler failed: " + failure(r, 8, dir)};
+    }
     std::ifstream in(built, std::ios::binary);
     std::vector<std::uint8_t> object((std::istreambuf_iterator<char>(in)), {});
     if (!in.eof() && in.fail()) return Error{Errc::kInternal, "cannot read " + built.string()};

@@ -1,10 +1,12 @@
 // The AOT cache as a code-loading boundary: a private directory, authenticated objects, bounded
 // tools (src/wasm/aot/object_cache.cc, tool_process.cc, aot.cc).
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -277,6 +279,46 @@ TEST(AotCache, AToolOverItsLimitFailsCleanlyAndTheModuleStaysOnTheInterpreter) {
     EXPECT_NE(code.error().detail.find(c.stopped_by), std::string::npos)
         << code.error().to_string();
     EXPECT_EQ(dispatch(module, Tier::kAuto, "interp"), "interp");
+  }
+}
+
+// A full disk under the cache: the build fails with that reason (not an empty one, as when
+// wasm2c could write neither its output nor its log), and the module stays on the interpreter.
+// Needs a small file system of its own: a tmpfs, which only root may mount.
+TEST(AotCache, AFullDiskIsTheReasonGivenAndTheModuleStaysOnTheInterpreter) {
+  TempDir tmp;
+  const fs::path mnt = tmp.path() / "small";
+  fs::create_directory(mnt);
+  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs to fill (" << std::strerror(errno)
+                 << "): needs root, as in CI";
+  }
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  AotCompiler compiler(AotOptions{.cache_dir = mnt / "aot"});
+  ASSERT_TRUE(compiler.available()) << compiler.unavailable_reason();
+  // Fill the file system but for `room` bytes: none (the build's inputs cannot be written),
+  // then some (they can; the compiled object cannot, and the compiler cannot log why).
+  for (std::size_t room : {std::size_t{0}, std::size_t{28} << 10}) {
+    const fs::path filler = mnt / "filler";
+    {
+      std::ofstream out(filler, std::ios::binary | std::ios::trunc);
+      const std::string block(4096, 'x');
+      while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+      }
+    }
+    if (room != 0) fs::resize_file(filler, fs::file_size(filler) - room);
+    GuestModule module = load_echo();
+    auto code = compiler.compile(module);
+    ASSERT_FALSE(code.ok()) << "room " << room;
+    EXPECT_NE(
+        code.error().detail.find("no space left on the file system of " + (mnt / "aot").string()),
+        std::string::npos)
+        << "room " << room << ": " << code.error().to_string();
+    EXPECT_EQ(dispatch(module, Tier::kAuto, "interp"), "interp");
+    fs::remove(filler);
   }
 }
 
