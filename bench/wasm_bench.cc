@@ -12,11 +12,11 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_common.h"
@@ -27,6 +27,7 @@
 #include "troupe/wasm/guest_budget.h"
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/wasm_actor.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_values.h"
 
@@ -65,7 +66,7 @@ class NullHost final : public HostImports {
  public:
   Result<std::optional<AbiValue>> call_host(const workload::Function&,
                                             std::vector<AbiValue>) override {
-    return Error{Errc::kUnavailable, "benchmark host"};
+    return Error{BaseErrc::kUnavailable, "benchmark host"};
   }
   void write_output(int, std::string_view) override {}
 };
@@ -286,7 +287,7 @@ void preempt() {
   measure("spinning");
   for (auto& f : spins) {
     auto r = f.get();
-    if (r.ok() || r.error().code != Errc::kDeadlineExceeded) std::exit(1);
+    if (r.ok() || r.error().code != WasmErrc::kDeadlineExceeded) std::exit(1);
   }
 }
 

@@ -31,7 +31,8 @@ class Counter final : public Actor {
         if (!e.payload.empty()) {
           auto [p, ec] = std::from_chars(e.payload.data(), e.payload.data() + e.payload.size(), n);
           if (ec != std::errc{} || p != e.payload.data() + e.payload.size()) {
-            return Error{Errc::kInvalidArgument, "inc takes an integer, got '" + e.payload + "'"};
+            return Error{BaseErrc::kInvalidArgument,
+                         "inc takes an integer, got '" + e.payload + "'"};
           }
         }
         value_ += n;
@@ -42,7 +43,7 @@ class Counter final : public Actor {
         value_ = 0;
         return std::string("0");
       }
-      return Error{Errc::kNotFound, "counter has no route '" + e.route + "' (inc, get, reset)"};
+      return Error{BaseErrc::kNotFound, "counter has no route '" + e.route + "' (inc, get, reset)"};
     });
   }
 
@@ -66,7 +67,7 @@ class Crasher final : public Actor {
       if (e.route == "crash") throw std::runtime_error("crash requested: " + e.payload);
       if (e.route == "ping")
         return std::string("pong after ") + std::to_string(handled_) + " messages";
-      return Error{Errc::kNotFound, "crasher has no route '" + e.route + "' (crash, ping)"};
+      return Error{BaseErrc::kNotFound, "crasher has no route '" + e.route + "' (crash, ping)"};
     });
   }
 
@@ -93,7 +94,7 @@ class Pinger final : public Actor {
             timer_ = {};
             return std::string("stopped");
           }
-          return Error{Errc::kNotFound,
+          return Error{BaseErrc::kNotFound,
                        "pinger has no route '" + e.route + "' (ping, start, stop)"};
         },
         [this](Tick&) {
@@ -119,7 +120,7 @@ class Pinger final : public Actor {
  private:
   Result<Bytes> ping_once(const std::string& target_name) {
     ActorRef target = system().resolve(target_name);
-    if (!target) return Error{Errc::kNotFound, "no actor '" + target_name + "'"};
+    if (!target) return Error{BaseErrc::kNotFound, "no actor '" + target_name + "'"};
     auto reply = std::make_shared<ReplyPromise>(take_reply());
     auto sent = system().clock().now();
     Envelope e;
@@ -146,10 +147,10 @@ class Pinger final : public Actor {
       std::string period = args.substr(space + 1);
       auto [p, ec] = std::from_chars(period.data(), period.data() + period.size(), ms);
       if (ec != std::errc{} || p != period.data() + period.size() || ms <= 0) {
-        return Error{Errc::kInvalidArgument, "start takes TARGET [PERIOD_MS>0]"};
+        return Error{BaseErrc::kInvalidArgument, "start takes TARGET [PERIOD_MS>0]"};
       }
     }
-    if (!system().resolve(target_)) return Error{Errc::kNotFound, "no actor '" + target_ + "'"};
+    if (!system().resolve(target_)) return Error{BaseErrc::kNotFound, "no actor '" + target_ + "'"};
     cancel_timer(timer_);
     timer_ = send_every(self(), Tick{}, std::chrono::milliseconds(ms));
     return "pinging " + target_ + " every " + std::to_string(ms) + " ms";

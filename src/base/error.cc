@@ -2,45 +2,23 @@
 
 namespace troupe {
 
-std::string_view errc_name(Errc code) {
+std::string_view errc_name(BaseErrc code) {
   switch (code) {
-    case Errc::kTimedOut:
-      return "timed-out";
-    case Errc::kNotFound:
-      return "not-found";
-    case Errc::kDead:
-      return "dead";
-    case Errc::kHandlerError:
-      return "handler-error";
-    case Errc::kCallCycle:
-      return "call-cycle";
-    case Errc::kMailboxFull:
-      return "mailbox-full";
-    case Errc::kInvalidArgument:
+    case BaseErrc::kInvalidArgument:
       return "invalid-argument";
-    case Errc::kUnavailable:
+    case BaseErrc::kNotFound:
+      return "not-found";
+    case BaseErrc::kTimedOut:
+      return "timed-out";
+    case BaseErrc::kUnavailable:
       return "unavailable";
-    case Errc::kProtocol:
-      return "protocol";
-    case Errc::kIo:
-      return "io";
-    case Errc::kBadReply:
-      return "bad-reply";
-    case Errc::kAbiViolation:
-      return "abi-violation";
-    case Errc::kRefused:
+    case BaseErrc::kRefused:
       return "refused";
-    case Errc::kTrap:
-      return "trap";
-    case Errc::kFuelExhausted:
-      return "fuel-exhausted";
-    case Errc::kDeadlineExceeded:
-      return "deadline-exceeded";
-    case Errc::kMemoryLimit:
-      return "memory-limit";
-    case Errc::kTooLarge:
+    case BaseErrc::kIo:
+      return "io";
+    case BaseErrc::kTooLarge:
       return "too-large";
-    case Errc::kInternal:
+    case BaseErrc::kInternal:
       return "internal";
   }
   return "unknown";

@@ -80,7 +80,7 @@ int fail(int code, const std::string& kind, const std::string& detail) {
 // Exit code and message for a failed host-side call: 4 refused at load, else 3 (the host
 // stopped the invocation); KIND is the error code's name (trap, fuel-exhausted, ...).
 int host_failure(const Error& e) {
-  return fail(e.code == Errc::kRefused ? 4 : 3, std::string(errc_name(e.code)), e.detail);
+  return fail(e.code == BaseErrc::kRefused ? 4 : 3, std::string(errc_name(e.code)), e.detail);
 }
 
 // For result<_, actr-error> / result<list<u8>, actr-error>: nullopt on ok, else the exit.

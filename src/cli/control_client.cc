@@ -10,23 +10,25 @@
 
 #include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
+#include "troupe/node/node_error.h"
 
 namespace troupe::cli {
 
 Result<ControlClient> ControlClient::connect(const std::string& path) {
   sockaddr_un addr{};
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return Error{Errc::kInvalidArgument, "control socket path too long: " + path};
+    return Error{BaseErrc::kInvalidArgument, "control socket path too long: " + path};
   }
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Error{Errc::kIo, std::string("socket: ") + std::strerror(errno)};
+  if (fd < 0) return Error{BaseErrc::kIo, std::string("socket: ") + std::strerror(errno)};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     int err = errno;
     ::close(fd);
-    return Error{Errc::kUnavailable, "no node listening on " + path + " (" + std::strerror(err) +
-                                         "); start one with `troupe node run`"};
+    return Error{BaseErrc::kUnavailable, "no node listening on " + path + " (" +
+                                             std::strerror(err) +
+                                             "); start one with `troupe node run`"};
   }
   return ControlClient(fd);
 }
@@ -43,7 +45,7 @@ Result<void> write_all(int fd, const std::string& data) {
     ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error{Errc::kIo, std::string("send: ") + std::strerror(errno)};
+      return Error{BaseErrc::kIo, std::string("send: ") + std::strerror(errno)};
     }
     off += static_cast<std::size_t>(n);
   }
@@ -56,17 +58,17 @@ Result<void> read_exact(int fd, char* out, std::size_t len,
   while (off < len) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Error{Errc::kTimedOut, "no response from the node in time"};
+    if (left.count() <= 0) return Error{BaseErrc::kTimedOut, "no response from the node in time"};
     pollfd p{fd, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Error{Errc::kIo, std::string("poll: ") + std::strerror(errno)};
+    if (r < 0) return Error{BaseErrc::kIo, std::string("poll: ") + std::strerror(errno)};
     if (r == 0) continue;
     ssize_t n = ::recv(fd, out + off, len - off, 0);
-    if (n == 0) return Error{Errc::kProtocol, "the node closed the connection"};
+    if (n == 0) return Error{NodeErrc::kProtocol, "the node closed the connection"};
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error{Errc::kIo, std::string("recv: ") + std::strerror(errno)};
+      return Error{BaseErrc::kIo, std::string("recv: ") + std::strerror(errno)};
     }
     off += static_cast<std::size_t>(n);
   }
@@ -83,12 +85,12 @@ Result<nlohmann::json> ControlClient::call(nlohmann::json request,
     payload = request.dump();
   } catch (const nlohmann::json::exception&) {
     // Callers check their strings; this is the backstop against an abort.
-    return Error{Errc::kInvalidArgument, "the request holds text that is not valid UTF-8"};
+    return Error{BaseErrc::kInvalidArgument, "the request holds text that is not valid UTF-8"};
   }
   if (payload.size() > control::kMaxFrame) {
-    return Error{Errc::kTooLarge, "the request is " + std::to_string(payload.size()) +
-                                      " bytes, over the control frame cap of " +
-                                      std::to_string(control::kMaxFrame)};
+    return Error{BaseErrc::kTooLarge, "the request is " + std::to_string(payload.size()) +
+                                          " bytes, over the control frame cap of " +
+                                          std::to_string(control::kMaxFrame)};
   }
   auto sent = write_all(fd_, control::encode_frame(payload));
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -101,12 +103,12 @@ Result<nlohmann::json> ControlClient::call(nlohmann::json request,
   }
   std::uint32_t len = get_u32_be(header);
   if (len == 0 || len > control::kMaxResponseFrame) {
-    return Error{Errc::kProtocol, "response frame of " + std::to_string(len) + " bytes"};
+    return Error{NodeErrc::kProtocol, "response frame of " + std::to_string(len) + " bytes"};
   }
   std::string body(len, '\0');
   if (auto r = read_exact(fd_, body.data(), len, deadline); !r.ok()) return r.error();
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Error{Errc::kProtocol, "malformed response"};
+  if (j.is_discarded() || !j.is_object()) return Error{NodeErrc::kProtocol, "malformed response"};
   return j;
 }
 

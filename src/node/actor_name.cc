@@ -8,7 +8,7 @@ namespace troupe {
 
 Result<void> check_actor_name(std::string_view name, std::string_view what) {
   const auto fail = [&](const std::string& why) {
-    return Error{Errc::kInvalidArgument, std::string(what) + " " + why};
+    return Error{BaseErrc::kInvalidArgument, std::string(what) + " " + why};
   };
   if (name.empty()) return fail("is empty");
   if (name.size() > kMaxActorNameBytes) {

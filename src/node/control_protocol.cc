@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "troupe/base/encoding.h"
+#include "troupe/node/node_error.h"
 
 namespace troupe::control {
 
@@ -47,13 +48,13 @@ void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes) 
 
 Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field) {
   if (auto it = j.find(field); it != j.end()) {
-    if (!it->is_string()) return Error{Errc::kProtocol, "'" + field + "' must be a string"};
+    if (!it->is_string()) return Error{NodeErrc::kProtocol, "'" + field + "' must be a string"};
     return it->get<std::string>();
   }
   if (auto it = j.find(field + "_b64"); it != j.end()) {
-    if (!it->is_string()) return Error{Errc::kProtocol, "'" + field + "_b64' must be a string"};
+    if (!it->is_string()) return Error{NodeErrc::kProtocol, "'" + field + "_b64' must be a string"};
     auto decoded = base64_decode(it->get<std::string>());
-    if (!decoded) return Error{Errc::kProtocol, "'" + field + "_b64' is not valid base64"};
+    if (!decoded) return Error{NodeErrc::kProtocol, "'" + field + "_b64' is not valid base64"};
     return *decoded;
   }
   return Bytes{};

@@ -14,6 +14,7 @@
 
 #include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
+#include "troupe/node/node_error.h"
 
 namespace troupe {
 
@@ -66,9 +67,9 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     std::uint32_t len = get_u32_be(header_.data());
     if (len == 0 || len > control::kMaxFrame) {
       idle_.cancel();
-      fail_and_close(Error{Errc::kProtocol, "control frame of " + std::to_string(len) +
-                                                " bytes (allowed 1.." +
-                                                std::to_string(control::kMaxFrame) + ")"});
+      fail_and_close(Error{NodeErrc::kProtocol, "control frame of " + std::to_string(len) +
+                                                    " bytes (allowed 1.." +
+                                                    std::to_string(control::kMaxFrame) + ")"});
       return;
     }
     // The buffer grows with the bytes that arrive, not with the length the header announces.
@@ -85,13 +86,14 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     json request = json::parse(body_, nullptr, /*allow_exceptions=*/false);
     std::string().swap(body_);
     if (request.is_discarded() || !request.is_object()) {
-      fail_and_close(Error{Errc::kProtocol, "control frame is not a JSON object"});
+      fail_and_close(Error{NodeErrc::kProtocol, "control frame is not a JSON object"});
       return;
     }
     auto v = request.find("v");
     if (v == request.end() || !v->is_number_integer() || *v != control::kVersion) {
-      fail_and_close(Error{Errc::kProtocol, "unsupported control protocol version (node speaks " +
-                                                std::to_string(control::kVersion) + ")"});
+      fail_and_close(
+          Error{NodeErrc::kProtocol, "unsupported control protocol version (node speaks " +
+                                         std::to_string(control::kVersion) + ")"});
       return;
     }
     auto self = shared_from_this();
@@ -112,9 +114,9 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     if (text.size() > control::kMaxResponseFrame) {
       // Never send what the client must refuse: say why instead.
       text = control::error_response(
-                 Error{Errc::kTooLarge, "the response is " + std::to_string(text.size()) +
-                                            " bytes, over the control frame cap of " +
-                                            std::to_string(control::kMaxResponseFrame)})
+                 Error{BaseErrc::kTooLarge, "the response is " + std::to_string(text.size()) +
+                                                " bytes, over the control frame cap of " +
+                                                std::to_string(control::kMaxResponseFrame)})
                  .dump();
     }
     out_ = control::encode_frame(text);
@@ -166,19 +168,20 @@ ControlServer::ControlServer(std::string path, Handler handler, Options options)
 Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path, Handler handler,
                                                            Options options) {
   if (options.max_connections == 0 || options.idle_timeout.count() <= 0) {
-    return Error{Errc::kInvalidArgument, "control connections and idle timeout must be at least 1"};
+    return Error{BaseErrc::kInvalidArgument,
+                 "control connections and idle timeout must be at least 1"};
   }
   if (path.empty() || path.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return Error{Errc::kInvalidArgument, "control socket path must be 1.." +
-                                             std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
-                                             " bytes: '" + path + "'"};
+    return Error{BaseErrc::kInvalidArgument,
+                 "control socket path must be 1.." +
+                     std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: '" + path + "'"};
   }
   std::error_code fs_ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
     std::filesystem::create_directories(parent, fs_ec);
     if (fs_ec) {
-      return Error{Errc::kIo, "cannot create " + parent.string() + ": " + fs_ec.message()};
+      return Error{BaseErrc::kIo, "cannot create " + parent.string() + ": " + fs_ec.message()};
     }
   }
   // Only a socket that nobody answers on is replaced (a node that died left it); anything else
@@ -186,14 +189,14 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
   struct stat existing {};
   if (::lstat(path.c_str(), &existing) == 0) {
     if (!S_ISSOCK(existing.st_mode)) {
-      return Error{Errc::kInvalidArgument,
+      return Error{BaseErrc::kInvalidArgument,
                    path + " exists and is not a socket; refusing to use or remove it"};
     }
     if (someone_listens(path)) {
-      return Error{Errc::kUnavailable, "another node is already running on " + path};
+      return Error{BaseErrc::kUnavailable, "another node is already running on " + path};
     }
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return Error{Errc::kIo,
+      return Error{BaseErrc::kIo,
                    "cannot remove the stale socket " + path + ": " + std::strerror(errno)};
     }
   }
@@ -205,10 +208,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
   if (!ec) server->acceptor_.bind(Local::endpoint(path), ec);
   ::umask(old_mask);
   if (!ec) server->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error{Errc::kIo, "cannot listen on " + path + ": " + ec.message()};
+  if (ec) return Error{BaseErrc::kIo, "cannot listen on " + path + ": " + ec.message()};
   struct stat created {};
   if (::lstat(path.c_str(), &created) != 0) {
-    return Error{Errc::kIo, "cannot stat " + path + ": " + std::strerror(errno)};
+    return Error{BaseErrc::kIo, "cannot stat " + path + ": " + std::strerror(errno)};
   }
   server->socket_dev_ = created.st_dev;
   server->socket_ino_ = created.st_ino;
@@ -239,9 +242,9 @@ void ControlServer::accept() {
     accept_backoff_ = std::chrono::milliseconds(0);
     auto session = std::make_shared<Session>(std::move(socket), *this);
     if (sessions_->load() > options_.max_connections) {
-      session->refuse(Error{Errc::kUnavailable, "too many control connections (at most " +
-                                                    std::to_string(options_.max_connections) +
-                                                    "); try again later"});
+      session->refuse(Error{BaseErrc::kUnavailable, "too many control connections (at most " +
+                                                        std::to_string(options_.max_connections) +
+                                                        "); try again later"});
     } else {
       session->read_header();
     }

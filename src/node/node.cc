@@ -10,6 +10,7 @@
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/regular_file.h"
 #include "troupe/runtime/envelope.h"
+#include "troupe/runtime/runtime_error.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/aot.h"
 #include "troupe/wasm/guest_budget.h"
@@ -26,11 +27,11 @@ namespace {
 Result<std::string> string_field(const json& req, const char* key, bool required) {
   auto it = req.find(key);
   if (it == req.end()) {
-    if (required) return Error{Errc::kInvalidArgument, std::string("missing '") + key + "'"};
+    if (required) return Error{BaseErrc::kInvalidArgument, std::string("missing '") + key + "'"};
     return std::string();
   }
   if (!it->is_string())
-    return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be a string"};
+    return Error{BaseErrc::kInvalidArgument, std::string("'") + key + "' must be a string"};
   return it->get<std::string>();
 }
 
@@ -53,8 +54,8 @@ Result<std::uint64_t> uint_field(const json& req, const char* key, std::uint64_t
       (it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0)) &&
       it->get<std::uint64_t>() >= min && it->get<std::uint64_t>() <= max;
   if (!in_range) {
-    return Error{Errc::kInvalidArgument, std::string("'") + key + "' must be an integer in " +
-                                             std::to_string(min) + ".." + std::to_string(max)};
+    return Error{BaseErrc::kInvalidArgument, std::string("'") + key + "' must be an integer in " +
+                                                 std::to_string(min) + ".." + std::to_string(max)};
   }
   return it->get<std::uint64_t>();
 }
@@ -116,9 +117,9 @@ void Node::handle(const json& req, const ControlServer::Respond& respond) {
     if (*op == "stop") return respond(op_stop(req));
   } catch (const std::exception& e) {
     // A malformed field type that slipped past validation: answer, never crash the node.
-    return respond(control::error_response(Error{Errc::kInvalidArgument, e.what()}));
+    return respond(control::error_response(Error{BaseErrc::kInvalidArgument, e.what()}));
   }
-  respond(control::error_response(Error{Errc::kInvalidArgument, "unknown op '" + *op + "'"}));
+  respond(control::error_response(Error{BaseErrc::kInvalidArgument, "unknown op '" + *op + "'"}));
 }
 
 // The limits a spawn request asks for: each field an integer in its range or "unlimited".
@@ -129,11 +130,11 @@ static Result<wasm::LimitRequest> limit_request(const json& req) {
     if (it == req.end()) continue;
     const std::string what = std::string("'") + info.name + "'";
     Result<wasm::LimitValue> v =
-        Error{Errc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
+        Error{BaseErrc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
     if (it->is_string()) {
       v = wasm::parse_limit(info, it->get<std::string>(), what);
       if (v.ok() && !v->unlimited) {  // a number is a JSON number, not a string
-        v = Error{Errc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
+        v = Error{BaseErrc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
       }
     } else if (it->is_number_unsigned()) {
       v = wasm::limit_number(info, it->get<std::uint64_t>(), what);
@@ -152,7 +153,7 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   auto type = name_field(req, "type", false, "type name");
   if (!path.ok()) return path.error();
   if (!type.ok()) return type.error();
-  if (path->empty()) return Error{Errc::kInvalidArgument, "'wasm' must name a module file"};
+  if (path->empty()) return Error{BaseErrc::kInvalidArgument, "'wasm' must name a module file"};
   auto asked = limit_request(req);
   if (!asked.ok()) return asked.error();
   auto limits = policy.limits_for(*asked);
@@ -176,7 +177,7 @@ static Result<std::pair<std::function<std::unique_ptr<Actor>()>, std::string>> w
   auto tier_field = string_field(req, "tier", false);
   if (!tier_field.ok()) return tier_field.error();
   const auto tier = wasm::parse_tier(tier_field->empty() ? "auto" : *tier_field);
-  if (!tier) return Error{Errc::kInvalidArgument, "'tier' must be auto, aot or interp"};
+  if (!tier) return Error{BaseErrc::kInvalidArgument, "'tier' must be auto, aot or interp"};
   o.tier = *tier;
   if (auto fits = wasm::fits_limits(*module, o.limits); !fits.ok()) return fits.error();
   auto shared = std::make_shared<const wasm::GuestModule>(std::move(module).value());
@@ -213,7 +214,7 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
       std::string known;
       for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
       return respond(control::error_response(
-          Error{Errc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
+          Error{BaseErrc::kNotFound, "no actor kind '" + *kind + "' (known: " + known + ")"}));
     }
     return start_child(*name, *sup_name, k->factory, *kind, respond);
   }
@@ -223,7 +224,7 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
       loader_->post([this, req, name = *name, sup = *sup_name, respond](bool cancelled) {
         if (cancelled) {
           return respond(
-              control::error_response(Error{Errc::kUnavailable, "the node is shutting down"}));
+              control::error_response(Error{BaseErrc::kUnavailable, "the node is shutting down"}));
         }
         try {
           auto f = wasm_factory(req, config_.wasm);
@@ -232,13 +233,13 @@ void Node::op_spawn(const json& req, const ControlServer::Respond& respond) {
           start_child(name, sup, std::move(factory), type_name, respond);
         } catch (const std::exception& e) {
           // As in handle(): answer, never take the loader thread (and the node) down.
-          respond(control::error_response(Error{Errc::kInternal, e.what()}));
+          respond(control::error_response(Error{BaseErrc::kInternal, e.what()}));
         }
       });
   if (!queued) {
     respond(control::error_response(
-        Error{Errc::kUnavailable, "too many module loads pending (at most " +
-                                      std::to_string(loader_->max_queued()) + "); try again"}));
+        Error{BaseErrc::kUnavailable, "too many module loads pending (at most " +
+                                          std::to_string(loader_->max_queued()) + "); try again"}));
   }
 }
 
@@ -247,12 +248,12 @@ void Node::start_child(const std::string& name, const std::string& sup_name,
                        const std::string& type_name, const ControlServer::Respond& respond) {
   if (!name.empty() && system_->resolve(name)) {
     return respond(
-        control::error_response(Error{Errc::kInvalidArgument, "name '" + name + "' is taken"}));
+        control::error_response(Error{BaseErrc::kInvalidArgument, "name '" + name + "' is taken"}));
   }
   ActorRef sup = sup_name.empty() ? system_->root() : system_->resolve(sup_name);
   if (!sup) {
     return respond(
-        control::error_response(Error{Errc::kNotFound, "no supervisor '" + sup_name + "'"}));
+        control::error_response(Error{BaseErrc::kNotFound, "no supervisor '" + sup_name + "'"}));
   }
   ChildSpec spec;
   spec.name = name;
@@ -264,8 +265,8 @@ void Node::start_child(const std::string& name, const std::string& sup_name,
       [respond, sup_label](Result<ActorRef> r) {
         if (!r.ok()) {
           Error e = r.error();
-          if (e.code == Errc::kNotFound)
-            e = Error{Errc::kInvalidArgument, "'" + sup_label + "' is not a supervisor"};
+          if (e.code == BaseErrc::kNotFound)
+            e = Error{BaseErrc::kInvalidArgument, "'" + sup_label + "' is not a supervisor"};
           return respond(control::error_response(e));
         }
         respond(json{{"ok", true}, {"id", r->id().to_string()}, {"type", r->type_name()}});
@@ -282,7 +283,8 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
   if (!data.ok()) return respond(control::error_response(data.error()));
   ActorRef target = system_->resolve(*actor);
   if (!target) {
-    return respond(control::error_response(Error{Errc::kNotFound, "no actor '" + *actor + "'"}));
+    return respond(
+        control::error_response(Error{BaseErrc::kNotFound, "no actor '" + *actor + "'"}));
   }
   auto traceparent = string_field(req, "traceparent", false);
   if (!traceparent.ok()) return respond(control::error_response(traceparent.error()));
@@ -299,7 +301,7 @@ void Node::op_send(const json& req, bool ask, const ControlServer::Respond& resp
     if (d == Delivery::kQueued) return respond(json{{"ok", true}});
     const char* why = d == Delivery::kDeadLetter ? "actor is dead" : "mailbox full";
     return respond(control::error_response(
-        Error{d == Delivery::kDeadLetter ? Errc::kDead : Errc::kMailboxFull, why}));
+        Error{d == Delivery::kDeadLetter ? RuntimeErrc::kDead : RuntimeErrc::kMailboxFull, why}));
   }
   auto timeout_ms = uint_field(req, "timeout_ms", 1, 3'600'000,
                                static_cast<std::uint64_t>(config_.ask_timeout.count()));
@@ -359,7 +361,7 @@ json Node::op_ls() {
 
 json Node::op_status() {
   if (!system_->root().alive()) {  // fail closed: a node without its root cannot spawn
-    return control::error_response(Error{Errc::kUnavailable, "the root supervisor is dead"});
+    return control::error_response(Error{BaseErrc::kUnavailable, "the root supervisor is dead"});
   }
   SystemStats st = system_->stats();
   auto up =
@@ -386,10 +388,11 @@ json Node::op_stop(const json& req) {
   auto actor = name_field(req, "actor", true, "actor name");
   if (!actor.ok()) return control::error_response(actor.error());
   ActorRef target = system_->resolve(*actor);
-  if (!target) return control::error_response(Error{Errc::kNotFound, "no actor '" + *actor + "'"});
+  if (!target)
+    return control::error_response(Error{BaseErrc::kNotFound, "no actor '" + *actor + "'"});
   if (target == system_->root()) {
     return control::error_response(
-        Error{Errc::kInvalidArgument, "the root supervisor stops with the node (Ctrl-C)"});
+        Error{BaseErrc::kInvalidArgument, "the root supervisor stops with the node (Ctrl-C)"});
   }
   system_->stop(target);
   return json{{"ok", true}, {"id", target.id().to_string()}};

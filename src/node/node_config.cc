@@ -17,7 +17,7 @@ Result<wasm::LimitValue> limit_value(const toml::node& value, const wasm::LimitI
   } else if (auto n = value.value_exact<std::int64_t>(); n && *n > 0) {
     return wasm::limit_number(info, static_cast<std::uint64_t>(*n), what);
   }
-  return Error{Errc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
+  return Error{BaseErrc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
 }
 
 // The [wasm] table into `policy`. Each choosable limit has KEY (the default) and max_KEY;
@@ -45,7 +45,7 @@ std::optional<Error> parse_wasm(const toml::table& table, const std::string& ori
     static const LimitInfo kLogRate{{}, "log_bytes_per_s", "", 1, 1u << 30, false};
     if (k == "allow_unlimited") {
       auto v = value.value_exact<bool>();
-      if (!v) return Error{Errc::kInvalidArgument, what + " must be true or false"};
+      if (!v) return Error{BaseErrc::kInvalidArgument, what + " must be true or false"};
       policy.allow_unlimited = *v;
       continue;
     }
@@ -56,7 +56,7 @@ std::optional<Error> parse_wasm(const toml::table& table, const std::string& ori
                            : k == kLogRate.name     ? &kLogRate
                                                     : nullptr;
     if (info == nullptr && own == nullptr) {
-      return Error{Errc::kInvalidArgument, origin + ": unknown key wasm." + k};
+      return Error{BaseErrc::kInvalidArgument, origin + ": unknown key wasm." + k};
     }
     auto v = limit_value(value, info ? *info : *own, what);
     if (!v.ok()) return v.error();
@@ -77,16 +77,17 @@ std::optional<Error> parse_wasm(const toml::table& table, const std::string& ori
     }
   }
   if (!unlimited_key.empty() && !policy.allow_unlimited) {
-    return Error{Errc::kInvalidArgument, origin + ": wasm." + unlimited_key +
-                                             " = \"unlimited\" needs wasm.allow_unlimited = true"};
+    return Error{
+        BaseErrc::kInvalidArgument,
+        origin + ": wasm." + unlimited_key + " = \"unlimited\" needs wasm.allow_unlimited = true"};
   }
   for (const LimitInfo& i : wasm::limit_infos()) {
     const wasm::LimitValue d = wasm::get_limit(policy.defaults, i.key);
     const wasm::LimitValue m = wasm::get_limit(policy.maxima, i.key);
     if (!m.unlimited && (d.unlimited || d.number > m.number)) {
-      return Error{Errc::kInvalidArgument, origin + ": wasm." + i.name + " (" + d.to_string() +
-                                               ") is above wasm.max_" + i.name + " (" +
-                                               m.to_string() + ")"};
+      return Error{BaseErrc::kInvalidArgument, origin + ": wasm." + i.name + " (" + d.to_string() +
+                                                   ") is above wasm.max_" + i.name + " (" +
+                                                   m.to_string() + ")"};
     }
   }
   return std::nullopt;
@@ -109,19 +110,20 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
     // Debian builds toml++ with exceptions: a syntax error arrives as parse_error.
     root = toml::parse(toml_text, origin);
   } catch (const toml::parse_error& err) {
-    return Error{Errc::kInvalidArgument, origin + ":" + std::to_string(err.source().begin.line) +
-                                             ": " + std::string(err.description())};
+    return Error{BaseErrc::kInvalidArgument, origin + ":" +
+                                                 std::to_string(err.source().begin.line) + ": " +
+                                                 std::string(err.description())};
   }
   NodeConfig cfg;
   for (auto&& [key, value] : root) {
     if (key.str() != "node" && key.str() != "wasm") {
-      return Error{Errc::kInvalidArgument,
+      return Error{BaseErrc::kInvalidArgument,
                    origin + ": unknown table [" + std::string(key.str()) + "]"};
     }
     if (!value.is_table()) {
-      return Error{Errc::kInvalidArgument, origin + ": " + std::string(key.str()) +
-                                               " must be a table ([" + std::string(key.str()) +
-                                               "])"};
+      return Error{BaseErrc::kInvalidArgument, origin + ": " + std::string(key.str()) +
+                                                   " must be a table ([" + std::string(key.str()) +
+                                                   "])"};
     }
   }
   if (const toml::table* wasm = root["wasm"].as_table()) {
@@ -130,7 +132,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
   const toml::table* node = root["node"].as_table();
   if (!node) return cfg;
   auto bad = [&](std::string_view key, const char* want) {
-    return Error{Errc::kInvalidArgument,
+    return Error{BaseErrc::kInvalidArgument,
                  origin + ": node." + std::string(key) + " must be " + want};
   };
   for (auto&& [key, value] : *node) {
@@ -148,18 +150,19 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
       if (!v || *v < 0 || *v > 1024) return bad(k, "an integer in 0..1024");
       cfg.workers = static_cast<unsigned>(*v);
     } else if (k == "node_id") {
-      return Error{Errc::kInvalidArgument,
-                   origin + ": node.node_id cannot be set: the node id derives from the node's "
-                            "key (node.key in the data directory)"};
+      return Error{BaseErrc::kInvalidArgument,
+                   origin +
+                       ": node.node_id cannot be set: the node id derives from the node's "
+                       "key (node.key in the data directory)"};
     } else if (k == "ask_timeout_ms") {
       auto v = value.value<std::int64_t>();
       if (!v || *v <= 0 || *v > 3600000) return bad(k, "an integer in 1..3600000");
       cfg.ask_timeout = std::chrono::milliseconds(*v);
     } else if (k == "max_guest_instances" || k == "max_guest_memory_mb") {
-      return Error{Errc::kInvalidArgument,
+      return Error{BaseErrc::kInvalidArgument,
                    origin + ": node." + std::string(k) + " has moved: set it in the [wasm] table"};
     } else {
-      return Error{Errc::kInvalidArgument, origin + ": unknown key node." + std::string(k)};
+      return Error{BaseErrc::kInvalidArgument, origin + ": unknown key node." + std::string(k)};
     }
   }
   return cfg;

@@ -18,7 +18,7 @@ constexpr const char* kKeyFile = "node.key";
 constexpr const char* kBootFile = "node.boot";
 
 Error io_error(const std::string& what) {
-  return Error{Errc::kIo, what + ": " + std::strerror(errno)};
+  return Error{BaseErrc::kIo, what + ": " + std::strerror(errno)};
 }
 
 // Closes a file descriptor at scope exit.
@@ -41,19 +41,19 @@ class Fd {
 Result<void> check_private_file(int fd, const std::string& path, off_t max_size) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return io_error(path);
-  if (!S_ISREG(st.st_mode)) return Error{Errc::kRefused, path + " is not a regular file"};
+  if (!S_ISREG(st.st_mode)) return Error{BaseErrc::kRefused, path + " is not a regular file"};
   if (st.st_uid != ::geteuid()) {
-    return Error{Errc::kRefused, path + " belongs to another user (uid " +
-                                     std::to_string(st.st_uid) + ")"};
+    return Error{BaseErrc::kRefused,
+                 path + " belongs to another user (uid " + std::to_string(st.st_uid) + ")"};
   }
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Error{Errc::kRefused, path + " has mode " + mode + ": it must be 0600"};
+    return Error{BaseErrc::kRefused, path + " has mode " + mode + ": it must be 0600"};
   }
   if (st.st_size > max_size) {
-    return Error{Errc::kRefused, path + " is " + std::to_string(st.st_size) + " bytes (at most " +
-                                     std::to_string(max_size) + ")"};
+    return Error{BaseErrc::kRefused, path + " is " + std::to_string(st.st_size) +
+                                         " bytes (at most " + std::to_string(max_size) + ")"};
   }
   return {};
 }
@@ -123,13 +123,13 @@ Result<int> open_data_dir(const std::string& path) {
   }
   if (st.st_uid != ::geteuid()) {
     ::close(fd);
-    return Error{Errc::kRefused, "data directory " + path + " belongs to another user (uid " +
-                                     std::to_string(st.st_uid) + ")"};
+    return Error{BaseErrc::kRefused, "data directory " + path + " belongs to another user (uid " +
+                                         std::to_string(st.st_uid) + ")"};
   }
   if ((st.st_mode & 022) != 0) {
     ::close(fd);
-    return Error{Errc::kRefused, "data directory " + path +
-                                     " is writable by group or others: chmod go-w it"};
+    return Error{BaseErrc::kRefused,
+                 "data directory " + path + " is writable by group or others: chmod go-w it"};
   }
   return fd;
 }
@@ -154,13 +154,13 @@ NodeId NodeIdentity::node_id_of(const std::array<std::uint8_t, 32>& public_key) 
 }
 
 Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
-  if (sodium_init() < 0) return Error{Errc::kInternal, "libsodium failed to initialise"};
+  if (sodium_init() < 0) return Error{BaseErrc::kInternal, "libsodium failed to initialise"};
   auto opened = open_data_dir(data_dir);
   if (!opened.ok()) return opened.error();
   Fd dir(*opened);
   NodeIdentity id;
   id.secret_ = std::make_shared<SecretKey>();
-  if (id.secret_->bytes == nullptr) return Error{Errc::kInternal, "sodium_malloc failed"};
+  if (id.secret_->bytes == nullptr) return Error{BaseErrc::kInternal, "sodium_malloc failed"};
   const std::string key_path = data_dir + "/" + kKeyFile;
 
   // The key: read it, or make one (a node that lost the race to another start reads theirs).
@@ -173,35 +173,35 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
       auto text = read_all(key.get(), key_path, crypto_sign_SECRETKEYBYTES);
       if (!text.ok()) return text.error();
       if (text->size() != crypto_sign_SECRETKEYBYTES) {
-        return Error{Errc::kRefused, key_path + " is " + std::to_string(text->size()) +
-                                         " bytes, not an Ed25519 secret key (" +
-                                         std::to_string(crypto_sign_SECRETKEYBYTES) + ")"};
+        return Error{BaseErrc::kRefused, key_path + " is " + std::to_string(text->size()) +
+                                             " bytes, not an Ed25519 secret key (" +
+                                             std::to_string(crypto_sign_SECRETKEYBYTES) + ")"};
       }
       std::memcpy(id.secret_->bytes, text->data(), text->size());
       sodium_memzero(text->data(), text->size());
       // The stored public half must be the one the seed makes.
       unsigned char seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES];
       unsigned char* check = static_cast<unsigned char*>(sodium_malloc(crypto_sign_SECRETKEYBYTES));
-      if (check == nullptr) return Error{Errc::kInternal, "sodium_malloc failed"};
+      if (check == nullptr) return Error{BaseErrc::kInternal, "sodium_malloc failed"};
       crypto_sign_ed25519_sk_to_seed(seed, id.secret_->bytes);
       crypto_sign_seed_keypair(pk, check, seed);
       sodium_memzero(seed, sizeof seed);
       sodium_free(check);
       if (sodium_memcmp(pk, id.secret_->bytes + crypto_sign_SEEDBYTES, sizeof pk) != 0) {
-        return Error{Errc::kRefused, key_path + " is damaged: its public half does not match"};
+        return Error{BaseErrc::kRefused, key_path + " is damaged: its public half does not match"};
       }
       std::memcpy(id.public_key_.data(), pk, sizeof pk);
       break;
     }
-    if (errno == ELOOP) return Error{Errc::kRefused, key_path + " is a symbolic link"};
+    if (errno == ELOOP) return Error{BaseErrc::kRefused, key_path + " is a symbolic link"};
     if (errno != ENOENT || attempt > 0) return io_error("open " + key_path);
     unsigned char pk[crypto_sign_PUBLICKEYBYTES];
     crypto_sign_keypair(pk, id.secret_->bytes);
-    auto written = write_private_file(
-        dir.get(), data_dir, kKeyFile,
-        std::string_view(reinterpret_cast<const char*>(id.secret_->bytes),
-                         crypto_sign_SECRETKEYBYTES),
-        /*replace=*/false);
+    auto written =
+        write_private_file(dir.get(), data_dir, kKeyFile,
+                           std::string_view(reinterpret_cast<const char*>(id.secret_->bytes),
+                                            crypto_sign_SECRETKEYBYTES),
+                           /*replace=*/false);
     if (!written.ok()) return written.error();
     if (*written) {
       std::memcpy(id.public_key_.data(), pk, sizeof pk);
@@ -227,20 +227,20 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
     if (!digits.empty() && digits.back() == '\n') digits.remove_suffix(1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), last);
     if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size()) {
-      return Error{Errc::kRefused, boot_path + " does not hold a boot count"};
+      return Error{BaseErrc::kRefused, boot_path + " does not hold a boot count"};
     }
   } else if (errno == ELOOP) {
-    return Error{Errc::kRefused, boot_path + " is a symbolic link"};
+    return Error{BaseErrc::kRefused, boot_path + " is a symbolic link"};
   } else if (errno != ENOENT) {
     return io_error("open " + boot_path);
   }
   if (last >= kMaxBoot) {
-    return Error{Errc::kRefused, boot_path + ": this node has used all its boots (" +
-                                     std::to_string(kMaxBoot) + ")"};
+    return Error{BaseErrc::kRefused, boot_path + ": this node has used all its boots (" +
+                                         std::to_string(kMaxBoot) + ")"};
   }
   id.boot_ = last + 1;
-  auto written = write_private_file(dir.get(), data_dir, kBootFile,
-                                    std::to_string(id.boot_) + "\n", /*replace=*/true);
+  auto written = write_private_file(dir.get(), data_dir, kBootFile, std::to_string(id.boot_) + "\n",
+                                    /*replace=*/true);
   if (!written.ok()) return written.error();
   return id;
 }

@@ -35,9 +35,10 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
-      return Error{Errc::kNotFound, "no " + what + " file " + path};
+      return Error{BaseErrc::kNotFound, "no " + what + " file " + path};
     }
-    return Error{Errc::kIo, "cannot open " + what + " file " + path + ": " + std::strerror(err)};
+    return Error{BaseErrc::kIo,
+                 "cannot open " + what + " file " + path + ": " + std::strerror(err)};
   }
   struct Closer {
     int fd;
@@ -45,14 +46,15 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    return Error{Errc::kIo, "cannot stat " + path + ": " + std::strerror(errno)};
+    return Error{BaseErrc::kIo, "cannot stat " + path + ": " + std::strerror(errno)};
   }
   if (!S_ISREG(st.st_mode)) {
-    return Error{Errc::kInvalidArgument,
+    return Error{BaseErrc::kInvalidArgument,
                  what + " " + path + " is " + file_type(st.st_mode) + ", not a regular file"};
   }
   const auto too_large = [&] {
-    return Error{Errc::kTooLarge, what + " " + path + " is over the " + mib(max_bytes) + " cap"};
+    return Error{BaseErrc::kTooLarge,
+                 what + " " + path + " is over the " + mib(max_bytes) + " cap"};
   };
   if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > max_bytes) return too_large();
   std::string out(static_cast<std::size_t>(st.st_size), '\0');
@@ -66,7 +68,7 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
     ssize_t n = ::read(fd, out.data() + off, out.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error{Errc::kIo, "cannot read " + path + ": " + std::strerror(errno)};
+      return Error{BaseErrc::kIo, "cannot read " + path + ": " + std::strerror(errno)};
     }
     if (n == 0) break;
     off += static_cast<std::size_t>(n);

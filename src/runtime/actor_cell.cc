@@ -9,6 +9,7 @@
 #include "actor_cell_parts.h"
 #include "system_messages.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 namespace {
@@ -81,7 +82,7 @@ thread_local DeadLetterQueue t_dead_letters;
 void process_dead_letter(const PendingDeadLetter& d) {
   MessagePtr m(d.message);
   if (m->request) {
-    m->request->fail(Error{Errc::kDead, "actor " + d.actor.to_string() + " is dead"});
+    m->request->fail(Error{RuntimeErrc::kDead, "actor " + d.actor.to_string() + " is dead"});
   }
   d.system->note_dead_letter(*m, d.why);
 }  // m is destroyed here: whatever it held may add to t_dead_letters.pending
@@ -136,10 +137,9 @@ void ActorCell::yield_then(std::function<void()> resume) {
   t_yielding = this;
   // The scheduler re-queues a cell with work left at the back of its worker's queue.
   // A reply handler sees the depth below the one it carries: the continuation keeps this one.
-  enqueue_system(make_message(detail::ReplyDelivery{id, incarnation_, /*awaited=*/true,
-                                                    std::move(resume),
-                                                    chain ? *chain : CallChain{},
-                                                    current_depth() + 1}));
+  enqueue_system(
+      make_message(detail::ReplyDelivery{id, incarnation_, /*awaited=*/true, std::move(resume),
+                                         chain ? *chain : CallChain{}, current_depth() + 1}));
 }
 
 ActorCell::~ActorCell() {
@@ -199,9 +199,9 @@ void ActorCell::run_hook(const char* what, const std::function<void()>& fn) {
   try {
     fn();
   } catch (const std::exception& e) {
-    fail(Error{Errc::kHandlerError, std::string(what) + ": " + e.what()});
+    fail(Error{RuntimeErrc::kHandlerError, std::string(what) + ": " + e.what()});
   } catch (...) {
-    fail(Error{Errc::kHandlerError, std::string(what) + ": unknown exception"});
+    fail(Error{RuntimeErrc::kHandlerError, std::string(what) + ": unknown exception"});
   }
 }
 
@@ -222,7 +222,8 @@ void ActorCell::handle_user(Message* raw) {
     }
     if (!handled) {
       if (m->request) {
-        m->request->fail(Error{Errc::kNotFound, std::string("no handler for ") + m->type_name()});
+        m->request->fail(
+            Error{BaseErrc::kNotFound, std::string("no handler for ") + m->type_name()});
       }
       system_.note_dead_letter(*m, "unhandled");
     } else if (m->request && !m->reply_taken && !m->request->done()) {
@@ -243,9 +244,9 @@ void ActorCell::handler_failed(MessagePtr& m, const char* what) {
     forwarded_ = false;
     (void)m.release();
   } else if (m->request) {
-    m->request->fail(Error{Errc::kHandlerError, what});
+    m->request->fail(Error{RuntimeErrc::kHandlerError, what});
   }
-  fail(Error{Errc::kHandlerError, what});
+  fail(Error{RuntimeErrc::kHandlerError, what});
 }
 
 void ActorCell::apply_pending_stop() {

@@ -8,6 +8,7 @@
 #include "actor_cell_parts.h"
 #include "system_messages.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 
@@ -40,7 +41,8 @@ Delivery ActorCell::enqueue(MessagePtr m) {
     // Not an actor: it cannot be paused, and blocking it (a network thread, the control
     // socket's, a timer) could stall everything behind it. Refused, like policy kFail.
     if (m->request) {
-      m->request->fail(Error{Errc::kMailboxFull, "mailbox of " + id().to_string() + " is full"});
+      m->request->fail(
+          Error{RuntimeErrc::kMailboxFull, "mailbox of " + id().to_string() + " is full"});
     }
     system_.note_dead_letter(*m, "mailbox full");
   }
@@ -84,7 +86,8 @@ Delivery ActorCell::enqueue_bounded(MessagePtr m) {
   while (!lim.bounded->push(m.get())) {
     if (lim.policy == OverflowPolicy::kFail) {
       if (m->request) {
-        m->request->fail(Error{Errc::kMailboxFull, "mailbox of " + id().to_string() + " is full"});
+        m->request->fail(
+            Error{RuntimeErrc::kMailboxFull, "mailbox of " + id().to_string() + " is full"});
       }
       system_.note_dead_letter(*m, "mailbox full");
       return Delivery::kRefused;

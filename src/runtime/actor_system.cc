@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "system_messages.h"
+#include "troupe/runtime/runtime_error.h"
 #include "troupe/runtime/supervisor.h"
 
 namespace troupe {
@@ -18,23 +19,23 @@ bool on_worker_thread() { return ActorCell::current() != nullptr; }
 void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const RequestRef& req,
                   Clock::Duration timeout) {
   if (!to) {
-    req->fail(Error{Errc::kNotFound, "no such actor"});
+    req->fail(Error{BaseErrc::kNotFound, "no such actor"});
     return;
   }
   const CallChain& chain = req->chain();
   if (std::find(chain.begin(), chain.end(), to.id()) != chain.end()) {
-    req->fail(Error{Errc::kCallCycle,
+    req->fail(Error{RuntimeErrc::kCallCycle,
                     "actor " + to.id().to_string() + " is awaiting a reply on this call chain"});
     return;
   }
   if (std::uint32_t max = system.config().max_call_depth; max != 0 && req->depth() > max) {
-    req->fail(Error{Errc::kCallCycle, "call chain deeper than " + std::to_string(max) +
-                                          " asks (an actor asking itself in a loop?)"});
+    req->fail(Error{RuntimeErrc::kCallCycle, "call chain deeper than " + std::to_string(max) +
+                                                 " asks (an actor asking itself in a loop?)"});
     return;
   }
   m->request = req;
   TimerId timer = system.timers().after(timeout, [req] {
-    req->fail(Error{Errc::kTimedOut, "no reply in time"});
+    req->fail(Error{BaseErrc::kTimedOut, "no reply in time"});
   });
   // Answered before the deadline: the timer (and its reference) goes at once.
   req->set_timeout(&system.timers(), timer);
@@ -92,9 +93,10 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
   if (shut_down_.load(std::memory_order_seq_cst)) return {};
   ActorId id{node_id_, next_serial_.fetch_add(1, std::memory_order_relaxed)};
   if (id.serial > config_.last_serial) {
-    spdlog::error("actor serials of this boot are used up (last {}): spawn refused; restart "
-                  "the node",
-                  config_.last_serial);
+    spdlog::error(
+        "actor serials of this boot are used up (last {}): spawn refused; restart "
+        "the node",
+        config_.last_serial);
     next_serial_.store(config_.last_serial + 1);  // no wrap-around, however many try
     return {};
   }
@@ -197,11 +199,11 @@ ActorRef ActorSystem::resolve(std::string_view name_or_id) const {
 }
 
 Result<void> ActorSystem::register_name(const std::string& name, const ActorRef& ref) {
-  if (name.empty()) return Error{Errc::kInvalidArgument, "empty name"};
-  if (!ref || !ref.alive()) return Error{Errc::kDead, "actor is dead"};
+  if (name.empty()) return Error{BaseErrc::kInvalidArgument, "empty name"};
+  if (!ref || !ref.alive()) return Error{RuntimeErrc::kDead, "actor is dead"};
   std::lock_guard lock(names_mutex_);
   if (!names_.emplace(name, ref).second) {
-    return Error{Errc::kInvalidArgument, "name '" + name + "' is taken"};
+    return Error{BaseErrc::kInvalidArgument, "name '" + name + "' is taken"};
   }
   return {};
 }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "troupe/runtime/message.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 
@@ -24,8 +25,8 @@ bool Request::claim() {
 bool Request::complete(MessagePtr reply) {
   if (!claim()) return false;
   if (reply->type != expected_) {
-    deliver(Error{Errc::kBadReply, std::string("expected reply of type ") + expected_name_ +
-                                       ", got " + reply->type_name()});
+    deliver(Error{RuntimeErrc::kBadReply, std::string("expected reply of type ") + expected_name_ +
+                                              ", got " + reply->type_name()});
   } else {
     deliver(std::move(reply));
   }

@@ -73,12 +73,12 @@ bool Supervisor::receive(Message& m) {
   return match(
       m,
       [this](StartChild& s) -> Result<ActorRef> {
-        if (!s.spec.factory) return Error{Errc::kInvalidArgument, "child spec without factory"};
+        if (!s.spec.factory) return Error{BaseErrc::kInvalidArgument, "child spec without factory"};
         if (!s.spec.name.empty() && system().find(s.spec.name)) {
-          return Error{Errc::kInvalidArgument, "name '" + s.spec.name + "' is taken"};
+          return Error{BaseErrc::kInvalidArgument, "name '" + s.spec.name + "' is taken"};
         }
         ActorRef ref = start_child(std::move(s.spec));
-        if (!ref) return Error{Errc::kUnavailable, "cannot start the child (see the node log)"};
+        if (!ref) return Error{BaseErrc::kUnavailable, "cannot start the child (see the node log)"};
         return ref;
       },
       [this](RestartNow& r) {

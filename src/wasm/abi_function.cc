@@ -2,10 +2,12 @@
 
 #include <string>
 
+#include "troupe/wasm/wasm_error.h"
+
 namespace troupe::wasm {
 namespace {
 
-Error violation(std::string what) { return Error{Errc::kAbiViolation, std::move(what)}; }
+Error violation(std::string what) { return Error{WasmErrc::kAbiViolation, std::move(what)}; }
 
 std::vector<std::uint8_t> flat_params(const FuncType& f) {
   std::vector<std::uint8_t> out;
@@ -57,7 +59,8 @@ CoreSignature import_signature(const FuncType& f) {
 
 Result<FlatValues> lower_export_args(GuestMemory& mem, const FuncType& f,
                                      const std::vector<AbiValue>& args) {
-  if (args.size() != f.params.size()) return Error{Errc::kInternal, "wrong number of arguments"};
+  if (args.size() != f.params.size())
+    return Error{BaseErrc::kInternal, "wrong number of arguments"};
   FlatValues out;
   if (!params_indirect(f)) {
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -78,7 +81,7 @@ Result<FlatValues> lower_export_args(GuestMemory& mem, const FuncType& f,
 Result<std::optional<AbiValue>> lift_export_result(GuestMemory& mem, const FuncType& f,
                                                    const FlatValues& core_results) {
   if (!f.result) return std::optional<AbiValue>{};
-  if (core_results.size() != 1) return Error{Errc::kInternal, "export returned no value"};
+  if (core_results.size() != 1) return Error{BaseErrc::kInternal, "export returned no value"};
   Result<AbiValue> v = result_indirect(f) ? load(mem, *f.result, addr(core_results[0])) : [&] {
     std::size_t i = 0;
     return lift_flat(mem, *f.result, core_results, i);
@@ -97,7 +100,7 @@ Result<std::vector<AbiValue>> lift_import_args(GuestMemory& mem, const FuncType&
   }
   if (result_indirect(f)) ++expected;  // the out pointer
   if (core_params.size() != expected) {
-    return Error{Errc::kInternal, "core parameter count does not match the signature"};
+    return Error{BaseErrc::kInternal, "core parameter count does not match the signature"};
   }
   std::vector<AbiValue> out;
   if (indirect) {
@@ -119,18 +122,18 @@ Result<FlatValues> lower_import_result(GuestMemory& mem, const FuncType& f,
                                        const FlatValues& core_params) {
   FlatValues out;
   if (!f.result) return out;
-  if (!result) return Error{Errc::kInternal, "missing result"};
+  if (!result) return Error{BaseErrc::kInternal, "missing result"};
   if (!result_indirect(f)) {
     auto r = lower_flat(mem, *f.result, *result, out);
     if (!r.ok()) return r.error();
     return out;
   }
-  if (core_params.empty()) return Error{Errc::kInternal, "no out pointer"};
+  if (core_params.empty()) return Error{BaseErrc::kInternal, "no out pointer"};
   std::uint32_t where = addr(core_params.back());
   // The guest chose this address: store() checks alignment and bounds before writing.
   auto r = store(mem, *f.result, *result, where);
   if (!r.ok()) {
-    if (r.error().code == Errc::kAbiViolation)
+    if (r.error().code == WasmErrc::kAbiViolation)
       return violation("result pointer: " + r.error().detail);
     return r.error();
   }

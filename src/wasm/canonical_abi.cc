@@ -5,6 +5,7 @@
 #include <string>
 
 #include "troupe/base/encoding.h"
+#include "troupe/wasm/wasm_error.h"
 
 namespace troupe::wasm {
 namespace {
@@ -15,8 +16,8 @@ constexpr std::uint64_t kMaxListElements = 1u << 24;
 
 std::uint32_t align_to(std::uint32_t n, std::uint32_t a) { return (n + a - 1) / a * a; }
 
-Error violation(std::string what) { return Error{Errc::kAbiViolation, std::move(what)}; }
-Error host_bug(std::string what) { return Error{Errc::kInternal, std::move(what)}; }
+Error violation(std::string what) { return Error{WasmErrc::kAbiViolation, std::move(what)}; }
+Error host_bug(std::string what) { return Error{BaseErrc::kInternal, std::move(what)}; }
 
 // True when [ptr, ptr + len) lies inside the memory; 64-bit so that nothing wraps.
 bool in_bounds(std::span<std::uint8_t> mem, std::uint64_t ptr, std::uint64_t len) {

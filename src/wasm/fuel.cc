@@ -381,16 +381,18 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
   wabt::ReadBinaryOptions options(features, nullptr, false, true, false);
   if (wabt::Failed(
           wabt::ReadBinaryIr("guest.wasm", wasm.data(), wasm.size(), options, &errors, &module))) {
-    return Error{Errc::kRefused, wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary)};
+    return Error{BaseErrc::kRefused,
+                 wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary)};
   }
   for (const wabt::Export* e : module.exports) {
     if (e->name.rfind("troupe:", 0) == 0) {
-      return Error{Errc::kRefused, "the module exports '" + e->name + "', a name troupe reserves"};
+      return Error{BaseErrc::kRefused,
+                   "the module exports '" + e->name + "', a name troupe reserves"};
     }
   }
   for (const wabt::Import* i : module.imports) {
     if (i->module_name == kLimitsModule) {
-      return Error{Errc::kRefused, "the module imports troupe:limits itself"};
+      return Error{BaseErrc::kRefused, "the module imports troupe:limits itself"};
     }
   }
   // The wrapper block of a function with several results needs [] -> [results] as a type
@@ -422,7 +424,7 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
   wabt::MemoryStream stream;
   wabt::WriteBinaryOptions write_options;
   if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write_options))) {
-    return Error{Errc::kInternal, "cannot encode the instrumented module"};
+    return Error{BaseErrc::kInternal, "cannot encode the instrumented module"};
   }
   return std::move(stream.output_buffer().data);
 }

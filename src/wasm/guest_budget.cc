@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "troupe/wasm/wasm_error.h"
+
 namespace troupe::wasm {
 
 GuestBudget::Lease::Lease(Lease&& other) noexcept
@@ -24,12 +26,12 @@ GuestBudget::Lease::~Lease() {
 Result<GuestBudget::Lease> GuestBudget::acquire(std::uint64_t memory_bytes) {
   std::lock_guard lock(mutex_);
   if (caps_.max_instances != kNoInstanceCap && instances_ >= caps_.max_instances) {
-    return Error{Errc::kUnavailable, "the node runs its maximum of " +
-                                         std::to_string(caps_.max_instances) +
-                                         " WebAssembly instances"};
+    return Error{BaseErrc::kUnavailable, "the node runs its maximum of " +
+                                             std::to_string(caps_.max_instances) +
+                                             " WebAssembly instances"};
   }
   if (caps_.max_memory_bytes != kNoMemoryCap && bytes_ + memory_bytes > caps_.max_memory_bytes) {
-    return Error{Errc::kMemoryLimit,
+    return Error{WasmErrc::kMemoryLimit,
                  "node-wide guest memory: " + std::to_string(memory_bytes >> 20) +
                      " MiB more would pass the cap of " +
                      std::to_string(caps_.max_memory_bytes >> 20) + " MiB (" +

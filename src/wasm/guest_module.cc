@@ -23,7 +23,7 @@ using CoreTypes = std::vector<std::uint8_t>;
 constexpr std::string_view kCm32p2Prefix = "cm32p2|";
 constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
 
-Error refused(std::string why) { return Error{Errc::kRefused, std::move(why)}; }
+Error refused(std::string why) { return Error{BaseErrc::kRefused, std::move(why)}; }
 
 struct CoreSig {
   CoreTypes params, results;

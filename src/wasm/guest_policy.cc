@@ -9,7 +9,8 @@ namespace {
 constexpr std::uint64_t kInt64Max = 9223372036854775807ULL;  // TOML integers are signed
 
 Error bad_value(const LimitInfo& info, std::string_view what) {
-  return Error{Errc::kInvalidArgument, std::string(what) + " must be " + limit_expectation(info)};
+  return Error{BaseErrc::kInvalidArgument,
+               std::string(what) + " must be " + limit_expectation(info)};
 }
 
 }  // namespace
@@ -124,11 +125,11 @@ Result<Limits> GuestPolicy::limits_for(const LimitRequest& request) const {
     if (!asked) continue;
     if (asked->unlimited) {
       if (!info.may_be_unlimited) {
-        return Error{Errc::kInvalidArgument,
+        return Error{BaseErrc::kInvalidArgument,
                      std::string("'") + info.name + "' must be " + limit_expectation(info)};
       }
       if (!allow_unlimited) {
-        return Error{Errc::kInvalidArgument,
+        return Error{BaseErrc::kInvalidArgument,
                      std::string("'") + info.name +
                          "' unlimited: this node does not allow unlimited guests ([wasm] "
                          "allow_unlimited = false)"};
@@ -136,7 +137,7 @@ Result<Limits> GuestPolicy::limits_for(const LimitRequest& request) const {
     } else {
       const LimitValue max = get_limit(maxima, info.key);
       if (!max.unlimited && asked->number > max.number) {
-        return Error{Errc::kInvalidArgument,
+        return Error{BaseErrc::kInvalidArgument,
                      std::string("'") + info.name + "' " + std::to_string(asked->number) +
                          " is above this node's maximum of " + std::to_string(max.number) +
                          " ([wasm] max_" + info.name + ")"};

@@ -16,6 +16,7 @@
 #include "troupe/wasm/guest_budget.h"
 #include "troupe/wasm/meter.h"
 #include "troupe/wasm/troupe_host.h"
+#include "troupe/wasm/wasm_error.h"
 
 namespace troupe::wasm {
 namespace {
@@ -136,8 +137,9 @@ struct Instance::State {
   Result<void> take_host_bytes(std::uint64_t n) {
     const std::uint64_t cap = meter.limits().host_call_bytes;
     if (n > cap || host_bytes > cap - n) {
-      return Error{Errc::kMemoryLimit, "one host call would hold more than " + std::to_string(cap) +
-                                           " bytes of guest values (host_call_bytes)"};
+      return Error{WasmErrc::kMemoryLimit, "one host call would hold more than " +
+                                               std::to_string(cap) +
+                                               " bytes of guest values (host_call_bytes)"};
     }
     host_bytes += n;
     peak_host_bytes = std::max(peak_host_bytes, host_bytes);
@@ -185,23 +187,25 @@ struct Instance::State {
   // troupe:host's clock and random, served here (they need nothing of the actor).
   bool troupe_import(Instance& self, const workload::Function& f, const FlatValues& params,
                      FlatValues& results, std::string& trap) {
-    return serve_import(
-        self, f, params, results, trap,
-        [&](const std::vector<AbiValue>& args) -> Result<std::optional<AbiValue>> {
-          using O = std::optional<AbiValue>;
-          if (f.name == "now-wall") return O(AbiValue::of(nanos(std::chrono::system_clock::now())));
-          if (f.name == "now-monotonic") {
-            return O(AbiValue::of(nanos(std::chrono::steady_clock::now())));
-          }
-          const std::uint64_t len = args.at(0).number;  // random.fill
-          if (len > troupe_host::kMaxRandomFill) {
-            return Error{Errc::kTrap, "random.fill of " + std::to_string(len) + " bytes: at most " +
-                                          std::to_string(troupe_host::kMaxRandomFill) + " a call"};
-          }
-          std::string bytes(len, '\0');
-          fill_random(bytes.data(), bytes.size());
-          return O(AbiValue::text(std::move(bytes)));
-        });
+    return serve_import(self, f, params, results, trap,
+                        [&](const std::vector<AbiValue>& args) -> Result<std::optional<AbiValue>> {
+                          using O = std::optional<AbiValue>;
+                          if (f.name == "now-wall")
+                            return O(AbiValue::of(nanos(std::chrono::system_clock::now())));
+                          if (f.name == "now-monotonic") {
+                            return O(AbiValue::of(nanos(std::chrono::steady_clock::now())));
+                          }
+                          const std::uint64_t len = args.at(0).number;  // random.fill
+                          if (len > troupe_host::kMaxRandomFill) {
+                            return Error{
+                                WasmErrc::kTrap,
+                                "random.fill of " + std::to_string(len) + " bytes: at most " +
+                                    std::to_string(troupe_host::kMaxRandomFill) + " a call"};
+                          }
+                          std::string bytes(len, '\0');
+                          fill_random(bytes.data(), bytes.size());
+                          return O(AbiValue::text(std::move(bytes)));
+                        });
   }
 
   template <class Serve>
@@ -210,8 +214,8 @@ struct Instance::State {
     // An import lowers its results through cabi_realloc, which may call an import again: a
     // guest could make host and guest frames recurse until the host's stack ran out.
     if (nesting == kMaxHostNesting) {
-      return fail(Error{Errc::kTrap, "host calls nested " + std::to_string(kMaxHostNesting) +
-                                         " deep (a cabi_realloc that calls the host?)"},
+      return fail(Error{WasmErrc::kTrap, "host calls nested " + std::to_string(kMaxHostNesting) +
+                                             " deep (a cabi_realloc that calls the host?)"},
                   trap);
     }
     ++nesting;
@@ -295,7 +299,7 @@ struct Instance::State {
     } else if (name == "fd_close") {
       err = arg(0) == 1 || arg(0) == 2 ? kSuccess : kBadf;  // the node's log stays open
     } else if (name == "proc_exit") {
-      return fail(Error{Errc::kTrap, "guest called proc_exit(" + std::to_string(arg(0)) + ")"},
+      return fail(Error{WasmErrc::kTrap, "guest called proc_exit(" + std::to_string(arg(0)) + ")"},
                   trap);
     } else if (name == "clock_time_get") {
       std::uint32_t id = arg(0), out = arg(2);
@@ -357,15 +361,15 @@ std::uint64_t memory_ceiling(const GuestModule& module, const Limits& limits) {
 
 Result<void> fits_limits(const GuestModule& module, const Limits& limits) {
   if (module.initial_pages() > limits.memory_pages) {
-    return Error{Errc::kMemoryLimit,
+    return Error{WasmErrc::kMemoryLimit,
                  "the module starts with " + std::to_string(module.initial_pages()) +
                      " pages of memory; the limit is " + std::to_string(limits.memory_pages)};
   }
   if (module.initial_table_elements() > limits.table_elements) {
-    return Error{Errc::kMemoryLimit, "the module starts with a table of " +
-                                         std::to_string(module.initial_table_elements()) +
-                                         " elements; the limit is " +
-                                         std::to_string(limits.table_elements)};
+    return Error{WasmErrc::kMemoryLimit, "the module starts with a table of " +
+                                             std::to_string(module.initial_table_elements()) +
+                                             " elements; the limit is " +
+                                             std::to_string(limits.table_elements)};
   }
   return {};
 }
@@ -411,11 +415,11 @@ std::optional<Error> check_limits(const Limits& l) {
                      : l.host_call_bytes == 0 ? "host_call_bytes"
                                               : nullptr;
   if (zero != nullptr) {
-    return Error{Errc::kInvalidArgument,
+    return Error{BaseErrc::kInvalidArgument,
                  std::string("limit ") + zero + " is 0 (unlimited has its own value)"};
   }
   if (l.memory_pages > kAllPages) {
-    return Error{Errc::kInvalidArgument, "memory_pages above 65536 (4 GiB)"};
+    return Error{BaseErrc::kInvalidArgument, "memory_pages above 65536 (4 GiB)"};
   }
   return std::nullopt;
 }
@@ -427,7 +431,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
   if (auto bad = check_limits(limits)) return *bad;
   std::shared_ptr<const AotCode> aot = tier == Tier::kInterp ? nullptr : module.aot_code();
   if (tier == Tier::kAot && !aot) {
-    return Error{Errc::kUnavailable, "the module has no AOT code (AotCompiler::compile first)"};
+    return Error{BaseErrc::kUnavailable, "the module has no AOT code (AotCompiler::compile first)"};
   }
   if (auto fits = fits_limits(module, limits); !fits.ok()) return fits.error();
   // Node-wide caps: this instance's memory ceiling is reserved for as long as it lives.
@@ -477,7 +481,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
   if (!self->s_->module) {
     // A start function stopped by a limit reports that limit.
     if (self->s_->host_error) return *self->s_->host_error;
-    return Error{Errc::kTrap, error};
+    return Error{WasmErrc::kTrap, error};
   }
   self->s_->resolve(module.names());
   if (module.has_initialize()) {
@@ -491,10 +495,10 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
 Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
                                                const std::vector<AbiValue>& args) {
   const workload::Function* f = workload::find_export(wit_name);
-  if (!f) return Error{Errc::kNotFound, "no contract export '" + std::string(wit_name) + "'"};
+  if (!f) return Error{BaseErrc::kNotFound, "no contract export '" + std::string(wit_name) + "'"};
   if (f == &workload::guest_exports().front()) {  // dispatch has its own path
     if (args.size() != 1 || args[0].items.size() != 3) {
-      return Error{Errc::kInternal, "dispatch takes one rpc-envelope"};
+      return Error{BaseErrc::kInternal, "dispatch takes one rpc-envelope"};
     }
     const auto& fields = args[0].items;
     auto r = dispatch(fields[0].bytes, fields[1].bytes, fields[2].bytes);
@@ -505,7 +509,7 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
   const State::Slot slot =
       s_->slots[static_cast<std::size_t>(f - workload::guest_exports().data())];
   if (slot.function < 0) {
-    return Error{Errc::kNotFound, "the guest does not export '" + std::string(wit_name) + "'"};
+    return Error{BaseErrc::kNotFound, "the guest does not export '" + std::string(wit_name) + "'"};
   }
   s_->begin_invocation();
   auto core_args = lower_export_args(*this, f->type, args);
@@ -526,16 +530,16 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
 Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::string_view route,
                                          std::string_view payload, bool keep_reply) {
   const State::Slot slot = s_->slots.front();  // guest_exports() starts with dispatch
-  if (slot.function < 0) return Error{Errc::kNotFound, "the guest does not export 'dispatch'"};
+  if (slot.function < 0) return Error{BaseErrc::kNotFound, "the guest does not export 'dispatch'"};
   if (!is_valid_utf8(request_id) || !is_valid_utf8(route)) {
-    return Error{Errc::kInvalidArgument, "an envelope's request id and route must be UTF-8"};
+    return Error{BaseErrc::kInvalidArgument, "an envelope's request id and route must be UTF-8"};
   }
   // rpc-envelope flattens to the (pointer, length) of each of its three fields.
   const std::string_view fields[3] = {request_id, route, payload};
   core::CoreInstance::Lowered lowered[3];
   for (std::size_t i = 0; i < 3; ++i) {
     if (fields[i].size() > 0xFFFFFFFFu) {
-      return Error{Errc::kInvalidArgument, "an envelope field too large for a 32-bit memory"};
+      return Error{BaseErrc::kInvalidArgument, "an envelope field too large for a 32-bit memory"};
     }
     lowered[i] = {fields[i].data(), static_cast<std::uint32_t>(fields[i].size())};
   }
@@ -564,9 +568,9 @@ Result<DispatchReply> Instance::lift_dispatch_result(std::uint32_t ptr, bool kee
     std::memcpy(&at, m.data() + ptr + t.payload_offset(), 4);
     std::memcpy(&size, m.data() + ptr + t.payload_offset() + 4, 4);
     if (size > s_->meter.limits().max_reply_bytes) {
-      return Error{Errc::kMemoryLimit, "a reply of " + std::to_string(size) +
-                                           " bytes exceeds the limit of " +
-                                           std::to_string(s_->meter.limits().max_reply_bytes)};
+      return Error{WasmErrc::kMemoryLimit, "a reply of " + std::to_string(size) +
+                                               " bytes exceeds the limit of " +
+                                               std::to_string(s_->meter.limits().max_reply_bytes)};
     }
     if (std::uint64_t{at} + size > m.size()) return range_outside_memory(at, size, m.size());
     Result<DispatchReply> out = DispatchReply{};

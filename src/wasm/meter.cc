@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "troupe/wasm/wasm_error.h"
+
 namespace troupe::wasm {
 namespace {
 
@@ -28,11 +30,11 @@ std::int64_t Meter::begin() {
 
 Result<std::int64_t> Meter::refuel() {
   if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) {
-    return Error{Errc::kDeadlineExceeded,
+    return Error{WasmErrc::kDeadlineExceeded,
                  "ran past its deadline of " + std::to_string(limits_.timeout.count()) + " ms"};
   }
   if (left_ == 0) {
-    return Error{Errc::kFuelExhausted,
+    return Error{WasmErrc::kFuelExhausted,
                  "used all " + std::to_string(limits_.fuel) + " units of fuel"};
   }
   const std::uint64_t grant = std::min(left_, kFuelSlice);
@@ -45,20 +47,20 @@ void Meter::exclude_wait(std::chrono::steady_clock::duration waited) {
 }
 
 Error Meter::too_deep() const {
-  return Error{Errc::kTrap, "call stack exhausted: more than " +
-                                std::to_string(limits_.max_call_depth) + " nested calls"};
+  return Error{WasmErrc::kTrap, "call stack exhausted: more than " +
+                                    std::to_string(limits_.max_call_depth) + " nested calls"};
 }
 
 Error Meter::classify_trap(const std::string& message, bool grow_refused) const {
   if (grow_refused) {
-    return Error{Errc::kMemoryLimit,
+    return Error{WasmErrc::kMemoryLimit,
                  "trapped after memory.grow was refused" +
                      (limits_.memory_pages != kAllPages
                           ? " (limit " + std::to_string(limits_.memory_pages) + " pages)"
                           : std::string()) +
                      ": " + message};
   }
-  return Error{Errc::kTrap, message};
+  return Error{WasmErrc::kTrap, message};
 }
 
 }  // namespace troupe::wasm

@@ -12,7 +12,9 @@
 #include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
+#include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/fiber.h"
+#include "troupe/wasm/wasm_error.h"
 
 namespace troupe::wasm {
 
@@ -23,52 +25,84 @@ using O = std::optional<AbiValue>;
 Error to_error(const GuestError& e) {
   switch (e.kind) {
     case ActrErrorCase::kTimedOut:
-      return Error{Errc::kTimedOut, e.message};
+      return Error{BaseErrc::kTimedOut, e.message};
     case ActrErrorCase::kNotFound:
-      return Error{Errc::kNotFound, e.message};
+      return Error{BaseErrc::kNotFound, e.message};
     case ActrErrorCase::kUnavailable:
-      return Error{Errc::kUnavailable, e.message};
+      return Error{BaseErrc::kUnavailable, e.message};
     case ActrErrorCase::kInvalidArgument:
-      return Error{Errc::kInvalidArgument, e.message};
+      return Error{BaseErrc::kInvalidArgument, e.message};
     default:
-      return Error{Errc::kHandlerError, e.to_string()};
+      return Error{RuntimeErrc::kHandlerError, e.to_string()};
   }
 }
 
-GuestError to_guest_error(const Error& e) {
-  switch (e.code) {
-    case Errc::kTimedOut:
-      return {ActrErrorCase::kTimedOut, {}, {}};
-    case Errc::kNotFound:
-      return {ActrErrorCase::kNotFound, e.detail, {}};
-    case Errc::kUnavailable:
-      return {ActrErrorCase::kUnavailable, e.detail, {}};
-    case Errc::kDead:
-    case Errc::kMailboxFull:
-      return {ActrErrorCase::kUnavailable, e.to_string(), {}};
-    case Errc::kInvalidArgument:
-      return {ActrErrorCase::kInvalidArgument, e.detail, {}};
-    case Errc::kHandlerError:
-      // A guest's error, passed on by to_error: "case: message" or "case: service: message".
-      for (std::uint32_t c = 0; c <= static_cast<std::uint32_t>(ActrErrorCase::kInternal); ++c) {
-        const std::string name = workload::actr_error_name(c);
-        if (e.detail == name || e.detail.rfind(name + ": ", 0) == 0) {
-          GuestError g{static_cast<ActrErrorCase>(c), {}, {}};
-          std::string rest = e.detail.size() > name.size() ? e.detail.substr(name.size() + 2) : "";
-          if (g.kind == ActrErrorCase::kDependencyNotFound) {
-            auto colon = rest.find(": ");
-            g.service = rest.substr(0, colon);
-            g.message = colon == std::string::npos ? "" : rest.substr(colon + 2);
-          } else {
-            g.message = rest;
-          }
-          return g;
-        }
+namespace {
+
+// A guest's error, passed on by to_error: "case: message" or "case: service: message".
+GuestError guest_error_from_detail(const std::string& detail) {
+  for (std::uint32_t c = 0; c <= static_cast<std::uint32_t>(ActrErrorCase::kInternal); ++c) {
+    const std::string name = workload::actr_error_name(c);
+    if (detail == name || detail.rfind(name + ": ", 0) == 0) {
+      GuestError g{static_cast<ActrErrorCase>(c), {}, {}};
+      std::string rest = detail.size() > name.size() ? detail.substr(name.size() + 2) : "";
+      if (g.kind == ActrErrorCase::kDependencyNotFound) {
+        auto colon = rest.find(": ");
+        g.service = rest.substr(0, colon);
+        g.message = colon == std::string::npos ? "" : rest.substr(colon + 2);
+      } else {
+        g.message = rest;
       }
-      return {ActrErrorCase::kInternal, e.detail, {}};
-    default:
-      return {ActrErrorCase::kInternal, e.to_string(), {}};
+      return g;
+    }
   }
+  return {ActrErrorCase::kInternal, detail, {}};
+}
+
+}  // namespace
+
+// Each switch names every code of its layer (no default), so a new code is a -Wswitch warning
+// here until someone decides its WIT case; the codes that break out become `internal`, as do
+// codes of layers above this one (node), which never reach a guest's call.
+GuestError to_guest_error(const Error& e) {
+  if (auto code = e.code.as<BaseErrc>()) {
+    switch (*code) {
+      case BaseErrc::kTimedOut:
+        return {ActrErrorCase::kTimedOut, {}, {}};
+      case BaseErrc::kNotFound:
+        return {ActrErrorCase::kNotFound, e.detail, {}};
+      case BaseErrc::kUnavailable:
+        return {ActrErrorCase::kUnavailable, e.detail, {}};
+      case BaseErrc::kInvalidArgument:
+        return {ActrErrorCase::kInvalidArgument, e.detail, {}};
+      case BaseErrc::kRefused:
+      case BaseErrc::kIo:
+      case BaseErrc::kTooLarge:
+      case BaseErrc::kInternal:
+        break;
+    }
+  } else if (auto code = e.code.as<RuntimeErrc>()) {
+    switch (*code) {
+      case RuntimeErrc::kDead:
+      case RuntimeErrc::kMailboxFull:
+        return {ActrErrorCase::kUnavailable, e.to_string(), {}};
+      case RuntimeErrc::kHandlerError:
+        return guest_error_from_detail(e.detail);
+      case RuntimeErrc::kCallCycle:
+      case RuntimeErrc::kBadReply:
+        break;
+    }
+  } else if (auto code = e.code.as<WasmErrc>()) {
+    switch (*code) {
+      case WasmErrc::kAbiViolation:
+      case WasmErrc::kTrap:
+      case WasmErrc::kFuelExhausted:
+      case WasmErrc::kDeadlineExceeded:
+      case WasmErrc::kMemoryLimit:
+        break;
+    }
+  }
+  return {ActrErrorCase::kInternal, e.to_string(), {}};
 }
 
 namespace {
@@ -180,7 +214,7 @@ class WasmActor final : public Actor, private HostImports {
       };
       if (!shared_->module->exports_function("on-data-stream")) {
         finish();
-        reply.fail(Error{Errc::kUnavailable, "the receiver does not take data streams"});
+        reply.fail(Error{BaseErrc::kUnavailable, "the receiver does not take data streams"});
         return true;
       }
       ActorRef sender = system().find(d.sender);
@@ -260,7 +294,7 @@ class WasmActor final : public Actor, private HostImports {
     try {
       return f();
     } catch (const std::exception& e) {
-      return Error{Errc::kInternal, e.what()};
+      return Error{BaseErrc::kInternal, e.what()};
     }
   }
 
@@ -350,7 +384,7 @@ class WasmActor final : public Actor, private HostImports {
   void finish_suspended() {
     while (fiber_ && !fiber_->running()) {
       if (waiting_) {
-        waiting_->result = Error{Errc::kUnavailable, "the actor is stopping"};
+        waiting_->result = Error{BaseErrc::kUnavailable, "the actor is stopping"};
         waiting_->ready = true;
       }
       if (preempted_) {
@@ -382,10 +416,10 @@ class WasmActor final : public Actor, private HostImports {
       step();
     });
     if (!fiber_->suspend()) {  // cancelled: the actor is going
-      return Error{Errc::kUnavailable, "the actor was killed while its guest was preempted"};
+      return Error{BaseErrc::kUnavailable, "the actor was killed while its guest was preempted"};
     }
     if (std::exchange(abort_preempted_, false)) {
-      return Error{Errc::kUnavailable, "the actor stopped while its guest was preempted"};
+      return Error{BaseErrc::kUnavailable, "the actor stopped while its guest was preempted"};
     }
     return {};
   }
@@ -395,7 +429,7 @@ class WasmActor final : public Actor, private HostImports {
   void dispatched(ReplyPromise& reply, const std::string& route, Result<DispatchReply>& r) {
     if (!r.ok()) {
       reply.fail(r.error());
-      if (r.error().code == Errc::kInvalidArgument) return;
+      if (r.error().code == BaseErrc::kInvalidArgument) return;
       throw GuestFailure(r.error());
     }
     if (r->error) {
@@ -410,7 +444,8 @@ class WasmActor final : public Actor, private HostImports {
     if (!r.ok()) throw GuestFailure(r.error());
     if (*r) {
       if (auto ge = workload::error_of(**r)) {
-        throw GuestFailure(Error{Errc::kHandlerError, std::string(hook) + ": " + ge->to_string()});
+        throw GuestFailure(
+            Error{RuntimeErrc::kHandlerError, std::string(hook) + ": " + ge->to_string()});
       }
     }
   }
@@ -439,14 +474,14 @@ class WasmActor final : public Actor, private HostImports {
   Result<ActorRef> resolve_dest(const workload::Dest& d) const {
     switch (d.kind) {
       case workload::DestCase::kShell:
-        return Error{Errc::kUnavailable, "no shell actor hosts this workload in troupe"};
+        return Error{BaseErrc::kUnavailable, "no shell actor hosts this workload in troupe"};
       case workload::DestCase::kLocal:
         return self();
       case workload::DestCase::kActor:
         if (ActorRef r = resolve_id(d.actor)) return r;
-        return Error{Errc::kNotFound, "no live actor " + std::to_string(d.actor.serial)};
+        return Error{BaseErrc::kNotFound, "no live actor " + std::to_string(d.actor.serial)};
     }
-    return Error{Errc::kInvalidArgument, "bad dest"};
+    return Error{BaseErrc::kInvalidArgument, "bad dest"};
   }
 
   struct Waiting {
@@ -478,8 +513,8 @@ class WasmActor final : public Actor, private HostImports {
   }
   template <class M>
   Result<Bytes> blocking_ask(const ActorRef& to, M message) {
-    if (stopping_) return Error{Errc::kUnavailable, "the actor is stopping"};
-    if (!fiber_) return Error{Errc::kInternal, "a blocking host call outside a guest fiber"};
+    if (stopping_) return Error{BaseErrc::kUnavailable, "the actor is stopping"};
+    if (!fiber_) return Error{BaseErrc::kInternal, "a blocking host call outside a guest fiber"};
     auto w = std::make_shared<Waiting>();
     waiting_ = w;
     await<Bytes>(to, std::move(message), shared_->options.call_timeout, [this, w](Result<Bytes> r) {
@@ -493,7 +528,7 @@ class WasmActor final : public Actor, private HostImports {
       if (!fiber_->suspend()) {  // cancelled: call_host turns this into a trap
         w->ready = true;         // a late reply finds nothing to resume
         waiting_.reset();
-        return Error{Errc::kUnavailable, "the actor was killed"};
+        return Error{BaseErrc::kUnavailable, "the actor was killed"};
       }
     }
     waiting_.reset();
@@ -510,9 +545,9 @@ class WasmActor final : public Actor, private HostImports {
 
   Result<O> call_host(const workload::Function& f, std::vector<AbiValue> args) override {
     // A cancelled fiber (the actor was killed mid-call): an error from here traps the guest.
-    if (fiber_ && fiber_->cancelled()) return Error{Errc::kUnavailable, "the actor was killed"};
+    if (fiber_ && fiber_->cancelled()) return Error{BaseErrc::kUnavailable, "the actor was killed"};
     Result<O> r = serve(f, std::move(args));
-    if (fiber_ && fiber_->cancelled()) return Error{Errc::kUnavailable, "the actor was killed"};
+    if (fiber_ && fiber_->cancelled()) return Error{BaseErrc::kUnavailable, "the actor was killed"};
     return r;
   }
 
@@ -532,7 +567,7 @@ class WasmActor final : public Actor, private HostImports {
     }
     if (n == "get-self-id" || n == "get-caller-id" || n == "get-request-id") {
       if (!context_.active) {
-        return Error{Errc::kTrap, n + " called outside a dispatch or hook"};
+        return Error{WasmErrc::kTrap, n + " called outside a dispatch or hook"};
       }
       if (n == "get-self-id") return O(workload::to_value(ident(self())));
       if (n == "get-request-id") {

@@ -17,13 +17,13 @@ Result<std::vector<std::uint8_t>> wat_to_wasm(std::string_view wat) {
   wabt::Features features;
   wabt::WastParseOptions parse_options(features);
   if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &parse_options))) {
-    return Error{Errc::kInvalidArgument,
+    return Error{BaseErrc::kInvalidArgument,
                  wabt::FormatErrorsToString(errors, wabt::Location::Type::Text)};
   }
   wabt::MemoryStream stream;
   wabt::WriteBinaryOptions write_options;
   if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), write_options))) {
-    return Error{Errc::kInternal, "cannot encode the module"};
+    return Error{BaseErrc::kInternal, "cannot encode the module"};
   }
   return std::move(stream.output_buffer().data);
 }

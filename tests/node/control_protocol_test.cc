@@ -73,7 +73,7 @@ TEST(ControlProtocol, ErrorsNameTypesReadably) {
   EXPECT_EQ(control::readable_detail("inc takes an integer, got 42"),
             "inc takes an integer, got 42");
   EXPECT_EQ(control::readable_detail("no handler for Nope"), "no handler for Nope");
-  auto j = control::error_response(Error{Errc::kNotFound, "no handler for N6troupe8EnvelopeE"});
+  auto j = control::error_response(Error{BaseErrc::kNotFound, "no handler for N6troupe8EnvelopeE"});
   EXPECT_EQ(j["error"], "not-found: no handler for troupe::Envelope");
 }
 

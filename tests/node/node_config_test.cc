@@ -148,7 +148,7 @@ TEST(NodeConfig, RejectsBadWasmValues) {
        }) {
     auto c = NodeConfig::parse(text, "t.toml");
     ASSERT_FALSE(c.ok()) << text;
-    EXPECT_EQ(c.error().code, Errc::kInvalidArgument);
+    EXPECT_EQ(c.error().code, BaseErrc::kInvalidArgument);
     EXPECT_NE(c.error().detail.find(expect), std::string::npos) << text << ": " << c.error().detail;
   }
 }
@@ -213,12 +213,12 @@ TEST(NodeConfig, RejectsBadInputWithALocation) {
         Case{"[node]\ndata_dir = \"\"", "node.data_dir"}}) {
     auto c = NodeConfig::parse(text, "t.toml");
     ASSERT_FALSE(c.ok()) << text;
-    EXPECT_EQ(c.error().code, Errc::kInvalidArgument);
+    EXPECT_EQ(c.error().code, BaseErrc::kInvalidArgument);
     EXPECT_NE(c.error().detail.find(expect), std::string::npos) << c.error().detail;
   }
   auto missing = NodeConfig::load("/nonexistent/troupe.toml");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+  EXPECT_EQ(missing.error().code, BaseErrc::kNotFound);
 }
 
 // A config path that is not a regular file is refused at once with a one-line error: before,
@@ -232,8 +232,8 @@ TEST(NodeConfig, LoadRefusesWhatIsNotAReadableRegularFile) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const std::string big = dir + "/big.toml";
   std::ofstream(big) << std::string(2 << 20, '#');
-  for (const std::string& path : {dir, std::string("/proc/self/mem"), big,
-                                  std::string("/dev/zero"), fifo}) {
+  for (const std::string& path :
+       {dir, std::string("/proc/self/mem"), big, std::string("/dev/zero"), fifo}) {
     auto c = NodeConfig::load(path);
     ASSERT_FALSE(c.ok()) << path;
     EXPECT_EQ(c.error().detail.find('\n'), std::string::npos) << c.error().detail;

@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "troupe/node/node.h"
 #include "example_actors.h"
+#include "troupe/node/node.h"
 
 namespace troupe {
 namespace {
@@ -43,7 +43,7 @@ class NodeIdentityTest : public ::testing::Test {
   void expect_refused(const std::string& what) {
     auto id = NodeIdentity::load_or_create(dir_);
     ASSERT_FALSE(id.ok()) << what;
-    EXPECT_EQ(id.error().code, Errc::kRefused) << id.error().to_string();
+    EXPECT_EQ(id.error().code, BaseErrc::kRefused) << id.error().to_string();
     EXPECT_NE(id.error().detail.find(what), std::string::npos) << id.error().detail;
   }
   std::string root_, dir_;
@@ -124,7 +124,7 @@ TEST_F(NodeIdentityTest, AFifoInPlaceOfAFileIsRefusedWithoutWaiting) {
     }
     auto id = started.get();
     ASSERT_FALSE(id.ok()) << name;
-    EXPECT_EQ(id.error().code, Errc::kRefused) << id.error().to_string();
+    EXPECT_EQ(id.error().code, BaseErrc::kRefused) << id.error().to_string();
     EXPECT_NE(id.error().detail.find("not a regular file"), std::string::npos) << id.error().detail;
   }
 }

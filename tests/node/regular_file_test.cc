@@ -28,7 +28,7 @@ TEST_F(RegularFile, ReadsUpToTheCapInclusive) {
   EXPECT_EQ(*r, "12345");
   r = read_regular_file(path("f"), 4, "payload");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTooLarge);
+  EXPECT_EQ(r.error().code, BaseErrc::kTooLarge);
   EXPECT_EQ(r.error().to_string(), "too-large: payload " + path("f") + " is over the 4 bytes cap");
   std::ofstream(path("empty")).flush();
   EXPECT_EQ(*read_regular_file(path("empty"), 4, "payload"), "");
@@ -43,13 +43,13 @@ TEST_F(RegularFile, RefusesEverythingButRegularFilesWithoutBlocking) {
             "invalid-argument: module " + path("fifo") + " is a FIFO, not a regular file");
   r = read_regular_file("/dev/zero", 1 << 20, "module");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(r.error().code, BaseErrc::kInvalidArgument);
   r = read_regular_file(dir_.string(), 1 << 20, "module");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(r.error().code, BaseErrc::kInvalidArgument);
   r = read_regular_file(path("missing"), 1 << 20, "module");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kNotFound);
+  EXPECT_EQ(r.error().code, BaseErrc::kNotFound);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "probe.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 namespace {
@@ -83,21 +84,21 @@ TEST(Actor, AskErrorsAreTyped) {
   // Wrong reply type.
   auto bad = sys.ask<std::string>(c, Get{}, 5s).get();
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code, Errc::kBadReply);
+  EXPECT_EQ(bad.error().code, RuntimeErrc::kBadReply);
   // No handler.
   auto none = sys.ask<int>(c, std::string("?"), 5s).get();
   ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error().code, Errc::kNotFound);
+  EXPECT_EQ(none.error().code, BaseErrc::kNotFound);
   // Handler error: the ask fails and the (unsupervised) actor dies with the reason.
   auto boom = sys.ask<int>(c, Boom{}, 5s).get();
   ASSERT_FALSE(boom.ok());
-  EXPECT_EQ(boom.error().code, Errc::kHandlerError);
+  EXPECT_EQ(boom.error().code, RuntimeErrc::kHandlerError);
   ASSERT_TRUE(eventually([&] { return !c.alive(); }));
   EXPECT_EQ(c.cell()->exit_reason().kind, ExitReason::Kind::kError);
   // Dead target: the ref is still a valid value.
   auto dead = sys.ask<int>(c, Get{}, 5s).get();
   ASSERT_FALSE(dead.ok());
-  EXPECT_EQ(dead.error().code, Errc::kDead);
+  EXPECT_EQ(dead.error().code, RuntimeErrc::kDead);
   auto before = sys.stats().dead_letters;
   EXPECT_EQ(sys.tell(c, Add{1}), Delivery::kDeadLetter);
   EXPECT_GT(sys.stats().dead_letters, before);
@@ -126,7 +127,7 @@ TEST(Actor, AskTimesOutOnTheInjectedClock) {
   clock->advance(1ms);
   auto r = f.get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTimedOut);
+  EXPECT_EQ(r.error().code, BaseErrc::kTimedOut);
   // A late reply is dropped, not delivered twice.
   std::lock_guard lock(held_mutex);
   held.front().deliver(7);
@@ -136,7 +137,7 @@ TEST(Actor, UnknownRefIsNotFound) {
   ActorSystem sys(small());
   auto r = sys.ask<int>(ActorRef{}, Get{}, 1s).get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kNotFound);
+  EXPECT_EQ(r.error().code, BaseErrc::kNotFound);
   EXPECT_FALSE(sys.resolve("nobody"));
   EXPECT_FALSE(sys.resolve("ffff.12345"));
 }
@@ -268,15 +269,15 @@ TEST(Actor, DeadLettersCountMessagesLeftInMailboxAtDeath) {
 TEST(Actor, FutureGetRefusesToBlockAWorker) {
   ActorSystem sys(small());
   ActorRef c = sys.spawn<Counter>();
-  auto result = std::make_shared<std::promise<Errc>>();
+  auto result = std::make_shared<std::promise<ErrorCode>>();
   ActorRef a = sys.spawn_fn([&sys, c, result](Actor&) {
     return Behavior([&sys, c, result](Get&) {
       auto r = sys.ask<int>(c, Get{}, 1s).get();
-      result->set_value(r.ok() ? Errc::kInternal : r.error().code);
+      result->set_value(r.ok() ? BaseErrc::kInternal : r.error().code);
     });
   });
   sys.tell(a, Get{});
-  EXPECT_EQ(result->get_future().get(), Errc::kInvalidArgument);
+  EXPECT_EQ(result->get_future().get(), BaseErrc::kInvalidArgument);
 }
 
 struct Go {};
@@ -289,9 +290,8 @@ struct Note {
 TEST(Actor, YieldThenLetsOtherActorsRunFirstAndHoldsTheMailbox) {
   ActorSystem sys(SystemConfig{.workers = 1});
   Probe probe;
-  ActorRef b = sys.spawn_fn([&probe](Actor&) {
-    return Behavior([&probe](Note& n) { probe.push("b:" + n.what); });
-  });
+  ActorRef b = sys.spawn_fn(
+      [&probe](Actor&) { return Behavior([&probe](Note& n) { probe.push("b:" + n.what); }); });
   ActorRef a = sys.spawn_fn([&probe, b](Actor& self) {
     return Behavior(
         [&self, &probe, b](Go&) {
@@ -304,8 +304,7 @@ TEST(Actor, YieldThenLetsOtherActorsRunFirstAndHoldsTheMailbox) {
   });
   sys.tell(a, Go{});
   ASSERT_TRUE(probe.wait_count(4));
-  EXPECT_EQ(probe.events(),
-            (std::vector<std::string>{"a:go", "b:ready", "a:resumed", "a:mail"}));
+  EXPECT_EQ(probe.events(), (std::vector<std::string>{"a:go", "b:ready", "a:resumed", "a:mail"}));
 }
 
 TEST(Actor, ShutdownStopsEverything) {

@@ -8,6 +8,7 @@
 
 #include "probe.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 namespace {
@@ -63,7 +64,7 @@ TEST(MailboxBackpressure, NonActorSendersGetFullAndAreNeverBlocked) {
   EXPECT_EQ(sys.stats().dead_letters, dead_before + 1);
   auto r = sys.ask<int>(a, 6, 10s).get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kMailboxFull);
+  EXPECT_EQ(r.error().code, RuntimeErrc::kMailboxFull);
   EXPECT_EQ(a.cell()->mailbox_depth(), 2u);
   release(open);
   ASSERT_TRUE(probe.wait_count(3));

@@ -8,6 +8,7 @@
 
 #include "probe.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 namespace {
@@ -53,7 +54,7 @@ TEST(CallDepth, AnActorAskingItselfInALoopFailsAtTheBound) {
   ActorRef a = sys.spawn(std::make_unique<SelfAsker>(steps, 0));
   auto r = sys.ask<int>(a, Step{}, 10s).get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kCallCycle) << r.error().to_string();
+  EXPECT_EQ(r.error().code, RuntimeErrc::kCallCycle) << r.error().to_string();
   // The outside ask (depth 0) was served, then 64 nested asks; the 65th was refused.
   EXPECT_EQ(steps.load(), 65u);
   EXPECT_TRUE(a.alive());
@@ -99,7 +100,7 @@ TEST(DeadLetter, ALongChainOfPendingAsksDrainsWithoutRecursion) {
   // The held slot is dropped unanswered, and that error travels up the whole chain.
   auto r = head.get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kHandlerError) << r.error().to_string();
+  EXPECT_EQ(r.error().code, RuntimeErrc::kHandlerError) << r.error().to_string();
   EXPECT_FALSE(a.alive());
   EXPECT_GE(sys.stats().dead_letters, kLinks - 1);  // every reply but the head's
 }

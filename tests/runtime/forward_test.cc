@@ -5,6 +5,7 @@
 
 #include "probe.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 namespace {
@@ -49,7 +50,7 @@ TEST(ActorForward, ToADeadActorFailsTheAskWithDead) {
   ActorRef fwd = sys.spawn(std::make_unique<Forwarder>(target));
   auto r = sys.ask<int>(fwd, Q{}, 10s).get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kDead) << r.error().to_string();
+  EXPECT_EQ(r.error().code, RuntimeErrc::kDead) << r.error().to_string();
   EXPECT_TRUE(fwd.alive());
 }
 

@@ -4,6 +4,7 @@
 
 #include "probe.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
 namespace {
@@ -48,7 +49,7 @@ TEST(Mailbox, FailPolicyRefusesWhenFull) {
   EXPECT_EQ(sys.tell(a, 4), Delivery::kRefused);
   auto r = sys.ask<int>(a, 5, 5s).get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kMailboxFull);
+  EXPECT_EQ(r.error().code, RuntimeErrc::kMailboxFull);
   gate.release();
   ASSERT_TRUE(probe.wait_count(4));
   EXPECT_EQ(probe.events(), (std::vector<std::string>{"holding", "1", "2", "3"}));

@@ -242,7 +242,7 @@ TEST(Supervisor, StartChildByAsk) {
   ChildSpec bad;
   auto e = sys.ask<ActorRef>(sys.root(), StartChild{bad}, 5s).get();
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(e.error().code, BaseErrc::kInvalidArgument);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/workload_types.h"
 #include "wasm/test_memory.h"
 
@@ -98,7 +99,7 @@ TEST(AbiFunction, HostCallsAnExport) {
   // A returned pointer outside memory is the guest's fault.
   auto bad = lift_export_result(mem, f, {0xFFFFFFF8u});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code, Errc::kAbiViolation);
+  EXPECT_EQ(bad.error().code, WasmErrc::kAbiViolation);
 }
 
 TEST(AbiFunction, IndirectParametersGoThroughGuestMemory) {
@@ -139,15 +140,16 @@ TEST(AbiFunction, GuestCallsAnImport) {
   // An out pointer that is misaligned or outside memory is refused, nothing written.
   params.back() = 257;
   EXPECT_EQ(lower_import_result(mem, f, V::of_case(0, str("x")), params).error().code,
-            Errc::kAbiViolation);
+            WasmErrc::kAbiViolation);
   params.back() = 70000;
   EXPECT_EQ(lower_import_result(mem, f, V::of_case(0, str("x")), params).error().code,
-            Errc::kAbiViolation);
+            WasmErrc::kAbiViolation);
 }
 
 TEST(AbiFunction, WrongCoreArityIsAHostBug) {
   TestMemory mem;
-  EXPECT_EQ(lift_import_args(mem, find_import("call")->type, {1, 2}).error().code, Errc::kInternal);
+  EXPECT_EQ(lift_import_args(mem, find_import("call")->type, {1, 2}).error().code,
+            BaseErrc::kInternal);
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ class NullHost final : public HostImports {
  public:
   Result<std::optional<AbiValue>> call_host(const workload::Function&,
                                             std::vector<AbiValue>) override {
-    return Error{Errc::kNotFound, "none"};
+    return Error{BaseErrc::kNotFound, "none"};
   }
   void write_output(int, std::string_view) override {}
 };
@@ -198,7 +198,7 @@ void expect_refused(const fs::path& dir, const std::string& why) {
   GuestModule module = load_echo();
   auto code = compiler.compile(module);
   ASSERT_FALSE(code.ok());
-  EXPECT_EQ(code.error().code, Errc::kUnavailable);
+  EXPECT_EQ(code.error().code, BaseErrc::kUnavailable);
   EXPECT_EQ(dispatch(module, Tier::kAuto, "interp"), "interp");
 }
 

@@ -10,6 +10,7 @@
 
 #include "troupe/wasm/fiber.h"
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 #include "wasm/tiers.h"
 
@@ -24,7 +25,7 @@ class NullHost final : public HostImports {
  public:
   Result<std::optional<AbiValue>> call_host(const workload::Function&,
                                             std::vector<AbiValue>) override {
-    return Error{Errc::kNotFound, "none"};
+    return Error{BaseErrc::kNotFound, "none"};
   }
   void write_output(int, std::string_view) override {}
 };
@@ -131,7 +132,7 @@ TEST(Aot, AutoUsesTheInterpreterUntilTheCodeIsReady) {
   EXPECT_EQ((*before)->tier(), Tier::kInterp);
   auto refused = Instance::create(module, host, {}, Tier::kAot);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code, Errc::kUnavailable);
+  EXPECT_EQ(refused.error().code, BaseErrc::kUnavailable);
 
   auto shared = std::make_shared<const GuestModule>(module);
   test_compiler().compile_in_background(shared);
@@ -173,7 +174,7 @@ TEST_P(AotTraps, EveryTrapKindIsTypedAndContained) {
     auto g = start();
     auto r = g->call(c.hook, {});
     ASSERT_FALSE(r.ok()) << c.hook;
-    EXPECT_EQ(r.error().code, Errc::kTrap) << c.hook;
+    EXPECT_EQ(r.error().code, WasmErrc::kTrap) << c.hook;
     EXPECT_NE(r.error().detail.find(c.message), std::string::npos) << r.error().to_string();
     EXPECT_EQ(dispatch(*start(), "still fine"), "still fine");
   }
@@ -195,12 +196,12 @@ TEST_P(AotTraps, RunawayRecursionIsStoppedOnTheMainStackAndOnAFiber) {
 #endif
   Limits unlimited;
   unlimited.max_call_depth = 100'000'000;
-  Result<std::optional<AbiValue>> on_fiber = Error{Errc::kInternal};
+  Result<std::optional<AbiValue>> on_fiber = Error{BaseErrc::kInternal};
   auto deep = start(unlimited);
   auto body = [&] { on_fiber = deep->call("on-signaling-connected", {}); };
   ASSERT_TRUE(GuestFiber::take()->start(body));
   ASSERT_FALSE(on_fiber.ok());
-  EXPECT_EQ(on_fiber.error().code, Errc::kTrap) << on_fiber.error().to_string();
+  EXPECT_EQ(on_fiber.error().code, WasmErrc::kTrap) << on_fiber.error().to_string();
   EXPECT_NE(on_fiber.error().detail.find("call stack exhausted"), std::string::npos);
   auto on_main = start(unlimited)->call("on-signaling-connected", {});
   ASSERT_FALSE(on_main.ok());
@@ -280,10 +281,10 @@ TEST_P(AotHostImports, AnImportThatThrowsTrapsTheGuest) {
     auto g = Instance::create(module, host, {}, GetParam());
     ASSERT_TRUE(g.ok()) << g.error().to_string();
     for (int round = 0; round < 100; ++round) {  // more rounds than the AOT tier has frames
-      Result<std::optional<AbiValue>> r = Error{Errc::kInternal, "not called"};
+      Result<std::optional<AbiValue>> r = Error{BaseErrc::kInternal, "not called"};
       EXPECT_NO_THROW(r = (*g)->call("on-start", {}));
       ASSERT_FALSE(r.ok());
-      EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().to_string();
+      EXPECT_EQ(r.error().code, WasmErrc::kTrap) << r.error().to_string();
       EXPECT_NE(r.error().detail.find("threw"), std::string::npos) << r.error().to_string();
     }
     EXPECT_EQ(dispatch(**g, "after"), "after");
@@ -298,7 +299,7 @@ TEST(Aot, NamesThatWouldInjectIntoTheGeneratedCAreRefused) {
   GuestModule module = load_guest(wat.c_str());
   auto code = test_compiler().compile(module);
   ASSERT_FALSE(code.ok());
-  EXPECT_EQ(code.error().code, Errc::kRefused) << code.error().to_string();
+  EXPECT_EQ(code.error().code, BaseErrc::kRefused) << code.error().to_string();
   // The interpreter still runs it.
   NullHost host;
   auto g = Instance::create(module, host, {}, Tier::kAuto);
@@ -313,7 +314,7 @@ TEST(Aot, AMissingCompilerOrACorruptCacheEntryIsAnErrorNotACrash) {
   GuestModule module = load_guest();
   auto code = none.compile(module);
   ASSERT_FALSE(code.ok());
-  EXPECT_EQ(code.error().code, Errc::kUnavailable);
+  EXPECT_EQ(code.error().code, BaseErrc::kUnavailable);
 
   // A damaged object in the cache is rebuilt.
   {

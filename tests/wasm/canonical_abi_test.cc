@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/workload_types.h"
 #include "wasm/test_memory.h"
 
@@ -123,36 +124,36 @@ TEST(CanonicalAbi, StoreSurvivesMemoryGrowthDuringRealloc) {
 
 // --- a guest that breaks the rules -------------------------------------------------------
 
-Errc lift_error(TestMemory& mem, const AbiType& t, std::uint32_t ptr) {
+ErrorCode lift_error(TestMemory& mem, const AbiType& t, std::uint32_t ptr) {
   auto r = load(mem, t, ptr);
-  return r.ok() ? Errc::kInternal : r.error().code;
+  return r.ok() ? BaseErrc::kInternal : r.error().code;
 }
 
 TEST(CanonicalAbi, RejectsPointersAndLengthsOutsideMemory) {
   TestMemory mem(4096);
   mem.put_u32(0, 4000);  // string at 4000, 200 bytes: past the end
   mem.put_u32(4, 200);
-  EXPECT_EQ(lift_error(mem, T::string(), 0), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, T::string(), 0), WasmErrc::kAbiViolation);
   mem.put_u32(0, 0xFFFFFFF0u);  // pointer + length wraps around 32 bits
   mem.put_u32(4, 0x20);
-  EXPECT_EQ(lift_error(mem, T::string(), 0), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, T::string(), 0), WasmErrc::kAbiViolation);
   mem.put_u32(0, 16);  // list of u64 longer than memory
   mem.put_u32(4, 0x10000000u);
-  EXPECT_EQ(lift_error(mem, T::list(T::u64()), 0), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, T::list(T::u64()), 0), WasmErrc::kAbiViolation);
   // The value itself past the end, and a flat (ptr, len) past the end.
-  EXPECT_EQ(lift_error(mem, T::string(), 4092), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, T::string(), 4092), WasmErrc::kAbiViolation);
   FlatValues f{4090, 100};
   std::size_t i = 0;
-  EXPECT_EQ(lift_flat(mem, T::list(T::u8()), f, i).error().code, Errc::kAbiViolation);
+  EXPECT_EQ(lift_flat(mem, T::list(T::u8()), f, i).error().code, WasmErrc::kAbiViolation);
 }
 
 TEST(CanonicalAbi, RejectsMisalignment) {
   TestMemory mem;
-  EXPECT_EQ(lift_error(mem, T::u64(), 4), Errc::kAbiViolation);
-  EXPECT_EQ(lift_error(mem, workload::types().actr_id, 12), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, T::u64(), 4), WasmErrc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, workload::types().actr_id, 12), WasmErrc::kAbiViolation);
   mem.put_u32(0, 101);  // list<u32> at an odd address
   mem.put_u32(4, 2);
-  EXPECT_EQ(lift_error(mem, T::list(T::u32()), 0), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, T::list(T::u32()), 0), WasmErrc::kAbiViolation);
 }
 
 TEST(CanonicalAbi, RejectsInvalidUtf8) {
@@ -163,7 +164,7 @@ TEST(CanonicalAbi, RejectsInvalidUtf8) {
   mem.put_u32(4, 4);
   auto r = load(mem, T::string(), 0);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kAbiViolation);
+  EXPECT_EQ(r.error().code, WasmErrc::kAbiViolation);
   EXPECT_NE(r.error().detail.find("UTF-8"), std::string::npos);
   // The same bytes as list<u8> are fine: only strings are text.
   EXPECT_TRUE(load(mem, T::list(T::u8()), 0).ok());
@@ -174,13 +175,13 @@ TEST(CanonicalAbi, RejectsBadDiscriminants) {
   const auto& w = workload::types();
   std::uint8_t tag = 10;  // actr-error has 10 cases: 0..9
   mem.put(0, &tag, 1);
-  EXPECT_EQ(lift_error(mem, w.actr_error, 0), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, w.actr_error, 0), WasmErrc::kAbiViolation);
   tag = 2;  // result has 2 cases
   mem.put(0, &tag, 1);
-  EXPECT_EQ(lift_error(mem, w.result_unit, 0), Errc::kAbiViolation);
+  EXPECT_EQ(lift_error(mem, w.result_unit, 0), WasmErrc::kAbiViolation);
   FlatValues f{3, 0};  // option: 2 cases
   std::size_t i = 0;
-  EXPECT_EQ(lift_flat(mem, T::option(T::u32()), f, i).error().code, Errc::kAbiViolation);
+  EXPECT_EQ(lift_flat(mem, T::option(T::u32()), f, i).error().code, WasmErrc::kAbiViolation);
 }
 
 TEST(CanonicalAbi, ChecksWhatCabiReallocReturns) {
@@ -188,21 +189,22 @@ TEST(CanonicalAbi, ChecksWhatCabiReallocReturns) {
   mem.next_answer = 4090;  // room for 6 bytes, asked for 11
   auto r = store(mem, T::string(), str("hello world"), 0);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kAbiViolation);
+  EXPECT_EQ(r.error().code, WasmErrc::kAbiViolation);
   mem.next_answer = 0xFFFFFFF0u;  // garbage
-  EXPECT_EQ(store(mem, T::string(), str("x"), 0).error().code, Errc::kAbiViolation);
+  EXPECT_EQ(store(mem, T::string(), str("x"), 0).error().code, WasmErrc::kAbiViolation);
   mem.next_answer = 1001;  // misaligned for a list of u64
   EXPECT_EQ(store(mem, T::list(T::u64()), V::of_items({V::of(1)}), 0).error().code,
-            Errc::kAbiViolation);
+            WasmErrc::kAbiViolation);
   // A well-behaved answer still works afterwards.
   EXPECT_TRUE(store(mem, T::string(), str("fine"), 0).ok());
 }
 
 TEST(CanonicalAbi, HostValuesThatDoNotMatchTheTypeAreHostBugs) {
   TestMemory mem;
-  EXPECT_EQ(store(mem, T::option(T::u32()), V::of_case(5), 0).error().code, Errc::kInternal);
-  EXPECT_EQ(store(mem, T::option(T::u32()), V::of_case(1), 0).error().code, Errc::kInternal);
-  EXPECT_EQ(store(mem, T::record({T::u32()}), V::of_items({}), 0).error().code, Errc::kInternal);
+  EXPECT_EQ(store(mem, T::option(T::u32()), V::of_case(5), 0).error().code, BaseErrc::kInternal);
+  EXPECT_EQ(store(mem, T::option(T::u32()), V::of_case(1), 0).error().code, BaseErrc::kInternal);
+  EXPECT_EQ(store(mem, T::record({T::u32()}), V::of_items({}), 0).error().code,
+            BaseErrc::kInternal);
 }
 
 }  // namespace

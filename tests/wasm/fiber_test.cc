@@ -139,7 +139,7 @@ TEST_P(GuestFiberActors, StoppingOrKillingAGuestWaitingInACallEndsItCleanly) {
     }
     auto r = pending.get();
     ASSERT_FALSE(r.ok()) << (kill ? "killed" : "stopped");
-    EXPECT_NE(r.error().code, Errc::kTimedOut) << r.error().to_string();
+    EXPECT_NE(r.error().code, BaseErrc::kTimedOut) << r.error().to_string();
     sys.shutdown();
   }
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 
 namespace troupe::wasm {
@@ -14,12 +15,12 @@ TEST(GuestBudget, CapsInstancesAndMemoryAndGivesBackOnRelease) {
   ASSERT_TRUE(a.ok());
   auto b = budget.acquire(7 << 20);  // 11 MiB > 10 MiB
   ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.error().code, Errc::kMemoryLimit);
+  EXPECT_EQ(b.error().code, WasmErrc::kMemoryLimit);
   auto c = budget.acquire(6 << 20);
   ASSERT_TRUE(c.ok());
   auto d = budget.acquire(0);  // a third instance
   ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.error().code, Errc::kUnavailable);
+  EXPECT_EQ(d.error().code, BaseErrc::kUnavailable);
   EXPECT_EQ(budget.instances(), 2u);
   EXPECT_EQ(budget.memory_bytes(), 10u << 20);
   { GuestBudget::Lease moved = std::move(a).value(); }  // released once, by the lease it moved to
@@ -41,7 +42,7 @@ class NullHost final : public HostImports {
  public:
   Result<std::optional<AbiValue>> call_host(const workload::Function&,
                                             std::vector<AbiValue>) override {
-    return Error{Errc::kUnavailable, "none"};
+    return Error{BaseErrc::kUnavailable, "none"};
   }
   void write_output(int, std::string_view) override {}
 };
@@ -67,7 +68,7 @@ TEST(GuestBudget, InstancesDrawFromTheNodeBudget) {
     ASSERT_TRUE(b.ok()) << b.error().to_string();
     auto c = Instance::create(*module, host);  // 8 + 4 + 8 > 19
     ASSERT_FALSE(c.ok());
-    EXPECT_EQ(c.error().code, Errc::kMemoryLimit) << c.error().to_string();
+    EXPECT_EQ(c.error().code, WasmErrc::kMemoryLimit) << c.error().to_string();
   }
   node.set_caps({.max_instances = 1, .max_memory_bytes = kNoMemoryCap});
   {
@@ -75,7 +76,7 @@ TEST(GuestBudget, InstancesDrawFromTheNodeBudget) {
     ASSERT_TRUE(a.ok());
     auto b = Instance::create(*module, host);
     ASSERT_FALSE(b.ok());
-    EXPECT_EQ(b.error().code, Errc::kUnavailable);
+    EXPECT_EQ(b.error().code, BaseErrc::kUnavailable);
   }
   EXPECT_TRUE(Instance::create(*module, host).ok());  // the others were released
   node.set_caps(saved);

@@ -67,7 +67,7 @@ TEST(GuestModule, LoadsTheCm32p2Scheme) {
 void expect_refused(const std::string& wat, const std::string& because) {
   auto m = load_wat(wat);
   ASSERT_FALSE(m.ok()) << "accepted: " << because;
-  EXPECT_EQ(m.error().code, Errc::kRefused) << m.error().to_string();
+  EXPECT_EQ(m.error().code, BaseErrc::kRefused) << m.error().to_string();
   EXPECT_NE(m.error().detail.find(because), std::string::npos) << m.error().detail;
 }
 
@@ -151,10 +151,10 @@ TEST(GuestModule, RefusesMalformedAndInvalidBinaries) {
   std::vector<std::uint8_t> garbage{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0xff, 0x13};
   auto m = GuestModule::load(garbage);
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.error().code, Errc::kRefused);
+  EXPECT_EQ(m.error().code, BaseErrc::kRefused);
   auto empty = GuestModule::load({});
   ASSERT_FALSE(empty.ok());
-  EXPECT_EQ(empty.error().code, Errc::kRefused);
+  EXPECT_EQ(empty.error().code, BaseErrc::kRefused);
   // Well-formed but ill-typed: WAT cannot express it, so corrupt a valid binary's body.
   auto bin = wat_to_wasm(R"((module (func (result i32) (i32.const 7))))");
   ASSERT_TRUE(bin.ok());
@@ -164,14 +164,14 @@ TEST(GuestModule, RefusesMalformedAndInvalidBinaries) {
   *pos = 0x42;  // i64.const: the function now returns an i64
   auto bad = GuestModule::load(bytes);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code, Errc::kRefused);
+  EXPECT_EQ(bad.error().code, BaseErrc::kRefused);
   EXPECT_NE(bad.error().detail.find("invalid module"), std::string::npos) << bad.error().detail;
 }
 
 TEST(Wat, ReportsSyntaxErrors) {
   auto r = wat_to_wasm("(module (func (param i33)))");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(r.error().code, BaseErrc::kInvalidArgument);
 }
 
 }  // namespace
@@ -192,7 +192,7 @@ TEST(Fuel, InstrumentedModulesStayValidAndExportTheCounter) {
   // Instrumenting twice is refused: the counter's name is taken.
   auto twice = instrument_fuel(*metered);
   ASSERT_FALSE(twice.ok());
-  EXPECT_EQ(twice.error().code, Errc::kRefused);
+  EXPECT_EQ(twice.error().code, BaseErrc::kRefused);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/workload_values.h"
 #include "wasm/tiers.h"
 
@@ -70,7 +71,7 @@ class ScriptedHost final : public HostImports {
                     : O(AbiValue::of_case(0));
     }
     if (f.name == "get-request-id") return O(AbiValue::text("req-9"));
-    return Error{Errc::kInternal, "unexpected import " + f.name};
+    return Error{BaseErrc::kInternal, "unexpected import " + f.name};
   }
   void write_output(int, std::string_view bytes) override { output += bytes; }
 
@@ -186,7 +187,7 @@ TEST_P(GuestSdk, GuestErrorsCarryTheirDetail) {
   EXPECT_EQ(dispatch(*g, "echo", "after"), "after");  // a failed dispatch leaves it usable
   auto trap = g->call("dispatch", {workload::envelope("r", "trap", "")});
   ASSERT_FALSE(trap.ok());
-  EXPECT_EQ(trap.error().code, Errc::kTrap);
+  EXPECT_EQ(trap.error().code, WasmErrc::kTrap);
 }
 
 TEST_P(GuestSdk, EveryHookIsCalledWithItsValues) {
@@ -238,7 +239,7 @@ TEST_P(GuestSdk, AnArmedHookTrapsAndIsReportedAsATrap) {
   EXPECT_EQ(dispatch(*g, "arm", "on-ready"), "armed");
   auto r = g->call("on-ready", {});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTrap);
+  EXPECT_EQ(r.error().code, WasmErrc::kTrap);
 }
 
 TROUPE_BOTH_TIERS(GuestSdk);

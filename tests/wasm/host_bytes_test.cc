@@ -14,6 +14,7 @@
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/output_limiter.h"
 #include "troupe/wasm/wasm_actor.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_types.h"
 #include "troupe/wasm/workload_values.h"
@@ -111,7 +112,7 @@ TEST_P(HostBytes, AnIovecBombTrapsBeforeTheHostCopiesIt) {
   const std::uint64_t rss_before = max_rss();
   auto r = (*inst)->dispatch("1", "w", u32le(1000));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kMemoryLimit) << r.error().to_string();
+  EXPECT_EQ(r.error().code, WasmErrc::kMemoryLimit) << r.error().to_string();
   EXPECT_NE(r.error().detail.find("host_call_bytes"), std::string::npos) << r.error().detail;
   EXPECT_LT(max_rss() - rss_before, std::uint64_t{32} << 20);
   EXPECT_EQ(host.written, 0u);
@@ -165,7 +166,7 @@ TEST_P(HostBytes, AStreamMetadataListRepeatingOneRangeFailsAtTheCap) {
   const std::uint64_t rss_before = max_rss();
   auto r = g.dispatch("1", "s", "");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kMemoryLimit) << r.error().to_string();
+  EXPECT_EQ(r.error().code, WasmErrc::kMemoryLimit) << r.error().to_string();
   EXPECT_EQ(host.host_calls, 0);
   EXPECT_LE(g.peak_host_bytes(), Limits{}.host_call_bytes);
   EXPECT_GT(g.peak_host_bytes(), Limits{}.host_call_bytes - 2 * kLen - 1024);
@@ -206,7 +207,7 @@ std::unique_ptr<GuestModule> flood_module() {
     (memory (export "memory") 1)
     (global $top (mut i32) (i32.const 8192))
     (data (i32.const 100) "info"))") +
-                         kRealloc + R"(
+                  kRealloc + R"(
     (func (export "actr:workload/workload@0.1.0#dispatch")
           (param i32 i32 i32 i32 i32 i32) (result i32) (local $i i32)
       (block $done (loop $l

@@ -9,6 +9,7 @@
 
 #include "troupe/wasm/abi_function.h"
 #include "troupe/wasm/fiber.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_values.h"
 #include "wasm/tiers.h"
@@ -29,7 +30,7 @@ class RecordingHost final : public HostImports {
       return std::optional<AbiValue>{};
     }
     if (f.name == "get-request-id") return std::optional<AbiValue>(V::text("req-42"));
-    return Error{Errc::kNotFound, "not provided by this test host"};
+    return Error{BaseErrc::kNotFound, "not provided by this test host"};
   }
   void write_output(int fd, std::string_view bytes) override {
     output += std::to_string(fd) + ":" + std::string(bytes);
@@ -111,7 +112,7 @@ Result<std::unique_ptr<Instance>> instantiate_wat(const std::string& wat, Record
 
 // `r` failed with `code`, and its detail mentions `what`.
 template <class T>
-void expect_failure(const Result<T>& r, Errc code, const std::string& what) {
+void expect_failure(const Result<T>& r, ErrorCode code, const std::string& what) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, code) << r.error().to_string();
   EXPECT_NE(r.error().detail.find(what), std::string::npos) << r.error().to_string();
@@ -169,7 +170,7 @@ TEST_P(GuestInstance, AnEnvelopeThatIsNotUtf8IsRefusedBeforeTheGuestRuns) {
        {std::pair<std::string, std::string>{"r", "ec\xffho"}, {"\xc3", "echo"}}) {
     auto r = f.instance->dispatch(rid, route, "\xff payload bytes are not text");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().code, Errc::kInvalidArgument) << r.error().to_string();
+    EXPECT_EQ(r.error().code, BaseErrc::kInvalidArgument) << r.error().to_string();
   }
   auto mem = f.instance->bytes();
   EXPECT_TRUE(std::equal(mem.begin(), mem.end(), snapshot.begin()));
@@ -197,7 +198,7 @@ TEST_P(GuestInstance, TheModuleWasmToolsGeneratesForTheWorldLoads) {
   RecordingHost host;
   auto g = testing::create_on_tier(*m, host);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
-  expect_failure((*g)->dispatch("1", "route", "payload"), Errc::kTrap, "unreachable");
+  expect_failure((*g)->dispatch("1", "route", "payload"), WasmErrc::kTrap, "unreachable");
 }
 
 // troupe:host's clock and random (wit/troupe-host.wit), served by the instance.
@@ -261,7 +262,7 @@ TEST_P(GuestInstance, TroupeHostClockAndRandomAreServed) {
   EXPECT_EQ(a->reply.size(), 32u);
   EXPECT_NE(a->reply, b->reply);  // 2^-256
   EXPECT_NE(a->reply, std::string(32, 'x'));
-  expect_failure((*g)->dispatch("1", "big", ""), Errc::kTrap, "random.fill");
+  expect_failure((*g)->dispatch("1", "big", ""), WasmErrc::kTrap, "random.fill");
   EXPECT_TRUE(host.calls.empty());  // none of it went to the actor's host
 }
 
@@ -287,13 +288,13 @@ TEST_P(GuestInstance, TrapsAreTypedAndContained) {
   Fixture f;
   auto unreachable = f.instance->call("on-stop", {});
   ASSERT_FALSE(unreachable.ok());
-  EXPECT_EQ(unreachable.error().code, Errc::kTrap);
+  EXPECT_EQ(unreachable.error().code, WasmErrc::kTrap);
   auto recursion = f.instance->call("on-signaling-connected", {});
   ASSERT_FALSE(recursion.ok());
-  EXPECT_EQ(recursion.error().code, Errc::kTrap);
+  EXPECT_EQ(recursion.error().code, WasmErrc::kTrap);
   auto exit = f.instance->call("on-signaling-connecting", {});
   ASSERT_FALSE(exit.ok());
-  EXPECT_EQ(exit.error().code, Errc::kTrap);
+  EXPECT_EQ(exit.error().code, WasmErrc::kTrap);
   EXPECT_NE(exit.error().detail.find("proc_exit(3)"), std::string::npos);
 }
 
@@ -303,7 +304,7 @@ TEST_P(GuestInstance, BadResultPointersAreAbiViolations) {
       {V::of_case(1), V::of_case(0), V::text("ctx"), V::of_items({V::of(1), V::of(2)})});
   auto r = f.instance->call("on-error", {event});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kAbiViolation);
+  EXPECT_EQ(r.error().code, WasmErrc::kAbiViolation);
 }
 
 TEST_P(GuestInstance, FuelMetersFunctionEntriesAndLoopHeadersExactly) {
@@ -314,7 +315,7 @@ TEST_P(GuestInstance, FuelMetersFunctionEntriesAndLoopHeadersExactly) {
   Fixture short_by_one(Limits{.fuel = 10});
   auto r = short_by_one.instance->call("on-signaling-disconnected", {});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted);
 }
 
 TEST_P(GuestInstance, AnInfiniteLoopRunsOutOfFuel) {
@@ -322,11 +323,11 @@ TEST_P(GuestInstance, AnInfiniteLoopRunsOutOfFuel) {
   V renewed = V::of_items({V::of_items({V::of(1), V::of(0)})});
   auto r = f.instance->call("on-credential-renewed", {renewed});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted);
   // The guest's own traps stay traps with fuel left.
   auto own = f.instance->call("on-stop", {});
   ASSERT_FALSE(own.ok());
-  EXPECT_EQ(own.error().code, Errc::kTrap);
+  EXPECT_EQ(own.error().code, WasmErrc::kTrap);
 }
 
 TEST_P(GuestInstance, AbsentExportsAreNotFound) {
@@ -334,7 +335,7 @@ TEST_P(GuestInstance, AbsentExportsAreNotFound) {
   auto r = f.instance->call("on-credential-expiring",
                             {V::of_items({V::of_items({V::of(1), V::of(0)})})});
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kNotFound);
+  EXPECT_EQ(r.error().code, BaseErrc::kNotFound);
 }
 
 // The simplest value of a type: zeros, empty strings and lists, the first case.
@@ -392,7 +393,7 @@ TEST_P(GuestInstance, ATrapInAnyHookIsTypedAndContained) {
     for (const AbiType& p : f.type.params) args.push_back(default_value(p));
     auto r = (*g)->call(f.name, args);
     ASSERT_FALSE(r.ok()) << f.name;
-    EXPECT_EQ(r.error().code, Errc::kTrap) << f.name << ": " << r.error().to_string();
+    EXPECT_EQ(r.error().code, WasmErrc::kTrap) << f.name << ": " << r.error().to_string();
     EXPECT_NE(r.error().detail.find("unreachable"), std::string::npos) << r.error().to_string();
     if (f.name != "dispatch") {
       auto fresh = testing::create_on_tier(*module, host);
@@ -447,11 +448,12 @@ TEST_P(GuestInstance, HostileResultsAreAbiViolations) {
        {"out-of-bounds", "misaligned", "length-past-the-end", "discriminant", "utf-8"}) {
     auto r = send(route);
     ASSERT_FALSE(r.ok()) << route;
-    EXPECT_EQ(r.error().code, Errc::kAbiViolation) << route << ": " << r.error().to_string();
+    EXPECT_EQ(r.error().code, WasmErrc::kAbiViolation) << route << ": " << r.error().to_string();
     // The same checks when nobody keeps the reply (a tell).
     auto told = (*g)->dispatch("r", route, "payload", /*keep_reply=*/false);
     ASSERT_FALSE(told.ok()) << route;
-    EXPECT_EQ(told.error().code, Errc::kAbiViolation) << route << ": " << told.error().to_string();
+    EXPECT_EQ(told.error().code, WasmErrc::kAbiViolation)
+        << route << ": " << told.error().to_string();
   }
   auto ok = send("honest");
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
@@ -504,7 +506,7 @@ TEST_P(GuestInstance, ACabiReallocThatTrapsWhileLoweringIsATrap) {
       "(if (i32.gt_u (global.get $top) (i32.const 1100)) (then unreachable)) (global.get $top)",
       host, keep);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
-  expect_failure((*g)->dispatch("id", "route", "payload"), Errc::kTrap, "unreachable");
+  expect_failure((*g)->dispatch("id", "route", "payload"), WasmErrc::kTrap, "unreachable");
 }
 
 // A cabi_realloc that calls an import whose result is lowered through cabi_realloc recurses
@@ -518,10 +520,10 @@ TEST_P(GuestInstance, ACabiReallocThatCallsTheHostRecursesOnlySoDeep) {
       "(global.get $top)",
       host, keep);
   ASSERT_TRUE(g.ok()) << g.error().to_string();
-  Result<DispatchReply> r = Error{Errc::kInternal, "not run"};
+  Result<DispatchReply> r = Error{BaseErrc::kInternal, "not run"};
   auto body = [&] { r = (*g)->dispatch("id", "route", "payload"); };
   ASSERT_TRUE(GuestFiber::take()->start(body));
-  expect_failure(r, Errc::kTrap, "nested");
+  expect_failure(r, WasmErrc::kTrap, "nested");
   EXPECT_EQ(static_cast<int>(host.calls.size()), kMaxHostNesting);
 }
 
@@ -541,7 +543,7 @@ TEST_P(GuestInstance, AGarbageCabiReallocIsAnAbiViolation) {
     ASSERT_TRUE(g.ok());
     auto r = (*g)->call("dispatch", {workload::envelope("r", "x", "a payload of some length")});
     ASSERT_FALSE(r.ok()) << result;
-    EXPECT_EQ(r.error().code, Errc::kAbiViolation) << result << ": " << r.error().to_string();
+    EXPECT_EQ(r.error().code, WasmErrc::kAbiViolation) << result << ": " << r.error().to_string();
   }
 }
 

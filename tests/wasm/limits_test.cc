@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "troupe/wasm/instance.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_values.h"
 #include "wasm/tiers.h"
@@ -19,7 +20,7 @@ class NullHost final : public HostImports {
  public:
   Result<std::optional<AbiValue>> call_host(const workload::Function& f,
                                             std::vector<AbiValue>) override {
-    return Error{Errc::kInternal, "unexpected import " + f.name};
+    return Error{BaseErrc::kInternal, "unexpected import " + f.name};
   }
   void write_output(int, std::string_view) override {}
 };
@@ -43,7 +44,7 @@ struct Guest {
   }
   NullHost host;
   std::unique_ptr<GuestModule> module;
-  Result<std::unique_ptr<Instance>> created = Error{Errc::kInternal};
+  Result<std::unique_ptr<Instance>> created = Error{BaseErrc::kInternal};
 };
 
 constexpr const char* kOk = "(i32.const 16)";
@@ -55,7 +56,7 @@ TEST_P(GuestLimits, AnInfiniteLoopWithoutFuelStopsAtTheDeadline) {
   auto r = g.dispatch();
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_EQ(r.error().code, WasmErrc::kDeadlineExceeded) << r.error().to_string();
   EXPECT_GE(took, 50ms);
   EXPECT_LT(took, 5s);  // only a sanity bound: a slice takes well under a millisecond
 }
@@ -65,12 +66,12 @@ TEST_P(GuestLimits, FuelAndDeadlineTogetherStopAtWhicheverComesFirst) {
                    Limits{.fuel = 25000, .timeout = 60s});
   auto r = fuel_first.dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted);
   Guest deadline_first(wat_guest("", "(loop $l (br $l)) " + std::string(kOk)),
                        Limits{.fuel = 1ULL << 60, .timeout = 20ms});
   r = deadline_first.dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kDeadlineExceeded);
+  EXPECT_EQ(r.error().code, WasmErrc::kDeadlineExceeded);
 }
 
 TEST_P(GuestLimits, FuelSpanningSlicesIsStillExact) {
@@ -83,7 +84,7 @@ TEST_P(GuestLimits, FuelSpanningSlicesIsStillExact) {
   EXPECT_TRUE(Guest(wat_guest("", body), Limits{.fuel = 30004}).dispatch().ok());
   auto r = Guest(wat_guest("", body), Limits{.fuel = 30003}).dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted);
 }
 
 // Bulk instructions pay by length before they run: 3 cabi_realloc entries + the dispatch entry
@@ -91,17 +92,19 @@ TEST_P(GuestLimits, FuelSpanningSlicesIsStillExact) {
 TEST_P(GuestLimits, BulkMemoryIsChargedByLength) {
   const std::string memory = "(memory (export \"memory\") 17)";
   auto fill = [&](std::uint32_t bytes) {
-    return wat_guest("", "(memory.fill (i32.const 65536) (i32.const 7) (i32.const " +
-                         std::to_string(bytes) + ")) " + kOk, memory);
+    return wat_guest("",
+                     "(memory.fill (i32.const 65536) (i32.const 7) (i32.const " +
+                         std::to_string(bytes) + ")) " + kOk,
+                     memory);
   };
   EXPECT_TRUE(Guest(fill(65536), Limits{.fuel = 4 + 1024}).dispatch().ok());
   auto r = Guest(fill(65536), Limits{.fuel = 4 + 1023}).dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted) << r.error().to_string();
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted) << r.error().to_string();
   EXPECT_TRUE(Guest(fill(1 << 20), Limits{.fuel = 4 + 16384}).dispatch().ok());
   r = Guest(fill(1 << 20), Limits{.fuel = 4 + 16383}).dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted) << r.error().to_string();
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted) << r.error().to_string();
   // The bytes were written only when paid for.
   Guest paid(fill(65536), Limits{.fuel = 4 + 1024});
   ASSERT_TRUE(paid.dispatch().ok());
@@ -118,13 +121,13 @@ TEST_P(GuestLimits, BulkMemoryIsChargedByLength) {
 }
 
 TEST_P(GuestLimits, TableBulkInstructionsAreChargedPerElement) {
-  const std::string body = wat_guest(
-      "(table 100 funcref)",
-      "(table.fill 0 (i32.const 0) (ref.null func) (i32.const 100)) " + std::string(kOk));
+  const std::string body =
+      wat_guest("(table 100 funcref)",
+                "(table.fill 0 (i32.const 0) (ref.null func) (i32.const 100)) " + std::string(kOk));
   EXPECT_TRUE(Guest(body, Limits{.fuel = 4 + 100}).dispatch().ok());
   auto r = Guest(body, Limits{.fuel = 4 + 99}).dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted) << r.error().to_string();
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted) << r.error().to_string();
 }
 
 // Grows one page at a time until refused, then traps: a memory-grow bomb.
@@ -135,7 +138,7 @@ TEST_P(GuestLimits, AMemoryGrowBombStopsAtThePageLimit) {
   Guest g(wat_guest("", kGrowBomb), Limits{.memory_pages = 16});
   auto r = g.dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kMemoryLimit) << r.error().to_string();
+  EXPECT_EQ(r.error().code, WasmErrc::kMemoryLimit) << r.error().to_string();
   EXPECT_EQ((*g.created)->bytes().size(), 16u * 65536);
 }
 
@@ -152,7 +155,7 @@ TEST_P(GuestLimits, AGuestThatCopesWithARefusedGrowIsFine) {
 TEST_P(GuestLimits, AModuleLargerThanThePageLimitIsNotInstantiated) {
   Guest g(wat_guest("", kOk, "(memory (export \"memory\") 8)"), Limits{.memory_pages = 4});
   ASSERT_FALSE(g.created.ok());
-  EXPECT_EQ(g.created.error().code, Errc::kMemoryLimit);
+  EXPECT_EQ(g.created.error().code, WasmErrc::kMemoryLimit);
 }
 
 constexpr const char* kRecurse = R"(
@@ -167,7 +170,7 @@ TEST_P(GuestLimits, UnboundedRecursionHitsTheCallDepthLimit) {
           Limits{.max_call_depth = 500});
   auto r = g.dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTrap);
+  EXPECT_EQ(r.error().code, WasmErrc::kTrap);
   EXPECT_NE(r.error().detail.find("more than 500 nested calls"), std::string::npos)
       << r.error().detail;
 }
@@ -210,7 +213,7 @@ TEST_P(GuestLimits, ARepliesPastTheSizeLimitFail) {
   EXPECT_TRUE(Guest(wat_guest("", body), Limits{.max_reply_bytes = 2000}).dispatch().ok());
   auto r = Guest(wat_guest("", body), Limits{.max_reply_bytes = 1999}).dispatch();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kMemoryLimit);
+  EXPECT_EQ(r.error().code, WasmErrc::kMemoryLimit);
 }
 
 // Regressions found by the spec suite: a function with parameters and several results (its
@@ -233,7 +236,7 @@ TEST_P(GuestLimits, MultiValueFunctionsAndStartFunctionsAreInstrumented) {
   EXPECT_TRUE(Guest(wat_guest(start, check), Limits{.fuel = 1000}).dispatch().ok());
   Guest starved(wat_guest(start, check), Limits{.fuel = 50});
   ASSERT_FALSE(starved.created.ok());
-  EXPECT_EQ(starved.created.error().code, Errc::kFuelExhausted)
+  EXPECT_EQ(starved.created.error().code, WasmErrc::kFuelExhausted)
       << starved.created.error().to_string();
 }
 
@@ -242,7 +245,7 @@ TEST_P(GuestLimits, ModulesMayNotTouchTheReservedNames) {
   ASSERT_TRUE(bin.ok());
   auto m = GuestModule::load(*bin);
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.error().code, Errc::kRefused);
+  EXPECT_EQ(m.error().code, BaseErrc::kRefused);
 }
 
 // A guest's table.grow stops at the element limit before the engine allocates anything: a
@@ -285,7 +288,7 @@ TEST_P(GuestLimits, AStartFunctionCannotGrowATablePastTheLimit) {
 TEST_P(GuestLimits, AModuleWithATableLargerThanTheLimitIsNotInstantiated) {
   Guest g(wat_guest("(table 20 funcref)", kOk), Limits{.table_elements = 10});
   ASSERT_FALSE(g.created.ok());
-  EXPECT_EQ(g.created.error().code, Errc::kMemoryLimit);
+  EXPECT_EQ(g.created.error().code, WasmErrc::kMemoryLimit);
   EXPECT_NE(g.created.error().detail.find("table of 20 elements; the limit is 10"),
             std::string::npos)
       << g.created.error().detail;
@@ -297,7 +300,7 @@ TEST_P(GuestLimits, AZeroLimitIsRefused) {
                    Limits{.max_call_depth = 0}, Limits{.table_elements = 0}}) {
     Guest g(wat_guest("", kOk), l);
     ASSERT_FALSE(g.created.ok());
-    EXPECT_EQ(g.created.error().code, Errc::kInvalidArgument) << g.created.error().to_string();
+    EXPECT_EQ(g.created.error().code, BaseErrc::kInvalidArgument) << g.created.error().to_string();
   }
 }
 

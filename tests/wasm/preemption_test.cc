@@ -11,6 +11,7 @@
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/wasm/wasm_actor.h"
+#include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 #include "wasm/tiers.h"
 #include "wat_guests.h"
@@ -83,7 +84,7 @@ TEST_P(Preemption, SpinningGuestsDoNotHoldTheWorkers) {
   for (auto& f : spins) {
     auto r = f.get();
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().code, Errc::kDeadlineExceeded) << r.error().to_string();
+    EXPECT_EQ(r.error().code, WasmErrc::kDeadlineExceeded) << r.error().to_string();
   }
 }
 
@@ -110,7 +111,7 @@ TEST_P(Preemption, APreemptedGuestKeepsItsMailboxAndStopsCleanly) {
   sys.stop(guest);
   auto r1 = first.get();
   ASSERT_FALSE(r1.ok());
-  EXPECT_EQ(r1.error().code, Errc::kUnavailable) << r1.error().to_string();
+  EXPECT_EQ(r1.error().code, BaseErrc::kUnavailable) << r1.error().to_string();
   auto r2 = second.get();
   EXPECT_FALSE(r2.ok());
   EXPECT_LT(Clock::now() - stopped_at, 5s);

@@ -382,7 +382,7 @@ class Script {
         const bool boundary = detail.find("numbers only") != std::string::npos;
         const bool names = detail.find("through wasm2c") != std::string::npos;
         const bool crash = detail.find("it crashed") != std::string::npos;
-        const bool skip = code.error().code == Errc::kRefused && (boundary || names || crash);
+        const bool skip = code.error().code == BaseErrc::kRefused && (boundary || names || crash);
         return {nullptr, skip ? Stage::kSkipped : Stage::kFailed,
                 boundary ? "AOT: v128 or reference types in an exported or imported signature"
                 : names  ? "AOT: a name wasm2c cannot carry safely (refused, see docs/WASM.md)"

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "troupe/wasm/canonical_abi.h"
+#include "troupe/wasm/wasm_error.h"
 
 namespace troupe::wasm::testing {
 
@@ -28,7 +29,7 @@ class TestMemory final : public GuestMemory {
     top_ = (top_ + align - 1) / align * align;
     std::uint32_t p = top_;
     top_ += size;
-    if (top_ > mem_.size()) return Error{Errc::kAbiViolation, "out of guest memory"};
+    if (top_ > mem_.size()) return Error{WasmErrc::kAbiViolation, "out of guest memory"};
     return p;
   }
   void put(std::uint32_t at, const void* data, std::size_t n) { std::memcpy(&mem_[at], data, n); }

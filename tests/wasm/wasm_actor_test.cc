@@ -10,7 +10,9 @@
 #include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
+#include "troupe/runtime/runtime_error.h"
 #include "troupe/runtime/supervisor.h"
+#include "troupe/wasm/wasm_error.h"
 #include "wasm/tiers.h"
 
 namespace troupe::wasm {
@@ -77,7 +79,8 @@ TEST_P(WasmActors, AnEnvelopeThatIsNotUtf8FailsOnlyThatMessage) {
     ActorRef a = start(module, module);
     auto r = ask(a, "ec\xffho", "x");
     ASSERT_FALSE(r.ok()) << module;
-    EXPECT_EQ(r.error().code, Errc::kInvalidArgument) << module << ": " << r.error().to_string();
+    EXPECT_EQ(r.error().code, BaseErrc::kInvalidArgument)
+        << module << ": " << r.error().to_string();
     EXPECT_EQ(text(ask(a, "echo", "still here")), "still here") << module;
   }
   ActorRef all = sys_.find_by_type("all-imports");
@@ -191,7 +194,7 @@ TEST_P(WasmActors, WaitingForACallsReplyIsNotCountedAgainstTheDeadline) {
   EXPECT_EQ(text(ask(guest, "call-then-work", "200000")), "work");
   auto late = ask(guest, "call-then-work", "100000000000");
   ASSERT_FALSE(late.ok());
-  EXPECT_EQ(late.error().code, Errc::kDeadlineExceeded) << late.error().to_string();
+  EXPECT_EQ(late.error().code, WasmErrc::kDeadlineExceeded) << late.error().to_string();
 }
 
 // Awaits `target` with each Envelope it gets and answers with the reply.
@@ -276,7 +279,7 @@ TEST_P(WasmActors, ATrapFailsTheMessageAndTheActorRestartsFresh) {
   EXPECT_EQ(text(ask(all, "arm", "on-error")), "armed");
   auto r = ask(all, "trap");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kTrap);
+  EXPECT_EQ(r.error().code, WasmErrc::kTrap);
   // Same ActorRef, fresh instance: its journal starts again, with the failure reported.
   // The next message waits in the mailbox for the restarted incarnation.
   auto journal = ask(all, "journal");
@@ -290,7 +293,7 @@ TEST_P(WasmActors, FuelExhaustionIsContainedToItsActor) {
   ActorRef echo = start("echo", "echo");
   auto r = ask(spinner, "spin");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::kFuelExhausted);
+  EXPECT_EQ(r.error().code, WasmErrc::kFuelExhausted);
   EXPECT_EQ(text(ask(echo, "echo", "fine")), "fine");
 }
 
@@ -309,6 +312,33 @@ TEST_P(WasmActors, TheInternalEventApiCallsTheHooks) {
 }
 
 TROUPE_BOTH_TIERS(WasmActors);
+
+// What a guest's call sees when the host's ask fails: every layer's code has a WIT case.
+TEST(GuestErrors, EveryLayersCodeMapsToAWitCase) {
+  using C = workload::ActrErrorCase;
+  auto kind = [](ErrorCode code) { return to_guest_error(Error{code, "why"}).kind; };
+  EXPECT_EQ(kind(BaseErrc::kTimedOut), C::kTimedOut);
+  EXPECT_EQ(kind(BaseErrc::kNotFound), C::kNotFound);
+  EXPECT_EQ(kind(BaseErrc::kUnavailable), C::kUnavailable);
+  EXPECT_EQ(kind(BaseErrc::kInvalidArgument), C::kInvalidArgument);
+  EXPECT_EQ(kind(RuntimeErrc::kDead), C::kUnavailable);
+  EXPECT_EQ(kind(RuntimeErrc::kMailboxFull), C::kUnavailable);
+  for (ErrorCode code : {ErrorCode(BaseErrc::kRefused), ErrorCode(BaseErrc::kIo),
+                         ErrorCode(BaseErrc::kTooLarge), ErrorCode(BaseErrc::kInternal),
+                         ErrorCode(RuntimeErrc::kCallCycle), ErrorCode(RuntimeErrc::kBadReply),
+                         ErrorCode(WasmErrc::kTrap), ErrorCode(WasmErrc::kFuelExhausted)}) {
+    const workload::GuestError g = to_guest_error(Error{code, "why"});
+    EXPECT_EQ(g.kind, C::kInternal) << code;
+    EXPECT_EQ(g.message, std::string(code.name()) + ": why") << code;
+  }
+  // A guest's own error comes back as itself, service and all.
+  const workload::GuestError dep =
+      to_guest_error(Error{RuntimeErrc::kHandlerError, "dependency-not-found: kv: no store"});
+  EXPECT_EQ(dep.kind, C::kDependencyNotFound);
+  EXPECT_EQ(dep.service, "kv");
+  EXPECT_EQ(dep.message, "no store");
+  EXPECT_EQ(kind(RuntimeErrc::kHandlerError), C::kInternal);
+}
 
 }  // namespace
 }  // namespace troupe::wasm

@@ -16,7 +16,10 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
-  Result(Errc code, std::string detail = {})
+  Result(ErrorCode code, std::string detail = {})                        // NOLINT: implicit
+      : v_(std::in_place_index<1>, Error{code, std::move(detail)}) {}
+  template <ErrorEnum E>
+  Result(E code, std::string detail = {})  // NOLINT: implicit
       : v_(std::in_place_index<1>, Error{code, std::move(detail)}) {}
 
   bool ok() const { return v_.index() == 0; }
@@ -58,7 +61,11 @@ class [[nodiscard]] Result<void> {
  public:
   Result() = default;
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit
-  Result(Errc code, std::string detail = {}) : error_(Error{code, std::move(detail)}), ok_(false) {}
+  Result(ErrorCode code, std::string detail = {})                // NOLINT: implicit
+      : error_(Error{code, std::move(detail)}), ok_(false) {}
+  template <ErrorEnum E>
+  Result(E code, std::string detail = {})  // NOLINT: implicit
+      : error_(Error{code, std::move(detail)}), ok_(false) {}
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
@@ -68,7 +75,7 @@ class [[nodiscard]] Result<void> {
   }
 
  private:
-  Error error_{Errc::kInternal};
+  Error error_{BaseErrc::kInternal};
   bool ok_ = true;
 };
 

@@ -21,6 +21,7 @@
 #include "troupe/runtime/exit_reason.h"
 #include "troupe/runtime/mailbox_options.h"
 #include "troupe/runtime/message.h"
+#include "troupe/runtime/runtime_error.h"
 #include "troupe/runtime/timer_service.h"
 
 namespace troupe {
@@ -36,7 +37,7 @@ class ReplyPromise {
   ReplyPromise(ReplyPromise&&) = default;
   ReplyPromise& operator=(ReplyPromise&&) = default;
   ~ReplyPromise() {
-    if (r_ && !r_->done()) r_->fail(Error{Errc::kHandlerError, "reply promise dropped"});
+    if (r_ && !r_->done()) r_->fail(Error{RuntimeErrc::kHandlerError, "reply promise dropped"});
   }
   bool valid() const { return static_cast<bool>(r_); }
 
@@ -104,7 +105,7 @@ class Actor {
 
   // Blocking ask: this actor processes no other user message until the reply (or timeout)
   // arrives, then runs the callback. An ask that would come back to an awaiting actor is a
-  // deadlock, and fails at once with Errc::kCallCycle.
+  // deadlock, and fails at once with RuntimeErrc::kCallCycle.
   template <class R, class T>
   void await(const ActorRef& to, T&& value, Clock::Duration timeout,
              std::function<void(Result<R>)> on_reply);

@@ -1,6 +1,6 @@
 // ActorRef: a copyable handle to an actor. It keeps a small tombstone of the actor alive, so it
 // stays a valid value after the actor has died: sending to it then yields a dead letter (tell)
-// or Errc::kDead (ask). Copying is one atomic increment. Thread-safe.
+// or RuntimeErrc::kDead (ask). Copying is one atomic increment. Thread-safe.
 #pragma once
 
 #include <cstddef>

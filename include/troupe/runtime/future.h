@@ -24,7 +24,7 @@ class FutureState final : public Request {
     if (!wait(lock, cv_, [this] { return result_.has_value(); })) return std::nullopt;
     std::optional<Result<MessagePtr>> out = std::move(result_);
     result_.reset();
-    result_.emplace(Error{Errc::kInternal, "future already consumed"});
+    result_.emplace(Error{BaseErrc::kInternal, "future already consumed"});
     return out;
   }
   bool ready() {
@@ -66,9 +66,9 @@ class Future {
 
   // Waits for the reply (the ask's own timeout bounds the wait). One get() per future.
   Result<R> get() {
-    if (!state_) return Error{Errc::kInvalidArgument, "empty future"};
+    if (!state_) return Error{BaseErrc::kInvalidArgument, "empty future"};
     if (detail::on_worker_thread()) {
-      return Error{Errc::kInvalidArgument,
+      return Error{BaseErrc::kInvalidArgument,
                    "Future::get on an actor worker thread would block it; use Actor::ask"};
     }
     auto r = st()->take([](auto& lock, auto& cv, auto pred) {

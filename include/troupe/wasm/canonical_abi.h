@@ -7,7 +7,7 @@
 //
 // Everything read from the guest is checked before use: pointers and lengths against the
 // memory bounds (without 32-bit wrap-around), alignment, UTF-8, variant discriminants, and
-// every pointer that cabi_realloc returns. A violation is an Errc::kAbiViolation error for that
+// every pointer that cabi_realloc returns. A violation is an WasmErrc::kAbiViolation error for that
 // call, never a read or write outside the guest's memory. Stateless; thread-compatible.
 #pragma once
 

@@ -1,5 +1,5 @@
 // GuestModule: a WebAssembly core module checked against the guest contract before anything
-// runs it. load() validates the binary with WABT and refuses (Errc::kRefused, one line saying
+// runs it. load() validates the binary with WABT and refuses (BaseErrc::kRefused, one line saying
 // why) a module that imports anything outside actr:workload's host interface and the minimal
 // WASI preview1 subset, imports a memory, table or global, lacks a required export (memory,
 // cabi_realloc, dispatch), mixes the two naming schemes, or declares any contract function

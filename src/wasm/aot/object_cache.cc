@@ -51,14 +51,16 @@ std::string octal(mode_t mode) {
 // writable by others only with the sticky bit (/tmp), where nobody can replace our entries.
 Result<void> check_dir(const struct stat& st, const fs::path& where, bool ours) {
   const uid_t me = geteuid();
-  if (!S_ISDIR(st.st_mode)) return Error{Errc::kRefused, where.string() + " is not a directory"};
+  if (!S_ISDIR(st.st_mode))
+    return Error{BaseErrc::kRefused, where.string() + " is not a directory"};
   if (st.st_uid != me && (ours || st.st_uid != 0)) {
-    return Error{Errc::kRefused, where.string() + " is owned by uid " + std::to_string(st.st_uid) +
-                                     ", not by this user (uid " + std::to_string(me) + ")"};
+    return Error{BaseErrc::kRefused, where.string() + " is owned by uid " +
+                                         std::to_string(st.st_uid) + ", not by this user (uid " +
+                                         std::to_string(me) + ")"};
   }
   const bool writable_by_others = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
   if (writable_by_others && (ours || (st.st_mode & S_ISVTX) == 0)) {
-    return Error{Errc::kRefused,
+    return Error{BaseErrc::kRefused,
                  where.string() + " is group- or world-writable (mode " + octal(st.st_mode) + ")"};
   }
   return {};
@@ -73,20 +75,21 @@ Result<int> open_component(int parent, const std::string& name, const fs::path& 
   int fd = ::openat(parent, name.c_str(), flags | (must_be_ours || created ? O_NOFOLLOW : 0));
   if (fd < 0 && errno == ENOENT) {
     if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Error{Errc::kIo, "cannot create " + where.string() + ": " + errno_text()};
+      return Error{BaseErrc::kIo, "cannot create " + where.string() + ": " + errno_text()};
     }
     created = true;
     fd = ::openat(parent, name.c_str(), flags | O_NOFOLLOW);
   }
   if (fd < 0) {
     if (errno == ELOOP || errno == ENOTDIR) {
-      return Error{Errc::kRefused, where.string() + " is not a directory (or is a symbolic link)"};
+      return Error{BaseErrc::kRefused,
+                   where.string() + " is not a directory (or is a symbolic link)"};
     }
-    return Error{Errc::kIo, "cannot open " + where.string() + ": " + errno_text()};
+    return Error{BaseErrc::kIo, "cannot open " + where.string() + ": " + errno_text()};
   }
   Fd guard(fd);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return Error{Errc::kIo, "cannot stat " + where.string()};
+  if (::fstat(fd, &st) != 0) return Error{BaseErrc::kIo, "cannot stat " + where.string()};
   if (auto ok = check_dir(st, where, must_be_ours || created); !ok.ok()) return ok.error();
   return guard.release();
 }
@@ -98,10 +101,11 @@ Result<std::vector<std::uint8_t>> read_all(int fd, std::size_t limit, const std:
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{Errc::kIo, "cannot read " + what + ": " + errno_text()};
+    if (n < 0) return Error{BaseErrc::kIo, "cannot read " + what + ": " + errno_text()};
     if (n == 0) return out;
     if (out.size() + static_cast<std::size_t>(n) > limit) {
-      return Error{Errc::kRefused, what + " is larger than " + std::to_string(limit) + " bytes"};
+      return Error{BaseErrc::kRefused,
+                   what + " is larger than " + std::to_string(limit) + " bytes"};
     }
     out.insert(out.end(), buf, buf + n);
   }
@@ -145,17 +149,17 @@ ObjectCache::~ObjectCache() {
 
 Result<std::unique_ptr<ObjectCache>> ObjectCache::open(const fs::path& dir,
                                                        std::uint64_t max_object_bytes) {
-  if (sodium_init() < 0) return Error{Errc::kInternal, "libsodium failed to initialise"};
-  if (dir.empty()) return Error{Errc::kInvalidArgument, "no AOT cache directory"};
+  if (sodium_init() < 0) return Error{BaseErrc::kInternal, "libsodium failed to initialise"};
+  if (dir.empty()) return Error{BaseErrc::kInvalidArgument, "no AOT cache directory"};
   const fs::path path = fs::absolute(dir).lexically_normal();
   std::vector<std::string> parts;
   for (const fs::path& p : path.relative_path()) {
     if (!p.empty()) parts.push_back(p.string());
   }
-  if (parts.empty()) return Error{Errc::kRefused, "the AOT cache cannot be /"};
+  if (parts.empty()) return Error{BaseErrc::kRefused, "the AOT cache cannot be /"};
 
   Fd fd(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return Error{Errc::kIo, "cannot open /"};
+  if (fd.get() < 0) return Error{BaseErrc::kIo, "cannot open /"};
   fs::path where = "/";
   bool created = false;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -177,7 +181,8 @@ Result<std::unique_ptr<ObjectCache>> ObjectCache::open(const fs::path& dir,
     const std::string tmp = temporary_name(kKeyFile);
     Fd out(::openat(fd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     0600));
-    if (out.get() < 0) return Error{Errc::kIo, "cannot create the AOT cache key: " + errno_text()};
+    if (out.get() < 0)
+      return Error{BaseErrc::kIo, "cannot create the AOT cache key: " + errno_text()};
     unsigned char fresh[crypto_generichash_KEYBYTES];
     crypto_generichash_keygen(fresh);
     const bool written = write_all(out.get(), fresh, sizeof fresh) && ::fsync(out.get()) == 0;
@@ -185,27 +190,27 @@ Result<std::unique_ptr<ObjectCache>> ObjectCache::open(const fs::path& dir,
     const bool linked = written && (::linkat(fd.get(), tmp.c_str(), fd.get(), kKeyFile, 0) == 0 ||
                                     errno == EEXIST);  // EEXIST: another process was first
     ::unlinkat(fd.get(), tmp.c_str(), 0);
-    if (!linked) return Error{Errc::kIo, "cannot store the AOT cache key: " + errno_text()};
+    if (!linked) return Error{BaseErrc::kIo, "cannot store the AOT cache key: " + errno_text()};
     key = Fd(::openat(fd.get(), kKeyFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   }
   const fs::path key_path = path / kKeyFile;
   if (key.get() < 0) {
-    return Error{Errc::kRefused,
+    return Error{BaseErrc::kRefused,
                  "cannot open the AOT cache key " + key_path.string() + ": " + errno_text()};
   }
   struct stat st {};
-  if (::fstat(key.get(), &st) != 0) return Error{Errc::kIo, "cannot stat " + key_path.string()};
+  if (::fstat(key.get(), &st) != 0) return Error{BaseErrc::kIo, "cannot stat " + key_path.string()};
   if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
       st.st_size != static_cast<off_t>(sizeof cache->key_)) {
-    return Error{Errc::kRefused, "the AOT cache key " + key_path.string() +
-                                     " must be a 32-byte regular file of this user with mode "
-                                     "0600 (it has mode " +
-                                     octal(st.st_mode) + ", uid " + std::to_string(st.st_uid) +
-                                     ", " + std::to_string(st.st_size) + " bytes)"};
+    return Error{BaseErrc::kRefused, "the AOT cache key " + key_path.string() +
+                                         " must be a 32-byte regular file of this user with mode "
+                                         "0600 (it has mode " +
+                                         octal(st.st_mode) + ", uid " + std::to_string(st.st_uid) +
+                                         ", " + std::to_string(st.st_size) + " bytes)"};
   }
   auto bytes = read_all(key.get(), sizeof cache->key_, key_path.string());
   if (!bytes.ok() || bytes->size() != sizeof cache->key_) {
-    return Error{Errc::kRefused, "cannot read the AOT cache key " + key_path.string()};
+    return Error{BaseErrc::kRefused, "cannot read the AOT cache key " + key_path.string()};
   }
   std::memcpy(cache->key_, bytes->data(), sizeof cache->key_);
   sodium_memzero(bytes->data(), bytes->size());
@@ -227,29 +232,29 @@ void ObjectCache::tag(const std::string& name, const std::uint8_t* data, std::si
 }
 
 Result<std::vector<std::uint8_t>> ObjectCache::read(const std::string& name) const {
-  if (!plain_name(name)) return Error{Errc::kInvalidArgument, "bad cache entry name " + name};
+  if (!plain_name(name)) return Error{BaseErrc::kInvalidArgument, "bad cache entry name " + name};
   const std::string what = (path_ / name).string();
   // O_NONBLOCK: a FIFO planted under the name must not block the open.
   Fd fd(::openat(dir_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
-    if (errno == ENOENT) return Error{Errc::kNotFound, what};
-    return Error{Errc::kRefused, "cannot open " + what + ": " + errno_text()};
+    if (errno == ENOENT) return Error{BaseErrc::kNotFound, what};
+    return Error{BaseErrc::kRefused, "cannot open " + what + ": " + errno_text()};
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Error{Errc::kIo, "cannot stat " + what};
+  if (::fstat(fd.get(), &st) != 0) return Error{BaseErrc::kIo, "cannot stat " + what};
   if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-    return Error{Errc::kRefused, what + " is not a regular file of this user"};
+    return Error{BaseErrc::kRefused, what + " is not a regular file of this user"};
   }
   auto bytes = read_all(fd.get(), max_object_bytes_ + kTagBytes, what);
   if (!bytes.ok()) return bytes.error();
-  if (bytes->size() < kTagBytes) return Error{Errc::kRefused, what + " has no tag"};
+  if (bytes->size() < kTagBytes) return Error{BaseErrc::kRefused, what + " has no tag"};
   const std::size_t size = bytes->size() - kTagBytes;
   unsigned char expected[kTagBytes];
   tag(name, bytes->data(), size, expected);
   if (sodium_memcmp(expected, bytes->data() + size, kTagBytes) != 0) {
-    return Error{Errc::kRefused, what +
-                                     " failed authentication (not built by this node, or "
-                                     "altered since)"};
+    return Error{BaseErrc::kRefused, what +
+                                         " failed authentication (not built by this node, or "
+                                         "altered since)"};
   }
   bytes->resize(size);
   return bytes;
@@ -257,21 +262,21 @@ Result<std::vector<std::uint8_t>> ObjectCache::read(const std::string& name) con
 
 Result<void> ObjectCache::write(const std::string& name,
                                 const std::vector<std::uint8_t>& object) const {
-  if (!plain_name(name)) return Error{Errc::kInvalidArgument, "bad cache entry name " + name};
+  if (!plain_name(name)) return Error{BaseErrc::kInvalidArgument, "bad cache entry name " + name};
   if (object.size() > max_object_bytes_) {
-    return Error{Errc::kRefused,
+    return Error{BaseErrc::kRefused,
                  "the object is larger than " + std::to_string(max_object_bytes_) + " bytes"};
   }
   unsigned char t[kTagBytes];
   tag(name, object.data(), object.size(), t);
   const std::string tmp = temporary_name(name);
   Fd fd(::openat(dir_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return Error{Errc::kIo, "cannot create " + tmp + ": " + errno_text()};
+  if (fd.get() < 0) return Error{BaseErrc::kIo, "cannot create " + tmp + ": " + errno_text()};
   if (!write_all(fd.get(), object.data(), object.size()) || !write_all(fd.get(), t, sizeof t) ||
       ::close(fd.release()) != 0 || ::renameat(dir_fd_, tmp.c_str(), dir_fd_, name.c_str()) != 0) {
     const std::string why = errno_text();
     ::unlinkat(dir_fd_, tmp.c_str(), 0);
-    return Error{Errc::kIo, "cannot store " + (path_ / name).string() + ": " + why};
+    return Error{BaseErrc::kIo, "cannot store " + (path_ / name).string() + ": " + why};
   }
   return {};
 }
