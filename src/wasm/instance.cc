@@ -381,9 +381,12 @@ Tier Instance::tier() const { return s_->tier; }
 
 std::uint64_t Instance::peak_host_bytes() const { return s_->peak_host_bytes; }
 
-void Instance::exclude_wait(std::chrono::steady_clock::duration waited) {
-  s_->meter.exclude_wait(waited);
+void Instance::exclude_wait(std::chrono::steady_clock::duration waited,
+                            std::chrono::steady_clock::duration budget) {
+  s_->meter.exclude_wait(waited, budget);
 }
+
+Result<void> Instance::check_deadline() const { return s_->meter.check_deadline(); }
 
 Result<void> Instance::materialize(std::uint64_t bytes) { return s_->take_host_bytes(bytes); }
 

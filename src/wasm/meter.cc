@@ -15,6 +15,7 @@ constexpr std::uint64_t kUnlimited = kUnlimitedFuel;
 void Meter::arm() {
   left_ = limits_.fuel;
   deadline_.reset();
+  excluded_ = {};
   if (limits_.timeout != kNoDeadline) {
     deadline_ = std::chrono::steady_clock::now() + limits_.timeout;
   }
@@ -28,11 +29,16 @@ std::int64_t Meter::begin() {
   return static_cast<std::int64_t>(slice);
 }
 
-Result<std::int64_t> Meter::refuel() {
+Result<void> Meter::check_deadline() const {
   if (deadline_ && std::chrono::steady_clock::now() >= *deadline_) {
     return Error{WasmErrc::kDeadlineExceeded,
                  "ran past its deadline of " + std::to_string(limits_.timeout.count()) + " ms"};
   }
+  return {};
+}
+
+Result<std::int64_t> Meter::refuel() {
+  if (auto late = check_deadline(); !late.ok()) return late.error();
   if (left_ == 0) {
     return Error{WasmErrc::kFuelExhausted,
                  "used all " + std::to_string(limits_.fuel) + " units of fuel"};
@@ -42,8 +48,14 @@ Result<std::int64_t> Meter::refuel() {
   return static_cast<std::int64_t>(grant) - 1;  // the unit that ran out is paid from it
 }
 
-void Meter::exclude_wait(std::chrono::steady_clock::duration waited) {
-  if (deadline_ && waited > std::chrono::steady_clock::duration::zero()) *deadline_ += waited;
+void Meter::exclude_wait(std::chrono::steady_clock::duration waited,
+                         std::chrono::steady_clock::duration budget) {
+  const auto moved =
+      std::clamp(waited, std::chrono::steady_clock::duration::zero(),
+                 std::max(budget - excluded_, std::chrono::steady_clock::duration::zero()));
+  if (!deadline_ || moved == std::chrono::steady_clock::duration::zero()) return;
+  excluded_ += moved;
+  *deadline_ += moved;
 }
 
 Error Meter::too_deep() const {

@@ -347,6 +347,7 @@ class WasmActor final : public Actor, private HostImports {
     done_ = std::move(done);
     fiber_ = GuestFiber::take();
     slice_start_ = {};
+    resumed_from_wait_ = false;
     if (fiber_->start(job, this)) finished();
   }
 
@@ -532,8 +533,13 @@ class WasmActor final : public Actor, private HostImports {
       }
     }
     waiting_.reset();
-    // Waiting for the reply held no worker and is bounded by call_timeout: not run time.
-    if (instance_) instance_->exclude_wait(std::chrono::steady_clock::now() - suspended_at);
+    // Waiting for the reply held no worker: not run time, up to one call_timeout in all per
+    // invocation (a guest calling in a loop must not stretch its deadline without bound).
+    if (instance_) {
+      instance_->exclude_wait(std::chrono::steady_clock::now() - suspended_at,
+                              shared_->options.call_timeout);
+    }
+    resumed_from_wait_ = true;
     slice_start_ = {};  // resumed on a worker afresh: a new time slice
     return std::move(w->result);
   }
@@ -548,6 +554,11 @@ class WasmActor final : public Actor, private HostImports {
     if (fiber_ && fiber_->cancelled()) return Error{BaseErrc::kUnavailable, "the actor was killed"};
     Result<O> r = serve(f, std::move(args));
     if (fiber_ && fiber_->cancelled()) return Error{BaseErrc::kUnavailable, "the actor was killed"};
+    // After a wait the deadline is checked here: a guest that mostly waits reaches few fuel
+    // checkpoints. An error from here ends the invocation with it.
+    if (std::exchange(resumed_from_wait_, false) && instance_) {
+      if (auto late = instance_->check_deadline(); !late.ok()) return late.error();
+    }
     return r;
   }
 
@@ -723,8 +734,9 @@ class WasmActor final : public Actor, private HostImports {
   std::map<std::string, std::shared_ptr<Stream>> streams_;  // registered by this incarnation
   bool stopping_ = false;
   std::chrono::steady_clock::time_point slice_start_;  // of the guest's current time slice
-  bool preempted_ = false;        // suspended at a checkpoint, waiting for its turn
-  bool abort_preempted_ = false;  // stopping: end the preempted invocation when it resumes
+  bool resumed_from_wait_ = false;  // the host call being served waited for a reply
+  bool preempted_ = false;          // suspended at a checkpoint, waiting for its turn
+  bool abort_preempted_ = false;    // stopping: end the preempted invocation when it resumes
   std::uint64_t preemptions_ = 0;
 };
 

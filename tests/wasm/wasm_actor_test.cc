@@ -43,6 +43,7 @@ class WasmActors : public testing::TierTest {
     options.limits = limits;
     options.tier = GetParam();
     options.time_slice = time_slice_;
+    options.call_timeout = call_timeout_;
     spec.factory = wasm_actor_factory(m, options);
     auto r = sys_.ask<ActorRef>(sys_.root(), StartChild{std::move(spec)}, 5s).get();
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
@@ -60,7 +61,8 @@ class WasmActors : public testing::TierTest {
   std::string text(const Result<Bytes>& r) {
     return r.ok() ? *r : "error " + r.error().to_string();
   }
-  std::chrono::microseconds time_slice_ = WasmActorOptions{}.time_slice;  // for start()
+  std::chrono::microseconds time_slice_ = WasmActorOptions{}.time_slice;      // for start()
+  std::chrono::milliseconds call_timeout_ = WasmActorOptions{}.call_timeout;  // for start()
 };
 
 TEST_P(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
@@ -195,6 +197,34 @@ TEST_P(WasmActors, WaitingForACallsReplyIsNotCountedAgainstTheDeadline) {
   auto late = ask(guest, "call-then-work", "100000000000");
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().code, WasmErrc::kDeadlineExceeded) << late.error().to_string();
+}
+
+// The waits excluded from the deadline are bounded per invocation, not only per call: a guest
+// calling a slow actor in a loop (each call well inside its call timeout, each round a few
+// microseconds of run time) must not hold its actor, its mailbox and its memory past its
+// deadline plus one call timeout. Without the bound it ran for as many calls as its fuel and
+// run time allow, each up to a call timeout: hours with the defaults.
+TEST_P(WasmActors, ManyWaitsCannotStretchAnInvocationPastItsDeadlineAndOneCallTimeout) {
+  SpawnOptions so;
+  so.type_name = "echo";
+  sys_.spawn_fn(
+      [](Actor&) {
+        return Behavior([](Envelope& e) -> Bytes {
+          std::this_thread::sleep_for(30ms);  // a slow callee
+          return e.payload;
+        });
+      },
+      so);
+  Limits limits;
+  limits.timeout = 100ms;
+  call_timeout_ = 100ms;
+  ActorRef guest = start("all-imports", "all-imports", limits);
+  const auto started = std::chrono::steady_clock::now();
+  auto r = ask(guest, "call-n", "40");  // 40 calls of 30 ms: 1.2 s of waiting
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(r.ok()) << "40 calls took " << (took / 1ms) << " ms and answered " << text(r);
+  EXPECT_EQ(r.error().code, WasmErrc::kDeadlineExceeded) << r.error().to_string();
+  EXPECT_LT(took, limits.timeout + call_timeout_ + 300ms);
 }
 
 // Awaits `target` with each Envelope it gets and answers with the reply.

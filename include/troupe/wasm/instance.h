@@ -117,10 +117,16 @@ class Instance final : public GuestMemory {
   Result<DispatchReply> dispatch(std::string_view request_id, std::string_view route,
                                  std::string_view payload, bool keep_reply = true);
 
-  // The current invocation's deadline moves `waited` later: the host calls this after the
-  // guest waited, suspended on its fiber, for the reply to one of its calls. The deadline
-  // bounds the time a guest runs or waits for a worker; each call has its own timeout.
-  void exclude_wait(std::chrono::steady_clock::duration waited);
+  // The current invocation's deadline moves `waited` later, by at most `budget` in all per
+  // invocation: the host calls this after the guest waited, suspended on its fiber, for the
+  // reply to one of its calls. The deadline bounds the time a guest runs or waits for a
+  // worker, plus at most `budget` of such waits; each call has its own timeout.
+  void exclude_wait(std::chrono::steady_clock::duration waited,
+                    std::chrono::steady_clock::duration budget);
+  // kDeadlineExceeded once the current invocation's deadline has passed: the host checks it
+  // when a guest resumes from a wait, since a guest that waits much and runs little may reach
+  // no fuel checkpoint for a long time.
+  Result<void> check_deadline() const;
 
   // The tier running it: kAot or kInterp.
   Tier tier() const;

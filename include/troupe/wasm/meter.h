@@ -27,8 +27,12 @@ class Meter {
   // (kFuelExhausted, kDeadlineExceeded).
   Result<std::int64_t> refuel();
   // Moves the deadline `waited` later: the time the guest spent suspended on a call of its
-  // own, which its call timeout bounds, is not run time (see Instance::exclude_wait).
-  void exclude_wait(std::chrono::steady_clock::duration waited);
+  // own is not run time (see Instance::exclude_wait). At most `budget` in all per invocation,
+  // so the deadline still bounds the invocation's wall-clock time (to timeout + budget).
+  void exclude_wait(std::chrono::steady_clock::duration waited,
+                    std::chrono::steady_clock::duration budget);
+  // kDeadlineExceeded once the deadline has passed (what refuel() checks first).
+  Result<void> check_deadline() const;
   // The guest's too-deep call.
   Error too_deep() const;
   // What a trap with `message` was, given whether a memory.grow was refused in the invocation.
@@ -40,6 +44,7 @@ class Meter {
   Limits limits_;
   std::uint64_t left_ = 0;  // fuel not yet handed out (unlimited: stays at max)
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::chrono::steady_clock::duration excluded_{};  // waits moved out of this invocation's time
 };
 
 }  // namespace troupe::wasm

@@ -36,7 +36,9 @@ namespace troupe::wasm {
 struct WasmActorOptions {
   std::string type_name;  // the actr-type name others discover it by
   Limits limits;
-  std::chrono::milliseconds call_timeout{5000};  // for the guest's call / call-raw
+  // For each of the guest's call / call-raw; also the most waiting, in all, that one invocation
+  // may leave out of its deadline.
+  std::chrono::milliseconds call_timeout{5000};
   std::size_t mailbox_threshold = 0;             // reported by on-mailbox-backpressure
   // Each incarnation is created on this tier (kAuto: AOT once the module's code is ready).
   Tier tier = Tier::kAuto;

@@ -6,6 +6,8 @@
  *   tell-local           tell(local, "echo", payload)
  *   call-actor           call(actor(discover("echo")), "echo", payload)
  *   call-raw             call-raw(discover("echo"), "echo", payload)
+ *   call-then-work       call(discover("echo"), "echo", "work"), then <payload> loop rounds
+ *   call-n               call(discover("echo"), "echo", "n") <payload> times, replies "done"
  *   call-twice           call(discover("echo"), "echo", "first"), then
  *                        call(discover(<payload>), "echo", "second"): replies the second
  *   discover             discover(troupe/<payload>/0.1.0) -> "realm serial m/n/v"
@@ -128,6 +130,21 @@ static actr_status dispatch(const actr_envelope* env, actr_buf* reply) {
     }
     *reply = out;
     return ACTR_OK;
+  }
+  if (actr_str_eq(r, "call-n")) { /* call the echo actor `arg` times in a row */
+    actr_id target;
+    actr_status s = find("echo", &target);
+    if (s != ACTR_OK) return s;
+    actr_dest d = actr_dest_actor(&target);
+    const long calls = strtol(arg, NULL, 10);
+    for (long i = 0; i < calls && s == ACTR_OK; ++i) {
+      actr_buf out = {0, 0};
+      s = actr_call(&d, "echo", (const uint8_t*)"n", 1, &out);
+      actr_buf_free(&out);
+    }
+    actr_id_free(&target);
+    if (s != ACTR_OK) return s;
+    return actr_reply_str(reply, "done");
   }
   if (actr_str_eq(r, "call-twice")) {
     actr_buf out = {0, 0};
