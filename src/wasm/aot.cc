@@ -414,16 +414,23 @@ std::string out_of_space(const fs::path& dir) {
          " bytes free)";
 }
 
-// Why a tool failed: how it was stopped, the tail of what it said, or, when it said nothing,
-// its exit status and whether the disk is full.
-std::string failure(const aot::ToolRun& r, std::size_t lines, const fs::path& dir) {
-  if (std::string full = out_of_space(dir); !full.empty()) return full;
-  if (r.status < 0) return "stopped by " + r.stopped_by;
-  std::string said = tail(r.output, lines);
-  if (said.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return "exit status " + std::to_string(r.status) + " with no diagnostics";
+// A tool's failure: how it was stopped, the tail of what it said, or, when it said nothing,
+// its exit status; with a full disk beside it (then an I/O error: the build could not write).
+Error tool_failed(const std::string& tool, const aot::ToolRun& r, std::size_t lines,
+                  const fs::path& dir) {
+  std::string why;
+  if (r.status < 0) {
+    why = "stopped by " + r.stopped_by;
+  } else {
+    why = tail(r.output, lines);
+    if (why.find_first_not_of(" \t\r\n") == std::string::npos) {
+      why = "exit status " + std::to_string(r.status) + " with no diagnostics";
+    }
   }
-  return said;
+  if (std::string full = out_of_space(dir); !full.empty()) {
+    return Error{BaseErrc::kIo, tool + " failed: " + full + "; " + why};
+  }
+  return Error{BaseErrc::kInternal, tool + " failed: " + why};
 }
 
 // Writes `text` to `path`; the reason on failure, else empty.
@@ -590,7 +597,7 @@ struct AotCompiler::Impl {
       // Debian's wasm2c 1.0.32 aborts on some SIMD modules.
       return Error{BaseErrc::kRefused, "wasm2c cannot translate this module (it crashed)"};
     }
-    if (w.status != 0) return Error{BaseErrc::kInternal, "wasm2c failed: " + failure(w, 5, dir)};
+    if (w.status != 0) return tool_failed("wasm2c", w, 5, dir);
     std::vector<std::string> cc = {options.cc};
     cc.insert(cc.end(), options.cflags.begin(), options.cflags.end());
     const fs::path built = dir / "module.so";
@@ -600,9 +607,7 @@ struct AotCompiler::Impl {
     for (const char* f : {"guest.c", "glue.c", "troupe_rt.c"}) cc.push_back((dir / f).string());
     cc.insert(cc.end(), {"-lm", "-o", built.string()});
     aot::ToolRun r = aot::run_tool(cc, dir / "cc.log", limits);
-    if (r.status != 0) {
-      return Error{BaseErrc::kInternal, "the C compiler failed: " + failure(r, 8, dir)};
-    }
+    if (r.status != 0) return tool_failed("the C compiler", r, 8, dir);
     std::ifstream in(built, std::ios::binary);
     std::vector<std::uint8_t> object((std::istreambuf_iterator<char>(in)), {});
     if (!in.eof() && in.fail()) return Error{BaseErrc::kInternal, "cannot read " + built.string()};

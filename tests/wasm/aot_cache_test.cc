@@ -313,6 +313,7 @@ TEST(AotCache, AFullDiskIsTheReasonGivenAndTheModuleStaysOnTheInterpreter) {
     GuestModule module = load_echo();
     auto code = compiler.compile(module);
     ASSERT_FALSE(code.ok()) << "room " << room;
+    EXPECT_EQ(code.error().code, BaseErrc::kIo) << code.error().to_string();
     EXPECT_NE(
         code.error().detail.find("no space left on the file system of " + (mnt / "aot").string()),
         std::string::npos)
