@@ -89,6 +89,7 @@ TEST(LinearMemoryPool, AReusedSlotIsGuardedPastTheNewSizeAndGrowsBack) {
 TEST(LinearMemoryPool, KeepsNoMoreSlotsOrBytesThanItsBounds) {
   LinearMemoryPool pool({.max_slots = 2, .max_retained_bytes = 5 * kPage});
   std::vector<std::uint8_t*> slots;
+  slots.reserve(4);
   for (int i = 0; i < 4; ++i) slots.push_back(pool.acquire(2 * kPage));
   for (std::uint8_t* s : slots) pool.release(s, 2 * kPage, true);
   auto st = pool.stats();
@@ -160,6 +161,7 @@ TEST(LinearMemoryPool, ThreadsAcquireAndReleaseConcurrentlyAndNeverSeeAnothersBy
   LinearMemoryPool pool({.max_slots = 3, .max_retained_bytes = 64 * kPage});
   std::atomic<int> dirty{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&pool, &dirty, t] {
       for (int i = 0; i < 100; ++i) {
@@ -317,6 +319,7 @@ TEST_F(AotMemoryPool, InstancesComeAndGoOnSeveralThreadsWithoutSeeingEachOthersM
   LinearMemoryPool::node().set_bounds({.max_slots = 2, .max_retained_bytes = 64 * kPage});
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([this, &failures] {
       for (int i = 0; i < 25; ++i) {
