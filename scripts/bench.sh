@@ -2,8 +2,8 @@
 # Runtime benchmarks: troupe against CAF 0.17 on the same workloads, in the same run, each in a
 # fresh process (so peak RSS is per workload), alternating troupe and CAF, median of N runs.
 # WebAssembly benchmarks (bench/wasm_bench): compute kernel native/AOT/interpreter, dispatch
-# round trip, warm spawn and cold AOT compile each measure their reference in the same
-# process; the WebAssembly vs native counter under fan-in runs each side in its own process.
+# round trip, warm spawn (and a WebAssembly actor's spawn against a native one's) and cold AOT
+# compile each measure their reference in the same process; the WebAssembly vs native counter under fan-in runs each side in its own process.
 # Median of N runs.
 #   scripts/bench.sh [--runs N] [--json] [--markdown] [--quick] [--results FILE] [--save FILE]
 #                    [--into DIR]
@@ -64,6 +64,7 @@ TARGETS=(
   "wasm_dispatch_ns <= 500 dispatch round trip, AOT ns"
   "wasm_actor_ratio >= 0.5 counter actor under fan-in, WebAssembly/native msg/s"
   "wasm_warm_spawn_us <= 20 warm spawn, AOT µs"
+  "wasm_spawn_vs_native_ratio <= 5 actor spawn+stop, WebAssembly (AOT)/native time"
 )
 
 OUT=$(mktemp)
@@ -129,6 +130,7 @@ V[wasm_compute_interp_us]=$(get interp compute 3)
 V[wasm_dispatch_ns]=$(get aot dispatch 3); V[wasm_interp_dispatch_ns]=$(get interp dispatch 3)
 V[wasm_actor_native_msg_s]=$(get native actor 3); V[wasm_actor_msg_s]=$(get aot actor 3)
 V[wasm_warm_spawn_us]=$(get aot spawn 3); V[wasm_interp_spawn_us]=$(get interp spawn 3)
+V[wasm_spawn_actor_us]=$(get aot spawn_actor 3); V[wasm_native_spawn_actor_us]=$(get native spawn_actor 3)
 V[wasm_aot_compile_ms]=$(get aot compile 3)
 V[wasm_preempt_idle_worst_us]=$(get idle preempt_worst 3); V[wasm_preempt_idle_p99_us]=$(get idle preempt_p99 3)
 V[wasm_preempt_worst_us]=$(get spinning preempt_worst 3); V[wasm_preempt_p99_us]=$(get spinning preempt_p99 3)
@@ -137,7 +139,7 @@ for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "tro
   "caf spawn" "troupe idle" "caf idle" "troupe flood" "caf flood" "troupe flood_unbounded" \
   "native compute" \
   "aot compute" "interp compute" "aot dispatch" "interp dispatch" "native actor" "aot actor" \
-  "aot spawn" "interp spawn" "aot compile" "idle preempt_worst" "spinning preempt_worst"; do
+  "aot spawn" "interp spawn" "aot spawn_actor" "native spawn_actor" "aot compile" "idle preempt_worst" "spinning preempt_worst"; do
   if ! echo "$summary" | awk -v k="$pair" '$1 " " $2 == k { found = 1 } END { exit !found }'; then
     echo "bench.sh: no result for $pair" >&2
     exit 1
@@ -151,6 +153,7 @@ V[flood_unbounded_ratio]=$(ratio "${V[flood_unbounded_troupe_msg_s]}" "${V[flood
 V[wasm_compute_ratio]=$(ratio "${V[wasm_compute_aot_us]}" "${V[wasm_compute_native_us]}")
 V[wasm_interp_compute_ratio]=$(ratio "${V[wasm_compute_interp_us]}" "${V[wasm_compute_native_us]}")
 V[wasm_actor_ratio]=$(ratio "${V[wasm_actor_msg_s]}" "${V[wasm_actor_native_msg_s]}")
+V[wasm_spawn_vs_native_ratio]=$(ratio "${V[wasm_spawn_actor_us]}" "${V[wasm_native_spawn_actor_us]}")
 
 # MET or MISSED per target; V[met:key] holds it.
 MISSED=()
@@ -182,6 +185,7 @@ if [ "$JSON" = 1 ]; then
  "wasm_dispatch_ns": ${V[wasm_dispatch_ns]}, "wasm_interp_dispatch_ns": ${V[wasm_interp_dispatch_ns]},
  "wasm_actor_native_msg_s": ${V[wasm_actor_native_msg_s]}, "wasm_actor_msg_s": ${V[wasm_actor_msg_s]}, "wasm_actor_ratio": ${V[wasm_actor_ratio]},
  "wasm_warm_spawn_us": ${V[wasm_warm_spawn_us]}, "wasm_interp_spawn_us": ${V[wasm_interp_spawn_us]}, "wasm_aot_compile_ms": ${V[wasm_aot_compile_ms]},
+ "wasm_spawn_actor_us": ${V[wasm_spawn_actor_us]}, "wasm_native_spawn_actor_us": ${V[wasm_native_spawn_actor_us]}, "wasm_spawn_vs_native_ratio": ${V[wasm_spawn_vs_native_ratio]},
  "wasm_preempt_worst_us": ${V[wasm_preempt_worst_us]}, "wasm_preempt_p99_us": ${V[wasm_preempt_p99_us]}, "wasm_preempt_idle_worst_us": ${V[wasm_preempt_idle_worst_us]}, "wasm_preempt_idle_p99_us": ${V[wasm_preempt_idle_p99_us]},
  "targets_missed": [$missed_json]}
 JSON
@@ -202,12 +206,13 @@ else
   printf "%-16s %12s %12.0f %12.0f %s\n" dispatch_ns "" "${V[wasm_dispatch_ns]}" "${V[wasm_interp_dispatch_ns]}" "aot <= 500"
   printf "%-16s %12.0f %12.0f %12s %s\n" actor_msg_s "${V[wasm_actor_native_msg_s]}" "${V[wasm_actor_msg_s]}" "" "aot ${V[wasm_actor_ratio]} of native (>= 0.5)"
   printf "%-16s %12s %12.1f %12.1f %s\n" warm_spawn_us "" "${V[wasm_warm_spawn_us]}" "${V[wasm_interp_spawn_us]}" "aot <= 20"
+  printf "%-16s %12.2f %12.2f %12s %s\n" spawn_actor_us "${V[wasm_native_spawn_actor_us]}" "${V[wasm_spawn_actor_us]}" "" "aot ${V[wasm_spawn_vs_native_ratio]}x native (<= 5)"
   printf "%-16s %12s %12.0f %12s %s\n" aot_compile_ms "" "${V[wasm_aot_compile_ms]}" "" "cold, C++ counter guest"
   printf "%-16s %12.0f %12.0f %12s %s\n" preempt_worst_us "${V[wasm_preempt_idle_worst_us]}" "${V[wasm_preempt_worst_us]}" "" "echo round trip: idle node | beside 4 spinning guests (p99 ${V[wasm_preempt_idle_p99_us]} | ${V[wasm_preempt_p99_us]} us)"
   echo
   for t in "${TARGETS[@]}"; do
     read -r key op threshold label <<<"$t"
-    printf "%-6s %-24s %12s %s %-5s %s\n" "${V[met:$key]}" "$key" "${V[$key]}" "$op" "$threshold" "$label"
+    printf "%-6s %-26s %12s %s %-5s %s\n" "${V[met:$key]}" "$key" "${V[$key]}" "$op" "$threshold" "$label"
   done
 fi
 
@@ -266,7 +271,8 @@ recorded+="Generated by \`scripts/bench.sh --runs $RUNS --markdown\` on $(date -
   echo "| compute kernel, µs per round (\`wasm_compute_ratio\`, \`wasm_interp_compute_ratio\`) | $(fmt %.1f "${V[wasm_compute_native_us]}") | $(fmt %.1f "${V[wasm_compute_aot_us]}") | $(fmt %.0f "${V[wasm_compute_interp_us]}") | AOT **$(fmt %.2f "${V[wasm_compute_ratio]}")×** native; interpreter $(fmt %.0f "${V[wasm_interp_compute_ratio]}")× | AOT $(tgt wasm_compute_ratio ×) |"
   echo "| dispatch round trip, 64-byte payload (\`wasm_dispatch_ns\`, \`wasm_interp_dispatch_ns\`) | | **$(fmt %.0f "${V[wasm_dispatch_ns]}") ns** | $(fmt %.0f "${V[wasm_interp_dispatch_ns]}") ns | | AOT $(tgt wasm_dispatch_ns " ns") |"
   echo "| counter actor under fan-in, msg/s (\`wasm_actor_ratio\`) | $(mega "${V[wasm_actor_native_msg_s]}") | $(mega "${V[wasm_actor_msg_s]}") | | **$(fmt %.3f "${V[wasm_actor_ratio]}")×** native | $(tgt wasm_actor_ratio ×) |"
-  echo "| warm spawn: instantiate a loaded module (\`wasm_warm_spawn_us\`) | | **$(fmt %.1f "${V[wasm_warm_spawn_us]}") µs** | $(fmt %.0f "${V[wasm_interp_spawn_us]}") µs | | $(tgt wasm_warm_spawn_us " µs") |"
+  echo "| warm spawn: instantiate a loaded module and destroy it (\`wasm_warm_spawn_us\`) | | **$(fmt %.1f "${V[wasm_warm_spawn_us]}") µs** | $(fmt %.0f "${V[wasm_interp_spawn_us]}") µs | | $(tgt wasm_warm_spawn_us " µs") |"
+  echo "| actor spawn: spawn, stop, release, µs per actor (\`wasm_spawn_vs_native_ratio\`) | $(fmt %.2f "${V[wasm_native_spawn_actor_us]}") µs | $(fmt %.2f "${V[wasm_spawn_actor_us]}") µs | | AOT **$(fmt %.2f "${V[wasm_spawn_vs_native_ratio]}")×** native | $(tgt wasm_spawn_vs_native_ratio ×) |"
   echo "| cold AOT compile of the C++ counter guest (\`wasm_aot_compile_ms\`) | | $(fmt %.0f "${V[wasm_aot_compile_ms]}") ms | | wasm2c + gcc | | |"
   echo "| preemption: a native echo's round trip on 2 workers beside 4 AOT guests in \`loop br 0\`, worst / p99 (\`wasm_preempt_worst_us\`, \`wasm_preempt_p99_us\`); reference: the same node idle | | **$(fmt %.0f "${V[wasm_preempt_worst_us]}") µs** / $(fmt %.0f "${V[wasm_preempt_p99_us]}") µs | | idle: $(fmt %.0f "${V[wasm_preempt_idle_worst_us]}") µs / $(fmt %.0f "${V[wasm_preempt_idle_p99_us]}") µs | — | |"
 } >"$MD/wasm"
@@ -285,7 +291,7 @@ done
 count() { if [ "$1" = "$2" ]; then echo "all $2 targets met"; else echo "$1 of $2 targets met (MISSED: $3)"; fi; }
 stamp="\`scripts/bench.sh --runs $RUNS\`, $(date -u +%Y-%m-%d)"
 runtime_summary="$(count $rt_met $rt_n "$rt_missed") (fan-in $(fmt %.2f "${V[fan_in_ratio]}")×, ping-pong $(fmt %.3f "${V[ping_pong_ratio]}"), spawn $(fmt %.2f "${V[spawn_ratio]}")×, idle $(fmt %.0f "${V[idle_actor_bytes]}") B, flood $(fmt %.2f "${V[flood_throughput_ratio]}")× at $(fmt %.1f "${V[flood_peak_rss_mb]}") MB; $stamp)"
-wasm_summary="$(count $w_met $w_n "$w_missed"): AOT compute $(fmt %.2f "${V[wasm_compute_ratio]}")× native (≤ 1.5), dispatch $(fmt %.0f "${V[wasm_dispatch_ns]}") ns (≤ 500), the WebAssembly counter actor $(fmt %.2f "${V[wasm_actor_ratio]}")× the native one's msg/s under fan-in (≥ 0.5), warm spawn $(fmt %.1f "${V[wasm_warm_spawn_us]}") µs (≤ 20); cold AOT compile $(fmt %.1f "$(awk -v v="${V[wasm_aot_compile_ms]}" 'BEGIN { print v / 1000 }')") s ($stamp)"
+wasm_summary="$(count $w_met $w_n "$w_missed"): AOT compute $(fmt %.2f "${V[wasm_compute_ratio]}")× native (≤ 1.5), dispatch $(fmt %.0f "${V[wasm_dispatch_ns]}") ns (≤ 500), the WebAssembly counter actor $(fmt %.2f "${V[wasm_actor_ratio]}")× the native one's msg/s under fan-in (≥ 0.5), warm spawn $(fmt %.1f "${V[wasm_warm_spawn_us]}") µs (≤ 20), a WebAssembly actor's spawn and stop $(fmt %.2f "${V[wasm_spawn_vs_native_ratio]}")× a native one's (≤ 5); cold AOT compile $(fmt %.1f "$(awk -v v="${V[wasm_aot_compile_ms]}" 'BEGIN { print v / 1000 }')") s ($stamp)"
 
 # Replaces the lines between "<!-- bench:NAME:begin -->" and "<!-- bench:NAME:end -->" (each
 # alone on its line, exactly once) in FILE with the contents of FROM.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aot/troupe_aot.h"
+#include "linear_memory_pool.h"
 
 namespace troupe::wasm {
 
@@ -25,10 +26,9 @@ struct AotAccess {
 
 namespace {
 
-constexpr std::uint64_t kPageBytes = 65536;
+constexpr std::uint64_t kPageBytes = kWasmPageBytes;
 constexpr std::uint32_t kMaxPages = 65536;
-// u32 address + u32 offset + the widest access: every address a guest can form lands inside.
-constexpr std::size_t kReservation = (std::size_t{8} << 30) + kPageBytes;
+constexpr std::size_t kReservation = kLinearMemoryReservation;
 
 struct Frame {
   void* target;  // sigjmp_buf of the export call that entered the guest
@@ -54,7 +54,9 @@ class AotInstance final : public core::CoreInstance {
       t_.destroy(instance_);
       tl_active = saved;
     }
-    for (void* base : reservations_) munmap(base, kReservation);
+    for (const Reservation& r : reservations_) {
+      LinearMemoryPool::node().release(r.base, r.accessible, r.clean);
+    }
   }
 
   bool create(const core::Resolver& resolve, std::string& error) {
@@ -210,8 +212,8 @@ class AotInstance final : public core::CoreInstance {
 
   // From the signal handler: whether `addr` is in one of this instance's memories.
   bool owns(std::uintptr_t addr) const {
-    return std::any_of(reservations_.begin(), reservations_.end(), [addr](void* base) {
-      auto b = reinterpret_cast<std::uintptr_t>(base);
+    return std::any_of(reservations_.begin(), reservations_.end(), [addr](const Reservation& r) {
+      auto b = reinterpret_cast<std::uintptr_t>(r.base);
       return addr >= b && addr < b + kReservation;
     });
   }
@@ -231,39 +233,43 @@ class AotInstance final : public core::CoreInstance {
       }
       trap(WASM_RT_TRAP_NONE);
     }
-    void* base =
-        mmap(nullptr, kReservation, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) {
+    // From the pool: zero up to `initial` pages, PROT_NONE past them.
+    const std::uint64_t bytes = std::uint64_t{initial} * kPageBytes;
+    std::uint8_t* base = LinearMemoryPool::node().acquire(bytes);
+    if (base == nullptr) {
       record("cannot reserve address space for a linear memory");
       trap(WASM_RT_TRAP_NONE);
     }
     bool recorded = true;
     try {
-      reservations_.push_back(base);
+      reservations_.push_back({base, bytes, true});
     } catch (...) {
       recorded = false;
     }
     if (!recorded) {
-      munmap(base, kReservation);
+      LinearMemoryPool::node().release(base, bytes, true);
       host_trap_.clear();
       trap(WASM_RT_TRAP_NONE);
     }
-    if (initial != 0 && mprotect(base, initial * kPageBytes, PROT_READ | PROT_WRITE) != 0) {
-      record("cannot commit pages of linear memory");
-      trap(WASM_RT_TRAP_NONE);
-    }
-    mem->data = static_cast<std::uint8_t*>(base);
+    mem->data = base;
     mem->pages = initial;
     mem->max_pages = cap;
     mem->size = static_cast<std::uint32_t>(initial * kPageBytes);
   }
 
-  static std::uint32_t grow_memory(wasm_rt_memory_t* mem, std::uint32_t delta) {
+  std::uint32_t grow_memory(wasm_rt_memory_t* mem, std::uint32_t delta) {
     const std::uint32_t old = mem->pages;
     const std::uint64_t pages = std::uint64_t{old} + delta;
     if (pages > mem->max_pages) return static_cast<std::uint32_t>(-1);
     if (delta == 0) return old;
-    if (mprotect(mem->data + old * kPageBytes, delta * kPageBytes, PROT_READ | PROT_WRITE) != 0) {
+    Reservation* r = reservation(mem->data);
+    if (r == nullptr) return static_cast<std::uint32_t>(-1);
+    // Counted before the call: a failed mprotect may have applied to part of the range, and
+    // the pool must reset (or drop) every byte a guest could have written.
+    r->accessible = std::max(r->accessible, pages * kPageBytes);
+    if (mprotect(mem->data + std::uint64_t{old} * kPageBytes, std::uint64_t{delta} * kPageBytes,
+                 PROT_READ | PROT_WRITE) != 0) {
+      r->clean = false;  // its protection is unknown: the pool unmaps it
       return static_cast<std::uint32_t>(-1);
     }
     mem->pages = static_cast<std::uint32_t>(pages);
@@ -273,10 +279,12 @@ class AotInstance final : public core::CoreInstance {
   }
 
   void free_memory(wasm_rt_memory_t* mem) {
-    auto it = std::find(reservations_.begin(), reservations_.end(), mem->data);
+    auto it = std::find_if(reservations_.begin(), reservations_.end(),
+                           [mem](const Reservation& r) { return r.base == mem->data; });
     if (it == reservations_.end()) return;
-    munmap(*it, kReservation);
+    const Reservation r = *it;
     reservations_.erase(it);
+    LinearMemoryPool::node().release(r.base, r.accessible, r.clean);
     mem->data = nullptr;
   }
 
@@ -348,7 +356,19 @@ class AotInstance final : public core::CoreInstance {
   static constexpr std::size_t kMaxFrames = 64;
   Frame frames_[kMaxFrames];
   std::size_t depth_ = 0;
-  std::vector<void*> reservations_;
+  // A linear memory's slot: `accessible` bytes from `base` may have been made read/write.
+  struct Reservation {
+    std::uint8_t* base;
+    std::uint64_t accessible;
+    bool clean;  // false after a failed mprotect: the pool must not keep it
+  };
+  Reservation* reservation(const std::uint8_t* base) {
+    for (Reservation& r : reservations_) {
+      if (r.base == base) return &r;
+    }
+    return nullptr;
+  }
+  std::vector<Reservation> reservations_;
   wasm_rt_trap_t trap_code_ = WASM_RT_TRAP_NONE;
   std::string host_trap_;
 };
@@ -431,7 +451,12 @@ const troupe_aot_host kHost = {
     [](wasm_rt_memory_t* mem, std::uint32_t initial, std::uint32_t max) {
       tl_active->allocate_memory(mem, initial, max);
     },
-    [](wasm_rt_memory_t* mem, std::uint32_t delta) { return AotInstance::grow_memory(mem, delta); },
+    [](wasm_rt_memory_t* mem, std::uint32_t delta) {
+      // Only guest code grows a memory; without its instance nothing would know to reset the
+      // new pages.
+      return tl_active != nullptr ? tl_active->grow_memory(mem, delta)
+                                  : static_cast<std::uint32_t>(-1);
+    },
     [](wasm_rt_memory_t* mem) { tl_active->free_memory(mem); },
     []() { return tl_active->unwind_target(); },
     [](void* target) { tl_active->set_unwind_target(target); },

@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "linear_memory_pool.h"
 #include "troupe/wasm/wasm_error.h"
 
 namespace troupe::wasm {
@@ -52,8 +53,12 @@ void GuestBudget::release(std::uint64_t bytes) {
 }
 
 void GuestBudget::set_caps(GuestCaps caps) {
-  std::lock_guard lock(mutex_);
-  caps_ = caps;
+  {
+    std::lock_guard lock(mutex_);
+    caps_ = caps;
+  }
+  // The node's pool of linear memories keeps no more than the node's guests may hold.
+  if (this == &node()) LinearMemoryPool::node().set_bounds(LinearMemoryPool::bounds_for(caps));
 }
 
 GuestCaps GuestBudget::caps() const {

@@ -19,7 +19,8 @@ out=$("$bench" --results "$here/results.txt" --markdown --into "$tmp" 2>&1) ||
 echo "$out" | grep -Eq '^MET +fan_in_ratio +3\.620' || fail "fan_in_ratio not MET (median): $out"
 echo "$out" | grep -Eq '^MISSED +spawn_ratio +2\.900' || fail "spawn_ratio not MISSED: $out"
 echo "$out" | grep -Eq '^MET +wasm_warm_spawn_us +9\.1' || fail "wasm_warm_spawn_us: $out"
-[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 10 ] || fail "not 10 targets: $out"
+echo "$out" | grep -Eq '^MET +wasm_spawn_vs_native_ratio +4\.000' || fail "wasm_spawn_vs_native_ratio: $out"
+[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 11 ] || fail "not 11 targets: $out"
 doc="$tmp/docs/BENCHMARKS.md"
 grep -q '^| spawn 1 M actors, stop them, release the refs | 0.750 M actors/s | 0.259 M actors/s | \*\*2.90×\*\* | ≥ 3× | MISSED |$' "$doc" ||
   fail "no generated spawn row in docs/BENCHMARKS.md"
@@ -29,10 +30,12 @@ grep -q '^| flood, both unbounded (`flood_unbounded_ratio`): throughput | 4.95 M
   fail "no generated flood_unbounded row in docs/BENCHMARKS.md"
 grep -q '^| preemption: .* | | \*\*2400 µs\*\* / 1100 µs | | idle: 180 µs / 60 µs | — | |$' "$doc" ||
   fail "no generated preemption row in docs/BENCHMARKS.md"
+grep -q '^| actor spawn: spawn, stop, release, µs per actor (`wasm_spawn_vs_native_ratio`) | 3.00 µs | 12.00 µs | | AOT \*\*4.00×\*\* native | ≤ 5× | MET |$' "$doc" ||
+  fail "no generated actor spawn row in docs/BENCHMARKS.md"
 grep -q '| fan-in | 16.0 M msg/s' "$doc" && fail "the old runtime table is still there"
 grep -q '<!-- bench:readme-runtime -->5 of 6 targets met (MISSED: spawn_ratio) (fan-in 3.62×' "$tmp/README.md" ||
   fail "README runtime figures not generated"
-grep -q '<!-- bench:readme-wasm -->all 4 targets met: AOT compute 1.29× native' "$tmp/README.md" ||
+grep -q '<!-- bench:readme-wasm -->all 5 targets met: AOT compute 1.29× native' "$tmp/README.md" ||
   fail "README wasm figures not generated"
 cp "$doc" "$tmp/first.md"
 "$bench" --results "$here/results.txt" --markdown --into "$tmp" >/dev/null 2>&1 || fail "rerun failed"
@@ -42,6 +45,7 @@ json=$("$bench" --results "$here/results.txt" --json 2>&1) || fail "--json faile
 echo "$json" | grep -q '"spawn_ratio": 2.900' || fail "--json: $json"
 echo "$json" | grep -q '"flood_unbounded_ratio": 1.500' || fail "--json flood_unbounded: $json"
 echo "$json" | grep -q '"wasm_preempt_worst_us": 2400' || fail "--json preempt: $json"
+echo "$json" | grep -q '"wasm_spawn_vs_native_ratio": 4.000' || fail "--json spawn ratio: $json"
 echo "$json" | grep -q '"targets_missed": \["spawn_ratio"\]' || fail "--json targets: $json"
 
 # Refusals: quick results into the repository's docs, a missing figure, an unknown option.

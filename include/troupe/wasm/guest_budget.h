@@ -5,7 +5,9 @@
 // and released when it is destroyed, so guests can never grow past the cap between them (the
 // same accounting as a pooling allocator's slots); an instance that does not fit is not
 // created (kUnavailable for the instance cap, kMemoryLimit for the memory cap). Both caps are
-// on by default; no cap is spelled kNoInstanceCap / kNoMemoryCap, never 0. Thread-safe.
+// on by default; no cap is spelled kNoInstanceCap / kNoMemoryCap, never 0. The node budget's
+// caps also bound the pool of free AOT linear memories (src/wasm/linear_memory_pool.h).
+// Thread-safe.
 #pragma once
 
 #include <atomic>

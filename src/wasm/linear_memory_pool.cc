@@ -1,0 +1,147 @@
+#include "linear_memory_pool.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+
+namespace troupe::wasm {
+
+namespace {
+
+// At most this many free slots (8 GiB of address space each, no memory) and this many
+// accessible bytes among them, whatever the caps allow.
+constexpr std::uint32_t kMostSlots = 128;
+constexpr std::uint64_t kMostRetainedBytes = std::uint64_t{512} << 20;
+
+void unmap(std::uint8_t* base) { munmap(base, kLinearMemoryReservation); }
+
+std::uint8_t* map_fresh(std::uint64_t bytes) {
+  void* base = mmap(nullptr, kLinearMemoryReservation, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return nullptr;
+  if (bytes != 0 && mprotect(base, bytes, PROT_READ | PROT_WRITE) != 0) {
+    munmap(base, kLinearMemoryReservation);
+    return nullptr;
+  }
+  return static_cast<std::uint8_t*>(base);
+}
+
+}  // namespace
+
+LinearMemoryPool::~LinearMemoryPool() {
+  for (const Slot& s : free_) unmap(s.base);
+}
+
+std::uint8_t* LinearMemoryPool::acquire(std::uint64_t bytes) {
+  Slot slot{nullptr, 0};
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+      stats_.retained_bytes -= slot.accessible;
+      ++stats_.reused;
+    } else {
+      ++stats_.mapped;
+    }
+  }
+  if (slot.base == nullptr) return map_fresh(bytes);
+  // Its accessible bytes are zero (reset at release); only the difference needs an mprotect,
+  // and none when the slot last held the same module.
+  int rc = 0;
+  if (slot.accessible > bytes) {
+    rc = mprotect(slot.base + bytes, slot.accessible - bytes, PROT_NONE);
+  } else if (slot.accessible < bytes) {
+    rc = mprotect(slot.base + slot.accessible, bytes - slot.accessible, PROT_READ | PROT_WRITE);
+  }
+  if (rc != 0) {
+    // Its protection is now unknown: never reuse it.
+    unmap(slot.base);
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.unmapped;
+    }
+    return map_fresh(bytes);
+  }
+  return slot.base;
+}
+
+void LinearMemoryPool::release(std::uint8_t* base, std::uint64_t accessible, bool clean) {
+  if (base == nullptr) return;
+  bool keep = clean && accessible <= kLinearMemoryReservation;
+  bool reset_failed = false;
+  if (keep) {
+    std::lock_guard lock(mutex_);
+    // Checked before the reset, which would be wasted on a slot the pool cannot keep.
+    keep = free_.size() < bounds_.max_slots &&
+           stats_.retained_bytes + accessible <= bounds_.max_retained_bytes;
+  }
+  if (keep && accessible != 0 && !reset(base, accessible)) {
+    keep = false;
+    reset_failed = true;
+  }
+  if (keep) {
+    std::lock_guard lock(mutex_);
+    // Another thread may have filled the pool since.
+    if (free_.size() < bounds_.max_slots &&
+        stats_.retained_bytes + accessible <= bounds_.max_retained_bytes) {
+      free_.push_back({base, accessible});
+      stats_.retained_bytes += accessible;
+      return;
+    }
+  }
+  unmap(base);
+  std::lock_guard lock(mutex_);
+  ++stats_.unmapped;
+  if (reset_failed) ++stats_.reset_failures;
+}
+
+bool LinearMemoryPool::reset(std::uint8_t* base, std::uint64_t accessible) {
+  // Private anonymous memory: the next read of a dropped page is a fresh zero page.
+  return madvise(base, accessible, MADV_DONTNEED) == 0;
+}
+
+void LinearMemoryPool::trim_locked(std::vector<Slot>& doomed) {
+  while (!free_.empty() &&
+         (free_.size() > bounds_.max_slots || stats_.retained_bytes > bounds_.max_retained_bytes)) {
+    doomed.push_back(free_.front());  // the coldest first
+    stats_.retained_bytes -= free_.front().accessible;
+    free_.erase(free_.begin());
+    ++stats_.unmapped;
+  }
+}
+
+void LinearMemoryPool::set_bounds(MemoryPoolBounds bounds) {
+  std::vector<Slot> doomed;
+  {
+    std::lock_guard lock(mutex_);
+    bounds_ = bounds;
+    trim_locked(doomed);
+  }
+  for (const Slot& s : doomed) unmap(s.base);
+}
+
+MemoryPoolBounds LinearMemoryPool::bounds() const {
+  std::lock_guard lock(mutex_);
+  return bounds_;
+}
+
+LinearMemoryPool::Stats LinearMemoryPool::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats s = stats_;
+  s.free_slots = static_cast<std::uint32_t>(free_.size());
+  return s;
+}
+
+MemoryPoolBounds LinearMemoryPool::bounds_for(const GuestCaps& caps) {
+  return {.max_slots = std::min(kMostSlots, caps.max_instances),
+          .max_retained_bytes = std::min(kMostRetainedBytes, caps.max_memory_bytes)};
+}
+
+LinearMemoryPool& LinearMemoryPool::node() {
+  // Never destroyed: instances may outlive statics.
+  static auto* pool = new LinearMemoryPool(bounds_for(GuestCaps{}));
+  return *pool;
+}
+
+}  // namespace troupe::wasm
