@@ -3,29 +3,42 @@
 #include <cstdint>
 
 namespace troupe {
+namespace {
+
+// `value` as an integer in min..max, else an error naming control.KEY.
+Result<std::int64_t> integer_in(const toml::node& value, const std::string& what, std::int64_t min,
+                                std::int64_t max) {
+  auto n = value.value_exact<std::int64_t>();
+  if (!n || *n < min || *n > max) {
+    std::string message = what;
+    message += " must be an integer in ";
+    message += std::to_string(min);
+    message += "..";
+    message += std::to_string(max);
+    return Error{Errc::kInvalidArgument, std::move(message)};
+  }
+  return *n;
+}
+
+}  // namespace
 
 Result<void> parse_control_table(const toml::table& table, const std::string& origin,
                                  ControlServer::Options& options) {
   for (auto&& [key, value] : table) {
-    const std::string k(key.str());
-    auto in_range = [&](std::int64_t min, std::int64_t max) -> Result<std::int64_t> {
-      auto n = value.value_exact<std::int64_t>();
-      if (!n || *n < min || *n > max) {
-        return Error{Errc::kInvalidArgument, origin + ": control." + k + " must be an integer in " +
-                                                 std::to_string(min) + ".." + std::to_string(max)};
-      }
-      return *n;
-    };
-    if (k == "max_connections") {
-      auto n = in_range(1, 4096);
+    std::string what = origin;
+    what += ": control.";
+    what += key.str();
+    if (key.str() == "max_connections") {
+      auto n = integer_in(value, what, 1, 4096);
       if (!n.ok()) return n.error();
       options.max_connections = static_cast<std::size_t>(*n);
-    } else if (k == "idle_timeout_ms") {
-      auto n = in_range(1, 3'600'000);
+    } else if (key.str() == "idle_timeout_ms") {
+      auto n = integer_in(value, what, 1, 3'600'000);
       if (!n.ok()) return n.error();
       options.idle_timeout = std::chrono::milliseconds(*n);
     } else {
-      return Error{Errc::kInvalidArgument, origin + ": unknown key control." + k};
+      return Error{Errc::kInvalidArgument,
+                   origin + ": unknown key control." + std::string(key.str())};
     }
   }
   return {};

@@ -14,14 +14,18 @@ Result<void> parse_runtime_table(const toml::table& table, const std::string& or
       }
       auto n = value.value_exact<std::int64_t>();
       if (!n || *n < 1 || *n > kMaxDepth) {
-        return Error{Errc::kInvalidArgument, origin +
-                                                 ": runtime.max_call_depth must be an integer "
-                                                 "in 1.." +
-                                                 std::to_string(kMaxDepth) + " or \"unlimited\""};
+        std::string message = origin;
+        message += ": runtime.max_call_depth must be an integer in 1..";
+        message += std::to_string(kMaxDepth);
+        message += " or \"unlimited\"";
+        return Error{Errc::kInvalidArgument, std::move(message)};
       }
       config.max_call_depth = static_cast<std::uint32_t>(*n);
     } else {
-      return Error{Errc::kInvalidArgument, origin + ": unknown key runtime." + k};
+      std::string message = origin;
+      message += ": unknown key runtime.";
+      message += k;
+      return Error{Errc::kInvalidArgument, std::move(message)};
     }
   }
   return {};
