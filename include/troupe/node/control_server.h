@@ -44,12 +44,12 @@ class ControlServer {
     std::chrono::milliseconds idle_timeout{10'000};  // for each whole request frame to arrive
   };
 
-  // Fails when the path is too long, another live node already listens on it, or something
-  // other than a socket is there (left untouched). A stale socket file nobody answers on is
-  // replaced. close() removes the socket file only if it is still the one open() created.
   // What open() would refuse about `path` and `options`, checked without side effects (no
   // directory made, nothing removed), so a node can refuse to start before it writes anything.
   static Result<void> check(const std::string& path, const Options& options);
+  // Fails when the path is too long, another live node already listens on it, or something
+  // other than a socket is there (left untouched). A stale socket file nobody answers on is
+  // replaced. close() removes the socket file only if it is still the one open() created.
   static Result<std::unique_ptr<ControlServer>> open(const std::string& path, Handler handler,
                                                      Options options);
   ~ControlServer();
