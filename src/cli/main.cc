@@ -101,8 +101,8 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   if (!data_dir.empty()) cfg.data_dir = data_dir;
   if (!socket_override.empty()) cfg.control_socket = socket_override;
   if (workers >= 0) cfg.workers = static_cast<unsigned>(workers);
-  if (max_connections > 0) cfg.control_max_connections = static_cast<std::size_t>(max_connections);
-  if (idle_ms > 0) cfg.control_idle_timeout = std::chrono::milliseconds(idle_ms);
+  if (max_connections > 0) cfg.control.max_connections = static_cast<std::size_t>(max_connections);
+  if (idle_ms > 0) cfg.control.idle_timeout = std::chrono::milliseconds(idle_ms);
 
   // Block the shutdown signals in every thread; this one waits for them with sigwait.
   sigset_t signals;
@@ -185,11 +185,12 @@ int run(int argc, char** argv) {
   int max_connections = -1, idle_ms = -1;
   node_run
       ->add_option("--max-control-connections", max_connections,
-                   "control connections open at once (default 64)")
+                   "control connections open at once (default 64, [control] max_connections)")
       ->check(CLI::Range(1, 4096));
   node_run
       ->add_option("--control-idle-ms", idle_ms,
-                   "a control connection must send each request within this (default 10000)")
+                   "a control connection must send each request within this (default 10000, "
+                   "[control] idle_timeout_ms)")
       ->check(CLI::Range(1, 3600000));
 
   auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");

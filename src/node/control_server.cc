@@ -98,9 +98,11 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     }
     auto self = shared_from_this();
     // The handler may answer from a worker thread: hop back onto the I/O thread.
-    server_.handler_(request, [self](json response) {
-      asio::post(self->socket_.get_executor(),
-                 [self, r = std::move(response)] { self->write(r, /*then_close=*/false); });
+    server_.handler_(request, [self](Response response) {
+      asio::post(self->socket_.get_executor(), [self, r = std::move(response)]() mutable {
+        self->hold_ = std::move(r.hold);
+        self->write(r.body, /*then_close=*/false);
+      });
     });
   }
 
@@ -124,6 +126,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     asio::async_write(socket_, asio::buffer(out_),
                       [self, then_close](boost::system::error_code ec, std::size_t) {
                         std::string().swap(self->out_);
+                        self->hold_.reset();
                         if (ec || then_close) {
                           boost::system::error_code ignored;
                           self->socket_.close(ignored);
@@ -139,6 +142,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
   std::array<char, control::kHeader> header_{};
   std::string body_;
   std::string out_;
+  std::shared_ptr<void> hold_;  // what the response being written holds (Response::hold)
   std::shared_ptr<std::atomic<std::size_t>> count_;
 };
 
@@ -165,8 +169,7 @@ ControlServer::ControlServer(std::string path, Handler handler, Options options)
       acceptor_(io_),
       accept_retry_(io_) {}
 
-Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path, Handler handler,
-                                                           Options options) {
+Result<void> ControlServer::check(const std::string& path, const Options& options) {
   if (options.max_connections == 0 || options.idle_timeout.count() <= 0) {
     return Error{BaseErrc::kInvalidArgument,
                  "control connections and idle timeout must be at least 1"};
@@ -176,6 +179,22 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
                  "control socket path must be 1.." +
                      std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: '" + path + "'"};
   }
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return Error{BaseErrc::kInvalidArgument,
+                   path + " exists and is not a socket; refusing to use or remove it"};
+    }
+    if (someone_listens(path)) {
+      return Error{BaseErrc::kUnavailable, "another node is already running on " + path};
+    }
+  }
+  return {};
+}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path, Handler handler,
+                                                           Options options) {
+  if (auto ok = check(path, options); !ok.ok()) return ok.error();
   std::error_code fs_ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {

@@ -28,7 +28,8 @@ void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const R
                     "actor " + to.id().to_string() + " is awaiting a reply on this call chain"});
     return;
   }
-  if (std::uint32_t max = system.config().max_call_depth; max != 0 && req->depth() > max) {
+  if (std::uint32_t max = system.config().max_call_depth;
+      max != kUnlimitedCallDepth && req->depth() > max) {
     req->fail(Error{RuntimeErrc::kCallCycle, "call chain deeper than " + std::to_string(max) +
                                                  " asks (an actor asking itself in a loop?)"});
     return;
@@ -43,6 +44,14 @@ void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const R
 }
 
 }  // namespace detail
+
+Result<void> SystemConfig::check() const {
+  if (max_call_depth == 0) {
+    return Error{BaseErrc::kInvalidArgument,
+                 "max_call_depth must be at least 1 (no limit is kUnlimitedCallDepth, never 0)"};
+  }
+  return {};
+}
 
 ActorSystem::ActorSystem(SystemConfig config) : config_(std::move(config)) {
   node_id_ = config_.node_id;

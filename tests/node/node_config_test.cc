@@ -118,6 +118,70 @@ max_guest_memory_mb = "unlimited"
   EXPECT_EQ(c->wasm.caps.max_memory_bytes, wasm::kNoMemoryCap);
 }
 
+// Each subsystem reads its own table: [runtime] by the actor runtime, [control] by the
+// control socket, [node] by the node.
+TEST(NodeConfig, ParsesTheRuntimeControlAndReplyBudgetKeys) {
+  NodeConfig defaults;
+  EXPECT_EQ(defaults.runtime.max_call_depth, 1024u);
+  EXPECT_EQ(defaults.control.max_connections, 64u);
+  EXPECT_EQ(defaults.control.idle_timeout.count(), 10'000);
+  EXPECT_EQ(defaults.max_held_reply_bytes, std::size_t{256} << 20);
+  auto c = NodeConfig::parse(R"(
+[node]
+max_held_reply_bytes = 33554432
+[runtime]
+max_call_depth = 99
+[control]
+max_connections = 7
+idle_timeout_ms = 2500
+)",
+                             "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->max_held_reply_bytes, std::size_t{32} << 20);
+  EXPECT_EQ(c->runtime.max_call_depth, 99u);
+  EXPECT_EQ(c->control.max_connections, 7u);
+  EXPECT_EQ(c->control.idle_timeout.count(), 2500);
+  auto unlimited = NodeConfig::parse("[runtime]\nmax_call_depth = \"unlimited\"\n", "t.toml");
+  ASSERT_TRUE(unlimited.ok()) << unlimited.error().to_string();
+  EXPECT_EQ(unlimited->runtime.max_call_depth, kUnlimitedCallDepth);
+}
+
+// 0 never means "no limit": runtime.max_call_depth = 0 is an error; the word is "unlimited".
+TEST(NodeConfig, RejectsBadRuntimeAndControlValues) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  for (auto [text, expect] : {
+           Case{"[runtime]\nmax_call_depth = 0",
+                "runtime.max_call_depth must be an integer in "
+                "1..1000000 or \"unlimited\""},
+           Case{"[runtime]\nmax_call_depth = -3", "runtime.max_call_depth must be"},
+           Case{"[runtime]\nmax_call_depth = 1.5", "runtime.max_call_depth must be"},
+           Case{"[runtime]\nmax_call_depth = \"none\"", "runtime.max_call_depth must be"},
+           Case{"[runtime]\nmax_call_depth = 4294967296", "runtime.max_call_depth must be"},
+           Case{"[runtime]\nworkerz = 1", "unknown key runtime.workerz"},
+           Case{"[control]\nmax_connections = 0",
+                "control.max_connections must be an integer "
+                "in 1..4096"},
+           Case{"[control]\nmax_connections = \"many\"", "control.max_connections must be"},
+           Case{"[control]\nidle_timeout_ms = 0", "control.idle_timeout_ms must be"},
+           Case{"[control]\nidle_timeout_ms = 3600001", "control.idle_timeout_ms must be"},
+           Case{"[control]\nsocket = \"x\"", "unknown key control.socket"},
+           Case{"control = 1", "control must be a table"},
+           Case{"[node]\nmax_held_reply_bytes = 0",
+                "node.max_held_reply_bytes must be an "
+                "integer in 1048576..1099511627776"},
+           Case{"[node]\nmax_held_reply_bytes = \"unlimited\"", "node.max_held_reply_bytes"},
+       }) {
+    auto c = NodeConfig::parse(text, "t.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().code, BaseErrc::kInvalidArgument);
+    EXPECT_NE(c.error().detail.find(std::string("t.toml: ") + expect), std::string::npos)
+        << text << ": " << c.error().detail;
+  }
+}
+
 TEST(NodeConfig, RejectsBadWasmValues) {
   struct Case {
     const char* text;

@@ -204,5 +204,39 @@ TEST_F(NodeIdentityTest, ARestartedNodeKeepsItsIdAndNeverReusesActorIds) {
   EXPECT_GT(after.serial, before.serial);
 }
 
+// A start the control socket would refuse writes nothing: no key, no boot counter bump.
+TEST_F(NodeIdentityTest, AStartRefusedForItsSocketWritesNothing) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  write(root_ + "/victim.txt", "keep me", 0600);
+  config.control_socket = root_ + "/victim.txt";  // not a socket
+  auto refused = Node::start(config, KindRegistry{});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().detail.find("not a socket"), std::string::npos)
+      << refused.error().to_string();
+  config.control_socket = root_ + "/" + std::string(200, 's');  // too long for sun_path
+  ASSERT_FALSE(Node::start(config, KindRegistry{}).ok());
+  config.runtime.max_call_depth = 0;
+  config.control_socket.clear();
+  ASSERT_FALSE(Node::start(config, KindRegistry{}).ok());
+  EXPECT_FALSE(fs::exists(dir_)) << "a refused start created the data directory";
+  EXPECT_EQ(read(root_ + "/victim.txt"), "keep me");
+}
+
+// A second node on a running node's socket is refused before it raises the boot counter.
+TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesSocketLeavesTheBootCounter) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  auto first = Node::start(config, KindRegistry{});
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  const std::string boot = read(dir_ + "/node.boot");
+  auto second = Node::start(config, KindRegistry{});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, BaseErrc::kUnavailable) << second.error().to_string();
+  EXPECT_EQ(read(dir_ + "/node.boot"), boot);
+}
+
 }  // namespace
 }  // namespace troupe

@@ -60,6 +60,21 @@ TEST(CallDepth, AnActorAskingItselfInALoopFailsAtTheBound) {
   EXPECT_TRUE(a.alive());
 }
 
+// 0 is not "no limit" (fail-open): it is refused by check(), and a system given it anyway
+// allows no nested ask at all instead of an endless chain.
+TEST(CallDepth, ZeroIsInvalidAndNeverMeansUnlimited) {
+  EXPECT_FALSE(SystemConfig{.max_call_depth = 0}.check().ok());
+  EXPECT_TRUE(SystemConfig{.max_call_depth = 1}.check().ok());
+  EXPECT_TRUE(SystemConfig{.max_call_depth = kUnlimitedCallDepth}.check().ok());
+  ActorSystem sys(SystemConfig{.workers = 2, .max_call_depth = 0});
+  std::atomic<std::uint64_t> steps{0};
+  ActorRef a = sys.spawn(std::make_unique<SelfAsker>(steps, 10));
+  auto r = sys.ask<int>(a, Step{}, 5s).get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, RuntimeErrc::kCallCycle) << r.error().to_string();
+  EXPECT_EQ(steps.load(), 1u);
+}
+
 // Asks made one after the other, each from the previous one's reply handler (a guest making
 // many calls in one dispatch), are not nested: the bound does not stop them.
 TEST(CallDepth, AsksInSequenceFromReplyHandlersDoNotDeepen) {
@@ -90,8 +105,9 @@ TEST(CallDepth, AsksInSequenceFromReplyHandlersDoNotDeepen) {
 TEST(DeadLetter, ALongChainOfPendingAsksDrainsWithoutRecursion) {
   constexpr std::uint64_t kLinks = 200'000;
   // A manual clock: no ask times out while the chain is built.
-  ActorSystem sys(
-      SystemConfig{.workers = 2, .clock = std::make_shared<ManualClock>(), .max_call_depth = 0});
+  ActorSystem sys(SystemConfig{.workers = 2,
+                               .clock = std::make_shared<ManualClock>(),
+                               .max_call_depth = kUnlimitedCallDepth});
   std::atomic<std::uint64_t> steps{0};
   ActorRef a = sys.spawn(std::make_unique<SelfAsker>(steps, kLinks));
   auto head = sys.ask<int>(a, Step{}, 1h);

@@ -29,13 +29,24 @@ namespace troupe {
 
 class ControlServer {
  public:
-  using Respond = std::function<void(nlohmann::json)>;
+  // One answer. `hold` (if any) is kept until the frame has been written: what it reserves
+  // (a ReplyBudget::Hold on the reply's bytes) stays reserved while the node holds them.
+  struct Response {
+    Response(nlohmann::json b) : body(std::move(b)) {}  // NOLINT: implicit, as most carry none
+    Response(nlohmann::json b, std::shared_ptr<void> h) : body(std::move(b)), hold(std::move(h)) {}
+    nlohmann::json body;
+    std::shared_ptr<void> hold;
+  };
+  using Respond = std::function<void(Response)>;
   using Handler = std::function<void(const nlohmann::json& request, Respond respond)>;
   struct Options {
     std::size_t max_connections = 64;                // open at once
     std::chrono::milliseconds idle_timeout{10'000};  // for each whole request frame to arrive
   };
 
+  // What open() would refuse about `path` and `options`, checked without side effects (no
+  // directory made, nothing removed), so a node can refuse to start before it writes anything.
+  static Result<void> check(const std::string& path, const Options& options);
   // Fails when the path is too long, another live node already listens on it, or something
   // other than a socket is there (left untouched). A stale socket file nobody answers on is
   // replaced. close() removes the socket file only if it is still the one open() created.

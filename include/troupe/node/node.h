@@ -1,38 +1,47 @@
-// Node: one running troupe node — the actor system, the kinds it can spawn, and the control
-// socket the CLI talks to. Built from a NodeConfig (embedded defaults, or a TOML file).
-// start() returns a running node; shutdown() (or destruction) stops actors, then the socket.
+// Node: one running troupe node — the actor system, the kinds it can spawn, the operations
+// clients may perform (Operations), and the control socket the CLI talks to (ControlServer,
+// translated by ControlHandler). Composed from one NodeConfig (defaults, or a TOML file with a
+// table per subsystem). start() returns a running node; shutdown() (or destruction) stops
+// module loads, then actors, then the socket. Not thread-safe itself; what it hands out is.
 #pragma once
 
 #include <chrono>
-#include <functional>
+#include <cstddef>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "troupe/base/result.h"
+#include "troupe/node/control_handler.h"
 #include "troupe/node/control_server.h"
-#include "troupe/node/job_thread.h"
 #include "troupe/node/kind_registry.h"
 #include "troupe/node/node_identity.h"
+#include "troupe/node/operations.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/wasm/guest_policy.h"
 
 namespace troupe {
 
+// One config, a TOML table per subsystem (README "Configuration"): [node] here, [runtime]
+// parsed by the actor runtime, [control] by the control socket, [wasm] by the WebAssembly layer.
 struct NodeConfig {
+  // [node]
   std::string data_dir = ".troupe";
   std::string control_socket;                   // empty = <data_dir>/control.sock
   unsigned workers = 0;                         // 0 = one per core
   std::chrono::milliseconds ask_timeout{5000};  // default for `troupe ask`
-  // The [wasm] table: guests' default and maximum limits, node-wide caps (docs/WASM.md).
+  // Reply bytes the node holds for its clients at once (Operations, ReplyBudget).
+  std::size_t max_held_reply_bytes = Operations::Config{}.max_held_reply_bytes;
+  // [runtime]: the actor system's settings. Node sets workers (above), the node id and the
+  // actor serials itself.
+  SystemConfig runtime;
+  // [control]: control socket bounds; `troupe node run` flags override them.
+  ControlServer::Options control;
+  // [wasm]: guests' default and maximum limits, node-wide caps (docs/WASM.md).
   wasm::GuestPolicy wasm;
-  // Control socket bounds (ControlServer::Options): connections open at once, and the time
-  // in which each request frame must arrive. Set by `troupe node run` flags.
-  std::size_t control_max_connections = 64;
-  std::chrono::milliseconds control_idle_timeout{10'000};
 
-  // Reads a TOML file with [node] and [wasm] tables; unknown keys and wrong types are errors.
+  // Reads a TOML file of those tables; unknown tables, unknown keys and wrong types are errors
+  // naming the table and key.
   static Result<NodeConfig> load(const std::string& path);
   static Result<NodeConfig> parse(std::string_view toml_text, const std::string& origin);
   std::string socket_path() const;
@@ -40,44 +49,30 @@ struct NodeConfig {
 
 class Node {
  public:
+  // Everything that can be refused without side effects (the settings, the control socket
+  // path: too long, not a socket, a node already listening) is checked before the data
+  // directory is touched: a refused start writes no key and bumps no boot counter.
   static Result<std::unique_ptr<Node>> start(NodeConfig config, KindRegistry kinds);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
   ActorSystem& system() { return *system_; }
+  Operations& operations() { return *operations_; }
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return *identity_; }
   void shutdown();
 
-  // One control request; answers through respond (possibly later, from another thread).
-  void handle(const nlohmann::json& request, const ControlServer::Respond& respond);
-
  private:
   Node(NodeConfig config, KindRegistry kinds);
-  void op_spawn(const nlohmann::json& req, const ControlServer::Respond& respond);
-  // The common end of a spawn: checks the name and supervisor, asks the supervisor to start it.
-  void start_child(const std::string& name, const std::string& sup_name,
-                   std::function<std::unique_ptr<Actor>()> factory, const std::string& type_name,
-                   const ControlServer::Respond& respond);
-  void op_send(const nlohmann::json& req, bool ask, const ControlServer::Respond& respond);
-  nlohmann::json op_ls();
-  nlohmann::json op_status();
-  nlohmann::json op_stop(const nlohmann::json& req);
-  // An actor and its subtree; stops after `budget` actors, counting the rest in `omitted`.
-  nlohmann::json describe(const ActorRef& ref, int depth, std::size_t& budget,
-                          std::size_t& omitted);
-  static constexpr std::size_t kLsLimit = 2000;
-  // `spawn --wasm` requests waiting for the loader thread beyond the one it works on.
-  static constexpr std::size_t kMaxPendingModuleLoads = 16;
 
   NodeConfig config_;
   std::optional<NodeIdentity> identity_;
   KindRegistry kinds_;
   std::unique_ptr<ActorSystem> system_;
+  std::unique_ptr<Operations> operations_;
+  std::unique_ptr<ControlHandler> control_handler_;
   std::unique_ptr<ControlServer> control_;
-  std::unique_ptr<JobThread> loader_;  // reads, checks and compiles `spawn --wasm` modules
-  std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace troupe

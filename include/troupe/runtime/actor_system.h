@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "troupe/base/clock.h"
+#include "troupe/base/result.h"
 #include "troupe/runtime/actor.h"
 #include "troupe/runtime/actor_cell.h"
 #include "troupe/runtime/cell_table.h"
@@ -27,6 +28,9 @@
 #include "troupe/runtime/timer_service.h"
 
 namespace troupe {
+
+// SystemConfig::max_call_depth for "no limit": a chain this deep cannot be built.
+inline constexpr std::uint32_t kUnlimitedCallDepth = UINT32_MAX;
 
 struct SystemConfig {
   unsigned workers = 0;                    // 0 = one per core
@@ -43,8 +47,13 @@ struct SystemConfig {
   std::chrono::milliseconds shutdown_timeout{10000};
   // The deepest causal chain of asks (see Request::depth); a deeper ask fails with
   // kCallCycle. Each level holds a pending request, so this bounds what one runaway chain
-  // (an actor asking itself from its handler, forever) can hold. 0: no limit.
+  // (an actor asking itself from its handler, forever) can hold. No limit is the explicit
+  // kUnlimitedCallDepth; 0 is invalid (check() refuses it; given anyway, it bounds the chain
+  // at no nested asks at all, never at none).
   std::uint32_t max_call_depth = 1024;
+
+  // kInvalidArgument for a setting no system can run with (max_call_depth 0).
+  Result<void> check() const;
   // The root supervisor, under which the node spawns actors. Whatever is set here, the root
   // never escalates (nothing is above it): a child past the intensity fails alone.
   SupervisorOptions root_supervisor = root_supervisor_options();

@@ -1,0 +1,146 @@
+// Operations: what a client may do to a node — spawn, stop, tell, ask, list, status — with
+// typed requests and results. The control socket calls it today (ControlHandler translates its
+// JSON); the HTTP gateway and remote mesh nodes will call it tomorrow. Every request is checked
+// here (names, kinds, limits, timeouts), whoever sends it.
+// Threading: every member function may be called from any thread, concurrently. Operations
+// that complete later (spawn, ask) call `done` exactly once, from some other thread (a worker,
+// the timer thread or the module loader) or, when refused at once, before returning; `done`
+// must not block. Lifetime: created and destroyed by Node around the actor system it uses;
+// shutdown() (before the actor system stops) answers queued module loads "shutting down".
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "troupe/base/bytes.h"
+#include "troupe/base/ids.h"
+#include "troupe/base/result.h"
+#include "troupe/node/job_thread.h"
+#include "troupe/node/kind_registry.h"
+#include "troupe/node/node_identity.h"
+#include "troupe/node/reply_budget.h"
+#include "troupe/runtime/actor_cell.h"
+#include "troupe/runtime/actor_system.h"
+#include "troupe/wasm/guest_policy.h"
+
+namespace troupe {
+
+// Spawn an actor of a registered kind, or (wasm_path set) a WebAssembly guest.
+struct SpawnRequest {
+  std::string kind{};       // a KindRegistry name; unused for a module
+  std::string wasm_path{};  // a module file; any bytes, need not be UTF-8
+  std::string type_name{};  // a module's type name; empty: the file name's stem
+  wasm::Tier tier = wasm::Tier::kAuto;
+  wasm::LimitRequest limits{};  // a module's limits; absent: the node's [wasm] defaults
+  std::string name{};           // empty: unnamed
+  std::string supervisor{};     // empty: the root supervisor
+};
+
+struct SpawnResult {
+  ActorId id;
+  std::string type_name;
+};
+
+// One message to a named actor (or an id in text form).
+struct SendRequest {
+  std::string actor;
+  std::string route;
+  Bytes payload;
+  std::string traceparent;  // empty: a new trace
+};
+
+struct AskRequest {
+  SendRequest message;
+  std::chrono::milliseconds timeout{0};  // 0: the node's ask timeout
+};
+
+// An ask's reply. `hold` reserves its size in the node-wide reply budget: keep it until the
+// bytes have been handed to the client.
+struct AskReply {
+  Bytes payload;
+  ReplyBudget::Hold hold;
+};
+
+// One actor in a listing, with its subtree. `failed`: given up on by its supervisor (only id,
+// type, name and restarts of `stats` are meaningful, and `reason` says why).
+struct ActorEntry {
+  ActorStats stats;
+  bool failed = false;
+  std::string reason;
+  std::vector<ActorEntry> children;
+};
+
+struct ActorListing {
+  std::vector<ActorEntry> actors;  // top-level actors, then failed ones
+  std::size_t omitted = 0;         // live actors left out past the listing limit or depth
+};
+
+struct NodeStatus {
+  NodeId node = 0;
+  std::string public_key_base64;
+  std::uint64_t boot = 0;
+  std::chrono::seconds uptime{0};
+  unsigned workers = 0;
+  SystemStats stats;
+  std::size_t failed = 0;
+  std::vector<std::pair<std::string, std::string>> kinds;  // name, description
+};
+
+class Operations {
+ public:
+  struct Config {
+    std::chrono::milliseconds ask_timeout{5000};  // an ask that names none, and a spawn
+    // Reply bytes held for clients at once, node-wide ([node] max_held_reply_bytes).
+    std::size_t max_held_reply_bytes = std::size_t{256} << 20;
+    // Actors in one listing: a node with a million actors still answers in one frame.
+    std::size_t listing_limit = 2000;
+    // Module spawns waiting for the loader thread beyond the one it works on.
+    std::size_t max_pending_module_loads = 16;
+  };
+  static constexpr std::chrono::milliseconds kMaxAskTimeout{3'600'000};
+
+  Operations(ActorSystem& system, const KindRegistry& kinds, const wasm::GuestPolicy& policy,
+             const NodeIdentity& identity, Config config);
+  ~Operations();
+  Operations(const Operations&) = delete;
+  Operations& operator=(const Operations&) = delete;
+
+  void spawn(SpawnRequest request, std::function<void(Result<SpawnResult>)> done);
+  Result<void> tell(SendRequest request);
+  void ask(AskRequest request, std::function<void(Result<AskReply>)> done);
+  ActorListing list() const;
+  // kUnavailable when the root supervisor is dead (the node could not spawn).
+  Result<NodeStatus> status() const;
+  // The stopped actor's id.
+  Result<ActorId> stop(const std::string& actor);
+  // Module loads: queued ones are answered "shutting down", a running one is waited for.
+  void shutdown();
+
+  const Config& config() const { return config_; }
+  const ReplyBudget& reply_budget() const { return replies_; }
+
+ private:
+  // Checks the name and supervisor, asks the supervisor to start the child.
+  void start_child(const std::string& name, const std::string& supervisor,
+                   std::function<std::unique_ptr<Actor>()> factory, const std::string& type_name,
+                   std::function<void(Result<SpawnResult>)> done);
+  void spawn_module(const SpawnRequest& request, std::function<void(Result<SpawnResult>)> done);
+  ActorEntry describe(const ActorRef& ref, int depth, std::size_t& budget,
+                      std::size_t& omitted) const;
+
+  ActorSystem& system_;
+  const KindRegistry& kinds_;
+  const wasm::GuestPolicy& policy_;
+  const NodeIdentity& identity_;
+  const Config config_;
+  ReplyBudget replies_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  JobThread loader_;  // reads, checks and compiles modules for spawn; last: stopped first
+};
+
+}  // namespace troupe

@@ -1,0 +1,219 @@
+#include "troupe/node/control_handler.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+
+#include "troupe/node/actor_name.h"
+#include "troupe/node/control_protocol.h"
+
+namespace troupe {
+
+using nlohmann::json;
+
+namespace {
+
+// A string field of a request; empty when absent; error when present but not a string.
+Result<std::string> string_field(const json& req, const char* key, bool required) {
+  auto it = req.find(key);
+  if (it == req.end()) {
+    if (required) return Error{BaseErrc::kInvalidArgument, std::string("missing '") + key + "'"};
+    return std::string();
+  }
+  if (!it->is_string())
+    return Error{BaseErrc::kInvalidArgument, std::string("'") + key + "' must be a string"};
+  return it->get<std::string>();
+}
+
+// A name field, checked by the one rule for names (actor_name.h) whenever it is present: an
+// empty string is a bad name, not an absent one.
+Result<std::string> name_field(const json& req, const char* key, bool required,
+                               std::string_view what) {
+  auto value = string_field(req, key, required);
+  if (!value.ok() || !req.contains(key)) return value;
+  if (auto ok = check_actor_name(*value, what); !ok.ok()) return ok.error();
+  return value;
+}
+
+// An unsigned integer field in min..max; `fallback` when absent. Doubles, strings, negative
+// numbers and anything past max are errors (never wrapped or truncated).
+Result<std::uint64_t> uint_field(const json& req, const char* key, std::uint64_t min,
+                                 std::uint64_t max, std::uint64_t fallback) {
+  auto it = req.find(key);
+  if (it == req.end()) return fallback;
+  const bool in_range =
+      (it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0)) &&
+      it->get<std::uint64_t>() >= min && it->get<std::uint64_t>() <= max;
+  if (!in_range) {
+    return Error{BaseErrc::kInvalidArgument, std::string("'") + key + "' must be an integer in " +
+                                                 std::to_string(min) + ".." + std::to_string(max)};
+  }
+  return it->get<std::uint64_t>();
+}
+
+// The limits a spawn request asks for: each field an integer in its range or "unlimited".
+Result<wasm::LimitRequest> limit_request(const json& req) {
+  wasm::LimitRequest out;
+  for (const wasm::LimitInfo& info : wasm::limit_infos()) {
+    auto it = req.find(info.name);
+    if (it == req.end()) continue;
+    const std::string what = std::string("'") + info.name + "'";
+    Result<wasm::LimitValue> v =
+        Error{BaseErrc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
+    if (it->is_string()) {
+      v = wasm::parse_limit(info, it->get<std::string>(), what);
+      if (v.ok() && !v->unlimited) {  // a number is a JSON number, not a string
+        v = Error{BaseErrc::kInvalidArgument, what + " must be " + wasm::limit_expectation(info)};
+      }
+    } else if (it->is_number_unsigned()) {
+      v = wasm::limit_number(info, it->get<std::uint64_t>(), what);
+    }
+    if (!v.ok()) return v.error();
+    out[static_cast<std::size_t>(info.key)] = *v;
+  }
+  return out;
+}
+
+json entry_json(const ActorEntry& e) {
+  const ActorStats& s = e.stats;
+  if (e.failed) {
+    return json{{"id", s.id.to_string()}, {"type", s.type_name},      {"name", s.name},
+                {"restarts", s.restarts}, {"alive", false},           {"state", "failed"},
+                {"reason", e.reason},     {"children", json::array()}};
+  }
+  json j{{"id", s.id.to_string()},     {"type", s.type_name},    {"name", s.name},
+         {"mailbox", s.mailbox_depth}, {"restarts", s.restarts}, {"in", s.messages_in},
+         {"out", s.messages_out},      {"alive", s.alive},       {"state", s.state}};
+  json children = json::array();
+  for (const ActorEntry& c : e.children) children.push_back(entry_json(c));
+  j["children"] = std::move(children);
+  return j;
+}
+
+}  // namespace
+
+void ControlHandler::handle(const json& req, const ControlServer::Respond& respond) {
+  auto op = string_field(req, "op", true);
+  if (!op.ok()) return respond(control::error_response(op.error()));
+  try {
+    if (*op == "spawn") return spawn(req, respond);
+    if (*op == "tell") return send(req, false, respond);
+    if (*op == "ask") return send(req, true, respond);
+    if (*op == "ls") return respond(list());
+    if (*op == "status") return respond(status());
+    if (*op == "stop") return respond(stop(req));
+  } catch (const std::exception& e) {
+    // A malformed field type that slipped past validation: answer, never crash the node.
+    return respond(control::error_response(Error{BaseErrc::kInvalidArgument, e.what()}));
+  }
+  respond(control::error_response(Error{BaseErrc::kInvalidArgument, "unknown op '" + *op + "'"}));
+}
+
+void ControlHandler::spawn(const json& req, const ControlServer::Respond& respond) {
+  const bool is_wasm = req.contains("wasm") || req.contains("wasm_b64");
+  auto kind = name_field(req, "kind", !is_wasm, "actor kind");
+  auto name = name_field(req, "name", false, "actor name");
+  auto sup_name = name_field(req, "supervisor", false, "supervisor name");
+  for (auto* r : {&kind, &name, &sup_name}) {
+    if (!r->ok()) return respond(control::error_response(r->error()));
+  }
+  SpawnRequest s;
+  s.name = *name;
+  s.supervisor = *sup_name;
+  if (!is_wasm) {
+    s.kind = *kind;
+  } else {
+    auto path = control::get_bytes(req, "wasm");  // a file name need not be UTF-8
+    auto type = name_field(req, "type", false, "type name");
+    if (!path.ok()) return respond(control::error_response(path.error()));
+    if (!type.ok()) return respond(control::error_response(type.error()));
+    if (path->empty()) {
+      return respond(control::error_response(
+          Error{BaseErrc::kInvalidArgument, "'wasm' must name a module file"}));
+    }
+    auto limits = limit_request(req);
+    if (!limits.ok()) return respond(control::error_response(limits.error()));
+    auto tier_field = string_field(req, "tier", false);
+    if (!tier_field.ok()) return respond(control::error_response(tier_field.error()));
+    const auto tier = wasm::parse_tier(tier_field->empty() ? "auto" : *tier_field);
+    if (!tier) {
+      return respond(control::error_response(
+          Error{BaseErrc::kInvalidArgument, "'tier' must be auto, aot or interp"}));
+    }
+    s.wasm_path.assign(path->begin(), path->end());
+    s.type_name = *type;
+    s.limits = *limits;
+    s.tier = *tier;
+  }
+  ops_.spawn(std::move(s), [respond](Result<SpawnResult> r) {
+    if (!r.ok()) return respond(control::error_response(r.error()));
+    respond(json{{"ok", true}, {"id", r->id.to_string()}, {"type", r->type_name}});
+  });
+}
+
+void ControlHandler::send(const json& req, bool ask, const ControlServer::Respond& respond) {
+  auto actor = name_field(req, "actor", true, "actor name");
+  auto route = string_field(req, "route", true);
+  for (auto* r : {&actor, &route}) {
+    if (!r->ok()) return respond(control::error_response(r->error()));
+  }
+  auto data = control::get_bytes(req, "data");
+  if (!data.ok()) return respond(control::error_response(data.error()));
+  auto traceparent = string_field(req, "traceparent", false);
+  if (!traceparent.ok()) return respond(control::error_response(traceparent.error()));
+  SendRequest m{*actor, *route, std::move(data).value(), *traceparent};
+  if (!ask) {
+    auto told = ops_.tell(std::move(m));
+    if (!told.ok()) return respond(control::error_response(told.error()));
+    return respond(json{{"ok", true}});
+  }
+  auto timeout_ms = uint_field(req, "timeout_ms", 1, Operations::kMaxAskTimeout.count(),
+                               static_cast<std::uint64_t>(ops_.config().ask_timeout.count()));
+  if (!timeout_ms.ok()) return respond(control::error_response(timeout_ms.error()));
+  AskRequest a{std::move(m), std::chrono::milliseconds(*timeout_ms)};
+  ops_.ask(std::move(a), [respond](Result<AskReply> r) {
+    if (!r.ok()) return respond(control::error_response(r.error()));
+    json out{{"ok", true}};
+    control::put_bytes(out, "reply", r->payload);
+    Bytes().swap(r->payload);  // the JSON holds the bytes now; the hold stays until written
+    respond(ControlServer::Response{std::move(out),
+                                    std::make_shared<ReplyBudget::Hold>(std::move(r->hold))});
+  });
+}
+
+json ControlHandler::list() {
+  ActorListing listing = ops_.list();
+  json tops = json::array();
+  for (const ActorEntry& e : listing.actors) tops.push_back(entry_json(e));
+  return json{{"ok", true}, {"actors", std::move(tops)}, {"omitted", listing.omitted}};
+}
+
+json ControlHandler::status() {
+  auto st = ops_.status();
+  if (!st.ok()) return control::error_response(st.error());
+  json kinds = json::array();
+  for (auto& [n, d] : st->kinds) kinds.push_back(json{{"kind", n}, {"description", d}});
+  return json{{"ok", true},
+              {"node", fmt::format("{:x}", st->node)},
+              {"public_key", st->public_key_base64},
+              {"boot", st->boot},
+              {"uptime_s", st->uptime.count()},
+              {"workers", st->workers},
+              {"actors", st->stats.live},
+              {"spawned", st->stats.spawned},
+              {"restarts", st->stats.restarts},
+              {"dead_letters", st->stats.dead_letters},
+              {"failed", st->failed},
+              {"socket", socket_path_},
+              {"kinds", std::move(kinds)}};
+}
+
+json ControlHandler::stop(const json& req) {
+  auto actor = name_field(req, "actor", true, "actor name");
+  if (!actor.ok()) return control::error_response(actor.error());
+  auto id = ops_.stop(*actor);
+  if (!id.ok()) return control::error_response(id.error());
+  return json{{"ok", true}, {"id", id->to_string()}};
+}
+
+}  // namespace troupe

@@ -1,0 +1,123 @@
+// The control socket over the operations layer, in one process: asks whose replies the
+// clients do not read yet hold their bytes in the node-wide reply budget until the frame has
+// been written, and an ask past the budget gets an error instead of being buffered.
+#include "troupe/node/control_handler.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "probe.h"
+#include "troupe/base/encoding.h"
+#include "troupe/node/control_protocol.h"
+#include "troupe/node/node.h"
+#include "troupe/runtime/envelope.h"
+
+namespace troupe {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// Replies with as many bytes as its payload's number says.
+class BigReplier final : public Actor {
+ public:
+  bool receive(Message& m) override {
+    return match(m, [](Envelope& e) -> Result<Bytes> { return Bytes(std::stoul(e.payload), 'x'); });
+  }
+};
+
+// A raw control connection: sends one request, reads one response when asked to.
+class Client {
+ public:
+  explicit Client(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM, 0)) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  bool send(const json& request) {
+    const std::string frame = control::encode_frame(request.dump());
+    return connected_ && ::write(fd_, frame.data(), frame.size()) == ssize_t(frame.size());
+  }
+  json read() {
+    char header[4];
+    if (!read_exactly(header, 4)) return json();
+    std::string body(get_u32_be(header), '\0');
+    if (!read_exactly(body.data(), body.size())) return json();
+    return json::parse(body, nullptr, false);
+  }
+
+ private:
+  bool read_exactly(char* out, std::size_t n) {
+    while (n > 0) {
+      ssize_t got = ::read(fd_, out, n);
+      if (got <= 0) return false;
+      out += got;
+      n -= static_cast<std::size_t>(got);
+    }
+    return true;
+  }
+  int fd_;
+  bool connected_ = false;
+};
+
+json ask_request(std::size_t reply_bytes) {
+  return json{{"v", control::kVersion},
+              {"op", "ask"},
+              {"actor", "b"},
+              {"route", "r"},
+              {"data", std::to_string(reply_bytes)}};
+}
+
+TEST(ControlHandler, RepliesHeldForClientsStayWithinTheNodeBudget) {
+  std::string tmpl = (fs::temp_directory_path() / "troupe-replies-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  NodeConfig config;
+  config.data_dir = dir + "/data";
+  config.workers = 1;
+  config.max_held_reply_bytes = std::size_t{8} << 20;
+  KindRegistry kinds;
+  kinds.add("big", "replies with N bytes", [] { return std::make_unique<BigReplier>(); });
+  auto node = Node::start(config, std::move(kinds));
+  ASSERT_TRUE(node.ok()) << node.error().to_string();
+  Operations& ops = (*node)->operations();
+  {
+    Client spawner(config.socket_path());
+    ASSERT_TRUE(spawner.send(json{{"v", 1}, {"op", "spawn"}, {"kind", "big"}, {"name", "b"}}));
+    ASSERT_EQ(spawner.read().value("ok", false), true);
+  }
+  constexpr std::size_t kReply = std::size_t{6} << 20;
+  // A client that asks and does not read: its 6 MiB reply cannot all be written, so the node
+  // holds it, and counts it.
+  Client slow(config.socket_path());
+  ASSERT_TRUE(slow.send(ask_request(kReply)));
+  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == kReply; }, 10s));
+  // A second one past the budget is refused, not buffered.
+  Client second(config.socket_path());
+  ASSERT_TRUE(second.send(ask_request(kReply)));
+  json refused = second.read();
+  EXPECT_EQ(refused.value("ok", true), false) << refused.dump().substr(0, 200);
+  EXPECT_NE(refused.value("error", std::string()).find("max_held_reply_bytes"), std::string::npos)
+      << refused.value("error", std::string());
+  // Once the slow client has its reply, the bytes are released and the next ask fits.
+  json got = slow.read();
+  ASSERT_EQ(got.value("ok", false), true);
+  EXPECT_EQ(got.value("reply", std::string()).size(), kReply);
+  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s));
+  Client third(config.socket_path());
+  ASSERT_TRUE(third.send(ask_request(kReply)));
+  EXPECT_EQ(third.read().value("ok", false), true);
+  (*node)->shutdown();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace troupe
