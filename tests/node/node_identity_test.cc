@@ -224,6 +224,26 @@ TEST_F(NodeIdentityTest, AStartRefusedForItsSocketWritesNothing) {
   EXPECT_EQ(read(root_ + "/victim.txt"), "keep me");
 }
 
+// A socket path whose directory cannot be made or written, or that the system would read
+// only up to a NUL byte, is refused before the key and the boot counter are written.
+TEST_F(NodeIdentityTest, AStartRefusedForItsSocketDirectoryWritesNothing) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  write(root_ + "/file", "keep me", 0600);
+  for (const std::string& socket :
+       {root_ + "/file/control.sock", root_ + "/file/deeper/control.sock",
+        std::string("\0abstract", 9), root_ + std::string("/cut\0here", 9)}) {
+    config.control_socket = socket;
+    auto refused = Node::start(config, KindRegistry{});
+    ASSERT_FALSE(refused.ok()) << socket;
+    EXPECT_EQ(refused.error().code, BaseErrc::kInvalidArgument) << refused.error().to_string();
+    EXPECT_FALSE(fs::exists(dir_)) << "a refused start created the data directory: " << socket;
+  }
+  EXPECT_FALSE(fs::exists(root_ + "/cut"));
+  EXPECT_EQ(read(root_ + "/file"), "keep me");
+}
+
 // A second node on a running node's socket is refused before it raises the boot counter.
 TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesSocketLeavesTheBootCounter) {
   NodeConfig config;
