@@ -56,7 +56,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     idle_.async_wait([weak](boost::system::error_code ec) {
       auto self = weak.lock();
       if (ec || !self) return;
-      spdlog::debug("control: closing a connection idle for {} ms",
+      spdlog::debug("control: closing a connection that sent or took nothing for {} ms",
                     self->server_.options_.idle_timeout.count());
       boost::system::error_code ignored;
       self->socket_.close(ignored);
@@ -122,9 +122,14 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
                  .dump();
     }
     out_ = control::encode_frame(text);
+    // The client must take the whole response within the idle timeout too: one that stops
+    // reading would otherwise hold its connection slot and the response's bytes (and their
+    // ReplyBudget hold) for as long as it lives.
+    arm_idle_timer();
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
                       [self, then_close](boost::system::error_code ec, std::size_t) {
+                        self->idle_.cancel();
                         std::string().swap(self->out_);
                         self->hold_.reset();
                         if (ec || then_close) {
