@@ -258,5 +258,28 @@ TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesSocketLeavesTheBootCounter) {
   EXPECT_EQ(read(dir_ + "/node.boot"), boot);
 }
 
+// Two nodes on one data directory through different sockets would run as one node: the second
+// is refused, before it raises the boot counter, until the first has stopped.
+TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesDataDirectoryIsRefused) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  config.control_socket = root_ + "/first.sock";
+  auto first = Node::start(config, KindRegistry{});
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  const std::string boot = read(dir_ + "/node.boot");
+  config.control_socket = root_ + "/second.sock";
+  auto second = Node::start(config, KindRegistry{});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, BaseErrc::kUnavailable) << second.error().to_string();
+  EXPECT_NE(second.error().detail.find("another node is running on the data directory"),
+            std::string::npos)
+      << second.error().detail;
+  EXPECT_EQ(read(dir_ + "/node.boot"), boot);
+  first->reset();
+  auto again = Node::start(config, KindRegistry{});
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+}
+
 }  // namespace
 }  // namespace troupe
