@@ -38,12 +38,15 @@ std::size_t escaped_size(const Bytes& bytes) {
 
 }  // namespace
 
-void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes) {
-  if (escaped_size(bytes) <= (bytes.size() + 2) / 3 * 4 && is_valid_utf8(bytes)) {
+std::size_t put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes) {
+  const std::size_t escaped = escaped_size(bytes);
+  const std::size_t base64 = (bytes.size() + 2) / 3 * 4;
+  if (escaped <= base64 && is_valid_utf8(bytes)) {
     j[field] = bytes;
-  } else {
-    j[field + "_b64"] = base64_encode(bytes);
+    return escaped;
   }
+  j[field + "_b64"] = base64_encode(bytes);
+  return base64;
 }
 
 Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field) {
