@@ -171,11 +171,23 @@ void ControlHandler::send(const json& req, bool ask, const ControlServer::Respon
                                static_cast<std::uint64_t>(ops_.config().ask_timeout.count()));
   if (!timeout_ms.ok()) return respond(control::error_response(timeout_ms.error()));
   AskRequest a{std::move(m), std::chrono::milliseconds(*timeout_ms)};
-  ops_.ask(std::move(a), [respond](Result<AskReply> r) {
+  ops_.ask(std::move(a), [this, respond](Result<AskReply> r) {
     if (!r.ok()) return respond(control::error_response(r.error()));
     json out{{"ok", true}};
-    control::put_bytes(out, "reply", r->payload);
+    const std::size_t payload = r->payload.size();
+    const std::size_t sent = control::put_bytes(out, "reply", r->payload);
     Bytes().swap(r->payload);  // the JSON holds the bytes now; the hold stays until written
+    // What the node holds until the client has it is the reply as sent: base64 is 4/3 of the
+    // bytes, so the hold grows to that (or the reply is refused, as one past the budget is).
+    if (sent > payload && !ops_.reply_budget().try_grow(r->hold, sent - payload)) {
+      const ReplyBudget& budget = ops_.reply_budget();
+      return respond(control::error_response(
+          Error{BaseErrc::kUnavailable,
+                "the reply (" + std::to_string(payload) + " bytes, " + std::to_string(sent) +
+                    " as sent) does not fit in the node's budget for replies held for clients (" +
+                    std::to_string(budget.held()) + " of " + std::to_string(budget.max_bytes()) +
+                    " bytes in use; [node] max_held_reply_bytes); try again"}));
+    }
     respond(ControlServer::Response{std::move(out),
                                     std::make_shared<ReplyBudget::Hold>(std::move(r->hold))});
   });

@@ -38,12 +38,15 @@ std::size_t escaped_size(const Bytes& bytes) {
 
 }  // namespace
 
-void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes) {
-  if (escaped_size(bytes) <= (bytes.size() + 2) / 3 * 4 && is_valid_utf8(bytes)) {
+std::size_t put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes) {
+  const std::size_t escaped = escaped_size(bytes);
+  const std::size_t base64 = (bytes.size() + 2) / 3 * 4;
+  if (escaped <= base64 && is_valid_utf8(bytes)) {
     j[field] = bytes;
-  } else {
-    j[field + "_b64"] = base64_encode(bytes);
+    return escaped;
   }
+  j[field + "_b64"] = base64_encode(bytes);
+  return base64;
 }
 
 Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field) {
@@ -62,6 +65,22 @@ Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field) {
 
 namespace {
 
+// Whether the demangled form of `name` stays about as long as `name`. The text comes from
+// anyone (a guest's error, a control request's unknown op): a back-reference (S_, S0_, ...) or
+// a template parameter (T_, T0_, ...) names an earlier part again, and nesting them doubles
+// the output per level, so 200 bytes would demangle to gigabytes. Names without them print
+// each part once; longer names than a type's are not worth a demangler run either.
+bool demangles_small(const std::string& name) {
+  constexpr std::size_t kMostNameBytes = 512;
+  if (name.size() > kMostNameBytes) return false;
+  for (std::size_t i = 0; i + 1 < name.size(); ++i) {
+    const auto next = static_cast<unsigned char>(name[i + 1]);
+    const bool reference = next == '_' || std::isdigit(next) != 0 || std::isupper(next) != 0;
+    if ((name[i] == 'S' || name[i] == 'T') && reference) return false;
+  }
+  return true;
+}
+
 // The demangled form of a typeid name; nullopt for anything that is not one.
 std::optional<std::string> demangled_type(const std::string& name) {
   // typeid names of classes start with a length (global) or N (nested) or S (std).
@@ -69,6 +88,7 @@ std::optional<std::string> demangled_type(const std::string& name) {
   if (std::isdigit(static_cast<unsigned char>(first)) == 0 && first != 'N' && first != 'S') {
     return std::nullopt;
   }
+  if (!demangles_small(name)) return std::nullopt;
   int status = -1;
   char* text = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
   std::optional<std::string> out;

@@ -56,7 +56,7 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     idle_.async_wait([weak](boost::system::error_code ec) {
       auto self = weak.lock();
       if (ec || !self) return;
-      spdlog::debug("control: closing a connection idle for {} ms",
+      spdlog::debug("control: closing a connection that sent or took nothing for {} ms",
                     self->server_.options_.idle_timeout.count());
       boost::system::error_code ignored;
       self->socket_.close(ignored);
@@ -122,9 +122,14 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
                  .dump();
     }
     out_ = control::encode_frame(text);
+    // The client must take the whole response within the idle timeout too: one that stops
+    // reading would otherwise hold its connection slot and the response's bytes (and their
+    // ReplyBudget hold) for as long as it lives.
+    arm_idle_timer();
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
                       [self, then_close](boost::system::error_code ec, std::size_t) {
+                        self->idle_.cancel();
                         std::string().swap(self->out_);
                         self->hold_.reset();
                         if (ec || then_close) {
@@ -160,6 +165,34 @@ bool someone_listens(const std::string& path) {
   return ok;
 }
 
+// Whether open() could make the directories above `path` and create the socket in them: the
+// nearest one that exists must be a directory this process may write and search. (A bind can
+// still fail for reasons no check sees, e.g. a file system that takes no sockets.)
+Result<void> check_socket_directory(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  struct stat st {};
+  while (::stat(dir.c_str(), &st) != 0) {
+    const int err = errno;
+    const std::filesystem::path up = dir.parent_path().empty() ? "." : dir.parent_path();
+    if (err != ENOENT || up == dir) {
+      return Error{BaseErrc::kInvalidArgument,
+                   "cannot use " + dir.string() + " for the control socket: " + std::strerror(err)};
+    }
+    dir = up;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Error{
+        BaseErrc::kInvalidArgument,
+        dir.string() + " is not a directory; cannot put the control socket " + path + " under it"};
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return Error{BaseErrc::kInvalidArgument, "cannot create the control socket " + path + " in " +
+                                                 dir.string() + ": " + std::strerror(errno)};
+  }
+  return {};
+}
+
 }  // namespace
 
 ControlServer::ControlServer(std::string path, Handler handler, Options options)
@@ -179,6 +212,11 @@ Result<void> ControlServer::check(const std::string& path, const Options& option
                  "control socket path must be 1.." +
                      std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: '" + path + "'"};
   }
+  if (path.find('\0') != std::string::npos) {
+    // The system would read the path only up to the NUL (one starting with NUL names an
+    // abstract socket, which file permissions do not protect).
+    return Error{BaseErrc::kInvalidArgument, "control socket path contains a NUL byte"};
+  }
   struct stat existing {};
   if (::lstat(path.c_str(), &existing) == 0) {
     if (!S_ISSOCK(existing.st_mode)) {
@@ -188,8 +226,9 @@ Result<void> ControlServer::check(const std::string& path, const Options& option
     if (someone_listens(path)) {
       return Error{BaseErrc::kUnavailable, "another node is already running on " + path};
     }
+    return {};
   }
-  return {};
+  return check_socket_directory(path);
 }
 
 Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& path, Handler handler,

@@ -17,7 +17,7 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
     return ok.error();
   }
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(kinds)));
-  auto identity = NodeIdentity::load_or_create(node->config_.data_dir);
+  auto identity = NodeIdentity::load_or_create(node->config_.data_dir, /*exclusive=*/true);
   if (!identity.ok()) return identity.error();
   node->identity_ = std::move(identity).value();
   SystemConfig sc = node->config_.runtime;

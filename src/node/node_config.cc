@@ -60,15 +60,18 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
   for (auto&& [key, value] : *node) {
     std::string_view k = key.str();
     if (k == "data_dir") {
-      auto v = value.value<std::string>();
-      if (!v || v->empty()) return bad(k, "a non-empty string");
+      auto v = value.value_exact<std::string>();
+      // A NUL would cut the path short: the node would use another directory than the one named.
+      if (!v || v->empty() || v->find('\0') != std::string::npos) {
+        return bad(k, "a non-empty string without NUL bytes");
+      }
       cfg.data_dir = *v;
     } else if (k == "control_socket") {
-      auto v = value.value<std::string>();
-      if (!v) return bad(k, "a string");
+      auto v = value.value_exact<std::string>();
+      if (!v || v->find('\0') != std::string::npos) return bad(k, "a string without NUL bytes");
       cfg.control_socket = *v;
     } else if (k == "workers") {
-      auto v = value.value<std::int64_t>();
+      auto v = value.value_exact<std::int64_t>();  // not a bool or a float taken for one
       if (!v || *v < 0 || *v > 1024) return bad(k, "an integer in 0..1024");
       cfg.workers = static_cast<unsigned>(*v);
     } else if (k == "node_id") {
@@ -77,7 +80,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
                        ": node.node_id cannot be set: the node id derives from the node's "
                        "key (node.key in the data directory)"};
     } else if (k == "ask_timeout_ms") {
-      auto v = value.value<std::int64_t>();
+      auto v = value.value_exact<std::int64_t>();
       if (!v || *v <= 0 || *v > 3600000) return bad(k, "an integer in 1..3600000");
       cfg.ask_timeout = std::chrono::milliseconds(*v);
     } else if (k == "max_held_reply_bytes") {

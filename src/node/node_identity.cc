@@ -153,7 +153,7 @@ NodeId NodeIdentity::node_id_of(const std::array<std::uint8_t, 32>& public_key) 
   return id == 0 ? 1 : id;  // 0 means "no node"
 }
 
-Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
+Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir, bool exclusive) {
   if (sodium_init() < 0) return Error{BaseErrc::kInternal, "libsodium failed to initialise"};
   auto opened = open_data_dir(data_dir);
   if (!opened.ok()) return opened.error();
@@ -209,6 +209,22 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir) {
     }
   }
   id.node_id_ = node_id_of(id.public_key_);
+
+  // A node keeps a lock on its key for as long as it runs: a second node on the same data
+  // directory (through another control socket) would run as the same node. Taken before the
+  // boot counter is raised, so a refused start leaves it alone.
+  if (exclusive) {
+    const int fd = ::openat(dir.get(), kKeyFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return io_error("open " + key_path);
+    id.run_lock_ = std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return Error{BaseErrc::kUnavailable,
+                     "another node is running on the data directory " + data_dir};
+      }
+      return io_error("lock " + key_path);
+    }
+  }
 
   // The boot counter: one more than last time, on disk before anything is served. Read,
   // raised and written under an exclusive lock on the directory, so that starts racing on one

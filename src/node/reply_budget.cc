@@ -23,6 +23,16 @@ ReplyBudget::Hold::~Hold() {
   if (held_) held_->fetch_sub(bytes_);
 }
 
+bool ReplyBudget::try_grow(Hold& hold, std::size_t more) {
+  if (!hold.held_) return try_reserve(more, hold);
+  std::size_t now = held_->load();
+  do {
+    if (more > max_bytes_ || now > max_bytes_ - more) return false;
+  } while (!held_->compare_exchange_weak(now, now + more));
+  hold.bytes_ += more;
+  return true;
+}
+
 bool ReplyBudget::try_reserve(std::size_t bytes, Hold& out) {
   std::size_t now = held_->load();
   do {

@@ -514,6 +514,32 @@ TEST_F(Edge, IdleAndHalfFrameConnectionsAreClosed) {
   EXPECT_EQ(node->cli({"ask", "e", "x", "ok"}).out, "ok\n");
 }
 
+// A client that asks for a reply larger than the socket buffers and never reads it: before,
+// its connection (and the reply's bytes) stayed with the node for as long as the client lived,
+// so as many such clients as max_connections shut every other client out for good.
+TEST_F(Edge, AClientThatStopsReadingLosesItsConnection) {
+  auto node = start_node({"--max-control-connections", "1", "--control-idle-ms", "1000"});
+  ASSERT_EQ(node->cli({"spawn", "echo", "--name", "e"}).code, 0);
+  int hog = connect_to(node->socket());
+  const nlohmann::json ask{{"v", 1},
+                           {"op", "ask"},
+                           {"actor", "e"},
+                           {"route", "any"},
+                           {"data", std::string(900 << 10, 'x')}};
+  const std::string frame = control::encode_frame(ask.dump());
+  ASSERT_EQ(::send(hog, frame.data(), frame.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(frame.size()));
+  // Never read: the node must hang up within the idle timeout (give it 10 s).
+  pollfd p{hog, POLLRDHUP, 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1) << "the node kept the connection of a client not reading";
+  EXPECT_NE(p.revents & (POLLRDHUP | POLLHUP), 0);
+  ::close(hog);
+  // Its slot is free again (the node has closed it, so the count has dropped).
+  std::string resp = request_raw(node->socket(), R"({"v":1,"op":"status"})");
+  EXPECT_NE(resp.find("\"ok\":true"), std::string::npos) << resp;
+  EXPECT_TRUE(node->running());
+}
+
 TEST_F(Edge, AcceptFailuresBackOffInsteadOfSpinning) {
   auto node = start_node();
   ASSERT_EQ(node->cli({"status"}).code, 0);

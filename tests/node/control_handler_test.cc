@@ -32,6 +32,15 @@ class BigReplier final : public Actor {
   }
 };
 
+// Replies with as many zero bytes as its payload's number says: they travel as base64.
+class ZeroReplier final : public Actor {
+ public:
+  bool receive(Message& m) override {
+    return match(m,
+                 [](Envelope& e) -> Result<Bytes> { return Bytes(std::stoul(e.payload), '\0'); });
+  }
+};
+
 // A raw control connection: sends one request, reads one response when asked to.
 class Client {
  public:
@@ -115,6 +124,50 @@ TEST(ControlHandler, RepliesHeldForClientsStayWithinTheNodeBudget) {
   Client third(config.socket_path());
   ASSERT_TRUE(third.send(ask_request(kReply)));
   EXPECT_EQ(third.read().value("ok", false), true);
+  (*node)->shutdown();
+  fs::remove_all(dir);
+}
+
+// The node holds a reply as it is sent, and bytes that are not text go as base64, a third
+// larger: the budget counts that. Before, a 7 MiB binary reply fit an 8 MiB budget while the
+// node held 9.3 MiB for it (60 clients not reading 16 MiB replies: 620 MB resident for a
+// 256 MiB budget).
+TEST(ControlHandler, TheBudgetCountsRepliesAsSent) {
+  std::string tmpl = (fs::temp_directory_path() / "troupe-replies-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  NodeConfig config;
+  config.data_dir = dir + "/data";
+  config.workers = 1;
+  config.max_held_reply_bytes = std::size_t{8} << 20;
+  KindRegistry kinds;
+  kinds.add("zeros", "replies with N zero bytes", [] { return std::make_unique<ZeroReplier>(); });
+  auto node = Node::start(config, std::move(kinds));
+  ASSERT_TRUE(node.ok()) << node.error().to_string();
+  Operations& ops = (*node)->operations();
+  {
+    Client spawner(config.socket_path());
+    ASSERT_TRUE(spawner.send(json{{"v", 1}, {"op", "spawn"}, {"kind", "zeros"}, {"name", "b"}}));
+    ASSERT_EQ(spawner.read().value("ok", false), true);
+  }
+  // 7 MiB of zeros are 9.33 MiB of base64: past the 8 MiB budget.
+  Client big(config.socket_path());
+  ASSERT_TRUE(big.send(ask_request(std::size_t{7} << 20)));
+  json refused = big.read();
+  EXPECT_EQ(refused.value("ok", true), false) << refused.dump().substr(0, 200);
+  EXPECT_NE(refused.value("error", std::string()).find("as sent"), std::string::npos)
+      << refused.value("error", std::string());
+  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s));
+  // 3 MiB not read yet are held as their 4 MiB of base64, and released once read.
+  Client slow(config.socket_path());
+  ASSERT_TRUE(slow.send(ask_request(std::size_t{3} << 20)));
+  ASSERT_TRUE(
+      testing::eventually([&] { return ops.reply_budget().held() == (std::size_t{4} << 20); }, 10s))
+      << ops.reply_budget().held();
+  json got = slow.read();
+  ASSERT_EQ(got.value("ok", false), true);
+  EXPECT_EQ(got.value("reply_b64", std::string()).size(), std::size_t{4} << 20);
+  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s));
   (*node)->shutdown();
   fs::remove_all(dir);
 }

@@ -77,5 +77,30 @@ TEST(ControlProtocol, ErrorsNameTypesReadably) {
   EXPECT_EQ(j["error"], "not-found: no handler for troupe::Envelope");
 }
 
+// The text comes from anyone (a guest's error, an unknown op): a name whose back-references
+// double at each level (a<a<int>, a<int> >, then a<that, that>, ...) must not be demangled. At
+// 22 levels it would print 50 MB; at 40, terabytes (the node grew 0.7 GB/s, unanswering).
+TEST(ControlProtocol, ANameThatDemanglesToGigabytesIsLeftAlone) {
+  auto back_reference = [](int n) {
+    if (n == 0) return std::string("S_");
+    std::string digits;
+    for (int v = n - 1;; v /= 36) {
+      digits.insert(digits.begin(), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[v % 36]);
+      if (v < 36) break;
+    }
+    return "S" + digits + "_";
+  };
+  for (int levels : {3, 22}) {
+    std::string name;
+    for (int i = 0; i < levels; ++i) name += "1aI";
+    name += "1aIiE";
+    for (int j = 1; j <= levels; ++j) name += back_reference(levels + j) + "E";
+    const std::string detail = "no handler for " + name;
+    EXPECT_EQ(control::readable_detail(detail), detail) << levels;
+    EXPECT_EQ(control::error_response(Error{BaseErrc::kNotFound, detail})["error"],
+              "not-found: " + detail);
+  }
+}
+
 }  // namespace
 }  // namespace troupe

@@ -274,7 +274,13 @@ TEST(NodeConfig, RejectsBadInputWithALocation) {
         Case{"[node]\nnode_id = 255", "derives from the node's key"},
         Case{"[node]\ncolour = 1", "unknown key node.colour"},
         Case{"[other]\nx = 1", "unknown table [other]"},
-        Case{"[node]\ndata_dir = \"\"", "node.data_dir"}}) {
+        Case{"[node]\ndata_dir = \"\"", "node.data_dir"},
+        // Booleans and floats are not integers, and a NUL would cut a path short.
+        Case{"[node]\nworkers = true", "node.workers"},
+        Case{"[node]\nworkers = 2.0", "node.workers"},
+        Case{"[node]\nask_timeout_ms = 5.0", "node.ask_timeout_ms"},
+        Case{"[node]\ndata_dir = \"/tmp/x\\u0000y\"", "node.data_dir"},
+        Case{"[node]\ncontrol_socket = \"\\u0000abstract\"", "node.control_socket"}}) {
     auto c = NodeConfig::parse(text, "t.toml");
     ASSERT_FALSE(c.ok()) << text;
     EXPECT_EQ(c.error().code, BaseErrc::kInvalidArgument);

@@ -224,6 +224,26 @@ TEST_F(NodeIdentityTest, AStartRefusedForItsSocketWritesNothing) {
   EXPECT_EQ(read(root_ + "/victim.txt"), "keep me");
 }
 
+// A socket path whose directory cannot be made or written, or that the system would read
+// only up to a NUL byte, is refused before the key and the boot counter are written.
+TEST_F(NodeIdentityTest, AStartRefusedForItsSocketDirectoryWritesNothing) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  write(root_ + "/file", "keep me", 0600);
+  for (const std::string& socket :
+       {root_ + "/file/control.sock", root_ + "/file/deeper/control.sock",
+        std::string("\0abstract", 9), root_ + std::string("/cut\0here", 9)}) {
+    config.control_socket = socket;
+    auto refused = Node::start(config, KindRegistry{});
+    ASSERT_FALSE(refused.ok()) << socket;
+    EXPECT_EQ(refused.error().code, BaseErrc::kInvalidArgument) << refused.error().to_string();
+    EXPECT_FALSE(fs::exists(dir_)) << "a refused start created the data directory: " << socket;
+  }
+  EXPECT_FALSE(fs::exists(root_ + "/cut"));
+  EXPECT_EQ(read(root_ + "/file"), "keep me");
+}
+
 // A second node on a running node's socket is refused before it raises the boot counter.
 TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesSocketLeavesTheBootCounter) {
   NodeConfig config;
@@ -236,6 +256,29 @@ TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesSocketLeavesTheBootCounter) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, BaseErrc::kUnavailable) << second.error().to_string();
   EXPECT_EQ(read(dir_ + "/node.boot"), boot);
+}
+
+// Two nodes on one data directory through different sockets would run as one node: the second
+// is refused, before it raises the boot counter, until the first has stopped.
+TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesDataDirectoryIsRefused) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  config.control_socket = root_ + "/first.sock";
+  auto first = Node::start(config, KindRegistry{});
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  const std::string boot = read(dir_ + "/node.boot");
+  config.control_socket = root_ + "/second.sock";
+  auto second = Node::start(config, KindRegistry{});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, BaseErrc::kUnavailable) << second.error().to_string();
+  EXPECT_NE(second.error().detail.find("another node is running on the data directory"),
+            std::string::npos)
+      << second.error().detail;
+  EXPECT_EQ(read(dir_ + "/node.boot"), boot);
+  first->reset();
+  auto again = Node::start(config, KindRegistry{});
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
 }
 
 }  // namespace

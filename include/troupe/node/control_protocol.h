@@ -28,7 +28,8 @@ std::string encode_frame(std::string_view payload);
 
 // Puts bytes into `j[field]` (UTF-8 that JSON escapes to no more than base64 would take) or
 // `j[field + "_b64"]` (anything else), so bytes never grow by more than a third on the wire.
-void put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes);
+// Returns the size of what it put there as it will be sent (escaped text or base64).
+std::size_t put_bytes(nlohmann::json& j, const std::string& field, const Bytes& bytes);
 // Reads what put_bytes wrote; an absent field is empty bytes.
 Result<Bytes> get_bytes(const nlohmann::json& j, const std::string& field);
 

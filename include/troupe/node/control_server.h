@@ -3,7 +3,8 @@
 // handler must not block it: it answers through `respond`, from any thread, once. Oversized or
 // malformed frames get an error response and the connection is closed; the node is unaffected.
 // Bounded: at most Options::max_connections at once (one more gets an error frame), a frame
-// must arrive within Options::idle_timeout, a body buffer grows only with the bytes received,
+// must arrive and each response be taken by the client within Options::idle_timeout (a client
+// that stops reading loses its connection), a body buffer grows only with the bytes received,
 // and a failing accept (out of descriptors) is retried with a backoff, not in a busy loop.
 #pragma once
 
@@ -41,7 +42,7 @@ class ControlServer {
   using Handler = std::function<void(const nlohmann::json& request, Respond respond)>;
   struct Options {
     std::size_t max_connections = 64;                // open at once
-    std::chrono::milliseconds idle_timeout{10'000};  // for each whole request frame to arrive
+    std::chrono::milliseconds idle_timeout{10'000};  // for each whole frame, in or out
   };
 
   // What open() would refuse about `path` and `options`, checked without side effects (no

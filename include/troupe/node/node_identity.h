@@ -8,8 +8,9 @@
 //   serves anything. Actor serials are (boot << 40) + n: an id is never reused across restarts
 //   of the same node, and one boot may spawn 2^40 - 1 actors.
 // The data directory is created 0700 when missing; an existing one must belong to this user
-// and not be writable by group or others. load_or_create() is not thread-safe against another
-// process starting on the same directory (the control socket refuses a second node first).
+// and not be writable by group or others. Starts racing on one directory each get a boot of
+// their own; an `exclusive` identity (a running node's) also holds a lock on `node.key` until
+// it and its copies are gone, so a second exclusive load of the directory is refused.
 // The object is immutable after creation; its accessors are thread-safe.
 #pragma once
 
@@ -28,7 +29,7 @@ class NodeIdentity {
   static constexpr int kSerialBits = 40;
   static constexpr std::uint64_t kMaxBoot = (std::uint64_t{1} << (64 - kSerialBits)) - 1;
 
-  static Result<NodeIdentity> load_or_create(const std::string& data_dir);
+  static Result<NodeIdentity> load_or_create(const std::string& data_dir, bool exclusive = false);
 
   NodeId node_id() const { return node_id_; }
   const std::array<std::uint8_t, 32>& public_key() const { return public_key_; }
@@ -49,6 +50,7 @@ class NodeIdentity {
   std::array<std::uint8_t, 32> public_key_{};
   NodeId node_id_ = 0;
   std::uint64_t boot_ = 0;
+  std::shared_ptr<void> run_lock_;  // closes the locked node.key descriptor (exclusive only)
 };
 
 }  // namespace troupe

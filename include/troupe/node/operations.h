@@ -123,6 +123,7 @@ class Operations {
 
   const Config& config() const { return config_; }
   const ReplyBudget& reply_budget() const { return replies_; }
+  ReplyBudget& reply_budget() { return replies_; }
 
  private:
   // Checks the name and supervisor, asks the supervisor to start the child.

@@ -35,6 +35,9 @@ class ReplyBudget {
 
   // A hold on `bytes`, or false (nothing reserved) when the holds would pass max_bytes().
   bool try_reserve(std::size_t bytes, Hold& out);
+  // `more` bytes added to `hold` (one of this budget's, or empty), or false (it is unchanged)
+  // when the holds would pass max_bytes().
+  bool try_grow(Hold& hold, std::size_t more);
   std::size_t held() const { return held_->load(); }
   std::size_t max_bytes() const { return max_bytes_; }
 
