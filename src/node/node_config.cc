@@ -68,7 +68,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
       if (!v) return bad(k, "a string");
       cfg.control_socket = *v;
     } else if (k == "workers") {
-      auto v = value.value<std::int64_t>();
+      auto v = value.value_exact<std::int64_t>();
       if (!v || *v < 0 || *v > 1024) return bad(k, "an integer in 0..1024");
       cfg.workers = static_cast<unsigned>(*v);
     } else if (k == "node_id") {
@@ -77,7 +77,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
                        ": node.node_id cannot be set: the node id derives from the node's "
                        "key (node.key in the data directory)"};
     } else if (k == "ask_timeout_ms") {
-      auto v = value.value<std::int64_t>();
+      auto v = value.value_exact<std::int64_t>();
       if (!v || *v <= 0 || *v > 3600000) return bad(k, "an integer in 1..3600000");
       cfg.ask_timeout = std::chrono::milliseconds(*v);
     } else if (k == "max_held_reply_bytes") {
