@@ -122,6 +122,10 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
                  .dump();
     }
     out_ = control::encode_frame(text);
+    // A client that stops reading must not pin the frame, what its hold reserves (reply
+    // bytes in the node's budget) or its connection: the frame must be taken within the idle
+    // timeout too. On expiry the socket closes, the write fails and everything is released.
+    arm_idle_timer();
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_),
                       [self, then_close](boost::system::error_code ec, std::size_t) {

@@ -2,8 +2,9 @@
 // each decoded request to a handler. One I/O thread serves every connection (Boost.Asio); the
 // handler must not block it: it answers through `respond`, from any thread, once. Oversized or
 // malformed frames get an error response and the connection is closed; the node is unaffected.
-// Bounded: at most Options::max_connections at once (one more gets an error frame), a frame
-// must arrive within Options::idle_timeout, a body buffer grows only with the bytes received,
+// Bounded: at most Options::max_connections at once (one more gets an error frame), a request
+// frame must arrive and a response frame be taken within Options::idle_timeout (a client that
+// stops reading is closed), a body buffer grows only with the bytes received,
 // and a failing accept (out of descriptors) is retried with a backoff, not in a busy loop.
 #pragma once
 
@@ -41,7 +42,7 @@ class ControlServer {
   using Handler = std::function<void(const nlohmann::json& request, Respond respond)>;
   struct Options {
     std::size_t max_connections = 64;                // open at once
-    std::chrono::milliseconds idle_timeout{10'000};  // for each whole request frame to arrive
+    std::chrono::milliseconds idle_timeout{10'000};  // each request in, each response out
   };
 
   // What open() would refuse about `path` and `options`, checked without side effects (no
