@@ -183,6 +183,19 @@ Result<void> ControlServer::check(const std::string& path, const Options& option
                  "control socket path must be 1.." +
                      std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes: '" + path + "'"};
   }
+  // The nearest ancestor that exists must be a directory, or open() could not make the rest.
+  for (std::filesystem::path dir = std::filesystem::path(path).parent_path(); !dir.empty();
+       dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        return Error{BaseErrc::kInvalidArgument, dir.string() + " is not a directory: no place " +
+                                                     "for the control socket " + path};
+      }
+      break;
+    }
+    if (dir == dir.parent_path()) break;
+  }
   struct stat existing {};
   if (::lstat(path.c_str(), &existing) == 0) {
     if (!S_ISSOCK(existing.st_mode)) {

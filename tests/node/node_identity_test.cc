@@ -224,6 +224,25 @@ TEST_F(NodeIdentityTest, AStartRefusedForItsSocketWritesNothing) {
   EXPECT_EQ(read(root_ + "/victim.txt"), "keep me");
 }
 
+// A socket whose directory cannot exist (a regular file stands in its path) is refused before
+// the data directory is written too, not after the key and a boot were spent on it.
+TEST_F(NodeIdentityTest, AStartWhoseSocketDirectoryIsAFileWritesNothing) {
+  NodeConfig config;
+  config.data_dir = dir_;
+  config.workers = 1;
+  write(root_ + "/victim.txt", "keep me", 0600);
+  for (const std::string& socket :
+       {root_ + "/victim.txt/control.sock", root_ + "/victim.txt/sub/control.sock"}) {
+    config.control_socket = socket;
+    auto refused = Node::start(config, KindRegistry{});
+    ASSERT_FALSE(refused.ok()) << socket;
+    EXPECT_NE(refused.error().detail.find("not a directory"), std::string::npos)
+        << refused.error().to_string();
+  }
+  EXPECT_FALSE(fs::exists(dir_)) << "a refused start created the data directory";
+  EXPECT_EQ(read(root_ + "/victim.txt"), "keep me");
+}
+
 // A second node on a running node's socket is refused before it raises the boot counter.
 TEST_F(NodeIdentityTest, ASecondNodeOnARunningNodesSocketLeavesTheBootCounter) {
   NodeConfig config;
