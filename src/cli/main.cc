@@ -189,8 +189,8 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   node_run
       ->add_option("--control-idle-ms", idle_ms,
-                   "a control connection must send each request within this (default 10000, "
-                   "[control] idle_timeout_ms)")
+                   "a control connection must send each request, and read each response, "
+                   "within this (default 10000, [control] idle_timeout_ms)")
       ->check(CLI::Range(1, 3600000));
 
   auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");

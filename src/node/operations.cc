@@ -137,7 +137,9 @@ void Operations::spawn_module(const SpawnRequest& req,
       done(Error{BaseErrc::kInternal, e.what()});
     }
   });
-  if (!queued) {
+  if (!queued && loader_.stopping()) {
+    (*shared_done)(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+  } else if (!queued) {
     (*shared_done)(Error{BaseErrc::kUnavailable, "too many module loads pending (at most " +
                                                      std::to_string(loader_.max_queued()) +
                                                      "); try again"});

@@ -172,5 +172,41 @@ TEST(ControlHandler, TheBudgetCountsRepliesAsSent) {
   fs::remove_all(dir);
 }
 
+// A client that asks and then never reads does not pin its reply (nor its place in the reply
+// budget, nor its connection) for ever: the response frame must be taken within the idle
+// timeout, like a request frame must arrive within it.
+TEST(ControlHandler, AReplyNobodyReadsIsReleasedAfterTheIdleTimeout) {
+  std::string tmpl = (fs::temp_directory_path() / "troupe-unread-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string dir = tmpl;
+  NodeConfig config;
+  config.data_dir = dir + "/data";
+  config.workers = 1;
+  config.max_held_reply_bytes = std::size_t{8} << 20;
+  config.control.idle_timeout = 1000ms;
+  KindRegistry kinds;
+  kinds.add("big", "replies with N bytes", [] { return std::make_unique<BigReplier>(); });
+  auto node = Node::start(config, std::move(kinds));
+  ASSERT_TRUE(node.ok()) << node.error().to_string();
+  Operations& ops = (*node)->operations();
+  {
+    Client spawner(config.socket_path());
+    ASSERT_TRUE(spawner.send(json{{"v", 1}, {"op", "spawn"}, {"kind", "big"}, {"name", "b"}}));
+    ASSERT_EQ(spawner.read().value("ok", false), true);
+  }
+  constexpr std::size_t kReply = std::size_t{6} << 20;
+  Client never_reads(config.socket_path());
+  ASSERT_TRUE(never_reads.send(ask_request(kReply)));
+  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == kReply; }, 10s));
+  // The client stays connected and silent: the node closes it and lets the bytes go.
+  EXPECT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s))
+      << ops.reply_budget().held() << " bytes still held";
+  Client next(config.socket_path());
+  ASSERT_TRUE(next.send(ask_request(kReply)));
+  EXPECT_EQ(next.read().value("ok", false), true);
+  (*node)->shutdown();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace troupe

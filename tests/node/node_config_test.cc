@@ -33,6 +33,18 @@ ask_timeout_ms = 1500
   EXPECT_EQ(c->ask_timeout.count(), 1500);
 }
 
+// A boolean or a float is not an integer: `workers = false` must not quietly mean "one per
+// core", nor `ask_timeout_ms = true` one millisecond.
+TEST(NodeConfig, NodeIntegersRefuseBooleansAndFloats) {
+  for (const char* text :
+       {"[node]\nworkers = false\n", "[node]\nworkers = true\n", "[node]\nworkers = 2.0\n",
+        "[node]\nask_timeout_ms = true\n", "[node]\nask_timeout_ms = 1500.0\n"}) {
+    auto c = NodeConfig::parse(text, "t.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.error().detail.find("must be an integer"), std::string::npos) << text;
+  }
+}
+
 // Every guest limit is on without a config: defaults below their maxima, node caps set.
 TEST(NodeConfig, WasmLimitsAreOnByDefault) {
   const wasm::GuestPolicy p = NodeConfig{}.wasm;

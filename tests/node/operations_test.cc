@@ -95,6 +95,15 @@ class OperationsTest : public ::testing::Test {
   std::unique_ptr<Operations> ops_;
 };
 
+// A module spawn after shutdown() is told the node is shutting down, not to try again later
+// because too many loads are pending (none are).
+TEST_F(OperationsTest, AModuleSpawnAfterShutdownSaysTheNodeIsShuttingDown) {
+  ops().shutdown();
+  auto s = spawn(SpawnRequest{.wasm_path = dir_ + "/m.wasm"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().detail.find("shutting down"), std::string::npos) << s.error().to_string();
+}
+
 TEST_F(OperationsTest, SpawnTellAskListStatusStop) {
   ops();
   auto s = spawn(SpawnRequest{.kind = "big", .name = "b"});
