@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 #include <vector>
@@ -38,6 +39,40 @@ TEST(MpscQueue, KeepsPerProducerOrderUnderContention) {
   }
   for (auto& t : producers) t.join();
   EXPECT_EQ(q.pop(), nullptr);
+}
+
+// pending() is what an actor reads before it goes idle: it must never say "empty" while a
+// pushed message is still in the queue. A producer pushes two messages at a time and waits
+// until both are taken; whenever a pop finds nothing and pending() says empty, every push that
+// had completed must have been taken. Reading only the head failed this: a pop that re-links
+// its stub while the second push is half done leaves head == stub with both nodes queued.
+TEST(MpscQueue, PendingNeverSaysEmptyWhileAPushedMessageIsQueued) {
+  MpscQueue q;
+  constexpr std::uint64_t kPairs = 300000;
+  std::atomic<std::uint64_t> pushed{0}, taken{0};
+  std::atomic<bool> lied{false};
+  std::thread producer([&] {
+    for (std::uint64_t i = 0; i < kPairs && !lied.load(); ++i) {
+      for (int k = 0; k < 2; ++k) {
+        q.push(new TypedMessage<Item>(Item{0, static_cast<int>(i)}));
+        pushed.fetch_add(1, std::memory_order_seq_cst);
+      }
+      while (taken.load(std::memory_order_acquire) < pushed.load() && !lied.load()) {
+      }
+    }
+  });
+  while (taken.load() < 2 * kPairs && !lied.load()) {
+    if (Message* m = q.pop()) {
+      delete m;
+      taken.store(taken.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+      continue;
+    }
+    const std::uint64_t done = pushed.load(std::memory_order_seq_cst);
+    if (!q.pending() && done > taken.load(std::memory_order_relaxed)) lied.store(true);
+  }
+  producer.join();
+  EXPECT_FALSE(lied.load()) << "pending() said empty with " << (pushed.load() - taken.load())
+                            << " pushed messages queued, after " << taken.load() << " taken";
 }
 
 TEST(BoundedQueue, RefusesWhenFullAndIsFifo) {

@@ -318,6 +318,34 @@ TEST_P(WasmActors, ATrapFailsTheMessageAndTheActorRestartsFresh) {
   EXPECT_EQ(text(ask(all, "echo", "alive")), "alive");
 }
 
+// A stop that arrives while the actor is still starting (its guest being instantiated) is
+// never lost: every actor stopped right after its spawn terminates. wasm_bench's spawn rounds
+// once waited forever on one (the mailbox's pending() said empty: MpscQueue.Pending...).
+TEST_P(WasmActors, EveryActorStoppedRightAfterItsSpawnTerminates) {
+  ActorSystem sys(SystemConfig{.workers = 2});
+  auto m = guest("echo");
+  testing::prepare(*m, GetParam());
+  WasmActorOptions options;
+  options.type_name = "echo";
+  options.tier = GetParam();
+  options.limits = Limits{.fuel = kUnlimitedFuel, .timeout = kNoDeadline};
+  const auto factory = wasm_actor_factory(m, options);
+  const auto base = sys.stats().live;
+  std::vector<ActorRef> refs;
+  const int rounds = GetParam() == Tier::kAot ? 100 : 5;  // the interpreter instantiates slowly
+  for (int round = 0; round < rounds; ++round) {
+    for (int k = 0; k < 100; ++k) refs.push_back(sys.spawn(factory()));
+    for (auto& r : refs) sys.stop(r);
+    refs.clear();
+    const auto waited = std::chrono::steady_clock::now();
+    while (sys.stats().live > base) {
+      std::this_thread::yield();
+      ASSERT_LT(std::chrono::steady_clock::now() - waited, 10s)
+          << (sys.stats().live - base) << " actors alive 10 s after their stop, round " << round;
+    }
+  }
+}
+
 TEST_P(WasmActors, FuelExhaustionIsContainedToItsActor) {
   ActorRef spinner = start("all-imports", "spinner", Limits{.fuel = 100000});
   ActorRef echo = start("echo", "echo");

@@ -3,7 +3,8 @@
 // The producer side (the head) and the consumer side (tail and stub) are separate structs so
 // that an owner can keep them on different cache lines: producers then never contend with the
 // consumer's writes. A pop can briefly see the queue as empty while a producer is between its
-// two steps; `pending()` still reports it, so callers re-check and nothing is lost.
+// two steps; `pending()` (consumer only) still reports it, so callers re-check and nothing is
+// lost.
 #pragma once
 
 #include "troupe/runtime/message.h"
@@ -54,9 +55,15 @@ struct MpscProducer {
     return nullptr;
   }
 
-  // Any thread: true when something was pushed that the consumer has not taken. After a full
-  // drain the consumer leaves tail == head == stub, so this reads only the atomic head.
+  // Consumer only: true when something was pushed that the consumer has not taken. The head
+  // alone does not say it: a pop that finds the last node and re-pushes the stub while a
+  // producer is between its two steps leaves head == stub with both nodes still ahead of the
+  // tail (the pop returns nullptr). Reading only the head then reported an empty queue, and an
+  // actor went idle with a message (a stop) in its mailbox that nobody would schedule. The
+  // tail is the next node to hand out, or the stub once everything was.
   bool pending(const MpscConsumer& c) const {
+    if (c.tail != &c.stub) return true;
+    if (c.stub.next.load(std::memory_order_acquire) != nullptr) return true;
     return head.load(std::memory_order_seq_cst) != &c.stub;
   }
 };
