@@ -202,6 +202,25 @@ ControlServer::ControlServer(std::string path, Handler handler, Options options)
       acceptor_(io_),
       accept_retry_(io_) {}
 
+namespace {
+
+// What is at the socket path: nothing (false), a socket nobody answers on that a node which
+// died left (true: it may be replaced), or something that must be left alone (an error).
+Result<bool> stale_socket(const std::string& path) {
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) != 0) return false;
+  if (!S_ISSOCK(existing.st_mode)) {
+    return Error{BaseErrc::kInvalidArgument,
+                 path + " exists and is not a socket; refusing to use or remove it"};
+  }
+  if (someone_listens(path)) {
+    return Error{BaseErrc::kUnavailable, "another node is already running on " + path};
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<void> ControlServer::check(const std::string& path, const Options& options) {
   if (options.max_connections == 0 || options.idle_timeout.count() <= 0) {
     return Error{BaseErrc::kInvalidArgument,
@@ -217,17 +236,9 @@ Result<void> ControlServer::check(const std::string& path, const Options& option
     // abstract socket, which file permissions do not protect).
     return Error{BaseErrc::kInvalidArgument, "control socket path contains a NUL byte"};
   }
-  struct stat existing {};
-  if (::lstat(path.c_str(), &existing) == 0) {
-    if (!S_ISSOCK(existing.st_mode)) {
-      return Error{BaseErrc::kInvalidArgument,
-                   path + " exists and is not a socket; refusing to use or remove it"};
-    }
-    if (someone_listens(path)) {
-      return Error{BaseErrc::kUnavailable, "another node is already running on " + path};
-    }
-    return {};
-  }
+  auto stale = stale_socket(path);
+  if (!stale.ok()) return stale.error();
+  if (*stale) return {};  // its directory exists: open() replaces it
   return check_socket_directory(path);
 }
 
@@ -244,15 +255,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::open(const std::string& pa
   }
   // Only a socket that nobody answers on is replaced (a node that died left it); anything else
   // at the path belongs to someone else and is left untouched.
-  struct stat existing {};
-  if (::lstat(path.c_str(), &existing) == 0) {
-    if (!S_ISSOCK(existing.st_mode)) {
-      return Error{BaseErrc::kInvalidArgument,
-                   path + " exists and is not a socket; refusing to use or remove it"};
-    }
-    if (someone_listens(path)) {
-      return Error{BaseErrc::kUnavailable, "another node is already running on " + path};
-    }
+  auto stale = stale_socket(path);  // again: the path may have changed since check()
+  if (!stale.ok()) return stale.error();
+  if (*stale) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return Error{BaseErrc::kIo,
                    "cannot remove the stale socket " + path + ": " + std::strerror(errno)};

@@ -85,32 +85,49 @@ json ask_request(std::size_t reply_bytes) {
               {"data", std::to_string(reply_bytes)}};
 }
 
-TEST(ControlHandler, RepliesHeldForClientsStayWithinTheNodeBudget) {
-  std::string tmpl = (fs::temp_directory_path() / "troupe-replies-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  const std::string dir = tmpl;
-  NodeConfig config;
-  config.data_dir = dir + "/data";
-  config.workers = 1;
-  config.max_held_reply_bytes = std::size_t{8} << 20;
-  KindRegistry kinds;
-  kinds.add("big", "replies with N bytes", [] { return std::make_unique<BigReplier>(); });
-  auto node = Node::start(config, std::move(kinds));
-  ASSERT_TRUE(node.ok()) << node.error().to_string();
-  Operations& ops = (*node)->operations();
-  {
-    Client spawner(config.socket_path());
-    ASSERT_TRUE(spawner.send(json{{"v", 1}, {"op", "spawn"}, {"kind", "big"}, {"name", "b"}}));
+// A node with the two replier kinds, an 8 MiB reply budget and actor "b" of `kind` running.
+class ControlHandler : public ::testing::Test {
+ protected:
+  void start(const std::string& kind, std::chrono::milliseconds idle_timeout = 10'000ms) {
+    std::string tmpl = (fs::temp_directory_path() / "troupe-replies-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    config_.data_dir = dir_ + "/data";
+    config_.workers = 1;
+    config_.max_held_reply_bytes = std::size_t{8} << 20;
+    config_.control.idle_timeout = idle_timeout;
+    KindRegistry kinds;
+    kinds.add("big", "replies with N bytes", [] { return std::make_unique<BigReplier>(); });
+    kinds.add("zeros", "replies with N zero bytes", [] { return std::make_unique<ZeroReplier>(); });
+    auto node = Node::start(config_, std::move(kinds));
+    ASSERT_TRUE(node.ok()) << node.error().to_string();
+    node_ = std::move(node).value();
+    Client spawner(config_.socket_path());
+    ASSERT_TRUE(spawner.send(json{{"v", 1}, {"op", "spawn"}, {"kind", kind}, {"name", "b"}}));
     ASSERT_EQ(spawner.read().value("ok", false), true);
   }
+  void TearDown() override {
+    if (node_) node_->shutdown();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  Operations& ops() { return node_->operations(); }
+  std::string socket() const { return config_.socket_path(); }
+
+  std::string dir_;
+  NodeConfig config_;
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(ControlHandler, RepliesHeldForClientsStayWithinTheNodeBudget) {
+  start("big");
   constexpr std::size_t kReply = std::size_t{6} << 20;
   // A client that asks and does not read: its 6 MiB reply cannot all be written, so the node
   // holds it, and counts it.
-  Client slow(config.socket_path());
+  Client slow(socket());
   ASSERT_TRUE(slow.send(ask_request(kReply)));
-  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == kReply; }, 10s));
+  ASSERT_TRUE(testing::eventually([&] { return ops().reply_budget().held() == kReply; }, 10s));
   // A second one past the budget is refused, not buffered.
-  Client second(config.socket_path());
+  Client second(socket());
   ASSERT_TRUE(second.send(ask_request(kReply)));
   json refused = second.read();
   EXPECT_EQ(refused.value("ok", true), false) << refused.dump().substr(0, 200);
@@ -120,92 +137,53 @@ TEST(ControlHandler, RepliesHeldForClientsStayWithinTheNodeBudget) {
   json got = slow.read();
   ASSERT_EQ(got.value("ok", false), true);
   EXPECT_EQ(got.value("reply", std::string()).size(), kReply);
-  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s));
-  Client third(config.socket_path());
+  ASSERT_TRUE(testing::eventually([&] { return ops().reply_budget().held() == 0; }, 10s));
+  Client third(socket());
   ASSERT_TRUE(third.send(ask_request(kReply)));
   EXPECT_EQ(third.read().value("ok", false), true);
-  (*node)->shutdown();
-  fs::remove_all(dir);
 }
 
 // The node holds a reply as it is sent, and bytes that are not text go as base64, a third
 // larger: the budget counts that. Before, a 7 MiB binary reply fit an 8 MiB budget while the
 // node held 9.3 MiB for it (60 clients not reading 16 MiB replies: 620 MB resident for a
 // 256 MiB budget).
-TEST(ControlHandler, TheBudgetCountsRepliesAsSent) {
-  std::string tmpl = (fs::temp_directory_path() / "troupe-replies-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  const std::string dir = tmpl;
-  NodeConfig config;
-  config.data_dir = dir + "/data";
-  config.workers = 1;
-  config.max_held_reply_bytes = std::size_t{8} << 20;
-  KindRegistry kinds;
-  kinds.add("zeros", "replies with N zero bytes", [] { return std::make_unique<ZeroReplier>(); });
-  auto node = Node::start(config, std::move(kinds));
-  ASSERT_TRUE(node.ok()) << node.error().to_string();
-  Operations& ops = (*node)->operations();
-  {
-    Client spawner(config.socket_path());
-    ASSERT_TRUE(spawner.send(json{{"v", 1}, {"op", "spawn"}, {"kind", "zeros"}, {"name", "b"}}));
-    ASSERT_EQ(spawner.read().value("ok", false), true);
-  }
+TEST_F(ControlHandler, TheBudgetCountsRepliesAsSent) {
+  start("zeros");
   // 7 MiB of zeros are 9.33 MiB of base64: past the 8 MiB budget.
-  Client big(config.socket_path());
+  Client big(socket());
   ASSERT_TRUE(big.send(ask_request(std::size_t{7} << 20)));
   json refused = big.read();
   EXPECT_EQ(refused.value("ok", true), false) << refused.dump().substr(0, 200);
   EXPECT_NE(refused.value("error", std::string()).find("as sent"), std::string::npos)
       << refused.value("error", std::string());
-  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s));
+  ASSERT_TRUE(testing::eventually([&] { return ops().reply_budget().held() == 0; }, 10s));
   // 3 MiB not read yet are held as their 4 MiB of base64, and released once read.
-  Client slow(config.socket_path());
+  Client slow(socket());
   ASSERT_TRUE(slow.send(ask_request(std::size_t{3} << 20)));
-  ASSERT_TRUE(
-      testing::eventually([&] { return ops.reply_budget().held() == (std::size_t{4} << 20); }, 10s))
-      << ops.reply_budget().held();
+  ASSERT_TRUE(testing::eventually(
+      [&] { return ops().reply_budget().held() == (std::size_t{4} << 20); }, 10s))
+      << ops().reply_budget().held();
   json got = slow.read();
   ASSERT_EQ(got.value("ok", false), true);
   EXPECT_EQ(got.value("reply_b64", std::string()).size(), std::size_t{4} << 20);
-  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s));
-  (*node)->shutdown();
-  fs::remove_all(dir);
+  ASSERT_TRUE(testing::eventually([&] { return ops().reply_budget().held() == 0; }, 10s));
 }
 
 // A client that asks and then never reads does not pin its reply (nor its place in the reply
 // budget, nor its connection) for ever: the response frame must be taken within the idle
 // timeout, like a request frame must arrive within it.
-TEST(ControlHandler, AReplyNobodyReadsIsReleasedAfterTheIdleTimeout) {
-  std::string tmpl = (fs::temp_directory_path() / "troupe-unread-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-  const std::string dir = tmpl;
-  NodeConfig config;
-  config.data_dir = dir + "/data";
-  config.workers = 1;
-  config.max_held_reply_bytes = std::size_t{8} << 20;
-  config.control.idle_timeout = 1000ms;
-  KindRegistry kinds;
-  kinds.add("big", "replies with N bytes", [] { return std::make_unique<BigReplier>(); });
-  auto node = Node::start(config, std::move(kinds));
-  ASSERT_TRUE(node.ok()) << node.error().to_string();
-  Operations& ops = (*node)->operations();
-  {
-    Client spawner(config.socket_path());
-    ASSERT_TRUE(spawner.send(json{{"v", 1}, {"op", "spawn"}, {"kind", "big"}, {"name", "b"}}));
-    ASSERT_EQ(spawner.read().value("ok", false), true);
-  }
+TEST_F(ControlHandler, AReplyNobodyReadsIsReleasedAfterTheIdleTimeout) {
+  start("big", 1000ms);
   constexpr std::size_t kReply = std::size_t{6} << 20;
-  Client never_reads(config.socket_path());
+  Client never_reads(socket());
   ASSERT_TRUE(never_reads.send(ask_request(kReply)));
-  ASSERT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == kReply; }, 10s));
+  ASSERT_TRUE(testing::eventually([&] { return ops().reply_budget().held() == kReply; }, 10s));
   // The client stays connected and silent: the node closes it and lets the bytes go.
-  EXPECT_TRUE(testing::eventually([&] { return ops.reply_budget().held() == 0; }, 10s))
-      << ops.reply_budget().held() << " bytes still held";
-  Client next(config.socket_path());
+  EXPECT_TRUE(testing::eventually([&] { return ops().reply_budget().held() == 0; }, 10s))
+      << ops().reply_budget().held() << " bytes still held";
+  Client next(socket());
   ASSERT_TRUE(next.send(ask_request(kReply)));
   EXPECT_EQ(next.read().value("ok", false), true);
-  (*node)->shutdown();
-  fs::remove_all(dir);
 }
 
 }  // namespace
