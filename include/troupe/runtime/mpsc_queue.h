@@ -3,8 +3,7 @@
 // The producer side (the head) and the consumer side (tail and stub) are separate structs so
 // that an owner can keep them on different cache lines: producers then never contend with the
 // consumer's writes. A pop can briefly see the queue as empty while a producer is between its
-// two steps; `pending()` (consumer only) still reports it, so callers re-check and nothing is
-// lost.
+// two steps; `pending()` still reports it, so callers re-check and nothing is lost.
 #pragma once
 
 #include "troupe/runtime/message.h"
@@ -12,7 +11,10 @@
 namespace troupe {
 
 struct MpscConsumer {
-  MessageNode* tail;
+  // Written by the consumer only; atomic (relaxed) because pending() may read it from a
+  // thread that has just handed the consumer role on (ActorCell::finish_activation's second
+  // look, racing the next activation).
+  std::atomic<MessageNode*> tail;
   MessageNode stub;
 };
 
@@ -21,7 +23,7 @@ struct MpscProducer {
 
   // Links the two halves; both must stay at their addresses afterwards.
   void init(MpscConsumer& c) {
-    c.tail = &c.stub;
+    c.tail.store(&c.stub, std::memory_order_relaxed);
     head.store(&c.stub, std::memory_order_relaxed);
   }
 
@@ -33,36 +35,37 @@ struct MpscProducer {
 
   // Consumer only. Returns nullptr when empty (or momentarily looks empty).
   Message* pop(MpscConsumer& c) {
-    MessageNode* tail = c.tail;
+    MessageNode* tail = c.tail.load(std::memory_order_relaxed);
     MessageNode* next = tail->next.load(std::memory_order_acquire);
     if (tail == &c.stub) {
       if (next == nullptr) return nullptr;
-      c.tail = next;
+      c.tail.store(next, std::memory_order_relaxed);
       tail = next;
       next = next->next.load(std::memory_order_acquire);
     }
     if (next != nullptr) {
-      c.tail = next;
+      c.tail.store(next, std::memory_order_relaxed);
       return static_cast<Message*>(tail);
     }
     if (tail != head.load(std::memory_order_seq_cst)) return nullptr;  // producer mid-push
     push(&c.stub);
     next = tail->next.load(std::memory_order_acquire);
     if (next != nullptr) {
-      c.tail = next;
+      c.tail.store(next, std::memory_order_relaxed);
       return static_cast<Message*>(tail);
     }
     return nullptr;
   }
 
-  // Consumer only: true when something was pushed that the consumer has not taken. The head
-  // alone does not say it: a pop that finds the last node and re-pushes the stub while a
-  // producer is between its two steps leaves head == stub with both nodes still ahead of the
-  // tail (the pop returns nullptr). Reading only the head then reported an empty queue, and an
-  // actor went idle with a message (a stop) in its mailbox that nobody would schedule. The
-  // tail is the next node to hand out, or the stub once everything was.
+  // True when something was pushed that the consumer has not taken. The head alone does not
+  // say it: a pop that finds the last node and re-pushes the stub while a producer is between
+  // its two steps leaves head == stub with both nodes still ahead of the tail (the pop returns
+  // nullptr). Reading only the head then reported an empty queue, and an actor went idle with
+  // a message (a stop) in its mailbox that nobody would schedule. The tail is the next node to
+  // hand out, or the stub once everything was. Exact on the consumer's thread; from another
+  // thread (one that just gave up the consumer role) it may be stale, never undefined.
   bool pending(const MpscConsumer& c) const {
-    if (c.tail != &c.stub) return true;
+    if (c.tail.load(std::memory_order_relaxed) != &c.stub) return true;
     if (c.stub.next.load(std::memory_order_acquire) != nullptr) return true;
     return head.load(std::memory_order_seq_cst) != &c.stub;
   }
