@@ -1,5 +1,6 @@
 // troupe: the one command-line tool. `troupe node run` runs a node in the foreground; every
 // other subcommand talks to a running node over its control socket.
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -90,8 +91,21 @@ std::optional<json> request(const std::string& socket, json req,
   return *resp;
 }
 
+// A standard stream that whoever started the node closed (`troupe node run 2>&-`) would be the
+// next descriptor the node opens (asio's event fd, a socket, a key file), and the ready line or
+// log lines would be written into it: each closed one is held open on /dev/null instead.
+void hold_closed_standard_streams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    // The lowest free descriptor: `fd` itself, as those below it are open.
+    const int opened = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (opened >= 0 && opened != fd) ::close(opened);
+  }
+}
+
 int run_node(const std::string& config_path, const std::string& socket_override,
              const std::string& data_dir, int workers, int max_connections, int idle_ms) {
+  hold_closed_standard_streams();
   NodeConfig cfg;
   if (!config_path.empty()) {
     auto loaded = NodeConfig::load(config_path);

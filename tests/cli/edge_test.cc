@@ -69,6 +69,47 @@ TEST_F(Edge, NodeSurvivesAClosedStdout) {
   EXPECT_EQ(node->stop(), 0) << node->errors();
 }
 
+// A node started with stdin and stderr closed holds them on /dev/null: otherwise the first
+// descriptors it opens (asio's event fd, its socket, its key) would take 0 and 2, and its log
+// lines would be written into them.
+TEST_F(Edge, ANodeStartedWithClosedStandardStreamsHoldsThemOnDevNull) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string socket = dir_ + "/control.sock";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::close(0);
+    ::close(2);
+    std::vector<std::string> args{TROUPE_BIN, "--socket",   socket,        "node",
+                                  "run",      "--data-dir", dir_ + "/data"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(TROUPE_BIN, argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char c;
+  while (out.find('\n') == std::string::npos && ::read(fds[0], &c, 1) == 1) out += c;
+  ASSERT_EQ(out.rfind("troupe node ready", 0), 0u) << out;
+  auto target = [pid](int fd) {
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" +
+                                         std::to_string(fd))
+        .string();
+  };
+  EXPECT_EQ(target(0), "/dev/null");
+  EXPECT_EQ(target(2), "/dev/null");
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fds[0]);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 TEST_F(Edge, CliReportsAClosedStdoutInsteadOfDyingOfSigpipe) {
   auto node = start_node();
   int code = run_cli_into_closed_pipe({"--socket", node->socket(), "status"}, dir_);
@@ -395,13 +436,13 @@ TEST_F(Edge, LsOfTheLargestTreeFitsItsOwnClient) {
 
 // A guest whose dispatch answers with `size` zero bytes (zeros travel as base64).
 std::string big_reply_guest(std::uint32_t size) {
-  return testing::wat_guest("",
-                            "(i32.store8 (i32.const 16) (i32.const 0)) "
-                            "(i32.store (i32.const 20) (i32.const 65536)) "
-                            "(i32.store (i32.const 24) (i32.const " +
-                                std::to_string(size) + ")) (i32.const 16)",
-                            "(memory (export \"memory\") " +
-                                std::to_string(size / 65536 + 2) + ")");
+  return testing::wat_guest(
+      "",
+      "(i32.store8 (i32.const 16) (i32.const 0)) "
+      "(i32.store (i32.const 20) (i32.const 65536)) "
+      "(i32.store (i32.const 24) (i32.const " +
+          std::to_string(size) + ")) (i32.const 16)",
+      "(memory (export \"memory\") " + std::to_string(size / 65536 + 2) + ")");
 }
 
 TEST_F(Edge, AskReplyAsLargeAsTheGuestCapReachesTheCli) {
