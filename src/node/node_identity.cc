@@ -1,5 +1,6 @@
 #include "troupe/node/node_identity.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
@@ -109,6 +110,41 @@ Result<bool> write_private_file(int dir, const std::string& dir_path, const char
   }
   ::fsync(dir);
   return true;
+}
+
+// Removes what a start killed mid-write left of its private files: `node.key.new-N` (an
+// unused secret key) and `node.boot.new-N`, regular files of this user with exactly that name
+// shape. Only a running node does it, holding the key lock (no other node of this directory
+// is past its start) and the directory lock (no other start is writing a boot counter).
+void remove_interrupted_writes(int dir) {
+  const int scan_fd = ::dup(dir);
+  if (scan_fd < 0) return;
+  DIR* scan = ::fdopendir(scan_fd);
+  if (scan == nullptr) {
+    ::close(scan_fd);
+    return;
+  }
+  ::rewinddir(scan);
+  std::vector<std::string> doomed;
+  while (dirent* entry = ::readdir(scan)) {
+    const std::string_view name(entry->d_name);
+    for (std::string_view prefix : {std::string_view(kKeyFile), std::string_view(kBootFile)}) {
+      const std::string marker = std::string(prefix) + ".new-";
+      if (name.size() <= marker.size() || name.size() > marker.size() + 10 ||
+          name.substr(0, marker.size()) != marker) {
+        continue;
+      }
+      const std::string_view tag = name.substr(marker.size());
+      if (tag.find_first_not_of("0123456789") != std::string_view::npos) continue;
+      struct stat st {};
+      if (::fstatat(dir, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+          st.st_uid == ::geteuid()) {
+        doomed.emplace_back(name);
+      }
+    }
+  }
+  ::closedir(scan);
+  for (const std::string& name : doomed) ::unlinkat(dir, name.c_str(), 0);
 }
 
 Result<int> open_data_dir(const std::string& path) {
@@ -232,6 +268,7 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir, b
   while (::flock(dir.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return io_error("lock " + data_dir);
   }
+  if (exclusive) remove_interrupted_writes(dir.get());
   const std::string boot_path = data_dir + "/" + kBootFile;
   std::uint64_t last = 0;
   Fd boot(::openat(dir.get(), kBootFile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));

@@ -84,6 +84,28 @@ TEST_F(NodeIdentityTest, FirstStartMakesAPrivateKeyAndLaterStartsKeepIt) {
 
 // Starts that race on one data directory (two nodes, or a node and a CLI command) each get a
 // boot number of their own: the counter is read, raised and written under a lock.
+// A start killed mid-write leaves `node.key.new-N` (an unused secret key) or `node.boot.new-N`
+// behind; the next running node removes exactly those, and nothing else.
+TEST_F(NodeIdentityTest, ARunningNodeRemovesWhatAnInterruptedStartLeftAndNothingElse) {
+  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());
+  for (const char* name : {"node.key.new-123", "node.boot.new-4294967295"}) {
+    write(dir_ + "/" + name, "left", 0600);
+  }
+  const std::vector<std::string> kept = {"node.key.new-12a", "node.key.new-", "node.keys.new-1",
+                                         "notes.txt", "node.boot.new-12345678901"};
+  for (const std::string& name : kept) write(dir_ + "/" + name, "mine", 0600);
+  fs::create_directory(dir_ + "/node.key.new-77");
+  // Not a running node (no key lock): nothing is removed.
+  ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());
+  EXPECT_TRUE(fs::exists(dir_ + "/node.key.new-123"));
+  auto running = NodeIdentity::load_or_create(dir_, /*exclusive=*/true);
+  ASSERT_TRUE(running.ok()) << running.error().to_string();
+  EXPECT_FALSE(fs::exists(dir_ + "/node.key.new-123"));
+  EXPECT_FALSE(fs::exists(dir_ + "/node.boot.new-4294967295"));
+  for (const std::string& name : kept) EXPECT_EQ(read(dir_ + "/" + name), "mine") << name;
+  EXPECT_TRUE(fs::is_directory(dir_ + "/node.key.new-77"));
+}
+
 TEST_F(NodeIdentityTest, ConcurrentStartsNeverShareABootNumber) {
   ASSERT_TRUE(NodeIdentity::load_or_create(dir_).ok());  // boot 1
   constexpr int kThreads = 8, kEach = 5;
