@@ -14,6 +14,7 @@
 #include "troupe/wasm/aot.h"
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/wat.h"
+#include "wasm/null_host.h"
 
 namespace troupe::wasm {
 namespace {
@@ -21,14 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using V = AbiValue;
 
-class NullHost final : public HostImports {
- public:
-  Result<std::optional<AbiValue>> call_host(const workload::Function&,
-                                            std::vector<AbiValue>) override {
-    return Error{BaseErrc::kNotFound, "none"};
-  }
-  void write_output(int, std::string_view) override {}
-};
+using testing::NullHost;
 
 // dispatch echoes its payload.
 constexpr const char* kEcho = R"((module

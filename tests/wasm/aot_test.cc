@@ -12,6 +12,7 @@
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
+#include "wasm/null_host.h"
 #include "wasm/tiers.h"
 
 namespace troupe::wasm {
@@ -21,14 +22,7 @@ namespace fs = std::filesystem;
 using V = AbiValue;
 using testing::test_compiler;
 
-class NullHost final : public HostImports {
- public:
-  Result<std::optional<AbiValue>> call_host(const workload::Function&,
-                                            std::vector<AbiValue>) override {
-    return Error{BaseErrc::kNotFound, "none"};
-  }
-  void write_output(int, std::string_view) override {}
-};
+using testing::NullHost;
 
 // dispatch echoes; the hooks misbehave in one way each.
 constexpr const char* kGuest = R"((module

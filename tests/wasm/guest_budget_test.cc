@@ -5,6 +5,7 @@
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
+#include "wasm/null_host.h"
 
 namespace troupe::wasm {
 namespace {
@@ -38,14 +39,7 @@ TEST(GuestBudget, CapsAreOnByDefault) {
   EXPECT_FALSE(budget.acquire(std::uint64_t{5} << 30).ok());
 }
 
-class NullHost final : public HostImports {
- public:
-  Result<std::optional<AbiValue>> call_host(const workload::Function&,
-                                            std::vector<AbiValue>) override {
-    return Error{BaseErrc::kUnavailable, "none"};
-  }
-  void write_output(int, std::string_view) override {}
-};
+using testing::NullHost;
 
 // Every Instance draws from the node's budget, by its memory ceiling.
 TEST(GuestBudget, InstancesDrawFromTheNodeBudget) {

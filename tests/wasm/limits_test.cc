@@ -8,6 +8,7 @@
 #include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
 #include "troupe/wasm/workload_values.h"
+#include "wasm/null_host.h"
 #include "wasm/tiers.h"
 #include "wat_guests.h"
 
@@ -16,14 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class NullHost final : public HostImports {
- public:
-  Result<std::optional<AbiValue>> call_host(const workload::Function& f,
-                                            std::vector<AbiValue>) override {
-    return Error{BaseErrc::kInternal, "unexpected import " + f.name};
-  }
-  void write_output(int, std::string_view) override {}
-};
+using testing::NullHost;
 
 using ::troupe::testing::wat_guest;
 

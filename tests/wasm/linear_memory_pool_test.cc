@@ -13,6 +13,7 @@
 
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/wat.h"
+#include "wasm/null_host.h"
 #include "wasm/tiers.h"
 
 namespace troupe::wasm {
@@ -237,14 +238,7 @@ constexpr const char* kSecretGuest = R"((module
     (i32.const 16))
 ))";
 
-class NullHost final : public HostImports {
- public:
-  Result<std::optional<AbiValue>> call_host(const workload::Function&,
-                                            std::vector<AbiValue>) override {
-    return Error{BaseErrc::kNotFound, "none"};
-  }
-  void write_output(int, std::string_view) override {}
-};
+using testing::NullHost;
 
 class AotMemoryPool : public ::testing::Test {
  protected:
