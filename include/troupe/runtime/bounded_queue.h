@@ -31,7 +31,12 @@ class BoundedQueue {
       std::size_t seq = s.seq.load(std::memory_order_acquire);
       auto diff = static_cast<std::ptrdiff_t>(seq) - static_cast<std::ptrdiff_t>(pos);
       if (diff == 0) {
-        if (enq_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        // seq_cst on success: with the seq_cst load of `scheduled_` in ActorCell::schedule()
+        // and the consumer's store(false)-then-size() in finish_activation, this is a
+        // store-buffering pair; relaxed would let both sides read the old values (the producer
+        // "already scheduled", the consumer "empty"), a lost message in the C++ model.
+        if (enq_.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
           s.msg = m;
           s.seq.store(pos + 1, std::memory_order_release);
           return true;
