@@ -216,10 +216,14 @@ TEST(Supervisor, ShutdownStopsChildrenInReverseOrderAndKillsTheStuck) {
   ActorRef s = sup.cell()->children()[1];
   sys.tell(s, Get{});
   ASSERT_TRUE(p.wait_for("stuck:busy"));
+  const std::size_t timers_before = sys.timers().pending();
   sys.stop(sup);
   ASSERT_TRUE(p.wait_for("c:stop"));
-  // The supervisor moves on to the stuck child: its stop request waits in the system queue.
-  ASSERT_TRUE(eventually([&] { return s.cell()->system_pending(); }));
+  // The supervisor moves on to the stuck child: its stop request waits in the system queue,
+  // and its kill timer is armed (just after the request: advancing the clock before that
+  // would let the timer start from the advanced time and never fire).
+  ASSERT_TRUE(eventually(
+      [&] { return s.cell()->system_pending() && sys.timers().pending() == timers_before + 1; }));
   EXPECT_EQ(p.count("a:stop"), 0u);  // waits for the stuck child first
   clock->advance(1s);                // its shutdown timeout: killed
   stuck = false;                     // (a native handler cannot be preempted; it returns now)
