@@ -49,12 +49,7 @@ int run_cli_into_closed_pipe(const std::vector<std::string>& args, const std::st
     ::dup2(fds[1], 1);
     int e = ::open((dir + "/cli.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(e, 2);
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv{const_cast<char*>(TROUPE_BIN)};
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(TROUPE_BIN, argv.data());
-    ::_exit(127);
+    testing::exec_troupe(args);
   }
   ::close(fds[1]);
   int status = 0;
@@ -83,13 +78,7 @@ TEST_F(Edge, ANodeStartedWithClosedStandardStreamsHoldsThemOnDevNull) {
     ::close(fds[1]);
     ::close(0);
     ::close(2);
-    std::vector<std::string> args{TROUPE_BIN, "--socket",   socket,        "node",
-                                  "run",      "--data-dir", dir_ + "/data"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(TROUPE_BIN, argv.data());
-    ::_exit(127);
+    testing::exec_troupe({"--socket", socket, "node", "run", "--data-dir", dir_ + "/data"});
   }
   ::close(fds[1]);
   std::string out;

@@ -43,6 +43,17 @@ inline std::string temp_dir(const std::string& tag) {
   return ::mkdtemp(buf.data());
 }
 
+// In a forked child: runs `troupe ARGS...` (TROUPE_BIN); exits 127 if it cannot.
+[[noreturn]] inline void exec_troupe(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  std::string bin = TROUPE_BIN;
+  argv.push_back(bin.data());
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(bin.c_str(), argv.data());
+  ::_exit(127);
+}
+
 // Runs `troupe ARGS...` and captures stdout, stderr and the exit code.
 inline CliResult run_cli(const std::vector<std::string>& args, const std::string& dir) {
   std::string out = dir + "/cli.out", err = dir + "/cli.err";
@@ -52,14 +63,7 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
     int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(o, 1);
     ::dup2(e, 2);
-    std::vector<char*> argv;
-    std::string bin = TROUPE_BIN;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
+    exec_troupe(args);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -81,14 +85,9 @@ class NodeProcess {
       ::dup2(e, 2);
       ::close(fds[0]);
       for (auto& [key, value] : env) ::setenv(key.c_str(), value.c_str(), 1);
-      std::vector<std::string> args{TROUPE_BIN, "--socket",   socket(), "node",
-                                    "run",      "--data-dir", dir};
-      for (auto& a : extra) args.push_back(a);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(TROUPE_BIN, argv.data());
-      ::_exit(127);
+      std::vector<std::string> args{"--socket", socket(), "node", "run", "--data-dir", dir};
+      args.insert(args.end(), extra.begin(), extra.end());
+      exec_troupe(std::move(args));
     }
     ::close(fds[1]);
     out_fd_ = fds[0];
