@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "probe.h"
+#include "stop_and_wait.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/runtime_error.h"
@@ -340,14 +341,7 @@ TEST(Actor, EveryActorStoppedRightAfterItsSpawnTerminates) {
         return Behavior([](Envelope& e) { return Bytes(std::move(e.payload)); });
       }));
     }
-    for (auto& r : refs) sys.stop(r);
-    refs.clear();
-    const auto waited = std::chrono::steady_clock::now();
-    while (sys.stats().live > base) {
-      std::this_thread::yield();
-      ASSERT_LT(std::chrono::steady_clock::now() - waited, 10s)
-          << (sys.stats().live - base) << " actors alive 10 s after their stop, round " << round;
-    }
+    ASSERT_TRUE(testing::stop_and_wait(sys, refs, base, 10s)) << "round " << round;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <thread>
 
+#include "stop_and_wait.h"
 #include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
@@ -335,14 +336,7 @@ TEST_P(WasmActors, EveryActorStoppedRightAfterItsSpawnTerminates) {
   const int rounds = GetParam() == Tier::kAot ? 100 : 5;  // the interpreter instantiates slowly
   for (int round = 0; round < rounds; ++round) {
     for (int k = 0; k < 100; ++k) refs.push_back(sys.spawn(factory()));
-    for (auto& r : refs) sys.stop(r);
-    refs.clear();
-    const auto waited = std::chrono::steady_clock::now();
-    while (sys.stats().live > base) {
-      std::this_thread::yield();
-      ASSERT_LT(std::chrono::steady_clock::now() - waited, 10s)
-          << (sys.stats().live - base) << " actors alive 10 s after their stop, round " << round;
-    }
+    ASSERT_TRUE(::troupe::testing::stop_and_wait(sys, refs, base, 10s)) << "round " << round;
   }
 }
 
