@@ -15,6 +15,7 @@
 #include "troupe/wasm/wat.h"
 #include "wasm/null_host.h"
 #include "wasm/tiers.h"
+#include "wat_guests.h"
 
 namespace troupe::wasm {
 namespace {
@@ -205,15 +206,11 @@ TEST(LinearMemoryPool, BoundsFollowTheNodeCaps) {
 // page and copies what is on page 2 next to page 1's; 'o' reads page 2 without growing (past
 // the memory: must trap); 'g' grows until refused and stores the page count. Every reply is
 // the 20 bytes at 0x2000: [page 1 word][page 2 word or count]["seg!" from the data segment].
-constexpr const char* kSecretGuest = R"((module
+const std::string kSecretGuest = std::string(R"((module
   (memory (export "memory") 1 4)
   (data (i32.const 0x2010) "seg!")
-  (global $top (mut i32) (i32.const 4096))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $top (i32.add (local.get $p) (local.get 3)))
-    (local.get $p))
+  (global $top (mut i32) (i32.const 4096)))") +
+                                 ::troupe::testing::kWatRealloc + R"(
   (func (export "actr:workload/workload@0.1.0#dispatch")
         (param i32 i32 i32 i32 i32 i32) (result i32) (local $op i32)
     (local.set $op (i32.load8_u (local.get 4)))
