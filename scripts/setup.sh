@@ -23,7 +23,7 @@ PACKAGES=(
   g++ cmake ninja-build ccache pkg-config git
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev
-  wabt libboost-context-dev libsodium-dev
+  wabt libboost-context-dev libsodium-dev libzip-dev libsqlite3-dev
   clang-16 lld-16 llvm-16 wasi-libc libc++-16-dev-wasm32 libc++abi-16-dev-wasm32 libclang-rt-16-dev-wasm32
   libcaf-dev
 )
