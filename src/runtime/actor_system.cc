@@ -78,8 +78,11 @@ ActorSystem::ActorSystem(SystemConfig config) : config_(std::move(config)) {
 ActorSystem::~ActorSystem() { shutdown(); }
 
 const std::string* ActorSystem::intern(std::string_view type_name) {
+  std::string name(type_name);  // the common short names fit in place: no allocation
   std::lock_guard lock(intern_mutex_);
-  return &*interned_.emplace(type_name).first;
+  // find first: emplace would build (and drop) a node on every spawn of a known type.
+  if (auto it = interned_.find(name); it != interned_.end()) return &*it;
+  return &*interned_.emplace(std::move(name)).first;
 }
 
 ActorRef ActorSystem::spawn(std::unique_ptr<Actor> actor, SpawnOptions options) {
