@@ -558,6 +558,7 @@ struct AotCompiler::Impl {
     }
     code->path_ = path;
     code->table_ = table;
+    index_aot_exports(*code);
     loaded[path.string()] = code;
     return std::shared_ptr<const AotCode>(std::move(code));
   }

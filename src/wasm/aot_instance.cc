@@ -22,7 +22,17 @@ struct AotAccess {
   static const troupe_aot_module& table(const AotCode& code) {
     return *static_cast<const troupe_aot_module*>(code.table_);
   }
+  static const std::unordered_map<std::string_view, std::uint32_t>& exports(const AotCode& code) {
+    return code.exports_by_name_;
+  }
+  static void index(AotCode& code) {
+    const troupe_aot_module& t = table(code);
+    code.exports_by_name_.reserve(t.export_count);
+    for (std::uint32_t i = 0; i < t.export_count; ++i) code.exports_by_name_[t.exports[i].name] = i;
+  }
 };
+
+void index_aot_exports(AotCode& code) { AotAccess::index(code); }
 
 namespace {
 
@@ -44,9 +54,10 @@ thread_local AotInstance* tl_active = nullptr;
 class AotInstance final : public core::CoreInstance {
  public:
   AotInstance(std::shared_ptr<const AotCode> code, std::uint32_t max_pages)
-      : code_(std::move(code)), t_(AotAccess::table(*code_)), max_pages_(max_pages) {
-    for (std::uint32_t i = 0; i < t_.export_count; ++i) by_name_[t_.exports[i].name] = i;
-  }
+      : code_(std::move(code)),
+        t_(AotAccess::table(*code_)),
+        by_name_(AotAccess::exports(*code_)),
+        max_pages_(max_pages) {}
 
   ~AotInstance() override {
     if (instance_ != nullptr) {
@@ -347,9 +358,9 @@ class AotInstance final : public core::CoreInstance {
 
   std::shared_ptr<const AotCode> code_;
   const troupe_aot_module& t_;
+  const std::unordered_map<std::string_view, std::uint32_t>& by_name_;  // the code's
   std::uint32_t max_pages_;
   void* instance_ = nullptr;
-  std::map<std::string, std::uint32_t> by_name_;
   std::vector<void*> storage_;  // by export index: the memory's or global's address
   std::vector<core::HostCallback> imports_;
   // One per guest call running on this instance, innermost last (nested through imports).

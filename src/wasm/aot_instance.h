@@ -15,6 +15,9 @@ std::unique_ptr<core::CoreInstance> instantiate_aot(std::shared_ptr<const AotCod
                                                     const core::Resolver& resolve,
                                                     std::uint32_t max_pages, std::string& error);
 
+// Indexes the exports of freshly loaded (and bound) code by name, once.
+void index_aot_exports(AotCode& code);
+
 // Binds a freshly loaded object to the host runtime; false (with `error`) when its ABI
 // version is not this troupe's.
 bool bind_aot_object(const void* table, std::string& error);

@@ -70,9 +70,10 @@ struct Instance::State {
     const std::uint32_t limit = meter.limits().max_call_depth;
     module->set_global(max_depth,
                        tier == Tier::kInterp ? std::min(limit, kInterpMaxCallDepth) : limit);
-    for (const workload::Function& f : workload::guest_exports()) {
-      slots.push_back(Slot{module->function(n.export_name(f.name)),
-                           module->function(n.post_return_name(f.name))});
+    slots.reserve(n.export_names.size());
+    for (std::size_t i = 0; i < n.export_names.size(); ++i) {
+      slots.push_back(
+          Slot{module->function(n.export_names[i]), module->function(n.post_return_names[i])});
     }
   }
 

@@ -143,11 +143,31 @@ std::string CoreNames::post_return_name(std::string_view func) const {
   return "cabi_post_" + export_name(func);
 }
 
+namespace {
+CoreNames with_export_names(CoreNames n) {
+  for (const Function& f : guest_exports()) {
+    n.export_names.push_back(n.export_name(f.name));
+    n.post_return_names.push_back(n.post_return_name(f.name));
+  }
+  return n;
+}
+}  // namespace
+
 const CoreNames& core_names(NameScheme scheme) {
-  static const CoreNames wit_bindgen{NameScheme::kWitBindgen, "actr:workload/host@0.1.0", "memory",
-                                     "cabi_realloc", std::nullopt};
-  static const CoreNames cm32p2{NameScheme::kCm32p2, "cm32p2|actr:workload/host@0.1",
-                                "cm32p2_memory", "cm32p2_realloc", "cm32p2_initialize"};
+  static const CoreNames wit_bindgen = with_export_names({NameScheme::kWitBindgen,
+                                                          "actr:workload/host@0.1.0",
+                                                          "memory",
+                                                          "cabi_realloc",
+                                                          std::nullopt,
+                                                          {},
+                                                          {}});
+  static const CoreNames cm32p2 = with_export_names({NameScheme::kCm32p2,
+                                                     "cm32p2|actr:workload/host@0.1",
+                                                     "cm32p2_memory",
+                                                     "cm32p2_realloc",
+                                                     "cm32p2_initialize",
+                                                     {},
+                                                     {}});
   return scheme == NameScheme::kCm32p2 ? cm32p2 : wit_bindgen;
 }
 

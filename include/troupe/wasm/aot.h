@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "troupe/base/result.h"
@@ -45,6 +46,9 @@ class AotCode {
   std::filesystem::path path_;
   void* handle_ = nullptr;
   const void* table_ = nullptr;  // the object's troupe_aot_module
+  // Export index by name, built once at load (the names live in the loaded object): every
+  // instance looks its exports up here instead of indexing them again.
+  std::unordered_map<std::string_view, std::uint32_t> exports_by_name_;
   // The sealed memfd the object was loaded from, open while it is loaded: dlopen finds an
   // already loaded object by its name ("/proc/self/fd/N"), so N must not name another one.
   int memfd_ = -1;

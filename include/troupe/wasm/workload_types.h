@@ -98,6 +98,10 @@ struct CoreNames {
 
   std::string export_name(std::string_view func) const;
   std::string post_return_name(std::string_view func) const;
+  // export_name and post_return_name of each of guest_exports(), in its order: built once, so
+  // an instantiation resolves its exports without building names.
+  std::vector<std::string> export_names;
+  std::vector<std::string> post_return_names;
 };
 const CoreNames& core_names(NameScheme scheme);
 
