@@ -1,9 +1,11 @@
 // Internal: LinearMemoryPool keeps the address-space reservations that hold AOT linear memories
 // (8 GiB + 64 KiB each, PROT_NONE past the memory's pages so the reservation is its guard) and
 // hands them to the next instance instead of unmapping them: an mmap, an munmap and most
-// mprotects per instance were most of a warm spawn. A slot is reset when it comes back
-// (madvise(MADV_DONTNEED) over every byte its instance could reach, so the next instance reads
-// zeros, never the previous one's bytes); a slot whose reset fails is unmapped, never kept.
+// mprotects per instance were most of a warm spawn. A slot is reset when it comes back, so the
+// next instance reads zeros, never the previous one's bytes: the pages its instance touched
+// (present or swapped, read from /proc/self/pagemap) are zeroed in place when they are few,
+// else madvise(MADV_DONTNEED) drops every byte the instance could reach. A slot whose reset
+// fails is unmapped, never kept.
 // Bounded: at most `max_slots` free slots holding at most `max_retained_bytes` of accessible
 // (read/write, zero, no resident pages) address space; past either, and when no free slot is
 // left, plain mmap/munmap. The bounds follow the node's GuestCaps (bounds_for).
@@ -11,6 +13,7 @@
 // use belongs to its instance, which is what the fault handler asks (AotInstance::owns).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -57,6 +60,7 @@ class LinearMemoryPool {
     std::uint64_t mapped = 0;          // acquires that mapped a new reservation
     std::uint64_t unmapped = 0;        // releases that unmapped (pool full, unclean, reset failed)
     std::uint64_t reset_failures = 0;
+    std::uint64_t resets_in_place = 0;  // resets that zeroed the touched pages (no madvise)
   };
   Stats stats() const;
 
@@ -70,6 +74,14 @@ class LinearMemoryPool {
  protected:
   // Makes the first `accessible` bytes of `base` read as zero; false when it cannot.
   virtual bool reset(std::uint8_t* base, std::uint64_t accessible);
+  // reset's fast path: zeroes the touched pages in place; false (nothing done that matters)
+  // when pagemap cannot be read, the memory is over kMostScannedPages or more than
+  // kMostZeroedPages were touched.
+  static bool zero_touched_pages(std::uint8_t* base, std::uint64_t accessible);
+
+ public:
+  static constexpr std::uint64_t kMostScannedPages = 4096;  // 16 MiB of 4 KiB pages
+  static constexpr std::uint64_t kMostZeroedPages = 32;     // 128 KiB stay resident per slot
 
  private:
   struct Slot {
@@ -78,6 +90,7 @@ class LinearMemoryPool {
   };
   void trim_locked(std::vector<Slot>& doomed);
 
+  std::atomic<std::uint64_t> resets_in_place_{0};
   mutable std::mutex mutex_;
   MemoryPoolBounds bounds_;
   std::vector<Slot> free_;  // most recently released last: its page tables are warmest

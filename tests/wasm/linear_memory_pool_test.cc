@@ -1,6 +1,7 @@
 #include "linear_memory_pool.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -61,6 +62,45 @@ TEST(LinearMemoryPool, AReusedSlotReadsZerosNotThePreviousBytes) {
   EXPECT_EQ(pool.stats().reused, 1u);
   EXPECT_EQ(pool.stats().mapped, 1u);
   pool.release(b, 2 * kPage, true);
+}
+
+// A guest that touched a few pages: they are zeroed in place (no madvise), and only they needed
+// it. Written pages scattered across the memory, with bytes at each page's first and last byte.
+TEST(LinearMemoryPool, AFewTouchedPagesAreZeroedInPlace) {
+  LinearMemoryPool pool({.max_slots = 4, .max_retained_bytes = 64 * kPage});
+  std::uint8_t* a = pool.acquire(8 * kPage);
+  ASSERT_NE(a, nullptr);
+  const long os_page = sysconf(_SC_PAGESIZE);
+  for (const std::uint64_t at : {std::uint64_t{0}, 3 * kPage + 4096, 8 * kPage - 1}) {
+    a[at] = 0xA5;
+    a[at - at % os_page] = 0x5A;
+    a[at - at % os_page + os_page - 1] = 0x5A;
+  }
+  (void)a[5 * kPage];  // read only: the zero page, present or not, reads zero either way
+  pool.release(a, 8 * kPage, true);
+  EXPECT_EQ(pool.stats().resets_in_place, 1u);
+  std::uint8_t* b = pool.acquire(8 * kPage);
+  ASSERT_EQ(b, a);
+  EXPECT_TRUE(all_zero(b, 8 * kPage));
+  pool.release(b, 8 * kPage, true);
+}
+
+// Past kMostZeroedPages touched pages the slot is dropped with madvise instead: still zeros.
+TEST(LinearMemoryPool, ManyTouchedPagesAreDroppedNotZeroed) {
+  LinearMemoryPool pool({.max_slots = 4, .max_retained_bytes = 64 * kPage});
+  std::uint8_t* a = pool.acquire(8 * kPage);
+  ASSERT_NE(a, nullptr);
+  const auto os_page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  const std::uint64_t touched = LinearMemoryPool::kMostZeroedPages + 1;
+  ASSERT_LE(touched * os_page, 8 * kPage);
+  for (std::uint64_t i = 0; i < touched; ++i) a[i * os_page + 7] = 0xA5;
+  pool.release(a, 8 * kPage, true);
+  EXPECT_EQ(pool.stats().resets_in_place, 0u);
+  EXPECT_EQ(pool.stats().free_slots, 1u);
+  std::uint8_t* b = pool.acquire(8 * kPage);
+  ASSERT_EQ(b, a);
+  EXPECT_TRUE(all_zero(b, 8 * kPage));
+  pool.release(b, 8 * kPage, true);
 }
 
 TEST(LinearMemoryPool, AReusedSlotIsGuardedPastTheNewSizeAndGrowsBack) {
