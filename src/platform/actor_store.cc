@@ -79,10 +79,11 @@ Result<std::unique_ptr<ActorStore>> ActorStore::open(const std::string& path,
       !ok.ok()) {
     return ok.error();
   }
+  // A rowid table with a unique index on the key, not WITHOUT ROWID: there a lookup compares
+  // against whole cells, reading a large neighbour's overflow pages (up to a 1 MiB value) for
+  // every get; here the index holds only keys and a value's pages are read when it is asked for.
   if (Result<void> ok = c.exec(
-          "CREATE TABLE IF NOT EXISTS kv (key BLOB NOT NULL PRIMARY KEY, value BLOB NOT NULL) "
-          "WITHOUT ROWID",
-          what);
+          "CREATE TABLE IF NOT EXISTS kv (key BLOB NOT NULL UNIQUE, value BLOB NOT NULL)", what);
       !ok.ok()) {
     return ok.error();
   }

@@ -221,5 +221,31 @@ TEST_F(ActorStoreTest, CorruptedTablePagesAreACleanError) {
   EXPECT_EQ(store.error().code, PlatformErrc::kMalformed) << store.error().to_string();
 }
 
+// A damaged value the byte recount does not read (its overflow pages): the store opens, and the
+// read that meets the damage fails `malformed` instead of returning garbage.
+TEST_F(ActorStoreTest, DamagedValueFailsTheReadThatMeetsIt) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->put("big", Bytes(200 << 10, 'v')).ok());
+    ASSERT_TRUE(store->put("small", "ok").ok());
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  // Page 1 is the schema, page 2 the table, page 3 the key index; the value's overflow chain
+  // follows.
+  for (off_t page = 3 * 4096; page + 4096 <= st.st_size; page += 4096) {
+    scribble(path_, page, std::string(4096, '\xff'));
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<Bytes>> small = store->get("small");
+  ASSERT_TRUE(small.ok()) << small.error().to_string();
+  EXPECT_EQ(small->value(), "ok");
+  Result<std::optional<Bytes>> big = store->get("big");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, PlatformErrc::kMalformed) << big.error().to_string();
+}
+
 }  // namespace
 }  // namespace troupe
