@@ -148,15 +148,16 @@ Result<bool> ensure_private_file(int dir, std::string_view name, const std::stri
   return existed;
 }
 
-Result<void> check_private_file_if_present(int dir, std::string_view name,
+Result<bool> check_private_file_if_present(int dir, std::string_view name,
                                            const std::string& path) {
   struct stat st {};
   if (::fstatat(dir, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return {};
+    if (errno == ENOENT) return false;
     return io_error("stat " + path);
   }
   if (S_ISLNK(st.st_mode)) return Error{BaseErrc::kRefused, path + " is a symlink"};
-  return check_private_file_stat(st, path);
+  if (Result<void> ok = check_private_file_stat(st, path); !ok.ok()) return ok.error();
+  return true;
 }
 
 }  // namespace troupe

@@ -8,6 +8,7 @@ namespace troupe {
 namespace {
 
 ErrorCode code_for(int rc) {
+  if (rc == SQLITE_CANTOPEN_SYMLINK) return BaseErrc::kRefused;
   switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:

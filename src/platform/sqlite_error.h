@@ -18,6 +18,7 @@ namespace troupe {
 //   SQLITE_FULL                             -> io, "... database or disk is full"
 //   SQLITE_BUSY, SQLITE_LOCKED              -> unavailable (another process holds the store)
 //   SQLITE_TOOBIG                           -> too-large
+//   SQLITE_CANTOPEN_SYMLINK                 -> refused (a symlink on the database's path)
 //   SQLITE_NOMEM                            -> unavailable
 //   IOERR, CANTOPEN, READONLY, PERM, AUTH   -> io
 //   anything else (SQL, misuse, constraint) -> internal: a bug in troupe's own statements

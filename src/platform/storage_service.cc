@@ -1,5 +1,8 @@
 #include "troupe/platform/storage_service.h"
 
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <mutex>
 #include <set>
@@ -27,6 +30,11 @@ StorageService::~StorageService() = default;
 
 Result<std::unique_ptr<StorageService>> StorageService::open(std::string root,
                                                              std::uint64_t max_quota_bytes) {
+  // Stores are used from worker threads, one thread at a time each (SQLITE_OPEN_NOMUTEX):
+  // that needs a SQLite built thread-safe.
+  if (sqlite3_threadsafe() == 0) {
+    return Error{BaseErrc::kUnavailable, "this SQLite library is built without thread support"};
+  }
   Result<OwnedFd> fd = open_storage_root(root);
   if (!fd.ok()) return fd.error();
   return std::unique_ptr<StorageService>(
@@ -69,12 +77,17 @@ Result<StoreLease> StorageService::open_store(const ActorStoreId& id,
   if (!actor_dir.ok()) return actor_dir.error();
   Result<bool> file = ensure_private_file(actor_dir->get(), kStoreFileName, file_path, true);
   if (!file.ok()) return file.error();
-  // SQLite makes these itself beside the database; one planted before we open is refused.
+  // SQLite makes these itself beside the database; one planted before we open is refused, and
+  // so is one beside a database we just created (SQLite would replay a stray WAL into it).
   for (const char* suffix : {"-wal", "-journal", "-shm"}) {
     const std::string name = std::string(kStoreFileName) + suffix;
-    if (Result<void> ok = check_private_file_if_present(actor_dir->get(), name, file_path + suffix);
-        !ok.ok()) {
-      return ok.error();
+    Result<bool> present =
+        check_private_file_if_present(actor_dir->get(), name, file_path + suffix);
+    if (!present.ok()) return present.error();
+    if (*present && !*file) {
+      // Remove the empty database just made, so the next attempt is refused the same way.
+      ::unlinkat(actor_dir->get(), std::string(kStoreFileName).c_str(), 0);
+      return Error{BaseErrc::kRefused, file_path + suffix + " is left over without its database"};
     }
   }
 

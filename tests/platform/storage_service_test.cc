@@ -164,6 +164,13 @@ TEST_F(StorageServiceTest, SymlinksPlantedOnThePathAreRefused) {
   fs::remove(b + "/store.sqlite");
   fs::create_symlink(elsewhere.path() + "/victim", b + "/store.sqlite-wal");
   expect_open_refused({"acme:u:1", "b"}, BaseErrc::kRefused, "store.sqlite-wal is a symlink");
+  // A WAL left without its database: SQLite would replay it into the new one.
+  fs::remove(b + "/store.sqlite-wal");
+  fs::remove(b + "/store.sqlite");
+  std::ofstream(b + "/store.sqlite-wal") << "stray frames";
+  fs::permissions(b + "/store.sqlite-wal", fs::perms::owner_read | fs::perms::owner_write);
+  expect_open_refused({"acme:u:1", "b"}, BaseErrc::kRefused, "left over without its database");
+  expect_open_refused({"acme:u:1", "b"}, BaseErrc::kRefused, "left over without its database");
   // A hard link to someone's file in place of the database.
   fs::remove(b + "/store.sqlite-wal");
   fs::remove(b + "/store.sqlite");

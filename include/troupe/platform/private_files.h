@@ -51,7 +51,8 @@ Result<bool> ensure_private_file(int dir, std::string_view name, const std::stri
                                  bool create);
 
 // If `name` exists in `dir`, it must pass ensure_private_file's checks (for SQLite's WAL and
-// journal files, which SQLite creates itself with the database file's mode).
-Result<void> check_private_file_if_present(int dir, std::string_view name, const std::string& path);
+// journal files, which SQLite creates itself with the database file's mode). Returns whether
+// it exists.
+Result<bool> check_private_file_if_present(int dir, std::string_view name, const std::string& path);
 
 }  // namespace troupe
