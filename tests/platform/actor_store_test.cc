@@ -234,7 +234,7 @@ TEST_F(ActorStoreTest, DamagedValueFailsTheReadThatMeetsIt) {
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
   // Page 1 is the schema, page 2 the table, page 3 the key index; the value's overflow chain
   // follows.
-  for (off_t page = 3 * 4096; page + 4096 <= st.st_size; page += 4096) {
+  for (off_t page = off_t{3} * 4096; page + 4096 <= st.st_size; page += 4096) {
     scribble(path_, page, std::string(4096, '\xff'));
   }
   auto store = open();
