@@ -75,7 +75,12 @@ Result<std::unique_ptr<ActorStore>> ActorStore::open(const std::string& path,
       return Error{BaseErrc::kIo, what + ": SQLite did not switch the store to WAL mode"};
     }
   }
-  if (Result<void> ok = c.exec("PRAGMA synchronous=FULL; PRAGMA cell_size_check=ON", what);
+  // The WAL is checkpointed at 1000 pages (SQLite's default) but keeps the size of the largest
+  // transaction it held; the limit truncates it back, so a dispatch that once wrote a quota's
+  // worth does not keep that much disk for the rest of the actor's life.
+  if (Result<void> ok = c.exec("PRAGMA synchronous=FULL; PRAGMA cell_size_check=ON; "
+                               "PRAGMA journal_size_limit=4194304",
+                               what);
       !ok.ok()) {
     return ok.error();
   }

@@ -1,6 +1,7 @@
 #include "troupe/platform/dispatch_transaction.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +145,27 @@ TEST_F(DispatchTransactionTest, CrashRestartSeesExactlyTheCommittedState) {
   reopen();
   EXPECT_EQ(contents(), (std::vector<std::pair<Bytes, Bytes>>{{"a", "1"}, {"b", "2"}}));
   EXPECT_EQ(store_->used_bytes(), 4u);
+}
+
+// One large dispatch grows the WAL past the 4 MiB limit; after the checkpoint it is cut back.
+TEST_F(DispatchTransactionTest, WalShrinksBackAfterALargeDispatch) {
+  store_.reset();
+  Result<std::unique_ptr<ActorStore>> opened = ActorStore::open(path_, std::uint64_t{64} << 20);
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  store_ = std::move(*opened);
+  {
+    Result<DispatchTransaction> tx = DispatchTransaction::begin(*store_);
+    ASSERT_TRUE(tx.ok());
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(store_->put("big" + std::to_string(i), Bytes(kMaxStoreValueBytes, 'x')).ok());
+    }
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  ASSERT_TRUE(store_->put("small", "1").ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((path_ + "-wal").c_str(), &st), 0);
+  EXPECT_LE(st.st_size, 4 << 20);
+  EXPECT_EQ(store_->used_bytes(), 8 * (4 + kMaxStoreValueBytes) + 6);
 }
 
 }  // namespace
