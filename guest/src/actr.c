@@ -46,7 +46,8 @@ HOST("get-request-id") void actr__host_get_request_id(i32 ret);
 #define ARENA_BYTES 8192
 static _Alignas(16) uint8_t g_arena[ARENA_BYTES];
 static size_t g_arena_top;
-static int g_in_import;
+int actr__in_import; /* shared with troupe_host.c */
+#define g_in_import actr__in_import
 
 /* Runs a host import; cabi_realloc calls made meanwhile are for its results. */
 #define IMPORT(call) (++g_in_import, (call), --g_in_import)

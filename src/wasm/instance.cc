@@ -186,8 +186,14 @@ struct Instance::State {
   }
 
   // troupe:host's clock and random, served here (they need nothing of the actor).
-  bool troupe_import(Instance& self, const workload::Function& f, const FlatValues& params,
-                     FlatValues& results, std::string& trap) {
+  bool troupe_import(Instance& self, const troupe_host::Interface& iface,
+                     const workload::Function& f, const FlatValues& params, FlatValues& results,
+                     std::string& trap) {
+    if (iface.name != "clock" && iface.name != "random") {  // the actor's services
+      return serve_import(self, f, params, results, trap, [&](std::vector<AbiValue> args) {
+        return host.call_troupe_host(iface.name, f, std::move(args));
+      });
+    }
     return serve_import(self, f, params, results, trap,
                         [&](const std::vector<AbiValue>& args) -> Result<std::optional<AbiValue>> {
                           using O = std::optional<AbiValue>;
@@ -463,8 +469,8 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
             troupe_host::find_interface(mod, me->s_->names->scheme)) {
       const workload::Function* f =
           workload::find_function(iface->functions, name);  // checked at load
-      return [me, f](const FlatValues& params, FlatValues& results, std::string& trap) {
-        return me->s_->troupe_import(*me, *f, params, results, trap);
+      return [me, iface, f](const FlatValues& params, FlatValues& results, std::string& trap) {
+        return me->s_->troupe_import(*me, *iface, *f, params, results, trap);
       };
     }
     const workload::Function* f = workload::find_import(name);  // checked at load
@@ -494,6 +500,13 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
     if (!r.ok()) return r.error();
   }
   return self;
+}
+
+Result<std::optional<AbiValue>> HostImports::call_troupe_host(std::string_view iface,
+                                                              const workload::Function& f,
+                                                              std::vector<AbiValue>) {
+  return Error{WasmErrc::kTrap, "troupe:host/" + std::string(iface) + "." + f.name +
+                                    " is not served to this guest (no actor services here)"};
 }
 
 Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,

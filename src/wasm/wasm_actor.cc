@@ -14,6 +14,7 @@
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/fiber.h"
+#include "troupe/wasm/troupe_host.h"
 #include "troupe/wasm/wasm_error.h"
 
 namespace troupe::wasm {
@@ -178,6 +179,19 @@ class WasmActor final : public Actor, private HostImports {
   }
 
   void on_start() override {
+    if (shared_->options.services) {
+      auto made = shared_->options.services();
+      if (!made.ok()) throw GuestFailure(made.error());
+      services_ = std::move(made).value();
+    }
+    for (const std::string& import : shared_->module->troupe_imports()) {
+      const std::string iface = import.substr(0, import.find('.'));
+      if ((iface == "storage" && !services_.storage) ||
+          (iface == "signing" && !services_.signing)) {
+        throw GuestFailure(Error{BaseErrc::kRefused, "the guest imports troupe:host/" + iface +
+                                                         " but was not granted " + iface});
+      }
+    }
     auto created =
         Instance::create(*shared_->module, *this, shared_->options.limits, shared_->options.tier);
     if (!created.ok()) throw GuestFailure(created.error());
@@ -343,6 +357,10 @@ class WasmActor final : public Actor, private HostImports {
   // the end of a time slice suspends; then `done` (none: the dispatch's reply), on the actor's
   // own stack.
   void run_guest(GuestFiber::Job job, std::function<void()> done) {
+    if (services_.storage) {
+      services_.storage->begin_dispatch();
+      holding_ = true;
+    }
     context_.active = true;
     done_ = std::move(done);
     fiber_ = GuestFiber::take();
@@ -361,6 +379,7 @@ class WasmActor final : public Actor, private HostImports {
   void finished() {
     fiber_.reset();
     context_ = Context{};
+    if (holding_) close_gate(done_ != nullptr);
     std::function<void()> done = std::move(done_);
     auto next = [&] {
       if (done) {
@@ -377,6 +396,36 @@ class WasmActor final : public Actor, private HostImports {
       next();
     } catch (const GuestFailure& f) {
       spdlog::info("actor {}: guest ended at stop: {}", self().id().to_string(), f.what());
+    }
+  }
+
+  // The output gate: the invocation's writes commit when it succeeded, then the tells it made
+  // go out (its reply goes out after, in its continuation); when it failed, or the commit did,
+  // its writes roll back and its tells are dropped. A failed commit fails the invocation.
+  void close_gate(bool hook) {
+    holding_ = false;
+    std::vector<HeldTell> tells = std::move(held_tells_);
+    held_tells_.clear();
+    const bool succeeded =
+        hook ? hook_.outcome.ok() && !(*hook_.outcome && workload::error_of(**hook_.outcome))
+             : dispatch_.outcome.ok() && !dispatch_.outcome->error;
+    if (!succeeded) {
+      services_.storage->rollback_dispatch();
+      return;
+    }
+    if (auto committed = services_.storage->commit_dispatch(); !committed.ok()) {
+      Error e{committed.error().code, "storage commit failed: " + committed.error().detail};
+      if (hook) {
+        hook_.outcome = e;
+      } else {
+        dispatch_.outcome = e;
+      }
+      return;
+    }
+    for (HeldTell& t : tells) {
+      if (tell(t.to, std::move(t.envelope)) != Delivery::kQueued) {
+        spdlog::debug("actor {}: a held tell was not taken", self().id().to_string());
+      }
     }
   }
 
@@ -562,6 +611,53 @@ class WasmActor final : public Actor, private HostImports {
     return r;
   }
 
+  // troupe:host storage and signing, from this incarnation's services (on_start refused a
+  // guest importing one it was not given). Results are result<T, host-error>.
+  Result<O> call_troupe_host(std::string_view iface, const workload::Function& f,
+                             std::vector<AbiValue> args) override {
+    if (fiber_ && fiber_->cancelled()) return Error{BaseErrc::kUnavailable, "the actor was killed"};
+    auto ok = [](AbiValue v) { return O(AbiValue::of_case(0, std::move(v))); };
+    auto answer = [&](auto&& r, auto&& to_value) -> Result<O> {
+      if (const HostError* e = std::get_if<HostError>(&r)) {
+        return O(troupe_host::host_error_value(*e));
+      }
+      return to_value(std::move(std::get<0>(r)));
+    };
+    const std::string& n = f.name;
+    if (iface == "storage" && services_.storage) {
+      GuestStorage& s = *services_.storage;
+      if (n == "get") {
+        return answer(s.get(args[0].bytes), [&](std::optional<std::string> v) {
+          return ok(v ? AbiValue::of_case(1, AbiValue::text(std::move(*v))) : AbiValue::of_case(0));
+        });
+      }
+      if (n == "put") {
+        return answer(s.put(args[0].bytes, args[1].bytes),
+                      [](std::monostate) { return O(AbiValue::of_case(0)); });
+      }
+      if (n == "delete") {
+        return answer(s.remove(args[0].bytes), [&](bool was) { return ok(AbiValue::of(was)); });
+      }
+      if (n == "list-keys") {
+        const auto limit = static_cast<std::uint32_t>(args[1].number);
+        return answer(s.list_keys(args[0].bytes, limit), [&](std::vector<std::string> keys) {
+          std::vector<AbiValue> items;
+          items.reserve(keys.size());
+          for (std::string& k : keys) items.push_back(AbiValue::text(std::move(k)));
+          return ok(AbiValue::of_items(std::move(items)));
+        });
+      }
+    }
+    if (iface == "signing" && services_.signing) {
+      if (n == "sign") {
+        return answer(services_.signing->sign(args[0].bytes),
+                      [&](std::string sig) { return ok(AbiValue::text(std::move(sig))); });
+      }
+      if (n == "public-key") return O(AbiValue::text(services_.signing->public_key()));
+    }
+    return HostImports::call_troupe_host(iface, f, std::move(args));
+  }
+
   Result<O> serve(const workload::Function& f, std::vector<AbiValue> args) {
     const std::string& n = f.name;
     if (n == "log-message") {
@@ -594,6 +690,10 @@ class WasmActor final : public Actor, private HostImports {
       if (!to.ok()) return O(workload::err(to_guest_error(to.error())));
       if (n == "call") return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
       Envelope e = outgoing(EnvelopeKind::kTell, args[1].bytes, args[2].bytes);
+      if (holding_) {  // released when the invocation's writes commit (the output gate)
+        held_tells_.push_back({*to, std::move(e)});
+        return O(workload::ok_unit());
+      }
       if (tell(*to, std::move(e)) != Delivery::kQueued) {
         return O(workload::err({ActrErrorCase::kUnavailable, "the target did not take it", {}}));
       }
@@ -723,7 +823,15 @@ class WasmActor final : public Actor, private HostImports {
     Result<O> outcome = O{};
   };
 
+  struct HeldTell {
+    ActorRef to;
+    Envelope envelope;
+  };
+
   std::shared_ptr<Shared> shared_;
+  GuestServices services_;  // before instance_: the guest may call them until it is gone
+  bool holding_ = false;    // an invocation's tells wait for its storage commit
+  std::vector<HeldTell> held_tells_;
   std::unique_ptr<Instance> instance_;
   FiberPtr fiber_;              // while an invocation is in flight
   std::function<void()> done_;  // its continuation; empty for a dispatch

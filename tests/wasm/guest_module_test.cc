@@ -87,16 +87,19 @@ TEST(GuestModule, RefusesImportsOutsideTheContract) {
   expect_refused(guest(R"((import "env" "g" (global i32)))"), "only functions may be imported");
 }
 
-// troupe's own host package (wit/troupe-host.wit): clock and random are provided, storage and
-// signing are not yet (platform layer), and their functions are checked like the contract's.
+// troupe's own host package (wit/troupe-host.wit): its functions are checked like the
+// contract's, and the module says which it imports (the node checks them against the grants).
 TEST(GuestModule, TakesTroupeHostClockAndRandomInBothSchemes) {
   auto m = load_wat(guest(R"(
     (import "troupe:host/clock@0.1.0" "now-wall" (func (result i64)))
     (import "troupe:host/clock@0.1.0" "now-monotonic" (func (result i64)))
-    (import "troupe:host/random@0.1.0" "fill" (func (param i32 i32))))"));
+    (import "troupe:host/random@0.1.0" "fill" (func (param i32 i32)))
+    (import "troupe:host/storage@0.1.0" "put" (func (param i32 i32 i32 i32 i32)))
+    (import "troupe:host/signing@0.1.0" "public-key" (func (param i32))))"));
   ASSERT_TRUE(m.ok()) << m.error().to_string();
   EXPECT_EQ(m->troupe_imports(),
-            (std::set<std::string>{"clock.now-monotonic", "clock.now-wall", "random.fill"}));
+            (std::set<std::string>{"clock.now-monotonic", "clock.now-wall", "random.fill",
+                                   "signing.public-key", "storage.put"}));
   auto cm = load_wat(R"((module
   (import "cm32p2|troupe:host/clock@0.1" "now-wall" (func (result i64)))
   (memory (export "cm32p2_memory") 1)
@@ -107,11 +110,18 @@ TEST(GuestModule, TakesTroupeHostClockAndRandomInBothSchemes) {
   EXPECT_EQ(cm->troupe_imports(), (std::set<std::string>{"clock.now-wall"}));
 }
 
+// storage and signing load (whether the actor may use them is decided at spawn, from its
+// grants: WasmActor, GuestStorage.AGuestImportingStorageItWasNotGrantedNeverRuns); their
+// functions and core signatures are checked like any other import's.
 TEST(GuestModule, RefusesTroupeHostImportsItCannotServe) {
-  expect_refused(guest(R"((import "troupe:host/storage@0.1.0" "get" (func (param i32 i32 i32))))"),
-                 "not provided by this node yet (it needs the platform layer)");
-  expect_refused(guest(R"((import "troupe:host/signing@0.1.0" "public-key" (func (param i32))))"),
-                 "not provided by this node yet");
+  expect_refused(guest(R"((import "troupe:host/storage@0.1.0" "get" (func (param i32 i32))))"),
+                 "wrong core signature");
+  expect_refused(guest(R"((import "troupe:host/storage@0.1.0" "drop" (func (param i32))))"),
+                 "not a function of troupe:host/storage@0.1.0");
+  expect_refused(guest(R"((import "troupe:host/signing@0.1.0" "export-key" (func (param i32))))"),
+                 "not a function of troupe:host/signing@0.1.0");
+  expect_refused(guest(R"((import "troupe:host/errors@0.1.0" "host-error" (func)))"),
+                 "has no functions");
   expect_refused(guest(R"((import "troupe:host/clock@0.1.0" "now-lunar" (func (result i64))))"),
                  "not a function of troupe:host/clock@0.1.0");
   expect_refused(guest(R"((import "troupe:host/clock@0.1.0" "now-wall" (func (result i32))))"),

@@ -28,6 +28,11 @@ class HostImports {
   // A contract import (actr:workload/host). An error traps the guest's call with that error.
   virtual Result<std::optional<AbiValue>> call_host(const workload::Function& f,
                                                     std::vector<AbiValue> args) = 0;
+  // A troupe:host import the instance does not serve itself (storage, signing): `iface` is the
+  // interface's name. An error traps the guest's call with that error.
+  virtual Result<std::optional<AbiValue>> call_troupe_host(std::string_view iface,
+                                                           const workload::Function& f,
+                                                           std::vector<AbiValue> args);
   // WASI fd_write to stdout (1) or stderr (2).
   virtual void write_output(int fd, std::string_view bytes) = 0;
   // Called at every fuel checkpoint (each kFuelSlice units a guest runs, before the refuel):

@@ -27,6 +27,7 @@
 
 #include "troupe/runtime/actor.h"
 #include "troupe/wasm/guest_module.h"
+#include "troupe/wasm/guest_services.h"
 #include "troupe/wasm/instance.h"
 #include "troupe/wasm/output_limiter.h"
 #include "troupe/wasm/workload_values.h"
@@ -39,7 +40,7 @@ struct WasmActorOptions {
   // For each of the guest's call / call-raw; also the most waiting, in all, that one invocation
   // may leave out of its deadline.
   std::chrono::milliseconds call_timeout{5000};
-  std::size_t mailbox_threshold = 0;             // reported by on-mailbox-backpressure
+  std::size_t mailbox_threshold = 0;  // reported by on-mailbox-backpressure
   // Each incarnation is created on this tier (kAuto: AOT once the module's code is ready).
   Tier tier = Tier::kAuto;
   // How long a guest runs before it gives its worker back to other ready actors (checked at
@@ -47,6 +48,9 @@ struct WasmActorOptions {
   std::chrono::microseconds time_slice{1000};
   // The guest's fd_write and log-message output, one bucket for all incarnations.
   OutputLimits output;
+  // What the node serves each incarnation beyond the contract (storage, signing); empty: none.
+  // A guest importing a service its incarnation was not given fails its start.
+  GuestServicesFactory services;
 };
 
 // A hook call for a WebAssembly actor: `hook` is its WIT name ("on-webrtc-connected", ...),
