@@ -26,6 +26,8 @@ std::string_view errc_name(PlatformErrc code) {
       return "damaged";
     case PlatformErrc::kMasterKeyMismatch:
       return "master-key-mismatch";
+    case PlatformErrc::kExpired:
+      return "expired";
   }
   return "unknown";
 }

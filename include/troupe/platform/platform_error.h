@@ -25,6 +25,8 @@ enum class PlatformErrc {
   kDamaged,
   // A key record or passphrase salt made under another master key (or a wrong passphrase).
   kMasterKeyMismatch,
+  // A credential outside its validity window (at or past exp, before nbf or iat).
+  kExpired,
 };
 
 std::string_view errc_name(PlatformErrc code);
