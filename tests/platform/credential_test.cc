@@ -320,6 +320,13 @@ TEST_F(CredentialTest, MissingOrMistypedClaimsAreMalformed) {
               PlatformErrc::kMalformed)
         << pointer;
   }
+  // Claims troupe does not know are ignored, as JWT readers do — but not nested without bound.
+  json extra = good;
+  extra["x_note"] = "kept";
+  EXPECT_TRUE(verify_credential(with_claims(extra), keys(), check_at(kT0)).ok());
+  extra["x_note"] = json::parse("[[[[[1]]]]]");
+  EXPECT_EQ(verify_credential(with_claims(extra), keys(), check_at(kT0)).error().code,
+            PlatformErrc::kMalformed);
   json later = good;
   later["nbf"] = kT0 + 10;
   EXPECT_EQ(verify_credential(with_claims(later), keys(), check_at(kT0)).error().code,
