@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <sodium.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +59,42 @@ Result<KeyRecord> read_record(const PrivateDir& dir, const MasterKey& master, st
   return open_key_record(master, name, *bytes);
 }
 
+// The names in `dir` that `keep` accepts, at most `cap` of them. Errors: too-large, io.
+template <class Keep>
+Result<std::vector<std::string>> scan_dir(const PrivateDir& dir, Keep keep, std::size_t cap) {
+  const int scan_fd = ::dup(dir.fd());
+  if (scan_fd < 0) return Error{BaseErrc::kIo, "dup " + dir.path() + ": " + std::strerror(errno)};
+  DIR* scan = ::fdopendir(scan_fd);
+  if (scan == nullptr) {
+    ::close(scan_fd);
+    return Error{BaseErrc::kIo, "scan " + dir.path() + ": " + std::strerror(errno)};
+  }
+  ::rewinddir(scan);
+  std::vector<std::string> names;
+  while (dirent* item = ::readdir(scan)) {
+    if (!keep(std::string_view(item->d_name))) continue;
+    if (names.size() == cap) {
+      ::closedir(scan);
+      return Error{BaseErrc::kTooLarge,
+                   dir.path() + " holds over " + std::to_string(cap) + " matching files"};
+    }
+    names.emplace_back(item->d_name);
+  }
+  ::closedir(scan);
+  return names;
+}
+
+// A temporary file write_private_file left for a record: ".HASH.key.tmp-DIGITS".
+bool is_record_temporary(std::string_view name) {
+  constexpr std::string_view kMarker = ".tmp-";
+  if (name.size() < 2 || name[0] != '.') return false;
+  const std::size_t marker = name.find(kMarker);
+  if (marker == std::string_view::npos) return false;
+  const std::string_view digits = name.substr(marker + kMarker.size());
+  return is_key_record_file_name(name.substr(1, marker - 1)) && !digits.empty() &&
+         digits.size() <= 10 && digits.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 Result<KeyRecord> fresh_record(std::int64_t now) {
   KeyRecord record;
   auto secret = SecretBuffer::allocate(crypto_sign_SECRETKEYBYTES);
@@ -76,6 +114,24 @@ Result<std::unique_ptr<KeyCustody>> KeyCustody::open(const std::string& dir,
   if (master == nullptr) return Error{BaseErrc::kInvalidArgument, "key custody needs a master key"};
   auto opened = PrivateDir::open(dir);
   if (!opened.ok()) return opened.error();
+  // The lock goes with the directory's descriptor, which the store keeps until it goes.
+  if (::flock(opened->fd(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Error{BaseErrc::kUnavailable, "another key store has " + dir + " open"};
+    }
+    return Error{BaseErrc::kIo, "lock " + dir + ": " + std::strerror(errno)};
+  }
+  // Holding the lock, no write of this directory is in flight: what a killed write left is
+  // garbage (a sealed record that never took its place).
+  auto leftovers = scan_dir(*opened, is_record_temporary, kMaxListedKeys);
+  if (!leftovers.ok()) return leftovers.error();
+  for (const std::string& name : *leftovers) {
+    struct stat st {};
+    if (::fstatat(opened->fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && st.st_uid == ::geteuid()) {
+      ::unlinkat(opened->fd(), name.c_str(), 0);
+    }
+  }
   std::unique_ptr<KeyCustody> custody(new KeyCustody());
   custody->state_ = std::make_unique<State>(std::move(opened).value(), std::move(master), clock);
   return custody;
@@ -283,27 +339,10 @@ Result<void> KeyCustody::remove(std::string_view name) {
 
 Result<std::vector<KeyInfo>> KeyCustody::list() {
   const PrivateDir& dir = state_->dir;
-  std::vector<std::string> files;
-  {
-    const int scan_fd = ::dup(dir.fd());
-    if (scan_fd < 0) return Error{BaseErrc::kIo, "dup " + dir.path() + ": " + std::strerror(errno)};
-    DIR* scan = ::fdopendir(scan_fd);
-    if (scan == nullptr) {
-      ::close(scan_fd);
-      return Error{BaseErrc::kIo, "scan " + dir.path() + ": " + std::strerror(errno)};
-    }
-    ::rewinddir(scan);
-    while (dirent* item = ::readdir(scan)) {
-      if (!is_key_record_file_name(item->d_name)) continue;
-      if (files.size() == kMaxListedKeys) {
-        ::closedir(scan);
-        return Error{BaseErrc::kTooLarge,
-                     dir.path() + " holds over " + std::to_string(kMaxListedKeys) + " key records"};
-      }
-      files.emplace_back(item->d_name);
-    }
-    ::closedir(scan);
-  }
+  auto scanned = scan_dir(
+      dir, [](std::string_view name) { return is_key_record_file_name(name); }, kMaxListedKeys);
+  if (!scanned.ok()) return scanned.error();
+  std::vector<std::string>& files = *scanned;
   std::sort(files.begin(), files.end());
   std::vector<KeyInfo> out;
   out.reserve(files.size());

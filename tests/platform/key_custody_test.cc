@@ -268,6 +268,30 @@ TEST_F(KeyCustodyTest, RemoveDeletesTheRecordAndTheKey) {
   EXPECT_NE(second->public_key, first->public_key);
 }
 
+TEST_F(KeyCustodyTest, ASecondStoreOnTheSameDirectoryIsRefusedWhileTheFirstIsOpen) {
+  ASSERT_TRUE(custody_->get_or_create("alice").ok());
+  auto second = KeyCustody::open(keys_dir(), master_, UnixClock(clock_, kT0));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, BaseErrc::kUnavailable) << second.error().to_string();
+  custody_.reset();
+  auto third = KeyCustody::open(keys_dir(), master_, UnixClock(clock_, kT0));
+  ASSERT_TRUE(third.ok()) << third.error().to_string();
+  EXPECT_TRUE((*third)->sign("alice", "m").ok());
+}
+
+TEST_F(KeyCustodyTest, OpenRemovesWhatAKilledWriteLeftAndNothingElse) {
+  const std::string leftover = keys_dir() + "/." + key_record_file_name("alice") + ".tmp-12345";
+  const std::string stranger = keys_dir() + "/.notes.tmp-1";
+  const std::string unfinished_name = keys_dir() + "/." + key_record_file_name("bob") + ".tmp-x";
+  for (const std::string& path : {leftover, stranger, unfinished_name}) {
+    ScratchDir::write(path, "partial");
+  }
+  reopen();
+  EXPECT_FALSE(std::filesystem::exists(leftover));
+  EXPECT_TRUE(std::filesystem::exists(stranger));
+  EXPECT_TRUE(std::filesystem::exists(unfinished_name));
+}
+
 // Worker threads sign and create keys for different actors at once, and some for the same one:
 // every thread sees one key per name, and every signature verifies. Runs under TSan.
 TEST_F(KeyCustodyTest, ConcurrentGetOrCreateSignRotateAndList) {

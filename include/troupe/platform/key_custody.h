@@ -18,8 +18,9 @@
 // its rotate/remove, while signs with it run in parallel. Calls block on disk I/O when they
 // load, create, rotate or remove a record; sign and public_key of a loaded key touch no disk.
 // Lifetime: the store must outlive the calls made on it; the UnixClock's Clock must outlive
-// the store. One store per key directory: two stores (or processes) writing the same directory
-// are not coordinated beyond the atomicity of each file.
+// the store. One store per key directory: a store holds an exclusive lock on it while open, so
+// a second store (in this process or another) is refused rather than racing its writes; that
+// lock also makes it safe for open to remove the temporary files a killed write left behind.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +56,9 @@ class KeyCustody {
  public:
   static constexpr std::size_t kMaxRetiredKeys = 32;
 
-  // Opens (creating 0700 when missing) the key directory. Errors: refused (directory of
-  // another owner or writable by others), io, internal.
+  // Opens (creating 0700 when missing) and locks the key directory. Errors: unavailable
+  // (another store has it open), refused (directory of another owner or writable by others),
+  // io, internal.
   static Result<std::unique_ptr<KeyCustody>> open(const std::string& dir,
                                                   std::shared_ptr<const MasterKey> master,
                                                   UnixClock clock);
