@@ -22,6 +22,12 @@ std::string_view errc_name(PlatformErrc code) {
       return "quota-exceeded";
     case PlatformErrc::kPermissionDenied:
       return "permission-denied";
+    case PlatformErrc::kDamaged:
+      return "damaged";
+    case PlatformErrc::kMasterKeyMismatch:
+      return "master-key-mismatch";
+    case PlatformErrc::kExpired:
+      return "expired";
   }
   return "unknown";
 }

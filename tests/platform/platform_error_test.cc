@@ -18,6 +18,9 @@ TEST(PlatformErrc, NamesAreTheDocumentedKinds) {
   EXPECT_EQ(ErrorCode(PlatformErrc::kRefused).name(), "refused");
   EXPECT_EQ(ErrorCode(PlatformErrc::kQuotaExceeded).name(), "quota-exceeded");
   EXPECT_EQ(ErrorCode(PlatformErrc::kPermissionDenied).name(), "permission-denied");
+  EXPECT_EQ(ErrorCode(PlatformErrc::kDamaged).name(), "damaged");
+  EXPECT_EQ(ErrorCode(PlatformErrc::kMasterKeyMismatch).name(), "master-key-mismatch");
+  EXPECT_EQ(ErrorCode(PlatformErrc::kExpired).name(), "expired");
   EXPECT_EQ(ErrorCode(PlatformErrc::kMalformed).layer(), "platform");
   EXPECT_NE(ErrorCode(PlatformErrc::kMalformed), BaseErrc::kInvalidArgument);
 }

@@ -21,6 +21,12 @@ enum class PlatformErrc {
   kRefused,           // the package's binary itself is refused (not a loadable module)
   kQuotaExceeded,     // a storage write past the actor's byte quota
   kPermissionDenied,  // a capability the actor was not granted
+  // A sealed key record that fails authentication: damaged, or moved from another key's file.
+  kDamaged,
+  // A key record or passphrase salt made under another master key (or a wrong passphrase).
+  kMasterKeyMismatch,
+  // A credential outside its validity window (at or past exp, before nbf or iat).
+  kExpired,
 };
 
 std::string_view errc_name(PlatformErrc code);
