@@ -8,7 +8,14 @@
 //                        loaded; then a WebAssembly actor's spawn and stop against a native one's
 //   wasm_bench compile   cold AOT compile of the C++ counter guest (empty cache)
 //   wasm_bench preempt   echo round trips on 2 workers, idle and beside 4 spinning AOT guests
+//   wasm_bench storage   a guest's committed puts (the kv guest, one put per message, each
+//                        committed before its reply) against raw SQLite doing the same puts
+//                        with the same settings, one transaction each
+//   wasm_bench sign      a guest's signatures (the signer guest, one per message) against raw
+//                        libsodium signing the same message with a key of its own
 // Guests come from TROUPE_GUEST_DIR (the normal build's build/guests/wasm).
+#include <sodium.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +28,9 @@
 #include <vector>
 
 #include "bench_common.h"
+#include "troupe/node/custodial_guest_signer.h"
 #include "troupe/node/kind_registry.h"
+#include "troupe/node/leased_guest_storage.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/wasm/aot.h"
@@ -355,6 +364,163 @@ void preempt() {
   }
 }
 
+// A WebAssembly actor of `module` (AOT) with `services`, spawned bare, for the platform
+// benchmarks. ask_all sends a batch of asks at once and waits for every reply: the actor works
+// through them back to back, as under load, instead of waiting for this thread between them.
+struct ServedGuest {
+  ActorSystem sys{SystemConfig{.workers = bench::kWorkers}};
+  ActorRef ref;
+
+  ServedGuest(const std::string& module, GuestServicesFactory services) {
+    auto m = load(module);
+    compile(*m);
+    WasmActorOptions options;
+    options.type_name = module;
+    options.tier = Tier::kAot;
+    options.services = std::move(services);
+    ref = sys.spawn(wasm_actor_factory(m, options)());
+  }
+  // Each reply is checked by `check`; a failed ask ends the run.
+  void ask_all(const std::string& route, const std::vector<std::string>& payloads,
+               const std::function<bool(const Bytes&)>& check) {
+    std::vector<Future<Bytes>> replies;
+    replies.reserve(payloads.size());
+    for (const std::string& p : payloads) {
+      Envelope e;
+      e.route = route;
+      e.payload = p;
+      e.request_id = sys.next_request_id();
+      replies.push_back(sys.ask<Bytes>(ref, std::move(e), std::chrono::seconds(60)));
+    }
+    for (auto& f : replies) {
+      auto r = f.get();
+      if (!r.ok() || !check(*r)) {
+        std::fprintf(stderr, "wasm_bench: %s\n",
+                     r.ok() ? "unexpected reply" : r.error().to_string().c_str());
+        std::exit(1);
+      }
+    }
+  }
+};
+
+std::string scratch_dir() {
+  std::string dir = (fs::temp_directory_path() / "troupe-bench-XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) std::exit(1);
+  return dir;
+}
+
+void sql(sqlite3* db, const char* statement) {
+  if (sqlite3_exec(db, statement, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::fprintf(stderr, "wasm_bench: sqlite: %s\n", sqlite3_errmsg(db));
+    std::exit(1);
+  }
+}
+
+// Committed puts per second: the kv guest (one put per message; the store commits it, with
+// synchronous=FULL, before the reply) against raw SQLite doing the same puts with the same
+// settings (exclusive locking, WAL, synchronous=FULL, the store's table and upsert), one
+// transaction each. Rounds alternate between the sides so both see the same disk.
+void storage() {
+  const std::string dir = scratch_dir();
+  auto service = StorageService::open(dir, std::uint64_t{1} << 30);
+  if (!service.ok()) std::exit(1);
+  StorageService& storage_service = **service;
+  ServedGuest kv("kv", [&]() -> Result<GuestServices> {
+    auto lease = storage_service.open_store({"bench:kv:1.0.0", "kv"}, std::uint64_t{1} << 30);
+    if (!lease.ok()) return lease.error();
+    GuestServices s;
+    s.storage = std::make_unique<LeasedGuestStorage>(std::move(lease).value());
+    return s;
+  });
+  sqlite3* db = nullptr;
+  if (sqlite3_open((dir + "/raw.sqlite").c_str(), &db) != SQLITE_OK) std::exit(1);
+  sql(db, "PRAGMA locking_mode=EXCLUSIVE");
+  sql(db, "PRAGMA journal_mode=WAL");
+  sql(db, "PRAGMA synchronous=FULL");
+  sql(db, "CREATE TABLE kv (key BLOB NOT NULL UNIQUE, value BLOB NOT NULL)");
+  sqlite3_stmt* put = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE "
+                     "SET value = excluded.value",
+                     -1, &put, nullptr);
+  const std::string value(100, 'v');
+  const int rounds = static_cast<int>(bench::sized(20) < 2 ? 2 : bench::sized(20));
+  constexpr int kPerRound = 50;
+  double raw_s = 0, guest_s = 0;
+  int n = 0;
+  for (int r = 0; r < rounds; ++r) {
+    double t0 = bench::now_s();
+    for (int i = 0; i < kPerRound; ++i) {
+      const std::string key = "k" + std::to_string(n + i);
+      sql(db, "BEGIN");
+      sqlite3_bind_blob(put, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(put, 2, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+      if (sqlite3_step(put) != SQLITE_DONE) std::exit(1);
+      sqlite3_reset(put);
+      sql(db, "COMMIT");
+    }
+    raw_s += bench::now_s() - t0;
+    std::vector<std::string> puts;
+    for (int i = 0; i < kPerRound; ++i) puts.push_back("k" + std::to_string(n + i) + "=" + value);
+    t0 = bench::now_s();
+    kv.ask_all("put", puts, [](const Bytes& reply) { return reply.empty(); });
+    guest_s += bench::now_s() - t0;
+    n += kPerRound;
+  }
+  sqlite3_finalize(put);
+  sqlite3_close(db);
+  bench::report("raw", "storage_put", "puts_per_s", n / raw_s);
+  bench::report("guest", "storage_put", "puts_per_s", n / guest_s);
+  kv.sys.shutdown();
+  fs::remove_all(dir);
+}
+
+// Signatures per second of a 64-byte message: the signer guest (one signature per message, by
+// the key the node keeps for it) against raw libsodium signing the same message.
+void sign() {
+  if (sodium_init() < 0) std::exit(1);
+  const std::string dir = scratch_dir();
+  auto master = MasterKey::load_or_create(dir + "/master");
+  if (!master.ok()) std::exit(1);
+  SteadyClock clock;
+  auto custody =
+      KeyCustody::open(dir + "/keys", std::make_shared<const MasterKey>(std::move(master).value()),
+                       UnixClock(clock));
+  if (!custody.ok()) std::exit(1);
+  KeyCustody& keys = **custody;
+  ServedGuest signer("signer", [&]() -> Result<GuestServices> {
+    auto s = CustodialGuestSigner::open(keys, "bench:signer:1.0.0/signer");
+    if (!s.ok()) return s.error();
+    GuestServices services;
+    services.signing = std::move(s).value();
+    return services;
+  });
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  crypto_sign_keypair(pk, sk);
+  const std::string message(64, 'm');
+  unsigned char sig[crypto_sign_BYTES];
+  const int n = static_cast<int>(bench::sized(20000) / 100 * 100 + 100);
+  double t0 = bench::now_s();
+  for (int i = 0; i < n; ++i) {
+    crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                         message.size(), sk);
+  }
+  const double raw_s = bench::now_s() - t0;
+  constexpr int kBatch = 100;
+  const std::vector<std::string> batch(kBatch, message);
+  t0 = bench::now_s();
+  for (int done = 0; done < n; done += kBatch) {
+    signer.ask_all("sign", batch,
+                   [](const Bytes& reply) { return reply.size() == crypto_sign_BYTES; });
+  }
+  const double guest_s = bench::now_s() - t0;
+  sodium_memzero(sk, sizeof sk);
+  bench::report("raw", "sign", "signs_per_s", n / raw_s);
+  bench::report("guest", "sign", "signs_per_s", n / guest_s);
+  signer.sys.shutdown();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -372,10 +538,14 @@ int main(int argc, char** argv) {
     cold_compile();
   } else if (w == "preempt") {
     preempt();
+  } else if (w == "storage") {
+    storage();
+  } else if (w == "sign") {
+    sign();
   } else {
     std::fprintf(stderr,
                  "usage: wasm_bench compute | dispatch [aot|interp] | actor native|aot | spawn | "
-                 "compile | preempt\n");
+                 "compile | preempt | storage | sign\n");
     return 1;
   }
   return 0;
