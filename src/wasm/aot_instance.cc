@@ -25,6 +25,18 @@ struct AotAccess {
   static const std::unordered_map<std::string_view, std::uint32_t>& exports(const AotCode& code) {
     return code.exports_by_name_;
   }
+  // The memo of CoreInstance::functions for `names` (a static table), made by `make` once.
+  template <class Make>
+  static std::shared_ptr<const std::vector<int>> functions(const AotCode& code,
+                                                           const std::vector<std::string>& names,
+                                                           Make&& make) {
+    std::lock_guard lock(code.functions_mutex_);
+    for (const auto& [key, answer] : code.functions_) {
+      if (key == &names) return answer;
+    }
+    code.functions_.emplace_back(&names, make());
+    return code.functions_.back().second;
+  }
   static void index(AotCode& code) {
     const troupe_aot_module& t = table(code);
     code.exports_by_name_.reserve(t.export_count);
@@ -89,6 +101,10 @@ class AotInstance final : public core::CoreInstance {
   }
 
   int function(const std::string& name) const override { return find(name, TROUPE_AOT_FUNC); }
+  std::shared_ptr<const std::vector<int>> functions(
+      const std::vector<std::string>& names) const override {
+    return AotAccess::functions(*code_, names, [&] { return CoreInstance::functions(names); });
+  }
 
   std::size_t param_count(int function) const override { return t_.exports[function].params; }
   std::size_t result_count(int function) const override { return t_.exports[function].results; }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ class CoreInstance {
   virtual ~CoreInstance() = default;
 
   virtual int function(const std::string& export_name) const = 0;
+  // function() of each of `names`, in order. `names` must live as long as the process (a
+  // static table): the AOT tier remembers the answer per loaded object under its address.
+  virtual std::shared_ptr<const std::vector<int>> functions(
+      const std::vector<std::string>& names) const {
+    auto out = std::make_shared<std::vector<int>>();
+    out->reserve(names.size());
+    for (const std::string& n : names) out->push_back(function(n));
+    return out;
+  }
   virtual std::size_t param_count(int function) const = 0;
   virtual std::size_t result_count(int function) const = 0;
   // `args` holds param_count() values, `results` has room for result_count(). False with

@@ -56,7 +56,9 @@ struct Instance::State {
   struct Slot {
     int function = -1, post = -1;
   };
-  std::vector<Slot> slots;
+  // By position in guest_exports(): the core function, and its post-return function (-1: none).
+  std::shared_ptr<const std::vector<int>> export_functions, post_functions;
+  Slot slot(std::size_t i) const { return Slot{(*export_functions)[i], (*post_functions)[i]}; }
 
   void resolve(const workload::CoreNames& n) {
     memory = module->memory(n.memory);
@@ -70,11 +72,8 @@ struct Instance::State {
     const std::uint32_t limit = meter.limits().max_call_depth;
     module->set_global(max_depth,
                        tier == Tier::kInterp ? std::min(limit, kInterpMaxCallDepth) : limit);
-    slots.reserve(n.export_names.size());
-    for (std::size_t i = 0; i < n.export_names.size(); ++i) {
-      slots.push_back(
-          Slot{module->function(n.export_names[i]), module->function(n.post_return_names[i])});
-    }
+    export_functions = module->functions(n.export_names);
+    post_functions = module->functions(n.post_return_names);
   }
 
   // Runs an exported core function (args and results sized for it); a trap becomes kTrap, or
@@ -523,8 +522,7 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
     if (r->error) return std::optional<AbiValue>(workload::err(*r->error));
     return std::optional<AbiValue>(workload::ok_bytes(std::move(r->reply)));
   }
-  const State::Slot slot =
-      s_->slots[static_cast<std::size_t>(f - workload::guest_exports().data())];
+  const State::Slot slot = s_->slot(static_cast<std::size_t>(f - workload::guest_exports().data()));
   if (slot.function < 0) {
     return Error{BaseErrc::kNotFound, "the guest does not export '" + std::string(wit_name) + "'"};
   }
@@ -546,7 +544,7 @@ Result<std::optional<AbiValue>> Instance::call(std::string_view wit_name,
 
 Result<DispatchReply> Instance::dispatch(std::string_view request_id, std::string_view route,
                                          std::string_view payload, bool keep_reply) {
-  const State::Slot slot = s_->slots.front();  // guest_exports() starts with dispatch
+  const State::Slot slot = s_->slot(0);  // guest_exports() starts with dispatch
   if (slot.function < 0) return Error{BaseErrc::kNotFound, "the guest does not export 'dispatch'"};
   if (!is_valid_utf8(request_id) || !is_valid_utf8(route)) {
     return Error{BaseErrc::kInvalidArgument, "an envelope's request id and route must be UTF-8"};

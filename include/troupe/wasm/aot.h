@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,6 +50,9 @@ class AotCode {
   // Export index by name, built once at load (the names live in the loaded object): every
   // instance looks its exports up here instead of indexing them again.
   std::unordered_map<std::string_view, std::uint32_t> exports_by_name_;
+  // CoreInstance::functions answers, by the address of the (static) name table asked about.
+  mutable std::mutex functions_mutex_;
+  mutable std::vector<std::pair<const void*, std::shared_ptr<const std::vector<int>>>> functions_;
   // The sealed memfd the object was loaded from, open while it is loaded: dlopen finds an
   // already loaded object by its name ("/proc/self/fd/N"), so N must not name another one.
   int memfd_ = -1;
