@@ -43,18 +43,24 @@ struct Entry {
   std::uint64_t size;
 };
 
-// Streams the entry's `size` bytes through `sink` in chunks.
+// Streams the entry's `size` bytes through `sink` in chunks, read into `into` (which holds
+// `size` bytes) when given — the binary lands in its buffer without a second copy — else into
+// a chunk buffer.
 template <class Sink>
-Result<void> stream_entry(int fd, const Entry& entry, const std::string& name, Sink&& sink) {
-  std::string chunk(static_cast<std::size_t>(std::min<std::uint64_t>(entry.size, kChunk)), '\0');
+Result<void> stream_entry(int fd, const Entry& entry, const std::string& name, Sink&& sink,
+                          char* into = nullptr) {
+  std::string chunk;
+  if (into == nullptr)
+    chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(entry.size, kChunk)));
   std::uint64_t done = 0;
   while (done < entry.size) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(entry.size - done, kChunk));
-    const ssize_t n = ::pread(fd, chunk.data(), want, static_cast<off_t>(entry.offset + done));
+    char* dest = into != nullptr ? into + done : chunk.data();
+    const ssize_t n = ::pread(fd, dest, want, static_cast<off_t>(entry.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return malformed("cannot read " + name + ": " + std::strerror(errno));
     if (n == 0) return malformed(name + " is cut short (the file changed?)");
-    sink(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+    sink(std::string_view(dest, static_cast<std::size_t>(n)));
     done += static_cast<std::uint64_t>(n);
   }
   return {};
@@ -232,11 +238,10 @@ Result<VerifiedPackage> verify_package(const std::filesystem::path& file, const 
     Sha256 hash;
     Result<void> streamed;
     if (is_binary) {
-      binary.reserve(static_cast<std::size_t>(it->second.size));
-      streamed = stream_entry(fd.fd, it->second, listed.path, [&](std::string_view b) {
-        hash.update(b);
-        binary.insert(binary.end(), b.begin(), b.end());
-      });
+      binary.resize(static_cast<std::size_t>(it->second.size));
+      streamed = stream_entry(
+          fd.fd, it->second, listed.path, [&hash](std::string_view b) { hash.update(b); },
+          reinterpret_cast<char*>(binary.data()));
     } else {
       streamed = stream_entry(fd.fd, it->second, listed.path,
                               [&hash](std::string_view b) { hash.update(b); });
@@ -265,7 +270,8 @@ Result<VerifiedPackage> verify_package(const std::filesystem::path& file, const 
     return Error{PlatformErrc::kRefused, "the binary is not a loadable module: " + why};
   }
   return VerifiedPackage{std::move(manifest).value(), std::move(manifest_text).value(),
-                         package_hash, std::move(binary)};
+                         package_hash, std::move(binary),
+                         std::make_shared<const wasm::GuestModule>(std::move(module).value())};
 }
 
 }  // namespace troupe::platform

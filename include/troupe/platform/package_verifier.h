@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "troupe/base/result.h"
 #include "troupe/platform/manifest.h"
 #include "troupe/platform/trust_store.h"
+#include "troupe/wasm/guest_module.h"
 
 namespace troupe::platform {
 
@@ -31,6 +33,8 @@ struct VerifiedPackage {
   std::string manifest_text;  // the signed bytes
   std::string package_hash;   // SHA-256 of manifest_text, 64 hex digits
   std::vector<std::uint8_t> binary;
+  // The binary as loaded by the last step, so that spawning it does not load it again.
+  std::shared_ptr<const wasm::GuestModule> module;
 };
 
 Result<VerifiedPackage> verify_package(const std::filesystem::path& file, const TrustStore& trust,
