@@ -47,6 +47,9 @@ Result<Manifest> build_package(PackageInputs inputs, const SigningKey& key,
   std::map<std::string, const std::string*> files;
   for (const PackageFile& f : inputs.files) {
     if (auto r = check_entry_path("file '" + f.path + "'", f.path); !r) return r.error();
+    if (f.path == m.binary.path) {
+      return Error{BaseErrc::kInvalidArgument, "file '" + f.path + "' is the binary's path"};
+    }
     if (!files.emplace(f.path, &f.bytes).second) {
       return Error{BaseErrc::kInvalidArgument, "file '" + f.path + "' is given twice"};
     }

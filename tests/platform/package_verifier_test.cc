@@ -161,7 +161,7 @@ TEST_F(PackageVerifier, RefusesUnsafeNames) {
 
 TEST_F(PackageVerifier, RefusesANameWithANul) {
   auto entries = good_entries();
-  entries.push_back({std::string("res/data.txt\0.evil", 18), resource_});
+  entries.push_back({std::string("res/data.txt") + '\0' + ".evil", resource_});
   expect_refused(verify_entries(entries), PlatformErrc::kMalformed, "NUL");
 }
 
