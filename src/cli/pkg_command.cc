@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "troupe/base/encoding.h"
 #include "troupe/node/regular_file.h"
 #include "troupe/platform/package_builder.h"
 #include "troupe/platform/package_inspector.h"
@@ -85,6 +86,23 @@ int verify(const PkgOptions& o) {
   return 0;
 }
 
+// An entry name as inspect shows it: inspect does not check names, so a hostile one must not
+// reach the terminal raw (control characters become \xNN).
+std::string shown_name(const std::string& name) {
+  const bool utf8 = is_valid_utf8(name);
+  std::string out;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7F || c == '\\' || (c >= 0x80 && !utf8)) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 json capabilities_json(const platform::CapabilityRequest& c) {
   json out = json::object();
   for (auto [name, on] : {std::pair{"signing", c.signing}, std::pair{"identity", c.identity},
@@ -130,8 +148,8 @@ int inspect(const PkgOptions& o) {
              {"limits", limits}};
     if (m.metadata.description) doc["description"] = *m.metadata.description;
     if (m.metadata.license) doc["license"] = *m.metadata.license;
-    // Manifest strings are UTF-8 (checked), so dump cannot throw on them.
-    std::printf("%s\n", doc.dump(2).c_str());
+    // Entry names are not checked by inspect: bytes that are not UTF-8 become U+FFFD.
+    std::printf("%s\n", doc.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("type         %s\n", m.type.to_string().c_str());
@@ -147,7 +165,8 @@ int inspect(const PkgOptions& o) {
   std::printf("capabilities %s\n", caps.c_str());
   std::printf("entries:\n");
   for (const auto& e : summary->entries) {
-    std::printf("  %10llu  %s\n", static_cast<unsigned long long>(e.size), e.name.c_str());
+    std::printf("  %10llu  %s\n", static_cast<unsigned long long>(e.size),
+                shown_name(e.name).c_str());
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "troupe/platform/capability_request.h"
 
+#include "printable.h"
 #include "toml_text.h"
 #include "troupe/base/encoding.h"
 #include "troupe/platform/actor_type.h"
@@ -28,7 +29,7 @@ Result<void> check_call_pattern(const std::string& pattern) {
   const auto first = pattern.find(':');
   const auto second = pattern.find(':', first + 1);
   if (second == std::string::npos || pattern.find(':', second + 1) != std::string::npos) {
-    return bad("call", "entry '" + pattern + "' is not manufacturer:name:version");
+    return bad("call", "entry " + printable(pattern) + " is not manufacturer:name:version");
   }
   const std::string parts[3] = {pattern.substr(0, first),
                                 pattern.substr(first + 1, second - first - 1),
@@ -37,7 +38,7 @@ Result<void> check_call_pattern(const std::string& pattern) {
   for (int i = 0; i < 3; ++i) {
     if (parts[i] == "*") continue;
     if (auto r = check_type_component(fields[i], parts[i]); !r) {
-      return bad("call", "entry '" + pattern + "': " + r.error().detail);
+      return bad("call", "entry " + printable(pattern) + ": " + r.error().detail);
     }
   }
   return {};

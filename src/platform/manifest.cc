@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "printable.h"
 #include "toml_text.h"
 #include "troupe/base/encoding.h"
 #include "troupe/platform/platform_error.h"
@@ -70,8 +71,8 @@ Result<BinaryEntry> parse_binary(const toml::table& root, ManifestMode mode) {
   if (!target.ok()) return target.error();
   b.target = **target;
   if (b.target != "wasm32-wasip1" && b.target != "wasm32-unknown-unknown") {
-    return malformed("binary.target '" + b.target +
-                     "' is not supported (wasm32-wasip1, wasm32-unknown-unknown)");
+    return malformed("binary.target " + printable(b.target) +
+                     " is not supported (wasm32-wasip1, wasm32-unknown-unknown)");
   }
   auto hash = get_hash(*t, "binary.hash", signed_mode);
   if (!hash.ok()) return hash.error();
@@ -92,7 +93,8 @@ Result<BinaryEntry> parse_binary(const toml::table& root, ManifestMode mode) {
     return Error{PlatformErrc::kRefused,
                  "binary.kind \"component\" is not yet supported (only core-module)"};
   }
-  if (b.kind != "core-module") return malformed("binary.kind '" + b.kind + "' is not known");
+  if (b.kind != "core-module")
+    return malformed("binary.kind " + printable(b.kind) + " is not known");
   return b;
 }
 
@@ -273,7 +275,7 @@ Result<Manifest> Manifest::parse(std::string_view text, ManifestMode mode) {
   auto alg = get_string(root, "signature_algorithm", "signature_algorithm", false);
   if (!alg.ok()) return alg.error();
   if (*alg && **alg != "ed25519") {
-    return malformed("signature_algorithm '" + **alg + "' is not supported (ed25519)");
+    return malformed("signature_algorithm " + printable(**alg) + " is not supported (ed25519)");
   }
   auto key_id = get_string(root, "signing_key_id", "signing_key_id", mode == ManifestMode::kSigned);
   if (!key_id.ok()) return key_id.error();

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "printable.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/platform/sha256.h"
 
@@ -46,7 +47,7 @@ Result<Manifest> build_package(PackageInputs inputs, const SigningKey& key,
   Manifest& m = inputs.manifest;
   std::map<std::string, const std::string*> files;
   for (const PackageFile& f : inputs.files) {
-    if (auto r = check_entry_path("file '" + f.path + "'", f.path); !r) return r.error();
+    if (auto r = check_entry_path("file " + printable(f.path), f.path); !r) return r.error();
     if (f.path == m.binary.path) {
       return Error{BaseErrc::kInvalidArgument, "file '" + f.path + "' is the binary's path"};
     }

@@ -12,6 +12,7 @@
 #include <set>
 #include <span>
 
+#include "printable.h"
 #include "troupe/base/encoding.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/platform/sha256.h"
@@ -122,7 +123,7 @@ Result<VerifiedPackage> verify_package(const std::filesystem::path& file, const 
     if (name.find('\0') != std::string::npos) return malformed("a ZIP entry name holds a NUL byte");
     const bool reserved = name == kManifestEntry || name == kSignatureEntry;
     if (!reserved) {
-      if (auto r = check_entry_path("ZIP entry '" + name + "'", name); !r) return r.error();
+      if (auto r = check_entry_path("ZIP entry " + printable(name), name); !r) return r.error();
     }
     if (!seen.insert(name).second) return malformed("ZIP entry '" + name + "' appears twice");
   }

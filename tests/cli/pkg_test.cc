@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/node_process.h"
+#include "platform/zip_forge.h"
 #include "troupe/wasm/wat.h"
 #include "wat_guests.h"
 
@@ -153,6 +154,33 @@ TEST_F(PkgCli, InspectPrintsTheManifestUnverified) {
   EXPECT_NE(r.out.find("acme:echo:1.0.0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("not verified"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("res/greeting.txt"), std::string::npos) << r.out;
+}
+
+TEST_F(PkgCli, InspectNeverPrintsAHostileNameRaw) {
+  // inspect does not verify, so a manifest with made-up hashes is enough; beside it an entry
+  // named with an escape sequence and a byte that is not UTF-8.
+  const std::string hash(64, 'a');
+  const std::string manifest =
+      "manufacturer = \"acme\"\nname = \"echo\"\nversion = \"1\"\n"
+      "signing_key_id = \"mfr-0123456789abcdef\"\n[binary]\n"
+      "path = \"bin/actor.wasm\"\ntarget = \"wasm32-wasip1\"\n"
+      "hash = \"" +
+      hash + "\"\nsize = 3\n";
+  write(dir_ + "/hostile.actr",
+        testing::forge_zip({{"manifest.toml", manifest}, {"x\x1b[31m\xff", "boo"}}));
+  auto text = pkg({"inspect", dir_ + "/hostile.actr"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(text.out.find('\x1b'), std::string::npos);
+  EXPECT_NE(text.out.find("x\\x1B[31m\\xFF"), std::string::npos) << text.out;
+  auto json_out = pkg({"inspect", dir_ + "/hostile.actr", "--json"});
+  ASSERT_EQ(json_out.code, 0) << json_out.err;
+  const auto parsed = nlohmann::json::parse(json_out.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(parsed.is_discarded()) << json_out.out;
+  auto verify = pkg({"verify", dir_ + "/hostile.actr"});
+  EXPECT_EQ(verify.code, 1);
+  EXPECT_EQ(verify.err.find('\x1b'), std::string::npos) << verify.err;
+  EXPECT_EQ(first_line(verify.err).rfind("error: malformed: ZIP entry 'x\\x1B", 0), 0u)
+      << verify.err;
 }
 
 }  // namespace
