@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -84,7 +85,7 @@ Result<std::string> read_small_entry(int fd, const Entry& entry, const std::stri
 //     are relative, without "..", backslash, NUL or control characters, and unique; then
 //     libzip opens it with ZIP_CHECKCONS, so every local header must agree with its central
 //     one; every entry is a regular file (no directory, no symlink) and stored (a compressed
-//     one is refused).
+//     one is refused); no entry overlaps another.
 //  3. Manifest: manifest.toml present, at most max_manifest_bytes, UTF-8, strict TOML.
 //  4. Signature: manifest.sig exactly 64 bytes.
 //  5. Trust: the manifest's signing key id is not revoked, the package hash is not revoked,
@@ -144,6 +145,7 @@ Result<VerifiedPackage> verify_package(const std::filesystem::path& file, const 
     return malformed("libzip and the central directory disagree on the entry count");
   }
   std::map<std::string, Entry, std::less<>> entries;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;  // [local header, data end)
   for (zip_uint64_t i = 0; i < static_cast<zip_uint64_t>(count); ++i) {
     zip_stat_t zs;
     zip_stat_init(&zs);
@@ -173,11 +175,18 @@ Result<VerifiedPackage> verify_package(const std::filesystem::path& file, const 
     }
     auto data = zip_entry_data_offset(fd.fd, *directory, raw);
     if (!data.ok()) return data.error();
+    spans.emplace_back(raw.local_offset, *data + zs.size);
     if (!entries.emplace(name, Entry{*data, zs.size}).second) {
       return malformed("ZIP entry '" + name + "' appears twice");
     }
   }
 
+  // An entry inside another's bytes would have the same bytes read (and hashed) again: a
+  // package of overlapping entries could cost far more than its size.
+  std::sort(spans.begin(), spans.end());
+  for (std::size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].first < spans[i - 1].second) return malformed("ZIP entries overlap");
+  }
   zip.reset();  // the directory is checked; entries are read with pread from here on
 
   // 3. Manifest.

@@ -205,6 +205,23 @@ TEST_F(PackageVerifier, RefusesCentralSizesThatLie) {
   expect_refused(verify_entries(entries), PlatformErrc::kMalformed, "");
 }
 
+TEST_F(PackageVerifier, RefusesEntriesWhoseBytesOverlap) {
+  // The resource's local record lies inside another entry's bytes: with such entries the
+  // verifier would read the same bytes more than once.
+  auto entries = good_entries();
+  const std::string inner =
+      testing::local_record("res/data.txt", resource_, 0, testing::crc32_of(resource_),
+                            static_cast<std::uint32_t>(resource_.size()));
+  ForgeEntry wrapper{"res/wrapper.bin", inner};
+  std::size_t before = 0;
+  for (std::size_t i = 0; i < 3; ++i)
+    before += 30 + entries[i].name.size() + entries[i].data.size();
+  // The wrapper's bytes start after its own 30-byte header and name.
+  entries[3].central_offset = static_cast<std::uint32_t>(before + 30 + wrapper.name.size());
+  entries.insert(entries.begin() + 3, wrapper);
+  expect_refused(verify_entries(entries), PlatformErrc::kMalformed, "overlap");
+}
+
 // 3. The manifest.
 TEST_F(PackageVerifier, RefusesAManifestOverTheCap) {
   const std::string padded = manifest_text() + "# " + std::string(std::size_t{1} << 20, 'x');

@@ -21,6 +21,9 @@ struct ForgeEntry {
   std::optional<std::string> local_name;      // the local header's name, if it differs
   std::optional<std::uint32_t> central_size;  // sizes the central directory claims
   std::optional<std::uint32_t> local_size;    // sizes the local header claims
+  // No local record is written: the central record points at `central_offset` instead (an
+  // entry whose bytes lie inside another's).
+  std::optional<std::uint32_t> central_offset;
 };
 
 inline std::uint32_t crc32_of(const std::string& data) {
@@ -41,27 +44,34 @@ inline void put32(std::string& out, std::uint32_t v) {
   put16(out, v >> 16);
 }
 
+// A local file header, its name and its bytes.
+inline std::string local_record(const std::string& name, const std::string& data,
+                                std::uint16_t method, std::uint32_t crc, std::uint32_t size) {
+  std::string out;
+  put32(out, 0x04034b50);
+  put16(out, 20);
+  put16(out, 0x0800);
+  put16(out, method);
+  put16(out, 0);
+  put16(out, 0x0021);
+  put32(out, crc);
+  put32(out, size);
+  put32(out, size);
+  put16(out, static_cast<std::uint32_t>(name.size()));
+  put16(out, 0);
+  return out + name + data;
+}
+
 inline std::string forge_zip(const std::vector<ForgeEntry>& entries) {
   std::string out, central;
   for (const ForgeEntry& e : entries) {
-    const auto offset = static_cast<std::uint32_t>(out.size());
+    const auto offset =
+        e.central_offset ? *e.central_offset : static_cast<std::uint32_t>(out.size());
     const std::uint32_t crc = crc32_of(e.data);
     const auto size = static_cast<std::uint32_t>(e.data.size());
     const std::string& local_name = e.local_name ? *e.local_name : e.name;
     const std::uint32_t lsize = e.local_size ? *e.local_size : size;
-    put32(out, 0x04034b50);
-    put16(out, 20);
-    put16(out, 0x0800);
-    put16(out, e.method);
-    put16(out, 0);
-    put16(out, 0x0021);
-    put32(out, crc);
-    put32(out, lsize);
-    put32(out, lsize);
-    put16(out, static_cast<std::uint32_t>(local_name.size()));
-    put16(out, 0);
-    out += local_name;
-    out += e.data;
+    if (!e.central_offset) out += local_record(local_name, e.data, e.method, crc, lsize);
     const std::uint32_t csize = e.central_size ? *e.central_size : size;
     put32(central, 0x02014b50);
     put16(central, (3u << 8) | 20u);
