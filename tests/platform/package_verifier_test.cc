@@ -363,7 +363,8 @@ TEST_F(PackageVerifier, RefusesAnUnlistedEntry) {
 
 // 8. The binary.
 TEST_F(PackageVerifier, RefusesABinaryThatIsNotAModule) {
-  binary_ = "\0asm but not really";
+  // The magic and version of a module, then bytes that are no section.
+  binary_ = std::string{'\0', 'a', 's', 'm', 1, 0, 0, 0} + "not really a module";
   expect_refused(verify_entries(good_entries()), PlatformErrc::kRefused, "loadable module");
 }
 
