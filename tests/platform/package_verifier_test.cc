@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "platform/package_fixture.h"
@@ -335,6 +336,35 @@ TEST_F(PackageVerifier, RefusesAFlippedBitInEachEntry) {
     SCOPED_TRACE(base + c.at);
     expect_refused(verify_bytes(bad), c.kind, "");
   }
+}
+
+// Every single-byte change anywhere in a valid package: verification either fails with one of
+// the documented kinds, or (a byte no hash covers: a timestamp, a CRC, an attribute bit)
+// succeeds with exactly the original content. It never crashes or accepts altered content.
+TEST_F(PackageVerifier, NoByteChangeIsAcceptedWithAlteredContent) {
+  const std::string good = built_package();
+  auto original = verify_bytes(good);
+  ASSERT_TRUE(original.ok()) << original.error().to_string();
+  const ErrorCode kinds[] = {PlatformErrc::kMalformed,    PlatformErrc::kTooLarge,
+                             PlatformErrc::kUntrusted,    PlatformErrc::kRevoked,
+                             PlatformErrc::kBadSignature, PlatformErrc::kHashMismatch,
+                             PlatformErrc::kRefused};
+  int refused = 0;
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x41);
+    auto r = verify_bytes(bad);
+    if (r.ok()) {
+      EXPECT_EQ(r->manifest_text, original->manifest_text) << "byte " << i;
+      EXPECT_EQ(r->binary, original->binary) << "byte " << i;
+      continue;
+    }
+    ++refused;
+    EXPECT_NE(std::find(std::begin(kinds), std::end(kinds), r.error().code), std::end(kinds))
+        << "byte " << i << ": " << r.error().to_string();
+  }
+  // Most bytes are covered by a hash, the signature or a header check.
+  EXPECT_GT(refused, static_cast<int>(good.size() * 9 / 10));
 }
 
 TEST_F(PackageVerifier, RefusesADeclaredBinarySizeThatLies) {
