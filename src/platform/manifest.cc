@@ -89,9 +89,15 @@ Result<BinaryEntry> parse_binary(const toml::table& root, ManifestMode mode) {
   auto kind = get_string(*t, "kind", "binary.kind", false);
   if (!kind.ok()) return kind.error();
   if (*kind) b.kind = **kind;
+  // actr's other kinds: a component (not yet), a native shared library (never: no native code
+  // from a package runs in a node).
   if (b.kind == "component") {
     return Error{PlatformErrc::kRefused,
                  "binary.kind \"component\" is not yet supported (only core-module)"};
+  }
+  if (b.kind == "native-cdylib") {
+    return Error{PlatformErrc::kRefused,
+                 "binary.kind \"native-cdylib\" is not supported (only core-module)"};
   }
   if (b.kind != "core-module")
     return malformed("binary.kind " + printable(b.kind) + " is not known");
@@ -114,14 +120,13 @@ Result<FileEntry> parse_file(const toml::node& node, const std::string& what, bo
   if (!hash.ok()) return hash.error();
   f.hash = *hash;
   if (proto) {
-    auto name = get_string(*t, "name", what + ".name", false);
+    // actr requires the name (the proto's file name) beside its path.
+    auto name = get_string(*t, "name", what + ".name", true);
     if (!name.ok()) return name.error();
-    if (*name) {
-      if ((*name)->empty() || (*name)->size() > kMaxEntryPath) {
-        return malformed(what + ".name must hold 1.." + std::to_string(kMaxEntryPath) + " bytes");
-      }
-      f.name = **name;
+    if ((*name)->empty() || (*name)->size() > kMaxEntryPath) {
+      return malformed(what + ".name must hold 1.." + std::to_string(kMaxEntryPath) + " bytes");
     }
+    f.name = **name;
   }
   return f;
 }

@@ -186,6 +186,20 @@ TEST(Manifest, ComponentBinariesAreRefusedAsNotYetSupported) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, ErrorCode(PlatformErrc::kRefused));
   EXPECT_NE(m.error().detail.find("not yet supported"), std::string::npos);
+  auto native = Manifest::parse(replaced(full_manifest(), "core-module", "native-cdylib"));
+  ASSERT_FALSE(native.ok());
+  EXPECT_EQ(native.error().code, ErrorCode(PlatformErrc::kRefused));
+}
+
+TEST(Manifest, AManifestWithoutKindIsACoreModuleAsInActr) {
+  auto m = Manifest::parse(replaced(full_manifest(), "kind = \"core-module\"", ""));
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->binary.kind, "core-module");
+}
+
+TEST(Manifest, AProtoFileNeedsItsName) {
+  expect_malformed(replaced(full_manifest(), "name = \"billing.proto\"", ""),
+                   "proto_files[0].name is missing");
 }
 
 TEST(ActorType, ValidatesEachComponent) {

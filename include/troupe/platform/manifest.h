@@ -3,7 +3,7 @@
 // [metadata]) and troupe's own [troupe] table (capabilities requested, default limits).
 // parse() is strict: unknown keys anywhere, wrong types, missing fields, bad hashes, unsafe
 // entry paths and unsupported targets or kinds are errors naming the key (kMalformed; a
-// `component` binary is kRefused, not yet supported). kTemplate mode (what `pkg build` reads)
+// `component` binary is kRefused, not yet supported, and so is actr's `native-cdylib`). kTemplate mode (what `pkg build` reads)
 // lets the fields the builder fills in — hashes, size, signing key id — be absent.
 // to_toml() writes a manifest parse() reads back equal. Plain value; thread-safe.
 #pragma once
@@ -43,7 +43,7 @@ struct BinaryEntry {
 struct FileEntry {
   std::string path;
   std::string hash;
-  std::string name;  // proto files only (optional there)
+  std::string name;  // proto files only (required there, as in actr)
   friend bool operator==(const FileEntry&, const FileEntry&) = default;
 };
 
