@@ -70,6 +70,10 @@ Result<BinaryEntry> parse_binary(const toml::table& root, ManifestMode mode) {
   auto target = get_string(*t, "target", "binary.target", true);
   if (!target.ok()) return target.error();
   b.target = **target;
+  if (b.target == "wasm32-wasip2") {
+    return Error{PlatformErrc::kRefused,
+                 "binary.target wasm32-wasip2 (a component) is not yet supported"};
+  }
   if (b.target != "wasm32-wasip1" && b.target != "wasm32-unknown-unknown") {
     return malformed("binary.target " + printable(b.target) +
                      " is not supported (wasm32-wasip1, wasm32-unknown-unknown)");

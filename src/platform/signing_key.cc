@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 
 #include "troupe/base/encoding.h"
@@ -77,6 +79,39 @@ Result<std::string> decode_line(std::string_view text, std::size_t size, const s
                  what + " is not one base64 line of " + std::to_string(size) + " bytes"};
   }
   return std::move(*bytes);
+}
+
+// actr's key files are JSON: `actr pkg keygen` writes {"private_key", "public_key",
+// "created_at", "note"} (base64 seed and public key), and its public-key.json holds
+// {"public_key"}. Both are read so that actr's keys sign and verify troupe's packages.
+bool is_actr_keychain(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+struct ActrKeychain {
+  std::optional<std::string> private_key;
+  std::optional<std::string> public_key;
+};
+
+Result<ActrKeychain> actr_keychain_fields(const std::string& text,
+                                          const std::filesystem::path& file) {
+  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    return Error{PlatformErrc::kMalformed, file.string() + " is not a JSON key file"};
+  }
+  ActrKeychain out;
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "private_key" && key != "public_key" && key != "created_at" && key != "note") {
+      return Error{PlatformErrc::kMalformed, file.string() + ": unknown key " + key};
+    }
+    if (!value.is_string()) {
+      return Error{PlatformErrc::kMalformed, file.string() + ": " + key + " is not a string"};
+    }
+    if (key == "private_key") out.private_key = value.get<std::string>();
+    if (key == "public_key") out.public_key = value.get<std::string>();
+  }
+  return out;
 }
 
 Result<void> write_new_file(const std::filesystem::path& file, const std::string& text,
@@ -205,18 +240,45 @@ Result<SigningKey> load_signing_key(const std::filesystem::path& file) {
     return Error{BaseErrc::kRefused,
                  file.string() + " may be read by group or others: make it 0600"};
   }
-  auto seed = decode_line(read->text, crypto_sign_SEEDBYTES, file.string());
-  sodium_memzero(read->text.data(), read->text.size());
+  std::string line = std::move(read->text);
+  std::optional<std::string> claimed_public;
+  if (is_actr_keychain(line)) {
+    auto fields = actr_keychain_fields(line, file);
+    sodium_memzero(line.data(), line.size());
+    if (!fields.ok()) return fields.error();
+    if (!fields->private_key) {
+      return Error{PlatformErrc::kMalformed, file.string() + " has no private_key"};
+    }
+    line = std::move(*fields->private_key);
+    claimed_public = std::move(fields->public_key);
+  }
+  auto seed = decode_line(line, crypto_sign_SEEDBYTES, file.string());
+  sodium_memzero(line.data(), line.size());
   if (!seed.ok()) return seed.error();
   auto key = SigningKey::from_seed(*seed);
   sodium_memzero(seed->data(), seed->size());
+  if (key.ok() && claimed_public && *claimed_public != encode_public_key(key->public_key())) {
+    return Error{PlatformErrc::kMalformed,
+                 file.string() + ": public_key is not the private key's public key"};
+  }
   return key;
 }
 
 Result<PublicKey> load_public_key(const std::filesystem::path& file) {
   auto read = read_key_file(file);
   if (!read.ok()) return read.error();
-  auto bytes = decode_line(read->text, crypto_sign_PUBLICKEYBYTES, file.string());
+  std::string line = std::move(read->text);
+  if (is_actr_keychain(line)) {
+    auto fields = actr_keychain_fields(line, file);
+    if (!fields.ok()) return fields.error();
+    if (fields->private_key)
+      sodium_memzero(fields->private_key->data(), fields->private_key->size());
+    if (!fields->public_key) {
+      return Error{PlatformErrc::kMalformed, file.string() + " has no public_key"};
+    }
+    line = *fields->public_key;
+  }
+  auto bytes = decode_line(line, crypto_sign_PUBLICKEYBYTES, file.string());
   if (!bytes.ok()) return bytes.error();
   PublicKey key{};
   std::memcpy(key.data(), bytes->data(), key.size());

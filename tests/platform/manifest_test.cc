@@ -186,6 +186,9 @@ TEST(Manifest, ComponentBinariesAreRefusedAsNotYetSupported) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, ErrorCode(PlatformErrc::kRefused));
   EXPECT_NE(m.error().detail.find("not yet supported"), std::string::npos);
+  auto wasip2 = Manifest::parse(replaced(full_manifest(), "wasm32-wasip1", "wasm32-wasip2"));
+  ASSERT_FALSE(wasip2.ok());
+  EXPECT_EQ(wasip2.error().code, ErrorCode(PlatformErrc::kRefused));
   auto native = Manifest::parse(replaced(full_manifest(), "core-module", "native-cdylib"));
   ASSERT_FALSE(native.ok());
   EXPECT_EQ(native.error().code, ErrorCode(PlatformErrc::kRefused));

@@ -96,5 +96,47 @@ TEST(KeyFiles, RefusesDamagedFiles) {
   EXPECT_EQ(missing.error().code, ErrorCode(BaseErrc::kIo));
 }
 
+// actr's key files: `actr pkg keygen` writes JSON with the base64 seed and public key.
+TEST(KeyFiles, ReadsActrsJsonKeyFiles) {
+  testing::ScratchDir dir("keys");
+  SigningKey key = SigningKey::generate();
+  const std::string seed = base64_encode(std::string_view(
+      reinterpret_cast<const char*>(key.secret_for_file().data()), crypto_sign_SEEDBYTES));
+  const std::string pub = platform::encode_public_key(key.public_key());
+  const auto keychain = dir / "dev-key.json";
+  testing::write_file(keychain, "{\n  \"private_key\": \"" + seed + "\",\n  \"public_key\": \"" +
+                                    pub +
+                                    "\",\n  \"created_at\": \"2026-01-01T00:00:00Z\",\n"
+                                    "  \"note\": \"Development signing key\"\n}");
+  ASSERT_EQ(::chmod(keychain.c_str(), 0600), 0);
+  auto loaded = platform::load_signing_key(keychain);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+  EXPECT_EQ(loaded->key_id(), key.key_id());
+  auto public_only = platform::load_public_key(keychain);
+  ASSERT_TRUE(public_only.ok()) << public_only.error().to_string();
+  EXPECT_EQ(*public_only, key.public_key());
+  testing::write_file(dir / "public-key.json", "{\"public_key\": \"" + pub + "\"}");
+  auto from_json = platform::load_public_key(dir / "public-key.json");
+  ASSERT_TRUE(from_json.ok()) << from_json.error().to_string();
+  EXPECT_EQ(*from_json, key.public_key());
+
+  // A public_key that is not the private key's, an unknown field, a missing private key.
+  const std::string other = platform::encode_public_key(SigningKey::generate().public_key());
+  const std::string bad[] = {
+      "{\"private_key\": \"" + seed + "\", \"public_key\": \"" + other + "\"}",
+      "{\"private_key\": \"" + seed + "\", \"extra\": \"x\"}",
+      "{\"public_key\": \"" + pub + "\"}",
+      "{\"private_key\": 5}",
+      "{",
+  };
+  for (const std::string& text : bad) {
+    testing::write_file(keychain, text);
+    ASSERT_EQ(::chmod(keychain.c_str(), 0600), 0);
+    auto r = platform::load_signing_key(keychain);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().code, ErrorCode(PlatformErrc::kMalformed)) << r.error().to_string();
+  }
+}
+
 }  // namespace
 }  // namespace troupe

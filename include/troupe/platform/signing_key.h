@@ -63,7 +63,9 @@ inline constexpr const char* kPublicKeyFile = "signing.pub";
 // kIo (naming the file) when either exists or cannot be written. Returns the key id.
 Result<std::string> write_key_files(const std::filesystem::path& dir, const SigningKey& key);
 // kIo for a missing or unreadable file, kRefused for a secret readable by group or others,
-// kMalformed for anything but one base64 line of the right size.
+// kMalformed for anything but one base64 line of the right size — or actr's JSON key files
+// ({"private_key", "public_key", ...} from `actr pkg keygen`, {"public_key"} for a public
+// key), read too so that actr's keys work with troupe's packages.
 Result<SigningKey> load_signing_key(const std::filesystem::path& file);
 Result<PublicKey> load_public_key(const std::filesystem::path& file);
 
