@@ -222,5 +222,31 @@ TEST(ActorType, ValidatesEachComponent) {
   EXPECT_TRUE(platform::parse_actor_type("acme:echo:1.0.0+b1").ok());
 }
 
+// The shape actr-pack's to_toml() gives a package without resources: empty arrays, an empty
+// [metadata], no binary.kind.
+TEST(Manifest, ReadsTheShapeActrWrites) {
+  const std::string text = R"(manufacturer = "acme"
+name = "echo"
+version = "0.1.0"
+signature_algorithm = "ed25519"
+signing_key_id = "mfr-0123456789abcdef"
+resources = []
+proto_files = []
+
+[binary]
+path = "bin/actor.wasm"
+target = "wasm32-wasip1"
+hash = ")" + kHash + R"("
+size = 42
+
+[metadata]
+)";
+  auto m = Manifest::parse(text);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->binary.kind, "core-module");
+  EXPECT_TRUE(m->resources.empty());
+  EXPECT_FALSE(m->metadata.description);
+}
+
 }  // namespace
 }  // namespace troupe
