@@ -32,6 +32,7 @@ TEST(PackageInspector, ShowsAnUnverifiedPackage) {
 TEST(PackageInspector, KeepsTheVerifiersBounds) {
   testing::ScratchDir dir("inspect");
   std::vector<testing::ForgeEntry> many;
+  many.reserve(2000);
   for (int i = 0; i < 2000; ++i) many.emplace_back("f" + std::to_string(i), "");
   testing::write_file(dir / "many.actr", testing::forge_zip(many));
   auto r = platform::inspect_package(dir / "many.actr");

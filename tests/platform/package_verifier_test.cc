@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <random>
 
 #include "platform/package_fixture.h"
 #include "platform/zip_forge.h"
@@ -365,6 +366,44 @@ TEST_F(PackageVerifier, NoByteChangeIsAcceptedWithAlteredContent) {
   }
   // Most bytes are covered by a hash, the signature or a header check.
   EXPECT_GT(refused, static_cast<int>(good.size() * 9 / 10));
+}
+
+// Random corruptions (a fixed seed, so a failure reproduces): several bytes overwritten, a
+// range cut out or duplicated. Same property as above: a documented kind, or the original.
+TEST_F(PackageVerifier, RandomCorruptionsAreRefusedOrHarmless) {
+  const std::string good = built_package();
+  auto original = verify_bytes(good);
+  ASSERT_TRUE(original.ok()) << original.error().to_string();
+  std::mt19937 rng(20261207);
+  auto below = [&rng](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
+  for (int round = 0; round < 1500; ++round) {
+    std::string bad = good;
+    switch (round % 3) {
+      case 0:
+        for (int k = 0; k < 4; ++k) bad[below(bad.size())] = static_cast<char>(below(256));
+        break;
+      case 1: {
+        const std::size_t at = below(bad.size());
+        bad.erase(at, below(64) + 1);
+        break;
+      }
+      default: {
+        const std::size_t at = below(bad.size());
+        bad.insert(at, bad.substr(at, below(64) + 1));
+        break;
+      }
+    }
+    auto r = verify_bytes(bad);
+    if (r.ok()) {
+      EXPECT_EQ(r->manifest_text, original->manifest_text) << "round " << round;
+      EXPECT_EQ(r->binary, original->binary) << "round " << round;
+    } else {
+      EXPECT_TRUE(r.error().code.is<PlatformErrc>())
+          << "round " << round << ": " << r.error().to_string();
+    }
+  }
 }
 
 TEST_F(PackageVerifier, RefusesADeclaredBinarySizeThatLies) {
