@@ -2,10 +2,11 @@
 // signature_algorithm, signing_key_id, [binary], [[resources]], [[proto_files]], [lock_file],
 // [metadata]) and troupe's own [troupe] table (capabilities requested, default limits).
 // parse() is strict: unknown keys anywhere, wrong types, missing fields, bad hashes, unsafe
-// entry paths and unsupported targets or kinds are errors naming the key (kMalformed; a
-// `component` binary is kRefused, not yet supported, and so is actr's `native-cdylib`). kTemplate mode (what `pkg build` reads)
-// lets the fields the builder fills in — hashes, size, signing key id — be absent.
-// to_toml() writes a manifest parse() reads back equal. Plain value; thread-safe.
+// entry paths and unsupported targets or kinds are errors naming the key (kMalformed; what
+// troupe cannot run yet or ever — a component, wasm32-wasip2, actr's native-cdylib — is
+// kRefused). kTemplate mode (what `pkg build` reads) lets the fields the builder fills in —
+// hashes, size, signing key id — be absent. to_toml() writes a manifest parse() reads back
+// equal. Plain value; thread-safe.
 #pragma once
 
 #include <cstdint>
