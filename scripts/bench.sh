@@ -4,6 +4,8 @@
 # WebAssembly benchmarks (bench/wasm_bench): compute kernel native/AOT/interpreter, dispatch
 # round trip, warm spawn (and a WebAssembly actor's spawn against a native one's) and cold AOT
 # compile each measure their reference in the same process; the WebAssembly vs native counter under fan-in runs each side in its own process.
+# Platform benchmark (bench/platform_bench): package verification against plain SHA-256 of the
+# same bytes, in the same process.
 # Median of N runs.
 #   scripts/bench.sh [--runs N] [--json] [--markdown] [--quick] [--results FILE] [--save FILE]
 #                    [--into DIR]
@@ -65,6 +67,7 @@ TARGETS=(
   "wasm_actor_ratio >= 0.5 counter actor under fan-in, WebAssembly/native msg/s"
   "wasm_warm_spawn_us <= 20 warm spawn, AOT µs"
   "wasm_spawn_vs_native_ratio <= 5 actor spawn+stop, WebAssembly (AOT)/native time"
+  "pkg_verify_ratio >= 0.8 package verify MB/s / plain SHA-256 MB/s, same bytes"
 )
 
 OUT=$(mktemp)
@@ -95,6 +98,10 @@ else
       # shellcheck disable=SC2086  # "actor native" is a workload and its side
       "$B/wasm_bench" $w | grep '^RESULT' >>"$OUT"
     done
+  done
+  for ((i = 1; i <= RUNS; i++)); do
+    echo "bench: platform pkg_verify run $i/$RUNS" >&2
+    "$B/platform_bench" pkg_verify | grep '^RESULT' >>"$OUT"
   done
 fi
 if [ -n "$SAVE" ]; then cp "$OUT" "$SAVE"; fi
@@ -134,12 +141,15 @@ V[wasm_spawn_actor_us]=$(get aot spawn_actor 3); V[wasm_native_spawn_actor_us]=$
 V[wasm_aot_compile_ms]=$(get aot compile 3)
 V[wasm_preempt_idle_worst_us]=$(get idle preempt_worst 3); V[wasm_preempt_idle_p99_us]=$(get idle preempt_p99 3)
 V[wasm_preempt_worst_us]=$(get spinning preempt_worst 3); V[wasm_preempt_p99_us]=$(get spinning preempt_p99 3)
+V[pkg_verify_mb_s]=$(get verify pkg_verify 3); V[pkg_sha256_mb_s]=$(get sha256 pkg_verify 3)
+V[pkg_module_load_mb_s]=$(get load pkg_verify 3)
 # Every figure must be there (a driver that printed nothing is a failed run, not a zero).
 for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "troupe spawn" \
   "caf spawn" "troupe idle" "caf idle" "troupe flood" "caf flood" "troupe flood_unbounded" \
   "native compute" \
   "aot compute" "interp compute" "aot dispatch" "interp dispatch" "native actor" "aot actor" \
-  "aot spawn" "interp spawn" "aot spawn_actor" "native spawn_actor" "aot compile" "idle preempt_worst" "spinning preempt_worst"; do
+  "aot spawn" "interp spawn" "aot spawn_actor" "native spawn_actor" "aot compile" "idle preempt_worst" "spinning preempt_worst" \
+  "verify pkg_verify" "sha256 pkg_verify" "load pkg_verify"; do
   if ! echo "$summary" | awk -v k="$pair" '$1 " " $2 == k { found = 1 } END { exit !found }'; then
     echo "bench.sh: no result for $pair" >&2
     exit 1
@@ -154,6 +164,7 @@ V[wasm_compute_ratio]=$(ratio "${V[wasm_compute_aot_us]}" "${V[wasm_compute_nati
 V[wasm_interp_compute_ratio]=$(ratio "${V[wasm_compute_interp_us]}" "${V[wasm_compute_native_us]}")
 V[wasm_actor_ratio]=$(ratio "${V[wasm_actor_msg_s]}" "${V[wasm_actor_native_msg_s]}")
 V[wasm_spawn_vs_native_ratio]=$(ratio "${V[wasm_spawn_actor_us]}" "${V[wasm_native_spawn_actor_us]}")
+V[pkg_verify_ratio]=$(ratio "${V[pkg_verify_mb_s]}" "${V[pkg_sha256_mb_s]}")
 
 # MET or MISSED per target; V[met:key] holds it.
 MISSED=()
@@ -187,6 +198,7 @@ if [ "$JSON" = 1 ]; then
  "wasm_warm_spawn_us": ${V[wasm_warm_spawn_us]}, "wasm_interp_spawn_us": ${V[wasm_interp_spawn_us]}, "wasm_aot_compile_ms": ${V[wasm_aot_compile_ms]},
  "wasm_spawn_actor_us": ${V[wasm_spawn_actor_us]}, "wasm_native_spawn_actor_us": ${V[wasm_native_spawn_actor_us]}, "wasm_spawn_vs_native_ratio": ${V[wasm_spawn_vs_native_ratio]},
  "wasm_preempt_worst_us": ${V[wasm_preempt_worst_us]}, "wasm_preempt_p99_us": ${V[wasm_preempt_p99_us]}, "wasm_preempt_idle_worst_us": ${V[wasm_preempt_idle_worst_us]}, "wasm_preempt_idle_p99_us": ${V[wasm_preempt_idle_p99_us]},
+ "pkg_verify_mb_s": ${V[pkg_verify_mb_s]}, "pkg_sha256_mb_s": ${V[pkg_sha256_mb_s]}, "pkg_module_load_mb_s": ${V[pkg_module_load_mb_s]}, "pkg_verify_ratio": ${V[pkg_verify_ratio]},
  "targets_missed": [$missed_json]}
 JSON
 else
@@ -209,6 +221,9 @@ else
   printf "%-16s %12.2f %12.2f %12s %s\n" spawn_actor_us "${V[wasm_native_spawn_actor_us]}" "${V[wasm_spawn_actor_us]}" "" "aot ${V[wasm_spawn_vs_native_ratio]}x native (<= 5)"
   printf "%-16s %12s %12.0f %12s %s\n" aot_compile_ms "" "${V[wasm_aot_compile_ms]}" "" "cold, C++ counter guest"
   printf "%-16s %12.0f %12.0f %12s %s\n" preempt_worst_us "${V[wasm_preempt_idle_worst_us]}" "${V[wasm_preempt_worst_us]}" "" "echo round trip: idle node | beside 4 spinning guests (p99 ${V[wasm_preempt_idle_p99_us]} | ${V[wasm_preempt_p99_us]} us)"
+  echo
+  printf "%-16s %12s %12s %12s %s\n" platform sha256 verify load "ratio / target"
+  printf "%-16s %12.1f %12.1f %12.1f %s\n" pkg_verify_mb_s "${V[pkg_sha256_mb_s]}" "${V[pkg_verify_mb_s]}" "${V[pkg_module_load_mb_s]}" "verify ${V[pkg_verify_ratio]}x sha256 (>= 0.8); load: the module load alone"
   echo
   for t in "${TARGETS[@]}"; do
     read -r key op threshold label <<<"$t"
@@ -277,10 +292,20 @@ recorded+="Generated by \`scripts/bench.sh --runs $RUNS --markdown\` on $(date -
   echo "| preemption: a native echo's round trip on 2 workers beside 4 AOT guests in \`loop br 0\`, worst / p99 (\`wasm_preempt_worst_us\`, \`wasm_preempt_p99_us\`); reference: the same node idle | | **$(fmt %.0f "${V[wasm_preempt_worst_us]}") µs** / $(fmt %.0f "${V[wasm_preempt_p99_us]}") µs | | idle: $(fmt %.0f "${V[wasm_preempt_idle_worst_us]}") µs / $(fmt %.0f "${V[wasm_preempt_idle_p99_us]}") µs | — | |"
 } >"$MD/wasm"
 
+{
+  echo "$recorded"
+  echo
+  echo "| workload | plain SHA-256 | verify | result | target | met |"
+  echo "|---|---:|---:|---|---|---|"
+  echo "| verify a package with an 8 MiB guest module, MB/s of package bytes (\`pkg_verify_ratio\`); the last step alone, loading the module: $(fmt %.0f "${V[pkg_module_load_mb_s]}") MB/s (\`pkg_module_load_mb_s\`) | $(fmt %.0f "${V[pkg_sha256_mb_s]}") MB/s | $(fmt %.0f "${V[pkg_verify_mb_s]}") MB/s | **$(fmt %.2f "${V[pkg_verify_ratio]}")×** SHA-256 | $(tgt pkg_verify_ratio ×) |"
+} >"$MD/platform"
+
 rt_met=0; rt_n=0; rt_missed=""; w_met=0; w_n=0; w_missed=""
 for t in "${TARGETS[@]}"; do
   read -r key _ <<<"$t"
-  if [[ "$key" == wasm_* ]]; then
+  if [[ "$key" == pkg_* ]]; then
+    continue  # platform targets: their own table, not in the README's two summaries
+  elif [[ "$key" == wasm_* ]]; then
     w_n=$((w_n + 1))
     if [ "${V[met:$key]}" = MET ]; then w_met=$((w_met + 1)); else w_missed+="${w_missed:+, }$key"; fi
   else
@@ -325,6 +350,7 @@ replace_inline() {
 }
 replace_block "$DOC" runtime "$MD/runtime"
 replace_block "$DOC" wasm "$MD/wasm"
+replace_block "$DOC" platform "$MD/platform"
 replace_inline "$README" runtime "$runtime_summary"
 replace_inline "$README" wasm "$wasm_summary"
 echo "bench.sh: wrote the figures into $DOC and $README" >&2

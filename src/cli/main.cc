@@ -17,6 +17,7 @@
 #include "control_client.h"
 #include "example_actors.h"
 #include "limit_flags.h"
+#include "pkg_command.h"
 #include "troupe/base/encoding.h"
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/node.h"
@@ -254,6 +255,9 @@ int run(int argc, char** argv) {
                    "engine: aot (compiled with wasm2c and cc, cached), interp, or auto (aot when "
                    "a C compiler is present; the default)");
 
+  PkgOptions pkg_options;
+  auto* pkg = add_pkg_command(app, pkg_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -269,6 +273,7 @@ int run(int argc, char** argv) {
   }
 
   if (*call) return run_call(call_options);
+  if (*pkg) return run_pkg(pkg_options);
   if (*node_run)
     return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers,
                     max_connections, idle_ms);

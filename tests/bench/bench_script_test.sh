@@ -20,7 +20,8 @@ echo "$out" | grep -Eq '^MET +fan_in_ratio +3\.620' || fail "fan_in_ratio not ME
 echo "$out" | grep -Eq '^MISSED +spawn_ratio +2\.900' || fail "spawn_ratio not MISSED: $out"
 echo "$out" | grep -Eq '^MET +wasm_warm_spawn_us +9\.1' || fail "wasm_warm_spawn_us: $out"
 echo "$out" | grep -Eq '^MET +wasm_spawn_vs_native_ratio +4\.000' || fail "wasm_spawn_vs_native_ratio: $out"
-[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 11 ] || fail "not 11 targets: $out"
+echo "$out" | grep -Eq '^MISSED +pkg_verify_ratio +0\.500' || fail "pkg_verify_ratio not MISSED: $out"
+[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 12 ] || fail "not 12 targets: $out"
 doc="$tmp/docs/BENCHMARKS.md"
 grep -q '^| spawn 1 M actors, stop them, release the refs | 0.750 M actors/s | 0.259 M actors/s | \*\*2.90×\*\* | ≥ 3× | MISSED |$' "$doc" ||
   fail "no generated spawn row in docs/BENCHMARKS.md"
@@ -32,6 +33,8 @@ grep -q '^| preemption: .* | | \*\*2400 µs\*\* / 1100 µs | | idle: 180 µs / 6
   fail "no generated preemption row in docs/BENCHMARKS.md"
 grep -q '^| actor spawn: spawn, stop, release, µs per actor (`wasm_spawn_vs_native_ratio`) | 3.00 µs | 12.00 µs | | AOT \*\*4.00×\*\* native | ≤ 5× | MET |$' "$doc" ||
   fail "no generated actor spawn row in docs/BENCHMARKS.md"
+grep -q '^| verify a package with an 8 MiB guest module, .* 800 MB/s (`pkg_module_load_mb_s`) | 300 MB/s | 150 MB/s | \*\*0.50×\*\* SHA-256 | ≥ 0.8× | MISSED |$' "$doc" ||
+  fail "no generated pkg_verify row in docs/BENCHMARKS.md"
 grep -q '| fan-in | 16.0 M msg/s' "$doc" && fail "the old runtime table is still there"
 grep -q '<!-- bench:readme-runtime -->5 of 6 targets met (MISSED: spawn_ratio) (fan-in 3.62×' "$tmp/README.md" ||
   fail "README runtime figures not generated"
@@ -46,7 +49,8 @@ echo "$json" | grep -q '"spawn_ratio": 2.900' || fail "--json: $json"
 echo "$json" | grep -q '"flood_unbounded_ratio": 1.500' || fail "--json flood_unbounded: $json"
 echo "$json" | grep -q '"wasm_preempt_worst_us": 2400' || fail "--json preempt: $json"
 echo "$json" | grep -q '"wasm_spawn_vs_native_ratio": 4.000' || fail "--json spawn ratio: $json"
-echo "$json" | grep -q '"targets_missed": \["spawn_ratio"\]' || fail "--json targets: $json"
+echo "$json" | grep -q '"pkg_verify_ratio": 0.500' || fail "--json pkg_verify_ratio: $json"
+echo "$json" | grep -q '"targets_missed": \["spawn_ratio", "pkg_verify_ratio"\]' || fail "--json targets: $json"
 
 # Refusals: quick results into the repository's docs, a missing figure, an unknown option.
 sed 's/$/ quick/' "$here/results.txt" | grep '^RESULT' >"$tmp/quick.txt"
