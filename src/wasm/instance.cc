@@ -159,6 +159,14 @@ struct Instance::State {
   // The limits pass's calls back into the host.
   // out-of-fuel answers the counter's next value (it may run during instantiation, before
   // `module` exists).
+  // While the module's start function runs (inside instantiation) the instance has no memory
+  // or exports yet: its host calls are refused, the start function traps, the spawn fails.
+  bool instantiating() const { return !module; }
+  static Error start_function_call() {
+    return Error{WasmErrc::kTrap,
+                 "a start function called the host (host calls are served from exports only)"};
+  }
+
   bool limits_call(const std::string& name, FlatValues& results, std::string& trap) {
     if (name != kOutOfFuel) return fail(meter.too_deep(), trap);
     auto fuel = meter.refuel();
@@ -224,6 +232,7 @@ struct Instance::State {
                                              " deep (a cabi_realloc that calls the host?)"},
                   trap);
     }
+    if (instantiating()) return fail(start_function_call(), trap);
     ++nesting;
     struct Unnest {
       int& n;
@@ -244,6 +253,7 @@ struct Instance::State {
   // kernel); proc_exit ends the call with a trap.
   bool wasi(Instance& self, const std::string& name, const FlatValues& params, FlatValues& results,
             std::string& trap) {
+    if (instantiating()) return fail(start_function_call(), trap);
     constexpr std::uint32_t kSuccess = 0, kBadf = 8, kFault = 21, kInval = 28, kSpipe = 70;
     auto arg = [&](std::size_t i) { return static_cast<std::uint32_t>(params[i]); };
     auto mem = self.bytes();
@@ -397,6 +407,9 @@ Result<void> Instance::check_deadline() const { return s_->meter.check_deadline(
 Result<void> Instance::materialize(std::uint64_t bytes) { return s_->take_host_bytes(bytes); }
 
 std::span<std::uint8_t> Instance::bytes() {
+  // Before instantiation has returned there is no memory to read (a start function's host
+  // calls are refused before they get here; this keeps any other path from a null module).
+  if (!s_->module || s_->memory < 0) return {};
   const core::CoreInstance::Bytes m = s_->module->memory_bytes(s_->memory);
   return {m.data, static_cast<std::size_t>(m.size)};
 }

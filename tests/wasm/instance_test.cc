@@ -201,6 +201,32 @@ TEST_P(GuestInstance, TheModuleWasmToolsGeneratesForTheWorldLoads) {
   expect_failure((*g)->dispatch("1", "route", "payload"), WasmErrc::kTrap, "unreachable");
 }
 
+// A start function runs inside instantiation, before the instance has its memory: its host
+// calls (which lift and lower through that memory) are refused and the instantiation fails
+// cleanly. Before, a pointer-taking import crashed the node on a null module.
+TEST_P(GuestInstance, AStartFunctionThatCallsTheHostFailsInstantiationCleanly) {
+  const std::string calls[] = {
+      R"w((import "troupe:host/random@0.1.0" "fill" (func $h (param i32 i32)))
+         (func $start (call $h (i32.const 8) (i32.const 200))))w",
+      R"w((import "actr:workload/host@0.1.0" "log-message" (func $h (param i32 i32 i32 i32)))
+         (func $start (call $h (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 4))))w",
+      R"w((import "wasi_snapshot_preview1" "fd_write" (func $h (param i32 i32 i32 i32) (result i32)))
+         (func $start (drop (call $h (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 64)))))w",
+  };
+  for (const std::string& c : calls) {
+    const std::string wat = "(module " + c + R"(
+      (memory (export "memory") 1)
+      (start $start)
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+      (func (export "actr:workload/workload@0.1.0#dispatch")
+            (param i32 i32 i32 i32 i32 i32) (result i32) (i32.const 16))))";
+    RecordingHost host;
+    std::unique_ptr<GuestModule> keep;
+    auto g = instantiate_wat(wat, host, keep);
+    expect_failure(g, WasmErrc::kTrap, "a start function called the host");
+  }
+}
+
 // troupe:host's clock and random (wit/troupe-host.wit), served by the instance.
 TEST_P(GuestInstance, TroupeHostClockAndRandomAreServed) {
   constexpr const char* kWat = R"((module
