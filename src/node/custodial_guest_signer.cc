@@ -12,13 +12,21 @@ std::string as_bytes(const auto& a) {
 
 Result<std::unique_ptr<CustodialGuestSigner>> CustodialGuestSigner::open(KeyCustody& custody,
                                                                          std::string key_name) {
+  if (key_name.starts_with("node/")) {
+    return Error{BaseErrc::kRefused, "the node's own keys sign for no actor"};
+  }
   auto info = custody.get_or_create(key_name);
   if (!info.ok()) return info.error();
   return std::unique_ptr<CustodialGuestSigner>(
-      new CustodialGuestSigner(custody, std::move(key_name), info->public_key));
+      new CustodialGuestSigner(custody, std::move(key_name)));
 }
 
 wasm::HostResult<std::string> CustodialGuestSigner::sign(std::string_view message) {
+  if (message.size() > kMaxMessageBytes) {
+    return wasm::HostError{
+        wasm::HostErrorKind::kInvalidArgument,
+        "a message to sign is at most " + std::to_string(kMaxMessageBytes) + " bytes"};
+  }
   auto sig = custody_.sign(key_name_, message);
   if (!sig.ok()) {
     spdlog::warn("signing for {} failed: {}", key_name_, sig.error().to_string());
@@ -28,11 +36,14 @@ wasm::HostResult<std::string> CustodialGuestSigner::sign(std::string_view messag
   return as_bytes(*sig);
 }
 
-std::string CustodialGuestSigner::public_key() {
-  // The current key: a rotation since open must not leave the guest with a stale one.
+Result<std::string> CustodialGuestSigner::public_key() {
+  // The current key: the one sign() uses, after a rotation too.
   auto key = custody_.public_key(key_name_);
-  if (key.ok()) public_key_ = *key;
-  return as_bytes(public_key_);
+  if (!key.ok()) {
+    spdlog::warn("public key of {}: {}", key_name_, key.error().to_string());
+    return Error{key.error().code, "the actor's public key is not available"};
+  }
+  return as_bytes(*key);
 }
 
 }  // namespace troupe

@@ -27,9 +27,18 @@ wasm::HostResult<std::optional<std::string>> LeasedGuestStorage::get(std::string
   return std::move(r).value();
 }
 
+namespace {
+// Writes outside an invocation (a cm32p2 initializer runs before any) would commit one by one,
+// past the output gate: they are refused.
+HostError outside_invocation() {
+  return {HostErrorKind::kDenied, "storage is written only while handling a message or a hook"};
+}
+}  // namespace
+
 wasm::HostResult<std::monostate> LeasedGuestStorage::put(std::string_view key,
                                                          std::string_view value) {
   if (begin_failed_) return to_host_error(*begin_failed_, "put");
+  if (!tx_) return outside_invocation();
   auto r = lease_.store().put(key, value);
   if (!r.ok()) return to_host_error(r.error(), "put");
   return std::monostate{};
@@ -37,6 +46,7 @@ wasm::HostResult<std::monostate> LeasedGuestStorage::put(std::string_view key,
 
 wasm::HostResult<bool> LeasedGuestStorage::remove(std::string_view key) {
   if (begin_failed_) return to_host_error(*begin_failed_, "delete");
+  if (!tx_) return outside_invocation();
   auto r = lease_.store().remove(key);
   if (!r.ok()) return to_host_error(r.error(), "delete");
   return r.value();

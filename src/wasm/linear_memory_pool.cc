@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,9 +114,25 @@ bool LinearMemoryPool::zero_touched_pages(std::uint8_t* base, std::uint64_t acce
   // zeroing those pages in place. madvise would cost a TLB shootdown on every CPU the node's
   // threads ran on, and the next instance would fault each page in again. The pages stay
   // resident: at most kMostZeroedPages per free slot.
-  static const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);  // never closed
+  // Opened once, never closed; checked to still be that file at each use (were it closed by
+  // mistake and the number reused, a read of another file must not skip a page's zeroing).
+  struct Pagemap {
+    int fd = -1;
+    struct stat st {};
+  };
+  static const Pagemap pagemap = [] {
+    Pagemap p;
+    p.fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (p.fd >= 0 && fstat(p.fd, &p.st) != 0) p.fd = -1;
+    return p;
+  }();
   static const long page = sysconf(_SC_PAGESIZE);
-  if (pagemap < 0 || page <= 0) return false;
+  if (pagemap.fd < 0 || page <= 0) return false;
+  struct stat now {};
+  if (fstat(pagemap.fd, &now) != 0 || now.st_dev != pagemap.st.st_dev ||
+      now.st_ino != pagemap.st.st_ino) {
+    return false;
+  }
   const auto page_bytes = static_cast<std::uint64_t>(page);
   const std::uint64_t pages = accessible / page_bytes;
   if (pages > kMostScannedPages || accessible % page_bytes != 0) return false;
@@ -130,7 +147,7 @@ bool LinearMemoryPool::zero_touched_pages(std::uint8_t* base, std::uint64_t acce
   for (std::uint64_t i = 0; i < pages;) {
     const std::uint64_t n = std::min<std::uint64_t>(pages - i, std::size(entries));
     const auto want = static_cast<ssize_t>(n * sizeof(entries[0]));
-    if (pread(pagemap, entries, static_cast<std::size_t>(want),
+    if (pread(pagemap.fd, entries, static_cast<std::size_t>(want),
               static_cast<off_t>((first + i) * sizeof(entries[0]))) != want) {
       return false;
     }

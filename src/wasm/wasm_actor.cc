@@ -406,6 +406,7 @@ class WasmActor final : public Actor, private HostImports {
     holding_ = false;
     std::vector<HeldTell> tells = std::move(held_tells_);
     held_tells_.clear();
+    held_bytes_ = 0;
     const bool succeeded =
         hook ? hook_.outcome.ok() && !(*hook_.outcome && workload::error_of(**hook_.outcome))
              : dispatch_.outcome.ok() && !dispatch_.outcome->error;
@@ -414,7 +415,11 @@ class WasmActor final : public Actor, private HostImports {
       return;
     }
     if (auto committed = services_.storage->commit_dispatch(); !committed.ok()) {
-      Error e{committed.error().code, "storage commit failed: " + committed.error().detail};
+      // The detail (SQLite's, a path) stays in the node's log: the asker and the next
+      // incarnation's on-error see the code only.
+      spdlog::warn("actor {}: storage commit failed: {}", self().id().to_string(),
+                   committed.error().to_string());
+      Error e{committed.error().code, "storage commit failed"};
       if (hook) {
         hook_.outcome = e;
       } else {
@@ -427,6 +432,31 @@ class WasmActor final : public Actor, private HostImports {
         spdlog::debug("actor {}: a held tell was not taken", self().id().to_string());
       }
     }
+  }
+
+  // Before a message that must go out now (a call: the guest waits for its answer; a stream
+  // chunk), the invocation's writes so far commit and its held tells go out, so nothing
+  // leaves before what it may depend on is durable and tells keep their order before the call.
+  // A failure after it rolls back only what was written after it. A failed commit fails the
+  // invocation.
+  Result<void> checkpoint() {
+    if (!holding_) return {};
+    std::vector<HeldTell> tells = std::move(held_tells_);
+    held_tells_.clear();
+    held_bytes_ = 0;
+    if (auto committed = services_.storage->commit_dispatch(); !committed.ok()) {
+      spdlog::warn("actor {}: storage commit failed: {}", self().id().to_string(),
+                   committed.error().to_string());
+      holding_ = false;
+      return Error{committed.error().code, "storage commit failed"};
+    }
+    for (HeldTell& t : tells) {
+      if (tell(t.to, std::move(t.envelope)) != Delivery::kQueued) {
+        spdlog::debug("actor {}: a held tell was not taken", self().id().to_string());
+      }
+    }
+    services_.storage->begin_dispatch();
+    return {};
   }
 
   // At stop: a guest suspended in a call gets `unavailable`, one preempted is ended at its
@@ -615,6 +645,16 @@ class WasmActor final : public Actor, private HostImports {
   // guest importing one it was not given). Results are result<T, host-error>.
   Result<O> call_troupe_host(std::string_view iface, const workload::Function& f,
                              std::vector<AbiValue> args) override {
+    Result<O> r = serve_troupe_host(iface, f, std::move(args));
+    // A host call charges no fuel: a guest looping on slow ones (signing a large message)
+    // would never reach a checkpoint's deadline check. Checked after each.
+    if (r.ok() && instance_) {
+      if (auto late = instance_->check_deadline(); !late.ok()) return late.error();
+    }
+    return r;
+  }
+  Result<O> serve_troupe_host(std::string_view iface, const workload::Function& f,
+                              std::vector<AbiValue> args) {
     if (fiber_ && fiber_->cancelled()) return Error{BaseErrc::kUnavailable, "the actor was killed"};
     auto ok = [](AbiValue v) { return O(AbiValue::of_case(0, std::move(v))); };
     auto answer = [&](auto&& r, auto&& to_value) -> Result<O> {
@@ -653,7 +693,11 @@ class WasmActor final : public Actor, private HostImports {
         return answer(services_.signing->sign(args[0].bytes),
                       [&](std::string sig) { return ok(AbiValue::text(std::move(sig))); });
       }
-      if (n == "public-key") return O(AbiValue::text(services_.signing->public_key()));
+      if (n == "public-key") {
+        auto key = services_.signing->public_key();
+        if (!key.ok()) return key.error();
+        return O(AbiValue::text(std::move(key).value()));
+      }
     }
     return HostImports::call_troupe_host(iface, f, std::move(args));
   }
@@ -688,9 +732,22 @@ class WasmActor final : public Actor, private HostImports {
     if (n == "call" || n == "tell") {
       auto to = resolve_dest(workload::dest_from(args[0]));
       if (!to.ok()) return O(workload::err(to_guest_error(to.error())));
-      if (n == "call") return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
+      if (n == "call") {
+        if (auto c = checkpoint(); !c.ok()) return c.error();
+        return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
+      }
       Envelope e = outgoing(EnvelopeKind::kTell, args[1].bytes, args[2].bytes);
       if (holding_) {  // released when the invocation's writes commit (the output gate)
+        const std::size_t size = e.route.size() + e.payload.size();
+        if (held_tells_.size() >= kMostHeldTells ||
+            held_bytes_ + size > shared_->options.limits.host_call_bytes) {
+          return O(workload::err({ActrErrorCase::kUnavailable,
+                                  "too many tells held for this invocation's storage commit "
+                                  "(at most " +
+                                      std::to_string(kMostHeldTells) + ", host_call_bytes in all)",
+                                  {}}));
+        }
+        held_bytes_ += size;
         held_tells_.push_back({*to, std::move(e)});
         return O(workload::ok_unit());
       }
@@ -702,6 +759,7 @@ class WasmActor final : public Actor, private HostImports {
     if (n == "call-raw") {
       ActorRef to = resolve_id(workload::actr_id_from(args[0]));
       if (!to) return O(workload::err({ActrErrorCase::kNotFound, "no such actor", {}}));
+      if (auto c = checkpoint(); !c.ok()) return c.error();
       return O(bytes_result(blocking_ask(to, args[1].bytes, args[2].bytes)));
     }
     if (n == "discover") {
@@ -735,7 +793,10 @@ class WasmActor final : public Actor, private HostImports {
       streams_.erase(id);
       return O(workload::ok_unit());
     }
-    if (n == "send-data-stream") return O(send_data_stream(args));
+    if (n == "send-data-stream") {
+      if (auto c = checkpoint(); !c.ok()) return c.error();
+      return O(send_data_stream(args));
+    }
     return O(workload::err(
         {ActrErrorCase::kNotImplemented, n + " is not implemented by this node", {}}));
   }
@@ -832,6 +893,8 @@ class WasmActor final : public Actor, private HostImports {
   GuestServices services_;  // before instance_: the guest may call them until it is gone
   bool holding_ = false;    // an invocation's tells wait for its storage commit
   std::vector<HeldTell> held_tells_;
+  std::uint64_t held_bytes_ = 0;  // their routes and payloads
+  static constexpr std::size_t kMostHeldTells = 1024;
   std::unique_ptr<Instance> instance_;
   FiberPtr fiber_;              // while an invocation is in flight
   std::function<void()> done_;  // its continuation; empty for a dispatch

@@ -52,6 +52,7 @@ class GuestSigning : public wasm::testing::TierTest {
     wasm::WasmActorOptions options;
     options.type_name = "signer";
     options.tier = GetParam();
+    options.limits = limits_;
     if (grant) {
       options.services = [this, key_name]() -> Result<wasm::GuestServices> {
         auto signer = CustodialGuestSigner::open(*custody_, key_name);
@@ -83,6 +84,7 @@ class GuestSigning : public wasm::testing::TierTest {
   SteadyClock clock_;
   std::unique_ptr<KeyCustody> custody_;
   std::shared_ptr<const GuestModule> signer_;
+  wasm::Limits limits_;
   ActorSystem sys_{SystemConfig{.workers = 2}};
 };
 
@@ -121,7 +123,37 @@ TEST_P(GuestSigning, AGuestImportingSigningItWasNotGrantedNeverRuns) {
   EXPECT_TRUE(listed->empty());  // no key was made for it
 }
 
+// A message over the cap is an invalid argument for the guest; a guest signing in a loop is
+// stopped by its deadline (host calls charge no fuel: the deadline is checked after each).
+TEST_P(GuestSigning, SigningIsBoundedInSizeAndByTheDeadline) {
+  ActorRef a = start("acme:signer:1.0.0/dave");
+  ASSERT_TRUE(a);
+  const std::string big = ask(a, "sign", std::string(wasm::GuestSigner::kMaxMessageBytes + 1, 'm'));
+  EXPECT_NE(big.find("at most 1048576 bytes"), std::string::npos) << big;
+  limits_.timeout = 300ms;
+  ActorRef b = start("acme:signer:1.0.0/erin");
+  ASSERT_TRUE(b);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string looped = ask(b, "sign-loop", "100000");
+  EXPECT_NE(looped.find("deadline"), std::string::npos) << looped;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
 TROUPE_BOTH_TIERS(GuestSigning);
+
+TEST(CustodialGuestSigner, TheNodesOwnKeysSignForNoActor) {
+  TempStorageRoot scratch;
+  auto master = MasterKey::load_or_create(scratch.path() + "/master");
+  ASSERT_TRUE(master.ok());
+  SteadyClock clock;
+  auto custody = KeyCustody::open(scratch.path() + "/keys",
+                                  std::make_shared<const MasterKey>(std::move(master).value()),
+                                  UnixClock(clock));
+  ASSERT_TRUE(custody.ok());
+  auto s = CustodialGuestSigner::open(**custody, "node/identity-service");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, BaseErrc::kRefused);
+}
 
 }  // namespace
 }  // namespace troupe

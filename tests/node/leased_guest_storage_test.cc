@@ -45,7 +45,10 @@ class GuestStorage : public wasm::testing::TierTest {
     // The witness: a native actor the kv guest tells (found by its type, troupe/witness).
     witness_ = sys_.spawn_fn(
         [this](Actor&) {
-          return Behavior([this](Envelope& e) { seen_.push(e.route + " " + e.payload); });
+          return Behavior([this](Envelope& e) {
+            seen_.push(e.route + " " + e.payload);
+            return Bytes("ok");
+          });
         },
         SpawnOptions{.type_name = "witness"});
   }
@@ -129,6 +132,32 @@ TEST_P(GuestStorage, TellsWaitForTheInvocationsCommitAndDieWithItsRollback) {
   EXPECT_EQ(ask(kv, "get", "y"), "2");
 }
 
+// A call cannot wait for the end of the invocation (the guest needs its answer): what was
+// written before it commits first, the held tells go out before it, and a failure after it
+// rolls back only what came after.
+TEST_P(GuestStorage, ACallCommitsWhatCameBeforeItAndKeepsTheTellsOrder) {
+  ActorRef kv = start("cp");
+  ASSERT_TRUE(kv);
+  EXPECT_NE(ask(kv, "put-call-put-fail", "a=1").find("failing after the call"), std::string::npos);
+  ASSERT_TRUE(seen_.wait_count(2));
+  EXPECT_EQ(seen_.events(), (std::vector<std::string>{"seen a=1", "asked a=1"}));
+  EXPECT_EQ(ask(kv, "get", "a"), "1");
+  EXPECT_EQ(ask(kv, "get", "after"), "error not-found: no key");
+}
+
+// Held tells are bounded (count and bytes): past the bound the tell fails for the guest, and
+// the invocation's writes and tells go with its failure.
+TEST_P(GuestStorage, TellsHeldForTheCommitAreBounded) {
+  ActorRef kv = start("many");
+  ASSERT_TRUE(kv);
+  const std::string r = ask(kv, "tell-many", "5000");
+  EXPECT_NE(r.find("too many tells held"), std::string::npos) << r;
+  EXPECT_EQ(ask(kv, "get", "x"), "error not-found: no key");
+  EXPECT_EQ(ask(kv, "tell-many", "3"), "");
+  ASSERT_TRUE(seen_.wait_count(3));
+  EXPECT_EQ(seen_.count("many "), 3u);
+}
+
 TEST_P(GuestStorage, APutPastTheQuotaFailsWithQuotaExceededAndWritesNothing) {
   ActorRef kv = start("d", /*quota=*/10);
   ASSERT_TRUE(kv);
@@ -180,6 +209,29 @@ TEST_P(GuestStorage, AGuestImportingStorageItWasNotGrantedNeverRuns) {
 }
 
 TROUPE_BOTH_TIERS(GuestStorage);
+
+// Outside an invocation (a cm32p2 initializer runs before any) a write would commit on its
+// own, past the output gate: it is refused; reads are served.
+TEST(LeasedGuestStorage, WritesOutsideAnInvocationAreRefused) {
+  TempStorageRoot root;
+  auto service = StorageService::open(root.path(), 1 << 20);
+  ASSERT_TRUE(service.ok());
+  auto lease = (*service)->open_store({"acme:kv:1.0.0", "z"}, 4096);
+  ASSERT_TRUE(lease.ok());
+  LeasedGuestStorage s(std::move(lease).value());
+  auto put = s.put("k", "v");
+  ASSERT_TRUE(std::holds_alternative<wasm::HostError>(put));
+  EXPECT_EQ(std::get<wasm::HostError>(put).kind, wasm::HostErrorKind::kDenied);
+  ASSERT_TRUE(std::holds_alternative<wasm::HostError>(s.remove("k")));
+  auto got = s.get("k");
+  ASSERT_TRUE(std::holds_alternative<std::optional<std::string>>(got));
+  EXPECT_FALSE(std::get<0>(got).has_value());
+  s.begin_dispatch();
+  EXPECT_FALSE(std::holds_alternative<wasm::HostError>(s.put("k", "v")));
+  ASSERT_TRUE(s.commit_dispatch().ok());
+  EXPECT_EQ(std::get<0>(s.get("k")), std::optional<std::string>("v"));
+  EXPECT_TRUE(std::holds_alternative<wasm::HostError>(s.put("k", "w")));  // after the commit
+}
 
 }  // namespace
 }  // namespace troupe

@@ -17,20 +17,20 @@ namespace troupe {
 class CustodialGuestSigner final : public wasm::GuestSigner {
  public:
   // Makes (or loads) the key now, so a damaged record fails the actor's start, not a later
-  // call. Errors: those of KeyCustody::get_or_create.
+  // call. Errors: refused for a name of the node's own keys ("node/..."), which no actor may
+  // sign with; those of KeyCustody::get_or_create.
   static Result<std::unique_ptr<CustodialGuestSigner>> open(KeyCustody& custody,
                                                             std::string key_name);
 
   wasm::HostResult<std::string> sign(std::string_view message) override;
-  std::string public_key() override;
+  Result<std::string> public_key() override;
 
  private:
-  CustodialGuestSigner(KeyCustody& custody, std::string key_name, Ed25519PublicKey key)
-      : custody_(custody), key_name_(std::move(key_name)), public_key_(key) {}
+  CustodialGuestSigner(KeyCustody& custody, std::string key_name)
+      : custody_(custody), key_name_(std::move(key_name)) {}
 
   KeyCustody& custody_;
   std::string key_name_;
-  Ed25519PublicKey public_key_;  // as of open; a rotation gives the next incarnation the new one
 };
 
 }  // namespace troupe

@@ -37,7 +37,9 @@ class NodeIdentity {
   std::uint64_t boot() const { return boot_; }
   // The serials this boot may give out: [first_serial, last_serial].
   std::uint64_t first_serial() const { return (boot_ << kSerialBits) | 1; }
-  std::uint64_t last_serial() const { return (boot_ << kSerialBits) | ((std::uint64_t{1} << kSerialBits) - 1); }
+  std::uint64_t last_serial() const {
+    return (boot_ << kSerialBits) | ((std::uint64_t{1} << kSerialBits) - 1);
+  }
   // Signs `message` with the node's key (64-byte detached Ed25519 signature).
   std::array<std::uint8_t, 64> sign(std::string_view message) const;
 

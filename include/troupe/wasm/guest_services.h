@@ -61,7 +61,10 @@ class GuestSigner {
  public:
   virtual ~GuestSigner() = default;
   virtual HostResult<std::string> sign(std::string_view message) = 0;  // 64-byte Ed25519
-  virtual std::string public_key() = 0;                                // 32 bytes
+  // 32 bytes; an error traps the guest (the WIT function has no error case).
+  virtual Result<std::string> public_key() = 0;
+  // The largest message sign() takes (more: invalid-argument), so one call stays short.
+  static constexpr std::size_t kMaxMessageBytes = std::size_t{1} << 20;
 };
 
 struct GuestServices {

@@ -5,7 +5,11 @@
  *   put-trap (key=value): puts, then traps.
  *   put-tell-fail (key=value): puts, tells the troupe/witness actor (route "seen", payload
  *     key=value), then fails: neither the write nor the tell may be seen.
- *   put-tell (key=value): the same, succeeding: the tell goes out after the commit. */
+ *   put-tell (key=value): the same, succeeding: the tell goes out after the commit.
+ *   put-call-put-fail (key=value): puts, tells the witness ("seen"), calls it ("asked"), puts
+ *     after=1, then fails: the call commits what came before it (and lets the tell go first);
+ *     only the later put rolls back.
+ *   tell-many (count): puts x=1, then tells the witness `count` times ("many"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +18,18 @@
 
 static const char* status_name(troupe_status s) {
   switch (s) {
-    case TROUPE_OK: return "ok";
-    case TROUPE_DENIED: return "denied";
-    case TROUPE_QUOTA_EXCEEDED: return "quota-exceeded";
-    case TROUPE_NOT_FOUND: return "not-found";
-    case TROUPE_INVALID_ARGUMENT: return "invalid-argument";
-    case TROUPE_INTERNAL: return "internal";
+    case TROUPE_OK:
+      return "ok";
+    case TROUPE_DENIED:
+      return "denied";
+    case TROUPE_QUOTA_EXCEEDED:
+      return "quota-exceeded";
+    case TROUPE_NOT_FOUND:
+      return "not-found";
+    case TROUPE_INVALID_ARGUMENT:
+      return "invalid-argument";
+    case TROUPE_INTERNAL:
+      return "internal";
   }
   return "?";
 }
@@ -44,6 +54,19 @@ static actr_status tell_witness(const actr_envelope* env) {
   if (s != ACTR_OK) return s;
   actr_dest to = actr_dest_actor(&id);
   s = actr_tell(&to, "seen", env->payload.ptr, env->payload.len);
+  actr_id_free(&id);
+  return s;
+}
+
+static actr_status call_witness(const actr_envelope* env) {
+  actr_type type = {actr_str_of("troupe"), actr_str_of("witness"), actr_str_of("")};
+  actr_id id;
+  actr_status s = actr_discover(&type, &id);
+  if (s != ACTR_OK) return s;
+  actr_dest to = actr_dest_actor(&id);
+  actr_buf answer;
+  s = actr_call(&to, "asked", env->payload.ptr, env->payload.len, &answer);
+  if (s == ACTR_OK) actr_buf_free(&answer);
   actr_id_free(&id);
   return s;
 }
@@ -105,6 +128,32 @@ static actr_status dispatch(const actr_envelope* env, actr_buf* reply) {
     if (t != ACTR_OK) return t;
     if (actr_str_eq(env->route, "put-tell")) return ACTR_OK;
     return actr_fail(ACTR_INTERNAL, "failing after the put and the tell");
+  }
+  if (actr_str_eq(env->route, "put-call-put-fail")) {
+    s = put_pair(env);
+    if (s != TROUPE_OK) return failed(s);
+    actr_status t = tell_witness(env);
+    if (t != ACTR_OK) return t;
+    t = call_witness(env);
+    if (t != ACTR_OK) return t;
+    s = troupe_storage_put("after", 5, "1", 1);
+    if (s != TROUPE_OK) return failed(s);
+    return actr_fail(ACTR_INTERNAL, "failing after the call");
+  }
+  if (actr_str_eq(env->route, "tell-many")) {
+    char count_text[16] = {0};
+    memcpy(count_text, key, len < 15 ? len : 15);
+    int count = atoi(count_text);
+    s = troupe_storage_put("x", 1, "1", 1);
+    if (s != TROUPE_OK) return failed(s);
+    actr_type type = {actr_str_of("troupe"), actr_str_of("witness"), actr_str_of("")};
+    actr_id id;
+    actr_status t = actr_discover(&type, &id);
+    if (t != ACTR_OK) return t;
+    actr_dest to = actr_dest_actor(&id);
+    for (int i = 0; i < count && t == ACTR_OK; ++i) t = actr_tell(&to, "many", "", 0);
+    actr_id_free(&id);
+    return t;
   }
   return actr_fail(ACTR_UNKNOWN_ROUTE, "kv has no route '%.*s'", (int)env->route.len,
                    env->route.ptr);
