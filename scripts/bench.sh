@@ -4,8 +4,10 @@
 # WebAssembly benchmarks (bench/wasm_bench): compute kernel native/AOT/interpreter, dispatch
 # round trip, warm spawn (and a WebAssembly actor's spawn against a native one's) and cold AOT
 # compile each measure their reference in the same process; the WebAssembly vs native counter under fan-in runs each side in its own process.
-# Platform benchmark (bench/platform_bench): package verification against plain SHA-256 of the
-# same bytes, in the same process.
+# Platform benchmarks: package verification against plain SHA-256 of the same bytes
+# (bench/platform_bench); a guest's committed storage puts against raw SQLite with the same
+# settings, and a guest's signatures against raw libsodium (bench/wasm_bench storage|sign), each
+# in the same process.
 # Median of N runs.
 #   scripts/bench.sh [--runs N] [--json] [--markdown] [--quick] [--results FILE] [--save FILE]
 #                    [--into DIR]
@@ -68,6 +70,8 @@ TARGETS=(
   "wasm_warm_spawn_us <= 20 warm spawn, AOT µs"
   "wasm_spawn_vs_native_ratio <= 5 actor spawn+stop, WebAssembly (AOT)/native time"
   "pkg_verify_ratio >= 0.8 package verify MB/s / plain SHA-256 MB/s, same bytes"
+  "storage_put_ratio >= 0.5 a guest's committed puts/s / raw SQLite puts/s, same settings"
+  "sign_ratio >= 0.5 a guest's signatures/s / raw libsodium signatures/s"
 )
 
 OUT=$(mktemp)
@@ -102,6 +106,10 @@ else
   for ((i = 1; i <= RUNS; i++)); do
     echo "bench: platform pkg_verify run $i/$RUNS" >&2
     "$B/platform_bench" pkg_verify | grep '^RESULT' >>"$OUT"
+    for w in storage sign; do
+      echo "bench: platform $w run $i/$RUNS" >&2
+      "$B/wasm_bench" $w | grep '^RESULT' >>"$OUT"
+    done
   done
 fi
 if [ -n "$SAVE" ]; then cp "$OUT" "$SAVE"; fi
@@ -143,13 +151,16 @@ V[wasm_preempt_idle_worst_us]=$(get idle preempt_worst 3); V[wasm_preempt_idle_p
 V[wasm_preempt_worst_us]=$(get spinning preempt_worst 3); V[wasm_preempt_p99_us]=$(get spinning preempt_p99 3)
 V[pkg_verify_mb_s]=$(get verify pkg_verify 3); V[pkg_sha256_mb_s]=$(get sha256 pkg_verify 3)
 V[pkg_module_load_mb_s]=$(get load pkg_verify 3)
+V[storage_guest_puts_s]=$(get guest storage_put 3); V[storage_raw_puts_s]=$(get raw storage_put 3)
+V[sign_guest_s]=$(get guest sign 3); V[sign_raw_s]=$(get raw sign 3)
 # Every figure must be there (a driver that printed nothing is a failed run, not a zero).
 for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "troupe spawn" \
   "caf spawn" "troupe idle" "caf idle" "troupe flood" "caf flood" "troupe flood_unbounded" \
   "native compute" \
   "aot compute" "interp compute" "aot dispatch" "interp dispatch" "native actor" "aot actor" \
   "aot spawn" "interp spawn" "aot spawn_actor" "native spawn_actor" "aot compile" "idle preempt_worst" "spinning preempt_worst" \
-  "verify pkg_verify" "sha256 pkg_verify" "load pkg_verify"; do
+  "verify pkg_verify" "sha256 pkg_verify" "load pkg_verify" "guest storage_put" "raw storage_put" \
+  "guest sign" "raw sign"; do
   if ! echo "$summary" | awk -v k="$pair" '$1 " " $2 == k { found = 1 } END { exit !found }'; then
     echo "bench.sh: no result for $pair" >&2
     exit 1
@@ -165,6 +176,8 @@ V[wasm_interp_compute_ratio]=$(ratio "${V[wasm_compute_interp_us]}" "${V[wasm_co
 V[wasm_actor_ratio]=$(ratio "${V[wasm_actor_msg_s]}" "${V[wasm_actor_native_msg_s]}")
 V[wasm_spawn_vs_native_ratio]=$(ratio "${V[wasm_spawn_actor_us]}" "${V[wasm_native_spawn_actor_us]}")
 V[pkg_verify_ratio]=$(ratio "${V[pkg_verify_mb_s]}" "${V[pkg_sha256_mb_s]}")
+V[storage_put_ratio]=$(ratio "${V[storage_guest_puts_s]}" "${V[storage_raw_puts_s]}")
+V[sign_ratio]=$(ratio "${V[sign_guest_s]}" "${V[sign_raw_s]}")
 
 # MET or MISSED per target; V[met:key] holds it.
 MISSED=()
@@ -199,6 +212,8 @@ if [ "$JSON" = 1 ]; then
  "wasm_spawn_actor_us": ${V[wasm_spawn_actor_us]}, "wasm_native_spawn_actor_us": ${V[wasm_native_spawn_actor_us]}, "wasm_spawn_vs_native_ratio": ${V[wasm_spawn_vs_native_ratio]},
  "wasm_preempt_worst_us": ${V[wasm_preempt_worst_us]}, "wasm_preempt_p99_us": ${V[wasm_preempt_p99_us]}, "wasm_preempt_idle_worst_us": ${V[wasm_preempt_idle_worst_us]}, "wasm_preempt_idle_p99_us": ${V[wasm_preempt_idle_p99_us]},
  "pkg_verify_mb_s": ${V[pkg_verify_mb_s]}, "pkg_sha256_mb_s": ${V[pkg_sha256_mb_s]}, "pkg_module_load_mb_s": ${V[pkg_module_load_mb_s]}, "pkg_verify_ratio": ${V[pkg_verify_ratio]},
+ "storage_guest_puts_s": ${V[storage_guest_puts_s]}, "storage_raw_puts_s": ${V[storage_raw_puts_s]}, "storage_put_ratio": ${V[storage_put_ratio]},
+ "sign_guest_s": ${V[sign_guest_s]}, "sign_raw_s": ${V[sign_raw_s]}, "sign_ratio": ${V[sign_ratio]},
  "targets_missed": [$missed_json]}
 JSON
 else
@@ -224,6 +239,8 @@ else
   echo
   printf "%-16s %12s %12s %12s %s\n" platform sha256 verify load "ratio / target"
   printf "%-16s %12.1f %12.1f %12.1f %s\n" pkg_verify_mb_s "${V[pkg_sha256_mb_s]}" "${V[pkg_verify_mb_s]}" "${V[pkg_module_load_mb_s]}" "verify ${V[pkg_verify_ratio]}x sha256 (>= 0.8); load: the module load alone"
+  printf "%-16s %12.0f %12.0f %12s %s\n" storage_puts_s "${V[storage_raw_puts_s]}" "${V[storage_guest_puts_s]}" "" "guest ${V[storage_put_ratio]}x raw SQLite (>= 0.5)"
+  printf "%-16s %12.0f %12.0f %12s %s\n" signs_s "${V[sign_raw_s]}" "${V[sign_guest_s]}" "" "guest ${V[sign_ratio]}x raw libsodium (>= 0.5)"
   echo
   for t in "${TARGETS[@]}"; do
     read -r key op threshold label <<<"$t"
@@ -295,15 +312,17 @@ recorded+="Generated by \`scripts/bench.sh --runs $RUNS --markdown\` on $(date -
 {
   echo "$recorded"
   echo
-  echo "| workload | plain SHA-256 | verify | result | target | met |"
+  echo "| workload | reference | troupe | result | target | met |"
   echo "|---|---:|---:|---|---|---|"
   echo "| verify a package with an 8 MiB guest module, MB/s of package bytes (\`pkg_verify_ratio\`); the last step alone, loading the module: $(fmt %.0f "${V[pkg_module_load_mb_s]}") MB/s (\`pkg_module_load_mb_s\`) | $(fmt %.0f "${V[pkg_sha256_mb_s]}") MB/s | $(fmt %.0f "${V[pkg_verify_mb_s]}") MB/s | **$(fmt %.2f "${V[pkg_verify_ratio]}")×** SHA-256 | $(tgt pkg_verify_ratio ×) |"
+  echo "| storage: committed puts/s of 100-byte values, one per message, by the kv guest (AOT) against raw SQLite doing the same puts (WAL, \`synchronous=FULL\`, exclusive locking, the store's table and upsert, one transaction each) (\`storage_put_ratio\`) | $(fmt %.0f "${V[storage_raw_puts_s]}")/s | $(fmt %.0f "${V[storage_guest_puts_s]}")/s | **$(fmt %.2f "${V[storage_put_ratio]}")×** raw | $(tgt storage_put_ratio ×) |"
+  echo "| signing: signatures/s of a 64-byte message, one per message, by the signer guest (AOT, the node's key custody) against raw \`crypto_sign_detached\` (\`sign_ratio\`) | $(fmt %.0f "${V[sign_raw_s]}")/s | $(fmt %.0f "${V[sign_guest_s]}")/s | **$(fmt %.2f "${V[sign_ratio]}")×** raw | $(tgt sign_ratio ×) |"
 } >"$MD/platform"
 
 rt_met=0; rt_n=0; rt_missed=""; w_met=0; w_n=0; w_missed=""
 for t in "${TARGETS[@]}"; do
   read -r key _ <<<"$t"
-  if [[ "$key" == pkg_* ]]; then
+  if [[ "$key" == pkg_* || "$key" == storage_* || "$key" == sign_* ]]; then
     continue  # platform targets: their own table, not in the README's two summaries
   elif [[ "$key" == wasm_* ]]; then
     w_n=$((w_n + 1))

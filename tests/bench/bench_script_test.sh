@@ -21,7 +21,9 @@ echo "$out" | grep -Eq '^MISSED +spawn_ratio +2\.900' || fail "spawn_ratio not M
 echo "$out" | grep -Eq '^MET +wasm_warm_spawn_us +9\.1' || fail "wasm_warm_spawn_us: $out"
 echo "$out" | grep -Eq '^MET +wasm_spawn_vs_native_ratio +4\.000' || fail "wasm_spawn_vs_native_ratio: $out"
 echo "$out" | grep -Eq '^MISSED +pkg_verify_ratio +0\.500' || fail "pkg_verify_ratio not MISSED: $out"
-[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 12 ] || fail "not 12 targets: $out"
+echo "$out" | grep -Eq '^MET +storage_put_ratio +0\.800' || fail "storage_put_ratio not MET: $out"
+echo "$out" | grep -Eq '^MISSED +sign_ratio +0\.400' || fail "sign_ratio not MISSED: $out"
+[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 14 ] || fail "not 14 targets: $out"
 doc="$tmp/docs/BENCHMARKS.md"
 grep -q '^| spawn 1 M actors, stop them, release the refs | 0.750 M actors/s | 0.259 M actors/s | \*\*2.90×\*\* | ≥ 3× | MISSED |$' "$doc" ||
   fail "no generated spawn row in docs/BENCHMARKS.md"
@@ -35,6 +37,10 @@ grep -q '^| actor spawn: spawn, stop, release, µs per actor (`wasm_spawn_vs_nat
   fail "no generated actor spawn row in docs/BENCHMARKS.md"
 grep -q '^| verify a package with an 8 MiB guest module, .* 800 MB/s (`pkg_module_load_mb_s`) | 300 MB/s | 150 MB/s | \*\*0.50×\*\* SHA-256 | ≥ 0.8× | MISSED |$' "$doc" ||
   fail "no generated pkg_verify row in docs/BENCHMARKS.md"
+grep -q '^| storage: committed puts/s .* | 1000/s | 800/s | \*\*0.80×\*\* raw | ≥ 0.5× | MET |$' "$doc" ||
+  fail "no generated storage row in docs/BENCHMARKS.md"
+grep -q '^| signing: signatures/s .* | 50000/s | 20000/s | \*\*0.40×\*\* raw | ≥ 0.5× | MISSED |$' "$doc" ||
+  fail "no generated signing row in docs/BENCHMARKS.md"
 grep -q '| fan-in | 16.0 M msg/s' "$doc" && fail "the old runtime table is still there"
 grep -q '<!-- bench:readme-runtime -->5 of 6 targets met (MISSED: spawn_ratio) (fan-in 3.62×' "$tmp/README.md" ||
   fail "README runtime figures not generated"
@@ -50,7 +56,10 @@ echo "$json" | grep -q '"flood_unbounded_ratio": 1.500' || fail "--json flood_un
 echo "$json" | grep -q '"wasm_preempt_worst_us": 2400' || fail "--json preempt: $json"
 echo "$json" | grep -q '"wasm_spawn_vs_native_ratio": 4.000' || fail "--json spawn ratio: $json"
 echo "$json" | grep -q '"pkg_verify_ratio": 0.500' || fail "--json pkg_verify_ratio: $json"
-echo "$json" | grep -q '"targets_missed": \["spawn_ratio", "pkg_verify_ratio"\]' || fail "--json targets: $json"
+echo "$json" | grep -q '"storage_put_ratio": 0.800' || fail "--json storage_put_ratio: $json"
+echo "$json" | grep -q '"sign_ratio": 0.400' || fail "--json sign_ratio: $json"
+echo "$json" | grep -q '"targets_missed": \["spawn_ratio", "pkg_verify_ratio", "sign_ratio"\]' ||
+  fail "--json targets: $json"
 
 # Refusals: quick results into the repository's docs, a missing figure, an unknown option.
 sed 's/$/ quick/' "$here/results.txt" | grep '^RESULT' >"$tmp/quick.txt"
