@@ -21,7 +21,6 @@ using workload::NameScheme;
 using CoreTypes = std::vector<std::uint8_t>;
 
 constexpr std::string_view kCm32p2Prefix = "cm32p2|";
-constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
 
 Error refused(std::string why) { return Error{BaseErrc::kRefused, std::move(why)}; }
 

@@ -167,8 +167,8 @@ struct Instance::State {
                  "a start function called the host (host calls are served from exports only)"};
   }
 
-  bool limits_call(const std::string& name, FlatValues& results, std::string& trap) {
-    if (name != kOutOfFuel) return fail(meter.too_deep(), trap);
+  bool limits_call(bool out_of_fuel, FlatValues& results, std::string& trap) {
+    if (!out_of_fuel) return fail(meter.too_deep(), trap);
     auto fuel = meter.refuel();
     if (!fuel.ok()) return fail(fuel.error(), trap);
     if (auto preempted = host.at_fuel_checkpoint(); !preempted.ok()) {
@@ -464,25 +464,27 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
   state->names = &module.names();
   std::unique_ptr<Instance> self(new Instance(std::move(state)));
   Instance* me = self.get();
-  const std::string wasi_module = "wasi_snapshot_preview1";
-  core::Resolver resolve = [me, wasi_module](const std::string& mod,
-                                             const std::string& name) -> core::HostCallback {
+  // Every callback captures two words, which std::function holds in place: resolving an
+  // instance's imports allocates nothing per import (names were checked at load; the strings
+  // captured by pointer live in the module or in static tables).
+  core::Resolver resolve = [me, &module](const std::string& mod,
+                                         const std::string& name) -> core::HostCallback {
     if (mod == kLimitsModule) {
-      return [me, name](const FlatValues&, FlatValues& results, std::string& trap) {
-        return me->s_->limits_call(name, results, trap);
+      const bool out_of_fuel = name == kOutOfFuel;
+      return [me, out_of_fuel](const FlatValues&, FlatValues& results, std::string& trap) {
+        return me->s_->limits_call(out_of_fuel, results, trap);
       };
     }
-    if (mod == wasi_module) {
-      return [me, name](const FlatValues& params, FlatValues& results, std::string& trap) {
-        return me->s_->wasi(*me, name, params, results, trap);
+    if (mod == kWasiModule) {
+      const std::string* n = &*module.wasi_imports().find(name);  // checked at load
+      return [me, n](const FlatValues& params, FlatValues& results, std::string& trap) {
+        return me->s_->wasi(*me, *n, params, results, trap);
       };
     }
-    if (const troupe_host::Interface* iface =
-            troupe_host::find_interface(mod, me->s_->names->scheme)) {
-      const workload::Function* f =
-          workload::find_function(iface->functions, name);  // checked at load
-      return [me, iface, f](const FlatValues& params, FlatValues& results, std::string& trap) {
-        return me->s_->troupe_import(*me, *iface, *f, params, results, trap);
+    if (const troupe_host::ImportRef* ref =
+            troupe_host::find_import(mod, name, me->s_->names->scheme)) {
+      return [me, ref](const FlatValues& params, FlatValues& results, std::string& trap) {
+        return me->s_->troupe_import(*me, *ref->iface, *ref->function, params, results, trap);
       };
     }
     const workload::Function* f = workload::find_import(name);  // checked at load

@@ -50,9 +50,46 @@ std::string import_module(std::string_view iface, workload::NameScheme scheme) {
   return "troupe:host/" + std::string(iface) + "@0.1.0";
 }
 
+namespace {
+// Each interface with its import module name in both schemes, and every provided function:
+// built once, so lookups compare strings and build none.
+struct Table {
+  std::vector<std::pair<std::string, const Interface*>> modules[2];       // by NameScheme
+  std::vector<std::pair<std::string, std::vector<ImportRef>>> functions;  // by interface name
+};
+const Table& table() {
+  static const Table t = [] {
+    Table out;
+    for (const Interface& i : interfaces()) {
+      out.modules[0].emplace_back(import_module(i.name, workload::NameScheme::kWitBindgen), &i);
+      out.modules[1].emplace_back(import_module(i.name, workload::NameScheme::kCm32p2), &i);
+      std::vector<ImportRef> refs;
+      for (const workload::Function& f : i.functions) refs.push_back({&i, &f});
+      out.functions.emplace_back(i.name, std::move(refs));
+    }
+    return out;
+  }();
+  return t;
+}
+}  // namespace
+
 const Interface* find_interface(std::string_view import_module_name, workload::NameScheme scheme) {
-  for (const Interface& i : interfaces()) {
-    if (import_module_name == import_module(i.name, scheme)) return &i;
+  const auto& modules = table().modules[scheme == workload::NameScheme::kCm32p2 ? 1 : 0];
+  for (const auto& [module_name, iface] : modules) {
+    if (import_module_name == module_name) return iface;
+  }
+  return nullptr;
+}
+
+const ImportRef* find_import(std::string_view import_module_name, std::string_view name,
+                             workload::NameScheme scheme) {
+  const Interface* iface = find_interface(import_module_name, scheme);
+  if (iface == nullptr) return nullptr;
+  for (const auto& [iface_name, refs] : table().functions) {
+    if (iface_name != iface->name) continue;
+    for (const ImportRef& r : refs) {
+      if (r.function->name == name) return &r;
+    }
   }
   return nullptr;
 }

@@ -13,12 +13,16 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "troupe/base/result.h"
 #include "troupe/wasm/workload_types.h"
 
 namespace troupe::wasm {
+
+// The WASI import module a guest may use (the allowed subset: GuestModule::load).
+inline constexpr std::string_view kWasiModule = "wasi_snapshot_preview1";
 
 class AotCode;
 

@@ -23,6 +23,14 @@ struct Interface {
 
 // The interface an import module names in `scheme`, or nullptr when it is not troupe:host.
 const Interface* find_interface(std::string_view import_module, workload::NameScheme scheme);
+// One provided function of one interface; entries live as long as the process.
+struct ImportRef {
+  const Interface* iface;
+  const workload::Function* function;
+};
+// The function `name` of the interface `import_module` names, or nullptr. Allocates nothing.
+const ImportRef* find_import(std::string_view import_module, std::string_view name,
+                             workload::NameScheme scheme);
 // The import module name of `iface` in `scheme`.
 std::string import_module(std::string_view iface, workload::NameScheme scheme);
 
