@@ -518,6 +518,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const GuestModule& module, Ho
 
 Result<std::optional<AbiValue>> HostImports::call_troupe_host(std::string_view iface,
                                                               const workload::Function& f,
+                                                              // NOLINTNEXTLINE: overriders own it
                                                               std::vector<AbiValue>) {
   return Error{WasmErrc::kTrap, "troupe:host/" + std::string(iface) + "." + f.name +
                                     " is not served to this guest (no actor services here)"};

@@ -188,8 +188,11 @@ class WasmActor final : public Actor, private HostImports {
       const std::string iface = import.substr(0, import.find('.'));
       if ((iface == "storage" && !services_.storage) ||
           (iface == "signing" && !services_.signing)) {
-        throw GuestFailure(Error{BaseErrc::kRefused, "the guest imports troupe:host/" + iface +
-                                                         " but was not granted " + iface});
+        std::string why = "the guest imports troupe:host/";
+        why += iface;
+        why += " but was not granted ";
+        why += iface;
+        throw GuestFailure(Error{BaseErrc::kRefused, std::move(why)});
       }
     }
     auto created =

@@ -250,7 +250,10 @@ class Behavior {
   // The holder's address, with the low bit set when it is a shared static one (never deleted).
   static constexpr std::uintptr_t kShared = 1;
   static_assert(alignof(Impl) > kShared);
-  Impl* impl() const { return reinterpret_cast<Impl*>(bits_ & ~kShared); }
+  // A tagged pointer on purpose: one word per Behavior.
+  Impl* impl() const {
+    return reinterpret_cast<Impl*>(bits_ & ~kShared);  // NOLINT(performance-no-int-to-ptr)
+  }
   void release() {
     if (bits_ != 0 && (bits_ & kShared) == 0) delete impl();
     bits_ = 0;
