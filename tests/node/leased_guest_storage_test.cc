@@ -43,6 +43,8 @@ class GuestStorage : public wasm::testing::TierTest {
     ASSERT_NE(kv_, nullptr);
     wasm::testing::prepare(*kv_, GetParam());
     // The witness: a native actor the kv guest tells (found by its type, troupe/witness).
+    SpawnOptions witness_options;
+    witness_options.type_name = "witness";
     witness_ = sys_.spawn_fn(
         [this](Actor&) {
           return Behavior([this](Envelope& e) {
@@ -50,7 +52,7 @@ class GuestStorage : public wasm::testing::TierTest {
             return Bytes("ok");
           });
         },
-        SpawnOptions{.type_name = "witness"});
+        witness_options);
   }
 
   // A kv actor whose store is (kv, name) with `quota` bytes; empty ref when its start failed.
