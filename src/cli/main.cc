@@ -1,6 +1,7 @@
 // troupe: the one command-line tool. `troupe node run` runs a node in the foreground; every
 // other subcommand talks to a running node over its control socket.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -104,9 +105,18 @@ void hold_closed_standard_streams() {
   }
 }
 
+// A node holds keys and guests' data in memory: a crash must not write them to a core file.
+// (Decrypted keys also live in sodium_malloc memory, which is left out of dumps; the process
+// stays dumpable, as /proc/self — the AOT loader, the memory pool — needs it to stay its own.)
+void refuse_core_dumps() {
+  const rlimit none{0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+}
+
 int run_node(const std::string& config_path, const std::string& socket_override,
              const std::string& data_dir, int workers, int max_connections, int idle_ms) {
   hold_closed_standard_streams();
+  refuse_core_dumps();
   NodeConfig cfg;
   if (!config_path.empty()) {
     auto loaded = NodeConfig::load(config_path);

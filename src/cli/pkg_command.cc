@@ -88,17 +88,38 @@ int verify(const PkgOptions& o) {
 
 // An entry name as inspect shows it: inspect does not check names, so a hostile one must not
 // reach the terminal raw (control characters become \xNN).
-std::string shown_name(const std::string& name) {
-  const bool utf8 = is_valid_utf8(name);
+// `text` for a terminal: control characters (C0, DEL, C1), the invisible and bidirectional
+// formatting characters (which reorder what a reader sees) and bytes of invalid UTF-8 are
+// escaped, so a package cannot retitle, recolour or rewrite the terminal it is inspected in.
+std::string shown_name(const std::string& text) {
+  const bool utf8 = is_valid_utf8(text);
   std::string out;
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7F || c == '\\' || (c >= 0x80 && !utf8)) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+  char buf[16];
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80 || !utf8) {
+      if (c < 0x20 || c == 0x7F || c == '\\' || c >= 0x80) {
+        std::snprintf(buf, sizeof buf, "\\x%02X", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;  // valid UTF-8: whole sequences
+    std::uint32_t cp = c & (n == 2 ? 0x1Fu : n == 3 ? 0x0Fu : 0x07u);
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
+    const bool hidden = (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
+                        (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+                        cp == 0xFEFF || cp == 0x061C;
+    if (hidden) {
+      std::snprintf(buf, sizeof buf, "\\u{%04X}", static_cast<unsigned>(cp));
       out += buf;
     } else {
-      out += static_cast<char>(c);
+      out.append(text, i, n);
     }
+    i += n;
   }
   return out;
 }
@@ -159,8 +180,10 @@ int inspect(const PkgOptions& o) {
   std::printf("binary       %s  %s  %s  %llu bytes\n", m.binary.path.c_str(),
               m.binary.target.c_str(), m.binary.kind.c_str(),
               static_cast<unsigned long long>(m.binary.size));
-  if (m.metadata.description) std::printf("description  %s\n", m.metadata.description->c_str());
-  if (m.metadata.license) std::printf("license      %s\n", m.metadata.license->c_str());
+  if (m.metadata.description) {
+    std::printf("description  %s\n", shown_name(*m.metadata.description).c_str());
+  }
+  if (m.metadata.license) std::printf("license      %s\n", shown_name(*m.metadata.license).c_str());
   const std::string caps = capabilities_json(m.troupe.capabilities).dump();
   std::printf("capabilities %s\n", caps.c_str());
   std::printf("entries:\n");

@@ -1,5 +1,6 @@
 #include <toml++/toml.h>
 
+#include "troupe/base/toml_key_depth.h"
 #include "troupe/node/control_options_table.h"
 #include "troupe/node/node.h"
 #include "troupe/node/regular_file.h"
@@ -24,6 +25,9 @@ Result<NodeConfig> NodeConfig::load(const std::string& path) {
 }
 
 Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::string& origin) {
+  if (auto deep = check_toml_key_depth(toml_text); !deep.ok()) {
+    return Error{BaseErrc::kInvalidArgument, origin + ": " + deep.error().detail};
+  }
   toml::table root;
   try {
     // Debian builds toml++ with exceptions: a syntax error arrives as parse_error.

@@ -12,7 +12,7 @@ namespace {
 constexpr std::size_t kMaxCallPattern = 256;
 
 Error bad(const std::string& key, const std::string& why) {
-  return Error{PlatformErrc::kMalformed, "troupe.capabilities." + key + " " + why};
+  return Error{PlatformErrc::kMalformed, "troupe.capabilities." + shown(key) + " " + why};
 }
 
 // A call pattern: an actor type whose components may each be '*', or an actor name.

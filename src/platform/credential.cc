@@ -6,11 +6,13 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "printable.h"
 #include "strict_json.h"
 #include "troupe/platform/base64url.h"
 #include "troupe/platform/platform_error.h"
 
 namespace troupe {
+using platform::printable;
 namespace {
 
 using nlohmann::json;
@@ -150,7 +152,7 @@ Result<CredentialClaims> verify_credential(std::string_view jws,
   if (!header) return malformed("the header is not one JSON object");
   for (const auto& [name, value] : header->items()) {
     if (name != "alg" && name != "typ" && name != "kid") {
-      return malformed("the header has a \"" + name + "\" parameter (only alg, typ, kid)");
+      return malformed("the header has a " + printable(name) + " parameter (only alg, typ, kid)");
     }
   }
   auto alg = header->find("alg");
@@ -168,8 +170,9 @@ Result<CredentialClaims> verify_credential(std::string_view jws,
     if (candidate.key_id == kid->get<std::string>()) key = &candidate;
   }
   if (key == nullptr) {
-    return Error{PlatformErrc::kUntrusted,
-                 "credential: signed by key " + kid->get<std::string>() + ", not a trusted key"};
+    return Error{
+        PlatformErrc::kUntrusted,
+        "credential: signed by key " + printable(kid->get<std::string>()) + ", not a trusted key"};
   }
 
   // 3. Signature over "header.payload", as sent.

@@ -2,11 +2,13 @@
 
 #include <sodium.h>
 
+#include "printable.h"
 #include "troupe/base/encoding.h"
 #include "troupe/platform/base64url.h"
 #include "troupe/platform/key_name.h"
 
 namespace troupe {
+using platform::printable;
 namespace {
 
 constexpr std::size_t kMaxActorTypeBytes = 255;
@@ -37,8 +39,7 @@ bool printable_text(std::string_view text) {
 
 Result<void> check_actor_type(std::string_view type) {
   const auto bad = [&](const std::string& why) {
-    return Error{BaseErrc::kInvalidArgument,
-                 "actor type \"" + std::string(type.substr(0, 64)) + "\": " + why};
+    return Error{BaseErrc::kInvalidArgument, "actor type " + printable(type) + ": " + why};
   };
   if (type.size() > kMaxActorTypeBytes) return bad("over 255 bytes");
   if (!printable_text(type)) return bad("holds whitespace, control characters or bad UTF-8");

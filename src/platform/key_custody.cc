@@ -14,11 +14,13 @@
 #include <unordered_map>
 
 #include "key_record.h"
+#include "printable.h"
 #include "troupe/platform/key_name.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/platform/private_file.h"
 
 namespace troupe {
+using platform::printable;
 
 // One key's state. `mutex` guards everything below it: shared while signing or reading,
 // exclusive while loading, rotating or removing.
@@ -356,8 +358,9 @@ Result<std::vector<KeyInfo>> KeyCustody::list() {
     if (!name.ok())
       return Error{PlatformErrc::kDamaged, dir.path_of(file) + ": " + name.error().detail};
     if (key_record_file_name(*name) != file) {
-      return Error{PlatformErrc::kDamaged, dir.path_of(file) + " holds the record of key '" +
-                                               *name + "', which belongs in another file"};
+      return Error{PlatformErrc::kDamaged, dir.path_of(file) + " holds the record of key " +
+                                               printable(*name) +
+                                               ", which belongs in another file"};
     }
     auto record = open_key_record(*state_->master, *name, *bytes);
     if (!record.ok()) return record.error();

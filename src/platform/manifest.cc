@@ -7,6 +7,7 @@
 #include "printable.h"
 #include "toml_text.h"
 #include "troupe/base/encoding.h"
+#include "troupe/base/toml_key_depth.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/platform/sha256.h"
 #include "troupe/platform/signing_key.h"
@@ -26,7 +27,7 @@ Result<void> only_keys(const toml::table& table, std::initializer_list<std::stri
   for (const auto& [k, node] : table) {
     bool found = false;
     for (auto name : known) found = found || k.str() == name;
-    if (!found) return malformed(prefix + std::string(k.str()) + " is not a known key");
+    if (!found) return malformed(prefix + shown(k.str()) + " is not a known key");
   }
   return {};
 }
@@ -182,7 +183,7 @@ Result<wasm::LimitRequest> parse_limits(const toml::table& table) {
     for (const auto& candidate : wasm::limit_infos()) {
       if (key == candidate.name) info = &candidate;
     }
-    const std::string what = "troupe.limits." + key;
+    const std::string what = "troupe.limits." + shown(key);
     if (info == nullptr) return malformed(what + " is not a known key");
     Result<wasm::LimitValue> value = Error{BaseErrc::kInternal};
     if (const auto* s = node.as_string()) {
@@ -256,13 +257,16 @@ Result<void> check_entry_path(std::string_view what, std::string_view path) {
 
 Result<Manifest> Manifest::parse(std::string_view text, ManifestMode mode) {
   if (!is_valid_utf8(text)) return malformed("manifest.toml is not valid UTF-8");
+  if (auto deep = check_toml_key_depth(text); !deep.ok()) {
+    return malformed("manifest.toml " + deep.error().detail);
+  }
   toml::table root;
   try {
     // Debian builds toml++ with exceptions: a syntax error arrives as parse_error.
     root = toml::parse(text, std::string_view("manifest.toml"));
   } catch (const toml::parse_error& err) {
     return malformed("manifest.toml line " + std::to_string(err.source().begin.line) + ": " +
-                     std::string(err.description()));
+                     printable(err.description()));
   }
   if (auto r =
           only_keys(root,

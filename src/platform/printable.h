@@ -27,4 +27,16 @@ inline std::string printable(std::string_view text) {
   return out + "'";
 }
 
+// The text itself when it is short printable ASCII (a key name as written), else printable():
+// for messages that name what the input called something.
+inline std::string shown(std::string_view text) {
+  constexpr std::size_t kMaxPlain = 80;
+  bool plain = text.size() <= kMaxPlain;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    plain = plain && c >= 0x20 && c < 0x7F;
+  }
+  return plain ? std::string(text) : printable(text);
+}
+
 }  // namespace troupe::platform

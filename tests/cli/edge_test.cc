@@ -67,6 +67,24 @@ TEST_F(Edge, NodeSurvivesAClosedStdout) {
 // A node started with stdin and stderr closed holds them on /dev/null: otherwise the first
 // descriptors it opens (asio's event fd, its socket, its key) would take 0 and 2, and its log
 // lines would be written into them.
+// A node never writes a core file: its memory holds keys and guests' data.
+TEST_F(Edge, ARunningNodeWritesNoCoreFile) {
+  auto node = start_node({});
+  std::ifstream limits("/proc/" + std::to_string(node->pid()) + "/limits");
+  std::string line;
+  bool seen = false;
+  while (std::getline(limits, line)) {
+    if (line.rfind("Max core file size", 0) != 0) continue;
+    seen = true;
+    std::istringstream fields(line.substr(std::string("Max core file size").size()));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    EXPECT_EQ(soft, "0") << line;
+    EXPECT_EQ(hard, "0") << line;
+  }
+  EXPECT_TRUE(seen) << "no core file limit in /proc/PID/limits";
+}
+
 TEST_F(Edge, ANodeStartedWithClosedStandardStreamsHoldsThemOnDevNull) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);

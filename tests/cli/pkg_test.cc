@@ -183,5 +183,41 @@ TEST_F(PkgCli, InspectNeverPrintsAHostileNameRaw) {
       << verify.err;
 }
 
+// A manifest field shown by inspect carries no terminal control: escape sequences, C1 controls
+// and bidirectional overrides are escaped; a key of 300,000 dotted parts (it overflowed
+// toml++'s stack) is refused as malformed, one line.
+TEST_F(PkgCli, InspectEscapesControlsInFieldsAndADeepKeyIsMalformed) {
+  const std::string hash(64, 'a');
+  const std::string head =
+      "manufacturer = \"acme\"\nname = \"echo\"\nversion = \"1\"\n"
+      "signing_key_id = \"mfr-0123456789abcdef\"\n[binary]\n"
+      "path = \"bin/actor.wasm\"\ntarget = \"wasm32-wasip1\"\n"
+      "hash = \"" +
+      hash + "\"\nsize = 3\n";
+  write(dir_ + "/meta.actr",
+        testing::forge_zip({{"manifest.toml", head + "[metadata]\ndescription = "
+                                                     "\"\\u001b]0;PWNED\\u0007\\u0085x"
+                                                     "\\u202Eevil\\nerror: fake\"\n"}}));
+  auto r = pkg({"inspect", dir_ + "/meta.actr"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\xE2\x80\xAE"), std::string::npos) << r.out;  // U+202E, raw
+  EXPECT_NE(r.out.find("\\x1B]0;PWNED\\x07\\u{0085}x\\u{202E}evil\\x0Aerror: fake"),
+            std::string::npos)
+      << r.out;
+  std::string deep = "[a";
+  for (int i = 0; i < 300000; ++i) deep += ".a";
+  write(dir_ + "/deep.actr", testing::forge_zip({{"manifest.toml", deep + "]\nx = 1\n"},
+                                                 {"manifest.sig", std::string(64, 's')}}));
+  for (const char* op : {"inspect", "verify"}) {
+    auto d = pkg({op, dir_ + "/deep.actr"});
+    EXPECT_EQ(d.code, 1) << op;
+    EXPECT_EQ(d.err,
+              "error: malformed: manifest.toml line 1: a key with more than 16 dotted "
+              "parts\n")
+        << op;
+  }
+}
+
 }  // namespace
 }  // namespace troupe

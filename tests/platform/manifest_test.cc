@@ -129,6 +129,24 @@ TEST(Manifest, UnknownKeysAnywhereAreErrorsNamingTheKey) {
   expect_malformed("top = 1\n" + full_manifest(), "top is not a known key");
 }
 
+// A hostile key name never reaches an error line raw: no escape sequence, no line break that
+// could forge a second `error:` line.
+TEST(Manifest, AHostileKeyIsShownEscaped) {
+  for (const std::string& key :
+       {std::string("\"\\u001b]0;PWNED\\u0007\\nerror: all good\""), std::string("\"\\u202Ex\"")}) {
+    auto in_table = Manifest::parse(full_manifest() + key + " = 1\n");
+    auto at_top = Manifest::parse(key + " = 1\n" + full_manifest());
+    auto in_caps = Manifest::parse(replaced(full_manifest(), "[troupe.capabilities]",
+                                            "[troupe.capabilities]\n" + key + " = 1"));
+    for (const auto* m : {&in_table, &at_top, &in_caps}) {
+      ASSERT_FALSE(m->ok());
+      const std::string line = m->error().to_string();
+      for (const char c : line) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << line;
+      EXPECT_EQ(line.find("\xE2\x80\xAE"), std::string::npos) << line;
+    }
+  }
+}
+
 TEST(Manifest, RefusesWrongTypesAndValues) {
   expect_malformed(replaced(full_manifest(), "signing = true", "signing = \"yes\""),
                    "troupe.capabilities.signing");
