@@ -13,7 +13,7 @@ export TROUPE_SOCKET="$SOCK"
 
 FIFO=$(mktemp -u)
 mkfifo "$FIFO"
-"$TROUPE" node run --data-dir "$DATA_DIR" >"$FIFO" &
+"$TROUPE" node run --data-dir "$DATA_DIR" --allow-unsigned >"$FIFO" &
 NODE=$!
 cleanup() { kill -TERM "$NODE" 2>/dev/null || true; wait "$NODE" 2>/dev/null || true; rm -f "$FIFO"; }
 trap cleanup EXIT
