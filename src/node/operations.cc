@@ -1,5 +1,7 @@
 #include "troupe/node/operations.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -41,9 +43,9 @@ Result<void> check_granted_imports(const wasm::GuestModule& module, bool storage
     const std::string iface = import.substr(0, import.find('.'));
     const bool granted = (iface == "storage" && storage) || (iface == "signing" && signing);
     if ((iface == "storage" || iface == "signing") && !granted) {
-      return Error{PlatformErrc::kPermissionDenied, "the module imports troupe:host/" + iface +
-                                                        " (" + import + ") but " + why + " the " +
-                                                        iface + " capability"};
+      return Error{PlatformErrc::kPermissionDenied,
+                   fmt::format("the module imports troupe:host/{} ({}) but {} the {} capability",
+                               iface, import, why, iface)};
     }
   }
   return {};

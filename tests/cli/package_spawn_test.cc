@@ -212,5 +212,27 @@ TEST_F(PackageSpawn, APackagedActorKeepsItsDataAndKeyAcrossANodeRestart) {
   EXPECT_EQ(node_->cli({"ask", "s", "pubkey"}).out, key.out);
 }
 
+// The example packages the build signs with its development key: trusted, the pinger finds the
+// echo by its signed type (troupe:echo:0.1.0) and calls it, with no native echo on the node;
+// the counter runs with its manifest's default limits.
+TEST_F(PackageSpawn, TheBuildsExamplePackagesRunAndFindEachOtherByTheirSignedTypes) {
+  const std::string pkgs = TROUPE_PACKAGE_DIR;
+  start_node();
+  auto t = node_->cli({"trust", "add", pkgs + "/dev-key/signing.pub"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  for (const char* name : {"echo", "pinger", "counter"}) {
+    auto s = node_->cli(
+        {"spawn", "--package", pkgs + "/" + name + ".actr", "--name", name, "--tier", "interp"});
+    ASSERT_EQ(s.code, 0) << name << ": " << s.err;
+  }
+  auto r = node_->cli({"ask", "pinger", "ping"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pong: ping\n");
+  r = node_->cli({"ls"});
+  for (const char* type : {"troupe:echo:0.1.0", "troupe:pinger:0.1.0", "troupe:counter:0.1.0"}) {
+    EXPECT_NE(r.out.find(type), std::string::npos) << type << " in\n" << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace troupe
