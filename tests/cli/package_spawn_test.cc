@@ -54,11 +54,11 @@ class PackageSpawn : public ::testing::Test {
     EXPECT_EQ(r.code, 0) << r.err;
     return nlohmann::json::parse(r.out).value("package_hash", std::string());
   }
-  void start_node(bool allow_unsigned = false) {
+  void start_node(bool allow_unsigned = false, std::vector<std::string> extra = {}) {
     node_.reset();
+    extra.insert(extra.end(), {"--workers", "2"});
     node_ = std::make_unique<testing::NodeProcess>(
-        dir_ + "/node", std::vector<std::string>{"--workers", "2"},
-        std::vector<std::pair<std::string, std::string>>{}, allow_unsigned);
+        dir_ + "/node", extra, std::vector<std::pair<std::string, std::string>>{}, allow_unsigned);
     ASSERT_TRUE(node_->wait_ready()) << node_->errors();
   }
   void trust() {
@@ -210,6 +210,20 @@ TEST_F(PackageSpawn, APackagedActorKeepsItsDataAndKeyAcrossANodeRestart) {
   ASSERT_EQ(get.code, 0) << get.err;
   EXPECT_EQ(get.out, "1\n");
   EXPECT_EQ(node_->cli({"ask", "s", "pubkey"}).out, key.out);
+}
+
+// The quota is the manifest's request capped by the node's [platform] max_storage_quota_bytes.
+TEST_F(PackageSpawn, TheNodeCapsTheStorageQuotaAPackageAsksFor) {
+  const std::string kv = package("kv", "kv", "storage = { quota_bytes = 1048576 }\n");
+  std::ofstream(dir_ + "/node.toml") << "[platform]\nmax_storage_quota_bytes = 64\n";
+  start_node(false, {"--config", dir_ + "/node.toml"});
+  trust();
+  ASSERT_EQ(node_->cli({"spawn", "--package", kv, "--name", "k"}).code, 0);
+  EXPECT_EQ(node_->cli({"ask", "k", "put", "a=1"}).code, 0);
+  auto r = node_->cli({"ask", "k", "put", "b=" + std::string(100, 'x')});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("quota-exceeded"), std::string::npos) << r.err;
+  EXPECT_EQ(node_->cli({"ask", "k", "get", "a"}).out, "1\n");
 }
 
 // The example packages the build signs with its development key: trusted, the pinger finds the
