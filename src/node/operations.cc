@@ -127,7 +127,7 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
   }
   if ((storage || signing) && req.name.empty()) {
     return Error{BaseErrc::kInvalidArgument,
-                 std::string("usage: ") + type + " is granted " +
+                 type + " is granted " +
                      (storage ? (signing ? "storage and signing" : "storage") : "signing") +
                      ", kept under its type and name: give it a name (--name N)"};
   }
