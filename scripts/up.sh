@@ -41,14 +41,17 @@ step ask crasher ping
 step ask crasher crash "on purpose"
 step ask crasher ping
 step ask pinger ping echo
-GUESTS=build/guests/wasm
-step spawn --wasm "$GUESTS/counter.wasm" --name wcounter --fuel 1000000 --timeout-ms 1000
-step spawn --wasm "$GUESTS/pinger.wasm" --name wpinger
+# The example guests as packages the build signed with its development key: trusted here, each
+# runs as its signed type (troupe:NAME:0.1.0); unsigned modules are refused by default.
+PACKAGES=build/packages
+step trust add "$PACKAGES/dev-key/signing.pub"
+step spawn --package "$PACKAGES/counter.actr" --name wcounter   # limits from its manifest
+step spawn --package "$PACKAGES/pinger.actr" --name wpinger
 step ask wcounter inc 41
 step ask wpinger ping echo
 step ask wcounter explode
-step spawn --wasm "$GUESTS/stream-consumer.wasm" --name wconsumer --tier aot
-step spawn --wasm "$GUESTS/stream-producer.wasm" --name wproducer
+step spawn --package "$PACKAGES/stream-consumer.actr" --name wconsumer --tier aot
+step spawn --package "$PACKAGES/stream-producer.actr" --name wproducer
 step ask wproducer send 100
 step ask wconsumer stats
 step ls

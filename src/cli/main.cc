@@ -23,6 +23,7 @@
 #include "troupe/node/control_protocol.h"
 #include "troupe/node/node.h"
 #include "troupe/node/regular_file.h"
+#include "troupe/platform/signing_key.h"
 
 namespace troupe::cli {
 namespace {
@@ -114,7 +115,8 @@ void refuse_core_dumps() {
 }
 
 int run_node(const std::string& config_path, const std::string& socket_override,
-             const std::string& data_dir, int workers, int max_connections, int idle_ms) {
+             const std::string& data_dir, int workers, int max_connections, int idle_ms,
+             bool allow_unsigned) {
   hold_closed_standard_streams();
   refuse_core_dumps();
   NodeConfig cfg;
@@ -128,6 +130,7 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   if (workers >= 0) cfg.workers = static_cast<unsigned>(workers);
   if (max_connections > 0) cfg.control.max_connections = static_cast<std::size_t>(max_connections);
   if (idle_ms > 0) cfg.control.idle_timeout = std::chrono::milliseconds(idle_ms);
+  if (allow_unsigned) cfg.platform.allow_unsigned = true;
 
   // Block the shutdown signals in every thread; this one waits for them with sigwait.
   sigset_t signals;
@@ -218,16 +221,29 @@ int run(int argc, char** argv) {
                    "within this (default 10000, [control] idle_timeout_ms)")
       ->check(CLI::Range(1, 3600000));
 
+  bool allow_unsigned = false;
+  node_run->add_flag("--allow-unsigned", allow_unsigned,
+                     "development: let `spawn --wasm` run unsigned modules (type "
+                     "unsigned:<SHA-256 prefix>, no capabilities; [platform] allow_unsigned)");
+
   auto* spawn = app.add_subcommand("spawn", "spawn an actor of a kind under a supervisor");
   std::string kind, name, supervisor;
-  std::string wasm_file, wasm_type;
+  std::string wasm_file, wasm_type, package_file;
   LimitFlags wasm_limits;
   std::string wasm_tier = "auto";
   spawn->add_option("kind", kind, "actor kind (see `troupe status`); omit with --wasm");
   spawn->add_option("--name", name, "register the actor under this name");
   spawn->add_option("--supervisor", supervisor, "parent supervisor (default: root)");
-  spawn->add_option("--wasm", wasm_file, "a WebAssembly guest (.wasm) instead of a kind");
-  spawn->add_option("--type", wasm_type, "its type name for discover (default: file stem)");
+  auto* package_opt = spawn->add_option(
+      "--package", package_file,
+      "a signed package (.actr), verified against the node's trust store; its type is its "
+      "manifest's manufacturer:name:version");
+  spawn
+      ->add_option("--wasm", wasm_file,
+                   "an unsigned WebAssembly guest (.wasm), when the node allows them")
+      ->excludes(package_opt);
+  spawn->add_option("--type", wasm_type,
+                    "refused for modules and packages (their type is not chosen by the spawner)");
   add_limit_flags(spawn, wasm_limits);  // defaults and maxima: the node's [wasm] table
   spawn->add_option("--tier", wasm_tier,
                     "engine: aot (compile first), interp, or auto (interpreter until the AOT "
@@ -265,6 +281,21 @@ int run(int argc, char** argv) {
                    "engine: aot (compiled with wasm2c and cc, cached), interp, or auto (aot when "
                    "a C compiler is present; the default)");
 
+  auto* trust = app.add_subcommand("trust", "the running node's trust store");
+  trust->require_subcommand(1);
+  std::string trust_arg;
+  bool trust_json = false;
+  auto* trust_add = trust->add_subcommand("add", "trust a manufacturer's public key file");
+  trust_add->add_option("pubfile", trust_arg, "public key file (signing.pub)")->required();
+  auto* trust_ls = trust->add_subcommand("ls", "trusted keys, revoked keys and packages");
+  trust_ls->add_flag("--json", trust_json, "print the listing as JSON");
+  auto* trust_revoke = trust->add_subcommand(
+      "revoke", "revoke a key (or, with --package, a package hash): its actors are stopped");
+  std::string revoke_package;
+  auto* revoke_key_opt = trust_revoke->add_option("key_id", trust_arg, "key id (mfr-...)");
+  trust_revoke->add_option("--package", revoke_package, "a package hash (SHA-256 of its manifest)")
+      ->excludes(revoke_key_opt);
+
   PkgOptions pkg_options;
   auto* pkg = add_pkg_command(app, pkg_options);
 
@@ -286,10 +317,13 @@ int run(int argc, char** argv) {
   if (*pkg) return run_pkg(pkg_options);
   if (*node_run)
     return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers,
-                    max_connections, idle_ms);
+                    max_connections, idle_ms, allow_unsigned);
 
   if (*spawn) {
-    if (kind.empty() == wasm_file.empty()) return fail("give an actor kind or --wasm FILE");
+    const std::string& module_file = package_file.empty() ? wasm_file : package_file;
+    if (kind.empty() == module_file.empty()) {
+      return fail("usage: give an actor kind, --package FILE or --wasm FILE");
+    }
     if (!is_text(kind, "actor kind") || !is_text(name, "actor name") ||
         !is_text(supervisor, "supervisor name") || !is_text(wasm_type, "type name") ||
         !is_text(wasm_tier, "tier")) {
@@ -297,7 +331,7 @@ int run(int argc, char** argv) {
     }
     json req{{"op", "spawn"}};
     if (!kind.empty()) req["kind"] = kind;
-    if (!wasm_file.empty()) {
+    if (!module_file.empty()) {
       auto limits = parse_limit_flags(wasm_limits);
       if (!limits.ok()) return fail("usage: " + limits.error().detail);
       for (const wasm::LimitInfo& info : wasm::limit_infos()) {
@@ -305,9 +339,10 @@ int run(int argc, char** argv) {
         if (v) req[info.name] = v->unlimited ? json("unlimited") : json(v->number);
       }
       std::error_code ec;
-      auto path = std::filesystem::absolute(wasm_file, ec);
-      if (ec) return fail("invalid-argument: cannot resolve " + wasm_file + ": " + ec.message());
-      control::put_bytes(req, "wasm", path.string());   // a file name need not be UTF-8
+      auto path = std::filesystem::absolute(module_file, ec);
+      if (ec) return fail("invalid-argument: cannot resolve " + module_file + ": " + ec.message());
+      // A file name need not be UTF-8.
+      control::put_bytes(req, package_file.empty() ? "wasm" : "package", path.string());
       if (!wasm_type.empty()) req["type"] = wasm_type;  // else the node takes the file stem
       req["tier"] = wasm_tier;
     }
@@ -357,6 +392,49 @@ int run(int argc, char** argv) {
     if (!is_text(actor, "actor name")) return 1;
     auto r = request(socket, json{{"op", "stop"}, {"actor", actor}});
     return r ? 0 : 1;
+  }
+  if (*trust_add) {
+    auto key = platform::load_public_key(trust_arg);
+    if (!key.ok()) return fail(key.error().to_string());
+    auto r = request(socket,
+                     json{{"op", "trust-add"}, {"public_key", platform::encode_public_key(*key)}});
+    if (!r) return 1;
+    std::printf("%s\n", r->value("key_id", std::string()).c_str());
+    return 0;
+  }
+  if (*trust_ls) {
+    auto r = request(socket, json{{"op", "trust-ls"}});
+    if (!r) return 1;
+    if (trust_json) {
+      r->erase("ok");
+      std::printf("%s\n", r->dump().c_str());
+      return 0;
+    }
+    for (const json& k : (*r)["keys"]) {
+      std::printf("trusted  %s  %s\n", k.value("key_id", std::string()).c_str(),
+                  k.value("public_key", std::string()).c_str());
+    }
+    for (const json& k : (*r)["revoked_keys"]) {
+      std::printf("revoked  %s\n", k.get<std::string>().c_str());
+    }
+    for (const json& h : (*r)["revoked_packages"]) {
+      std::printf("revoked package  %s\n", h.get<std::string>().c_str());
+    }
+    return 0;
+  }
+  if (*trust_revoke) {
+    if (trust_arg.empty() == revoke_package.empty()) {
+      return fail("usage: give a key id or --package HASH");
+    }
+    if (!is_text(trust_arg, "key id") || !is_text(revoke_package, "package hash")) return 1;
+    json req{{"op", "trust-revoke"}};
+    if (!trust_arg.empty()) req["key_id"] = trust_arg;
+    if (!revoke_package.empty()) req["package_hash"] = revoke_package;
+    auto r = request(socket, req);
+    if (!r) return 1;
+    std::printf("revoked; %llu running actor(s) stopped\n",
+                static_cast<unsigned long long>(r->value("stopped", 0ULL)));
+    return 0;
   }
   if (*status) {
     auto r = request(socket, json{{"op", "status"}});

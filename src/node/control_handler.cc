@@ -78,7 +78,7 @@ json entry_json(const ActorEntry& e) {
   const ActorStats& s = e.stats;
   if (e.failed) {
     return json{{"id", s.id.to_string()}, {"type", s.type_name},      {"name", s.name},
-                {"restarts", s.restarts}, {"alive", false},           {"state", "failed"},
+                {"restarts", s.restarts}, {"alive", false},           {"state", s.state},
                 {"reason", e.reason},     {"children", json::array()}};
   }
   json j{{"id", s.id.to_string()},     {"type", s.type_name},    {"name", s.name},
@@ -102,6 +102,9 @@ void ControlHandler::handle(const json& req, const ControlServer::Respond& respo
     if (*op == "ls") return respond(list());
     if (*op == "status") return respond(status());
     if (*op == "stop") return respond(stop(req));
+    if (*op == "trust-add") return respond(trust_add(req));
+    if (*op == "trust-ls") return respond(trust_list());
+    if (*op == "trust-revoke") return respond(trust_revoke(req));
   } catch (const std::exception& e) {
     // A malformed field type that slipped past validation: answer, never crash the node.
     return respond(control::error_response(Error{BaseErrc::kInvalidArgument, e.what()}));
@@ -110,7 +113,8 @@ void ControlHandler::handle(const json& req, const ControlServer::Respond& respo
 }
 
 void ControlHandler::spawn(const json& req, const ControlServer::Respond& respond) {
-  const bool is_wasm = req.contains("wasm") || req.contains("wasm_b64");
+  const bool is_package = req.contains("package") || req.contains("package_b64");
+  const bool is_wasm = is_package || req.contains("wasm") || req.contains("wasm_b64");
   auto kind = name_field(req, "kind", !is_wasm, "actor kind");
   auto name = name_field(req, "name", false, "actor name");
   auto sup_name = name_field(req, "supervisor", false, "supervisor name");
@@ -123,13 +127,19 @@ void ControlHandler::spawn(const json& req, const ControlServer::Respond& respon
   if (!is_wasm) {
     s.kind = *kind;
   } else {
-    auto path = control::get_bytes(req, "wasm");  // a file name need not be UTF-8
+    const char* field = is_package ? "package" : "wasm";
+    if (is_package && (req.contains("wasm") || req.contains("wasm_b64"))) {
+      return respond(control::error_response(
+          Error{BaseErrc::kInvalidArgument, "give 'package' or 'wasm', not both"}));
+    }
+    auto path = control::get_bytes(req, field);  // a file name need not be UTF-8
     auto type = name_field(req, "type", false, "type name");
     if (!path.ok()) return respond(control::error_response(path.error()));
     if (!type.ok()) return respond(control::error_response(type.error()));
     if (path->empty()) {
       return respond(control::error_response(
-          Error{BaseErrc::kInvalidArgument, "'wasm' must name a module file"}));
+          Error{BaseErrc::kInvalidArgument, is_package ? "'package' must name a package file"
+                                                       : "'wasm' must name a module file"}));
     }
     auto limits = limit_request(req);
     if (!limits.ok()) return respond(control::error_response(limits.error()));
@@ -140,7 +150,7 @@ void ControlHandler::spawn(const json& req, const ControlServer::Respond& respon
       return respond(control::error_response(
           Error{BaseErrc::kInvalidArgument, "'tier' must be auto, aot or interp"}));
     }
-    s.wasm_path.assign(path->begin(), path->end());
+    (is_package ? s.package_path : s.wasm_path).assign(path->begin(), path->end());
     s.type_name = *type;
     s.limits = *limits;
     s.tier = *tier;
@@ -226,6 +236,41 @@ json ControlHandler::stop(const json& req) {
   auto id = ops_.stop(*actor);
   if (!id.ok()) return control::error_response(id.error());
   return json{{"ok", true}, {"id", id->to_string()}};
+}
+
+json ControlHandler::trust_add(const json& req) {
+  auto key = string_field(req, "public_key", true);
+  if (!key.ok()) return control::error_response(key.error());
+  auto id = ops_.trust_key(*key);
+  if (!id.ok()) return control::error_response(id.error());
+  return json{{"ok", true}, {"key_id", *id}};
+}
+
+json ControlHandler::trust_list() {
+  auto listing = ops_.trust_listing();
+  if (!listing.ok()) return control::error_response(listing.error());
+  json keys = json::array();
+  for (const auto& [id, key] : listing->keys)
+    keys.push_back(json{{"key_id", id}, {"public_key", key}});
+  return json{{"ok", true},
+              {"keys", std::move(keys)},
+              {"revoked_keys", listing->revoked_keys},
+              {"revoked_packages", listing->revoked_packages}};
+}
+
+json ControlHandler::trust_revoke(const json& req) {
+  auto key_id = string_field(req, "key_id", false);
+  auto hash = string_field(req, "package_hash", false);
+  for (auto* r : {&key_id, &hash}) {
+    if (!r->ok()) return control::error_response(r->error());
+  }
+  if (req.contains("key_id") == req.contains("package_hash")) {
+    return control::error_response(
+        Error{BaseErrc::kInvalidArgument, "give 'key_id' or 'package_hash'"});
+  }
+  auto stopped = req.contains("key_id") ? ops_.revoke_key(*key_id) : ops_.revoke_package(*hash);
+  if (!stopped.ok()) return control::error_response(stopped.error());
+  return json{{"ok", true}, {"stopped", *stopped}};
 }
 
 }  // namespace troupe

@@ -20,6 +20,9 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   auto identity = NodeIdentity::load_or_create(node->config_.data_dir, /*exclusive=*/true);
   if (!identity.ok()) return identity.error();
   node->identity_ = std::move(identity).value();
+  auto platform = PlatformServices::open(node->config_.data_dir, node->config_.platform);
+  if (!platform.ok()) return platform.error();
+  node->platform_ = std::move(platform).value();
   SystemConfig sc = node->config_.runtime;
   sc.workers = node->config_.workers;
   sc.node_id = node->identity_->node_id();
@@ -30,8 +33,9 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   Operations::Config oc;
   oc.ask_timeout = node->config_.ask_timeout;
   oc.max_held_reply_bytes = node->config_.max_held_reply_bytes;
+  oc.allow_unsigned = node->config_.platform.allow_unsigned;
   node->operations_ = std::make_unique<Operations>(*node->system_, node->kinds_, node->config_.wasm,
-                                                   *node->identity_, oc);
+                                                   *node->identity_, oc, node->platform_.get());
   node->control_handler_ =
       std::make_unique<ControlHandler>(*node->operations_, node->config_.socket_path());
   auto server = ControlServer::open(

@@ -4,6 +4,7 @@
 #include "troupe/node/control_options_table.h"
 #include "troupe/node/node.h"
 #include "troupe/node/regular_file.h"
+#include "troupe/platform/platform_config.h"
 #include "troupe/runtime/system_config_table.h"
 #include "troupe/wasm/guest_policy_table.h"
 
@@ -42,7 +43,8 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
   for (auto&& [key, value] : root) {
     const std::string name(key.str());
     const toml::table* table = value.as_table();
-    if (name != "node" && name != "runtime" && name != "control" && name != "wasm") {
+    if (name != "node" && name != "runtime" && name != "control" && name != "wasm" &&
+        name != "platform") {
       return Error{BaseErrc::kInvalidArgument, origin + ": unknown table [" + name + "]"};
     }
     if (!table) {
@@ -53,6 +55,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
     if (name == "runtime") parsed = parse_runtime_table(*table, origin, cfg.runtime);
     if (name == "control") parsed = parse_control_table(*table, origin, cfg.control);
     if (name == "wasm") parsed = wasm::parse_wasm_table(*table, origin, cfg.wasm);
+    if (name == "platform") parsed = platform::parse_platform_table(*table, origin, cfg.platform);
     if (!parsed.ok()) return parsed.error();
   }
   const toml::table* node = root["node"].as_table();

@@ -1,11 +1,17 @@
 #include "troupe/node/operations.h"
 
-#include <filesystem>
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <utility>
 
 #include "troupe/base/trace_context.h"
 #include "troupe/node/actor_name.h"
+#include "troupe/node/custodial_guest_signer.h"
+#include "troupe/node/leased_guest_storage.h"
 #include "troupe/node/regular_file.h"
+#include "troupe/platform/platform_error.h"
+#include "troupe/platform/sha256.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/runtime/supervisor.h"
@@ -20,34 +26,37 @@ namespace {
 
 using Factory = std::function<std::unique_ptr<Actor>()>;
 
-// The factory and type name for a WebAssembly guest: the module is loaded (and checked) once
-// here; every restart instantiates it afresh.
-Result<std::pair<Factory, std::string>> wasm_factory(const SpawnRequest& req,
-                                                     const wasm::GuestPolicy& policy) {
-  if (req.wasm_path.empty())
-    return Error{BaseErrc::kInvalidArgument, "'wasm' must name a module file"};
-  auto limits = policy.limits_for(req.limits);
-  if (!limits.ok()) return limits.error();
-  auto file = read_regular_file(req.wasm_path, kMaxModuleFileBytes, "module");
-  if (!file.ok()) return file.error();
-  std::vector<std::uint8_t> bin(file->begin(), file->end());
-  auto module = wasm::GuestModule::load(bin);
-  if (!module.ok()) return module.error();
-  std::string type_name =
-      req.type_name.empty() ? std::filesystem::path(req.wasm_path).stem().string() : req.type_name;
-  if (req.type_name.empty()) {
-    if (auto ok = check_actor_name(type_name, "the type name taken from the module's file name");
-        !ok.ok()) {
-      return Error{ok.error().code, ok.error().detail + "; give one with --type"};
+// A module ready to spawn: its factory, its type, and for a package what a revocation
+// matches it by.
+struct ModuleSpawn {
+  Factory factory;
+  std::string type_name;
+  std::string key_id;        // empty: unsigned
+  std::string package_hash;  // empty: unsigned
+};
+
+// The troupe:host interfaces a module may import only with their capability: refused at spawn
+// (the actor never starts), naming the capability.
+Result<void> check_granted_imports(const wasm::GuestModule& module, bool storage, bool signing,
+                                   const std::string& why) {
+  for (const std::string& import : module.troupe_imports()) {
+    const std::string iface = import.substr(0, import.find('.'));
+    const bool granted = (iface == "storage" && storage) || (iface == "signing" && signing);
+    if ((iface == "storage" || iface == "signing") && !granted) {
+      return Error{PlatformErrc::kPermissionDenied,
+                   fmt::format("the module imports troupe:host/{} ({}) but {} the {} capability",
+                               iface, import, why, iface)};
     }
   }
-  wasm::WasmActorOptions o;
-  o.type_name = std::move(type_name);
-  o.limits = *limits;
-  o.output = policy.output;
-  o.tier = req.tier;
-  if (auto fits = wasm::fits_limits(*module, o.limits); !fits.ok()) return fits.error();
-  auto shared = std::make_shared<const wasm::GuestModule>(std::move(module).value());
+  return {};
+}
+
+// The factory for a loaded module with its options (limits resolved): checks the limits, the
+// node-wide caps, and starts (or waits for) the AOT build. Every restart instantiates the
+// module afresh.
+Result<Factory> module_factory(std::shared_ptr<const wasm::GuestModule> shared,
+                               wasm::WasmActorOptions o) {
+  if (auto fits = wasm::fits_limits(*shared, o.limits); !fits.ok()) return fits.error();
   // Refuse at once what the node-wide caps would not admit now (each incarnation reserves its
   // own share when it starts).
   if (auto fits = wasm::GuestBudget::node().acquire(wasm::memory_ceiling(*shared, o.limits));
@@ -57,14 +66,109 @@ Result<std::pair<Factory, std::string>> wasm_factory(const SpawnRequest& req,
   // aot: build (or load from the cache) before spawning; auto: start on the interpreter while
   // the build runs in the background, later incarnations pick the code up.
   wasm::AotCompiler& compiler = wasm::AotCompiler::shared();
-  if (req.tier == wasm::Tier::kAot) {
+  if (o.tier == wasm::Tier::kAot) {
     auto code = compiler.compile(*shared);
     if (!code.ok()) return code.error();
-  } else if (req.tier == wasm::Tier::kAuto) {
+  } else if (o.tier == wasm::Tier::kAuto) {
     compiler.compile_in_background(shared);
   }
-  std::string name_of_type = o.type_name;
-  return std::pair{wasm::wasm_actor_factory(std::move(shared), std::move(o)), name_of_type};
+  return wasm::wasm_actor_factory(std::move(shared), std::move(o));
+}
+
+// An unsigned module (the node allows them): type `unsigned:<first 16 hex of its SHA-256>`,
+// no capabilities.
+Result<ModuleSpawn> unsigned_spawn(const SpawnRequest& req, const wasm::GuestPolicy& policy) {
+  if (req.wasm_path.empty())
+    return Error{BaseErrc::kInvalidArgument, "'wasm' must name a module file"};
+  auto limits = policy.limits_for(req.limits);
+  if (!limits.ok()) return limits.error();
+  auto file = read_regular_file(req.wasm_path, kMaxModuleFileBytes, "module");
+  if (!file.ok()) return file.error();
+  std::vector<std::uint8_t> bin(file->begin(), file->end());
+  auto module = wasm::GuestModule::load(bin);
+  if (!module.ok()) return module.error();
+  if (auto ok = check_granted_imports(*module, false, false, "an unsigned module has no");
+      !ok.ok()) {
+    return ok.error();
+  }
+  wasm::WasmActorOptions o;
+  o.type_name = "unsigned:" + platform::sha256_hex(*file).substr(0, 16);
+  o.limits = *limits;
+  o.output = policy.output;
+  o.tier = req.tier;
+  ModuleSpawn out;
+  out.type_name = o.type_name;
+  auto factory =
+      module_factory(std::make_shared<const wasm::GuestModule>(std::move(module).value()), o);
+  if (!factory.ok()) return factory.error();
+  out.factory = std::move(factory).value();
+  return out;
+}
+
+// A signed package, verified against the node's trust store: its type is the manifest's, its
+// services what the manifest requests and the node grants (storage, signing), its limits the
+// manifest's defaults overridden by the request's, within the node's maxima.
+Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPolicy& policy,
+                                  PlatformServices& platform) {
+  auto pkg = platform.verify(req.package_path);
+  if (!pkg.ok()) return pkg.error();
+  const platform::Manifest& m = pkg->manifest;
+  const platform::CapabilityRequest& caps = m.troupe.capabilities;
+  const bool storage = caps.storage_quota_bytes.has_value();
+  const bool signing = caps.signing;
+  if (auto ok = check_granted_imports(*pkg->module, storage, signing,
+                                      "its package's manifest does not request");
+      !ok.ok()) {
+    return ok.error();
+  }
+  const std::string type = m.type.to_string();
+  if (m.type.manufacturer == "unsigned") {  // the prefix of unsigned modules' types
+    return Error{PlatformErrc::kRefused, "the manufacturer 'unsigned' is reserved"};
+  }
+  if ((storage || signing) && req.name.empty()) {
+    return Error{BaseErrc::kInvalidArgument,
+                 type + " is granted " +
+                     (storage ? (signing ? "storage and signing" : "storage") : "signing") +
+                     ", kept under its type and name: give it a name (--name N)"};
+  }
+  wasm::LimitRequest wanted = m.troupe.limits;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    if (req.limits[i]) wanted[i] = req.limits[i];
+  }
+  auto limits = policy.limits_for(wanted);
+  if (!limits.ok()) return limits.error();
+  wasm::WasmActorOptions o;
+  o.type_name = type;
+  o.limits = *limits;
+  o.output = policy.output;
+  o.tier = req.tier;
+  if (storage || signing) {
+    const std::uint64_t quota =
+        std::min(caps.storage_quota_bytes.value_or(0), platform.config().max_storage_quota_bytes);
+    o.services = [&platform, type, name = req.name, storage, signing,
+                  quota]() -> Result<wasm::GuestServices> {
+      wasm::GuestServices s;
+      if (storage) {
+        auto lease = platform.storage().open_store({type, name}, quota);
+        if (!lease.ok()) return lease.error();
+        s.storage = std::make_unique<LeasedGuestStorage>(std::move(lease).value());
+      }
+      if (signing) {
+        auto signer = CustodialGuestSigner::open(platform.keys(), type + "/" + name);
+        if (!signer.ok()) return signer.error();
+        s.signing = std::move(signer).value();
+      }
+      return s;
+    };
+  }
+  ModuleSpawn out;
+  out.type_name = type;
+  out.key_id = m.signing_key_id;
+  out.package_hash = pkg->package_hash;
+  auto factory = module_factory(pkg->module, std::move(o));
+  if (!factory.ok()) return factory.error();
+  out.factory = std::move(factory).value();
+  return out;
 }
 
 // Each optional name a request carries (empty: not given), checked by the one rule for names
@@ -80,13 +184,15 @@ Result<void> check_names(std::initializer_list<std::pair<const std::string*, con
 }  // namespace
 
 Operations::Operations(ActorSystem& system, const KindRegistry& kinds,
-                       const wasm::GuestPolicy& policy, const NodeIdentity& identity, Config config)
+                       const wasm::GuestPolicy& policy, const NodeIdentity& identity, Config config,
+                       PlatformServices* platform)
     : system_(system),
       kinds_(kinds),
       policy_(policy),
       identity_(identity),
       config_(config),
       replies_(config.max_held_reply_bytes),
+      platform_(platform),
       loader_(config.max_pending_module_loads) {}
 
 Operations::~Operations() { shutdown(); }
@@ -94,7 +200,8 @@ Operations::~Operations() { shutdown(); }
 void Operations::shutdown() { loader_.stop(); }
 
 void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)> done) {
-  const bool is_module = !req.wasm_path.empty();
+  const bool is_package = !req.package_path.empty();
+  const bool is_module = is_package || !req.wasm_path.empty();
   if (!is_module) {
     if (auto ok = check_actor_name(req.kind, "actor kind"); !ok.ok()) return done(ok.error());
   }
@@ -104,6 +211,22 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
                              {&req.type_name, "type name"}});
       !ok.ok()) {
     return done(ok.error());
+  }
+  if (is_module && !req.type_name.empty()) {
+    return done(Error{BaseErrc::kInvalidArgument,
+                      is_package ? "a package's type is its signed manifest's "
+                                   "manufacturer:name:version; it takes no type name"
+                                 : "an unsigned module's type is unsigned:<its SHA-256 prefix>; "
+                                   "it takes no type name (sign a package to name its type)"});
+  }
+  if (is_package && !platform_) {
+    return done(Error{BaseErrc::kUnavailable, "this node has no platform services"});
+  }
+  if (is_module && !is_package && !config_.allow_unsigned) {
+    return done(Error{PlatformErrc::kPermissionDenied,
+                      "unsigned modules do not run on this node: spawn a signed package "
+                      "(--package), or allow them for development ([platform] allow_unsigned = "
+                      "true, or troupe node run --allow-unsigned)"});
   }
   if (!is_module) {
     const KindRegistry::Kind* k = kinds_.find(req.kind);
@@ -128,10 +251,36 @@ void Operations::spawn_module(const SpawnRequest& req,
     auto& done = *shared_done;
     if (cancelled) return done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
     try {
-      auto f = wasm_factory(req, policy_);
+      auto f = req.package_path.empty() ? unsigned_spawn(req, policy_)
+                                        : package_spawn(req, policy_, *platform_);
       if (!f.ok()) return done(f.error());
-      auto [factory, type_name] = std::move(f).value();
-      start_child(req.name, req.supervisor, std::move(factory), type_name, done);
+      ModuleSpawn m = std::move(f).value();
+      if (m.key_id.empty()) {
+        return start_child(req.name, req.supervisor, std::move(m.factory), m.type_name, done);
+      }
+      start_child(req.name, req.supervisor, std::move(m.factory), m.type_name,
+                  [this, key_id = m.key_id, hash = m.package_hash, done](Result<SpawnResult> r) {
+                    if (!r.ok()) return done(r);
+                    {
+                      std::lock_guard lock(packaged_mutex_);
+                      // Forget the actors that have stopped since: the list stays as long as
+                      // the packaged actors running.
+                      std::erase_if(packaged_, [this](const PackagedActor& a) {
+                        ActorRef ref = system_.resolve(a.id.to_string());
+                        return !ref || !ref.alive();
+                      });
+                      packaged_.push_back(PackagedActor{r->id, key_id, hash});
+                    }
+                    // A revocation between the verification and now has not seen this actor.
+                    if (!platform_->still_trusted(key_id, hash)) {
+                      stop_packaged([&](const std::string& k,
+                                        const std::string& h) { return k == key_id && h == hash; },
+                                    "revoked while it was spawned");
+                      return done(Error{PlatformErrc::kRevoked,
+                                        "the package was revoked while it was spawned"});
+                    }
+                    done(r);
+                  });
     } catch (const std::exception& e) {
       // Answer, never take the loader thread (and the node) down.
       done(Error{BaseErrc::kInternal, e.what()});
@@ -269,6 +418,8 @@ ActorListing Operations::list() const {
     entry.reason = f.reason.to_string();
     out.actors.push_back(std::move(entry));
   }
+  std::lock_guard lock(packaged_mutex_);
+  out.actors.insert(out.actors.end(), revoked_.begin(), revoked_.end());
   return out;
 }
 
@@ -298,6 +449,70 @@ Result<ActorId> Operations::stop(const std::string& actor) {
   }
   system_.stop(target);
   return target.id();
+}
+
+Result<PlatformServices*> Operations::platform() const {
+  if (!platform_) return Error{BaseErrc::kUnavailable, "this node has no platform services"};
+  return platform_;
+}
+
+Result<std::string> Operations::trust_key(const std::string& public_key_text) {
+  auto p = platform();
+  if (!p.ok()) return p.error();
+  return (*p)->trust_key(public_key_text);
+}
+
+Result<std::size_t> Operations::revoke_key(const std::string& key_id) {
+  auto p = platform();
+  if (!p.ok()) return p.error();
+  if (auto ok = (*p)->revoke_key(key_id); !ok.ok()) return ok.error();
+  return stop_packaged([&](const std::string& k, const std::string&) { return k == key_id; },
+                       "signing key " + key_id + " revoked");
+}
+
+Result<std::size_t> Operations::revoke_package(const std::string& package_hash) {
+  auto p = platform();
+  if (!p.ok()) return p.error();
+  if (auto ok = (*p)->revoke_package(package_hash); !ok.ok()) return ok.error();
+  return stop_packaged([&](const std::string&, const std::string& h) { return h == package_hash; },
+                       "package " + package_hash + " revoked");
+}
+
+Result<TrustListing> Operations::trust_listing() const {
+  auto p = platform();
+  if (!p.ok()) return p.error();
+  return (*p)->trust_listing();
+}
+
+std::size_t Operations::stop_packaged(
+    const std::function<bool(const std::string&, const std::string&)>& covered,
+    const std::string& reason) {
+  std::vector<ActorRef> to_stop;
+  {
+    std::lock_guard lock(packaged_mutex_);
+    std::vector<PackagedActor> kept;
+    for (PackagedActor& a : packaged_) {
+      ActorRef ref = system_.resolve(a.id.to_string());
+      if (!ref || !ref.alive()) continue;  // gone already: forget it
+      if (!covered(a.key_id, a.package_hash)) {
+        kept.push_back(std::move(a));
+        continue;
+      }
+      ActorEntry entry;
+      entry.stats = ref.cell()->stats();
+      entry.stats.alive = false;
+      entry.stats.state = "revoked";
+      entry.failed = true;
+      entry.reason = reason;
+      revoked_.push_back(std::move(entry));
+      while (revoked_.size() > config_.max_revoked_shown) revoked_.pop_front();
+      to_stop.push_back(std::move(ref));
+    }
+    packaged_ = std::move(kept);
+  }
+  // Final: its supervisor forgets it, so it is not restarted.
+  for (const ActorRef& ref : to_stop) system_.stop(ref);
+  return to_stop.size();
 }
 
 }  // namespace troupe

@@ -767,8 +767,13 @@ class WasmActor final : public Actor, private HostImports {
     }
     if (n == "discover") {
       auto type = workload::actr_type_from(args[0]);
-      ActorRef found =
-          type.manufacturer == "troupe" ? system().find_by_type(type.name) : ActorRef{};
+      // A signed type (manufacturer:name:version, from a package) first, then a native kind
+      // (manufacturer "troupe", the kind's name).
+      ActorRef found;
+      if (!type.version.empty()) {
+        found = system().find_by_type(type.manufacturer + ":" + type.name + ":" + type.version);
+      }
+      if (!found && type.manufacturer == "troupe") found = system().find_by_type(type.name);
       if (!found) {
         return O(workload::err({ActrErrorCase::kNotFound,
                                 "no live actor of type " + type.manufacturer + "/" + type.name,

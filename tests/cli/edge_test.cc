@@ -201,13 +201,11 @@ TEST_F(Edge, TextThatIsNotUtf8GetsAnErrorNotAnAbort) {
   const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
   expect_one_line_error(node->cli({"spawn", "--wasm", echo, "--type", bad}),
                         not_utf8 + "type name");
-  // A file name that is not UTF-8 works; only a type name taken from it must be text.
+  // A file name that is not UTF-8 works: an unsigned module's type is unsigned:<its hash>,
+  // never taken from the file name.
   const std::string odd = dir_ + "/" + bad + ".wasm";
   std::filesystem::copy_file(echo, odd);
-  expect_one_line_error(node->cli({"spawn", "--wasm", odd, "--tier", "interp"}),
-                        "error: invalid-argument: the type name taken from the module's file name "
-                        "is not valid UTF-8; give one with --type");
-  auto r = node->cli({"spawn", "--wasm", odd, "--type", "odd", "--name", "o", "--tier", "interp"});
+  auto r = node->cli({"spawn", "--wasm", odd, "--name", "o", "--tier", "interp"});
   ASSERT_EQ(r.code, 0) << r.err;
   r = node->cli({"ask", "o", "echo", bad});  // payloads need not be text
   EXPECT_EQ(r.out, bad + "\n") << r.err;
@@ -401,10 +399,6 @@ TEST_F(Edge, NamesAreCheckedInTheNode) {
   const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
   expect_one_line_error(node->cli({"spawn", "--wasm", echo, "--type", "a\nb"}),
                         "error: invalid-argument: type name contains a control character");
-  std::filesystem::copy_file(echo, dir_ + "/line\nbreak.wasm");
-  expect_one_line_error(node->cli({"spawn", "--wasm", dir_ + "/line\nbreak.wasm"}),
-                        "error: invalid-argument: the type name taken from the module's file name "
-                        "contains a control character; give one with --type");
   std::string resp = request_raw(node->socket(), R"({"v":1,"op":"spawn","kind":"echo","name":""})");
   EXPECT_NE(resp.find("actor name is empty"), std::string::npos) << resp;
   resp = request_raw(node->socket(), R"({"v":1,"op":"ask","actor":"","route":"x"})");
@@ -574,15 +568,24 @@ TEST_F(Edge, IdleAndHalfFrameConnectionsAreClosed) {
 TEST_F(Edge, AClientThatStopsReadingLosesItsConnection) {
   auto node = start_node({"--max-control-connections", "1", "--control-idle-ms", "1000"});
   ASSERT_EQ(node->cli({"spawn", "echo", "--name", "e"}).code, 0);
-  int hog = connect_to(node->socket());
   const nlohmann::json ask{{"v", 1},
                            {"op", "ask"},
                            {"actor", "e"},
                            {"route", "any"},
                            {"data", std::string(900 << 10, 'x')}};
   const std::string frame = control::encode_frame(ask.dump());
-  ASSERT_EQ(::send(hog, frame.data(), frame.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(frame.size()));
+  // The only slot is free once the node has seen the spawn's connection close, which may come
+  // after it accepts this one (separate events) and refuses it: retry within a bound.
+  int hog = -1;
+  ssize_t sent = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    if (hog >= 0) ::close(hog);
+    hog = connect_to(node->socket());
+    sent = ::send(hog, frame.data(), frame.size(), MSG_NOSIGNAL);
+  } while (sent != static_cast<ssize_t>(frame.size()) &&
+           std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(sent, static_cast<ssize_t>(frame.size()));
   // Never read: the node must hang up within the idle timeout (give it 10 s).
   pollfd p{hog, POLLRDHUP, 0};
   ASSERT_EQ(::poll(&p, 1, 10000), 1) << "the node kept the connection of a client not reading";

@@ -72,9 +72,12 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 
 class NodeProcess {
  public:
-  // `env` is set in the node's environment only (e.g. its own TROUPE_AOT_CACHE).
+  // `env` is set in the node's environment only (e.g. its own TROUPE_AOT_CACHE). Nodes run
+  // unsigned modules (`--allow-unsigned`, as most tests spawn bare .wasm files) unless
+  // `allow_unsigned` is false: the default of a real node.
   explicit NodeProcess(const std::string& dir, std::vector<std::string> extra = {},
-                       std::vector<std::pair<std::string, std::string>> env = {})
+                       std::vector<std::pair<std::string, std::string>> env = {},
+                       bool allow_unsigned = true)
       : dir_(dir) {
     int fds[2];
     if (::pipe(fds) != 0) return;
@@ -86,6 +89,7 @@ class NodeProcess {
       ::close(fds[0]);
       for (auto& [key, value] : env) ::setenv(key.c_str(), value.c_str(), 1);
       std::vector<std::string> args{"--socket", socket(), "node", "run", "--data-dir", dir};
+      if (allow_unsigned) args.push_back("--allow-unsigned");
       args.insert(args.end(), extra.begin(), extra.end());
       exec_troupe(std::move(args));
     }

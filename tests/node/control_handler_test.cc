@@ -186,5 +186,45 @@ TEST_F(ControlHandler, AReplyNobodyReadsIsReleasedAfterTheIdleTimeout) {
   EXPECT_EQ(next.read().value("ok", false), true);
 }
 
+// The trust ops check their fields before anything reaches the trust store; what the store
+// refuses comes back as its kind.
+TEST_F(ControlHandler, TrustRequestsAreCheckedAndAnsweredWithKinds) {
+  start("big");
+  auto answer = [&](const json& req) {
+    Client c(socket());
+    EXPECT_TRUE(c.send(req));
+    return c.read();
+  };
+  auto error_of = [&](json req) {
+    req["v"] = 1;
+    json r = answer(req);
+    EXPECT_EQ(r.value("ok", true), false) << r.dump();
+    return r.value("error", std::string());
+  };
+  EXPECT_NE(error_of({{"op", "trust-add"}}).find("missing 'public_key'"), std::string::npos);
+  EXPECT_NE(error_of({{"op", "trust-add"}, {"public_key", 7}}).find("must be a string"),
+            std::string::npos);
+  EXPECT_EQ(error_of({{"op", "trust-add"}, {"public_key", "not base64"}}).rfind("malformed: ", 0),
+            0u);
+  EXPECT_NE(error_of({{"op", "trust-revoke"}}).find("give 'key_id' or 'package_hash'"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"op", "trust-revoke"}, {"key_id", "mfr-0"}, {"package_hash", "a"}})
+                .find("give 'key_id' or 'package_hash'"),
+            std::string::npos);
+  EXPECT_EQ(error_of({{"op", "trust-revoke"}, {"key_id", "../x"}}).rfind("malformed: ", 0), 0u);
+  EXPECT_EQ(error_of({{"op", "trust-revoke"}, {"package_hash", "abc"}}).rfind("malformed: ", 0),
+            0u);
+  json ls = answer(json{{"v", 1}, {"op", "trust-ls"}});
+  ASSERT_EQ(ls.value("ok", false), true) << ls.dump();
+  EXPECT_TRUE(ls["keys"].empty());
+  EXPECT_TRUE(ls["revoked_keys"].empty());
+  json revoked =
+      answer(json{{"v", 1}, {"op", "trust-revoke"}, {"package_hash", std::string(64, 'c')}});
+  EXPECT_EQ(revoked.value("ok", false), true) << revoked.dump();
+  EXPECT_EQ(revoked.value("stopped", 1), 0);
+  ls = answer(json{{"v", 1}, {"op", "trust-ls"}});
+  EXPECT_EQ(ls["revoked_packages"], json::array({std::string(64, 'c')}));
+}
+
 }  // namespace
 }  // namespace troupe

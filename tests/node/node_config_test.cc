@@ -194,6 +194,44 @@ TEST(NodeConfig, RejectsBadRuntimeAndControlValues) {
   }
 }
 
+// Unsigned modules are refused and storage quotas capped unless the config says otherwise.
+TEST(NodeConfig, ParsesThePlatformTable) {
+  const platform::PlatformConfig defaults = NodeConfig{}.platform;
+  EXPECT_FALSE(defaults.allow_unsigned);
+  EXPECT_EQ(defaults.max_storage_quota_bytes, std::uint64_t{64} << 20);
+  auto c = NodeConfig::parse("[platform]\nallow_unsigned = true\nmax_storage_quota_bytes = 4096\n",
+                             "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_TRUE(c->platform.allow_unsigned);
+  EXPECT_EQ(c->platform.max_storage_quota_bytes, 4096u);
+}
+
+TEST(NodeConfig, RejectsBadPlatformValues) {
+  for (auto [text, expect] : {
+           std::pair{"[platform]\nallow_unsigned = 1",
+                     "platform.allow_unsigned must be true or false"},
+           std::pair{"[platform]\nallow_unsigned = \"yes\"", "platform.allow_unsigned must be"},
+           std::pair{"[platform]\nmax_storage_quota_bytes = 0",
+                     "platform.max_storage_quota_bytes must be an integer in 1..1099511627776"},
+           std::pair{"[platform]\nmax_storage_quota_bytes = -1",
+                     "platform.max_storage_quota_bytes"},
+           std::pair{"[platform]\nmax_storage_quota_bytes = 1.5",
+                     "platform.max_storage_quota_bytes"},
+           std::pair{"[platform]\nmax_storage_quota_bytes = true",
+                     "platform.max_storage_quota_bytes"},
+           std::pair{"[platform]\nmax_storage_quota_bytes = 1099511627777",
+                     "platform.max_storage_quota_bytes"},
+           std::pair{"[platform]\nallow_unsigend = true", "unknown key platform.allow_unsigend"},
+           std::pair{"platform = true", "platform must be a table"},
+       }) {
+    auto c = NodeConfig::parse(text, "t.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().code, BaseErrc::kInvalidArgument);
+    EXPECT_NE(c.error().detail.find(std::string("t.toml: ") + expect), std::string::npos)
+        << text << ": " << c.error().detail;
+  }
+}
+
 TEST(NodeConfig, RejectsBadWasmValues) {
   struct Case {
     const char* text;

@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "troupe/platform/platform_error.h"
 #include "troupe/runtime/envelope.h"
 
 namespace troupe {
@@ -71,7 +72,13 @@ class OperationsTest : public ::testing::Test {
     ops_.reset();
     fs::remove_all(dir_);
   }
-  Operations& ops(Operations::Config config = {}) {
+  // Unsigned modules allowed: these tests spawn bare .wasm files.
+  static Operations::Config allowing_unsigned() {
+    Operations::Config c;
+    c.allow_unsigned = true;
+    return c;
+  }
+  Operations& ops(Operations::Config config = allowing_unsigned()) {
     ops_ = std::make_unique<Operations>(*system_, kinds_, policy_, *identity_, config);
     return *ops_;
   }
@@ -183,9 +190,28 @@ TEST_F(OperationsTest, AModuleThatCannotBeReadFailsThroughTheCallback) {
   auto directory = spawn(SpawnRequest{.wasm_path = dir_});
   ASSERT_FALSE(directory.ok());
   std::ofstream(dir_ + "/junk.wasm") << "not a module";
-  auto junk = spawn(SpawnRequest{.wasm_path = dir_ + "/junk.wasm", .type_name = "j"});
+  auto junk = spawn(SpawnRequest{.wasm_path = dir_ + "/junk.wasm"});
   ASSERT_FALSE(junk.ok());
   EXPECT_TRUE(system_->root().alive());
+}
+
+// Fail closed: without allow_unsigned a bare module is refused before it is read, and nobody
+// chooses the type of a module or a package.
+TEST_F(OperationsTest, UnsignedModulesAreRefusedByDefaultAndTakeNoTypeName) {
+  ops(Operations::Config{});
+  std::ofstream(dir_ + "/junk.wasm") << "not a module";
+  auto s = spawn(SpawnRequest{.wasm_path = dir_ + "/junk.wasm"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, PlatformErrc::kPermissionDenied) << s.error().to_string();
+  EXPECT_NE(s.error().detail.find("allow_unsigned"), std::string::npos) << s.error().detail;
+  ops();
+  auto typed = spawn(SpawnRequest{.wasm_path = dir_ + "/junk.wasm", .type_name = "j"});
+  ASSERT_FALSE(typed.ok());
+  EXPECT_NE(typed.error().detail.find("takes no type name"), std::string::npos);
+  // No platform services: a package is refused, not crashed on.
+  auto pkg = spawn(SpawnRequest{.package_path = dir_ + "/p.actr"});
+  ASSERT_FALSE(pkg.ok());
+  EXPECT_EQ(pkg.error().code, BaseErrc::kUnavailable);
 }
 
 TEST_F(OperationsTest, AnAskTimesOutAndTimeoutsAreRangeChecked) {

@@ -29,6 +29,9 @@ class ControlHandler {
   nlohmann::json list();
   nlohmann::json status();
   nlohmann::json stop(const nlohmann::json& req);
+  nlohmann::json trust_add(const nlohmann::json& req);
+  nlohmann::json trust_list();
+  nlohmann::json trust_revoke(const nlohmann::json& req);
 
   Operations& ops_;
   const std::string socket_path_;

@@ -17,13 +17,16 @@
 #include "troupe/node/kind_registry.h"
 #include "troupe/node/node_identity.h"
 #include "troupe/node/operations.h"
+#include "troupe/node/platform_services.h"
+#include "troupe/platform/platform_config.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/wasm/guest_policy.h"
 
 namespace troupe {
 
 // One config, a TOML table per subsystem (README "Configuration"): [node] here, [runtime]
-// parsed by the actor runtime, [control] by the control socket, [wasm] by the WebAssembly layer.
+// parsed by the actor runtime, [control] by the control socket, [wasm] by the WebAssembly layer,
+// [platform] by the platform layer.
 struct NodeConfig {
   // [node]
   std::string data_dir = ".troupe";
@@ -39,6 +42,8 @@ struct NodeConfig {
   ControlServer::Options control;
   // [wasm]: guests' default and maximum limits, node-wide caps (docs/WASM.md).
   wasm::GuestPolicy wasm;
+  // [platform]: unsigned modules, the storage quota cap (docs/PLATFORM.md).
+  platform::PlatformConfig platform;
 
   // Reads a TOML file of those tables; unknown tables, unknown keys and wrong types are errors
   // naming the table and key.
@@ -61,6 +66,7 @@ class Node {
   Operations& operations() { return *operations_; }
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return *identity_; }
+  PlatformServices& platform() { return *platform_; }
   void shutdown();
 
  private:
@@ -68,6 +74,8 @@ class Node {
 
   NodeConfig config_;
   std::optional<NodeIdentity> identity_;
+  // Outlives the actor system: actors hold its stores and sign with its keys.
+  std::unique_ptr<PlatformServices> platform_;
   KindRegistry kinds_;
   std::unique_ptr<ActorSystem> system_;
   std::unique_ptr<Operations> operations_;

@@ -1,4 +1,5 @@
-// Operations: what a client may do to a node — spawn, stop, tell, ask, list, status — with
+// Operations: what a client may do to a node — spawn, stop, tell, ask, list, status, manage
+// the trust store — with
 // typed requests and results. The control socket calls it today (ControlHandler translates its
 // JSON); the HTTP gateway and remote mesh nodes will call it tomorrow. Every request is checked
 // here (names, kinds, limits, timeouts), whoever sends it.
@@ -12,8 +13,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include "troupe/node/job_thread.h"
 #include "troupe/node/kind_registry.h"
 #include "troupe/node/node_identity.h"
+#include "troupe/node/platform_services.h"
 #include "troupe/node/reply_budget.h"
 #include "troupe/runtime/actor_cell.h"
 #include "troupe/runtime/actor_system.h"
@@ -30,11 +34,15 @@
 
 namespace troupe {
 
-// Spawn an actor of a registered kind, or (wasm_path set) a WebAssembly guest.
+// Spawn an actor of a registered kind, a signed package (package_path set) or, when the node
+// allows unsigned modules, a bare WebAssembly guest (wasm_path set).
 struct SpawnRequest {
-  std::string kind{};       // a KindRegistry name; unused for a module
-  std::string wasm_path{};  // a module file; any bytes, need not be UTF-8
-  std::string type_name{};  // a module's type name; empty: the file name's stem
+  std::string kind{};          // a KindRegistry name; unused for a module
+  std::string wasm_path{};     // a module file; any bytes, need not be UTF-8
+  std::string package_path{};  // a package (.actr) file; any bytes
+  // Refused for modules and packages when set: a package's type is its signed manifest's
+  // `manufacturer:name:version`, an unsigned module's `unsigned:<SHA-256 prefix>`.
+  std::string type_name{};
   wasm::Tier tier = wasm::Tier::kAuto;
   wasm::LimitRequest limits{};  // a module's limits; absent: the node's [wasm] defaults
   std::string name{};           // empty: unnamed
@@ -101,11 +109,16 @@ class Operations {
     std::size_t listing_limit = 2000;
     // Module spawns waiting for the loader thread beyond the one it works on.
     std::size_t max_pending_module_loads = 16;
+    // Unsigned modules (SpawnRequest::wasm_path) are refused unless this is true.
+    bool allow_unsigned = false;
+    // Actors stopped by a revocation that listings still show.
+    std::size_t max_revoked_shown = 256;
   };
   static constexpr std::chrono::milliseconds kMaxAskTimeout{3'600'000};
 
+  // `platform` null: packages are refused (unavailable).
   Operations(ActorSystem& system, const KindRegistry& kinds, const wasm::GuestPolicy& policy,
-             const NodeIdentity& identity, Config config);
+             const NodeIdentity& identity, Config config, PlatformServices* platform = nullptr);
   ~Operations();
   Operations(const Operations&) = delete;
   Operations& operator=(const Operations&) = delete;
@@ -121,6 +134,14 @@ class Operations {
   // Module loads: queued ones are answered "shutting down", a running one is waited for.
   void shutdown();
 
+  // The trust store (PlatformServices). trust_key takes a public key file's line and returns
+  // the key id. A revocation stops every running actor spawned from a package it covers; they
+  // stay in the listing as "revoked" with the reason. Returns how many were stopped.
+  Result<std::string> trust_key(const std::string& public_key_text);
+  Result<std::size_t> revoke_key(const std::string& key_id);
+  Result<std::size_t> revoke_package(const std::string& package_hash);
+  Result<TrustListing> trust_listing() const;
+
   const Config& config() const { return config_; }
   const ReplyBudget& reply_budget() const { return replies_; }
   ReplyBudget& reply_budget() { return replies_; }
@@ -131,6 +152,18 @@ class Operations {
                    std::function<std::unique_ptr<Actor>()> factory, const std::string& type_name,
                    std::function<void(Result<SpawnResult>)> done);
   void spawn_module(const SpawnRequest& request, std::function<void(Result<SpawnResult>)> done);
+  Result<PlatformServices*> platform() const;
+  // Stops the packaged actors `covered` selects, recording `reason` for the listing.
+  std::size_t stop_packaged(const std::function<bool(const std::string& key_id,
+                                                     const std::string& package_hash)>& covered,
+                            const std::string& reason);
+
+  // An actor spawned from a package: what a revocation matches it by.
+  struct PackagedActor {
+    ActorId id;
+    std::string key_id;
+    std::string package_hash;
+  };
   ActorEntry describe(const ActorRef& ref, int depth, std::size_t& budget,
                       std::size_t& omitted) const;
 
@@ -140,6 +173,10 @@ class Operations {
   const NodeIdentity& identity_;
   const Config config_;
   ReplyBudget replies_;
+  PlatformServices* const platform_;
+  mutable std::mutex packaged_mutex_;
+  std::vector<PackagedActor> packaged_;  // guarded by packaged_mutex_
+  std::deque<ActorEntry> revoked_;       // guarded by packaged_mutex_; newest last
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   JobThread loader_;  // reads, checks and compiles modules for spawn; last: stopped first
 };

@@ -1,0 +1,73 @@
+// PlatformServices: the platform a node owns, made at its start inside its data directory —
+// the trust store (trust/trust.json), the key custody (keys/, records sealed under the master
+// key in master/master.key) and per-actor storage (storage/). Each directory is created 0700
+// and refused when another user owns it or others may write it; any failure fails the node's
+// start (fail closed: a node never runs packages without them).
+// Threading: every member may be called from any thread. The trust store is guarded here (a
+// shared lock while a package is verified against it, an exclusive one while it changes);
+// KeyCustody and StorageService are thread-safe themselves. Lifetime: owned by Node, created
+// before the actor system and destroyed after it (actors hold its stores and keys).
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "troupe/base/clock.h"
+#include "troupe/base/result.h"
+#include "troupe/platform/key_custody.h"
+#include "troupe/platform/package_verifier.h"
+#include "troupe/platform/platform_config.h"
+#include "troupe/platform/storage_service.h"
+#include "troupe/platform/trust_store.h"
+
+namespace troupe {
+
+// What `troupe trust ls` shows.
+struct TrustListing {
+  std::vector<std::pair<std::string, std::string>> keys;  // key id, public key (base64)
+  std::vector<std::string> revoked_keys;
+  std::vector<std::string> revoked_packages;
+};
+
+class PlatformServices {
+ public:
+  static constexpr const char* kTrustDir = "trust";
+  static constexpr const char* kKeysDir = "keys";
+  static constexpr const char* kMasterKeyDir = "master";
+  static constexpr const char* kStorageDir = "storage";
+
+  // Opens (creating when missing) the services under `data_dir`. Errors: refused (a directory
+  // or file of another owner or loose mode), malformed (a damaged trust store), unavailable
+  // (another process holds the key directory), io.
+  static Result<std::unique_ptr<PlatformServices>> open(const std::string& data_dir,
+                                                        const platform::PlatformConfig& config);
+
+  const platform::PlatformConfig& config() const { return config_; }
+  KeyCustody& keys() { return *keys_; }
+  StorageService& storage() { return *storage_; }
+
+  // verify_package against the current trust store.
+  Result<platform::VerifiedPackage> verify(const std::string& path) const;
+  // Whether a package verified earlier is still trusted: its key and its hash not revoked.
+  bool still_trusted(const std::string& key_id, const std::string& package_hash) const;
+
+  // The key's id. `public_key_text` is a public key file's content (one base64 line).
+  Result<std::string> trust_key(const std::string& public_key_text);
+  Result<void> revoke_key(const std::string& key_id);
+  Result<void> revoke_package(const std::string& package_hash);
+  TrustListing trust_listing() const;
+
+ private:
+  PlatformServices() = default;
+
+  platform::PlatformConfig config_;
+  SteadyClock clock_;  // key custody's time source; declared before it, so it outlives it
+  mutable std::shared_mutex trust_mutex_;
+  std::unique_ptr<platform::TrustStore> trust_;
+  std::unique_ptr<KeyCustody> keys_;
+  std::unique_ptr<StorageService> storage_;
+};
+
+}  // namespace troupe

@@ -1,0 +1,252 @@
+// Signed packages on a running node, through the real binary: `troupe spawn --package` verifies
+// against the node's trust store (`troupe trust add/ls/revoke`), the actor's type is the signed
+// manifest's, capabilities are what the manifest requests (a guest importing more is refused at
+// spawn), storage and keys outlive a node restart, and a revocation stops running actors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/node_process.h"
+
+namespace troupe {
+namespace {
+
+namespace fs = std::filesystem;
+
+class PackageSpawn : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::temp_dir("pkgspawn");
+    fs::create_directories(dir_ + "/node");
+    auto k = cli({"pkg", "keygen", "--out", dir_ + "/keys"});
+    ASSERT_EQ(k.code, 0) << k.err;
+    key_id_ = k.out.substr(0, k.out.find('\n'));
+    ASSERT_EQ(key_id_.rfind("mfr-", 0), 0u) << k.out;
+  }
+  void TearDown() override {
+    node_.reset();
+    fs::remove_all(dir_);
+  }
+  testing::CliResult cli(std::vector<std::string> args) { return testing::run_cli(args, dir_); }
+
+  // Packs the test guest `guest` (TROUPE_GUEST_DIR) as acme:NAME:1.0.0 with `capabilities` (the
+  // body of [troupe.capabilities]), signed by the key made in SetUp; the package's path.
+  std::string package(const std::string& guest, const std::string& name,
+                      const std::string& capabilities, const std::string& key_dir = "keys") {
+    const std::string manifest = dir_ + "/" + name + ".toml";
+    std::ofstream(manifest) << "manufacturer = \"acme\"\nname = \"" << name
+                            << "\"\nversion = \"1.0.0\"\n\n[binary]\npath = \"bin/" << guest
+                            << ".wasm\"\ntarget = \"wasm32-wasip1\"\n\n[troupe.capabilities]\n"
+                            << capabilities;
+    const std::string out = dir_ + "/" + name + ".actr";
+    auto b = cli({"pkg", "build", "--manifest", manifest, "--binary",
+                  std::string(TROUPE_GUEST_DIR) + "/" + guest + ".wasm", "--key",
+                  dir_ + "/" + key_dir + "/signing.key", "-o", out});
+    EXPECT_EQ(b.code, 0) << b.err;
+    return out;
+  }
+  std::string package_hash(const std::string& file) {
+    auto r = cli({"pkg", "inspect", file, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out).value("package_hash", std::string());
+  }
+  void start_node(bool allow_unsigned = false, std::vector<std::string> extra = {}) {
+    node_.reset();
+    extra.insert(extra.end(), {"--workers", "2"});
+    node_ = std::make_unique<testing::NodeProcess>(
+        dir_ + "/node", extra, std::vector<std::pair<std::string, std::string>>{}, allow_unsigned);
+    ASSERT_TRUE(node_->wait_ready()) << node_->errors();
+  }
+  void trust() {
+    auto t = node_->cli({"trust", "add", dir_ + "/keys/signing.pub"});
+    ASSERT_EQ(t.code, 0) << t.err;
+    EXPECT_EQ(t.out, key_id_ + "\n");
+  }
+  static void expect_error(const testing::CliResult& r, const std::string& kind,
+                           const std::string& needle = "") {
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.err.rfind("error: " + kind + ": ", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  }
+
+  std::string dir_;
+  std::string key_id_;
+  std::unique_ptr<testing::NodeProcess> node_;
+};
+
+TEST_F(PackageSpawn, ATrustedPackageSpawnsWithItsSignedType) {
+  const std::string echo = package("echo", "echo", "");
+  start_node();
+  expect_error(node_->cli({"spawn", "--package", echo, "--name", "e"}), "untrusted", key_id_);
+  trust();
+  auto s = node_->cli({"spawn", "--package", echo, "--name", "e", "--tier", "interp"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  auto r = node_->cli({"ask", "e", "echo", "signed"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "signed\n");
+  r = node_->cli({"ls"});
+  EXPECT_NE(r.out.find("acme:echo:1.0.0"), std::string::npos) << r.out;
+  // Nobody but the manifest names the type.
+  expect_error(node_->cli({"spawn", "--package", echo, "--type", "bank"}), "invalid-argument",
+               "takes no type name");
+  r = node_->cli({"trust", "ls", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto listing = nlohmann::json::parse(r.out);
+  ASSERT_EQ(listing["keys"].size(), 1u) << r.out;
+  EXPECT_EQ(listing["keys"][0]["key_id"], key_id_);
+}
+
+// Fail closed: a node started without --allow-unsigned runs no bare module; one started with
+// it gives the module the type unsigned:<SHA-256 prefix>, and grants it nothing.
+TEST_F(PackageSpawn, UnsignedModulesNeedTheNodesConsentAndGetAnUnsignedType) {
+  const std::string echo = std::string(TROUPE_GUEST_DIR) + "/echo.wasm";
+  start_node();
+  expect_error(node_->cli({"spawn", "--wasm", echo, "--name", "u"}), "permission-denied",
+               "allow-unsigned");
+  EXPECT_EQ(node_->cli({"ask", "u", "echo", "x"}).code, 1);
+  start_node(/*allow_unsigned=*/true);
+  auto s = node_->cli({"spawn", "--wasm", echo, "--name", "u", "--tier", "interp"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  auto r = node_->cli({"ls"});
+  EXPECT_NE(r.out.find("unsigned:"), std::string::npos) << r.out;
+  expect_error(
+      node_->cli({"spawn", "--wasm", std::string(TROUPE_GUEST_DIR) + "/kv.wasm", "--name", "k"}),
+      "permission-denied", "storage");
+}
+
+TEST_F(PackageSpawn, RevokedAndTamperedPackagesAreRefusedWithTheirKinds) {
+  const std::string echo = package("echo", "echo", "");
+  start_node();
+  trust();
+  // A flipped byte in the module: its hash no longer matches the signed manifest's.
+  std::string bytes = testing::read_file(echo);
+  const std::string wasm = testing::read_file(std::string(TROUPE_GUEST_DIR) + "/echo.wasm");
+  const std::size_t at = bytes.find(wasm);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + wasm.size() / 2] ^= 0x01;
+  std::ofstream(dir_ + "/tampered.actr", std::ios::binary) << bytes;
+  expect_error(node_->cli({"spawn", "--package", dir_ + "/tampered.actr", "--name", "t"}),
+               "hash-mismatch");
+  // A changed byte in the signed manifest (the same length, so the ZIP still reads).
+  bytes = testing::read_file(echo);
+  const std::size_t version = bytes.find("version = \"1.0.0\"");
+  ASSERT_NE(version, std::string::npos);
+  bytes[version + 11] = '2';
+  std::ofstream(dir_ + "/resigned.actr", std::ios::binary) << bytes;
+  expect_error(node_->cli({"spawn", "--package", dir_ + "/resigned.actr", "--name", "t"}),
+               "bad-signature");
+  EXPECT_EQ(node_->cli({"ask", "t", "echo", "x"}).code, 1);
+  // A key the node does not trust.
+  ASSERT_EQ(cli({"pkg", "keygen", "--out", dir_ + "/other"}).code, 0);
+  expect_error(
+      node_->cli({"spawn", "--package", package("echo", "other", "", "other"), "--name", "o"}),
+      "untrusted");
+  // One revoked package; the key's other packages still run.
+  ASSERT_EQ(node_->cli({"trust", "revoke", "--package", package_hash(echo)}).code, 0);
+  expect_error(node_->cli({"spawn", "--package", echo, "--name", "e"}), "revoked");
+  const std::string echo2 = package("echo", "echo2", "");
+  ASSERT_EQ(node_->cli({"spawn", "--package", echo2, "--name", "e2"}).code, 0);
+  // The key revoked: refused from now on.
+  ASSERT_EQ(node_->cli({"trust", "revoke", key_id_}).code, 0);
+  expect_error(node_->cli({"spawn", "--package", echo2, "--name", "e3"}), "revoked");
+  auto r = node_->cli({"trust", "ls"});
+  EXPECT_NE(r.out.find("revoked  " + key_id_), std::string::npos) << r.out;
+}
+
+TEST_F(PackageSpawn, RevokingTheKeyStopsItsRunningActors) {
+  const std::string echo = package("echo", "echo", "");
+  start_node();
+  trust();
+  ASSERT_EQ(node_->cli({"spawn", "--package", echo, "--name", "e"}).code, 0);
+  ASSERT_EQ(node_->cli({"spawn", "echo", "--name", "native"}).code, 0);
+  ASSERT_EQ(node_->cli({"ask", "e", "echo", "x"}).out, "x\n");
+  auto r = node_->cli({"trust", "revoke", key_id_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 running actor(s) stopped"), std::string::npos) << r.out;
+  EXPECT_EQ(node_->cli({"ask", "e", "echo", "x"}).code, 1);
+  EXPECT_EQ(node_->cli({"ask", "native", "hello", "x"}).code, 0);
+  r = node_->cli({"ls"});
+  EXPECT_NE(r.out.find("revoked: signing key " + key_id_ + " revoked"), std::string::npos) << r.out;
+}
+
+TEST_F(PackageSpawn, AGuestImportingWhatItsManifestDidNotRequestIsRefusedAtSpawn) {
+  const std::string kv = package("kv", "kv", "clock = true\n");
+  const std::string signer = package("signer", "signer", "storage = { quota_bytes = 4096 }\n");
+  start_node();
+  trust();
+  expect_error(node_->cli({"spawn", "--package", kv, "--name", "k"}), "permission-denied",
+               "storage");
+  expect_error(node_->cli({"spawn", "--package", signer, "--name", "s"}), "permission-denied",
+               "signing");
+  auto r = node_->cli({"ls"});
+  EXPECT_EQ(r.out.find("acme:kv"), std::string::npos) << r.out;
+}
+
+TEST_F(PackageSpawn, APackagedActorKeepsItsDataAndKeyAcrossANodeRestart) {
+  const std::string kv = package("kv", "kv", "storage = { quota_bytes = 65536 }\n");
+  const std::string signer = package("signer", "signer", "signing = true\n");
+  start_node();
+  trust();
+  // Storage and keys are kept under type and name: an unnamed spawn is a usage error.
+  expect_error(node_->cli({"spawn", "--package", kv}), "invalid-argument", "--name");
+  ASSERT_EQ(node_->cli({"spawn", "--package", kv, "--name", "k"}).code, 0);
+  ASSERT_EQ(node_->cli({"spawn", "--package", signer, "--name", "s"}).code, 0);
+  auto put = node_->cli({"ask", "k", "put", "a=1"});
+  ASSERT_EQ(put.code, 0) << put.err;
+  auto key = node_->cli({"ask", "s", "pubkey"});
+  ASSERT_EQ(key.code, 0) << key.err;
+  EXPECT_EQ(key.out.size(), 33u);
+  ASSERT_EQ(node_->stop(), 0);
+
+  start_node();  // the trust store is kept too
+  ASSERT_EQ(node_->cli({"spawn", "--package", kv, "--name", "k"}).code, 0);
+  ASSERT_EQ(node_->cli({"spawn", "--package", signer, "--name", "s"}).code, 0);
+  auto get = node_->cli({"ask", "k", "get", "a"});
+  ASSERT_EQ(get.code, 0) << get.err;
+  EXPECT_EQ(get.out, "1\n");
+  EXPECT_EQ(node_->cli({"ask", "s", "pubkey"}).out, key.out);
+}
+
+// The quota is the manifest's request capped by the node's [platform] max_storage_quota_bytes.
+TEST_F(PackageSpawn, TheNodeCapsTheStorageQuotaAPackageAsksFor) {
+  const std::string kv = package("kv", "kv", "storage = { quota_bytes = 1048576 }\n");
+  std::ofstream(dir_ + "/node.toml") << "[platform]\nmax_storage_quota_bytes = 64\n";
+  start_node(false, {"--config", dir_ + "/node.toml"});
+  trust();
+  ASSERT_EQ(node_->cli({"spawn", "--package", kv, "--name", "k"}).code, 0);
+  EXPECT_EQ(node_->cli({"ask", "k", "put", "a=1"}).code, 0);
+  auto r = node_->cli({"ask", "k", "put", "b=" + std::string(100, 'x')});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("quota-exceeded"), std::string::npos) << r.err;
+  EXPECT_EQ(node_->cli({"ask", "k", "get", "a"}).out, "1\n");
+}
+
+// The example packages the build signs with its development key: trusted, the pinger finds the
+// echo by its signed type (troupe:echo:0.1.0) and calls it, with no native echo on the node;
+// the counter runs with its manifest's default limits.
+TEST_F(PackageSpawn, TheBuildsExamplePackagesRunAndFindEachOtherByTheirSignedTypes) {
+  const std::string pkgs = TROUPE_PACKAGE_DIR;
+  start_node();
+  auto t = node_->cli({"trust", "add", pkgs + "/dev-key/signing.pub"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  for (const char* name : {"echo", "pinger", "counter"}) {
+    auto s = node_->cli(
+        {"spawn", "--package", pkgs + "/" + name + ".actr", "--name", name, "--tier", "interp"});
+    ASSERT_EQ(s.code, 0) << name << ": " << s.err;
+  }
+  auto r = node_->cli({"ask", "pinger", "ping"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pong: ping\n");
+  r = node_->cli({"ls"});
+  for (const char* type : {"troupe:echo:0.1.0", "troupe:pinger:0.1.0", "troupe:counter:0.1.0"}) {
+    EXPECT_NE(r.out.find(type), std::string::npos) << type << " in\n" << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace troupe
