@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -230,7 +231,9 @@ Result<CredentialClaims> verify_credential(std::string_view jws,
   claims.confirmation_key = *confirmation;
 
   // 5. The validity window on the caller's clock (exp: "on or after" is expired, RFC 7519).
-  const std::int64_t leeway = check.leeway_seconds < 0 ? 0 : check.leeway_seconds;
+  // Clamped, so now ± leeway cannot overflow (a day is more than any clock skew).
+  constexpr std::int64_t kMostLeeway = 86400;
+  const std::int64_t leeway = std::clamp<std::int64_t>(check.leeway_seconds, 0, kMostLeeway);
   if (check.now - leeway >= claims.expires_at) {
     return Error{PlatformErrc::kExpired, "credential: expired at " +
                                              std::to_string(claims.expires_at) + " (now " +

@@ -90,8 +90,9 @@ Result<Manifest> build_package(PackageInputs inputs, const SigningKey& key,
   const Signature sig = key.sign(text);
   const std::string sig_bytes(reinterpret_cast<const char*>(sig.data()), sig.size());
 
+  // ZIP_EXCL: a file already at the temporary name (not ours) is never removed or replaced;
+  // the build fails instead.
   const std::filesystem::path temp = out.string() + ".tmp-" + std::to_string(::getpid());
-  ::unlink(temp.c_str());
   int err = 0;
   std::unique_ptr<zip_t, ZipDiscard> zip(zip_open(temp.c_str(), ZIP_CREATE | ZIP_EXCL, &err));
   if (!zip) {

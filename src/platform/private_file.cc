@@ -57,6 +57,11 @@ Result<CheckedFile> open_checked(const PrivateDir& dir, std::string_view name,
   struct stat st {};
   if (::fstat(fd, &st) != 0) return io_error("stat " + path);
   if (!S_ISREG(st.st_mode)) return Error{BaseErrc::kRefused, path + " is not a regular file"};
+  // A second link to it elsewhere would let whoever owns that name see or swap a key's record.
+  if (st.st_nlink != 1) {
+    return Error{BaseErrc::kRefused, path + " has " + std::to_string(st.st_nlink) +
+                                         " hard links (a private file has one)"};
+  }
   if (st.st_uid != rule.owner) {
     return Error{BaseErrc::kRefused,
                  path + " belongs to another user (uid " + std::to_string(st.st_uid) + ")"};

@@ -114,22 +114,27 @@ Result<ActrKeychain> actr_keychain_fields(const std::string& text,
   return out;
 }
 
+// Creates `file` (never an existing one) holding `text`. A failed write removes the file it
+// made: a full disk must not leave a half key that the next keygen refuses to replace.
 Result<void> write_new_file(const std::filesystem::path& file, const std::string& text,
                             mode_t mode) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) return io_error(file, "cannot create");
+  auto failed = [&](int open_fd) {
+    auto err = io_error(file, "cannot write");
+    if (open_fd >= 0) ::close(open_fd);
+    ::unlink(file.c_str());  // ours: made just now with O_EXCL
+    return err;
+  };
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      auto err = io_error(file, "cannot write");
-      ::close(fd);
-      return err;
-    }
+    if (n <= 0) return failed(fd);
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error(file, "cannot write");
+  if (::fsync(fd) != 0) return failed(fd);
+  if (::close(fd) != 0) return failed(-1);
   return {};
 }
 
@@ -227,6 +232,7 @@ Result<std::string> write_key_files(const std::filesystem::path& dir, const Sign
   sodium_memzero(seed_b64.data(), seed_b64.size());
   if (!wrote.ok()) return wrote.error();
   if (auto r = write_new_file(public_file, encode_public_key(key.public_key()) + "\n", 0644); !r) {
+    ::unlink(secret_file.c_str());  // a key pair or nothing
     return r.error();
   }
   return key.key_id();

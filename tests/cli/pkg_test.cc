@@ -1,7 +1,12 @@
 // `troupe pkg`: keygen, build, verify, inspect through the real binary — exit codes, the
 // `error: KIND: detail` line, and a package built by the CLI verifying with its public key.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -181,6 +186,29 @@ TEST_F(PkgCli, InspectNeverPrintsAHostileNameRaw) {
   EXPECT_EQ(verify.err.find('\x1b'), std::string::npos) << verify.err;
   EXPECT_EQ(first_line(verify.err).rfind("error: malformed: ZIP entry 'x\\x1B", 0), 0u)
       << verify.err;
+}
+
+// A keygen that cannot finish writing (a full disk; here a file size limit) leaves no half key
+// behind: the next keygen into the same directory works.
+TEST_F(PkgCli, AKeygenThatCannotWriteLeavesNothing) {
+  const std::string out = dir_ + "/keys";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead of a signal
+    const rlimit small{10, 10};
+    ::setrlimit(RLIMIT_FSIZE, &small);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    testing::exec_troupe({"pkg", "keygen", "--out", out});
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_FALSE(std::filesystem::exists(out + "/signing.key"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/signing.pub"));
+  EXPECT_EQ(pkg({"keygen", "--out", out}).code, 0);
 }
 
 // A manifest field shown by inspect carries no terminal control: escape sequences, C1 controls

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "scratch_dir.h"
@@ -192,6 +194,16 @@ TEST_F(CredentialTest, AnExpiredCredentialIsRefusedOnTheFakeClock) {
       verify_credential(credential.jws, keys(), CredentialCheck{kIssuer, kT0 + 3600, 5}).ok());
   EXPECT_EQ(verify_credential(credential.jws, keys(), check_at(kT0 - 1)).error().code,
             PlatformErrc::kExpired);
+  // A leeway past a day is a day (now ± leeway must not overflow): a year later, expired.
+  const auto huge = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(
+      verify_credential(credential.jws, keys(), CredentialCheck{kIssuer, kT0 + 86400 * 365, huge})
+          .error()
+          .code,
+      PlatformErrc::kExpired);
+  EXPECT_TRUE(
+      verify_credential(credential.jws, keys(), CredentialCheck{kIssuer, kT0 + 3600 + 86399, huge})
+          .ok());
 }
 
 TEST_F(CredentialTest, AChangedPayloadHeaderOrSignatureIsRefused) {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "scratch_dir.h"
 #include "troupe/platform/platform_error.h"
@@ -51,6 +52,16 @@ TEST_F(MasterKeyTest, FirstStartMakesA0600KeyFileThatLaterStartsRead) {
   auto opened = second->open("ad", first->seal("ad", secret, sizeof secret));
   ASSERT_TRUE(opened.ok()) << opened.error().to_string();
   EXPECT_EQ(std::memcmp(opened->data(), secret, sizeof secret), 0);
+}
+
+// A second name for the key file (a hard link elsewhere) is refused, the file kept.
+TEST_F(MasterKeyTest, AKeyFileWithAnotherHardLinkIsRefused) {
+  ASSERT_TRUE(MasterKey::load_or_create(dir()).ok());
+  const std::string other = scratch_ / "elsewhere";
+  ASSERT_EQ(::link(key_file().c_str(), other.c_str()), 0);
+  expect_refused("2 hard links");
+  ASSERT_EQ(::unlink(other.c_str()), 0);
+  EXPECT_TRUE(MasterKey::load_or_create(dir()).ok());
 }
 
 TEST_F(MasterKeyTest, TwoDirectoriesGetTwoKeys) {

@@ -3,6 +3,7 @@
 #include "troupe/platform/package_builder.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "platform/package_fixture.h"
 #include "troupe/platform/sha256.h"
@@ -68,6 +69,19 @@ TEST_F(PackageBuilder, ReplacesAnExistingOutput) {
       platform::build_package({testing::template_manifest(), binary_, {}}, key_, dir_ / "p.actr")
           .ok());
   EXPECT_NE(testing::read_file(dir_ / "p.actr"), "old contents");
+}
+
+// A file already at the builder's temporary name is not the builder's: it is neither removed
+// nor replaced, and the build fails saying where.
+TEST_F(PackageBuilder, NeverRemovesAFileItDidNotCreate) {
+  const std::string temp = (dir_ / "p.actr").string() + ".tmp-" + std::to_string(::getpid());
+  testing::write_file(temp, "precious");
+  auto built =
+      platform::build_package({testing::template_manifest(), binary_, {}}, key_, dir_ / "p.actr");
+  ASSERT_FALSE(built.ok());
+  EXPECT_NE(built.error().detail.find("cannot create"), std::string::npos)
+      << built.error().to_string();
+  EXPECT_EQ(testing::read_file(temp), "precious");
 }
 
 }  // namespace
