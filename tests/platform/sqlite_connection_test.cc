@@ -38,7 +38,8 @@ TEST_F(SqliteConnectionTest, StatementsBindStepAndReset) {
   ASSERT_TRUE(insert.ok());
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(insert->bind_int64(1, i).ok());
-    ASSERT_TRUE(insert->bind_blob(2, std::string(i, 'x')).ok());
+    const std::string value(i, 'x');  // bound without a copy: alive until the run
+    ASSERT_TRUE(insert->bind_blob(2, value).ok());
     ASSERT_TRUE(insert->run().ok());
   }
   Result<SqliteStatement> select = db_->prepare("SELECT v FROM t WHERE k = ?1");
