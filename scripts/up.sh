@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 TROUPE=build/src/troupe
-DATA_DIR="${TROUPE_DATA_DIR:-.troupe}"
+# Its own data dir in the build tree: the demo trusts the build's development key, which a
+# node started later in the default .troupe must not inherit.
+DATA_DIR="${TROUPE_DATA_DIR:-build/up-node}"
 SOCK="$DATA_DIR/control.sock"
 export TROUPE_SOCKET="$SOCK"
 
@@ -42,7 +44,7 @@ step ask crasher crash "on purpose"
 step ask crasher ping
 step ask pinger ping echo
 # The example guests as packages the build signed with its development key: trusted here, each
-# runs as its signed type (troupe:NAME:0.1.0); unsigned modules are refused by default.
+# runs as its signed type (example:NAME:0.1.0); unsigned modules are refused by default.
 PACKAGES=build/packages
 step trust add "$PACKAGES/dev-key/signing.pub"
 step spawn --package "$PACKAGES/counter.actr" --name wcounter   # limits from its manifest

@@ -14,9 +14,14 @@ static actr_status send(const actr_envelope* env, actr_buf* reply, actr_payload_
   long count = n > 0 ? strtol(digits, NULL, 10) : 10;
   if (count < 0) return actr_fail(ACTR_INVALID_ARGUMENT, "negative count %ld", count);
 
-  actr_type type = {actr_str_of("troupe"), actr_str_of("stream-consumer"), actr_str_of("0.1.0")};
+  /* The signed example package, else a native kind of that name. */
+  actr_type type = {actr_str_of("example"), actr_str_of("stream-consumer"), actr_str_of("0.1.0")};
   actr_id consumer;
   actr_status s = actr_discover(&type, &consumer);
+  if (s == ACTR_NOT_FOUND) {
+    actr_type native = {actr_str_of("troupe"), type.name, actr_str_of("")};
+    s = actr_discover(&native, &consumer);
+  }
   if (s != ACTR_OK) return s;
   actr_dest dest = actr_dest_actor(&consumer);
   const char* stream = "numbers";

@@ -10,6 +10,8 @@
 #include "troupe/node/custodial_guest_signer.h"
 #include "troupe/node/leased_guest_storage.h"
 #include "troupe/node/regular_file.h"
+#include "troupe/platform/actor_store_path.h"
+#include "troupe/platform/key_name.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/platform/sha256.h"
 #include "troupe/runtime/envelope.h"
@@ -122,8 +124,11 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
     return ok.error();
   }
   const std::string type = m.type.to_string();
-  if (m.type.manufacturer == "unsigned") {  // the prefix of unsigned modules' types
-    return Error{PlatformErrc::kRefused, "the manufacturer 'unsigned' is reserved"};
+  // "unsigned" prefixes unsigned modules' types; "troupe" names the node's native kinds, which
+  // guests discover as troupe/<kind>: no package may pose as either.
+  if (m.type.manufacturer == "unsigned" || m.type.manufacturer == "troupe") {
+    return Error{PlatformErrc::kRefused,
+                 "the manufacturer '" + m.type.manufacturer + "' is reserved"};
   }
   if ((storage || signing) && req.name.empty()) {
     return Error{BaseErrc::kInvalidArgument,
@@ -145,16 +150,29 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
   if (storage || signing) {
     const std::uint64_t quota =
         std::min(caps.storage_quota_bytes.value_or(0), platform.config().max_storage_quota_bytes);
-    o.services = [&platform, type, name = req.name, storage, signing,
+    // Stores and keys belong to the signing key as well as the type and name: any trusted key
+    // may sign any manufacturer string, so those alone must not reach another key's data.
+    const std::string key_id = m.signing_key_id;
+    if (storage) {
+      if (auto dirs = actor_store_dirs({type, req.name}); !dirs.ok()) return dirs.error();
+    }
+    if (signing) {
+      if (auto ok = check_key_name(key_id + "/" + type + "/" + req.name); !ok.ok()) {
+        return ok.error();
+      }
+    }
+    o.services = [&platform, type, name = req.name, key_id, storage, signing,
                   quota]() -> Result<wasm::GuestServices> {
       wasm::GuestServices s;
       if (storage) {
-        auto lease = platform.storage().open_store({type, name}, quota);
+        auto service = platform.storage_for(key_id);
+        if (!service.ok()) return service.error();
+        auto lease = (*service)->open_store({type, name}, quota);
         if (!lease.ok()) return lease.error();
         s.storage = std::make_unique<LeasedGuestStorage>(std::move(lease).value());
       }
       if (signing) {
-        auto signer = CustodialGuestSigner::open(platform.keys(), type + "/" + name);
+        auto signer = CustodialGuestSigner::open(platform.keys(), key_id + "/" + type + "/" + name);
         if (!signer.ok()) return signer.error();
         s.signing = std::move(signer).value();
       }
@@ -212,6 +230,12 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
       !ok.ok()) {
     return done(ok.error());
   }
+  // Lookups take a name or an id; a name that reads as an id would make the two ambiguous
+  // (a client could pose as another actor by naming a decoy after its predictable id).
+  if (!req.name.empty() && ActorId::parse(req.name)) {
+    return done(Error{BaseErrc::kInvalidArgument,
+                      "actor name '" + req.name + "' reads as an actor id: names must not"});
+  }
   if (is_module && !req.type_name.empty()) {
     return done(Error{BaseErrc::kInvalidArgument,
                       is_package ? "a package's type is its signed manifest's "
@@ -266,7 +290,7 @@ void Operations::spawn_module(const SpawnRequest& req,
                       // Forget the actors that have stopped since: the list stays as long as
                       // the packaged actors running.
                       std::erase_if(packaged_, [this](const PackagedActor& a) {
-                        ActorRef ref = system_.resolve(a.id.to_string());
+                        ActorRef ref = system_.find(a.id);
                         return !ref || !ref.alive();
                       });
                       packaged_.push_back(PackagedActor{r->id, key_id, hash});
@@ -492,7 +516,7 @@ std::size_t Operations::stop_packaged(
     std::lock_guard lock(packaged_mutex_);
     std::vector<PackagedActor> kept;
     for (PackagedActor& a : packaged_) {
-      ActorRef ref = system_.resolve(a.id.to_string());
+      ActorRef ref = system_.find(a.id);
       if (!ref || !ref.alive()) continue;  // gone already: forget it
       if (!covered(a.key_id, a.package_hash)) {
         kept.push_back(std::move(a));

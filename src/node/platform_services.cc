@@ -28,12 +28,32 @@ Result<std::unique_ptr<PlatformServices>> PlatformServices::open(
   if (!keys.ok()) return keys.error();
   p->keys_ = std::move(keys).value();
 
-  const std::string storage_dir = data_dir + "/" + kStorageDir;
-  if (auto dir = PrivateDir::open(storage_dir); !dir.ok()) return dir.error();
-  auto storage = StorageService::open(storage_dir, config.max_storage_quota_bytes);
-  if (!storage.ok()) return storage.error();
-  p->storage_ = std::move(storage).value();
+  p->storage_dir_ = data_dir + "/" + kStorageDir;
+  if (auto dir = PrivateDir::open(p->storage_dir_); !dir.ok()) return dir.error();
+  // Checked now (ownership, mode, no symlink), so a bad storage root fails the start.
+  if (auto root = StorageService::open(p->storage_dir_, config.max_storage_quota_bytes);
+      !root.ok()) {
+    return root.error();
+  }
   return p;
+}
+
+Result<StorageService*> PlatformServices::storage_for(const std::string& key_id) {
+  // "mfr-" + 16 lowercase hex: a safe path component by construction.
+  bool well_formed = key_id.size() == 20 && key_id.rfind("mfr-", 0) == 0;
+  for (std::size_t i = 4; well_formed && i < key_id.size(); ++i) {
+    const char c = key_id[i];
+    well_formed = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  }
+  if (!well_formed) return Error{BaseErrc::kInvalidArgument, "not a signing key id"};
+  std::lock_guard lock(storage_mutex_);
+  auto it = storage_.find(key_id);
+  if (it != storage_.end()) return it->second.get();
+  const std::string root = storage_dir_ + "/" + key_id;
+  if (auto dir = PrivateDir::open(root); !dir.ok()) return dir.error();
+  auto service = StorageService::open(root, config_.max_storage_quota_bytes);
+  if (!service.ok()) return service.error();
+  return storage_.emplace(key_id, std::move(service).value()).first->second.get();
 }
 
 Result<platform::VerifiedPackage> PlatformServices::verify(const std::string& path) const {
@@ -68,6 +88,7 @@ TrustListing PlatformServices::trust_listing() const {
   std::shared_lock lock(trust_mutex_);
   TrustListing out;
   for (const auto& [id, key] : trust_->keys()) {
+    if (trust_->key_revoked(id)) continue;  // listed under revoked, not as trusted
     out.keys.emplace_back(id, platform::encode_public_key(key));
   }
   out.revoked_keys.assign(trust_->revoked_keys().begin(), trust_->revoked_keys().end());

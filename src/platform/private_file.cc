@@ -110,8 +110,11 @@ Result<PrivateDir> PrivateDir::open(const std::string& path) {
   }
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return io_error("create " + path);
   PrivateDir dir;
-  dir.fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // O_NOFOLLOW: a symlink in the directory's place would put keys or trust decisions
+  // wherever it points.
+  dir.fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (dir.fd_ < 0) {
+    if (errno == ELOOP) return Error{BaseErrc::kRefused, path + " is a symlink"};
     if (errno == ENOTDIR) return Error{BaseErrc::kRefused, path + " is not a directory"};
     return io_error("open " + path);
   }

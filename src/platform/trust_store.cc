@@ -179,6 +179,12 @@ Result<void> TrustStore::save() const {
     doc["keys"].push_back({{"key_id", id}, {"public_key", encode_public_key(key)}});
   }
   const std::string text = doc.dump(2) + "\n";
+  // Never write what open() would refuse: the node could not start again.
+  if (text.size() > kMaxStoreBytes) {
+    return Error{PlatformErrc::kTooLarge, "the trust store would pass " +
+                                              std::to_string(kMaxStoreBytes) +
+                                              " bytes: remove revoked packages' keys instead"};
+  }
   const auto file = *dir_ / kTrustStoreFile;
   std::string temp = (*dir_ / (std::string(kTrustStoreFile) + ".XXXXXX")).string();
   const int fd = ::mkstemp(temp.data());  // O_EXCL, 0600

@@ -773,7 +773,12 @@ class WasmActor final : public Actor, private HostImports {
       if (!type.version.empty()) {
         found = system().find_by_type(type.manufacturer + ":" + type.name + ":" + type.version);
       }
-      if (!found && type.manufacturer == "troupe") found = system().find_by_type(type.name);
+      // A native kind's name has no ':' (signed and unsigned types do); the node's own
+      // supervisors are never found.
+      if (!found && type.manufacturer == "troupe" && type.name.find(':') == std::string::npos &&
+          type.name != "supervisor") {
+        found = system().find_by_type(type.name);
+      }
       if (!found) {
         return O(workload::err({ActrErrorCase::kNotFound,
                                 "no live actor of type " + type.manufacturer + "/" + type.name,

@@ -4,10 +4,12 @@
 // spawn), storage and keys outlive a node restart, and a revocation stops running actors.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/node_process.h"
@@ -212,6 +214,67 @@ TEST_F(PackageSpawn, APackagedActorKeepsItsDataAndKeyAcrossANodeRestart) {
   EXPECT_EQ(node_->cli({"ask", "s", "pubkey"}).out, key.out);
 }
 
+// Any trusted key may sign any manufacturer string: stores and custodial keys belong to the
+// signing key too, so another key's package of the same type and name reaches neither. And no
+// package poses as the node's native kinds (manufacturer troupe).
+TEST_F(PackageSpawn, AnotherKeysPackageOfTheSameTypeAndNameGetsItsOwnStoreAndKey) {
+  auto k2 = cli({"pkg", "keygen", "--out", dir_ + "/keys2"});
+  ASSERT_EQ(k2.code, 0) << k2.err;
+  const std::string kv = package("kv", "kv", "storage = { quota_bytes = 65536 }\n");
+  const std::string signer = package("signer", "signer", "signing = true\n");
+  const std::string kv2 = package("kv", "kv2src", "storage = { quota_bytes = 65536 }\n", "keys2");
+  start_node();
+  trust();
+  ASSERT_EQ(node_->cli({"trust", "add", dir_ + "/keys2/signing.pub"}).code, 0);
+  ASSERT_EQ(node_->cli({"spawn", "--package", kv, "--name", "store1"}).code, 0);
+  ASSERT_EQ(node_->cli({"ask", "store1", "put", "secret=42"}).code, 0);
+  auto first_key = node_->cli({"ask", "store1", "get", "secret"});
+  ASSERT_EQ(first_key.out, "42\n");
+  ASSERT_EQ(node_->cli({"stop", "store1"}).code, 0);
+  // The same manufacturer, type and name, signed by the other key.
+  std::ofstream(dir_ + "/same.toml") << "manufacturer = \"acme\"\nname = \"kv\"\nversion = "
+                                        "\"1.0.0\"\n\n[binary]\npath = \"bin/kv.wasm\"\n"
+                                        "target = \"wasm32-wasip1\"\n\n[troupe.capabilities]\n"
+                                        "storage = { quota_bytes = 65536 }\n";
+  auto b = cli({"pkg", "build", "--manifest", dir_ + "/same.toml", "--binary",
+                std::string(TROUPE_GUEST_DIR) + "/kv.wasm", "--key", dir_ + "/keys2/signing.key",
+                "-o", dir_ + "/same.actr"});
+  ASSERT_EQ(b.code, 0) << b.err;
+  std::string spawned;
+  for (int i = 0; i < 200; ++i) {  // the stopped actor's name frees once it is gone
+    auto r = node_->cli({"spawn", "--package", dir_ + "/same.actr", "--name", "store1"});
+    if (r.code == 0) {
+      spawned = r.out;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(spawned.empty());
+  auto other = node_->cli({"ask", "store1", "get", "secret"});
+  EXPECT_EQ(other.code, 1) << other.out;
+  EXPECT_NE(other.err.find("no key"), std::string::npos) << other.err;
+  (void)kv2;
+  (void)signer;
+  // manufacturer troupe is the node's own.
+  std::ofstream(dir_ + "/troupe.toml") << "manufacturer = \"troupe\"\nname = \"echo\"\n"
+                                          "version = \"0.1.0\"\n\n[binary]\npath = "
+                                          "\"bin/echo.wasm\"\ntarget = \"wasm32-wasip1\"\n";
+  b = cli({"pkg", "build", "--manifest", dir_ + "/troupe.toml", "--binary",
+           std::string(TROUPE_GUEST_DIR) + "/echo.wasm", "--key", dir_ + "/keys/signing.key", "-o",
+           dir_ + "/troupe.actr"});
+  ASSERT_EQ(b.code, 0) << b.err;
+  expect_error(node_->cli({"spawn", "--package", dir_ + "/troupe.actr"}), "refused", "reserved");
+}
+
+// A name that reads as an actor id is refused: lookups take either, and a decoy named after
+// another actor's (predictable) id would otherwise be found in its place.
+TEST_F(PackageSpawn, ANameThatReadsAsAnActorIdIsRefused) {
+  start_node(/*allow_unsigned=*/true);
+  const std::string node_id = "0123456789abcdef";  // any id, this node's or not
+  expect_error(node_->cli({"spawn", "echo", "--name", node_id + ".1099511627790"}),
+               "invalid-argument", "reads as an actor id");
+}
+
 // The quota is the manifest's request capped by the node's [platform] max_storage_quota_bytes.
 TEST_F(PackageSpawn, TheNodeCapsTheStorageQuotaAPackageAsksFor) {
   const std::string kv = package("kv", "kv", "storage = { quota_bytes = 1048576 }\n");
@@ -227,7 +290,7 @@ TEST_F(PackageSpawn, TheNodeCapsTheStorageQuotaAPackageAsksFor) {
 }
 
 // The example packages the build signs with its development key: trusted, the pinger finds the
-// echo by its signed type (troupe:echo:0.1.0) and calls it, with no native echo on the node;
+// echo by its signed type (example:echo:0.1.0) and calls it, with no native echo on the node;
 // the counter runs with its manifest's default limits.
 TEST_F(PackageSpawn, TheBuildsExamplePackagesRunAndFindEachOtherByTheirSignedTypes) {
   const std::string pkgs = TROUPE_PACKAGE_DIR;
@@ -243,7 +306,7 @@ TEST_F(PackageSpawn, TheBuildsExamplePackagesRunAndFindEachOtherByTheirSignedTyp
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "pong: ping\n");
   r = node_->cli({"ls"});
-  for (const char* type : {"troupe:echo:0.1.0", "troupe:pinger:0.1.0", "troupe:counter:0.1.0"}) {
+  for (const char* type : {"example:echo:0.1.0", "example:pinger:0.1.0", "example:counter:0.1.0"}) {
     EXPECT_NE(r.out.find(type), std::string::npos) << type << " in\n" << r.out;
   }
 }

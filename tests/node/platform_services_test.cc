@@ -37,7 +37,15 @@ TEST_F(PlatformServicesTest, OpenMakesPrivateDirectoriesAndTheMasterKeyOnce) {
   {
     auto p = PlatformServices::open(dir_, {});
     ASSERT_TRUE(p.ok()) << p.error().to_string();
-    EXPECT_EQ((*p)->storage().max_quota_bytes(), std::uint64_t{64} << 20);
+    auto storage = (*p)->storage_for("mfr-0123456789abcdef");
+    ASSERT_TRUE(storage.ok()) << storage.error().to_string();
+    EXPECT_EQ((*storage)->max_quota_bytes(), std::uint64_t{64} << 20);
+    EXPECT_EQ(mode(dir_ + "/storage/mfr-0123456789abcdef"), 0700u);
+    // A key id is a path component: nothing else is taken for one.
+    for (const char* bad :
+         {"../x", "mfr-0123456789ABCDEF", "mfr-0123", "", "mfr-0123456789abcdef/"}) {
+      EXPECT_FALSE((*p)->storage_for(bad).ok()) << bad;
+    }
   }
   for (const char* d : {"trust", "keys", "master", "storage"}) {
     EXPECT_EQ(mode(dir_ + "/" + d), 0700u) << d;
@@ -104,6 +112,21 @@ TEST_F(PlatformServicesTest, ADamagedOrLooseDirectoryFailsTheStart) {
   fs::remove_all(dir_ + "/master");
   std::ofstream(dir_ + "/master") << "a file";
   EXPECT_FALSE(PlatformServices::open(dir_, {}).ok());
+  fs::remove(dir_ + "/master");
+
+  // A symlink in a service directory's place is refused: nothing is made where it points.
+  for (const char* d : {"trust", "keys", "master"}) {
+    const std::string elsewhere = dir_ + "/elsewhere-" + d;
+    fs::create_directories(elsewhere);
+    ::chmod(elsewhere.c_str(), 0700);
+    fs::remove_all(dir_ + "/" + d);
+    fs::create_directory_symlink(elsewhere, dir_ + "/" + d);
+    auto linked = PlatformServices::open(dir_, {});
+    ASSERT_FALSE(linked.ok()) << d;
+    EXPECT_EQ(linked.error().code, BaseErrc::kRefused) << linked.error().to_string();
+    EXPECT_TRUE(fs::is_empty(elsewhere)) << d;
+    fs::remove(dir_ + "/" + d);
+  }
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 #include "platform/package_fixture.h"
 #include "troupe/platform/platform_error.h"
 
@@ -111,3 +113,45 @@ TEST(TrustStore, AChangeThatCannotBeSavedIsUndone) {
 
 }  // namespace
 }  // namespace troupe
+
+namespace troupe::platform {
+namespace {
+
+// The store never writes a file its next open would refuse (the node could not start again):
+// a change past the cap fails too-large and is undone; the store on disk still opens.
+TEST(TrustStore, NeverGrowsPastWhatItCanOpenAgain) {
+  testing::ScratchDir dir("trust-cap");
+  // A store just under the cap (16 MiB), written as save() writes it.
+  std::string text = "{\n  \"keys\": [],\n  \"revoked_keys\": [],\n  \"revoked_packages\": [";
+  std::uint64_t n = 0;
+  char hash[80];
+  while (text.size() < (std::size_t{16} << 20) - 200) {
+    std::snprintf(hash, sizeof hash, "%s\n    \"%064llx\"", n == 0 ? "" : ",",
+                  static_cast<unsigned long long>(n));
+    text += hash;
+    ++n;
+  }
+  text += "\n  ],\n  \"version\": 1\n}\n";
+  {
+    std::ofstream out(dir / kTrustStoreFile, std::ios::binary);
+    out << text;
+  }
+  ASSERT_EQ(::chmod((dir / kTrustStoreFile).c_str(), 0600), 0);
+  auto store = TrustStore::open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.error().to_string();
+  Result<void> last = Result<void>{};
+  std::uint64_t added = 0;
+  for (std::uint64_t i = 0; last.ok() && i < 10; ++i) {
+    std::snprintf(hash, sizeof hash, "%064llx", static_cast<unsigned long long>(n + i));
+    last = store->revoke_package(hash);
+    if (last.ok()) ++added;
+  }
+  ASSERT_FALSE(last.ok()) << "never reached the cap";
+  EXPECT_EQ(last.error().code, ErrorCode(PlatformErrc::kTooLarge)) << last.error().to_string();
+  auto again = TrustStore::open(dir.path());
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(again->revoked_packages().size(), n + added);
+}
+
+}  // namespace
+}  // namespace troupe::platform

@@ -97,6 +97,9 @@ TEST_P(WasmActors, AGuestCallSuspendsWithoutHoldingTheWorker) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(text(ask(pinger, "ping")), "pong: ping");
   EXPECT_EQ(text(ask(pinger, "ping", "nobody")),
             "error not-found: no live actor of type troupe/nobody");
+  // The node's supervisors are never found, whatever a guest asks for.
+  EXPECT_EQ(text(ask(pinger, "ping", "supervisor")),
+            "error not-found: no live actor of type troupe/supervisor");
 }
 
 TEST_P(WasmActors, ReliableStreamsArriveInOrderWithBackpressure) {

@@ -9,7 +9,9 @@
 // before the actor system and destroyed after it (actors hold its stores and keys).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -46,7 +48,11 @@ class PlatformServices {
 
   const platform::PlatformConfig& config() const { return config_; }
   KeyCustody& keys() { return *keys_; }
-  StorageService& storage() { return *storage_; }
+  // The storage of actors signed by `key_id` (a trusted key's id, "mfr-" + 16 hex digits):
+  // each manufacturer key has its own root under storage/, so a package signed by another key
+  // that names the same manufacturer, type and actor never opens these stores. Made (0700) at
+  // first use. Errors: invalid-argument (not a key id), refused, io.
+  Result<StorageService*> storage_for(const std::string& key_id);
 
   // verify_package against the current trust store.
   Result<platform::VerifiedPackage> verify(const std::string& path) const;
@@ -67,7 +73,9 @@ class PlatformServices {
   mutable std::shared_mutex trust_mutex_;
   std::unique_ptr<platform::TrustStore> trust_;
   std::unique_ptr<KeyCustody> keys_;
-  std::unique_ptr<StorageService> storage_;
+  std::string storage_dir_;
+  std::mutex storage_mutex_;
+  std::map<std::string, std::unique_ptr<StorageService>> storage_;  // by signing key id
 };
 
 }  // namespace troupe
