@@ -232,67 +232,62 @@ Result<std::shared_ptr<KeyCustody::Entry>> KeyCustody::live_entry(std::string_vi
   }
 }
 
-Result<KeyInfo> KeyCustody::get_or_create(std::string_view name) {
+template <class T, class Read>
+Result<T> KeyCustody::read_live(std::string_view name, bool create, Read&& read) {
   for (;;) {
-    auto entry = live_entry(name, /*create=*/true);
+    auto entry = live_entry(name, create);
     if (!entry.ok()) return entry.error();
     std::shared_lock lock((*entry)->mutex);
     if ((*entry)->status != Entry::Status::kLive) continue;
-    return info_of(name, (*entry)->record, (*entry)->key_id);
+    return read(**entry);
   }
+}
+
+namespace {
+Ed25519Signature sign_detached(const SecretBuffer& secret, std::string_view message) {
+  Ed25519Signature signature{};
+  crypto_sign_detached(signature.data(), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       secret.data());
+  return signature;
+}
+}  // namespace
+
+Result<KeyInfo> KeyCustody::get_or_create(std::string_view name) {
+  return read_live<KeyInfo>(name, /*create=*/true, [&](const Entry& e) -> Result<KeyInfo> {
+    return info_of(name, e.record, e.key_id);
+  });
 }
 
 Result<KeyInfo> KeyCustody::info(std::string_view name) {
-  for (;;) {
-    auto entry = live_entry(name, /*create=*/false);
-    if (!entry.ok()) return entry.error();
-    std::shared_lock lock((*entry)->mutex);
-    if ((*entry)->status != Entry::Status::kLive) continue;
-    return info_of(name, (*entry)->record, (*entry)->key_id);
-  }
+  return read_live<KeyInfo>(name, /*create=*/false, [&](const Entry& e) -> Result<KeyInfo> {
+    return info_of(name, e.record, e.key_id);
+  });
 }
 
 Result<Ed25519PublicKey> KeyCustody::public_key(std::string_view name) {
-  for (;;) {
-    auto entry = live_entry(name, /*create=*/false);
-    if (!entry.ok()) return entry.error();
-    std::shared_lock lock((*entry)->mutex);
-    if ((*entry)->status != Entry::Status::kLive) continue;
-    return (*entry)->record.public_key;
-  }
+  return read_live<Ed25519PublicKey>(
+      name, /*create=*/false,
+      [](const Entry& e) -> Result<Ed25519PublicKey> { return e.record.public_key; });
 }
 
 Result<Ed25519Signature> KeyCustody::sign(std::string_view name, std::string_view message) {
-  for (;;) {
-    auto entry = live_entry(name, /*create=*/false);
-    if (!entry.ok()) return entry.error();
-    std::shared_lock lock((*entry)->mutex);
-    if ((*entry)->status != Entry::Status::kLive) continue;
-    Ed25519Signature signature{};
-    crypto_sign_detached(signature.data(), nullptr,
-                         reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                         (*entry)->record.secret_key.data());
-    return signature;
-  }
+  return read_live<Ed25519Signature>(name, /*create=*/false,
+                                     [&](const Entry& e) -> Result<Ed25519Signature> {
+                                       return sign_detached(e.record.secret_key, message);
+                                     });
 }
 
 Result<Ed25519Signature> KeyCustody::sign_with_key(std::string_view name, std::string_view key_id,
                                                    std::string_view message) {
-  for (;;) {
-    auto entry = live_entry(name, /*create=*/false);
-    if (!entry.ok()) return entry.error();
-    std::shared_lock lock((*entry)->mutex);
-    if ((*entry)->status != Entry::Status::kLive) continue;
-    if ((*entry)->key_id != key_id) {
-      return Error{BaseErrc::kRefused, "key '" + std::string(name) + "' is now " +
-                                           (*entry)->key_id + ", not " + std::string(key_id)};
-    }
-    Ed25519Signature signature{};
-    crypto_sign_detached(signature.data(), nullptr,
-                         reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                         (*entry)->record.secret_key.data());
-    return signature;
-  }
+  return read_live<Ed25519Signature>(
+      name, /*create=*/false, [&](const Entry& e) -> Result<Ed25519Signature> {
+        if (e.key_id != key_id) {
+          return Error{BaseErrc::kRefused, "key '" + std::string(name) + "' is now " + e.key_id +
+                                               ", not " + std::string(key_id)};
+        }
+        return sign_detached(e.record.secret_key, message);
+      });
 }
 
 Result<KeyInfo> KeyCustody::rotate(std::string_view name) {

@@ -15,6 +15,7 @@
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/wasm_actor.h"
+#include "wasm/built_guest.h"
 #include "wasm/tiers.h"
 
 namespace troupe {
@@ -25,11 +26,7 @@ using wasm::GuestModule;
 using wasm::Tier;
 
 std::shared_ptr<const GuestModule> guest(const std::string& name) {
-  std::ifstream in(std::string(TROUPE_GUEST_DIR) + "/" + name + ".wasm", std::ios::binary);
-  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
-  auto m = GuestModule::load(bin);
-  EXPECT_TRUE(m.ok()) << name << ": " << (m.ok() ? "" : m.error().to_string());
-  return m.ok() ? std::make_shared<const GuestModule>(std::move(m).value()) : nullptr;
+  return wasm::testing::built_guest(name);
 }
 
 class GuestStorage : public wasm::testing::TierTest {

@@ -14,6 +14,7 @@
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/wasm_actor.h"
+#include "wasm/built_guest.h"
 #include "wasm/tiers.h"
 
 namespace troupe::wasm {
@@ -87,11 +88,7 @@ class Silent final : public Actor {
 };
 
 std::shared_ptr<const GuestModule> guest(const std::string& name) {
-  std::ifstream in(std::string(TROUPE_GUEST_DIR) + "/" + name + ".wasm", std::ios::binary);
-  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
-  auto m = GuestModule::load(bin);
-  EXPECT_TRUE(m.ok()) << name << ": " << (m.ok() ? "" : m.error().to_string());
-  return std::make_shared<const GuestModule>(std::move(m).value());
+  return testing::built_guest(name);
 }
 
 class GuestFiberActors : public testing::TierTest {

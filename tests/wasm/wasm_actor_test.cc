@@ -14,6 +14,7 @@
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/wasm_error.h"
+#include "wasm/built_guest.h"
 #include "wasm/tiers.h"
 
 namespace troupe::wasm {
@@ -22,11 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::shared_ptr<const GuestModule> guest(const std::string& name) {
-  std::ifstream in(std::string(TROUPE_GUEST_DIR) + "/" + name + ".wasm", std::ios::binary);
-  std::vector<std::uint8_t> bin{std::istreambuf_iterator<char>(in), {}};
-  auto m = GuestModule::load(bin);
-  EXPECT_TRUE(m.ok()) << name << ": " << (m.ok() ? "" : m.error().to_string());
-  return std::make_shared<const GuestModule>(std::move(m).value());
+  return testing::built_guest(name);
 }
 
 class WasmActors : public testing::TierTest {

@@ -103,6 +103,10 @@ class KeyCustody {
   KeyCustody() = default;
   // The entry for `name`, loaded from disk (created when `create`). Holds no lock on return.
   Result<std::shared_ptr<Entry>> live_entry(std::string_view name, bool create);
+  // Calls `read` with the live entry of `name` under its shared lock (retrying while a rotate
+  // or remove replaces it); its Result is the answer.
+  template <class T, class Read>
+  Result<T> read_live(std::string_view name, bool create, Read&& read);
   Result<std::shared_ptr<Entry>> load_entry(std::string_view name, bool create);
   void forget(std::string_view name, const std::shared_ptr<Entry>& entry);
 
