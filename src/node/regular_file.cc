@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 namespace troupe {
@@ -26,19 +27,37 @@ const char* file_type(mode_t mode) {
   return "not a regular file";
 }
 
+// The path as an error line shows it: a control character (a newline in a file name would
+// start a second line that reads like another error) as \xNN.
+std::string shown_path(const std::string& path) {
+  std::string out;
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> read_regular_file(const std::string& path, std::size_t max_bytes,
                                       const std::string& what) {
+  const std::string shown = shown_path(path);  // opened as given, shown escaped
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
-      return Error{BaseErrc::kNotFound, "no " + what + " file " + path};
+      return Error{BaseErrc::kNotFound, "no " + what + " file " + shown};
     }
     return Error{BaseErrc::kIo,
-                 "cannot open " + what + " file " + path + ": " + std::strerror(err)};
+                 "cannot open " + what + " file " + shown + ": " + std::strerror(err)};
   }
   struct Closer {
     int fd;
@@ -46,15 +65,15 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    return Error{BaseErrc::kIo, "cannot stat " + path + ": " + std::strerror(errno)};
+    return Error{BaseErrc::kIo, "cannot stat " + shown + ": " + std::strerror(errno)};
   }
   if (!S_ISREG(st.st_mode)) {
     return Error{BaseErrc::kInvalidArgument,
-                 what + " " + path + " is " + file_type(st.st_mode) + ", not a regular file"};
+                 what + " " + shown + " is " + file_type(st.st_mode) + ", not a regular file"};
   }
   const auto too_large = [&] {
     return Error{BaseErrc::kTooLarge,
-                 what + " " + path + " is over the " + mib(max_bytes) + " cap"};
+                 what + " " + shown + " is over the " + mib(max_bytes) + " cap"};
   };
   if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > max_bytes) return too_large();
   std::string out(static_cast<std::size_t>(st.st_size), '\0');
@@ -68,7 +87,7 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
     ssize_t n = ::read(fd, out.data() + off, out.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error{BaseErrc::kIo, "cannot read " + path + ": " + std::strerror(errno)};
+      return Error{BaseErrc::kIo, "cannot read " + shown + ": " + std::strerror(errno)};
     }
     if (n == 0) break;
     off += static_cast<std::size_t>(n);

@@ -34,6 +34,16 @@ TEST_F(RegularFile, ReadsUpToTheCapInclusive) {
   EXPECT_EQ(*read_regular_file(path("empty"), 4, "payload"), "");
 }
 
+// An error names the file on one line: a newline or escape in its name is shown as \xNN.
+TEST_F(RegularFile, AnErrorShowsAHostileFileNameOnOneLine) {
+  auto r = read_regular_file(path("no\nerror: all good\x1b[2J"), 4, "module");
+  ASSERT_FALSE(r.ok());
+  const std::string line = r.error().to_string();
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+  EXPECT_NE(line.find("no\\x0Aerror: all good\\x1B[2J"), std::string::npos) << line;
+}
+
 TEST_F(RegularFile, RefusesEverythingButRegularFilesWithoutBlocking) {
   ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0600), 0);
   // Without O_NONBLOCK this open would wait for a writer forever.
