@@ -9,6 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "output_gate.h"
 #include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
@@ -22,89 +23,6 @@ namespace troupe::wasm {
 using workload::ActrErrorCase;
 using workload::GuestError;
 using O = std::optional<AbiValue>;
-
-Error to_error(const GuestError& e) {
-  switch (e.kind) {
-    case ActrErrorCase::kTimedOut:
-      return Error{BaseErrc::kTimedOut, e.message};
-    case ActrErrorCase::kNotFound:
-      return Error{BaseErrc::kNotFound, e.message};
-    case ActrErrorCase::kUnavailable:
-      return Error{BaseErrc::kUnavailable, e.message};
-    case ActrErrorCase::kInvalidArgument:
-      return Error{BaseErrc::kInvalidArgument, e.message};
-    default:
-      return Error{RuntimeErrc::kHandlerError, e.to_string()};
-  }
-}
-
-namespace {
-
-// A guest's error, passed on by to_error: "case: message" or "case: service: message".
-GuestError guest_error_from_detail(const std::string& detail) {
-  for (std::uint32_t c = 0; c <= static_cast<std::uint32_t>(ActrErrorCase::kInternal); ++c) {
-    const std::string name = workload::actr_error_name(c);
-    if (detail == name || detail.rfind(name + ": ", 0) == 0) {
-      GuestError g{static_cast<ActrErrorCase>(c), {}, {}};
-      std::string rest = detail.size() > name.size() ? detail.substr(name.size() + 2) : "";
-      if (g.kind == ActrErrorCase::kDependencyNotFound) {
-        auto colon = rest.find(": ");
-        g.service = rest.substr(0, colon);
-        g.message = colon == std::string::npos ? "" : rest.substr(colon + 2);
-      } else {
-        g.message = rest;
-      }
-      return g;
-    }
-  }
-  return {ActrErrorCase::kInternal, detail, {}};
-}
-
-}  // namespace
-
-// Each switch names every code of its layer (no default), so a new code is a -Wswitch warning
-// here until someone decides its WIT case; the codes that break out become `internal`, as do
-// codes of layers above this one (node), which never reach a guest's call.
-GuestError to_guest_error(const Error& e) {
-  if (auto code = e.code.as<BaseErrc>()) {
-    switch (*code) {
-      case BaseErrc::kTimedOut:
-        return {ActrErrorCase::kTimedOut, {}, {}};
-      case BaseErrc::kNotFound:
-        return {ActrErrorCase::kNotFound, e.detail, {}};
-      case BaseErrc::kUnavailable:
-        return {ActrErrorCase::kUnavailable, e.detail, {}};
-      case BaseErrc::kInvalidArgument:
-        return {ActrErrorCase::kInvalidArgument, e.detail, {}};
-      case BaseErrc::kRefused:
-      case BaseErrc::kIo:
-      case BaseErrc::kTooLarge:
-      case BaseErrc::kInternal:
-        break;
-    }
-  } else if (auto code = e.code.as<RuntimeErrc>()) {
-    switch (*code) {
-      case RuntimeErrc::kDead:
-      case RuntimeErrc::kMailboxFull:
-        return {ActrErrorCase::kUnavailable, e.to_string(), {}};
-      case RuntimeErrc::kHandlerError:
-        return guest_error_from_detail(e.detail);
-      case RuntimeErrc::kCallCycle:
-      case RuntimeErrc::kBadReply:
-        break;
-    }
-  } else if (auto code = e.code.as<WasmErrc>()) {
-    switch (*code) {
-      case WasmErrc::kAbiViolation:
-      case WasmErrc::kTrap:
-      case WasmErrc::kFuelExhausted:
-      case WasmErrc::kDeadlineExceeded:
-      case WasmErrc::kMemoryLimit:
-        break;
-    }
-  }
-  return {ActrErrorCase::kInternal, e.to_string(), {}};
-}
 
 namespace {
 
@@ -184,6 +102,7 @@ class WasmActor final : public Actor, private HostImports {
       if (!made.ok()) throw GuestFailure(made.error());
       services_ = std::move(made).value();
     }
+    gate_ = OutputGate(services_.storage.get(), shared_->options.limits.host_call_bytes);
     for (const std::string& import : shared_->module->troupe_imports()) {
       const std::string iface = import.substr(0, import.find('.'));
       if ((iface == "storage" && !services_.storage) ||
@@ -360,10 +279,7 @@ class WasmActor final : public Actor, private HostImports {
   // the end of a time slice suspends; then `done` (none: the dispatch's reply), on the actor's
   // own stack.
   void run_guest(GuestFiber::Job job, std::function<void()> done) {
-    if (services_.storage) {
-      services_.storage->begin_dispatch();
-      holding_ = true;
-    }
+    gate_.open();
     context_.active = true;
     done_ = std::move(done);
     fiber_ = GuestFiber::take();
@@ -382,7 +298,7 @@ class WasmActor final : public Actor, private HostImports {
   void finished() {
     fiber_.reset();
     context_ = Context{};
-    if (holding_) close_gate(done_ != nullptr);
+    if (gate_.holding()) close_gate(done_ != nullptr);
     std::function<void()> done = std::move(done_);
     auto next = [&] {
       if (done) {
@@ -402,64 +318,29 @@ class WasmActor final : public Actor, private HostImports {
     }
   }
 
-  // The output gate: the invocation's writes commit when it succeeded, then the tells it made
-  // go out (its reply goes out after, in its continuation); when it failed, or the commit did,
-  // its writes roll back and its tells are dropped. A failed commit fails the invocation.
+  // The invocation ended: the gate commits its writes and lets its tells go when it succeeded
+  // (output_gate.h); a failed commit fails the invocation.
   void close_gate(bool hook) {
-    holding_ = false;
-    std::vector<HeldTell> tells = std::move(held_tells_);
-    held_tells_.clear();
-    held_bytes_ = 0;
     const bool succeeded =
         hook ? hook_.outcome.ok() && !(*hook_.outcome && workload::error_of(**hook_.outcome))
              : dispatch_.outcome.ok() && !dispatch_.outcome->error;
-    if (!succeeded) {
-      services_.storage->rollback_dispatch();
-      return;
-    }
-    if (auto committed = services_.storage->commit_dispatch(); !committed.ok()) {
-      // The detail (SQLite's, a path) stays in the node's log: the asker and the next
-      // incarnation's on-error see the code only.
-      spdlog::warn("actor {}: storage commit failed: {}", self().id().to_string(),
-                   committed.error().to_string());
-      Error e{committed.error().code, "storage commit failed"};
+    if (auto closed = gate_.close(succeeded, send_released(), self().id().to_string());
+        !closed.ok()) {
       if (hook) {
-        hook_.outcome = e;
+        hook_.outcome = closed.error();
       } else {
-        dispatch_.outcome = e;
-      }
-      return;
-    }
-    for (HeldTell& t : tells) {
-      if (tell(t.to, std::move(t.envelope)) != Delivery::kQueued) {
-        spdlog::debug("actor {}: a held tell was not taken", self().id().to_string());
+        dispatch_.outcome = closed.error();
       }
     }
   }
-
-  // Before a message that must go out now (a call: the guest waits for its answer; a stream
-  // chunk), the invocation's writes so far commit and its held tells go out, so nothing
-  // leaves before what it may depend on is durable and tells keep their order before the call.
-  // A failure after it rolls back only what was written after it. A failed commit fails the
-  // invocation.
-  Result<void> checkpoint() {
-    if (!holding_) return {};
-    std::vector<HeldTell> tells = std::move(held_tells_);
-    held_tells_.clear();
-    held_bytes_ = 0;
-    if (auto committed = services_.storage->commit_dispatch(); !committed.ok()) {
-      spdlog::warn("actor {}: storage commit failed: {}", self().id().to_string(),
-                   committed.error().to_string());
-      holding_ = false;
-      return Error{committed.error().code, "storage commit failed"};
-    }
-    for (HeldTell& t : tells) {
-      if (tell(t.to, std::move(t.envelope)) != Delivery::kQueued) {
+  // Before a message that must go out now (a call, a stream chunk): output_gate.h.
+  Result<void> checkpoint() { return gate_.checkpoint(send_released(), self().id().to_string()); }
+  OutputGate::Send send_released() {
+    return [this](const ActorRef& to, Envelope e) {
+      if (tell(to, std::move(e)) != Delivery::kQueued) {
         spdlog::debug("actor {}: a held tell was not taken", self().id().to_string());
       }
-    }
-    services_.storage->begin_dispatch();
-    return {};
+    };
   }
 
   // At stop: a guest suspended in a call gets `unavailable`, one preempted is ended at its
@@ -740,18 +621,10 @@ class WasmActor final : public Actor, private HostImports {
         return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
       }
       Envelope e = outgoing(EnvelopeKind::kTell, args[1].bytes, args[2].bytes);
-      if (holding_) {  // released when the invocation's writes commit (the output gate)
-        const std::size_t size = e.route.size() + e.payload.size();
-        if (held_tells_.size() >= kMostHeldTells ||
-            held_bytes_ + size > shared_->options.limits.host_call_bytes) {
-          return O(workload::err({ActrErrorCase::kUnavailable,
-                                  "too many tells held for this invocation's storage commit "
-                                  "(at most " +
-                                      std::to_string(kMostHeldTells) + ", host_call_bytes in all)",
-                                  {}}));
+      if (gate_.holding()) {  // released when the invocation's writes commit
+        if (auto held = gate_.hold(*to, std::move(e)); !held.ok()) {
+          return O(workload::err(to_guest_error(held.error())));
         }
-        held_bytes_ += size;
-        held_tells_.push_back({*to, std::move(e)});
         return O(workload::ok_unit());
       }
       if (tell(*to, std::move(e)) != Delivery::kQueued) {
@@ -897,17 +770,9 @@ class WasmActor final : public Actor, private HostImports {
     Result<O> outcome = O{};
   };
 
-  struct HeldTell {
-    ActorRef to;
-    Envelope envelope;
-  };
-
   std::shared_ptr<Shared> shared_;
-  GuestServices services_;  // before instance_: the guest may call them until it is gone
-  bool holding_ = false;    // an invocation's tells wait for its storage commit
-  std::vector<HeldTell> held_tells_;
-  std::uint64_t held_bytes_ = 0;  // their routes and payloads
-  static constexpr std::size_t kMostHeldTells = 1024;
+  GuestServices services_;       // before instance_: the guest may call them until it is gone
+  OutputGate gate_{nullptr, 0};  // over services_.storage, set at on_start
   std::unique_ptr<Instance> instance_;
   FiberPtr fiber_;              // while an invocation is in flight
   std::function<void()> done_;  // its continuation; empty for a dispatch

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "troupe/runtime/actor.h"
+#include "troupe/wasm/guest_error_mapping.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/guest_services.h"
 #include "troupe/wasm/instance.h"
@@ -81,11 +82,6 @@ struct StreamCounters {
   std::uint64_t dropped = 0;    // latency-first chunks not sent because the receiver lagged
 };
 StreamCounters stream_counters();
-
-// Maps between the contract's actr-error and troupe's Error, losslessly for guest-to-guest
-// calls (the case name travels in the detail of a kHandlerError).
-Error to_error(const workload::GuestError& e);
-workload::GuestError to_guest_error(const Error& e);
 
 // The factory a supervisor restarts the actor with: each call builds a fresh instance of the
 // same module. Failures of one incarnation are handed to the next one's on-error.
