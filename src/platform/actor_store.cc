@@ -149,13 +149,9 @@ Result<void> ActorStore::put(BytesView key, BytesView value) {
                                           " bytes (at most " + std::to_string(kMaxStoreValueBytes) +
                                           ")"};
   }
-  if (Result<void> ok = prepare_write(); !ok.ok()) return ok;
-  std::optional<SqliteTransaction> single;
-  if (!in_dispatch_) {
-    Result<SqliteTransaction> tx = SqliteTransaction::begin(db_);
-    if (!tx.ok()) return tx.error();
-    single.emplace(std::move(*tx));
-  }
+  Result<std::optional<SqliteTransaction>> began = begin_write();
+  if (!began.ok()) return began.error();
+  std::optional<SqliteTransaction> single = std::move(began).value();
 
   SqliteStatement& old = statements_->entry_bytes;
   if (Result<void> ok = old.bind_blob(1, key); !ok.ok()) return ok;
@@ -187,15 +183,19 @@ Result<void> ActorStore::put(BytesView key, BytesView value) {
   return {};
 }
 
+Result<std::optional<SqliteTransaction>> ActorStore::begin_write() {
+  if (Result<void> ok = prepare_write(); !ok.ok()) return ok.error();
+  if (in_dispatch_) return std::optional<SqliteTransaction>{};  // the dispatch's transaction
+  Result<SqliteTransaction> tx = SqliteTransaction::begin(db_);
+  if (!tx.ok()) return tx.error();
+  return std::optional<SqliteTransaction>(std::move(tx).value());
+}
+
 Result<bool> ActorStore::remove(BytesView key) {
   if (Result<void> ok = check_key(key, "key"); !ok.ok()) return ok.error();
-  if (Result<void> ok = prepare_write(); !ok.ok()) return ok.error();
-  std::optional<SqliteTransaction> single;
-  if (!in_dispatch_) {
-    Result<SqliteTransaction> tx = SqliteTransaction::begin(db_);
-    if (!tx.ok()) return tx.error();
-    single.emplace(std::move(*tx));
-  }
+  Result<std::optional<SqliteTransaction>> began = begin_write();
+  if (!began.ok()) return began.error();
+  std::optional<SqliteTransaction> single = std::move(began).value();
 
   SqliteStatement& old = statements_->entry_bytes;
   if (Result<void> ok = old.bind_blob(1, key); !ok.ok()) return ok.error();

@@ -85,6 +85,8 @@ class ActorStore {
   // Before a write: inside a dispatch, opens its SQLite transaction on first use (a dispatch
   // that does not write costs nothing); refuses when SQLite dropped it after an error.
   Result<void> prepare_write();
+  // prepare_write, then the write's own transaction outside a dispatch (none inside one).
+  Result<std::optional<SqliteTransaction>> begin_write();
   // After a failed statement inside a dispatch: SQLite may have rolled the whole transaction
   // back by itself (a full disk); then the dispatch's writes are gone and it must fail.
   void note_failure();
