@@ -427,7 +427,7 @@ void storage() {
   auto service = StorageService::open(dir, std::uint64_t{1} << 30);
   if (!service.ok()) std::exit(1);
   StorageService& storage_service = **service;
-  ServedGuest kv("kv", [&]() -> Result<GuestServices> {
+  ServedGuest kv("kv", [&](ActorId) -> Result<GuestServices> {
     auto lease = storage_service.open_store({"bench:kv:1.0.0", "kv"}, std::uint64_t{1} << 30);
     if (!lease.ok()) return lease.error();
     GuestServices s;
@@ -490,7 +490,7 @@ void sign() {
                        UnixClock(clock));
   if (!custody.ok()) std::exit(1);
   KeyCustody& keys = **custody;
-  ServedGuest signer("signer", [&]() -> Result<GuestServices> {
+  ServedGuest signer("signer", [&](ActorId) -> Result<GuestServices> {
     auto s = CustodialGuestSigner::open(keys, "bench:signer:1.0.0/signer");
     if (!s.ok()) return s.error();
     GuestServices services;

@@ -1,4 +1,4 @@
-/* troupe guest SDK (C): troupe:host storage and signing over the canonical ABI (wasm32).
+/* troupe guest SDK (C): troupe:host storage, signing and identity over the canonical ABI (wasm32).
  * Layouts: host-error = {case u8 @0, string @4}, size 12; each result here is
  * {case u8 @0, payload @4}, size 16, align 4 (option<list<u8>> = {case u8 @0, list @4}).
  * The host lowers results through cabi_realloc while actr__in_import is set, so they come from
@@ -12,6 +12,8 @@ typedef int32_t i32;
 
 #define STORAGE(name) __attribute__((import_module("troupe:host/storage@0.1.0"), import_name(name)))
 #define SIGNING(name) __attribute__((import_module("troupe:host/signing@0.1.0"), import_name(name)))
+#define IDENTITY(name) \
+  __attribute__((import_module("troupe:host/identity@0.1.0"), import_name(name)))
 
 STORAGE("get") void troupe__storage_get(i32 key, i32 key_len, i32 ret);
 STORAGE("put") void troupe__storage_put(i32 key, i32 key_len, i32 value, i32 value_len, i32 ret);
@@ -19,6 +21,7 @@ STORAGE("delete") void troupe__storage_delete(i32 key, i32 key_len, i32 ret);
 STORAGE("list-keys") void troupe__storage_list_keys(i32 prefix, i32 prefix_len, i32 limit, i32 ret);
 SIGNING("sign") void troupe__sign(i32 message, i32 len, i32 ret);
 SIGNING("public-key") void troupe__public_key(i32 ret);
+IDENTITY("credential") void troupe__credential(i32 ret);
 
 extern int actr__in_import; /* actr.c: results of an import come from malloc */
 #define IMPORT(call) (++actr__in_import, (call), --actr__in_import)
@@ -116,4 +119,14 @@ actr_buf troupe_public_key(void) {
   _Alignas(4) uint8_t ret[8];
   IMPORT(troupe__public_key(addr(ret)));
   return buf_at(ret);
+}
+
+troupe_status troupe_credential(actr_buf* jws) {
+  _Alignas(4) uint8_t ret[16];
+  IMPORT(troupe__credential(addr(ret)));
+  jws->ptr = NULL;
+  jws->len = 0;
+  troupe_status s = status_of(ret);
+  if (s == TROUPE_OK) *jws = buf_at(ret + 4);
+  return s;
 }

@@ -1,5 +1,7 @@
 #include "troupe/node/node.h"
 
+#include <fmt/format.h>
+
 #include <utility>
 
 #include "troupe/wasm/guest_budget.h"
@@ -20,7 +22,9 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   auto identity = NodeIdentity::load_or_create(node->config_.data_dir, /*exclusive=*/true);
   if (!identity.ok()) return identity.error();
   node->identity_ = std::move(identity).value();
-  auto platform = PlatformServices::open(node->config_.data_dir, node->config_.platform);
+  auto platform = PlatformServices::open(
+      node->config_.data_dir, node->config_.platform,
+      fmt::format("troupe:node:{:016x}", node->identity_->node_id()));
   if (!platform.ok()) return platform.error();
   node->platform_ = std::move(platform).value();
   SystemConfig sc = node->config_.runtime;

@@ -8,6 +8,7 @@
 #include "troupe/base/trace_context.h"
 #include "troupe/node/actor_name.h"
 #include "troupe/node/custodial_guest_signer.h"
+#include "troupe/node/enrolled_guest_identity.h"
 #include "troupe/node/leased_guest_storage.h"
 #include "troupe/node/regular_file.h"
 #include "troupe/platform/actor_store_path.h"
@@ -19,6 +20,7 @@
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/aot.h"
 #include "troupe/wasm/guest_budget.h"
+#include "troupe/wasm/guest_grants.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/wasm_actor.h"
 
@@ -36,22 +38,6 @@ struct ModuleSpawn {
   std::string key_id;        // empty: unsigned
   std::string package_hash;  // empty: unsigned
 };
-
-// The troupe:host interfaces a module may import only with their capability: refused at spawn
-// (the actor never starts), naming the capability.
-Result<void> check_granted_imports(const wasm::GuestModule& module, bool storage, bool signing,
-                                   const std::string& why) {
-  for (const std::string& import : module.troupe_imports()) {
-    const std::string iface = import.substr(0, import.find('.'));
-    const bool granted = (iface == "storage" && storage) || (iface == "signing" && signing);
-    if ((iface == "storage" || iface == "signing") && !granted) {
-      return Error{PlatformErrc::kPermissionDenied,
-                   fmt::format("the module imports troupe:host/{} ({}) but {} the {} capability",
-                               iface, import, why, iface)};
-    }
-  }
-  return {};
-}
 
 // The factory for a loaded module with its options (limits resolved): checks the limits, the
 // node-wide caps, and starts (or waits for) the AOT build. Every restart instantiates the
@@ -89,7 +75,8 @@ Result<ModuleSpawn> unsigned_spawn(const SpawnRequest& req, const wasm::GuestPol
   std::vector<std::uint8_t> bin(file->begin(), file->end());
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return module.error();
-  if (auto ok = check_granted_imports(*module, false, false, "an unsigned module has no");
+  if (auto ok = wasm::check_granted_imports(*module, {}, false, false, false,
+                                             "an unsigned module has no");
       !ok.ok()) {
     return ok.error();
   }
@@ -108,18 +95,31 @@ Result<ModuleSpawn> unsigned_spawn(const SpawnRequest& req, const wasm::GuestPol
 }
 
 // A signed package, verified against the node's trust store: its type is the manifest's, its
-// services what the manifest requests and the node grants (storage, signing), its limits the
-// manifest's defaults overridden by the request's, within the node's maxima.
+// capabilities what the manifest requests within the node's policy for its signing key, its
+// limits the manifest's defaults overridden by the request's, within the node's maxima. Every
+// incarnation is enrolled with the identity service (a credential bound to the actor's
+// custodial key) before its guest runs.
 Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPolicy& policy,
                                   PlatformServices& platform) {
+  using platform::Capability;
   auto pkg = platform.verify(req.package_path);
   if (!pkg.ok()) return pkg.error();
   const platform::Manifest& m = pkg->manifest;
   const platform::CapabilityRequest& caps = m.troupe.capabilities;
-  const bool storage = caps.storage_quota_bytes.has_value();
-  const bool signing = caps.signing;
-  if (auto ok = check_granted_imports(*pkg->module, storage, signing,
-                                      "its package's manifest does not request");
+  const platform::GrantPolicy allowed = platform.config().policy_for(m.signing_key_id);
+  auto grant = [&](Capability c, bool asked) { return asked && allowed.allows(c); };
+  const bool storage = grant(Capability::kStorage, caps.storage_quota_bytes.has_value());
+  const bool signing = grant(Capability::kSigning, caps.signing);
+  const bool identity = grant(Capability::kIdentity, caps.identity);
+  wasm::GuestGrants grants;
+  grants.clock = grant(Capability::kClock, caps.clock);
+  grants.random = grant(Capability::kRandom, caps.random);
+  grants.streams = grant(Capability::kStreams, caps.streams);
+  if (grant(Capability::kCall, !caps.call.empty())) grants.call = caps.call;
+  if (auto ok = wasm::check_granted_imports(
+          *pkg->module, grants, storage, signing, identity,
+          "its package is not granted (the manifest must request it, and the node's [platform] "
+          "grant allow it)");
       !ok.ok()) {
     return ok.error();
   }
@@ -147,38 +147,43 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
   o.limits = *limits;
   o.output = policy.output;
   o.tier = req.tier;
-  if (storage || signing) {
-    const std::uint64_t quota =
-        std::min(caps.storage_quota_bytes.value_or(0), platform.config().max_storage_quota_bytes);
-    // Stores and keys belong to the signing key as well as the type and name: any trusted key
-    // may sign any manufacturer string, so those alone must not reach another key's data.
-    const std::string key_id = m.signing_key_id;
+  o.grants = std::move(grants);
+  const std::uint64_t quota =
+      std::min(caps.storage_quota_bytes.value_or(0), allowed.max_storage_quota_bytes);
+  // Stores and keys belong to the signing key as well as the type and name: any trusted key
+  // may sign any manufacturer string, so those alone must not reach another key's data.
+  const std::string key_id = m.signing_key_id;
+  if (storage) {
+    if (auto dirs = actor_store_dirs({type, req.name}); !dirs.ok()) return dirs.error();
+  }
+  if (!req.name.empty()) {
+    if (auto ok = check_key_name(PlatformServices::actor_key_name(key_id, type, req.name, {}));
+        !ok.ok()) {
+      return ok.error();
+    }
+  }
+  o.services = [&platform, type, name = req.name, key_id, hash = pkg->package_hash, storage,
+                signing, identity, quota](ActorId self) -> Result<wasm::GuestServices> {
+    const std::string key_name = PlatformServices::actor_key_name(key_id, type, name, self);
+    auto enrolled = platform.identities().enroll(
+        Enrollment{self, type, hash, key_id, key_name, /*ephemeral_key=*/name.empty()});
+    if (!enrolled.ok()) return enrolled.error();
+    wasm::GuestServices s;
     if (storage) {
-      if (auto dirs = actor_store_dirs({type, req.name}); !dirs.ok()) return dirs.error();
+      auto service = platform.storage_for(key_id);
+      if (!service.ok()) return service.error();
+      auto lease = (*service)->open_store({type, name}, quota);
+      if (!lease.ok()) return lease.error();
+      s.storage = std::make_unique<LeasedGuestStorage>(std::move(lease).value());
     }
     if (signing) {
-      if (auto ok = check_key_name(key_id + "/" + type + "/" + req.name); !ok.ok()) {
-        return ok.error();
-      }
+      auto signer = CustodialGuestSigner::open(platform.keys(), key_name);
+      if (!signer.ok()) return signer.error();
+      s.signing = std::move(signer).value();
     }
-    o.services = [&platform, type, name = req.name, key_id, storage, signing,
-                  quota]() -> Result<wasm::GuestServices> {
-      wasm::GuestServices s;
-      if (storage) {
-        auto service = platform.storage_for(key_id);
-        if (!service.ok()) return service.error();
-        auto lease = (*service)->open_store({type, name}, quota);
-        if (!lease.ok()) return lease.error();
-        s.storage = std::make_unique<LeasedGuestStorage>(std::move(lease).value());
-      }
-      if (signing) {
-        auto signer = CustodialGuestSigner::open(platform.keys(), key_id + "/" + type + "/" + name);
-        if (!signer.ok()) return signer.error();
-        s.signing = std::move(signer).value();
-      }
-      return s;
-    };
-  }
+    if (identity) s.identity = std::make_unique<EnrolledGuestIdentity>(platform.identities(), self);
+    return s;
+  };
   ModuleSpawn out;
   out.type_name = type;
   out.key_id = m.signing_key_id;

@@ -1,5 +1,7 @@
 #include "troupe/node/platform_services.h"
 
+#include <spdlog/spdlog.h>
+
 #include <mutex>
 
 #include "troupe/platform/master_key.h"
@@ -8,8 +10,22 @@
 
 namespace troupe {
 
+namespace {
+// The prefix of unnamed actors' key names (actor_key_name); named ones start with "mfr-".
+constexpr std::string_view kEphemeralPrefix = "ephemeral/";
+}  // namespace
+
+std::string PlatformServices::actor_key_name(const std::string& signing_key_id,
+                                             const std::string& type, const std::string& name,
+                                             ActorId actor) {
+  if (!name.empty()) return signing_key_id + "/" + type + "/" + name;
+  return std::string(kEphemeralPrefix) + signing_key_id + "/" + type + "/" +
+         std::to_string(actor.serial);
+}
+
 Result<std::unique_ptr<PlatformServices>> PlatformServices::open(
-    const std::string& data_dir, const platform::PlatformConfig& config) {
+    const std::string& data_dir, const platform::PlatformConfig& config,
+    const std::string& issuer) {
   std::unique_ptr<PlatformServices> p(new PlatformServices());
   p->config_ = config;
   // PrivateDir makes each directory 0700 and refuses one of another owner or that others may
@@ -27,6 +43,28 @@ Result<std::unique_ptr<PlatformServices>> PlatformServices::open(
                                UnixClock(p->clock_));
   if (!keys.ok()) return keys.error();
   p->keys_ = std::move(keys).value();
+  // Unnamed actors' keys of an earlier run (a crash skips their removal at stop): no actor
+  // will ask for them again.
+  // A record that fails its checks stops the sweep, not the node: calls reaching it fail.
+  if (auto listed = p->keys_->list(); listed.ok()) {
+    for (const KeyInfo& k : *listed) {
+      if (k.name.starts_with(kEphemeralPrefix)) (void)p->keys_->remove(k.name);
+    }
+  } else {
+    spdlog::warn("keys of unnamed actors of an earlier run not removed: {}",
+                 listed.error().to_string());
+  }
+  auto identity = IdentityService::open(
+      *p->keys_, UnixClock(p->clock_),
+      IdentityServiceOptions{issuer, "node/identity-service", config.credential_ttl_seconds});
+  if (!identity.ok()) return identity.error();
+  p->identity_ = std::make_unique<IdentityService>(std::move(identity).value());
+  PlatformServices* self = p.get();
+  p->identities_ = std::make_unique<ActorIdentities>(
+      *p->identity_, *p->keys_, UnixClock(p->clock_),
+      [self](const std::string& key_id, const std::string& hash) {
+        return self->still_trusted(key_id, hash);
+      });
 
   p->storage_dir_ = data_dir + "/" + kStorageDir;
   if (auto dir = PrivateDir::open(p->storage_dir_); !dir.ok()) return dir.error();

@@ -88,6 +88,8 @@ GuestError to_guest_error(const Error& e) {
       case WasmErrc::kDeadlineExceeded:
       case WasmErrc::kMemoryLimit:
         break;
+      case WasmErrc::kPermissionDenied:
+        return {ActrErrorCase::kPermissionDenied, e.detail, {}};
     }
   }
   return {ActrErrorCase::kInternal, e.to_string(), {}};

@@ -168,7 +168,7 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
       m.troupe_imports_.insert(iface->name + "." + f->name);
     } else {
       return refused(what + " is outside the contract (allowed: " + names.import_module + ", " +
-                     troupe_host::import_module("<clock|random|storage|signing>", m.scheme_) +
+                     troupe_host::import_module("<clock|random|storage|signing|identity>", m.scheme_) +
                      ", " + std::string(kWasiModule) + ")");
     }
     if (!sig || *sig != *expected) {

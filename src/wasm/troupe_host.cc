@@ -23,6 +23,7 @@ const std::vector<Interface>& interfaces() {
         {"signing",
          {{"sign", {{bytes}, AbiType::result(bytes, error)}}, {"public-key", {{}, bytes}}},
          {}},
+        {"identity", {{"credential", {{}, AbiType::result(text, error)}}}, {}},
         {"errors", {}, "has no functions"},
     };
   }();

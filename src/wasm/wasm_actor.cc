@@ -15,6 +15,7 @@
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/fiber.h"
+#include "troupe/wasm/guest_grants.h"
 #include "troupe/wasm/troupe_host.h"
 #include "troupe/wasm/wasm_error.h"
 
@@ -98,21 +99,16 @@ class WasmActor final : public Actor, private HostImports {
 
   void on_start() override {
     if (shared_->options.services) {
-      auto made = shared_->options.services();
+      auto made = shared_->options.services(self().id());
       if (!made.ok()) throw GuestFailure(made.error());
       services_ = std::move(made).value();
     }
     gate_ = OutputGate(services_.storage.get(), shared_->options.limits.host_call_bytes);
-    for (const std::string& import : shared_->module->troupe_imports()) {
-      const std::string iface = import.substr(0, import.find('.'));
-      if ((iface == "storage" && !services_.storage) ||
-          (iface == "signing" && !services_.signing)) {
-        std::string why = "the guest imports troupe:host/";
-        why += iface;
-        why += " but was not granted ";
-        why += iface;
-        throw GuestFailure(Error{BaseErrc::kRefused, std::move(why)});
-      }
+    if (auto granted = check_granted_imports(
+            *shared_->module, shared_->options.grants, services_.storage != nullptr,
+            services_.signing != nullptr, services_.identity != nullptr, "it was not granted");
+        !granted.ok()) {
+      throw GuestFailure(granted.error());
     }
     auto created =
         Instance::create(*shared_->module, *this, shared_->options.limits, shared_->options.tier);
@@ -427,12 +423,21 @@ class WasmActor final : public Actor, private HostImports {
   // --- HostImports (run on the guest's fiber) ---
 
   workload::ActrId ident(const ActorRef& ref) const {
-    return {0, ref.id().serial, {"troupe", ref.type_name(), "0.1.0"}};
+    GuestVisibleType t = guest_visible_type(ref.type_name());
+    return {0, ref.id().serial, {std::move(t.manufacturer), std::move(t.name), std::move(t.version)}};
   }
 
-  ActorRef resolve_id(const workload::ActrId& id) const {
-    if (id.realm != 0) return {};
-    return system().find(ActorId{system().node_id(), id.serial});
+  // The live actor `id` names, if this guest may reach it (guest_grants.h). An actor outside
+  // its grants is permission-denied whether or not it exists — a node's own actors included —
+  // so probing ids tells a guest nothing.
+  Result<ActorRef> resolve_id(const workload::ActrId& id) const {
+    ActorRef r = id.realm == 0 ? system().find(ActorId{system().node_id(), id.serial}) : ActorRef{};
+    if (r && may_reach(shared_->options.grants, system(), self(), r)) return r;
+    if (!r && shared_->options.grants.call_any) {
+      return Error{BaseErrc::kNotFound, "no live actor " + std::to_string(id.serial)};
+    }
+    return Error{WasmErrc::kPermissionDenied,
+                 "actor " + std::to_string(id.serial) + " is outside this actor's call grants"};
   }
 
   Result<ActorRef> resolve_dest(const workload::Dest& d) const {
@@ -442,8 +447,7 @@ class WasmActor final : public Actor, private HostImports {
       case workload::DestCase::kLocal:
         return self();
       case workload::DestCase::kActor:
-        if (ActorRef r = resolve_id(d.actor)) return r;
-        return Error{BaseErrc::kNotFound, "no live actor " + std::to_string(d.actor.serial)};
+        return resolve_id(d.actor);
     }
     return Error{BaseErrc::kInvalidArgument, "bad dest"};
   }
@@ -525,7 +529,7 @@ class WasmActor final : public Actor, private HostImports {
     return r;
   }
 
-  // troupe:host storage and signing, from this incarnation's services (on_start refused a
+  // troupe:host storage, signing and identity, from this incarnation's services (on_start refused a
   // guest importing one it was not given). Results are result<T, host-error>.
   Result<O> call_troupe_host(std::string_view iface, const workload::Function& f,
                              std::vector<AbiValue> args) override {
@@ -583,6 +587,10 @@ class WasmActor final : public Actor, private HostImports {
         return O(AbiValue::text(std::move(key).value()));
       }
     }
+    if (iface == "identity" && services_.identity && n == "credential") {
+      return answer(services_.identity->credential(),
+                    [&](std::string jws) { return ok(AbiValue::text(std::move(jws))); });
+    }
     return HostImports::call_troupe_host(iface, f, std::move(args));
   }
 
@@ -633,13 +641,21 @@ class WasmActor final : public Actor, private HostImports {
       return O(workload::ok_unit());
     }
     if (n == "call-raw") {
-      ActorRef to = resolve_id(workload::actr_id_from(args[0]));
-      if (!to) return O(workload::err({ActrErrorCase::kNotFound, "no such actor", {}}));
+      auto to = resolve_id(workload::actr_id_from(args[0]));
+      if (!to.ok()) return O(workload::err(to_guest_error(to.error())));
       if (auto c = checkpoint(); !c.ok()) return c.error();
-      return O(bytes_result(blocking_ask(to, args[1].bytes, args[2].bytes)));
+      return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
     }
     if (n == "discover") {
       auto type = workload::actr_type_from(args[0]);
+      if (!may_discover(shared_->options.grants,
+                        {type.manufacturer, type.name,
+                         type.manufacturer == "troupe" ? "0.1.0" : type.version})) {
+        return O(workload::err({ActrErrorCase::kPermissionDenied,
+                                "discovering " + type.manufacturer + "/" + type.name +
+                                    " is outside this actor's call grants",
+                                {}}));
+      }
       // A signed type (manufacturer:name:version, from a package) first, then a native kind
       // (manufacturer "troupe", the kind's name).
       ActorRef found;
@@ -649,7 +665,7 @@ class WasmActor final : public Actor, private HostImports {
       // A native kind's name has no ':' (signed and unsigned types do); the node's own
       // supervisors are never found.
       if (!found && type.manufacturer == "troupe" && type.name.find(':') == std::string::npos &&
-          type.name != "supervisor") {
+          !is_node_internal_type(type.name)) {
         found = system().find_by_type(type.name);
       }
       if (!found) {
@@ -658,6 +674,11 @@ class WasmActor final : public Actor, private HostImports {
                                 {}}));
       }
       return O(workload::ok_id(ident(found)));
+    }
+    if ((n == "register-stream" || n == "unregister-stream" || n == "send-data-stream") &&
+        !shared_->options.grants.streams) {
+      return O(workload::err(
+          {ActrErrorCase::kPermissionDenied, "this actor was not granted the streams capability", {}}));
     }
     if (n == "register-stream" || n == "unregister-stream") {
       const std::string& id = args[0].bytes;

@@ -14,6 +14,8 @@ std::string_view errc_name(WasmErrc code) {
       return "deadline-exceeded";
     case WasmErrc::kMemoryLimit:
       return "memory-limit";
+    case WasmErrc::kPermissionDenied:
+      return "permission-denied";
   }
   return "unknown";
 }

@@ -51,7 +51,7 @@ class GuestSigning : public wasm::testing::TierTest {
     options.tier = GetParam();
     options.limits = limits_;
     if (grant) {
-      options.services = [this, key_name]() -> Result<wasm::GuestServices> {
+      options.services = [this, key_name](ActorId) -> Result<wasm::GuestServices> {
         auto signer = CustodialGuestSigner::open(*custody_, key_name);
         if (!signer.ok()) return signer.error();
         wasm::GuestServices s;
@@ -113,8 +113,8 @@ TEST_P(GuestSigning, AGuestImportingSigningItWasNotGrantedNeverRuns) {
   for (int i = 0; i < 500 && a.alive(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_FALSE(a.alive());
   EXPECT_EQ(a.cell()->exit_reason().detail,
-            "handler-error: on_start: refused: the guest imports troupe:host/signing but was not "
-            "granted signing");
+            "handler-error: on_start: permission-denied: the module imports "
+            "troupe:host/signing.public-key but it was not granted the signing capability");
   auto listed = custody_->list();
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());  // no key was made for it

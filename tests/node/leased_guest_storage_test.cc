@@ -57,8 +57,9 @@ class GuestStorage : public wasm::testing::TierTest {
     wasm::WasmActorOptions options;
     options.type_name = "kv";
     options.tier = GetParam();
+    options.grants = wasm::GuestGrants::all();  // it tells and calls a witness
     if (grant) {
-      options.services = [this, name, quota]() -> Result<wasm::GuestServices> {
+      options.services = [this, name, quota](ActorId) -> Result<wasm::GuestServices> {
         auto lease = storage_->open_store({"acme:kv:1.0.0", name}, quota);
         if (!lease.ok()) return lease.error();
         wasm::GuestServices s;
@@ -202,8 +203,8 @@ TEST_P(GuestStorage, AGuestImportingStorageItWasNotGrantedNeverRuns) {
   for (int i = 0; i < 500 && kv.alive(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_FALSE(kv.alive());
   EXPECT_EQ(kv.cell()->exit_reason().detail,
-            "handler-error: on_start: refused: the guest imports troupe:host/storage but was not "
-            "granted storage");
+            "handler-error: on_start: permission-denied: the module imports "
+            "troupe:host/storage.delete but it was not granted the storage capability");
   EXPECT_EQ(storage_->live_stores(), 0u);
 }
 

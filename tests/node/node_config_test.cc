@@ -206,6 +206,86 @@ TEST(NodeConfig, ParsesThePlatformTable) {
   EXPECT_EQ(c->platform.max_storage_quota_bytes, 4096u);
 }
 
+// What packages may be granted: every capability a manifest asks for by default, a narrower
+// list node-wide or per signing key, quotas per key never above the node's cap; credentials'
+// lifetime.
+TEST(NodeConfig, ParsesPlatformGrantPolicy) {
+  using platform::Capability;
+  const platform::PlatformConfig defaults = NodeConfig{}.platform;
+  EXPECT_EQ(defaults.credential_ttl_seconds, 3600);
+  EXPECT_EQ(defaults.grant, platform::kAllCapabilities);
+  auto c = NodeConfig::parse(R"(
+[platform]
+max_storage_quota_bytes = 8192
+credential_ttl_seconds = 60
+grant = ["call", "clock"]
+[platform.keys."mfr-0123456789abcdef"]
+grant = ["storage"]
+max_storage_quota_bytes = 4096
+[platform.keys."mfr-fedcba9876543210"]
+max_storage_quota_bytes = 4096
+)",
+                             "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->platform.credential_ttl_seconds, 60);
+  const auto other = c->platform.policy_for("mfr-1111111111111111");
+  EXPECT_TRUE(other.allows(Capability::kCall));
+  EXPECT_TRUE(other.allows(Capability::kClock));
+  EXPECT_FALSE(other.allows(Capability::kStorage));
+  EXPECT_FALSE(other.allows(Capability::kSigning));
+  EXPECT_EQ(other.max_storage_quota_bytes, 8192u);
+  const auto listed = c->platform.policy_for("mfr-0123456789abcdef");
+  EXPECT_TRUE(listed.allows(Capability::kStorage));
+  EXPECT_FALSE(listed.allows(Capability::kCall));
+  EXPECT_EQ(listed.max_storage_quota_bytes, 4096u);
+  // A key's own table without `grant` inherits the node-wide list.
+  const auto quota_only = c->platform.policy_for("mfr-fedcba9876543210");
+  EXPECT_TRUE(quota_only.allows(Capability::kCall));
+  EXPECT_FALSE(quota_only.allows(Capability::kStorage));
+  // An empty list grants nothing.
+  auto none = NodeConfig::parse("[platform]\ngrant = []\n", "t.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->platform.policy_for("mfr-0123456789abcdef").grant, 0u);
+  // Whatever the order: a per-key quota above the node's cap is capped.
+  auto capped = NodeConfig::parse(
+      "[platform.keys.\"mfr-0123456789abcdef\"]\nmax_storage_quota_bytes = 65536\n"
+      "[platform]\nmax_storage_quota_bytes = 1024\n",
+      "t.toml");
+  ASSERT_TRUE(capped.ok()) << capped.error().to_string();
+  EXPECT_EQ(capped->platform.policy_for("mfr-0123456789abcdef").max_storage_quota_bytes, 1024u);
+}
+
+TEST(NodeConfig, RejectsBadPlatformGrantPolicy) {
+  for (auto [text, expect] : {
+           std::pair{"[platform]\ngrant = [\"everything\"]", "platform.grant must be a list"},
+           std::pair{"[platform]\ngrant = \"call\"", "platform.grant must be a list"},
+           std::pair{"[platform]\ngrant = [1]", "platform.grant must be a list"},
+           std::pair{"[platform]\ncredential_ttl_seconds = 0",
+                     "platform.credential_ttl_seconds must be an integer in 1..604800"},
+           std::pair{"[platform]\ncredential_ttl_seconds = 604801",
+                     "platform.credential_ttl_seconds"},
+           std::pair{"[platform]\ncredential_ttl_seconds = \"1h\"",
+                     "platform.credential_ttl_seconds"},
+           std::pair{"[platform.keys.acme]\ngrant = []",
+                     "platform.keys.acme must be named by a signing key id"},
+           std::pair{"[platform.keys.\"mfr-0123456789ABCDEF\"]\ngrant = []",
+                     "platform.keys.mfr-0123456789ABCDEF must be named"},
+           std::pair{"[platform.keys.\"mfr-0123456789abcdef\"]\ngrnt = []",
+                     "unknown key platform.keys.mfr-0123456789abcdef.grnt"},
+           std::pair{"[platform.keys.\"mfr-0123456789abcdef\"]\ngrant = [\"root\"]",
+                     "platform.keys.mfr-0123456789abcdef.grant must be a list"},
+           std::pair{"[platform]\nkeys = 3", "platform.keys must be a table"},
+           std::pair{"[platform]\nkeys = { \"mfr-0123456789abcdef\" = 1 }",
+                     "platform.keys.mfr-0123456789abcdef must be a table"},
+       }) {
+    auto c = NodeConfig::parse(text, "t.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().code, BaseErrc::kInvalidArgument);
+    EXPECT_NE(c.error().detail.find(std::string("t.toml: ") + expect), std::string::npos)
+        << text << ": " << c.error().detail;
+  }
+}
+
 TEST(NodeConfig, RejectsBadPlatformValues) {
   for (auto [text, expect] : {
            std::pair{"[platform]\nallow_unsigned = 1",

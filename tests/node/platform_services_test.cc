@@ -35,7 +35,7 @@ class PlatformServicesTest : public ::testing::Test {
 
 TEST_F(PlatformServicesTest, OpenMakesPrivateDirectoriesAndTheMasterKeyOnce) {
   {
-    auto p = PlatformServices::open(dir_, {});
+    auto p = PlatformServices::open(dir_, {}, "troupe:node:test");
     ASSERT_TRUE(p.ok()) << p.error().to_string();
     auto storage = (*p)->storage_for("mfr-0123456789abcdef");
     ASSERT_TRUE(storage.ok()) << storage.error().to_string();
@@ -55,7 +55,7 @@ TEST_F(PlatformServicesTest, OpenMakesPrivateDirectoriesAndTheMasterKeyOnce) {
   const std::string key{std::istreambuf_iterator<char>(in), {}};
   EXPECT_EQ(key.size(), 32u);
   // A second start keeps the key (the custodial keys sealed under it stay readable).
-  auto again = PlatformServices::open(dir_, {});
+  auto again = PlatformServices::open(dir_, {}, "troupe:node:test");
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   std::ifstream in2(dir_ + "/master/master.key", std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in2), {}), key);
@@ -67,7 +67,7 @@ TEST_F(PlatformServicesTest, TheTrustStorePersistsAndRevocationWins) {
   const std::string id = platform::key_id_of(signer.public_key());
   const std::string hash(64, 'a');
   {
-    auto p = PlatformServices::open(dir_, {});
+    auto p = PlatformServices::open(dir_, {}, "troupe:node:test");
     ASSERT_TRUE(p.ok()) << p.error().to_string();
     auto added = (*p)->trust_key(text);
     ASSERT_TRUE(added.ok()) << added.error().to_string();
@@ -77,7 +77,7 @@ TEST_F(PlatformServicesTest, TheTrustStorePersistsAndRevocationWins) {
     EXPECT_FALSE((*p)->still_trusted(id, hash));
     EXPECT_FALSE((*p)->trust_key("not a key").ok());
   }
-  auto p = PlatformServices::open(dir_, {});
+  auto p = PlatformServices::open(dir_, {}, "troupe:node:test");
   ASSERT_TRUE(p.ok()) << p.error().to_string();
   TrustListing listing = (*p)->trust_listing();
   ASSERT_EQ(listing.keys.size(), 1u);
@@ -97,21 +97,21 @@ TEST_F(PlatformServicesTest, ADamagedOrLooseDirectoryFailsTheStart) {
   ::chmod((dir_ + "/trust").c_str(), 0700);
   std::ofstream(dir_ + "/trust/trust.json") << "{ not json";
   ::chmod((dir_ + "/trust/trust.json").c_str(), 0600);
-  auto damaged = PlatformServices::open(dir_, {});
+  auto damaged = PlatformServices::open(dir_, {}, "troupe:node:test");
   ASSERT_FALSE(damaged.ok());
   EXPECT_EQ(damaged.error().code, PlatformErrc::kMalformed) << damaged.error().to_string();
   fs::remove(dir_ + "/trust/trust.json");
 
   fs::create_directories(dir_ + "/storage");
   ::chmod((dir_ + "/storage").c_str(), 0777);
-  auto loose = PlatformServices::open(dir_, {});
+  auto loose = PlatformServices::open(dir_, {}, "troupe:node:test");
   ASSERT_FALSE(loose.ok());
   EXPECT_EQ(loose.error().code, BaseErrc::kRefused) << loose.error().to_string();
   ::chmod((dir_ + "/storage").c_str(), 0700);
 
   fs::remove_all(dir_ + "/master");
   std::ofstream(dir_ + "/master") << "a file";
-  EXPECT_FALSE(PlatformServices::open(dir_, {}).ok());
+  EXPECT_FALSE(PlatformServices::open(dir_, {}, "troupe:node:test").ok());
   fs::remove(dir_ + "/master");
 
   // A symlink in a service directory's place is refused: nothing is made where it points.
@@ -121,7 +121,7 @@ TEST_F(PlatformServicesTest, ADamagedOrLooseDirectoryFailsTheStart) {
     ::chmod(elsewhere.c_str(), 0700);
     fs::remove_all(dir_ + "/" + d);
     fs::create_directory_symlink(elsewhere, dir_ + "/" + d);
-    auto linked = PlatformServices::open(dir_, {});
+    auto linked = PlatformServices::open(dir_, {}, "troupe:node:test");
     ASSERT_FALSE(linked.ok()) << d;
     EXPECT_EQ(linked.error().code, BaseErrc::kRefused) << linked.error().to_string();
     EXPECT_TRUE(fs::is_empty(elsewhere)) << d;

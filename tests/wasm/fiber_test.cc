@@ -119,6 +119,7 @@ TEST_P(GuestFiberActors, StoppingOrKillingAGuestWaitingInACallEndsItCleanly) {
     options.type_name = "all-imports";
     options.tier = GetParam();
     options.call_timeout = 60s;  // the call must still be waiting when the guest is ended
+    options.grants = GuestGrants::all();
     ActorRef g = start(sys, "all-imports", wasm_actor_factory(module, options));
     ASSERT_TRUE(g);
     Envelope e;

@@ -42,6 +42,7 @@ class WasmActors : public testing::TierTest {
     options.tier = GetParam();
     options.time_slice = time_slice_;
     options.call_timeout = call_timeout_;
+    options.grants = grants_;
     spec.factory = wasm_actor_factory(m, options);
     auto r = sys_.ask<ActorRef>(sys_.root(), StartChild{std::move(spec)}, 5s).get();
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
@@ -61,6 +62,7 @@ class WasmActors : public testing::TierTest {
   }
   std::chrono::microseconds time_slice_ = WasmActorOptions{}.time_slice;      // for start()
   std::chrono::milliseconds call_timeout_ = WasmActorOptions{}.call_timeout;  // for start()
+  GuestGrants grants_ = GuestGrants::all();                                   // for start()
 };
 
 TEST_P(WasmActors, DispatchRepliesAndGuestErrorsBecomeErrors) {
@@ -191,6 +193,9 @@ TEST_P(WasmActors, WaitingForACallsReplyIsNotCountedAgainstTheDeadline) {
       so);
   Limits limits;
   limits.timeout = 400ms;
+  // Fuel far past what 400 ms can burn: the AOT tier spends the default billion in less on a
+  // fast machine, and this test is about the deadline.
+  limits.fuel = 1'000'000'000'000;
   ActorRef guest = start("all-imports", "all-imports", limits);
   // 30,000 loop rounds: past fuel checkpoints (where the deadline is read), well inside
   // 400 ms of run time even on a loaded machine.
@@ -302,6 +307,89 @@ TEST_P(WasmActors, ImportsAgainstTheRuntime) {
   auto journal = ask(all, "journal");
   ASSERT_TRUE(journal.ok());
   EXPECT_NE(journal->find("on-error(3:gone/1/dispatch fail)"), std::string::npos) << *journal;
+}
+
+// Deny by default (guest_grants.h): a guest granted nothing reaches only itself, whatever id it
+// guesses; type patterns grant calls and discovery, name patterns calls only; the node's own
+// actors are out of reach even with every grant; streams need their own.
+TEST_P(WasmActors, AGuestReachesOnlyWhatItsGrantsName) {
+  ActorRef echo = start("echo", "echo");
+  ActorRef other = start("echo", "other");
+  const std::string echo_serial = std::to_string(echo.id().serial);
+  const std::string other_serial = std::to_string(other.id().serial);
+  const std::string outside = "error handler-error: permission-denied: actor ";
+  auto denied = [&](const Result<Bytes>& r, const std::string& serial) {
+    return text(r) == outside + serial + " is outside this actor's call grants";
+  };
+
+  grants_ = GuestGrants{};
+  ActorRef none = start("all-imports", "all-imports");
+  EXPECT_EQ(text(ask(none, "call-actor", "x")),
+            "error handler-error: permission-denied: discovering troupe/echo is outside this actor's call "
+            "grants");
+  EXPECT_TRUE(denied(ask(none, "call-serial", echo_serial), echo_serial));
+  EXPECT_TRUE(denied(ask(none, "tell-serial", echo_serial), echo_serial));
+  // An id that names no actor answers the same: probing tells nothing.
+  EXPECT_TRUE(denied(ask(none, "call-serial", "999999"), "999999"));
+  EXPECT_EQ(text(ask(none, "tell-local", "z")), "told");
+  EXPECT_EQ(text(ask(none, "stream", "reliable")),
+            "error handler-error: permission-denied: discovering troupe/all-imports is outside this actor's "
+            "call grants");
+
+  grants_ = GuestGrants{};
+  grants_.call = {"troupe:echo:*"};
+  ActorRef typed = start("all-imports", "all-imports");
+  EXPECT_EQ(text(ask(typed, "call-actor", "x")), "x");
+  EXPECT_EQ(text(ask(typed, "call-serial", echo_serial)), "guess");
+  EXPECT_TRUE(denied(ask(typed, "call-serial", other_serial), other_serial));
+  EXPECT_EQ(text(ask(typed, "discover", "other")),
+            "error handler-error: permission-denied: discovering troupe/other is outside this actor's call "
+            "grants");
+
+  // A name grants calls to the actor registered under it, not discovery by type.
+  ASSERT_TRUE(sys_.register_name("the-other", other).ok());
+  grants_ = GuestGrants{};
+  grants_.call = {"the-other"};
+  ActorRef named = start("all-imports", "all-imports");
+  EXPECT_EQ(text(ask(named, "call-serial", other_serial)), "guess");
+  EXPECT_TRUE(denied(ask(named, "call-serial", echo_serial), echo_serial));
+  EXPECT_EQ(text(ask(named, "discover", "other")).rfind("error handler-error: permission-denied", 0), 0u);
+
+  // Every grant: still never a supervisor, by id or by type.
+  grants_ = GuestGrants::all();
+  ActorRef any = start("all-imports", "all-imports");
+  const std::string root = std::to_string(sys_.root().id().serial);
+  EXPECT_TRUE(denied(ask(any, "call-serial", root), root));
+  EXPECT_TRUE(denied(ask(any, "tell-serial", root), root));
+  EXPECT_EQ(text(ask(any, "discover", "supervisor")).rfind("error not-found", 0), 0u);
+  EXPECT_EQ(text(ask(any, "call-serial", "999999")), "error not-found: no live actor 999999");
+
+  // Streams: reaching the receiver is not enough.
+  grants_ = GuestGrants{};
+  grants_.call = {"troupe:all-imports:*"};
+  ActorRef no_streams = start("all-imports", "all-imports");
+  EXPECT_EQ(text(ask(no_streams, "stream", "reliable")),
+            "error handler-error: permission-denied: this actor was not granted the streams capability");
+}
+
+// get-self-id and discover speak in signed types: a package's manufacturer:name:version is the
+// guest's (manufacturer, name, version), an unsigned module's is (unsigned, <hash>, "").
+TEST_P(WasmActors, GuestsSeeSignedTypesAsTheirThreeParts) {
+  ActorRef billing = start("echo", "acme:billing:1.2.0");
+  ActorRef all = start("all-imports", "acme:all:0.1.0");
+  ActorRef unsigned_guest = start("all-imports", "unsigned:0123456789abcdef");
+  EXPECT_EQ(text(ask(all, "self")),
+            "0 " + std::to_string(all.id().serial) + " acme/all/0.1.0");
+  EXPECT_EQ(text(ask(unsigned_guest, "self")),
+            "0 " + std::to_string(unsigned_guest.id().serial) + " unsigned/0123456789abcdef/");
+  EXPECT_EQ(text(ask(all, "discover-type", "acme:billing:1.2.0")),
+            "0 " + std::to_string(billing.id().serial) + " acme/billing/1.2.0");
+  grants_ = GuestGrants{};
+  grants_.call = {"acme:billing:1.*"};  // '*' is a whole component, never a glob inside one
+  ActorRef narrow = start("all-imports", "acme:narrow:0.1.0");
+  EXPECT_EQ(text(ask(narrow, "discover-type", "acme:billing:1.2.0")).rfind(
+                "error handler-error: permission-denied", 0),
+            0u);
 }
 
 TEST_P(WasmActors, ATrapFailsTheMessageAndTheActorRestartsFresh) {

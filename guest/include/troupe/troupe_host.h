@@ -1,5 +1,6 @@
 /* troupe guest SDK (C): troupe's own host interfaces beyond the workload contract
- * (wit/troupe-host.wit): the actor's key-value storage and signing with its custodial key.
+ * (wit/troupe-host.wit): the actor's key-value storage, signing with its custodial key and its
+ * credential.
  * The node serves them only to an actor whose package was granted them; a guest that uses one
  * it was not granted is refused at spawn. Storage writes made while handling a message commit
  * when the handler succeeds and roll back when it fails or traps; the tells and the reply it
@@ -42,6 +43,10 @@ void troupe_keys_free(actr_buf* keys, size_t count);
 troupe_status troupe_sign(const void* message, size_t len, actr_buf* signature);
 /* The actor's public key (32 bytes); release with actr_buf_free. */
 actr_buf troupe_public_key(void);
+
+/* The actor's current credential from the node's identity service: a compact JWS (text, not
+ * NUL-terminated) bound to the key troupe_sign uses; release with actr_buf_free. */
+troupe_status troupe_credential(actr_buf* jws);
 
 #ifdef __cplusplus
 }

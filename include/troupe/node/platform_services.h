@@ -1,6 +1,7 @@
 // PlatformServices: the platform a node owns, made at its start inside its data directory —
 // the trust store (trust/trust.json), the key custody (keys/, records sealed under the master
-// key in master/master.key) and per-actor storage (storage/). Each directory is created 0700
+// key in master/master.key), per-actor storage (storage/), and the identity service with the
+// credentials of the actors running from packages (its key is held in the custody). Each directory is created 0700
 // and refused when another user owns it or others may write it; any failure fails the node's
 // start (fail closed: a node never runs packages without them).
 // Threading: every member may be called from any thread. The trust store is guarded here (a
@@ -18,6 +19,8 @@
 
 #include "troupe/base/clock.h"
 #include "troupe/base/result.h"
+#include "troupe/platform/actor_identities.h"
+#include "troupe/platform/identity_service.h"
 #include "troupe/platform/key_custody.h"
 #include "troupe/platform/package_verifier.h"
 #include "troupe/platform/platform_config.h"
@@ -43,11 +46,22 @@ class PlatformServices {
   // Opens (creating when missing) the services under `data_dir`. Errors: refused (a directory
   // or file of another owner or loose mode), malformed (a damaged trust store), unavailable
   // (another process holds the key directory), io.
+  // `issuer` names this node in the credentials it issues (iss). At open, keys that unnamed
+  // actors of an earlier run held (ActorIdentities: ephemeral) are removed.
   static Result<std::unique_ptr<PlatformServices>> open(const std::string& data_dir,
-                                                        const platform::PlatformConfig& config);
+                                                        const platform::PlatformConfig& config,
+                                                        const std::string& issuer);
 
   const platform::PlatformConfig& config() const { return config_; }
   KeyCustody& keys() { return *keys_; }
+  const IdentityService& identity() const { return *identity_; }
+  ActorIdentities& identities() { return *identities_; }
+  // The custodial key name of a packaged actor: "<signing key id>/<type>/<name>" for a named
+  // one (kept across restarts), "ephemeral/<signing key id>/<type>/<serial>" for an unnamed one
+  // (serials are never reused; removed when it stops, or at the next start). Named keys start
+  // with the key id ("mfr-"), so no actor name reaches the ephemeral ones.
+  static std::string actor_key_name(const std::string& signing_key_id, const std::string& type,
+                                    const std::string& name, ActorId actor);
   // The storage of actors signed by `key_id` (a trusted key's id, "mfr-" + 16 hex digits):
   // each manufacturer key has its own root under storage/, so a package signed by another key
   // that names the same manufacturer, type and actor never opens these stores. Made (0700) at
@@ -73,6 +87,8 @@ class PlatformServices {
   mutable std::shared_mutex trust_mutex_;
   std::unique_ptr<platform::TrustStore> trust_;
   std::unique_ptr<KeyCustody> keys_;
+  std::unique_ptr<IdentityService> identity_;
+  std::unique_ptr<ActorIdentities> identities_;
   std::string storage_dir_;
   std::mutex storage_mutex_;
   std::map<std::string, std::unique_ptr<StorageService>> storage_;  // by signing key id

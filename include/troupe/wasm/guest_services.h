@@ -1,6 +1,6 @@
 // GuestServices: what the node serves one WebAssembly actor beyond the workload contract — its
-// own key-value storage and signing with its custodial key (wit/troupe-host.wit, interfaces
-// storage and signing). The wasm layer only calls these; the platform layer implements them
+// own key-value storage, signing with its custodial key and its credential (wit/troupe-host.wit,
+// interfaces storage, signing and identity). The wasm layer only calls these; the platform layer implements them
 // (the node adapts its per-actor store and key custody), so a guest never holds a database or
 // a private key itself. A service that is absent was not granted: a guest that imports it is
 // refused at spawn (WasmActor::on_start), never at its first call.
@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "troupe/base/ids.h"
 #include "troupe/base/result.h"
 
 namespace troupe::wasm {
@@ -67,12 +68,22 @@ class GuestSigner {
   static constexpr std::size_t kMaxMessageBytes = std::size_t{1} << 20;
 };
 
-struct GuestServices {
-  std::unique_ptr<GuestStorage> storage;  // null: storage not granted
-  std::unique_ptr<GuestSigner> signing;   // null: signing not granted
+// The actor's credential from the node's identity service (a compact JWS), current at the
+// time of the call: renewals replace it.
+class GuestIdentity {
+ public:
+  virtual ~GuestIdentity() = default;
+  virtual HostResult<std::string> credential() = 0;
 };
 
-// Makes one incarnation's services; an error fails that incarnation's start.
-using GuestServicesFactory = std::function<Result<GuestServices>()>;
+struct GuestServices {
+  std::unique_ptr<GuestStorage> storage;    // null: storage not granted
+  std::unique_ptr<GuestSigner> signing;     // null: signing not granted
+  std::unique_ptr<GuestIdentity> identity;  // null: identity not granted
+};
+
+// Makes one incarnation's services for the actor `self`; an error fails that incarnation's
+// start.
+using GuestServicesFactory = std::function<Result<GuestServices>(ActorId self)>;
 
 }  // namespace troupe::wasm

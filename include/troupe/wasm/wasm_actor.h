@@ -27,6 +27,7 @@
 
 #include "troupe/runtime/actor.h"
 #include "troupe/wasm/guest_error_mapping.h"
+#include "troupe/wasm/guest_grants.h"
 #include "troupe/wasm/guest_module.h"
 #include "troupe/wasm/guest_services.h"
 #include "troupe/wasm/instance.h"
@@ -49,7 +50,10 @@ struct WasmActorOptions {
   std::chrono::microseconds time_slice{1000};
   // The guest's fd_write and log-message output, one bucket for all incarnations.
   OutputLimits output;
-  // What the node serves each incarnation beyond the contract (storage, signing); empty: none.
+  // Clock, random, streams and the actors it may reach (guest_grants.h); default: none.
+  GuestGrants grants;
+  // What the node serves each incarnation beyond the contract (storage, signing, identity);
+  // empty: none.
   // A guest importing a service its incarnation was not given fails its start.
   GuestServicesFactory services;
 };

@@ -1,6 +1,7 @@
-// WasmErrc: the codes only the WebAssembly host produces (a guest broke the ABI, trapped or ran
-// out of a budget). They travel as ErrorCode (base/error_code.h) beside the shared BaseErrc
-// codes; a module refused at load is BaseErrc::kRefused. Plain values, thread-safe.
+// WasmErrc: the codes only the WebAssembly host produces (a guest broke the ABI, trapped, ran
+// out of a budget, or used a capability it was not granted). They travel as ErrorCode
+// (base/error_code.h) beside the shared BaseErrc codes; a module refused at load is
+// BaseErrc::kRefused. Plain values, thread-safe.
 #pragma once
 
 #include <string_view>
@@ -15,6 +16,7 @@ enum class WasmErrc {
   kFuelExhausted,     // a guest used up the fuel of one invocation
   kDeadlineExceeded,  // a guest ran past the wall-clock deadline of one invocation
   kMemoryLimit,       // a guest needed more linear memory (or a bigger reply) than allowed
+  kPermissionDenied,  // a guest used a capability it was not granted (guest_grants.h)
 };
 
 std::string_view errc_name(WasmErrc code);

@@ -11,6 +11,9 @@
  *   call-twice           call(discover("echo"), "echo", "first"), then
  *                        call(discover(<payload>), "echo", "second"): replies the second
  *   discover             discover(troupe/<payload>/0.1.0) -> "realm serial m/n/v"
+ *   discover-type        discover(<payload> "m:n:v") -> "realm serial m/n/v"
+ *   call-serial          call-raw(actor <payload: decimal serial>, "echo", "guess"): a guessed id
+ *   tell-serial          tell(actor <payload: decimal serial>, "echo", "guess") -> "told"
  *   stream               register "s1", send 3 chunks to the "all-imports" actor found by
  *                        discover, unregister; payload: "reliable" | "latency"
  *   log                  log-message("info", payload)
@@ -169,6 +172,33 @@ static actr_status dispatch(const actr_envelope* env, actr_buf* reply) {
     s = reply_id(reply, &id);
     actr_id_free(&id);
     return s;
+  }
+  if (actr_str_eq(r, "discover-type")) {
+    const char* first = strchr(arg, ':');
+    const char* second = first ? strchr(first + 1, ':') : NULL;
+    if (second == NULL) return actr_fail(ACTR_INVALID_ARGUMENT, "want m:n:v");
+    actr_type type = {{arg, (size_t)(first - arg)},
+                      {first + 1, (size_t)(second - first - 1)},
+                      actr_str_of(second + 1)};
+    actr_id id;
+    actr_status s = actr_discover(&type, &id);
+    if (s != ACTR_OK) return s;
+    s = reply_id(reply, &id);
+    actr_id_free(&id);
+    return s;
+  }
+  if (actr_str_eq(r, "call-serial") || actr_str_eq(r, "tell-serial")) {
+    actr_id target = {0, strtoull(arg, NULL, 10), {{"", 0}, {"", 0}, {"", 0}}};
+    if (actr_str_eq(r, "tell-serial")) {
+      actr_dest d = actr_dest_actor(&target);
+      actr_status s = actr_tell(&d, "echo", "guess", 5);
+      return s == ACTR_OK ? actr_reply_str(reply, "told") : s;
+    }
+    actr_buf out = {0, 0};
+    actr_status s = actr_call_raw(&target, "echo", "guess", 5, &out);
+    if (s != ACTR_OK) return s;
+    *reply = out;
+    return ACTR_OK;
   }
   if (actr_str_eq(r, "stream")) return stream(env, reply);
   if (actr_str_eq(r, "log")) {
