@@ -296,6 +296,27 @@ int run(int argc, char** argv) {
   trust_revoke->add_option("--package", revoke_package, "a package hash (SHA-256 of its manifest)")
       ->excludes(revoke_key_opt);
 
+  auto* identity = app.add_subcommand("identity", "credentials of actors spawned from packages");
+  identity->require_subcommand(1);
+  std::string identity_actor;
+  bool identity_json = false;
+  auto* identity_jwks =
+      identity->add_subcommand("jwks", "the node identity service's public keys (a JWK Set)");
+  auto* identity_show =
+      identity->add_subcommand("show", "an actor's current credential and its public key");
+  identity_show->add_option("actor", identity_actor, "actor name or id")->required();
+  identity_show->add_flag("--json", identity_json, "print it as JSON");
+
+  auto* keys = app.add_subcommand("keys", "the node's custodial keys (public material only)");
+  keys->require_subcommand(1);
+  std::string keys_actor;
+  bool keys_json = false;
+  auto* keys_ls = keys->add_subcommand("ls", "every custodial key and the actor holding it");
+  keys_ls->add_flag("--json", keys_json, "print the listing as JSON");
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate", "give an actor a new key and credential (old public keys are kept)");
+  keys_rotate->add_option("actor", keys_actor, "actor name or id")->required();
+
   PkgOptions pkg_options;
   auto* pkg = add_pkg_command(app, pkg_options);
 
@@ -434,6 +455,53 @@ int run(int argc, char** argv) {
     if (!r) return 1;
     std::printf("revoked; %llu running actor(s) stopped\n",
                 static_cast<unsigned long long>(r->value("stopped", 0ULL)));
+    return 0;
+  }
+  if (*identity_jwks) {
+    auto r = request(socket, json{{"op", "identity-jwks"}});
+    if (!r) return 1;
+    std::printf("%s\n", (*r)["jwks"].dump().c_str());
+    return 0;
+  }
+  if (*identity_show) {
+    if (!is_text(identity_actor, "actor name")) return 1;
+    auto r = request(socket, json{{"op", "identity-show"}, {"actor", identity_actor}});
+    if (!r) return 1;
+    r->erase("ok");
+    if (identity_json) {
+      std::printf("%s\n", r->dump().c_str());
+      return 0;
+    }
+    for (const char* k : {"actor", "type", "issuer", "iat", "exp", "signing_key_id", "key_name",
+                          "public_key", "credential"}) {
+      const json& v = (*r)[k];
+      std::printf("%-15s %s\n", k, v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+    }
+    return 0;
+  }
+  if (*keys_ls) {
+    auto r = request(socket, json{{"op", "keys-ls"}});
+    if (!r) return 1;
+    if (keys_json) {
+      r->erase("ok");
+      std::printf("%s\n", r->dump().c_str());
+      return 0;
+    }
+    for (const json& k : (*r)["keys"]) {
+      const json& actor = k["actor"];
+      std::printf("%s  %s  %s  retired %zu  %s\n", k.value("key_id", std::string()).c_str(),
+                  k.value("public_key", std::string()).c_str(),
+                  actor.is_string() ? actor.get<std::string>().c_str() : "-", k["retired"].size(),
+                  k.value("name", std::string()).c_str());
+    }
+    return 0;
+  }
+  if (*keys_rotate) {
+    if (!is_text(keys_actor, "actor name")) return 1;
+    auto r = request(socket, json{{"op", "keys-rotate"}, {"actor", keys_actor}});
+    if (!r) return 1;
+    std::printf("%s  %s\n", r->value("key_id", std::string()).c_str(),
+                r->value("public_key", std::string()).c_str());
     return 0;
   }
   if (*status) {

@@ -6,6 +6,8 @@
 
 #include "troupe/node/actor_name.h"
 #include "troupe/node/control_protocol.h"
+#include "troupe/platform/base64url.h"
+#include "troupe/platform/ed25519_key.h"
 
 namespace troupe {
 
@@ -74,6 +76,25 @@ Result<wasm::LimitRequest> limit_request(const json& req) {
   return out;
 }
 
+std::string public_key_text(const Ed25519PublicKey& key) {
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
+json key_json(const KeyInfo& k) {
+  json retired = json::array();
+  for (const RetiredPublicKey& r : k.retired) {
+    retired.push_back(json{{"public_key", public_key_text(r.public_key)},
+                           {"key_id", ed25519_key_id(r.public_key)},
+                           {"created", r.created},
+                           {"retired", r.retired}});
+  }
+  return json{{"name", k.name},
+              {"key_id", k.key_id},
+              {"public_key", public_key_text(k.public_key)},
+              {"created", k.created},
+              {"retired", std::move(retired)}};
+}
+
 json entry_json(const ActorEntry& e) {
   const ActorStats& s = e.stats;
   if (e.failed) {
@@ -105,6 +126,10 @@ void ControlHandler::handle(const json& req, const ControlServer::Respond& respo
     if (*op == "trust-add") return respond(trust_add(req));
     if (*op == "trust-ls") return respond(trust_list());
     if (*op == "trust-revoke") return respond(trust_revoke(req));
+    if (*op == "identity-jwks") return respond(identity_jwks());
+    if (*op == "identity-show") return respond(identity_show(req));
+    if (*op == "keys-ls") return respond(keys_list());
+    if (*op == "keys-rotate") return respond(keys_rotate(req));
   } catch (const std::exception& e) {
     // A malformed field type that slipped past validation: answer, never crash the node.
     return respond(control::error_response(Error{BaseErrc::kInvalidArgument, e.what()}));
@@ -271,6 +296,53 @@ json ControlHandler::trust_revoke(const json& req) {
   auto stopped = req.contains("key_id") ? ops_.revoke_key(*key_id) : ops_.revoke_package(*hash);
   if (!stopped.ok()) return control::error_response(stopped.error());
   return json{{"ok", true}, {"stopped", *stopped}};
+}
+
+json ControlHandler::identity_jwks() {
+  auto jwks = ops_.identity_jwks();
+  if (!jwks.ok()) return control::error_response(jwks.error());
+  return json{{"ok", true}, {"jwks", json::parse(*jwks)}};
+}
+
+json ControlHandler::identity_show(const json& req) {
+  auto actor = name_field(req, "actor", true, "actor name");
+  if (!actor.ok()) return control::error_response(actor.error());
+  auto id = ops_.identity_of(*actor);
+  if (!id.ok()) return control::error_response(id.error());
+  const CredentialClaims& c = id->credential.claims;
+  return json{{"ok", true},
+              {"actor", c.subject},
+              {"type", c.actor_type},
+              {"issuer", c.issuer},
+              {"iat", c.issued_at},
+              {"exp", c.expires_at},
+              {"package_hash", c.package_hash},
+              {"signing_key_id", id->enrollment.signing_key_id},
+              {"key_name", id->enrollment.key_name},
+              {"public_key", public_key_text(c.confirmation_key)},
+              {"credential", id->credential.jws}};
+}
+
+json ControlHandler::keys_list() {
+  auto keys = ops_.custodial_keys();
+  if (!keys.ok()) return control::error_response(keys.error());
+  json out = json::array();
+  for (const CustodialKeyEntry& k : *keys) {
+    json j = key_json(k.key);
+    j["actor"] = k.actor ? json(k.actor->to_string()) : json(nullptr);
+    out.push_back(std::move(j));
+  }
+  return json{{"ok", true}, {"keys", std::move(out)}};
+}
+
+json ControlHandler::keys_rotate(const json& req) {
+  auto actor = name_field(req, "actor", true, "actor name");
+  if (!actor.ok()) return control::error_response(actor.error());
+  auto key = ops_.rotate_key(*actor);
+  if (!key.ok()) return control::error_response(key.error());
+  json out = key_json(*key);
+  out["ok"] = true;
+  return out;
 }
 
 }  // namespace troupe

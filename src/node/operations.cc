@@ -130,11 +130,13 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
     return Error{PlatformErrc::kRefused,
                  "the manufacturer '" + m.type.manufacturer + "' is reserved"};
   }
-  if ((storage || signing) && req.name.empty()) {
+  // Storage is kept under type and name; an unnamed actor signs with a key of its own that
+  // goes when it stops (PlatformServices::actor_key_name).
+  if (storage && req.name.empty()) {
     return Error{BaseErrc::kInvalidArgument,
-                 type + " is granted " +
-                     (storage ? (signing ? "storage and signing" : "storage") : "signing") +
-                     ", kept under its type and name: give it a name (--name N)"};
+                 type +
+                     " is granted storage, kept under its type and name: give it a name "
+                     "(--name N)"};
   }
   wasm::LimitRequest wanted = m.troupe.limits;
   for (std::size_t i = 0; i < wanted.size(); ++i) {
@@ -216,11 +218,24 @@ Operations::Operations(ActorSystem& system, const KindRegistry& kinds,
       config_(config),
       replies_(config.max_held_reply_bytes),
       platform_(platform),
-      loader_(config.max_pending_module_loads) {}
+      loader_(config.max_pending_module_loads) {
+  if (platform_) {
+    renewal_ = std::make_unique<CredentialRenewalLoop>(
+        platform_->identities(), [this](const IdentityEvent& e) { on_identity_event(e); },
+        [this](ActorId id) {
+          ActorRef ref = system_.find(id);
+          return ref && ref.alive();
+        },
+        config_.renewal);
+  }
+}
 
 Operations::~Operations() { shutdown(); }
 
-void Operations::shutdown() { loader_.stop(); }
+void Operations::shutdown() {
+  loader_.stop();
+  if (renewal_) renewal_->stop();
+}
 
 void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)> done) {
   const bool is_package = !req.package_path.empty();
@@ -302,9 +317,11 @@ void Operations::spawn_module(const SpawnRequest& req,
                     }
                     // A revocation between the verification and now has not seen this actor.
                     if (!platform_->still_trusted(key_id, hash)) {
-                      stop_packaged([&](const std::string& k,
-                                        const std::string& h) { return k == key_id && h == hash; },
-                                    "revoked while it was spawned");
+                      stop_packaged(
+                          [&](const PackagedActor& a) {
+                            return a.key_id == key_id && a.package_hash == hash;
+                          },
+                          "revoked while it was spawned");
                       return done(Error{PlatformErrc::kRevoked,
                                         "the package was revoked while it was spawned"});
                     }
@@ -495,7 +512,7 @@ Result<std::size_t> Operations::revoke_key(const std::string& key_id) {
   auto p = platform();
   if (!p.ok()) return p.error();
   if (auto ok = (*p)->revoke_key(key_id); !ok.ok()) return ok.error();
-  return stop_packaged([&](const std::string& k, const std::string&) { return k == key_id; },
+  return stop_packaged([&](const PackagedActor& a) { return a.key_id == key_id; },
                        "signing key " + key_id + " revoked");
 }
 
@@ -503,7 +520,7 @@ Result<std::size_t> Operations::revoke_package(const std::string& package_hash) 
   auto p = platform();
   if (!p.ok()) return p.error();
   if (auto ok = (*p)->revoke_package(package_hash); !ok.ok()) return ok.error();
-  return stop_packaged([&](const std::string&, const std::string& h) { return h == package_hash; },
+  return stop_packaged([&](const PackagedActor& a) { return a.package_hash == package_hash; },
                        "package " + package_hash + " revoked");
 }
 
@@ -513,9 +530,8 @@ Result<TrustListing> Operations::trust_listing() const {
   return (*p)->trust_listing();
 }
 
-std::size_t Operations::stop_packaged(
-    const std::function<bool(const std::string&, const std::string&)>& covered,
-    const std::string& reason) {
+std::size_t Operations::stop_packaged(const std::function<bool(const PackagedActor&)>& covered,
+                                      const std::string& reason) {
   std::vector<ActorRef> to_stop;
   {
     std::lock_guard lock(packaged_mutex_);
@@ -523,7 +539,7 @@ std::size_t Operations::stop_packaged(
     for (PackagedActor& a : packaged_) {
       ActorRef ref = system_.find(a.id);
       if (!ref || !ref.alive()) continue;  // gone already: forget it
-      if (!covered(a.key_id, a.package_hash)) {
+      if (!covered(a)) {
         kept.push_back(std::move(a));
         continue;
       }
@@ -539,8 +555,12 @@ std::size_t Operations::stop_packaged(
     }
     packaged_ = std::move(kept);
   }
-  // Final: its supervisor forgets it, so it is not restarted.
-  for (const ActorRef& ref : to_stop) system_.stop(ref);
+  // Final: its supervisor forgets it, so it is not restarted. Its credential goes at once
+  // (not at the renewal loop's next sweep): a revoked actor holds none.
+  for (const ActorRef& ref : to_stop) {
+    system_.stop(ref);
+    if (platform_) platform_->identities().forget(ref.id());
+  }
   return to_stop.size();
 }
 

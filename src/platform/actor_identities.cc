@@ -155,6 +155,14 @@ void ActorIdentities::forget(ActorId actor) {
   if (gone->ephemeral_key) (void)keys_.remove(gone->key_name);
 }
 
+std::vector<ActorId> ActorIdentities::actors() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ActorId> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) out.push_back(id);
+  return out;
+}
+
 std::size_t ActorIdentities::size() const {
   std::lock_guard lock(mutex_);
   return entries_.size();

@@ -3,6 +3,7 @@
 // manifest's, capabilities are what the manifest requests (a guest importing more is refused at
 // spawn), storage and keys outlive a node restart, and a revocation stops running actors.
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <chrono>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "cli/node_process.h"
+#include "troupe/platform/base64url.h"
 
 namespace troupe {
 namespace {
@@ -309,6 +311,168 @@ TEST_F(PackageSpawn, TheBuildsExamplePackagesRunAndFindEachOtherByTheirSignedTyp
   for (const char* type : {"example:echo:0.1.0", "example:pinger:0.1.0", "example:counter:0.1.0"}) {
     EXPECT_NE(r.out.find(type), std::string::npos) << type << " in\n" << r.out;
   }
+}
+
+// The public key `identity show` prints, decoded.
+std::string decoded(const std::string& base64url) {
+  auto bytes = base64url_decode(base64url);
+  EXPECT_TRUE(bytes.has_value()) << base64url;
+  return bytes.value_or("");
+}
+
+// An independent check with libsodium alone: `signature` is `key`'s over `message`.
+bool verifies(const std::string& key, const std::string& message, const std::string& signature) {
+  if (key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != crypto_sign_BYTES) {
+    return false;
+  }
+  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(),
+                                     reinterpret_cast<const unsigned char*>(key.data())) == 0;
+}
+
+// A compact JWS verified against the JWK Set `troupe identity jwks` prints.
+bool jws_verifies(const std::string& jws, const nlohmann::json& jwks) {
+  const std::size_t dot2 = jws.rfind('.');
+  if (dot2 == std::string::npos || !jwks.contains("keys") || jwks["keys"].empty()) return false;
+  for (const auto& k : jwks["keys"]) {
+    if (k.value("kty", "") != "OKP" || k.value("crv", "") != "Ed25519") continue;
+    if (verifies(decoded(k.value("x", "")), jws.substr(0, dot2), decoded(jws.substr(dot2 + 1)))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string without_newline(std::string s) {
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+// `troupe identity show` prints the credential the guest reads through troupe:host/identity
+// and the public key it is bound to (cnf); libsodium alone verifies the guest's signatures with
+// that key and the credential with the key `troupe identity jwks` prints. `troupe keys rotate`
+// gives the actor a new key and credential (the guest is told on-credential-renewed), and
+// `troupe keys ls` keeps the old public key.
+TEST_F(PackageSpawn, IdentityShowPrintsAKeyBoundCredentialThatVerifiesIndependently) {
+  const std::string holder =
+      package("credential-holder", "holder", "identity = true\nsigning = true\n");
+  start_node();
+  trust();
+  ASSERT_EQ(node_->cli({"spawn", "--package", holder, "--name", "h"}).code, 0);
+  auto show = node_->cli({"identity", "show", "h", "--json"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  auto id = nlohmann::json::parse(show.out);
+  EXPECT_EQ(id["type"], "acme:holder:1.0.0");
+  EXPECT_EQ(id["signing_key_id"], key_id_);
+  EXPECT_GT(id["exp"].get<std::int64_t>(), id["iat"].get<std::int64_t>());
+  const std::string jws = id["credential"];
+  EXPECT_EQ(without_newline(node_->cli({"ask", "h", "credential"}).out), jws);
+  const std::string key = decoded(id["public_key"]);
+  auto sig = node_->cli({"ask", "h", "sign", "hello"});
+  ASSERT_EQ(sig.code, 0) << sig.err;
+  EXPECT_TRUE(verifies(key, "hello", without_newline(sig.out)));
+  EXPECT_FALSE(verifies(key, "hellO", without_newline(sig.out)));
+  auto jwks = node_->cli({"identity", "jwks"});
+  ASSERT_EQ(jwks.code, 0) << jwks.err;
+  EXPECT_TRUE(jws_verifies(jws, nlohmann::json::parse(jwks.out))) << jwks.out;
+  std::string forged = jws;
+  forged[forged.find('.') + 3] ^= 1;  // a flipped bit in the claims
+  EXPECT_FALSE(jws_verifies(forged, nlohmann::json::parse(jwks.out)));
+
+  auto rotated = node_->cli({"keys", "rotate", "h"});
+  ASSERT_EQ(rotated.code, 0) << rotated.err;
+  auto after = nlohmann::json::parse(node_->cli({"identity", "show", "h", "--json"}).out);
+  const std::string new_key = decoded(after["public_key"]);
+  EXPECT_NE(new_key, key);
+  EXPECT_NE(after["credential"], jws);
+  EXPECT_NE(rotated.out.find(after["public_key"].get<std::string>()), std::string::npos)
+      << rotated.out;
+  sig = node_->cli({"ask", "h", "sign", "after"});
+  EXPECT_TRUE(verifies(new_key, "after", without_newline(sig.out)));
+  EXPECT_FALSE(verifies(key, "after", without_newline(sig.out)));
+  EXPECT_EQ(node_->cli({"ask", "h", "hooks"}).out,
+            "renewed " + std::to_string(after["exp"].get<std::int64_t>()) + "\n\n");
+  auto keys = node_->cli({"keys", "ls", "--json"});
+  ASSERT_EQ(keys.code, 0) << keys.err;
+  bool found = false;
+  const auto listing = nlohmann::json::parse(keys.out);
+  for (const auto& k : listing["keys"]) {
+    if (k["actor"] != id["actor"]) continue;
+    found = true;
+    EXPECT_EQ(decoded(k["public_key"]), new_key);
+    ASSERT_EQ(k["retired"].size(), 1u) << k.dump();
+    EXPECT_EQ(decoded(k["retired"][0]["public_key"]), key);
+  }
+  EXPECT_TRUE(found) << id["actor"] << " in " << keys.out;
+  // Public material only: no listing or show carries a secret key.
+  EXPECT_EQ(keys.out.find("secret"), std::string::npos);
+
+  expect_error(node_->cli({"identity", "show", "nobody"}), "not-found", "nobody");
+  ASSERT_EQ(node_->cli({"spawn", "echo", "--name", "native"}).code, 0);
+  expect_error(node_->cli({"identity", "show", "native"}), "not-found", "holds no credential");
+  expect_error(node_->cli({"keys", "rotate", "native"}), "not-found", "holds no credential");
+}
+
+// The node renews credentials ahead of expiry (at two thirds of the TTL) and tells the guest
+// on-credential-renewed with the new expiry; the guest then reads the new credential.
+TEST_F(PackageSpawn, TheNodeRenewsCredentialsAheadOfExpiryAndTellsTheGuest) {
+  const std::string holder =
+      package("credential-holder", "holder", "identity = true\nsigning = true\n");
+  std::ofstream(dir_ + "/node.toml") << "[platform]\ncredential_ttl_seconds = 3\n";
+  start_node(false, {"--config", dir_ + "/node.toml"});
+  trust();
+  ASSERT_EQ(node_->cli({"spawn", "--package", holder, "--name", "h"}).code, 0);
+  auto first = nlohmann::json::parse(node_->cli({"identity", "show", "h", "--json"}).out);
+  EXPECT_EQ(first["exp"].get<std::int64_t>() - first["iat"].get<std::int64_t>(), 3);
+  std::string hooks;
+  // Renewal is due two seconds after issue; give it ten.
+  for (int i = 0; i < 100 && hooks.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    hooks = node_->cli({"ask", "h", "hooks"}).out;
+    if (hooks == "\n") hooks.clear();
+  }
+  ASSERT_EQ(hooks.rfind("renewed ", 0), 0u) << hooks;
+  const std::int64_t told = std::stoll(hooks.substr(8));
+  EXPECT_GT(told, first["exp"].get<std::int64_t>());
+  auto now = nlohmann::json::parse(node_->cli({"identity", "show", "h", "--json"}).out);
+  EXPECT_GE(now["exp"].get<std::int64_t>(), told);
+  EXPECT_NE(now["credential"], first["credential"]);
+  EXPECT_EQ(without_newline(node_->cli({"ask", "h", "credential"}).out), now["credential"]);
+}
+
+// Capabilities at the node: a guest importing identity is refused at spawn unless its manifest
+// requests it and the node's policy allows it; an unnamed actor's key is removed when it stops
+// and a revoked actor loses its credential at once.
+TEST_F(PackageSpawn, IdentityIsACapabilityAndGoesWithTheActor) {
+  const std::string unasked = package("credential-holder", "unasked", "signing = true\n");
+  const std::string holder =
+      package("credential-holder", "holder", "identity = true\nsigning = true\n");
+  std::ofstream(dir_ + "/node.toml")
+      << "[platform]\ngrant = [\"signing\", \"storage\"]\n[platform.keys.\"" << key_id_
+      << "\"]\ngrant = [\"signing\", \"identity\"]\n";
+  start_node(false, {"--config", dir_ + "/node.toml"});
+  trust();
+  expect_error(node_->cli({"spawn", "--package", unasked, "--name", "u"}), "permission-denied",
+               "identity");
+  ASSERT_EQ(node_->cli({"spawn", "--package", holder, "--name", "h"}).code, 0)
+      << "the key's own grant allows identity";
+  ASSERT_EQ(node_->cli({"spawn", "--package", holder}).code, 0);  // unnamed: an ephemeral key
+  auto count_keys = [&] {
+    auto r = node_->cli({"keys", "ls", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::size_t n = 0;
+    const auto listing = nlohmann::json::parse(r.out);
+    for (const auto& k : listing["keys"]) n += k["actor"].is_string();
+    return n;
+  };
+  EXPECT_EQ(count_keys(), 2u);
+  auto r = node_->cli({"trust", "revoke", key_id_});
+  ASSERT_EQ(r.code, 0) << r.err;
+  expect_error(node_->cli({"identity", "show", "h"}), "not-found");
+  EXPECT_EQ(count_keys(), 0u);
+  auto keys = node_->cli({"keys", "ls"});
+  EXPECT_EQ(keys.out.find("ephemeral/"), std::string::npos) << keys.out;
 }
 
 }  // namespace

@@ -32,6 +32,10 @@ class ControlHandler {
   nlohmann::json trust_add(const nlohmann::json& req);
   nlohmann::json trust_list();
   nlohmann::json trust_revoke(const nlohmann::json& req);
+  nlohmann::json identity_jwks();
+  nlohmann::json identity_show(const nlohmann::json& req);
+  nlohmann::json keys_list();
+  nlohmann::json keys_rotate(const nlohmann::json& req);
 
   Operations& ops_;
   const std::string socket_path_;

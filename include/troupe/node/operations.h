@@ -17,12 +17,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "troupe/base/bytes.h"
 #include "troupe/base/ids.h"
 #include "troupe/base/result.h"
+#include "troupe/node/credential_renewal_loop.h"
 #include "troupe/node/job_thread.h"
 #include "troupe/node/kind_registry.h"
 #include "troupe/node/node_identity.h"
@@ -88,6 +90,13 @@ struct ActorListing {
   std::size_t omitted = 0;         // live actors left out past the listing limit or depth
 };
 
+// One custodial key, as `troupe keys ls` shows it: public material and times, and the actor
+// that holds it now (none: a named actor's key while it is not running, or the node's own).
+struct CustodialKeyEntry {
+  KeyInfo key;
+  std::optional<ActorId> actor;
+};
+
 struct NodeStatus {
   NodeId node = 0;
   std::string public_key_base64;
@@ -113,6 +122,9 @@ class Operations {
     bool allow_unsigned = false;
     // Actors stopped by a revocation that listings still show.
     std::size_t max_revoked_shown = 256;
+    // How often packaged actors' credentials are checked for renewal and stopped actors'
+    // dropped.
+    CredentialRenewalLoop::Options renewal{};
   };
   static constexpr std::chrono::milliseconds kMaxAskTimeout{3'600'000};
 
@@ -142,6 +154,14 @@ class Operations {
   Result<std::size_t> revoke_package(const std::string& package_hash);
   Result<TrustListing> trust_listing() const;
 
+  // Identity and keys (operations_identity.cc). The identity service's public keys as a JWK
+  // Set; an actor's (name or id) current credential; every custodial key; a new key for an
+  // actor, with a new credential (the actor is told on-credential-renewed).
+  Result<std::string> identity_jwks() const;
+  Result<EnrolledIdentity> identity_of(const std::string& actor) const;
+  Result<std::vector<CustodialKeyEntry>> custodial_keys() const;
+  Result<KeyInfo> rotate_key(const std::string& actor);
+
   const Config& config() const { return config_; }
   const ReplyBudget& reply_budget() const { return replies_; }
   ReplyBudget& reply_budget() { return replies_; }
@@ -154,16 +174,18 @@ class Operations {
   void spawn_module(const SpawnRequest& request, std::function<void(Result<SpawnResult>)> done);
   Result<PlatformServices*> platform() const;
   // Stops the packaged actors `covered` selects, recording `reason` for the listing.
-  std::size_t stop_packaged(const std::function<bool(const std::string& key_id,
-                                                     const std::string& package_hash)>& covered,
-                            const std::string& reason);
-
   // An actor spawned from a package: what a revocation matches it by.
   struct PackagedActor {
     ActorId id;
     std::string key_id;
     std::string package_hash;
   };
+  std::size_t stop_packaged(const std::function<bool(const PackagedActor&)>& covered,
+                            const std::string& reason);
+  // What the credential renewal loop reports (on its thread).
+  void on_identity_event(const IdentityEvent& event);
+  // The live actor `actor` (a name or an id) holds a credential.
+  Result<ActorId> enrolled_actor(const std::string& actor) const;
   ActorEntry describe(const ActorRef& ref, int depth, std::size_t& budget,
                       std::size_t& omitted) const;
 
@@ -178,7 +200,10 @@ class Operations {
   std::vector<PackagedActor> packaged_;  // guarded by packaged_mutex_
   std::deque<ActorEntry> revoked_;       // guarded by packaged_mutex_; newest last
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  JobThread loader_;  // reads, checks and compiles modules for spawn; last: stopped first
+  JobThread loader_;  // reads, checks and compiles modules for spawn; stopped first
+  // Keeps packaged actors' credentials current (null without a platform); stopped by
+  // shutdown(), before the actor system.
+  std::unique_ptr<CredentialRenewalLoop> renewal_;
 };
 
 }  // namespace troupe

@@ -82,6 +82,10 @@ class ActorIdentities {
   std::vector<IdentityEvent> renew_due();
   // When renew_due next has anything to do (Unix seconds; INT64_MAX when nothing is enrolled).
   std::int64_t next_check() const;
+  // The clock renew_due and next_check read (Unix seconds).
+  std::int64_t now() const { return clock_.now(); }
+  // Every enrolled actor's id (for a sweep of the stopped ones).
+  std::vector<ActorId> actors() const;
 
   // A new custodial key for the actor (the old public key stays for verification) and a new
   // credential bound to it. Errors: not-found (not enrolled), and the custody's and issuer's.
