@@ -118,8 +118,8 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
   if (grant(Capability::kCall, !caps.call.empty())) grants.call = caps.call;
   if (auto ok = wasm::check_granted_imports(
           *pkg->module, grants, storage, signing, identity,
-          "its package is not granted (the manifest must request it, and the node's [platform] "
-          "grant allow it)");
+          "its package (the manifest's request, within the node's [platform] grant) was not "
+          "granted");
       !ok.ok()) {
     return ok.error();
   }
