@@ -1,6 +1,7 @@
 #include "troupe/node/operations.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <utility>
@@ -37,6 +38,9 @@ struct ModuleSpawn {
   std::string type_name;
   std::string key_id;        // empty: unsigned
   std::string package_hash;  // empty: unsigned
+  // A package's: enrolls the actor with the identity service (idempotent; its incarnations
+  // enroll too). Called before the spawn is answered, so the credential exists once it is.
+  std::function<Result<Credential>(ActorId)> enroll;
 };
 
 // The factory for a loaded module with its options (limits resolved): checks the limits, the
@@ -164,11 +168,16 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
       return ok.error();
     }
   }
-  o.services = [&platform, type, name = req.name, key_id, hash = pkg->package_hash, storage,
-                signing, identity, quota](ActorId self) -> Result<wasm::GuestServices> {
+  auto enroll = [&platform, type, name = req.name, key_id,
+                 hash = pkg->package_hash](ActorId self) -> Result<Credential> {
+    return platform.identities().enroll(Enrollment{
+        self, type, hash, key_id, PlatformServices::actor_key_name(key_id, type, name, self),
+        /*ephemeral_key=*/name.empty()});
+  };
+  o.services = [&platform, enroll, type, name = req.name, key_id, storage, signing, identity,
+                quota](ActorId self) -> Result<wasm::GuestServices> {
     const std::string key_name = PlatformServices::actor_key_name(key_id, type, name, self);
-    auto enrolled = platform.identities().enroll(
-        Enrollment{self, type, hash, key_id, key_name, /*ephemeral_key=*/name.empty()});
+    auto enrolled = enroll(self);
     if (!enrolled.ok()) return enrolled.error();
     wasm::GuestServices s;
     if (storage) {
@@ -190,6 +199,7 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
   out.type_name = type;
   out.key_id = m.signing_key_id;
   out.package_hash = pkg->package_hash;
+  out.enroll = enroll;
   auto factory = module_factory(pkg->module, std::move(o));
   if (!factory.ok()) return factory.error();
   out.factory = std::move(factory).value();
@@ -303,8 +313,16 @@ void Operations::spawn_module(const SpawnRequest& req,
         return start_child(req.name, req.supervisor, std::move(m.factory), m.type_name, done);
       }
       start_child(req.name, req.supervisor, std::move(m.factory), m.type_name,
-                  [this, key_id = m.key_id, hash = m.package_hash, done](Result<SpawnResult> r) {
+                  [this, key_id = m.key_id, hash = m.package_hash, enroll = m.enroll,
+                   done](Result<SpawnResult> r) {
                     if (!r.ok()) return done(r);
+                    // The actor's first start enrolls it too, maybe later than this answer:
+                    // enroll now, so `identity show` right after the spawn finds it. A failure
+                    // here fails that start as well (the supervisor's business).
+                    if (auto enrolled = enroll(r->id); !enrolled.ok()) {
+                      spdlog::warn("actor {}: not enrolled: {}", r->id.to_string(),
+                                   enrolled.error().to_string());
+                    }
                     {
                       std::lock_guard lock(packaged_mutex_);
                       // Forget the actors that have stopped since: the list stays as long as

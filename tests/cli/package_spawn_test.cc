@@ -423,7 +423,9 @@ TEST_F(PackageSpawn, TheNodeRenewsCredentialsAheadOfExpiryAndTellsTheGuest) {
   start_node(false, {"--config", dir_ + "/node.toml"});
   trust();
   ASSERT_EQ(node_->cli({"spawn", "--package", holder, "--name", "h"}).code, 0);
-  auto first = nlohmann::json::parse(node_->cli({"identity", "show", "h", "--json"}).out);
+  auto shown = node_->cli({"identity", "show", "h", "--json"});
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  auto first = nlohmann::json::parse(shown.out);
   EXPECT_EQ(first["exp"].get<std::int64_t>() - first["iat"].get<std::int64_t>(), 3);
   std::string hooks;
   // Renewal is due two seconds after issue; give it ten.
