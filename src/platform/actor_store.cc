@@ -84,6 +84,22 @@ Result<std::unique_ptr<ActorStore>> ActorStore::open(const std::string& path,
       !ok.ok()) {
     return ok.error();
   }
+  // The file's backstop: the quota counts key and value bytes only, and many tiny entries cost
+  // SQLite tens of bytes each (cell, rowid, index entry), so a guest filling its quota with
+  // one-byte keys would write ~30 times its quota to disk. The database may not grow past
+  // store_file_cap_bytes: a write that would fails (quota-exceeded) and is rolled back.
+  {
+    Result<SqliteStatement> size = c.prepare("PRAGMA page_size");
+    if (!size.ok()) return Error{size.error().code, what + ": " + size.error().detail};
+    Result<bool> row = size->step();
+    if (!row.ok()) return Error{row.error().code, what + ": " + row.error().detail};
+    const std::int64_t page = *row ? size->column_int64(0) : 0;
+    if (page <= 0) return Error{BaseErrc::kInternal, what + ": no page size"};
+    const std::uint64_t pages =
+        store_file_cap_bytes(quota_bytes) / static_cast<std::uint64_t>(page);
+    const std::string sql = "PRAGMA max_page_count=" + std::to_string(pages);
+    if (Result<void> ok = c.exec(sql.c_str(), what); !ok.ok()) return ok.error();
+  }
   // A rowid table with a unique index on the key, not WITHOUT ROWID: there a lookup compares
   // against whole cells, reading a large neighbour's overflow pages (up to a 1 MiB value) for
   // every get; here the index holds only keys and a value's pages are read when it is asked for.
@@ -122,6 +138,21 @@ Result<std::unique_ptr<ActorStore>> ActorStore::open(const std::string& path,
   if (!*row) return Error{BaseErrc::kInternal, what + ": no row from the byte count"};
   store->used_bytes_ = static_cast<std::uint64_t>(sum->column_int64(0));
   return store;
+}
+
+std::uint64_t store_file_cap_bytes(std::uint64_t quota_bytes) {
+  return 4 * quota_bytes + (std::uint64_t{4} << 20);
+}
+
+bool ActorStore::file_at_cap() {
+  Result<SqliteStatement> count = db_.prepare("PRAGMA page_count");
+  Result<SqliteStatement> max = db_.prepare("PRAGMA max_page_count");
+  if (!count.ok() || !max.ok()) return false;
+  Result<bool> a = count->step();
+  Result<bool> b = max->step();
+  if (!a.ok() || !b.ok() || !*a || !*b) return false;
+  // A write that failed on the cap stops a few pages short of it.
+  return count->column_int64(0) + 64 >= max->column_int64(0);
 }
 
 Result<std::optional<Bytes>> ActorStore::get(BytesView key) {
@@ -176,6 +207,13 @@ Result<void> ActorStore::put(BytesView key, BytesView value) {
   if (Result<void> ok = s.bind_blob(2, value); !ok.ok()) return ok;
   if (Result<void> ok = s.run(); !ok.ok()) {
     note_failure();
+    if ((sqlite3_extended_errcode(db_.handle()) & 0xff) == SQLITE_FULL && file_at_cap()) {
+      return Error{PlatformErrc::kQuotaExceeded,
+                   "the store's file reached its cap of " +
+                       std::to_string(store_file_cap_bytes(quota_bytes_)) +
+                       " bytes (small entries cost SQLite more than their bytes); this "
+                       "invocation's writes are rolled back"};
+    }
     return ok;
   }
   used_bytes_ = after;

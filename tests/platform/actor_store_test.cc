@@ -8,6 +8,7 @@
 #include <string>
 
 #include "platform/temp_storage_root.h"
+#include "troupe/platform/dispatch_transaction.h"
 #include "troupe/platform/platform_error.h"
 
 namespace troupe {
@@ -136,6 +137,54 @@ TEST_F(ActorStoreTest, QuotaCountsKeyAndValueBytesToTheExactBoundary) {
   EXPECT_EQ(store->used_bytes(), 42u);
   ASSERT_TRUE(store->put("k3", Bytes(56, 'e')).ok());
   EXPECT_EQ(store->used_bytes(), 100u);
+}
+
+// The quota counts key and value bytes; SQLite spends tens of bytes more on each entry. A guest
+// filling its quota with tiny entries must not write many times its quota to disk: the file is
+// capped (store_file_cap_bytes), the write that reaches the cap fails quota-exceeded and is
+// rolled back whole, and the store stays usable.
+TEST_F(ActorStoreTest, TinyEntriesCannotGrowTheFilePastItsCap) {
+  constexpr std::uint64_t kQuota = 1 << 20;
+  auto store = open(kQuota);
+  ASSERT_NE(store, nullptr);
+  std::uint32_t next = 0;
+  Result<void> failed;
+  bool capped = false;
+  // Batches of 5,000 three-byte keys, one transaction each, until a batch hits the cap.
+  for (int batch = 0; batch < 200 && !capped; ++batch) {
+    auto tx = DispatchTransaction::begin(*store);
+    ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+    for (int i = 0; i < 5000; ++i, ++next) {
+      const char key[3] = {static_cast<char>(next >> 16), static_cast<char>(next >> 8),
+                           static_cast<char>(next)};
+      failed = store->put(std::string_view(key, 3), "");
+      if (!failed.ok()) {
+        capped = true;
+        break;
+      }
+    }
+    if (capped) {
+      tx->rollback();
+    } else {
+      ASSERT_TRUE(tx->commit().ok());
+    }
+  }
+  ASSERT_TRUE(capped) << "no cap reached after " << next << " entries";
+  EXPECT_EQ(failed.error().code, PlatformErrc::kQuotaExceeded) << failed.error().to_string();
+  EXPECT_NE(failed.error().detail.find("cap of"), std::string::npos) << failed.error().detail;
+  EXPECT_LT(store->used_bytes(), kQuota) << "the cap, not the quota, stopped it";
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_LE(static_cast<std::uint64_t>(st.st_size), store_file_cap_bytes(kQuota));
+  // Usable after: a delete frees, a put of a fresh key fits again, a reopen counts the same.
+  const std::uint64_t used = store->used_bytes();
+  ASSERT_TRUE(*store->remove(std::string_view("\0\0\0", 3)));
+  ASSERT_TRUE(store->put("new", "").ok());
+  EXPECT_EQ(store->used_bytes(), used);
+  store.reset();
+  store = open(kQuota);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->used_bytes(), used);
 }
 
 TEST_F(ActorStoreTest, DataAndQuotaCountSurviveReopen) {

@@ -6,7 +6,11 @@
 //   key 1..kMaxStoreKeyBytes bytes, value 0..kMaxStoreValueBytes, list-keys limit at most
 //   kMaxStoreListKeys (a prefix is at most a key's size).
 // Quota: the store's bytes are the sum over its entries of key size + value size (SQLite's own
-// page and WAL overhead is not counted; the file is larger). It is recounted from the table at
+// page and WAL overhead is not counted; the file is larger). The database file is capped at
+// store_file_cap_bytes(quota) (4 × quota + 4 MiB; the WAL is truncated to 4 MiB after each
+// checkpoint): a put that would grow it past the cap — many tiny entries, each costing SQLite
+// more than its bytes — fails `quota-exceeded`, and SQLite rolls back the write (inside a
+// dispatch, the dispatch's writes). It is recounted from the table at
 // open, so it is exact across restarts, and kept exact by every put and delete after that. A
 // put whose result would exceed the quota fails `quota-exceeded` and writes nothing; a delete
 // always succeeds (it only frees). A store opened with less quota than it holds (a lowered
@@ -46,6 +50,9 @@ inline constexpr std::size_t kMaxStoreKeyBytes = 1024;
 inline constexpr std::size_t kMaxStoreValueBytes = std::size_t{1} << 20;  // 1 MiB
 inline constexpr std::uint32_t kMaxStoreListKeys = 1000;
 
+// The most a store's database file may grow to for a quota (see above).
+std::uint64_t store_file_cap_bytes(std::uint64_t quota_bytes);
+
 class ActorStore {
  public:
   // Opens the database at `path` (created and checked by StorageService: callers outside it
@@ -76,6 +83,8 @@ class ActorStore {
   struct Statements;
 
   ActorStore(std::string path, std::uint64_t quota_bytes, SqliteConnection db);
+  // Whether the file is at (or within a few pages of) its page cap.
+  bool file_at_cap();
 
   // The dispatch transaction's half (dispatch_transaction.h).
   void begin_dispatch();
