@@ -2,7 +2,7 @@
 // services: a native kind spawned by name gets the services it declared and nothing else, its
 // store and key follow its name across restarts of the actor, two actors never share a store,
 // unnamed and hostile names are refused before anything runs, and a handler that fails inside a
-// transaction leaves nothing behind.
+// transaction leaves nothing behind. The example notary signs what it keeps.
 #include "troupe/node/native_kind_factory.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "example_actors.h"
+#include "troupe/base/encoding.h"
 #include "troupe/node/operations.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/runtime/envelope.h"
@@ -281,6 +282,34 @@ TEST_F(NativeKindFactoryTest, ConcurrentActorsKeepTheirOwnStores) {
     EXPECT_EQ(ask(name, "count").value_or("?"), std::to_string(kWrites)) << name;
     EXPECT_EQ(ask(name, "get", "k7").value_or("?"), std::to_string(a)) << name;
   }
+}
+
+TEST_F(NativeKindFactoryTest, TheNotaryKeepsANoteAndSignsIt) {
+  ASSERT_TRUE(spawn("notary", "n").ok());
+  auto receipt = ask("n", "note", "I owe Bob 5 EUR");
+  ASSERT_TRUE(receipt.ok()) << receipt.error().to_string();
+  ASSERT_EQ(receipt->rfind("1 ", 0), 0u) << *receipt;
+  auto sig = base64_decode(receipt->substr(2));
+  auto key = base64_decode(ask("n", "public-key").value_or(""));
+  ASSERT_TRUE(sig && key);
+  ASSERT_EQ(sig->size(), 64u);
+  ASSERT_EQ(key->size(), 32u);
+  const std::string note = "I owe Bob 5 EUR";
+  EXPECT_EQ(
+      crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig->data()),
+                                  reinterpret_cast<const unsigned char*>(note.data()), note.size(),
+                                  reinterpret_cast<const unsigned char*>(key->data())),
+      0);
+  EXPECT_EQ(ask("n", "get", "1").value_or("?"), note);
+  ASSERT_EQ(ask("n", "note", "second").value_or("?").rfind("2 ", 0), 0u);
+  EXPECT_EQ(ask("n", "list").value_or("?"), "1\n2\n");
+  EXPECT_EQ(ask("n", "delete", "1").value_or("?"), "deleted 1");
+  EXPECT_EQ(ask("n", "get", "1").error().code, BaseErrc::kNotFound);
+  EXPECT_EQ(ask("n", "get", "x").error().code, BaseErrc::kInvalidArgument);
+  EXPECT_EQ(ask("n", "list").value_or("?"), "2\n");
+  // Numbers are not reused after a delete.
+  EXPECT_EQ(ask("n", "note", "third").value_or("?").rfind("3 ", 0), 0u);
+  EXPECT_EQ(spawn("notary", "").error().code, BaseErrc::kInvalidArgument);
 }
 
 TEST(KindRegistry, AGrantedKindMustBeAPathComponentWithAQuota) {
