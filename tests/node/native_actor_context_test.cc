@@ -6,10 +6,15 @@
 #include "troupe/node/native_actor_context.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "troupe/node/platform_services.h"
@@ -362,6 +367,98 @@ TEST_F(NativeActorContextTest, WithoutPlatformServicesAGrantedCallIsUnavailable)
   NativeActorContext c("notary", "n", kBoth, nullptr);
   EXPECT_EQ(c.storage().error().code, BaseErrc::kUnavailable);
   EXPECT_EQ(c.signer().error().code, BaseErrc::kUnavailable);
+}
+
+// The native root is checked like every storage root: one that others may write (or a symlink
+// planted in its place) gives no store, and nothing is written through it.
+TEST_F(NativeActorContextTest, ALooseNativeRootIsRefused) {
+  const std::string root = dir_ + "/storage/native";
+  fs::create_directory(root);
+  fs::permissions(root, fs::perms::all);
+  NativeActorContext c = context("notary", "n");
+  auto s = c.storage();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, BaseErrc::kRefused) << s.error().to_string();
+  EXPECT_TRUE(fs::is_empty(root));
+
+  fs::remove(root);
+  const std::string elsewhere = dir_ + "/elsewhere";
+  fs::create_directory(elsewhere);
+  fs::permissions(elsewhere, fs::perms::owner_all, fs::perm_options::replace);
+  fs::create_directory_symlink(elsewhere, root);
+  NativeActorContext d = context("notary", "n");
+  ASSERT_FALSE(d.storage().ok());
+  EXPECT_TRUE(fs::is_empty(elsewhere));
+}
+
+std::string numbered(const char* prefix, std::uint64_t n) {
+  char digits[24];
+  std::snprintf(digits, sizeof digits, "%012llu", static_cast<unsigned long long>(n));
+  return prefix + std::string(digits);
+}
+
+// A node killed (SIGKILL) while a native actor writes: every transaction it had seen commit is
+// there after the restart, and none is there in part — each one wrote a/N and b/N and moved
+// "next" to N+1 (and dropped a/N-8 and b/N-8), so the keys under a/ and b/ always match.
+TEST_F(NativeActorContextTest, AWriterKilledMidWriteLeavesWholeTransactionsOnly) {
+  platform_.reset();  // the writer opens the data directory itself (the key directory's lock)
+  int acks[2];
+  ASSERT_EQ(::pipe(acks), 0);
+  const pid_t writer = ::fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {
+    ::close(acks[0]);
+    auto p = PlatformServices::open(dir_, {}, "troupe:node:test");
+    if (!p.ok()) ::_exit(2);
+    NativeActorContext c("notary", "killed",
+                         NativeGrants{.storage = true, .storage_quota_bytes = 1 << 20}, p->get());
+    for (std::uint64_t n = 1;; ++n) {
+      auto r = c.transaction([n](ActorStore& s) -> Result<void> {
+        if (auto ok = s.put(numbered("a/", n), std::string(200, 'a')); !ok.ok()) return ok;
+        if (n > 8) {
+          if (auto ok = s.remove(numbered("a/", n - 8)); !ok.ok()) return ok.error();
+          if (auto ok = s.remove(numbered("b/", n - 8)); !ok.ok()) return ok.error();
+        }
+        if (auto ok = s.put("next", std::to_string(n + 1)); !ok.ok()) return ok;
+        return s.put(numbered("b/", n), std::string(200, 'b'));
+      });
+      if (!r.ok()) ::_exit(3);
+      if (::write(acks[1], &n, sizeof n) != sizeof n) ::_exit(4);
+    }
+  }
+  ::close(acks[1]);
+  std::uint64_t acked = 0;
+  while (acked < 300) {
+    std::uint64_t n = 0;
+    ASSERT_EQ(::read(acks[0], &n, sizeof n), static_cast<ssize_t>(sizeof n)) << "writer died";
+    acked = n;
+  }
+  ::kill(writer, SIGKILL);
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  ::close(acks[0]);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+
+  open_platform();  // the node restarts
+  NativeActorContext c =
+      context("notary", "killed", NativeGrants{.storage = true, .storage_quota_bytes = 1 << 20});
+  ActorStore& s = store(c);
+  auto next_text = s.get("next");
+  ASSERT_TRUE(next_text.ok() && next_text->has_value());
+  const std::uint64_t next = std::stoull(**next_text);
+  EXPECT_GT(next, acked);  // every acknowledged commit survived
+  auto a = s.list_keys("a/", kMaxStoreListKeys);
+  auto b = s.list_keys("b/", kMaxStoreListKeys);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::set<std::string> a_numbers, b_numbers, expected;
+  for (const Bytes& k : *a) a_numbers.insert(k.substr(2));
+  for (const Bytes& k : *b) b_numbers.insert(k.substr(2));
+  for (std::uint64_t n = next - 8; n < next; ++n) expected.insert(numbered("", n));
+  EXPECT_EQ(a_numbers, expected);
+  EXPECT_EQ(b_numbers, expected);
+  // The quota count was recounted from the table: exact, and the store still takes writes.
+  EXPECT_EQ(s.used_bytes(), 8u * 2u * (2u + 12u + 200u) + 4u + std::to_string(next).size());
+  EXPECT_TRUE(s.put("after", "restart").ok());
 }
 
 }  // namespace

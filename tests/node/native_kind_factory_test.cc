@@ -18,6 +18,7 @@
 #include "troupe/node/operations.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/runtime/envelope.h"
+#include "troupe/runtime/supervisor.h"
 
 namespace troupe {
 namespace {
@@ -258,6 +259,36 @@ TEST_F(NativeKindFactoryTest, EachIncarnationGetsAFreshContext) {
   stop("direct");
   ActorRef second = system_->spawn((*factory)(), named);
   EXPECT_EQ(ask("direct", "get", "k").value_or("?"), "v");
+}
+
+// One-for-all: when one child fails, its running sibling is restarted too — the supervisor
+// builds the sibling's next instance while the current one still holds its store. The store
+// opens at first use, after the old instance is gone, so both come back with their data.
+TEST_F(NativeKindFactoryTest, ASiblingRestartedWhileItHoldsItsStoreGetsItBack) {
+  std::vector<ChildSpec> specs;
+  for (const std::string name : {"s1", "s2"}) {
+    auto factory = native_kind_factory(kinds_, "notebook", name, platform_.get());
+    ASSERT_TRUE(factory.ok()) << factory.error().to_string();
+    ChildSpec spec;
+    spec.name = name;
+    spec.type_name = "notebook";
+    spec.factory = std::move(factory).value();
+    specs.push_back(std::move(spec));
+  }
+  system_->spawn(std::make_unique<Supervisor>(
+      SupervisorOptions{.strategy = Strategy::kOneForAll, .max_restarts = 10}, std::move(specs)));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!system_->resolve("s1") || !system_->resolve("s2")) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(ask("s1", "put", "k=one").value_or("?"), "ok");
+  ASSERT_EQ(ask("s2", "put", "k=two").value_or("?"), "ok");
+  ASSERT_FALSE(ask("s1", "crash-mid-write", "torn").ok());
+  EXPECT_EQ(ask("s2", "get", "k").value_or("?"), "two");
+  EXPECT_EQ(ask("s1", "get", "k").value_or("?"), "one");
+  EXPECT_EQ(ask("s2", "put", "k=again").value_or("?"), "ok");
+  EXPECT_GE(system_->resolve("s2").cell()->stats().restarts, 1u);
 }
 
 // Many actors writing at once, on two workers: each finds exactly its own writes.
