@@ -31,6 +31,7 @@
 #include "troupe/node/custodial_guest_signer.h"
 #include "troupe/node/kind_registry.h"
 #include "troupe/node/leased_guest_storage.h"
+#include "troupe/node/native_kind_factory.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/wasm/aot.h"
@@ -200,7 +201,8 @@ void actor(const std::string& side) {
   if (side == "native") {
     KindRegistry kinds;
     examples::register_example_kinds(kinds);
-    bench::report("native", "actor", "msg_per_s", fan_in(kinds.find("counter")->factory));
+    bench::report("native", "actor", "msg_per_s",
+                  fan_in(native_kind_factory(kinds, "counter", "", nullptr).value()));
     return;
   }
   auto m = load("counter");

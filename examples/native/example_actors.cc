@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <cstdio>
 #include <stdexcept>
 
+#include "troupe/base/encoding.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
 
@@ -161,6 +163,126 @@ class Pinger final : public Actor {
   long long ticks_ = 0;
 };
 
+// Notarizes notes: keeps each in its own store and signs it with its custodial key, which
+// never leaves the node (storage and signing for native actors, docs/PLATFORM.md). Spawn it
+// with a name (`troupe spawn notary --name N`): its notes and its key are kept under it, across
+// restarts of the actor and of the node.
+//   "note" TEXT      keeps TEXT as the next note; replies "NUMBER SIGNATURE", the base64
+//                    Ed25519 signature of TEXT's bytes by the notary's key
+//   "get" NUMBER     the note's text
+//   "list"           the notes' numbers, one a line (at most 1000)
+//   "delete" NUMBER  forgets the note
+//   "public-key"     the notary's public key, base64 (what verifies its signatures)
+inline constexpr std::uint64_t kNotaryQuotaBytes = std::uint64_t{1} << 20;
+
+class Notary final : public Actor {
+ public:
+  explicit Notary(NativeActorContext context) : context_(std::move(context)) {}
+
+  bool receive(Message& m) override {
+    return match(m, [this](Envelope& e) -> Result<Bytes> {
+      if (e.route == "note") return note(e.payload);
+      if (e.route == "get") return get(e.payload);
+      if (e.route == "list") return list();
+      if (e.route == "delete") return remove(e.payload);
+      if (e.route == "public-key") return public_key();
+      return Error{BaseErrc::kNotFound,
+                   "notary has no route '" + e.route + "' (note, get, list, delete, public-key)"};
+    });
+  }
+
+ private:
+  static constexpr std::string_view kNotePrefix = "note/";
+  static constexpr std::string_view kNextKey = "next";
+
+  // Zero-padded, so the store's byte order is the notes' order.
+  static std::string note_key(std::uint64_t number) {
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(number));
+    return std::string(kNotePrefix) + digits;
+  }
+  static Result<std::uint64_t> parse_number(std::string_view text) {
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || p != text.data() + text.size() || n == 0) {
+      return Error{BaseErrc::kInvalidArgument,
+                   "a note number is a positive integer, got '" + std::string(text) + "'"};
+    }
+    return n;
+  }
+
+  Result<Bytes> note(const Bytes& text) {
+    // Signed before anything is written: a failed signature keeps no note.
+    auto signer = context_.signer();
+    if (!signer.ok()) return signer.error();
+    auto signature = (*signer)->sign(text);
+    if (!signature.ok()) return signature.error();
+    // The note and the counter commit together, and before the reply says so.
+    std::uint64_t number = 0;
+    auto written = context_.transaction([&](ActorStore& store) -> Result<void> {
+      auto next = store.get(kNextKey);
+      if (!next.ok()) return next.error();
+      number = 1;
+      if (next->has_value()) {
+        auto n = parse_number(**next);
+        if (!n.ok()) return Error{BaseErrc::kInternal, "the note counter is damaged"};
+        number = *n;
+      }
+      if (auto ok = store.put(note_key(number), text); !ok.ok()) return ok;
+      return store.put(kNextKey, std::to_string(number + 1));
+    });
+    if (!written.ok()) return written.error();
+    const auto& sig = *signature;
+    return std::to_string(number) + " " +
+           base64_encode(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
+  }
+
+  Result<Bytes> get(const Bytes& number_text) {
+    auto number = parse_number(number_text);
+    if (!number.ok()) return number.error();
+    auto store = context_.storage();
+    if (!store.ok()) return store.error();
+    auto text = (*store)->get(note_key(*number));
+    if (!text.ok()) return text.error();
+    if (!text->has_value()) return Error{BaseErrc::kNotFound, "no note " + number_text};
+    return std::move(**text);
+  }
+
+  Result<Bytes> list() {
+    auto store = context_.storage();
+    if (!store.ok()) return store.error();
+    auto keys = (*store)->list_keys(kNotePrefix, kMaxStoreListKeys);
+    if (!keys.ok()) return keys.error();
+    std::string out;
+    for (const Bytes& key : *keys) {
+      auto n = parse_number(std::string_view(key).substr(kNotePrefix.size()));
+      if (n.ok()) out += std::to_string(*n) + "\n";
+    }
+    return out;
+  }
+
+  Result<Bytes> remove(const Bytes& number_text) {
+    auto number = parse_number(number_text);
+    if (!number.ok()) return number.error();
+    auto store = context_.storage();
+    if (!store.ok()) return store.error();
+    auto removed = (*store)->remove(note_key(*number));
+    if (!removed.ok()) return removed.error();
+    if (!*removed) return Error{BaseErrc::kNotFound, "no note " + number_text};
+    return "deleted " + std::to_string(*number);
+  }
+
+  Result<Bytes> public_key() {
+    auto signer = context_.signer();
+    if (!signer.ok()) return signer.error();
+    auto key = (*signer)->public_key();
+    if (!key.ok()) return key.error();
+    return base64_encode(std::string_view(reinterpret_cast<const char*>(key->data()), key->size()));
+  }
+
+  NativeActorContext context_;
+};
+
 }  // namespace
 
 void register_example_kinds(KindRegistry& kinds) {
@@ -170,6 +292,12 @@ void register_example_kinds(KindRegistry& kinds) {
             [] { return std::make_unique<Crasher>(); });
   kinds.add("pinger", "routes ping TARGET, start TARGET [MS], stop",
             [] { return std::make_unique<Pinger>(); });
+  kinds.add(
+      "notary",
+      "keeps and signs notes (storage + signing; spawn with --name): note TEXT, get N, list, "
+      "delete N, public-key",
+      [](NativeActorContext context) { return std::make_unique<Notary>(std::move(context)); },
+      NativeGrants{.storage = true, .storage_quota_bytes = kNotaryQuotaBytes, .signing = true});
 }
 
 }  // namespace troupe::examples

@@ -11,6 +11,7 @@
 #include "troupe/node/custodial_guest_signer.h"
 #include "troupe/node/enrolled_guest_identity.h"
 #include "troupe/node/leased_guest_storage.h"
+#include "troupe/node/native_kind_factory.h"
 #include "troupe/node/regular_file.h"
 #include "troupe/platform/actor_store_path.h"
 #include "troupe/platform/key_name.h"
@@ -283,14 +284,10 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
                       "true, or troupe node run --allow-unsigned)"});
   }
   if (!is_module) {
-    const KindRegistry::Kind* k = kinds_.find(req.kind);
-    if (!k) {
-      std::string known;
-      for (auto& [n, _] : kinds_.all()) known += (known.empty() ? "" : ", ") + n;
-      return done(
-          Error{BaseErrc::kNotFound, "no actor kind '" + req.kind + "' (known: " + known + ")"});
-    }
-    return start_child(req.name, req.supervisor, k->factory, req.kind, std::move(done));
+    auto factory = native_kind_factory(kinds_, req.kind, req.name, platform_);
+    if (!factory.ok()) return done(factory.error());
+    return start_child(req.name, req.supervisor, std::move(factory).value(), req.kind,
+                       std::move(done));
   }
   spawn_module(req, std::move(done));
 }

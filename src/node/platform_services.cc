@@ -94,6 +94,17 @@ Result<StorageService*> PlatformServices::storage_for(const std::string& key_id)
   return storage_.emplace(key_id, std::move(service).value()).first->second.get();
 }
 
+Result<StorageService*> PlatformServices::native_storage() {
+  std::lock_guard lock(storage_mutex_);
+  if (native_storage_) return native_storage_.get();
+  const std::string root = storage_dir_ + "/" + kNativeStorageDir;
+  if (auto dir = PrivateDir::open(root); !dir.ok()) return dir.error();
+  auto service = StorageService::open(root, config_.max_storage_quota_bytes);
+  if (!service.ok()) return service.error();
+  native_storage_ = std::move(service).value();
+  return native_storage_.get();
+}
+
 Result<platform::VerifiedPackage> PlatformServices::verify(const std::string& path) const {
   std::shared_lock lock(trust_mutex_);
   return platform::verify_package(path, *trust_);

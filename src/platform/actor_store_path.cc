@@ -52,6 +52,9 @@ Result<void> check_type(std::string_view type) {
                                                  std::to_string(kMaxTypeBytes) + ")"};
   }
   const std::vector<std::string_view> parts = split(type, ':');
+  // A native kind's registered name: one component (its stores live under a root of their
+  // own, storage/native/, but no ':' keeps the shape apart from the others anyway).
+  if (parts.size() == 1) return check_storage_component(parts[0], "native kind");
   if (parts.size() == 2 && parts[0] == kUnsignedTypePrefix) {
     if (Result<void> ok = check_storage_component(parts[1], "unsigned type's hash prefix");
         !ok.ok()) {
@@ -66,9 +69,9 @@ Result<void> check_type(std::string_view type) {
     return {};
   }
   if (parts.size() != 3) {
-    return Error{
-        BaseErrc::kInvalidArgument,
-        "actor type " + quoted(type) + " is neither manufacturer:name:version nor unsigned:<hex>"};
+    return Error{BaseErrc::kInvalidArgument,
+                 "actor type " + quoted(type) +
+                     " is neither manufacturer:name:version, unsigned:<hex> nor a native kind"};
   }
   if (parts[0] == kUnsignedTypePrefix) {
     return Error{BaseErrc::kInvalidArgument,

@@ -17,7 +17,7 @@ void expect_refused(const ActorStoreId& id, std::string_view mention) {
   EXPECT_EQ(dirs.error().detail.find('\n'), std::string::npos);
 }
 
-TEST(ActorStorePath, SignedAndUnsignedTypesMapToTheirDirectories) {
+TEST(ActorStorePath, SignedUnsignedAndNativeTypesMapToTheirDirectories) {
   Result<ActorStoreDirs> signed_dirs = actor_store_dirs({"acme:billing:1.0.0", "ledger"});
   ASSERT_TRUE(signed_dirs.ok()) << signed_dirs.error().to_string();
   EXPECT_EQ(signed_dirs->type_dir, "acme:billing:1.0.0");
@@ -30,6 +30,12 @@ TEST(ActorStorePath, SignedAndUnsignedTypesMapToTheirDirectories) {
   Result<ActorStoreDirs> unsigned_dirs = actor_store_dirs({"unsigned:3f2a9c01", "scratch"});
   ASSERT_TRUE(unsigned_dirs.ok()) << unsigned_dirs.error().to_string();
   EXPECT_EQ(unsigned_dirs->type_dir, "unsigned:3f2a9c01");
+
+  // A native kind's type is its registered name.
+  Result<ActorStoreDirs> native_dirs = actor_store_dirs({"notary", "alice"});
+  ASSERT_TRUE(native_dirs.ok()) << native_dirs.error().to_string();
+  EXPECT_EQ(actor_store_file_path("/data/storage/native", *native_dirs),
+            "/data/storage/native/notary/alice/store.sqlite");
 }
 
 TEST(ActorStorePath, EveryBadComponentIsRefusedByName) {
@@ -55,9 +61,13 @@ TEST(ActorStorePath, EveryBadComponentIsRefusedByName) {
   expect_refused({"acme:billing:1.0+build", "n"}, "version");
   expect_refused({"acme:" + long_part + ":1", "n"}, "package name");
   expect_refused({"acme:bil/ling:1", "n"}, "package name");
+  // A native kind (one component) follows the component rules.
+  expect_refused({"", "n"}, "native kind is empty");
+  expect_refused({"..", "n"}, "native kind may not be '..'");
+  expect_refused({"no/tary", "n"}, "native kind 'no/tary' has a byte outside");
+  expect_refused({long_part, "n"}, "native kind");
   // The shape of the type.
-  expect_refused({"", "n"}, "neither");
-  expect_refused({"acme", "n"}, "neither");
+  expect_refused({":", "n"}, "neither");
   expect_refused({"acme:billing", "n"}, "neither");
   expect_refused({"acme:billing:1:2", "n"}, "neither");
   expect_refused({std::string(1000, ':'), "n"}, "bytes (at most");
@@ -74,7 +84,7 @@ TEST(ActorStorePath, EveryBadComponentIsRefusedByName) {
 // Pairs that a lossy mapping (case folding, separator replacement, concatenation) would merge:
 // every one must land in a distinct directory.
 TEST(ActorStorePath, NoTwoActorsShareAPath) {
-  const std::vector<ActorStoreId> ids = {
+  std::vector<ActorStoreId> ids = {
       {"acme:billing:1", "a"},        {"acme:billing:1", "A"},
       {"Acme:billing:1", "a"},        {"acme:billing:1.0", "a"},
       {"acme:billing.1:0", "a"},      {"acme.billing:1:0", "a"},
@@ -85,6 +95,9 @@ TEST(ActorStorePath, NoTwoActorsShareAPath) {
       {"unsigned:abc", "dx"},         {"acme:billing:1", "store.sqlite"},
       {"acme:billing:1", "a.sqlite"}, {"acme:billing:1", "a.sqlite-wal"},
   };
+  // Native kinds (one component, no ':') against each other and the other shapes.
+  ids.insert(ids.end(),
+             {{"acme", "a"}, {"billing", "a"}, {"billing.1", "a"}, {"unsigned", "abcd"}});
   std::set<std::string> paths;
   for (const ActorStoreId& id : ids) {
     Result<ActorStoreDirs> dirs = actor_store_dirs(id);

@@ -139,7 +139,8 @@ TEST_F(StorageServiceTest, ConcurrentOpensOfOneStoreGiveOneOwner) {
 TEST_F(StorageServiceTest, BadTypesAndNamesAreRefusedBeforeTouchingTheDisk) {
   expect_open_refused({"acme:billing:1", ".."}, BaseErrc::kInvalidArgument, "actor name");
   expect_open_refused({"../x:billing:1", "a"}, BaseErrc::kInvalidArgument, "manufacturer");
-  expect_open_refused({"acme/x", "a"}, BaseErrc::kInvalidArgument, "neither");
+  expect_open_refused({"acme/x", "a"}, BaseErrc::kInvalidArgument, "native kind");
+  expect_open_refused({"acme:x", "a"}, BaseErrc::kInvalidArgument, "neither");
   EXPECT_TRUE(fs::is_empty(root_.path()));
 }
 

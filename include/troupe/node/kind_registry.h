@@ -1,5 +1,11 @@
-// KindRegistry: the actor kinds a node can spawn by name (`troupe spawn KIND`). Filled at
-// start-up, read-only afterwards, so lookups need no lock.
+// KindRegistry: the native actor kinds a node can spawn by name (`troupe spawn KIND`), each with
+// what it is granted (NativeGrants, native_actor_context.h: nothing unless it declares it).
+// A kind's factory gets the NativeActorContext of the incarnation it builds, through which its
+// actor reaches storage and signing; a kind registered with a plain factory gets no context and
+// is granted nothing. Spawn a kind with native_kind_factory (native_kind_factory.h), which serves
+// each incarnation its context.
+// Threading: filled at start-up, read-only afterwards, so lookups need no lock. Lifetime: the
+// node owns it for its whole run (factories built from it refer to nothing in it).
 #pragma once
 
 #include <functional>
@@ -7,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "troupe/node/native_actor_context.h"
 #include "troupe/runtime/actor.h"
 
 namespace troupe {
@@ -14,14 +21,21 @@ namespace troupe {
 class KindRegistry {
  public:
   using Factory = std::function<std::unique_ptr<Actor>()>;
+  using ContextFactory = std::function<std::unique_ptr<Actor>(NativeActorContext)>;
   struct Kind {
     std::string description;
-    Factory factory;
+    ContextFactory factory;
+    NativeGrants grants;
   };
 
-  void add(std::string name, std::string description, Factory factory) {
-    kinds_[std::move(name)] = Kind{std::move(description), std::move(factory)};
-  }
+  // A kind that needs no platform service.
+  void add(std::string name, std::string description, Factory factory);
+  // A kind whose actors get a context with `grants`. A kind granted storage or signing keeps
+  // its stores and keys under its name, so the name must be a path component (1..64 bytes of
+  // [A-Za-z0-9._-], not . or ..), and a storage quota must be at least 1 byte: otherwise this
+  // throws std::invalid_argument — a programmer error, found at start-up.
+  void add(std::string name, std::string description, ContextFactory factory, NativeGrants grants);
+
   const Kind* find(const std::string& name) const {
     auto it = kinds_.find(name);
     return it == kinds_.end() ? nullptr : &it->second;

@@ -42,6 +42,7 @@ class PlatformServices {
   static constexpr const char* kKeysDir = "keys";
   static constexpr const char* kMasterKeyDir = "master";
   static constexpr const char* kStorageDir = "storage";
+  static constexpr const char* kNativeStorageDir = "native";  // under kStorageDir
 
   // Opens (creating when missing) the services under `data_dir`. Errors: refused (a directory
   // or file of another owner or loose mode), malformed (a damaged trust store), unavailable
@@ -67,6 +68,10 @@ class PlatformServices {
   // that names the same manufacturer, type and actor never opens these stores. Made (0700) at
   // first use. Errors: invalid-argument (not a key id), refused, io.
   Result<StorageService*> storage_for(const std::string& key_id);
+  // The storage of native actors (NativeActorContext): storage/native/, stores at
+  // <kind>/<name>/store.sqlite — a root apart from every signing key's ("mfr-..." is never
+  // "native"). Made (0700) at first use. Errors: refused, io.
+  Result<StorageService*> native_storage();
 
   // verify_package against the current trust store.
   Result<platform::VerifiedPackage> verify(const std::string& path) const;
@@ -92,6 +97,7 @@ class PlatformServices {
   std::string storage_dir_;
   std::mutex storage_mutex_;
   std::map<std::string, std::unique_ptr<StorageService>> storage_;  // by signing key id
+  std::unique_ptr<StorageService> native_storage_;                  // guarded by storage_mutex_
 };
 
 }  // namespace troupe
