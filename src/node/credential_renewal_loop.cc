@@ -47,6 +47,7 @@ void CredentialRenewalLoop::pass() {
   for (ActorId id : identities_.actors()) {
     if (!is_alive_(id)) identities_.forget(id);
   }
+  identities_.remove_forgotten_keys();
 }
 
 void CredentialRenewalLoop::run() {

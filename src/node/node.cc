@@ -65,6 +65,9 @@ void Node::shutdown() {
   // (dead/shutdown) while the socket still exists.
   if (operations_) operations_->shutdown();
   if (system_) system_->shutdown();
+  // Every actor has stopped: unnamed actors' keys go now rather than at the next start, which
+  // may never come.
+  if (system_ && platform_) platform_->remove_ephemeral_keys();
   if (control_) control_->close();
   control_.reset();
 }

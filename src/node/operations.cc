@@ -163,21 +163,17 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
   if (storage) {
     if (auto dirs = actor_store_dirs({type, req.name}); !dirs.ok()) return dirs.error();
   }
-  if (!req.name.empty()) {
-    if (auto ok = check_key_name(PlatformServices::actor_key_name(key_id, type, req.name, {}));
-        !ok.ok()) {
-      return ok.error();
-    }
-  }
-  auto enroll = [&platform, type, name = req.name, key_id,
+  // The actor's key is made (or loaded) here, on the loader thread: making one writes and
+  // flushes a file, which must not hold a worker. Its incarnations find it.
+  const std::string key_name = PlatformServices::actor_key_name(key_id, type, req.name);
+  if (auto key = platform.keys().get_or_create(key_name); !key.ok()) return key.error();
+  auto enroll = [&platform, type, name = req.name, key_id, key_name,
                  hash = pkg->package_hash](ActorId self) -> Result<Credential> {
-    return platform.identities().enroll(Enrollment{
-        self, type, hash, key_id, PlatformServices::actor_key_name(key_id, type, name, self),
-        /*ephemeral_key=*/name.empty()});
+    return platform.identities().enroll(
+        Enrollment{self, type, hash, key_id, key_name, /*ephemeral_key=*/name.empty()});
   };
-  o.services = [&platform, enroll, type, name = req.name, key_id, storage, signing, identity,
-                quota](ActorId self) -> Result<wasm::GuestServices> {
-    const std::string key_name = PlatformServices::actor_key_name(key_id, type, name, self);
+  o.services = [&platform, enroll, type, name = req.name, key_id, key_name, storage, signing,
+                identity, quota](ActorId self) -> Result<wasm::GuestServices> {
     auto enrolled = enroll(self);
     if (!enrolled.ok()) return enrolled.error();
     wasm::GuestServices s;

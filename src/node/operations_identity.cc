@@ -47,7 +47,7 @@ void Operations::on_identity_event(const IdentityEvent& e) {
     case IdentityEvent::Kind::kRefused: {
       const std::size_t stopped =
           stop_packaged([&](const PackagedActor& a) { return a.id == e.actor; }, e.reason);
-      spdlog::warn("actor {}: {}{}", actor, e.reason, stopped ? "; stopped" : "");
+      if (stopped > 0) spdlog::warn("actor {}: {}; stopped", actor, e.reason);
       return;
     }
     case IdentityEvent::Kind::kExpired:

@@ -1,5 +1,6 @@
 #include "troupe/node/platform_services.h"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <mutex>
@@ -16,11 +17,13 @@ constexpr std::string_view kEphemeralPrefix = "ephemeral/";
 }  // namespace
 
 std::string PlatformServices::actor_key_name(const std::string& signing_key_id,
-                                             const std::string& type, const std::string& name,
-                                             ActorId actor) {
+                                             const std::string& type, const std::string& name) {
   if (!name.empty()) return signing_key_id + "/" + type + "/" + name;
-  return std::string(kEphemeralPrefix) + signing_key_id + "/" + type + "/" +
-         std::to_string(actor.serial);
+  unsigned char token[16];
+  randombytes_buf(token, sizeof token);
+  char hex[2 * sizeof token + 1];
+  sodium_bin2hex(hex, sizeof hex, token, sizeof token);
+  return std::string(kEphemeralPrefix) + signing_key_id + "/" + type + "/" + hex;
 }
 
 Result<std::unique_ptr<PlatformServices>> PlatformServices::open(
@@ -45,15 +48,7 @@ Result<std::unique_ptr<PlatformServices>> PlatformServices::open(
   p->keys_ = std::move(keys).value();
   // Unnamed actors' keys of an earlier run (a crash skips their removal at stop): no actor
   // will ask for them again.
-  // A record that fails its checks stops the sweep, not the node: calls reaching it fail.
-  if (auto listed = p->keys_->list(); listed.ok()) {
-    for (const KeyInfo& k : *listed) {
-      if (k.name.starts_with(kEphemeralPrefix)) (void)p->keys_->remove(k.name);
-    }
-  } else {
-    spdlog::warn("keys of unnamed actors of an earlier run not removed: {}",
-                 listed.error().to_string());
-  }
+  p->remove_ephemeral_keys();
   auto identity = IdentityService::open(
       *p->keys_, UnixClock(p->clock_),
       IdentityServiceOptions{issuer, "node/identity-service", config.credential_ttl_seconds});
@@ -74,6 +69,18 @@ Result<std::unique_ptr<PlatformServices>> PlatformServices::open(
     return root.error();
   }
   return p;
+}
+
+void PlatformServices::remove_ephemeral_keys() {
+  // A record that fails its checks stops the sweep, not the node: calls reaching it fail.
+  auto listed = keys_->list();
+  if (!listed.ok()) {
+    spdlog::warn("keys of unnamed actors not removed: {}", listed.error().to_string());
+    return;
+  }
+  for (const KeyInfo& k : *listed) {
+    if (k.name.starts_with(kEphemeralPrefix)) (void)keys_->remove(k.name);
+  }
 }
 
 Result<StorageService*> PlatformServices::storage_for(const std::string& key_id) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "troupe/platform/credential_renewal.h"
+#include "troupe/platform/platform_error.h"
 
 namespace troupe {
 
@@ -16,6 +17,12 @@ CredentialRequest ActorIdentities::request_of(const Enrollment& e) const {
 }
 
 Result<Credential> ActorIdentities::enroll(const Enrollment& enrollment) {
+  // A package revoked since it was verified gets no credential, not even one for its first
+  // moments: a guest could pass it on before the node stops it.
+  if (!still_trusted_(enrollment.signing_key_id, enrollment.package_hash)) {
+    return Error{PlatformErrc::kRevoked,
+                 "the package or its signing key " + enrollment.signing_key_id + " was revoked"};
+  }
   {
     std::lock_guard lock(mutex_);
     if (auto it = entries_.find(enrollment.actor); it != entries_.end()) {
@@ -85,6 +92,9 @@ std::vector<IdentityEvent> ActorIdentities::renew_due() {
     std::lock_guard lock(mutex_);
     for (const auto& [id, e] : entries_) {
       const RenewalPlan plan = when_to_renew(e.credential.claims, now);
+      // A credential issued now would expire no later than this one (whole seconds, a short
+      // lifetime): renewing it would change nothing but tell the guest again.
+      if (now + service_.ttl_seconds() <= e.credential.claims.expires_at) continue;
       if (plan.action != RenewalAction::kWait) {
         due.push_back({e.enrollment, plan.action, e.credential.claims.token_id});
       }
@@ -94,9 +104,14 @@ std::vector<IdentityEvent> ActorIdentities::renew_due() {
   for (Due& d : due) {
     const ActorId actor = d.enrollment.actor;
     if (!still_trusted_(d.enrollment.signing_key_id, d.enrollment.package_hash)) {
-      events.push_back({IdentityEvent::Kind::kRefused, actor, 0,
-                        "credential renewal refused: the package or its signing key " +
-                            d.enrollment.signing_key_id + " was revoked"});
+      // Only for an actor still enrolled: a revocation forgets the actors it stops, and
+      // reporting those again would only be noise.
+      std::lock_guard lock(mutex_);
+      if (entries_.contains(actor)) {
+        events.push_back({IdentityEvent::Kind::kRefused, actor, 0,
+                          "credential renewal refused: the package or its signing key " +
+                              d.enrollment.signing_key_id + " was revoked"});
+      }
       continue;
     }
     auto fresh = service_.issue(request_of(d.enrollment));
@@ -124,6 +139,9 @@ std::vector<IdentityEvent> ActorIdentities::renew_due() {
 }
 
 Result<Credential> ActorIdentities::rotate_key(ActorId actor) {
+  // One rotation at a time: two interleaved could store the credential bound to the key the
+  // other one just retired.
+  std::lock_guard rotating(rotate_mutex_);
   auto entry = find(actor);
   if (!entry) {
     return Error{BaseErrc::kNotFound, "actor " + actor.to_string() + " holds no credential"};
@@ -144,15 +162,22 @@ Result<Credential> ActorIdentities::rotate_key(ActorId actor) {
 }
 
 void ActorIdentities::forget(ActorId actor) {
-  std::optional<Enrollment> gone;
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(actor);
+  if (it == entries_.end()) return;
+  if (it->second.enrollment.ephemeral_key) {
+    keys_to_remove_.push_back(std::move(it->second.enrollment.key_name));
+  }
+  entries_.erase(it);
+}
+
+void ActorIdentities::remove_forgotten_keys() {
+  std::vector<std::string> names;
   {
     std::lock_guard lock(mutex_);
-    auto it = entries_.find(actor);
-    if (it == entries_.end()) return;
-    gone = std::move(it->second.enrollment);
-    entries_.erase(it);
+    names.swap(keys_to_remove_);
   }
-  if (gone->ephemeral_key) (void)keys_.remove(gone->key_name);
+  for (const std::string& name : names) (void)keys_.remove(name);
 }
 
 std::vector<ActorId> ActorIdentities::actors() const {

@@ -71,12 +71,19 @@ Result<void> parse_platform_table(const toml::table& table, const std::string& o
     const toml::array* list = value.as_array();
     const std::string want = "a list of capability names (signing, identity, storage, clock, "
                              "random, streams, call)";
-    if (list == nullptr || list->size() > kNames.size() * 4) return bad(key, want);
+    if (list == nullptr) return bad(key, want);
+    if (list->size() > kNames.size()) {
+      return bad(key, want + ", each at most once: " + std::to_string(list->size()) +
+                          " entries is more than there are capabilities");
+    }
     unsigned bits = 0;
     for (const toml::node& item : *list) {
       auto name = item.value_exact<std::string>();
       auto c = name ? capability_from_name(*name) : std::nullopt;
       if (!c) return bad(key, want + ", not " + (name ? "'" + shown(*name) + "'" : "that"));
+      if ((bits & static_cast<unsigned>(*c)) != 0) {
+        return bad(key, want + ", each at most once: '" + *name + "' is repeated");
+      }
       bits |= static_cast<unsigned>(*c);
     }
     return bits;
@@ -97,9 +104,11 @@ Result<void> parse_platform_table(const toml::table& table, const std::string& o
       config.max_storage_quota_bytes = *q;
     } else if (k == "credential_ttl_seconds") {
       auto v = value.value_exact<std::int64_t>();
-      if (!v || *v < 1 || *v > PlatformConfig::kMaxCredentialTtlSeconds) {
-        return bad(k, "an integer in 1.." +
-                          std::to_string(PlatformConfig::kMaxCredentialTtlSeconds) + " (seconds)");
+      if (!v || *v < PlatformConfig::kMinCredentialTtlSeconds ||
+          *v > PlatformConfig::kMaxCredentialTtlSeconds) {
+        return bad(k, "an integer in " + std::to_string(PlatformConfig::kMinCredentialTtlSeconds) +
+                          ".." + std::to_string(PlatformConfig::kMaxCredentialTtlSeconds) +
+                          " (seconds)");
       }
       config.credential_ttl_seconds = *v;
     } else if (k == "grant") {

@@ -261,7 +261,17 @@ TEST(NodeConfig, RejectsBadPlatformGrantPolicy) {
            std::pair{"[platform]\ngrant = \"call\"", "platform.grant must be a list"},
            std::pair{"[platform]\ngrant = [1]", "platform.grant must be a list"},
            std::pair{"[platform]\ncredential_ttl_seconds = 0",
-                     "platform.credential_ttl_seconds must be an integer in 1..604800"},
+                     "platform.credential_ttl_seconds must be an integer in 10..604800"},
+           std::pair{"[platform]\ncredential_ttl_seconds = 9", "platform.credential_ttl_seconds"},
+           std::pair{"[platform]\ngrant = [\"clock\", \"call\", \"clock\"]",
+                     "platform.grant must be a list of capability names (signing, identity, "
+                     "storage, clock, random, streams, call), each at most once: 'clock' is "
+                     "repeated"},
+           std::pair{"[platform]\ngrant = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", "
+                     "\"g\", \"h\"]",
+                     "platform.grant must be a list of capability names (signing, identity, "
+                     "storage, clock, random, streams, call), each at most once: 8 entries is "
+                     "more than there are capabilities"},
            std::pair{"[platform]\ncredential_ttl_seconds = 604801",
                      "platform.credential_ttl_seconds"},
            std::pair{"[platform]\ncredential_ttl_seconds = \"1h\"",

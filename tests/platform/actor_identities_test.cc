@@ -12,6 +12,7 @@
 
 #include "scratch_dir.h"
 #include "troupe/platform/credential.h"
+#include "troupe/platform/platform_error.h"
 
 namespace troupe {
 namespace {
@@ -175,9 +176,22 @@ TEST_F(ActorIdentitiesTest, ForgettingAnUnnamedActorRemovesItsKeyAndKeepsANamedO
   identities_->forget(named.actor);
   identities_->forget(ActorId{0xaa, 3});  // unknown: ignored
   EXPECT_EQ(identities_->size(), 0u);
+  EXPECT_TRUE(custody_->info(unnamed.key_name).ok()) << "removed later, off the caller's thread";
+  identities_->remove_forgotten_keys();
   EXPECT_EQ(custody_->info(unnamed.key_name).error().code, BaseErrc::kNotFound);
   EXPECT_TRUE(custody_->info(named.key_name).ok());
   EXPECT_EQ(identities_->next_check(), std::numeric_limits<std::int64_t>::max());
+}
+
+// A package revoked after its verification gets no credential at all: enrollment checks trust
+// before it issues.
+TEST_F(ActorIdentitiesTest, ARevokedPackageIsNotEnrolled) {
+  trusted_ = false;
+  auto refused = identities_->enroll(enrollment(1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, PlatformErrc::kRevoked);
+  EXPECT_EQ(identities_->size(), 0u);
+  EXPECT_FALSE(custody_->info(enrollment(1).key_name).ok()) << "no key made either";
 }
 
 }  // namespace

@@ -58,11 +58,15 @@ class PlatformServices {
   const IdentityService& identity() const { return *identity_; }
   ActorIdentities& identities() { return *identities_; }
   // The custodial key name of a packaged actor: "<signing key id>/<type>/<name>" for a named
-  // one (kept across restarts), "ephemeral/<signing key id>/<type>/<serial>" for an unnamed one
-  // (serials are never reused; removed when it stops, or at the next start). Named keys start
-  // with the key id ("mfr-"), so no actor name reaches the ephemeral ones.
+  // one (kept across restarts), "ephemeral/<signing key id>/<type>/<32 random hex digits>" for
+  // an unnamed one (drawn here: made before the actor exists, so that a worker never writes
+  // it; removed when it stops, or at the next start). Named keys start with the key id
+  // ("mfr-"), so no actor name reaches the ephemeral ones.
   static std::string actor_key_name(const std::string& signing_key_id, const std::string& type,
-                                    const std::string& name, ActorId actor);
+                                    const std::string& name);
+  // Removes every unnamed actor's key: at open (a crash skipped their removal), and by the
+  // node once its actors have stopped.
+  void remove_ephemeral_keys();
   // The storage of actors signed by `key_id` (a trusted key's id, "mfr-" + 16 hex digits):
   // each manufacturer key has its own root under storage/, so a package signed by another key
   // that names the same manufacturer, type and actor never opens these stores. Made (0700) at

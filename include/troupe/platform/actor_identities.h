@@ -11,9 +11,9 @@
 //   (tell the actor: on-credential-renewed), expiring (renewal keeps failing and expiry is
 //   near: on-credential-expiring, once per credential), refused (revoked: stop the actor with
 //   that reason), expired (past exp without a renewal; reported once).
-// - forget() drops a stopped actor, and removes its key when the key was its own for this run
-//   only (an unnamed actor's); rotate_key() gives an actor a new custodial key and a new
-//   credential at once.
+// - forget() drops a stopped actor, and (at remove_forgotten_keys) removes its key when the key
+//   was its own for this run only (an unnamed actor's); rotate_key() gives an actor a new custodial
+//   key and a new credential at once.
 //
 // Threading: every call is safe from any thread; a mutex guards the table, and issuing (a
 // signature, maybe a key written to disk) runs outside it. Lifetime: the IdentityService and
@@ -91,8 +91,13 @@ class ActorIdentities {
   // credential bound to it. Errors: not-found (not enrolled), and the custody's and issuer's.
   Result<Credential> rotate_key(ActorId actor);
 
-  // Drops the actor; its key too when ephemeral. Unknown ids are ignored.
+  // Drops the actor (cheap: no disk I/O); its key too when ephemeral, at the next
+  // remove_forgotten_keys(). Unknown ids are ignored.
   void forget(ActorId actor);
+  // Removes the ephemeral keys of the actors forgotten so far (a file removal each, flushed:
+  // milliseconds; the node calls it from its renewal loop, never a worker or the control
+  // thread).
+  void remove_forgotten_keys();
   std::size_t size() const;
 
  private:
@@ -108,8 +113,10 @@ class ActorIdentities {
   KeyCustody& keys_;
   UnixClock clock_;
   StillTrusted still_trusted_;
+  std::mutex rotate_mutex_;  // serializes rotate_key
   mutable std::mutex mutex_;
-  std::map<ActorId, Entry> entries_;  // guarded by mutex_
+  std::map<ActorId, Entry> entries_;         // guarded by mutex_
+  std::vector<std::string> keys_to_remove_;  // guarded by mutex_
 };
 
 }  // namespace troupe

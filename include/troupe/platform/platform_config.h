@@ -56,13 +56,17 @@ struct GrantPolicy {
 struct PlatformConfig {
   static constexpr std::uint64_t kMaxStorageQuotaBytes = std::uint64_t{1} << 40;  // 1 TiB
   static constexpr std::int64_t kMaxCredentialTtlSeconds = std::int64_t{7} * 24 * 3600;
+  // Credential times are whole seconds and renewal runs at two thirds of the lifetime, checked
+  // up to a second late: a shorter lifetime would be renewed on every pass and seen expired
+  // between passes.
+  static constexpr std::int64_t kMinCredentialTtlSeconds = 10;
   static constexpr std::size_t kMaxKeyPolicies = 4096;
 
   // `spawn --wasm` (no package, no signature) runs only when this is true.
   bool allow_unsigned = false;
   // The cap on any actor's storage quota; 0 is invalid (never "unlimited").
   std::uint64_t max_storage_quota_bytes = std::uint64_t{64} << 20;
-  // The lifetime of the credentials the identity service issues (1 s .. 7 days).
+  // The lifetime of the credentials the identity service issues (10 s .. 7 days).
   std::int64_t credential_ttl_seconds = 3600;
   // What every package may be granted, unless its key has its own entry below.
   unsigned grant = kAllCapabilities;
