@@ -76,7 +76,7 @@ Result<ModuleSpawn> unsigned_spawn(const SpawnRequest& req, const wasm::GuestPol
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return module.error();
   if (auto ok = wasm::check_granted_imports(*module, {}, false, false, false,
-                                             "an unsigned module has no");
+                                            "an unsigned module has no");
       !ok.ok()) {
     return ok.error();
   }
@@ -235,11 +235,8 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
       !ok.ok()) {
     return done(ok.error());
   }
-  // Lookups take a name or an id; a name that reads as an id would make the two ambiguous
-  // (a client could pose as another actor by naming a decoy after its predictable id).
-  if (!req.name.empty() && ActorId::parse(req.name)) {
-    return done(Error{BaseErrc::kInvalidArgument,
-                      "actor name '" + req.name + "' reads as an actor id: names must not"});
+  if (!req.name.empty()) {
+    if (auto ok = check_spawn_name(req.name, "actor name"); !ok.ok()) return done(ok.error());
   }
   if (is_module && !req.type_name.empty()) {
     return done(Error{BaseErrc::kInvalidArgument,
