@@ -262,7 +262,7 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
       return done(
           Error{BaseErrc::kNotFound, "no actor kind '" + req.kind + "' (known: " + known + ")"});
     }
-    return start_child(req.name, req.supervisor, k->factory, req.kind, std::move(done));
+    return start_child(req, k->factory, req.kind, std::move(done));
   }
   spawn_module(req, std::move(done));
 }
@@ -282,9 +282,9 @@ void Operations::spawn_module(const SpawnRequest& req,
       if (!f.ok()) return done(f.error());
       ModuleSpawn m = std::move(f).value();
       if (m.key_id.empty()) {
-        return start_child(req.name, req.supervisor, std::move(m.factory), m.type_name, done);
+        return start_child(req, std::move(m.factory), m.type_name, done);
       }
-      start_child(req.name, req.supervisor, std::move(m.factory), m.type_name,
+      start_child(req, std::move(m.factory), m.type_name,
                   [this, key_id = m.key_id, hash = m.package_hash, done](Result<SpawnResult> r) {
                     if (!r.ok()) return done(r);
                     {
@@ -321,10 +321,12 @@ void Operations::spawn_module(const SpawnRequest& req,
   }
 }
 
-void Operations::start_child(const std::string& name, const std::string& sup_name,
+void Operations::start_child(const SpawnRequest& req,
                              std::function<std::unique_ptr<Actor>()> factory,
                              const std::string& type_name,
                              std::function<void(Result<SpawnResult>)> done) {
+  const std::string& name = req.name;
+  const std::string& sup_name = req.supervisor;
   if (!name.empty() && system_.resolve(name)) {
     return done(Error{BaseErrc::kInvalidArgument, "name '" + name + "' is taken"});
   }
@@ -334,6 +336,7 @@ void Operations::start_child(const std::string& name, const std::string& sup_nam
   spec.name = name;
   spec.type_name = type_name;
   spec.factory = std::move(factory);
+  spec.restart = req.restart;
   std::string sup_label = sup_name.empty() ? "root" : sup_name;
   system_.ask_then<ActorRef>(
       sup, StartChild{std::move(spec)}, config_.ask_timeout,
