@@ -196,6 +196,16 @@ TEST(BootActorConfig, LoadResolvesPackagesAgainstTheConfigFilesDirectory) {
   fs::remove_all(dir);
 }
 
+// The example config scripts/up.sh runs with: it loads, and every kind it names exists.
+TEST(BootActorConfig, TheExampleConfigLoadsAndNamesExistingKinds) {
+  auto c = NodeConfig::load(std::string(TROUPE_SOURCE_DIR) + "/examples/node.toml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_EQ(c->actors.size(), 4u);
+  KindRegistry kinds;
+  examples::register_example_kinds(kinds);
+  for (const BootActor& a : c->actors) EXPECT_NE(kinds.find(a.kind), nullptr) << a.kind;
+}
+
 // Node::start with [[actor]] entries, in-process.
 class BootActorNode : public ::testing::Test {
  protected:
