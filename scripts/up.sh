@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: runs a node with the example actors and shows them at work — spawning under
-# the root supervisor, messages, a crash and its restart, a pinger pinging echo once a second —
-# then keeps the node running (its log shows every ping) until Ctrl-C.
+# The main job: runs a node with the example actors and shows them at work — the native ones
+# started at boot from examples/node.toml, packages spawned under the root supervisor,
+# messages, a crash and its restart, a pinger pinging echo once a second — then keeps the node
+# running (its log shows every ping) until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,7 +16,8 @@ export TROUPE_SOCKET="$SOCK"
 
 FIFO=$(mktemp -u)
 mkfifo "$FIFO"
-"$TROUPE" node run --data-dir "$DATA_DIR" >"$FIFO" &
+# examples/node.toml starts echo, counter, crasher and pinger at boot ([[actor]] entries).
+"$TROUPE" node run --config examples/node.toml --data-dir "$DATA_DIR" >"$FIFO" &
 NODE=$!
 cleanup() { kill -TERM "$NODE" 2>/dev/null || true; wait "$NODE" 2>/dev/null || true; rm -f "$FIFO"; }
 trap cleanup EXIT
@@ -32,10 +34,7 @@ cat <&3 &
 step() { echo; echo "\$ troupe $*"; "$TROUPE" "$@" || true; }
 
 step status
-step spawn echo --name echo
-step spawn counter --name counter
-step spawn crasher --name crasher
-step spawn pinger --name pinger
+step ls
 step ask echo hello "hello, troupe"
 step tell counter inc 40
 step ask counter inc 2

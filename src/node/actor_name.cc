@@ -3,6 +3,7 @@
 #include <string>
 
 #include "troupe/base/encoding.h"
+#include "troupe/base/ids.h"
 
 namespace troupe {
 
@@ -23,6 +24,15 @@ Result<void> check_actor_name(std::string_view name, std::string_view what) {
                     static_cast<unsigned char>(name[i + 1]) >= 0x80 &&
                     static_cast<unsigned char>(name[i + 1]) <= 0x9F;
     if (c < 0x20 || c == 0x7F || c1) return fail("contains a control character");
+  }
+  return {};
+}
+
+Result<void> check_spawn_name(std::string_view name, std::string_view what) {
+  if (auto ok = check_actor_name(name, what); !ok.ok()) return ok;
+  if (ActorId::parse(name)) {
+    return Error{BaseErrc::kInvalidArgument, std::string(what) + " '" + std::string(name) +
+                                                 "' reads as an actor id: names must not"};
   }
   return {};
 }

@@ -22,9 +22,9 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   auto identity = NodeIdentity::load_or_create(node->config_.data_dir, /*exclusive=*/true);
   if (!identity.ok()) return identity.error();
   node->identity_ = std::move(identity).value();
-  auto platform = PlatformServices::open(
-      node->config_.data_dir, node->config_.platform,
-      fmt::format("troupe:node:{:016x}", node->identity_->node_id()));
+  auto platform =
+      PlatformServices::open(node->config_.data_dir, node->config_.platform,
+                             fmt::format("troupe:node:{:016x}", node->identity_->node_id()));
   if (!platform.ok()) return platform.error();
   node->platform_ = std::move(platform).value();
   SystemConfig sc = node->config_.runtime;
@@ -40,6 +40,13 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   oc.allow_unsigned = node->config_.platform.allow_unsigned;
   node->operations_ = std::make_unique<Operations>(*node->system_, node->kinds_, node->config_.wasm,
                                                    *node->identity_, oc, node->platform_.get());
+  // The boot actors run before the control socket opens: a client that reaches the node, and
+  // whoever waits for the readiness line printed once start() returns, finds all of them. A
+  // failed entry fails the start, with the entries before it stopped.
+  if (auto booted = start_boot_actors(*node->operations_, node->config_.actors); !booted.ok()) {
+    node->shutdown();
+    return booted.error();
+  }
   node->control_handler_ =
       std::make_unique<ControlHandler>(*node->operations_, node->config_.socket_path());
   auto server = ControlServer::open(

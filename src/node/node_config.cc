@@ -1,6 +1,10 @@
 #include <toml++/toml.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include "troupe/base/toml_key_depth.h"
+#include "troupe/node/boot_actor_table.h"
 #include "troupe/node/control_options_table.h"
 #include "troupe/node/node.h"
 #include "troupe/node/regular_file.h"
@@ -22,10 +26,16 @@ Result<NodeConfig> NodeConfig::load(const std::string& path) {
   // unreadable file for an empty one, i.e. silently for the defaults).
   auto text = read_regular_file(path, kMaxConfigFileBytes, "config file");
   if (!text.ok()) return text.error();
-  return parse(*text, path);
+  // [[actor]] package paths are relative to the file: the config means the same wherever the
+  // node is started from.
+  std::error_code ec;
+  const std::filesystem::path file = std::filesystem::absolute(path, ec);
+  if (ec) return Error{BaseErrc::kIo, path + ": cannot resolve its directory: " + ec.message()};
+  return parse(*text, path, file.parent_path().string());
 }
 
-Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::string& origin) {
+Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::string& origin,
+                                     const std::string& base_dir) {
   if (auto deep = check_toml_key_depth(toml_text); !deep.ok()) {
     return Error{BaseErrc::kInvalidArgument, origin + ": " + deep.error().detail};
   }
@@ -42,6 +52,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
   // One table per subsystem, each parsed by the subsystem that owns it.
   for (auto&& [key, value] : root) {
     const std::string name(key.str());
+    if (name == "actor") continue;  // after [wasm], whose maxima its limits must keep within
     const toml::table* table = value.as_table();
     if (name != "node" && name != "runtime" && name != "control" && name != "wasm" &&
         name != "platform") {
@@ -57,6 +68,11 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
     if (name == "wasm") parsed = wasm::parse_wasm_table(*table, origin, cfg.wasm);
     if (name == "platform") parsed = platform::parse_platform_table(*table, origin, cfg.platform);
     if (!parsed.ok()) return parsed.error();
+  }
+  if (const toml::node* actors = root.get("actor")) {
+    auto parsed = parse_boot_actors(*actors, origin, base_dir, cfg.wasm);
+    if (!parsed.ok()) return parsed.error();
+    cfg.actors = std::move(parsed).value();
   }
   const toml::table* node = root["node"].as_table();
   if (!node) return cfg;

@@ -81,7 +81,7 @@ Result<ModuleSpawn> unsigned_spawn(const SpawnRequest& req, const wasm::GuestPol
   auto module = wasm::GuestModule::load(bin);
   if (!module.ok()) return module.error();
   if (auto ok = wasm::check_granted_imports(*module, {}, false, false, false,
-                                             "an unsigned module has no");
+                                            "an unsigned module has no");
       !ok.ok()) {
     return ok.error();
   }
@@ -257,11 +257,8 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
       !ok.ok()) {
     return done(ok.error());
   }
-  // Lookups take a name or an id; a name that reads as an id would make the two ambiguous
-  // (a client could pose as another actor by naming a decoy after its predictable id).
-  if (!req.name.empty() && ActorId::parse(req.name)) {
-    return done(Error{BaseErrc::kInvalidArgument,
-                      "actor name '" + req.name + "' reads as an actor id: names must not"});
+  if (!req.name.empty()) {
+    if (auto ok = check_spawn_name(req.name, "actor name"); !ok.ok()) return done(ok.error());
   }
   if (is_module && !req.type_name.empty()) {
     return done(Error{BaseErrc::kInvalidArgument,
@@ -282,8 +279,7 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
   if (!is_module) {
     auto factory = native_kind_factory(kinds_, req.kind, req.name, platform_);
     if (!factory.ok()) return done(factory.error());
-    return start_child(req.name, req.supervisor, std::move(factory).value(), req.kind,
-                       std::move(done));
+    return start_child(req, std::move(factory).value(), req.kind, std::move(done));
   }
   spawn_module(req, std::move(done));
 }
@@ -303,19 +299,12 @@ void Operations::spawn_module(const SpawnRequest& req,
       if (!f.ok()) return done(f.error());
       ModuleSpawn m = std::move(f).value();
       if (m.key_id.empty()) {
-        return start_child(req.name, req.supervisor, std::move(m.factory), m.type_name, done);
+        return start_child(req, std::move(m.factory), m.type_name, done);
       }
-      start_child(req.name, req.supervisor, std::move(m.factory), m.type_name,
+      start_child(req, std::move(m.factory), m.type_name,
                   [this, key_id = m.key_id, hash = m.package_hash, enroll = m.enroll,
                    done](Result<SpawnResult> r) {
                     if (!r.ok()) return done(r);
-                    // The actor's first start enrolls it too, maybe later than this answer:
-                    // enroll now, so `identity show` right after the spawn finds it. A failure
-                    // here fails that start as well (the supervisor's business).
-                    if (auto enrolled = enroll(r->id); !enrolled.ok()) {
-                      spdlog::warn("actor {}: not enrolled: {}", r->id.to_string(),
-                                   enrolled.error().to_string());
-                    }
                     {
                       std::lock_guard lock(packaged_mutex_);
                       // Forget the actors that have stopped since: the list stays as long as
@@ -336,6 +325,14 @@ void Operations::spawn_module(const SpawnRequest& req,
                       return done(Error{PlatformErrc::kRevoked,
                                         "the package was revoked while it was spawned"});
                     }
+                    // The actor's first start enrolls it too, maybe later than this answer:
+                    // enroll now, so `identity show` right after the spawn finds it (after the
+                    // trust check: enroll refuses a revoked package anyway). A failure here
+                    // fails that start as well (the supervisor's business).
+                    if (auto enrolled = enroll(r->id); !enrolled.ok()) {
+                      spdlog::warn("actor {}: not enrolled: {}", r->id.to_string(),
+                                   enrolled.error().to_string());
+                    }
                     done(r);
                   });
     } catch (const std::exception& e) {
@@ -352,10 +349,12 @@ void Operations::spawn_module(const SpawnRequest& req,
   }
 }
 
-void Operations::start_child(const std::string& name, const std::string& sup_name,
+void Operations::start_child(const SpawnRequest& req,
                              std::function<std::unique_ptr<Actor>()> factory,
                              const std::string& type_name,
                              std::function<void(Result<SpawnResult>)> done) {
+  const std::string& name = req.name;
+  const std::string& sup_name = req.supervisor;
   if (!name.empty() && system_.resolve(name)) {
     return done(Error{BaseErrc::kInvalidArgument, "name '" + name + "' is taken"});
   }
@@ -365,6 +364,7 @@ void Operations::start_child(const std::string& name, const std::string& sup_nam
   spec.name = name;
   spec.type_name = type_name;
   spec.factory = std::move(factory);
+  spec.restart = req.restart;
   std::string sup_label = sup_name.empty() ? "root" : sup_name;
   system_.ask_then<ActorRef>(
       sup, StartChild{std::move(spec)}, config_.ask_timeout,

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "troupe/base/encoding.h"
+
 namespace troupe {
 namespace {
 
@@ -27,28 +29,11 @@ const char* file_type(mode_t mode) {
   return "not a regular file";
 }
 
-// The path as an error line shows it: a control character (a newline in a file name would
-// start a second line that reads like another error) as \xNN.
-std::string shown_path(const std::string& path) {
-  std::string out;
-  for (const char ch : path) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::string> read_regular_file(const std::string& path, std::size_t max_bytes,
                                       const std::string& what) {
-  const std::string shown = shown_path(path);  // opened as given, shown escaped
+  const std::string shown = printable_line(path);  // opened as given, shown escaped
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {

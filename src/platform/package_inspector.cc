@@ -18,7 +18,9 @@ Result<PackageSummary> inspect_package(const std::filesystem::path& file,
                                        const VerifyLimits& limits) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
-    return Error{BaseErrc::kIo, "cannot open " + file.string() + ": " + std::strerror(errno)};
+    const int err = errno;  // before the allocations of the message
+    return Error{BaseErrc::kIo,
+                 "cannot open " + printable_line(file.string()) + ": " + std::strerror(err)};
   }
   struct Closer {
     int fd;
@@ -26,7 +28,8 @@ Result<PackageSummary> inspect_package(const std::filesystem::path& file,
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Error{PlatformErrc::kMalformed, file.string() + " is not a regular file"};
+    return Error{PlatformErrc::kMalformed,
+                 printable_line(file.string()) + " is not a regular file"};
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size > limits.max_package_bytes) {

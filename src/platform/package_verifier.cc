@@ -101,11 +101,13 @@ Result<VerifiedPackage> verify_package(const std::filesystem::path& file, const 
   // 1. File.
   FdCloser fd{::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
   if (fd.fd < 0) {
-    return Error{BaseErrc::kIo, "cannot open " + file.string() + ": " + std::strerror(errno)};
+    const int err = errno;  // before the allocations of the message
+    return Error{BaseErrc::kIo,
+                 "cannot open " + printable_line(file.string()) + ": " + std::strerror(err)};
   }
   struct stat st {};
   if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return malformed(file.string() + " is not a regular file");
+    return malformed(printable_line(file.string()) + " is not a regular file");
   }
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size > limits.max_package_bytes) {

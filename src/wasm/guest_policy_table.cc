@@ -1,11 +1,9 @@
 #include "troupe/wasm/guest_policy_table.h"
 
 namespace troupe::wasm {
-namespace {
 
-// A [wasm] value that is an integer in `info`'s range or, where allowed, "unlimited".
-Result<LimitValue> limit_value(const toml::node& value, const LimitInfo& info,
-                               const std::string& what) {
+Result<LimitValue> parse_limit_value(const toml::node& value, const LimitInfo& info,
+                                     const std::string& what) {
   if (auto word = value.value<std::string>()) {
     if (*word == "unlimited" && info.may_be_unlimited) return LimitValue{true, 0};
   } else if (auto n = value.value_exact<std::int64_t>(); n && *n > 0) {
@@ -13,8 +11,6 @@ Result<LimitValue> limit_value(const toml::node& value, const LimitInfo& info,
   }
   return Error{BaseErrc::kInvalidArgument, what + " must be " + limit_expectation(info)};
 }
-
-}  // namespace
 
 // A default must not pass its maximum.
 Result<void> parse_wasm_table(const toml::table& table, const std::string& origin,
@@ -52,7 +48,7 @@ Result<void> parse_wasm_table(const toml::table& table, const std::string& origi
     if (info == nullptr && own == nullptr) {
       return Error{BaseErrc::kInvalidArgument, origin + ": unknown key wasm." + k};
     }
-    auto v = limit_value(value, info ? *info : *own, what);
+    auto v = parse_limit_value(value, info ? *info : *own, what);
     if (!v.ok()) return v.error();
     if (v->unlimited && unlimited_key.empty()) unlimited_key = k;
     if (info != nullptr) {

@@ -26,5 +26,15 @@ TEST(ActorName, OneToMaxBytesOfPrintableUtf8) {
   EXPECT_TRUE(check_actor_name("\xc2\xa0nbsp", "actor name").ok());  // U+00A0 is no control
 }
 
+// A registered name must not read as an actor id, or a lookup by id could find a decoy.
+TEST(ActorName, ASpawnNameMustNotReadAsAnActorId) {
+  EXPECT_TRUE(check_spawn_name("echo", "actor name").ok());
+  EXPECT_TRUE(check_spawn_name("1.2.3", "actor name").ok());
+  EXPECT_EQ(check_spawn_name("1f.2", "name").error().to_string(),
+            "invalid-argument: name '1f.2' reads as an actor id: names must not");
+  EXPECT_EQ(check_spawn_name("", "name").error().detail, "name is empty");
+  EXPECT_EQ(check_spawn_name("a\nb", "name").error().detail, "name contains a control character");
+}
+
 }  // namespace
 }  // namespace troupe

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 #include "troupe/platform/platform_error.h"
@@ -36,6 +37,19 @@ class Silent final : public Actor {
 
  private:
   std::vector<ReplyPromise> held_;
+};
+
+// Ends on demand: route "crash" throws (an abnormal exit), "quit" replies and stops normally;
+// any other route replies "pong".
+class Quitter final : public Actor {
+ public:
+  bool receive(Message& m) override {
+    return match(m, [this](Envelope& e) -> Result<Bytes> {
+      if (e.route == "crash") throw std::runtime_error("crash requested");
+      if (e.route == "quit") stop();
+      return std::string(e.route == "quit" ? "bye" : "pong");
+    });
+  }
 };
 
 // The result of a completion callback, waited for.
@@ -88,9 +102,9 @@ class OperationsTest : public ::testing::Test {
     return c.get();
   }
   Result<AskReply> ask(const std::string& actor, Bytes payload,
-                       std::chrono::milliseconds timeout = 0ms) {
+                       std::chrono::milliseconds timeout = 0ms, const std::string& route = "r") {
     Completion<AskReply> c;
-    ops_->ask(AskRequest{SendRequest{actor, "r", std::move(payload), ""}, timeout}, c.callback());
+    ops_->ask(AskRequest{SendRequest{actor, route, std::move(payload), ""}, timeout}, c.callback());
     return c.get();
   }
 
@@ -179,6 +193,32 @@ TEST_F(OperationsTest, BadNamesAndUnknownKindsAreRefused) {
   auto no_sup = spawn(SpawnRequest{.kind = "big", .supervisor = "nosup"});
   ASSERT_FALSE(no_sup.ok());
   EXPECT_EQ(no_sup.error().code, BaseErrc::kNotFound);
+}
+
+// The request's restart policy is the one its supervisor applies (OTP): permanent comes back
+// after any exit, transient only after a crash, temporary never. Each next ask waits in the
+// mailbox, which a restart keeps, so no sleep is needed to see whether it came back.
+TEST_F(OperationsTest, TheRequestsRestartPolicyDecidesWhetherTheActorComesBack) {
+  kinds_.add("quitter", "ends on demand", [] { return std::make_unique<Quitter>(); });
+  ops();
+  struct Case {
+    RestartPolicy policy;
+    const char* name;
+    bool after_crash, after_quit;
+  };
+  for (const Case& c : {Case{RestartPolicy::kPermanent, "permanent", true, true},
+                        Case{RestartPolicy::kTransient, "transient", true, false},
+                        Case{RestartPolicy::kTemporary, "temporary", false, false}}) {
+    const std::string crashed = std::string(c.name) + "-crashed";
+    const std::string quit = std::string(c.name) + "-quit";
+    for (const std::string& name : {crashed, quit}) {
+      ASSERT_TRUE(spawn(SpawnRequest{.kind = "quitter", .name = name, .restart = c.policy}).ok());
+    }
+    EXPECT_FALSE(ask(crashed, "", 0ms, "crash").ok());
+    EXPECT_EQ(ask(crashed, "", 0ms, "ping").ok(), c.after_crash) << crashed;
+    ASSERT_TRUE(ask(quit, "", 0ms, "quit").ok());
+    EXPECT_EQ(ask(quit, "", 0ms, "ping").ok(), c.after_quit) << quit;
+  }
 }
 
 // A module spawn completes later, on the loader thread; a file that is no module is refused

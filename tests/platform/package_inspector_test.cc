@@ -29,6 +29,16 @@ TEST(PackageInspector, ShowsAnUnverifiedPackage) {
   EXPECT_EQ(summary->entries[3].name, "res/a.txt");
 }
 
+// As the verifier does, an error shows a hostile file name on one line.
+TEST(PackageInspector, ShowsAHostileFileNameOnOneLine) {
+  testing::ScratchDir dir("inspect");
+  auto r = platform::inspect_package(dir / "a\nerror: b\x1b[2J.actr");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode(BaseErrc::kIo));
+  EXPECT_NE(r.error().detail.find("a\\x0Aerror: b\\x1B[2J.actr"), std::string::npos)
+      << r.error().detail;
+}
+
 TEST(PackageInspector, KeepsTheVerifiersBounds) {
   testing::ScratchDir dir("inspect");
   std::vector<testing::ForgeEntry> many;

@@ -141,6 +141,21 @@ TEST_F(PackageVerifier, MissingFileIsAnIoError) {
   EXPECT_EQ(r.error().code, ErrorCode(BaseErrc::kIo));
 }
 
+// An error names the file on one line: a newline or a terminal escape in its name (a config
+// file's [[actor]] package, a `spawn --package` argument) is shown as \xNN.
+TEST_F(PackageVerifier, AHostileFileNameIsShownOnOneLine) {
+  const std::string name = "no\nerror: trusted\x1b[2J.actr";
+  for (bool directory : {false, true}) {
+    if (directory) std::filesystem::create_directory(dir_ / name);
+    auto r = platform::verify_package(dir_ / name, trust_);
+    ASSERT_FALSE(r.ok());
+    const std::string line = r.error().to_string();
+    EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+    EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+    EXPECT_NE(line.find("no\\x0Aerror: trusted\\x1B[2J.actr"), std::string::npos) << line;
+  }
+}
+
 // 2. The ZIP directory.
 TEST_F(PackageVerifier, RefusesThousandsOfEntriesBeforeReadingThem) {
   std::vector<ForgeEntry> entries = good_entries();

@@ -10,6 +10,10 @@
 namespace troupe {
 
 bool is_valid_utf8(std::string_view s);
+// `text` as an error line shows it (a file name a user gave): every C0 control character, DEL
+// and the backslash as \xNN, so that a hostile name can neither start a second line that reads
+// like another error nor send terminal escapes, and two names never show alike.
+std::string printable_line(std::string_view text);
 std::string base64_encode(std::string_view bytes);
 // nullopt on any character outside the alphabet or bad padding.
 std::optional<std::string> base64_decode(std::string_view text);

@@ -10,8 +10,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "troupe/base/result.h"
+#include "troupe/node/boot_actor.h"
 #include "troupe/node/control_handler.h"
 #include "troupe/node/control_server.h"
 #include "troupe/node/kind_registry.h"
@@ -26,7 +28,7 @@ namespace troupe {
 
 // One config, a TOML table per subsystem (README "Configuration"): [node] here, [runtime]
 // parsed by the actor runtime, [control] by the control socket, [wasm] by the WebAssembly layer,
-// [platform] by the platform layer.
+// [platform] by the platform layer; beside them the [[actor]] entries the node starts at boot.
 struct NodeConfig {
   // [node]
   std::string data_dir = ".troupe";
@@ -44,11 +46,15 @@ struct NodeConfig {
   wasm::GuestPolicy wasm;
   // [platform]: unsigned modules, the storage quota cap (docs/PLATFORM.md).
   platform::PlatformConfig platform;
+  // [[actor]]: started in this order when the node starts, before its control socket opens.
+  std::vector<BootActor> actors;
 
   // Reads a TOML file of those tables; unknown tables, unknown keys and wrong types are errors
-  // naming the table and key.
+  // naming the table and key. load() resolves relative [[actor]] package paths against the
+  // file's directory; parse() against `base_dir`, or leaves them relative when it is empty.
   static Result<NodeConfig> load(const std::string& path);
-  static Result<NodeConfig> parse(std::string_view toml_text, const std::string& origin);
+  static Result<NodeConfig> parse(std::string_view toml_text, const std::string& origin,
+                                  const std::string& base_dir = {});
   std::string socket_path() const;
 };
 
@@ -56,7 +62,11 @@ class Node {
  public:
   // Everything that can be refused without side effects (the settings, the control socket
   // path: too long, not a socket, a node already listening) is checked before the data
-  // directory is touched: a refused start writes no key and bumps no boot counter.
+  // directory is touched: a refused start writes no key and bumps no boot counter. The
+  // [[actor]] entries are spawned after the platform services open and before the control
+  // socket does; the first that fails fails the start, with the error's kind and the entry's
+  // label ("untrusted: actor[1] (pinger): ..."), and leaves nothing running (the data
+  // directory is written by then: the key, the boot counter).
   static Result<std::unique_ptr<Node>> start(NodeConfig config, KindRegistry kinds);
   ~Node();
   Node(const Node&) = delete;

@@ -32,6 +32,7 @@
 #include "troupe/node/reply_budget.h"
 #include "troupe/runtime/actor_cell.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/guest_policy.h"
 
 namespace troupe {
@@ -49,6 +50,9 @@ struct SpawnRequest {
   wasm::LimitRequest limits{};  // a module's limits; absent: the node's [wasm] defaults
   std::string name{};           // empty: unnamed
   std::string supervisor{};     // empty: the root supervisor
+  // When its supervisor restarts it (OTP): permanent always, transient after an abnormal exit,
+  // temporary never. An explicit stop is final whatever the policy.
+  RestartPolicy restart = RestartPolicy::kPermanent;
 };
 
 struct SpawnResult {
@@ -167,10 +171,10 @@ class Operations {
   ReplyBudget& reply_budget() { return replies_; }
 
  private:
-  // Checks the name and supervisor, asks the supervisor to start the child.
-  void start_child(const std::string& name, const std::string& supervisor,
-                   std::function<std::unique_ptr<Actor>()> factory, const std::string& type_name,
-                   std::function<void(Result<SpawnResult>)> done);
+  // Checks the request's name and supervisor, asks the supervisor to start the child under the
+  // request's restart policy.
+  void start_child(const SpawnRequest& request, std::function<std::unique_ptr<Actor>()> factory,
+                   const std::string& type_name, std::function<void(Result<SpawnResult>)> done);
   void spawn_module(const SpawnRequest& request, std::function<void(Result<SpawnResult>)> done);
   Result<PlatformServices*> platform() const;
   // Stops the packaged actors `covered` selects, recording `reason` for the listing.

@@ -14,6 +14,13 @@
 
 namespace troupe::wasm {
 
+// One limit's TOML value: an integer in `info`'s range or, where `info` allows it, the word
+// "unlimited" (whether the node allows unlimited is the caller's to check). Anything else —
+// 0, negative, a float, a bool, another word — is kInvalidArgument "WHAT must be ...". The
+// [wasm] table and the node config's [[actor]] entries read their limits with it.
+Result<LimitValue> parse_limit_value(const toml::node& value, const LimitInfo& info,
+                                     const std::string& what);
+
 Result<void> parse_wasm_table(const toml::table& table, const std::string& origin,
                               GuestPolicy& policy);
 
