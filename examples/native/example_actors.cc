@@ -298,6 +298,11 @@ void register_example_kinds(KindRegistry& kinds) {
       "delete N, public-key",
       [](NativeActorContext context) { return std::make_unique<Notary>(std::move(context)); },
       NativeGrants{.storage = true, .storage_quota_bytes = kNotaryQuotaBytes, .signing = true});
+  // Guests (with a grant naming them) may reach the kinds that act on their own state only:
+  // the pinger sends to whatever target it is given, the crasher crashes on request, the
+  // notary signs with its own key.
+  kinds.expose_to_guests("echo");
+  kinds.expose_to_guests("counter");
 }
 
 }  // namespace troupe::examples

@@ -30,4 +30,19 @@ void KindRegistry::add(std::string name, std::string description, ContextFactory
   kinds_[std::move(name)] = Kind{std::move(description), std::move(factory), grants};
 }
 
+void KindRegistry::expose_to_guests(const std::string& name) {
+  auto it = kinds_.find(name);
+  if (it == kinds_.end()) throw std::invalid_argument("no actor kind '" + name + "' to expose");
+  it->second.guest_reachable = true;
+}
+
+std::shared_ptr<const std::set<std::string, std::less<>>> KindRegistry::guest_reachable_kinds()
+    const {
+  auto out = std::make_shared<std::set<std::string, std::less<>>>();
+  for (const auto& [name, kind] : kinds_) {
+    if (kind.guest_reachable) out->insert(name);
+  }
+  return out;
+}
+
 }  // namespace troupe

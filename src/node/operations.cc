@@ -104,8 +104,9 @@ Result<ModuleSpawn> unsigned_spawn(const SpawnRequest& req, const wasm::GuestPol
 // limits the manifest's defaults overridden by the request's, within the node's maxima. Every
 // incarnation is enrolled with the identity service (a credential bound to the actor's
 // custodial key) before its guest runs.
-Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPolicy& policy,
-                                  PlatformServices& platform) {
+Result<ModuleSpawn> package_spawn(
+    const SpawnRequest& req, const wasm::GuestPolicy& policy, PlatformServices& platform,
+    std::shared_ptr<const std::set<std::string, std::less<>>> guest_kinds) {
   using platform::Capability;
   auto pkg = platform.verify(req.package_path);
   if (!pkg.ok()) return pkg.error();
@@ -121,6 +122,7 @@ Result<ModuleSpawn> package_spawn(const SpawnRequest& req, const wasm::GuestPoli
   grants.random = grant(Capability::kRandom, caps.random);
   grants.streams = grant(Capability::kStreams, caps.streams);
   if (grant(Capability::kCall, !caps.call.empty())) grants.call = caps.call;
+  grants.native_kinds = std::move(guest_kinds);
   if (auto ok = wasm::check_granted_imports(
           *pkg->module, grants, storage, signing, identity,
           "its package (the manifest's request, within the node's [platform] grant) was not "
@@ -220,6 +222,7 @@ Operations::Operations(ActorSystem& system, const KindRegistry& kinds,
                        PlatformServices* platform)
     : system_(system),
       kinds_(kinds),
+      guest_kinds_(kinds.guest_reachable_kinds()),
       policy_(policy),
       identity_(identity),
       config_(config),
@@ -295,7 +298,7 @@ void Operations::spawn_module(const SpawnRequest& req,
     if (cancelled) return done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
     try {
       auto f = req.package_path.empty() ? unsigned_spawn(req, policy_)
-                                        : package_spawn(req, policy_, *platform_);
+                                        : package_spawn(req, policy_, *platform_, guest_kinds_);
       if (!f.ok()) return done(f.error());
       ModuleSpawn m = std::move(f).value();
       if (m.key_id.empty()) {

@@ -38,6 +38,13 @@ namespace {
 bool is_type_pattern(std::string_view pattern) {
   return pattern.find(':') != std::string_view::npos;
 }
+
+// A native actor's runtime type has no ':' (packages' "m:n:v" and unsigned modules'
+// "unsigned:x" do): it is reachable only when the node exposes its kind to guests.
+bool native_exposed(const GuestGrants& grants, std::string_view runtime_type) {
+  if (runtime_type.find(':') != std::string_view::npos) return true;
+  return grants.native_kinds != nullptr && grants.native_kinds->contains(runtime_type);
+}
 }  // namespace
 
 bool may_reach(const GuestGrants& grants, const ActorSystem& system, const ActorRef& self,
@@ -46,6 +53,7 @@ bool may_reach(const GuestGrants& grants, const ActorSystem& system, const Actor
   if (target.id() == self.id()) return true;
   if (is_node_internal_type(target.type_name())) return false;
   if (grants.call_any) return true;
+  if (!native_exposed(grants, target.type_name())) return false;
   const GuestVisibleType type = guest_visible_type(target.type_name());
   for (const std::string& pattern : grants.call) {
     if (is_type_pattern(pattern)) {
@@ -59,6 +67,7 @@ bool may_reach(const GuestGrants& grants, const ActorSystem& system, const Actor
 
 bool may_discover(const GuestGrants& grants, const GuestVisibleType& type) {
   if (grants.call_any) return true;
+  if (type.manufacturer == "troupe" && !native_exposed(grants, type.name)) return false;
   for (const std::string& pattern : grants.call) {
     if (is_type_pattern(pattern) && type_pattern_matches(pattern, type)) return true;
   }

@@ -507,6 +507,18 @@ TEST_F(PackageSpawn, APackagedGuestCallsOnlyWhatItsManifestAndTheNodeGrant) {
       EXPECT_EQ(r.out, "x\n") << r.err;
     }
   }
+  // A native kind the node does not expose to guests — the pinger sends to any target it is
+  // told, so through it a guest would reach what its grants do not name — stays out of reach
+  // of the widest patterns.
+  const std::string wide = package("all-imports", "wide", "call = [\"troupe:*:*\"]\n");
+  start_node();
+  ASSERT_EQ(node_->cli({"spawn", "echo", "--name", "echo"}).code, 0);
+  ASSERT_EQ(node_->cli({"spawn", "pinger", "--name", "p"}).code, 0);
+  ASSERT_EQ(node_->cli({"spawn", "--package", wide, "--name", "w"}).code, 0);
+  auto r = node_->cli({"ask", "w", "discover", "pinger"});
+  EXPECT_NE(r.err.find("permission-denied"), std::string::npos) << r.out << r.err;
+  r = node_->cli({"ask", "w", "discover", "echo"});
+  EXPECT_EQ(r.code, 0) << r.err;
 }
 
 // A clean stop removes the keys of the unnamed actors that ran; named actors keep theirs.

@@ -53,9 +53,12 @@ class Quiet final : public Actor {
 
 TEST(GuestGrants, ReachIsSelfThenGrantsAndNeverTheNodesOwnActors) {
   ActorSystem sys{SystemConfig{.workers = 1}};
-  ActorRef self = sys.spawn(std::make_unique<Quiet>(), {.name = "", .type_name = "acme:me:1.0.0", .mailbox = {}});
-  ActorRef billing = sys.spawn(std::make_unique<Quiet>(), {.name = "", .type_name = "acme:billing:1.0.0", .mailbox = {}});
-  ActorRef echo = sys.spawn(std::make_unique<Quiet>(), {.name = "", .type_name = "echo", .mailbox = {}});
+  ActorRef self = sys.spawn(std::make_unique<Quiet>(),
+                            {.name = "", .type_name = "acme:me:1.0.0", .mailbox = {}});
+  ActorRef billing = sys.spawn(std::make_unique<Quiet>(),
+                               {.name = "", .type_name = "acme:billing:1.0.0", .mailbox = {}});
+  ActorRef echo =
+      sys.spawn(std::make_unique<Quiet>(), {.name = "", .type_name = "echo", .mailbox = {}});
   ActorRef helper = sys.spawn(std::make_unique<Quiet>(), {});  // untyped: "actor"
   ASSERT_TRUE(sys.register_name("desk", echo).ok());
   ASSERT_TRUE(sys.register_name("helper", helper).ok());
@@ -68,11 +71,28 @@ TEST(GuestGrants, ReachIsSelfThenGrantsAndNeverTheNodesOwnActors) {
   GuestGrants some;
   some.call = {"acme:billing:*", "desk", "helper", "root"};
   EXPECT_TRUE(may_reach(some, sys, self, billing));
+  // A native actor needs its kind exposed to guests as well as a grant naming it.
+  EXPECT_FALSE(may_reach(some, sys, self, echo));
+  some.native_kinds = std::make_shared<std::set<std::string, std::less<>>>(
+      std::set<std::string, std::less<>>{"echo"});
   EXPECT_TRUE(may_reach(some, sys, self, echo));  // by its name
   EXPECT_FALSE(may_reach(some, sys, self, helper));
   EXPECT_FALSE(may_reach(some, sys, self, sys.root()));
   EXPECT_FALSE(may_discover(some, {"troupe", "echo", "0.1.0"}));  // names grant no discovery
   EXPECT_TRUE(may_discover(some, {"acme", "billing", "2.0.0"}));
+
+  // A kind not exposed (one that forwards to targets it is told, say) stays out of reach
+  // whatever the patterns: "troupe:*:*" does not reach it, nor discover it.
+  ActorRef pinger =
+      sys.spawn(std::make_unique<Quiet>(), {.name = "", .type_name = "pinger", .mailbox = {}});
+  GuestGrants wide;
+  wide.call = {"troupe:*:*", "*:*:*"};
+  wide.native_kinds = some.native_kinds;
+  EXPECT_FALSE(may_reach(wide, sys, self, pinger));
+  EXPECT_TRUE(may_reach(wide, sys, self, echo));
+  EXPECT_FALSE(may_discover(wide, {"troupe", "pinger", "0.1.0"}));
+  EXPECT_TRUE(may_discover(wide, {"troupe", "echo", "0.1.0"}));
+  EXPECT_TRUE(may_discover(wide, {"acme", "billing", "1.0.0"}));
 
   const GuestGrants all = GuestGrants::all();
   EXPECT_TRUE(may_reach(all, sys, self, billing));
@@ -123,9 +143,8 @@ TEST(GuestGrants, EachGatedImportNeedsItsCapability) {
     GuestGrants g;
     g.clock = c.capability == "clock";
     g.random = c.capability == "random";
-    EXPECT_TRUE(check_granted_imports(*m, g, c.capability == "storage",
-                                      c.capability == "signing", c.capability == "identity",
-                                      "it lacks")
+    EXPECT_TRUE(check_granted_imports(*m, g, c.capability == "storage", c.capability == "signing",
+                                      c.capability == "identity", "it lacks")
                     .ok())
         << c.import;
   }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "troupe/node/native_actor_context.h"
@@ -26,6 +27,7 @@ class KindRegistry {
     std::string description;
     ContextFactory factory;
     NativeGrants grants;
+    bool guest_reachable = false;  // expose_to_guests
   };
 
   // A kind that needs no platform service.
@@ -35,6 +37,14 @@ class KindRegistry {
   // [A-Za-z0-9._-], not . or ..), and a storage quota must be at least 1 byte: otherwise this
   // throws std::invalid_argument — a programmer error, found at start-up.
   void add(std::string name, std::string description, ContextFactory factory, NativeGrants grants);
+
+  // Lets guests reach the kind's actors (call, tell, discover) when their grants name them. Off
+  // by default: a kind that acts on the names or ids in its messages would reach, for a guest,
+  // what the guest's grants do not. Expose only kinds that act on their own state. Throws
+  // std::invalid_argument for a kind not registered.
+  void expose_to_guests(const std::string& name);
+  // The exposed kinds (wasm::GuestGrants::native_kinds).
+  std::shared_ptr<const std::set<std::string, std::less<>>> guest_reachable_kinds() const;
 
   const Kind* find(const std::string& name) const {
     auto it = kinds_.find(name);

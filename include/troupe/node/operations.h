@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,8 @@ class Operations {
 
   ActorSystem& system_;
   const KindRegistry& kinds_;
+  // The native kinds guests may reach (KindRegistry::expose_to_guests), fixed at start.
+  const std::shared_ptr<const std::set<std::string, std::less<>>> guest_kinds_;
   const wasm::GuestPolicy& policy_;
   const NodeIdentity& identity_;
   const Config config_;

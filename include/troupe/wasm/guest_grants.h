@@ -12,13 +12,20 @@
 // - call: the actors call, tell, call-raw and discover may reach. Each pattern is an actor
 //   type "manufacturer:name:version" whose components may each be "*" (a native kind `K` is
 //   the type troupe:K:0.1.0, as guests see it), or an actor name (no ':'), matching the actor
-//   registered under it. Beyond the patterns nothing is reached but the guest itself;
+//   registered under it. A native actor (a type without ':', the node's own code) is reached
+//   only when its type is also in `native_kinds`, the kinds the node exposes to guests: a
+//   kind that acts on names or ids it is given (a pinger, a router) would otherwise let a guest
+//   reach, through it, what its grants do not name. Beyond that nothing is reached but the
+//   guest itself;
 //   `call_any` (tests, the `troupe call` developer tool) reaches every actor. Either way the
 //   node's own actors — supervisors and untyped internal actors — are never reached, whatever
 //   id a guest guesses.
 // Plain value; its functions are pure or read the actor system's registry (thread-safe).
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +44,8 @@ struct GuestGrants {
   bool streams = false;
   bool call_any = false;
   std::vector<std::string> call;  // patterns, as above
+  // The native kinds guests may reach at all (with a matching pattern); null: none.
+  std::shared_ptr<const std::set<std::string, std::less<>>> native_kinds;
 
   // Everything (tests and the developer tool, which run the developer's own module).
   static GuestGrants all() {
