@@ -55,6 +55,8 @@ step spawn --package "$PACKAGES/stream-consumer.actr" --name wconsumer --tier ao
 step spawn --package "$PACKAGES/stream-producer.actr" --name wproducer
 step ask wproducer send 100
 step ask wconsumer stats
+step identity show wpinger
+step keys ls
 step ls
 step ask pinger start "echo 1000"
 echo
