@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "platform/scratch_dir.h"
+#include "platform/identity_rig.h"
 
 namespace troupe {
 namespace {
@@ -26,18 +26,8 @@ constexpr const char* kKeyId = "mfr-0123456789abcdef";
 class CredentialRenewalLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto master = MasterKey::load_or_create(scratch_ / "master");
-    ASSERT_TRUE(master.ok());
-    auto custody = KeyCustody::open(scratch_ / "keys",
-                                    std::make_shared<const MasterKey>(std::move(master).value()),
-                                    UnixClock(clock_, kT0));
-    ASSERT_TRUE(custody.ok());
-    custody_ = std::move(custody).value();
-    auto service = IdentityService::open(
-        *custody_, UnixClock(clock_, kT0),
-        IdentityServiceOptions{"troupe:node:00000000000000aa", "node/identity", kTtl});
-    ASSERT_TRUE(service.ok()) << service.error().to_string();
-    service_.emplace(std::move(service).value());
+    ASSERT_NO_FATAL_FAILURE(rig_.open(
+        kT0, IdentityServiceOptions{"troupe:node:00000000000000aa", "node/identity", kTtl}));
     identities_.emplace(*service_, *custody_, UnixClock(clock_, kT0),
                         [](const std::string&, const std::string&) { return true; });
   }
@@ -80,10 +70,10 @@ class CredentialRenewalLoopTest : public ::testing::Test {
     return done();
   }
 
-  ScratchDir scratch_;
-  ManualClock clock_;
-  std::unique_ptr<KeyCustody> custody_;
-  std::optional<IdentityService> service_;
+  IdentityRig rig_;
+  ManualClock& clock_ = rig_.clock;
+  std::unique_ptr<KeyCustody>& custody_ = rig_.custody;
+  std::optional<IdentityService>& service_ = rig_.service;
   std::optional<ActorIdentities> identities_;
   std::mutex mu_;
   std::condition_variable cv_;

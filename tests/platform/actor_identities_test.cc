@@ -10,7 +10,7 @@
 
 #include <atomic>
 
-#include "scratch_dir.h"
+#include "platform/identity_rig.h"
 #include "troupe/platform/credential.h"
 #include "troupe/platform/platform_error.h"
 
@@ -29,22 +29,15 @@ constexpr const char* kKeyId = "mfr-0123456789abcdef";
 class ActorIdentitiesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto master = MasterKey::load_or_create(scratch_ / "master");
-    ASSERT_TRUE(master.ok());
-    auto custody = KeyCustody::open(scratch_ / "keys",
-                                    std::make_shared<const MasterKey>(std::move(master).value()),
-                                    UnixClock(clock_, kT0));
-    ASSERT_TRUE(custody.ok());
-    custody_ = std::move(custody).value();
-    auto service = IdentityService::open(*custody_, UnixClock(clock_, kT0),
-                                         IdentityServiceOptions{kIssuer, "node/identity", kTtl});
-    ASSERT_TRUE(service.ok()) << service.error().to_string();
-    service_.emplace(std::move(service).value());
+    ASSERT_NO_FATAL_FAILURE(rig_.open(kT0, IdentityServiceOptions{kIssuer, "node/identity", kTtl}));
     identities_.emplace(*service_, *custody_, UnixClock(clock_, kT0),
                         [this](const std::string&, const std::string&) { return trusted_.load(); });
   }
   Enrollment enrollment(std::uint64_t serial, bool ephemeral = false) const {
-    return Enrollment{ActorId{0xaa, serial}, "acme:echo:1.0.0", kHash, kKeyId,
+    return Enrollment{ActorId{0xaa, serial},
+                      "acme:echo:1.0.0",
+                      kHash,
+                      kKeyId,
                       std::string(ephemeral ? "ephemeral/" : "") + kKeyId + "/acme:echo:1.0.0/a" +
                           std::to_string(serial),
                       ephemeral};
@@ -64,11 +57,11 @@ class ActorIdentitiesTest : public ::testing::Test {
     EXPECT_EQ(claims->confirmation_key, *pk);
   }
 
-  ScratchDir scratch_;
-  ManualClock clock_;
+  IdentityRig rig_;
+  ManualClock& clock_ = rig_.clock;
   UnixClock unix_{clock_, kT0};  // anchored with the others, before the clock moves
-  std::unique_ptr<KeyCustody> custody_;
-  std::optional<IdentityService> service_;
+  std::unique_ptr<KeyCustody>& custody_ = rig_.custody;
+  std::optional<IdentityService>& service_ = rig_.service;
   std::optional<ActorIdentities> identities_;
   std::atomic<bool> trusted_{true};
 };
