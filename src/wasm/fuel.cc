@@ -8,6 +8,8 @@
 #include <wabt/ir.h>
 #include <wabt/stream.h>
 
+#include "fuel_internal.h"
+
 namespace troupe::wasm {
 namespace {
 
@@ -384,6 +386,10 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
     return Error{BaseErrc::kRefused,
                  wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary)};
   }
+  return instrument_fuel_ir(module, wasm.size());
+}
+
+Result<std::vector<std::uint8_t>> instrument_fuel_ir(wabt::Module& module, std::size_t size_hint) {
   for (const wabt::Export* e : module.exports) {
     if (e->name.rfind("troupe:", 0) == 0) {
       return Error{BaseErrc::kRefused,
@@ -421,6 +427,7 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
   for (std::size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {
     instrument_function(module, *module.funcs[i], ids);
   }
+  (void)size_hint;
   wabt::MemoryStream stream;
   wabt::WriteBinaryOptions write_options;
   if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write_options))) {
