@@ -1,5 +1,8 @@
 #include "troupe/wasm/fuel.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include <wabt/binary-reader-ir.h>
 #include <wabt/binary-reader.h>
 #include <wabt/binary-writer.h>
@@ -7,6 +10,8 @@
 #include <wabt/error-formatter.h>
 #include <wabt/ir.h>
 #include <wabt/stream.h>
+
+#include "fuel_internal.h"
 
 namespace troupe::wasm {
 namespace {
@@ -372,6 +377,41 @@ void instrument_function(wabt::Module& m, wabt::Func& f, const Ids& ids) {
   f.exprs = std::move(out);
 }
 
+// The encoder's output: one buffer reserved up front (the instrumented module is the input
+// plus a little), appended to without zero-filling first as wabt's MemoryStream does.
+class ReservedStream : public wabt::Stream {
+ public:
+  explicit ReservedStream(std::size_t reserve) { data_.reserve(reserve); }
+  std::vector<std::uint8_t> take() { return std::move(data_); }
+
+ protected:
+  wabt::Result WriteDataImpl(std::size_t offset, const void* data, std::size_t size) override {
+    if (size == 0) return wabt::Result::Ok;
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    if (offset > data_.size()) data_.resize(offset);
+    const std::size_t overlap = std::min(size, data_.size() - offset);
+    std::memcpy(data_.data() + offset, bytes, overlap);
+    data_.insert(data_.end(), bytes + overlap, bytes + size);
+    return wabt::Result::Ok;
+  }
+  wabt::Result MoveDataImpl(std::size_t dst_offset, std::size_t src_offset,
+                            std::size_t size) override {
+    if (size == 0) return wabt::Result::Ok;
+    if (src_offset + size > data_.size()) return wabt::Result::Error;
+    if (dst_offset + size > data_.size()) data_.resize(dst_offset + size);
+    std::memmove(data_.data() + dst_offset, data_.data() + src_offset, size);
+    return wabt::Result::Ok;
+  }
+  wabt::Result TruncateImpl(std::size_t size) override {
+    if (size > data_.size()) return wabt::Result::Error;
+    data_.resize(size);
+    return wabt::Result::Ok;
+  }
+
+ private:
+  std::vector<std::uint8_t> data_;
+};
+
 }  // namespace
 
 Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> wasm) {
@@ -384,6 +424,10 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
     return Error{BaseErrc::kRefused,
                  wabt::FormatErrorsToString(errors, wabt::Location::Type::Binary)};
   }
+  return instrument_fuel_ir(module, wasm.size());
+}
+
+Result<std::vector<std::uint8_t>> instrument_fuel_ir(wabt::Module& module, std::size_t size_hint) {
   for (const wabt::Export* e : module.exports) {
     if (e->name.rfind("troupe:", 0) == 0) {
       return Error{BaseErrc::kRefused,
@@ -421,12 +465,14 @@ Result<std::vector<std::uint8_t>> instrument_fuel(std::span<const std::uint8_t> 
   for (std::size_t i = module.num_func_imports; i < module.funcs.size(); ++i) {
     instrument_function(module, *module.funcs[i], ids);
   }
-  wabt::MemoryStream stream;
+  // The pass adds a few globals, two imports and a handful of instructions per function and
+  // loop: reserve the input's size plus a margin, so a large module is encoded into one buffer.
+  ReservedStream stream(size_hint + size_hint / 8 + 4096);
   wabt::WriteBinaryOptions write_options;
   if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write_options))) {
     return Error{BaseErrc::kInternal, "cannot encode the instrumented module"};
   }
-  return std::move(stream.output_buffer().data);
+  return stream.take();
 }
 
 }  // namespace troupe::wasm

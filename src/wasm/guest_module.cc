@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 
+#include "fuel_internal.h"
 #include "troupe/wasm/fuel.h"
 #include "troupe/wasm/troupe_host.h"
 
@@ -228,8 +229,10 @@ Result<GuestModule> GuestModule::load(std::span<const std::uint8_t> wasm) {
   for (const wabt::Table* t : ir.tables) {
     m.initial_table_elements_ = std::max(m.initial_table_elements_, t->elem_limits.initial);
   }
-  // What the tiers run is the metered module.
-  auto metered = instrument_fuel(wasm);
+  // What the tiers run is the metered module. The pass takes the IR parsed and validated above
+  // (read with the stricter custom-section option) rather than parse the binary a second time;
+  // nothing below uses the IR after it.
+  auto metered = instrument_fuel_ir(ir, wasm.size());
   if (!metered.ok()) return metered.error();
   m.binary_ = std::move(metered).value();
   return m;

@@ -1,6 +1,10 @@
 #include "troupe/wasm/guest_module.h"
 
 #include <gtest/gtest.h>
+#include <wabt/binary-reader-ir.h>
+#include <wabt/binary-reader.h>
+#include <wabt/ir.h>
+#include <wabt/validator.h>
 
 #include <algorithm>
 #include <string>
@@ -203,6 +207,39 @@ TEST(Fuel, InstrumentedModulesStayValidAndExportTheCounter) {
   auto twice = instrument_fuel(*metered);
   ASSERT_FALSE(twice.ok());
   EXPECT_EQ(twice.error().code, BaseErrc::kRefused);
+}
+
+
+// load() hands the IR it validated to the fuel pass instead of parsing again, and the pass
+// encodes into one reserved buffer: the metered module is still exactly what instrument_fuel
+// makes of the same bytes, and a valid module - with a large data segment, with a function
+// of several results (the pass adds a type), and with enough small functions to outgrow the
+// buffer's reservation.
+TEST(Fuel, LoadMetersTheValidatedModuleAsInstrumentFuelDoes) {
+  const std::string big_data(std::size_t{1} << 20, 'q');
+  std::string many;
+  for (int i = 0; i < 3000; ++i) many += "(func (loop (br_if 0 (i32.const 0))))";
+  for (const std::string& defs :
+       {"(data (i32.const 64) \"" + big_data + "\")" +
+            " (func (result i32 i32) (i32.const 1) (i32.const 2))",
+        many}) {
+    auto bin = wat_to_wasm(guest("", defs));
+    ASSERT_TRUE(bin.ok()) << bin.error().to_string();
+    auto m = GuestModule::load(*bin);
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    auto metered = instrument_fuel(*bin);
+    ASSERT_TRUE(metered.ok()) << metered.error().to_string();
+    EXPECT_EQ(m->binary(), *metered);
+    EXPECT_GT(metered->size(), bin->size());
+
+    wabt::Errors errors;
+    wabt::Module ir;
+    wabt::Features features;
+    wabt::ReadBinaryOptions options(features, nullptr, false, true, true);
+    ASSERT_TRUE(wabt::Succeeded(wabt::ReadBinaryIr("metered.wasm", metered->data(),
+                                                   metered->size(), options, &errors, &ir)));
+    EXPECT_TRUE(wabt::Succeeded(wabt::ValidateModule(&ir, &errors, wabt::ValidateOptions(features))));
+  }
 }
 
 }  // namespace
