@@ -25,10 +25,17 @@ trap 'echo; echo "stopping the node..."; kill -TERM "$NODE" 2>/dev/null || true'
 
 # Wait for the node's readiness line, then keep echoing its stdout.
 exec 3<"$FIFO"
+READY=0
 while IFS= read -r line <&3; do
   echo "$line"
-  [[ "$line" == "troupe node ready"* ]] && break
+  if [[ "$line" == "troupe node ready"* ]]; then READY=1; break; fi
 done
+# A node that did not start (its data directory in use, a bad config entry) printed why above:
+# stop here rather than run the demo against whatever else holds the socket.
+if [ "$READY" != 1 ] || ! kill -0 "$NODE" 2>/dev/null; then
+  echo "up.sh: the node did not start" >&2
+  exit 1
+fi
 cat <&3 &
 
 step() { echo; echo "\$ troupe $*"; "$TROUPE" "$@" || true; }

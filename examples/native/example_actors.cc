@@ -13,6 +13,11 @@
 namespace troupe::examples {
 namespace {
 
+// Caller-supplied text quoted in an error: one line, escaped, at most 80 bytes of it.
+std::string shown(std::string_view text) {
+  return printable_line(text.substr(0, 80)) + (text.size() > 80 ? "..." : "");
+}
+
 using namespace std::chrono_literals;
 
 // Replies with the payload it got.
@@ -34,7 +39,7 @@ class Counter final : public Actor {
           auto [p, ec] = std::from_chars(e.payload.data(), e.payload.data() + e.payload.size(), n);
           if (ec != std::errc{} || p != e.payload.data() + e.payload.size()) {
             return Error{BaseErrc::kInvalidArgument,
-                         "inc takes an integer, got '" + e.payload + "'"};
+                         "inc takes an integer, got '" + shown(e.payload) + "'"};
           }
         }
         value_ += n;
@@ -45,7 +50,8 @@ class Counter final : public Actor {
         value_ = 0;
         return std::string("0");
       }
-      return Error{BaseErrc::kNotFound, "counter has no route '" + e.route + "' (inc, get, reset)"};
+      return Error{BaseErrc::kNotFound,
+                   "counter has no route '" + shown(e.route) + "' (inc, get, reset)"};
     });
   }
 
@@ -69,7 +75,8 @@ class Crasher final : public Actor {
       if (e.route == "crash") throw std::runtime_error("crash requested: " + e.payload);
       if (e.route == "ping")
         return std::string("pong after ") + std::to_string(handled_) + " messages";
-      return Error{BaseErrc::kNotFound, "crasher has no route '" + e.route + "' (crash, ping)"};
+      return Error{BaseErrc::kNotFound,
+                   "crasher has no route '" + shown(e.route) + "' (crash, ping)"};
     });
   }
 
@@ -97,7 +104,7 @@ class Pinger final : public Actor {
             return std::string("stopped");
           }
           return Error{BaseErrc::kNotFound,
-                       "pinger has no route '" + e.route + "' (ping, start, stop)"};
+                       "pinger has no route '" + shown(e.route) + "' (ping, start, stop)"};
         },
         [this](Tick&) {
           ActorRef target = system().resolve(target_);
@@ -186,8 +193,8 @@ class Notary final : public Actor {
       if (e.route == "list") return list();
       if (e.route == "delete") return remove(e.payload);
       if (e.route == "public-key") return public_key();
-      return Error{BaseErrc::kNotFound,
-                   "notary has no route '" + e.route + "' (note, get, list, delete, public-key)"};
+      return Error{BaseErrc::kNotFound, "notary has no route '" + shown(e.route) +
+                                            "' (note, get, list, delete, public-key)"};
     });
   }
 
@@ -206,7 +213,7 @@ class Notary final : public Actor {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (ec != std::errc{} || p != text.data() + text.size() || n == 0) {
       return Error{BaseErrc::kInvalidArgument,
-                   "a note number is a positive integer, got '" + std::string(text) + "'"};
+                   "a note number is a positive integer, got '" + shown(text) + "'"};
     }
     return n;
   }

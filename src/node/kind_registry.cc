@@ -7,7 +7,18 @@
 
 namespace troupe {
 
+namespace {
+// Every kind's name is one path component ([A-Za-z0-9._-], 1..64 bytes): it is a runtime type
+// guests must see as native (no ':', guest_grants.h), and a granted kind's directory name.
+void check_kind_name(const std::string& name) {
+  if (auto ok = check_storage_component(name, "native kind"); !ok.ok()) {
+    throw std::invalid_argument("kind '" + name + "': " + ok.error().detail);
+  }
+}
+}  // namespace
+
 void KindRegistry::add(std::string name, std::string description, Factory factory) {
+  check_kind_name(name);
   kinds_[std::move(name)] = Kind{
       std::move(description),
       [f = std::move(factory)](NativeActorContext) { return f(); },
@@ -17,11 +28,7 @@ void KindRegistry::add(std::string name, std::string description, Factory factor
 
 void KindRegistry::add(std::string name, std::string description, ContextFactory factory,
                        NativeGrants grants) {
-  if (grants.any()) {
-    if (auto ok = check_storage_component(name, "native kind"); !ok.ok()) {
-      throw std::invalid_argument("kind '" + name + "': " + ok.error().detail);
-    }
-  }
+  check_kind_name(name);
   if (grants.storage && grants.storage_quota_bytes == 0) {
     throw std::invalid_argument("kind '" + name +
                                 "' is granted storage with a quota of 0 bytes: give "

@@ -4,18 +4,29 @@
 
 namespace troupe {
 
-Result<KindRegistry::Factory> native_kind_factory(const KindRegistry& kinds,
-                                                  const std::string& kind, const std::string& name,
-                                                  PlatformServices* platform) {
+Result<const KindRegistry::Kind*> check_native_spawn(const KindRegistry& kinds,
+                                                     const std::string& kind,
+                                                     const std::string& name) {
   const KindRegistry::Kind* k = kinds.find(kind);
   if (k == nullptr) {
     std::string known;
     for (const auto& [n, _] : kinds.all()) known += (known.empty() ? "" : ", ") + n;
     return Error{BaseErrc::kNotFound, "no actor kind '" + kind + "' (known: " + known + ")"};
   }
+  if (k->grants.any()) {
+    if (auto ok = NativeActorContext::check_names(kind, name); !ok.ok()) return ok.error();
+  }
+  return k;
+}
+
+Result<KindRegistry::Factory> native_kind_factory(const KindRegistry& kinds,
+                                                  const std::string& kind, const std::string& name,
+                                                  PlatformServices* platform) {
+  auto checked = check_native_spawn(kinds, kind, name);
+  if (!checked.ok()) return checked.error();
+  const KindRegistry::Kind* k = *checked;
   const NativeGrants grants = k->grants;
   if (grants.any()) {
-    if (auto ok = NativeActorContext::check_names(kind, name); !ok.ok()) return ok.error();
     if (platform == nullptr) {
       return Error{BaseErrc::kUnavailable,
                    "the native kind '" + kind +

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "troupe/node/native_kind_factory.h"
 #include "troupe/wasm/guest_budget.h"
 
 namespace troupe {
@@ -17,6 +18,15 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   if (auto ok = config.runtime.check(); !ok.ok()) return ok.error();
   if (auto ok = ControlServer::check(config.socket_path(), config.control); !ok.ok()) {
     return ok.error();
+  }
+  // A boot entry naming a kind this node lacks, or a name a granted kind cannot keep its data
+  // under, fails now, not after the data directory is written.
+  for (std::size_t i = 0; i < config.actors.size(); ++i) {
+    const BootActor& a = config.actors[i];
+    if (a.kind.empty()) continue;
+    if (auto ok = check_native_spawn(kinds, a.kind, a.name); !ok.ok()) {
+      return Error{ok.error().code, a.label(i) + ": " + ok.error().detail};
+    }
   }
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(kinds)));
   auto identity = NodeIdentity::load_or_create(node->config_.data_dir, /*exclusive=*/true);

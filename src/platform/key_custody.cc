@@ -158,6 +158,11 @@ Result<std::shared_ptr<KeyCustody::Entry>> KeyCustody::load_entry(std::string_vi
     }
     if (entry == nullptr) {
       std::unique_lock lock(state_->map_mutex);
+      if (state_->entries.size() >= kMaxLoadedKeys) {
+        // Unload the keys no call holds: only the map refers to them, and new references are
+        // taken under this lock, so none appears while we look. Each reloads from its record.
+        std::erase_if(state_->entries, [](const auto& e) { return e.second.use_count() == 1; });
+      }
       auto& slot = state_->entries[std::string(name)];
       if (slot == nullptr) slot = std::make_shared<Entry>();
       entry = slot;
@@ -364,6 +369,11 @@ Result<std::vector<KeyInfo>> KeyCustody::list() {
   std::sort(out.begin(), out.end(),
             [](const KeyInfo& a, const KeyInfo& b) { return a.name < b.name; });
   return out;
+}
+
+std::size_t KeyCustody::loaded() const {
+  std::shared_lock lock(state_->map_mutex);
+  return state_->entries.size();
 }
 
 }  // namespace troupe

@@ -109,5 +109,17 @@ TEST_F(NativeSpawn, AnUnnamedOrPathUnsafeNotaryIsRefusedOnOneLine) {
   EXPECT_TRUE(node_->running());
 }
 
+// What a client sends comes back in an error escaped, on one line and cut short: a terminal
+// escape sequence or a newline in an argument is shown, not played.
+TEST_F(NativeSpawn, HostileArgumentsComeBackEscapedOnOneLine) {
+  start_node();
+  ASSERT_EQ(node_->cli({"spawn", "notary", "--name", "n"}).code, 0);
+  auto r = node_->cli({"ask", "n", "get", "\x1b]0;pwned\x07\n1" + std::string(1000, 'x')});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+  EXPECT_LT(r.err.size(), 300u) << r.err;
+}
+
 }  // namespace
 }  // namespace troupe

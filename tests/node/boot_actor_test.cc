@@ -278,6 +278,15 @@ TEST_F(BootActorNode, AFailedEntryFailsTheStartAndLeavesNothingRunning) {
             "not-found: actor[1] (x): no actor kind 'nosuch' (known: counter, crasher, echo, notary, "
             "pinger)");
   EXPECT_FALSE(fs::exists(config_.socket_path()));
+  // Refused before the data directory is written: no identity made, no boot counted.
+  EXPECT_FALSE(fs::exists(config_.data_dir + "/node.key"));
+  EXPECT_FALSE(fs::exists(config_.data_dir + "/node.boot"));
+  // So is a name a granted kind could not keep its data under.
+  config_.actors = {kind("notary", "../x")};
+  node = start();
+  ASSERT_FALSE(node.ok());
+  EXPECT_EQ(node.error().detail.rfind("actor[0] (../x): ", 0), 0u) << node.error().to_string();
+  EXPECT_FALSE(fs::exists(config_.data_dir + "/node.key"));
 
   // A package that is not there: the spawn's own error, with the entry's label.
   BootActor missing;

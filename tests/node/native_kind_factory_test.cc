@@ -343,21 +343,25 @@ TEST_F(NativeKindFactoryTest, TheNotaryKeepsANoteAndSignsIt) {
   EXPECT_EQ(spawn("notary", "").error().code, BaseErrc::kInvalidArgument);
 }
 
-TEST(KindRegistry, AGrantedKindMustBeAPathComponentWithAQuota) {
+TEST(KindRegistry, AKindMustBeAPathComponentAndAGrantedOneHaveAQuota) {
   KindRegistry kinds;
   EXPECT_THROW(kinds.add("no/tary", "", make_notebook, kNotebookGrants), std::invalid_argument);
   EXPECT_THROW(kinds.add("..", "", make_notebook, NativeGrants{.signing = true}),
                std::invalid_argument);
   EXPECT_THROW(kinds.add("zero", "", make_notebook, NativeGrants{.storage = true}),
                std::invalid_argument);
+  // Every kind, granted or not, plain factory or not: a kind with ':' would look to guests
+  // like a package's type (and be reachable without being exposed).
+  EXPECT_THROW(kinds.add("odd kind", "", make_notebook, NativeGrants{}), std::invalid_argument);
+  EXPECT_THROW(kinds.add("acme:svc:1.0", "", [] { return std::unique_ptr<Actor>(); }),
+               std::invalid_argument);
+  EXPECT_THROW(kinds.add("odd/plain", "", [] { return std::unique_ptr<Actor>(); }),
+               std::invalid_argument);
   EXPECT_TRUE(kinds.all().empty());
-  // Ungranted kinds, and plain factories, keep the wider rule.
-  kinds.add("odd kind", "", make_notebook, NativeGrants{});
-  kinds.add("odd/plain", "", [] { return std::unique_ptr<Actor>(); });
-  ASSERT_NE(kinds.find("odd kind"), nullptr);
-  EXPECT_FALSE(kinds.find("odd kind")->grants.any());
-  ASSERT_NE(kinds.find("odd/plain"), nullptr);
-  EXPECT_FALSE(kinds.find("odd/plain")->grants.any());
+  kinds.add("plain", "", [] { return std::unique_ptr<Actor>(); });
+  ASSERT_NE(kinds.find("plain"), nullptr);
+  EXPECT_FALSE(kinds.find("plain")->grants.any());
+  EXPECT_THROW(kinds.expose_to_guests("nosuch"), std::invalid_argument);
 }
 
 }  // namespace

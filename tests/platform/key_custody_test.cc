@@ -97,6 +97,27 @@ TEST_F(KeyCustodyTest, SignaturesVerifyWithLibsodiumOnThePublicKey) {
   EXPECT_FALSE(verifies(*custody_->sign("b", message), message, *key));
 }
 
+// A node that has used many keys over its life does not keep them all loaded (each holds
+// sodium_malloc guard pages: a reviewer ran a node out of memory mappings with 16,000 named
+// native actors). Past kMaxLoadedKeys, keys no call is using are unloaded, and reload from
+// their records — the same key — at their next use.
+TEST_F(KeyCustodyTest, KeysNotInUseAreUnloadedPastTheCapAndReloadTheSame) {
+  const std::size_t n = KeyCustody::kMaxLoadedKeys + 200;
+  std::vector<Ed25519PublicKey> keys;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto made = custody_->get_or_create("k" + std::to_string(i));
+    ASSERT_TRUE(made.ok()) << made.error().to_string();
+    keys.push_back(made->public_key);
+    ASSERT_LE(custody_->loaded(), KeyCustody::kMaxLoadedKeys) << i;
+  }
+  for (std::size_t i : {std::size_t{0}, n / 2, n - 1}) {
+    const std::string message = "after " + std::to_string(i);
+    auto signature = custody_->sign("k" + std::to_string(i), message);
+    ASSERT_TRUE(signature.ok()) << signature.error().to_string();
+    EXPECT_TRUE(verifies(*signature, message, keys[i])) << i;
+  }
+}
+
 TEST_F(KeyCustodyTest, UnknownKeysAreNotFoundAndNotMadeBySignOrRead) {
   EXPECT_EQ(custody_->sign("nobody", "m").error().code, BaseErrc::kNotFound);
   EXPECT_EQ(custody_->public_key("nobody").error().code, BaseErrc::kNotFound);

@@ -27,6 +27,12 @@ class PlatformServices;
 // Errors: not-found (no such kind; the detail lists the known ones), invalid-argument (a
 // granted kind without a name, or with a name or kind outside the path rules), unavailable
 // (a granted kind on a node without platform services).
+// The checks above that need no platform: the kind exists, and a granted kind's name and kind
+// are path components. (A node runs them on its [[actor]] entries before it writes anything.)
+Result<const KindRegistry::Kind*> check_native_spawn(const KindRegistry& kinds,
+                                                     const std::string& kind,
+                                                     const std::string& name);
+
 Result<KindRegistry::Factory> native_kind_factory(const KindRegistry& kinds,
                                                   const std::string& kind, const std::string& name,
                                                   PlatformServices* platform);

@@ -6,7 +6,10 @@
 //   node at the first get_or_create; it rests in the key directory as a record sealed under
 //   the master key (src/platform/key_record.h), written atomically (temporary file, flush,
 //   rename; mode 0600), so named actors keep their keys across restarts. Decrypted keys live
-//   only in sodium_malloc memory and are wiped when removed or when the store goes.
+//   only in sodium_malloc memory and are wiped when removed, when the store goes, or when
+//   they are unloaded: past kMaxLoadedKeys loaded keys, those no call is using are dropped
+//   from memory (reloaded from their records at the next use), so a node that has signed
+//   with many keys over its life does not hold them all (each costs guard pages).
 // - rotate makes a new key and keeps the old public keys (at most kMaxRetiredKeys, the oldest
 //   dropped first) so what the old keys signed still verifies; list shows them.
 // - A record that fails its checks (damaged, moved to another name's file, sealed under
@@ -55,6 +58,7 @@ struct KeyInfo {
 class KeyCustody {
  public:
   static constexpr std::size_t kMaxRetiredKeys = 32;
+  static constexpr std::size_t kMaxLoadedKeys = 1024;
 
   // Opens (creating 0700 when missing) and locks the key directory. Errors: unavailable
   // (another store has it open), refused (directory of another owner or writable by others),
@@ -97,6 +101,9 @@ class KeyCustody {
   // Deletes the key (an unnamed actor's, when it stops). Errors: not-found, invalid-argument,
   // io.
   Result<void> remove(std::string_view name);
+
+  // How many keys are loaded in memory now (at most about kMaxLoadedKeys beyond those in use).
+  std::size_t loaded() const;
 
  private:
   struct Entry;
