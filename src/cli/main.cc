@@ -141,7 +141,19 @@ int run_node(const std::string& config_path, const std::string& socket_override,
 
   KindRegistry kinds;
   examples::register_example_kinds(kinds);
-  auto node = Node::start(cfg, std::move(kinds));
+  // A SIGINT or SIGTERM during a long boot (many [[actor]] entries) stops it between entries:
+  // the signals are blocked, so they wait as pending.
+  auto stop_requested = [&signals] {
+    sigset_t pending;
+    if (sigpending(&pending) != 0) return false;
+    return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
+  };
+  auto node = Node::start(cfg, std::move(kinds), stop_requested);
+  if (!node.ok() && stop_requested()) {
+    spdlog::info("stopped during boot: {}", node.error().to_string());
+    std::printf("troupe node stopped\n");
+    return 0;
+  }
   if (!node.ok()) return fail(node.error().to_string());
   std::printf("troupe node ready: node=%llx socket=%s workers=%u\n",
               static_cast<unsigned long long>((*node)->system().node_id()),

@@ -24,9 +24,15 @@ SpawnRequest BootActor::spawn_request() const {
   return r;
 }
 
-Result<void> start_boot_actors(Operations& operations, const std::vector<BootActor>& actors) {
+Result<void> start_boot_actors(Operations& operations, const std::vector<BootActor>& actors,
+                               const std::function<bool()>& interrupted) {
   for (std::size_t i = 0; i < actors.size(); ++i) {
     const BootActor& a = actors[i];
+    if (interrupted && interrupted()) {
+      return Error{BaseErrc::kUnavailable, "interrupted: asked to stop before " + a.label(i) +
+                                               " (" + std::to_string(i) + " of " +
+                                               std::to_string(actors.size()) + " started)"};
+    }
     std::promise<Result<SpawnResult>> answered;
     auto answer = answered.get_future();
     // Operations::spawn answers exactly once, maybe on this thread before it returns.

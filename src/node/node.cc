@@ -12,7 +12,8 @@ namespace troupe {
 Node::Node(NodeConfig config, KindRegistry kinds)
     : config_(std::move(config)), kinds_(std::move(kinds)) {}
 
-Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds) {
+Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds,
+                                          std::function<bool()> interrupted) {
   // Refuse what can be refused before anything is written: NodeIdentity creates the key and
   // raises the boot counter.
   if (auto ok = config.runtime.check(); !ok.ok()) return ok.error();
@@ -53,7 +54,8 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds)
   // The boot actors run before the control socket opens: a client that reaches the node, and
   // whoever waits for the readiness line printed once start() returns, finds all of them. A
   // failed entry fails the start, with the entries before it stopped.
-  if (auto booted = start_boot_actors(*node->operations_, node->config_.actors); !booted.ok()) {
+  if (auto booted = start_boot_actors(*node->operations_, node->config_.actors, interrupted);
+      !booted.ok()) {
     node->shutdown();
     return booted.error();
   }

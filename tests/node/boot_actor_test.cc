@@ -226,10 +226,10 @@ class BootActorNode : public ::testing::Test {
     a.restart = restart;
     return a;
   }
-  Result<std::unique_ptr<Node>> start() {
+  Result<std::unique_ptr<Node>> start(std::function<bool()> interrupted = {}) {
     KindRegistry kinds;
     examples::register_example_kinds(kinds);
-    return Node::start(config_, std::move(kinds));
+    return Node::start(config_, std::move(kinds), std::move(interrupted));
   }
   static Result<Bytes> ask(Node& node, const std::string& actor, const std::string& route,
                            Bytes payload = {}) {
@@ -265,6 +265,22 @@ TEST_F(BootActorNode, EveryEntryRunsWhenStartReturnsInTheirOrder) {
     children += top.children.size();
   }
   EXPECT_EQ(children, 3u);
+}
+
+// A stop requested during a boot ends it between entries (a SIGTERM must not wait for hundreds
+// of entries): the start fails "interrupted", and nothing keeps running.
+TEST_F(BootActorNode, AStopRequestedDuringBootEndsItBetweenEntries) {
+  config_.actors = {kind("echo", "a"), kind("echo", "b"), kind("echo", "c")};
+  int asked = 0;
+  auto node = start([&asked] { return ++asked > 2; });  // a stop arrives after two entries
+  ASSERT_FALSE(node.ok());
+  EXPECT_EQ(node.error().code, BaseErrc::kUnavailable);
+  EXPECT_EQ(node.error().detail, "interrupted: asked to stop before actor[2] (c) (2 of 3 started)");
+  EXPECT_FALSE(fs::exists(config_.socket_path()));
+  // Not asked: the boot runs whole.
+  node = start([] { return false; });
+  ASSERT_TRUE(node.ok()) << node.error().to_string();
+  EXPECT_TRUE((*node)->system().resolve("c"));
 }
 
 // A failed entry fails the start with its code and label; the entries before it are stopped,

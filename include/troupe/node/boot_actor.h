@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,10 @@ struct BootActor {
 
 // Spawns each entry in order, waiting for each. The first failure is returned with its code
 // (untrusted, not-found, ...) and the entry's label before its detail, "actor[1] (pinger): ...";
-// the entries before it keep running (the caller shuts the node down).
-Result<void> start_boot_actors(Operations& operations, const std::vector<BootActor>& actors);
+// the entries before it keep running (the caller shuts the node down). `interrupted`, when
+// given, is asked before each entry: true (a stop was requested) ends the boot with
+// unavailable, "interrupted ...", so a long boot does not outlast a SIGTERM.
+Result<void> start_boot_actors(Operations& operations, const std::vector<BootActor>& actors,
+                               const std::function<bool()>& interrupted = {});
 
 }  // namespace troupe

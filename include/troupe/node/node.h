@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,7 +68,9 @@ class Node {
   // socket does; the first that fails fails the start, with the error's kind and the entry's
   // label ("untrusted: actor[1] (pinger): ..."), and leaves nothing running (the data
   // directory is written by then: the key, the boot counter).
-  static Result<std::unique_ptr<Node>> start(NodeConfig config, KindRegistry kinds);
+  // `interrupted` (optional) is asked between boot entries: true ends the start, unavailable.
+  static Result<std::unique_ptr<Node>> start(NodeConfig config, KindRegistry kinds,
+                                             std::function<bool()> interrupted = {});
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
