@@ -20,8 +20,6 @@ using namespace std::chrono_literals;
 
 constexpr std::int64_t kT0 = 1'800'000'000;
 constexpr std::int64_t kTtl = 300;
-constexpr const char* kHash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-constexpr const char* kKeyId = "mfr-0123456789abcdef";
 
 class CredentialRenewalLoopTest : public ::testing::Test {
  protected:
@@ -32,13 +30,7 @@ class CredentialRenewalLoopTest : public ::testing::Test {
                         [](const std::string&, const std::string&) { return true; });
   }
   Enrollment enrollment(std::uint64_t serial, bool ephemeral) const {
-    return Enrollment{ActorId{0xaa, serial},
-                      "acme:echo:1.0.0",
-                      kHash,
-                      kKeyId,
-                      std::string(ephemeral ? "ephemeral/" : "") + kKeyId + "/acme:echo:1.0.0/a" +
-                          std::to_string(serial),
-                      ephemeral};
+    return rig_enrollment(serial, ephemeral);
   }
   // Starts the loop; `alive` says which actors still run.
   void start(std::function<bool(ActorId)> alive) {

@@ -23,8 +23,7 @@ using Kind = IdentityEvent::Kind;
 constexpr std::int64_t kT0 = 1'800'000'000;
 constexpr std::int64_t kTtl = 300;
 constexpr const char* kIssuer = "troupe:node:00000000000000aa";
-constexpr const char* kHash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-constexpr const char* kKeyId = "mfr-0123456789abcdef";
+constexpr const char* kHash = kRigPackageHash;
 
 class ActorIdentitiesTest : public ::testing::Test {
  protected:
@@ -34,13 +33,7 @@ class ActorIdentitiesTest : public ::testing::Test {
                         [this](const std::string&, const std::string&) { return trusted_.load(); });
   }
   Enrollment enrollment(std::uint64_t serial, bool ephemeral = false) const {
-    return Enrollment{ActorId{0xaa, serial},
-                      "acme:echo:1.0.0",
-                      kHash,
-                      kKeyId,
-                      std::string(ephemeral ? "ephemeral/" : "") + kKeyId + "/acme:echo:1.0.0/a" +
-                          std::to_string(serial),
-                      ephemeral};
+    return rig_enrollment(serial, ephemeral);
   }
   void advance_to(std::int64_t unix_seconds) {
     clock_.advance(std::chrono::seconds(unix_seconds - now()));

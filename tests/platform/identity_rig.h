@@ -1,7 +1,7 @@
-// IdentityRig: what the identity tests share — a scratch directory holding a key custody under
-// a fresh master key, and an identity service on it, both reading a ManualClock anchored at
-// `t0` Unix seconds (the test moves it with clock.advance).
-// Not thread-safe to set up; the objects it makes are as thread-safe as they are.
+// IdentityRig: what the identity tests share — enrollments of test actors, and a scratch directory
+// holding a key custody under a fresh master key, and an identity service on it, both reading a
+// ManualClock anchored at `t0` Unix seconds (the test moves it with clock.advance). Not thread-safe
+// to set up; the objects it makes are as thread-safe as they are.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,12 +13,29 @@
 
 #include "platform/scratch_dir.h"
 #include "troupe/base/clock.h"
+#include "troupe/platform/actor_identities.h"
 #include "troupe/platform/identity_service.h"
 #include "troupe/platform/key_custody.h"
 #include "troupe/platform/master_key.h"
 #include "troupe/platform/unix_clock.h"
 
 namespace troupe {
+
+inline constexpr const char* kRigPackageHash =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+inline constexpr const char* kRigKeyId = "mfr-0123456789abcdef";
+
+// Actor `serial` of node 0xaa, an acme:echo:1.0.0 signed by kRigKeyId, with its own key name
+// (an unnamed actor's, removed when forgotten, when `ephemeral`).
+inline Enrollment rig_enrollment(std::uint64_t serial, bool ephemeral) {
+  return Enrollment{ActorId{0xaa, serial},
+                    "acme:echo:1.0.0",
+                    kRigPackageHash,
+                    kRigKeyId,
+                    std::string(ephemeral ? "ephemeral/" : "") + kRigKeyId + "/acme:echo:1.0.0/a" +
+                        std::to_string(serial),
+                    ephemeral};
+}
 
 struct IdentityRig {
   // Opens the custody and the service; a failure fails the calling test (check with
