@@ -16,6 +16,7 @@
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/fiber.h"
 #include "troupe/wasm/guest_grants.h"
+#include "troupe/wasm/guest_services_host.h"
 #include "troupe/wasm/troupe_host.h"
 #include "troupe/wasm/wasm_error.h"
 
@@ -544,53 +545,7 @@ class WasmActor final : public Actor, private HostImports {
   Result<O> serve_troupe_host(std::string_view iface, const workload::Function& f,
                               std::vector<AbiValue> args) {
     if (fiber_ && fiber_->cancelled()) return Error{BaseErrc::kUnavailable, "the actor was killed"};
-    auto ok = [](AbiValue v) { return O(AbiValue::of_case(0, std::move(v))); };
-    auto answer = [&](auto&& r, auto&& to_value) -> Result<O> {
-      if (const HostError* e = std::get_if<HostError>(&r)) {
-        return O(troupe_host::host_error_value(*e));
-      }
-      return to_value(std::move(std::get<0>(r)));
-    };
-    const std::string& n = f.name;
-    if (iface == "storage" && services_.storage) {
-      GuestStorage& s = *services_.storage;
-      if (n == "get") {
-        return answer(s.get(args[0].bytes), [&](std::optional<std::string> v) {
-          return ok(v ? AbiValue::of_case(1, AbiValue::text(std::move(*v))) : AbiValue::of_case(0));
-        });
-      }
-      if (n == "put") {
-        return answer(s.put(args[0].bytes, args[1].bytes),
-                      [](std::monostate) { return O(AbiValue::of_case(0)); });
-      }
-      if (n == "delete") {
-        return answer(s.remove(args[0].bytes), [&](bool was) { return ok(AbiValue::of(was)); });
-      }
-      if (n == "list-keys") {
-        const auto limit = static_cast<std::uint32_t>(args[1].number);
-        return answer(s.list_keys(args[0].bytes, limit), [&](std::vector<std::string> keys) {
-          std::vector<AbiValue> items;
-          items.reserve(keys.size());
-          for (std::string& k : keys) items.push_back(AbiValue::text(std::move(k)));
-          return ok(AbiValue::of_items(std::move(items)));
-        });
-      }
-    }
-    if (iface == "signing" && services_.signing) {
-      if (n == "sign") {
-        return answer(services_.signing->sign(args[0].bytes),
-                      [&](std::string sig) { return ok(AbiValue::text(std::move(sig))); });
-      }
-      if (n == "public-key") {
-        auto key = services_.signing->public_key();
-        if (!key.ok()) return key.error();
-        return O(AbiValue::text(std::move(key).value()));
-      }
-    }
-    if (iface == "identity" && services_.identity && n == "credential") {
-      return answer(services_.identity->credential(),
-                    [&](std::string jws) { return ok(AbiValue::text(std::move(jws))); });
-    }
+    if (auto served = serve_guest_services(services_, iface, f, args)) return std::move(*served);
     return HostImports::call_troupe_host(iface, f, std::move(args));
   }
 
