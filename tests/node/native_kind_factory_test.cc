@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "example_actors.h"
+#include "node/completion.h"
 #include "troupe/base/encoding.h"
 #include "troupe/node/operations.h"
 #include "troupe/platform/platform_error.h"
@@ -83,20 +84,7 @@ class Notebook final : public Actor {
   NativeActorContext context_;
 };
 
-template <class T>
-struct Completion {
-  std::promise<Result<T>> promise;
-  std::function<void(Result<T>)> callback() {
-    return [this](Result<T> r) { promise.set_value(std::move(r)); };
-  }
-  Result<T> get() {
-    auto f = promise.get_future();
-    if (f.wait_for(30s) != std::future_status::ready) {
-      return Error{BaseErrc::kTimedOut, "no answer"};
-    }
-    return f.get();
-  }
-};
+using testing::Completion;
 
 constexpr NativeGrants kNotebookGrants{
     .storage = true, .storage_quota_bytes = 1 << 16, .signing = true};

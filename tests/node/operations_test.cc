@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "node/completion.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/runtime/envelope.h"
 
@@ -52,20 +53,7 @@ class Quitter final : public Actor {
   }
 };
 
-// The result of a completion callback, waited for.
-template <class T>
-struct Completion {
-  std::promise<Result<T>> promise;
-  std::function<void(Result<T>)> callback() {
-    return [this](Result<T> r) { promise.set_value(std::move(r)); };
-  }
-  Result<T> get() {
-    auto f = promise.get_future();
-    if (f.wait_for(30s) != std::future_status::ready)
-      return Error{BaseErrc::kTimedOut, "no answer"};
-    return f.get();
-  }
-};
+using testing::Completion;
 
 class OperationsTest : public ::testing::Test {
  protected:
