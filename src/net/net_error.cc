@@ -10,6 +10,8 @@ std::string_view errc_name(NetErrc code) {
       return "version-mismatch";
     case NetErrc::kSchemaMismatch:
       return "schema-mismatch";
+    case NetErrc::kFeatureMismatch:
+      return "feature-mismatch";
     case NetErrc::kHandshakeFailed:
       return "handshake-failed";
     case NetErrc::kDecryptFailed:

@@ -1,0 +1,51 @@
+// Frame: one typed message between two nodes, after the Noise handshake (docs/PROTOCOL.md,
+// "Frames"). A frame travels on a lane; each lane is a byte stream of frames
+// (type:u8, length:u32be, body), cut into chunks that fit one Noise transport message, so a
+// frame may be up to kMaxFrameBytes although a Noise message holds at most 65,535 bytes, and a
+// system frame never waits behind more than one chunk of user traffic.
+// Plain values; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "troupe/base/bytes.h"
+
+namespace troupe::net {
+
+inline constexpr std::size_t kMaxFrameBytes = std::size_t{16} << 20;  // a frame's body
+inline constexpr std::size_t kFrameHeaderBytes = 5;                   // type:u8, length:u32be
+inline constexpr std::size_t kMaxNoiseMessageBytes = 65535;
+inline constexpr std::size_t kNoiseTagBytes = 16;
+// A chunk is the plaintext of one transport message: lane:u8 and the lane's next bytes.
+inline constexpr std::size_t kMaxChunkBytes = kMaxNoiseMessageBytes - kNoiseTagBytes;
+
+// Lanes, in priority order (lower first): actr's lanes plus troupe's system lane.
+enum class Lane : std::uint8_t {
+  kSystem = 0,              // exits, DOWN, membership, refusals: always served first
+  kRpcSignal = 1,           // priority requests and replies
+  kRpcReliable = 2,         // ordinary requests, replies and tells
+  kStreamReliable = 3,      // stream data that must all arrive
+  kStreamLatencyFirst = 4,  // stream data that is dropped (and counted) when the lane is behind
+};
+inline constexpr std::size_t kLaneCount = 5;
+std::optional<Lane> lane_from_byte(std::uint8_t byte);
+std::string_view lane_name(Lane lane);
+
+enum class FrameType : std::uint8_t {
+  kHello = 1,       // the sender's advertised address and incarnation, first after the handshake
+  kRefuse = 2,      // why the sender is about to close the connection
+  kMembership = 3,  // one SWIM message (docs/PROTOCOL.md, "Membership")
+};
+std::optional<FrameType> frame_type_from_byte(std::uint8_t byte);
+std::string_view frame_type_name(FrameType type);
+
+struct Frame {
+  Lane lane = Lane::kSystem;
+  FrameType type = FrameType::kHello;
+  Bytes body;
+};
+
+}  // namespace troupe::net

@@ -1,0 +1,65 @@
+// OutgoingLanes: the frames one connection has yet to send, a queue per lane, and the order in
+// which their bytes go out. next_chunk() takes the next chunk (docs/PROTOCOL.md, "Chunks and
+// lanes") from the system lane whenever it has bytes, else from rpc-signal, else round-robin
+// from the other three, so a system frame waits behind at most one chunk of user traffic however
+// large the user frames are. A chunk carries the next bytes of one lane's stream: several small
+// frames of that lane, or a piece of a large one.
+//
+// Bounded: each lane holds at most Limits::max_lane_bytes of queued frames. Past it push()
+// refuses the frame (overloaded) — the sender's backpressure — except on stream-latency-first,
+// where the frame is dropped and counted, as that lane prefers fresh data to complete data.
+// Not thread-safe: one connection's strand owns it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+#include "troupe/base/bytes.h"
+#include "troupe/base/result.h"
+#include "troupe/net/frame.h"
+
+namespace troupe::net {
+
+class OutgoingLanes {
+ public:
+  struct Limits {
+    std::size_t max_lane_bytes = std::size_t{32} << 20;          // per reliable lane
+    std::size_t max_latency_first_bytes = std::size_t{1} << 20;  // stream-latency-first
+  };
+
+  OutgoingLanes() : OutgoingLanes(Limits{}) {}
+  explicit OutgoingLanes(Limits limits) : limits_(limits) {}
+
+  // Errors: net frame-too-large (body over kMaxFrameBytes), overloaded (the lane is full; on
+  // stream-latency-first the frame is dropped and counted in dropped()).
+  Result<void> push(Lane lane, FrameType type, BytesView body);
+
+  // The next chunk's plaintext (lane byte, then at most max_bytes - 1 bytes of that lane's
+  // stream); nullopt when nothing is queued. max_bytes must be at least 2.
+  std::optional<Bytes> next_chunk(std::size_t max_bytes = kMaxChunkBytes);
+
+  bool empty() const { return total_bytes_ == 0; }
+  std::size_t queued_bytes(Lane lane) const { return lanes_[index(lane)].bytes; }
+  std::size_t queued_bytes() const { return total_bytes_; }
+  std::uint64_t dropped(Lane lane) const { return lanes_[index(lane)].dropped; }
+
+ private:
+  struct LaneQueue {
+    std::deque<Bytes> frames;  // encoded: header and body
+    std::size_t offset = 0;    // bytes of frames.front() already sent
+    std::size_t bytes = 0;     // queued bytes not yet sent
+    std::uint64_t dropped = 0;
+  };
+  static std::size_t index(Lane lane) { return static_cast<std::size_t>(lane); }
+  std::optional<std::size_t> pick_lane();
+
+  Limits limits_;
+  std::array<LaneQueue, kLaneCount> lanes_;
+  std::size_t total_bytes_ = 0;
+  std::size_t next_bulk_ = index(Lane::kRpcReliable);  // round-robin among lanes 2..4
+};
+
+}  // namespace troupe::net

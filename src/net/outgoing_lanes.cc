@@ -1,0 +1,77 @@
+#include "troupe/net/outgoing_lanes.h"
+
+#include <algorithm>
+#include <string>
+
+#include "troupe/net/net_error.h"
+
+namespace troupe::net {
+
+Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body) {
+  if (body.size() > kMaxFrameBytes) {
+    return Error{NetErrc::kFrameTooLarge, "a frame of " + std::to_string(body.size()) +
+                                              " bytes (at most " + std::to_string(kMaxFrameBytes) +
+                                              ")"};
+  }
+  LaneQueue& q = lanes_[index(lane)];
+  const std::size_t size = kFrameHeaderBytes + body.size();
+  const std::size_t cap =
+      lane == Lane::kStreamLatencyFirst ? limits_.max_latency_first_bytes : limits_.max_lane_bytes;
+  if (q.bytes + size > cap) {
+    if (lane == Lane::kStreamLatencyFirst) ++q.dropped;
+    return Error{NetErrc::kOverloaded, std::string("lane ") + std::string(lane_name(lane)) +
+                                           " is full (" + std::to_string(q.bytes) +
+                                           " bytes queued)"};
+  }
+  Bytes frame;
+  frame.reserve(size);
+  frame.push_back(static_cast<char>(type));
+  const auto length = static_cast<std::uint32_t>(body.size());
+  for (int shift = 24; shift >= 0; shift -= 8) frame.push_back(static_cast<char>(length >> shift));
+  frame.append(body);
+  q.frames.push_back(std::move(frame));
+  q.bytes += size;
+  total_bytes_ += size;
+  return {};
+}
+
+std::optional<std::size_t> OutgoingLanes::pick_lane() {
+  for (Lane urgent : {Lane::kSystem, Lane::kRpcSignal}) {
+    if (lanes_[index(urgent)].bytes > 0) return index(urgent);
+  }
+  constexpr std::size_t first = 2;
+  constexpr std::size_t bulk = kLaneCount - first;
+  for (std::size_t i = 0; i < bulk; ++i) {
+    const std::size_t lane = first + (next_bulk_ - first + i) % bulk;
+    if (lanes_[lane].bytes > 0) {
+      next_bulk_ = first + (lane - first + 1) % bulk;
+      return lane;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Bytes> OutgoingLanes::next_chunk(std::size_t max_bytes) {
+  const auto lane = pick_lane();
+  if (!lane || max_bytes < 2) return std::nullopt;
+  LaneQueue& q = lanes_[*lane];
+  Bytes chunk;
+  const std::size_t room = std::min(max_bytes - 1, q.bytes);
+  chunk.reserve(1 + room);
+  chunk.push_back(static_cast<char>(*lane));
+  while (chunk.size() < 1 + room) {
+    const Bytes& front = q.frames.front();
+    const std::size_t take = std::min(front.size() - q.offset, 1 + room - chunk.size());
+    chunk.append(front, q.offset, take);
+    q.offset += take;
+    if (q.offset == front.size()) {
+      q.frames.pop_front();
+      q.offset = 0;
+    }
+  }
+  q.bytes -= room;
+  total_bytes_ -= room;
+  return chunk;
+}
+
+}  // namespace troupe::net

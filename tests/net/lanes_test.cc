@@ -1,0 +1,133 @@
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "troupe/base/error.h"
+#include "troupe/net/incoming_lanes.h"
+#include "troupe/net/net_error.h"
+#include "troupe/net/outgoing_lanes.h"
+
+namespace troupe::net {
+namespace {
+
+// Moves every queued chunk from `out` into `in`, checking each fits one Noise message.
+std::vector<Frame> transfer(OutgoingLanes& out, IncomingLanes& in, std::size_t* chunks = nullptr) {
+  std::vector<Frame> frames;
+  while (auto chunk = out.next_chunk()) {
+    EXPECT_LE(chunk->size(), kMaxChunkBytes);
+    EXPECT_TRUE(in.feed(*chunk, frames).ok());
+    if (chunks) ++*chunks;
+  }
+  return frames;
+}
+
+TEST(Lanes, AFrameLargerThanOneNoiseMessageIsSplitAndReassembled) {
+  OutgoingLanes out;
+  IncomingLanes in;
+  Bytes big(kMaxFrameBytes, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 31 + (i >> 13));
+  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, big).ok());
+  std::size_t chunks = 0;
+  auto frames = transfer(out, in, &chunks);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].body, big);
+  EXPECT_EQ(frames[0].lane, Lane::kRpcReliable);
+  EXPECT_EQ(chunks,
+            (kMaxFrameBytes + kFrameHeaderBytes + kMaxChunkBytes - 2) / (kMaxChunkBytes - 1));
+  EXPECT_EQ(in.partial_bytes(), 0u);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Lanes, SmallFramesShareAChunkAndAnEmptyBodyIsAFrame) {
+  OutgoingLanes out;
+  IncomingLanes in;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kHello, "").ok());
+  std::size_t chunks = 0;
+  auto frames = transfer(out, in, &chunks);
+  EXPECT_EQ(chunks, 1u);
+  ASSERT_EQ(frames.size(), 101u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(frames[i].body, std::to_string(i));
+  EXPECT_EQ(frames[100].type, FrameType::kHello);
+  EXPECT_TRUE(frames[100].body.empty());
+}
+
+TEST(Lanes, ASystemFrameWaitsBehindAtMostOneChunkOfUserTraffic) {
+  OutgoingLanes out;
+  IncomingLanes in;
+  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(8 << 20, 'u')).ok());
+  ASSERT_TRUE(out.push(Lane::kStreamReliable, FrameType::kMembership, Bytes(8 << 20, 's')).ok());
+  std::vector<Frame> frames;
+  ASSERT_TRUE(in.feed(*out.next_chunk(), frames).ok());  // one user chunk is already out
+  ASSERT_TRUE(out.push(Lane::kSystem, FrameType::kRefuse, "down").ok());
+  ASSERT_TRUE(in.feed(*out.next_chunk(), frames).ok());
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].lane, Lane::kSystem);
+  EXPECT_EQ(frames[0].body, "down");
+  // The two bulk lanes take turns, chunk by chunk.
+  auto a = out.next_chunk();
+  auto b = out.next_chunk();
+  EXPECT_NE((*a)[0], (*b)[0]);
+}
+
+TEST(Lanes, AFullLaneRefusesAndTheLatencyFirstLaneDropsAndCounts) {
+  OutgoingLanes out(OutgoingLanes::Limits{.max_lane_bytes = 1000, .max_latency_first_bytes = 100});
+  EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(900, 'x')).ok());
+  auto refused = out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(200, 'x'));
+  EXPECT_EQ(refused.error().code, NetErrc::kOverloaded);
+  EXPECT_EQ(out.dropped(Lane::kRpcReliable), 0u);
+  EXPECT_TRUE(out.push(Lane::kStreamLatencyFirst, FrameType::kMembership, Bytes(90, 'x')).ok());
+  EXPECT_FALSE(out.push(Lane::kStreamLatencyFirst, FrameType::kMembership, Bytes(90, 'x')).ok());
+  EXPECT_EQ(out.dropped(Lane::kStreamLatencyFirst), 1u);
+  // Room comes back as the bytes go out.
+  while (out.next_chunk()) {
+  }
+  EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(900, 'x')).ok());
+  auto too_big =
+      out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(kMaxFrameBytes + 1, 'x'));
+  EXPECT_EQ(too_big.error().code, NetErrc::kFrameTooLarge);
+}
+
+TEST(Lanes, AnOversizedDeclaredLengthIsRefusedBeforeAnyBodyIsHeld) {
+  IncomingLanes in;
+  std::vector<Frame> frames;
+  // lane 2, type membership, length 16 MiB + 1
+  Bytes chunk = {'\x02', '\x03', '\x01', '\x00', '\x00', '\x01'};
+  auto refused = in.feed(chunk, frames);
+  EXPECT_EQ(refused.error().code, NetErrc::kFrameTooLarge);
+  EXPECT_EQ(in.partial_bytes(), 5u);
+  // The stream is unusable after an error.
+  EXPECT_FALSE(in.feed(Bytes{'\x00', '\x01', '\x00', '\x00', '\x00', '\x00'}, frames).ok());
+}
+
+TEST(Lanes, UnknownLanesTypesAndEmptyChunksAreMalformed) {
+  std::vector<Frame> frames;
+  EXPECT_EQ(IncomingLanes{}.feed("", frames).error().code, NetErrc::kMalformed);
+  EXPECT_EQ(IncomingLanes{}.feed(Bytes{'\x05', '\x01'}, frames).error().code, NetErrc::kMalformed);
+  EXPECT_EQ(IncomingLanes{}.feed(Bytes{'\x00', '\x63', '\x00'}, frames).error().code,
+            NetErrc::kMalformed);
+  EXPECT_TRUE(frames.empty());
+}
+
+// Whatever the peer sends, the receiver keeps at most one partial frame per lane and fails
+// with a typed error rather than crashing.
+TEST(Lanes, RandomChunksNeverCrashAndStayBounded) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 2000; ++round) {
+    IncomingLanes in;
+    std::vector<Frame> frames;
+    for (int i = 0; i < 8; ++i) {
+      Bytes chunk(rng() % 64, '\0');
+      for (char& c : chunk) c = static_cast<char>(rng() % 6 == 0 ? rng() % 5 : rng());
+      if (!in.feed(chunk, frames).ok()) break;
+      EXPECT_LE(in.partial_bytes(), kLaneCount * (kMaxFrameBytes + kFrameHeaderBytes));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace troupe::net
