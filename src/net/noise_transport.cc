@@ -1,0 +1,38 @@
+#include "troupe/net/noise_transport.h"
+
+#include <string>
+
+#include "troupe/net/net_error.h"
+
+namespace troupe {
+
+Result<Bytes> NoiseTransport::encrypt(BytesView plaintext) {
+  if (plaintext.size() > kMaxPlaintextSize) {
+    return Error{NetErrc::kFrameTooLarge,
+                 "a Noise transport plaintext of " + std::to_string(plaintext.size()) +
+                     " bytes (at most " + std::to_string(kMaxPlaintextSize) + ")"};
+  }
+  // Without a key the cipher would pass the plaintext through: never on a transport.
+  if (!send_.has_key()) return Error{NetErrc::kClosed, "the Noise transport has no send key"};
+  return send_.encrypt_with_ad({}, plaintext);
+}
+
+Result<Bytes> NoiseTransport::decrypt(BytesView ciphertext) {
+  if (receive_failed_) {
+    return Error{NetErrc::kDecryptFailed, "an earlier Noise transport message failed"};
+  }
+  if (!receive_.has_key()) {
+    return Error{NetErrc::kClosed, "the Noise transport has no receive key"};
+  }
+  if (ciphertext.size() > kMaxMessageSize || ciphertext.size() < NoiseCipherState::kTagSize) {
+    receive_failed_ = true;
+    return Error{NetErrc::kMalformed, "a Noise transport message of " +
+                                          std::to_string(ciphertext.size()) +
+                                          " bytes (16 to 65535)"};
+  }
+  auto plaintext = receive_.decrypt_with_ad({}, ciphertext);
+  if (!plaintext.ok()) receive_failed_ = true;
+  return plaintext;
+}
+
+}  // namespace troupe
