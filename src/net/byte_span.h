@@ -6,7 +6,7 @@
 
 #include "troupe/base/bytes.h"
 
-namespace troupe {
+namespace troupe::net {
 
 inline std::span<const unsigned char> byte_span(BytesView bytes) {
   return {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()};
@@ -16,4 +16,4 @@ inline unsigned char* byte_data(Bytes& bytes) {
   return reinterpret_cast<unsigned char*>(bytes.data());
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

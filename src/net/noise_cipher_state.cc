@@ -8,7 +8,7 @@
 #include "byte_span.h"
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 
 static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES == NoiseCipherState::kKeySize);
 static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == NoiseCipherState::kTagSize);
@@ -94,4 +94,4 @@ Result<void> NoiseCipherState::rekey() {
   return {};
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

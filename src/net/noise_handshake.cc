@@ -10,7 +10,7 @@
 #include "byte_span.h"
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 
 enum class NoiseHandshake::Token : unsigned char { kE, kS, kEE, kES, kSE };
 
@@ -276,4 +276,4 @@ Result<NoiseTransport> NoiseHandshake::split() {
   return NoiseTransport(std::move(responder_to_initiator), std::move(initiator_to_responder));
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

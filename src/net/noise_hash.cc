@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-namespace troupe {
+namespace troupe::net {
 
 static_assert(crypto_generichash_BYTES_MAX >= kNoiseHashSize);
 
@@ -77,4 +77,4 @@ void noise_hkdf(std::span<const unsigned char, kNoiseHashSize> chaining_key,
   sodium_memzero(temp_key, sizeof temp_key);
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

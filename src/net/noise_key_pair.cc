@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-namespace troupe {
+namespace troupe::net {
 
 static_assert(crypto_scalarmult_BYTES == kNoiseKeySize);
 static_assert(crypto_scalarmult_SCALARBYTES == kNoiseKeySize);
@@ -51,4 +51,4 @@ Result<NoiseKeyPair> NoiseKeyPair::copy() const {
   return pair;
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

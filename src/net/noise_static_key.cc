@@ -7,7 +7,7 @@
 
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 
 Result<NoisePublicKey> noise_public_key_of(const Ed25519PublicKey& identity) {
   if (auto ok = ensure_sodium(); !ok.ok()) return ok.error();
@@ -57,4 +57,4 @@ Result<void> check_noise_identity(const NoisePublicKey& remote_static,
   return {};
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

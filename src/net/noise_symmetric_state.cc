@@ -6,7 +6,7 @@
 
 #include "byte_span.h"
 
-namespace troupe {
+namespace troupe::net {
 
 namespace {
 
@@ -83,4 +83,4 @@ Result<std::pair<NoiseCipherState, NoiseCipherState>> NoiseSymmetricState::split
   return ciphers;
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

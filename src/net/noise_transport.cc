@@ -4,7 +4,7 @@
 
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 
 Result<Bytes> NoiseTransport::encrypt(BytesView plaintext) {
   if (plaintext.size() > kMaxPlaintextSize) {
@@ -35,4 +35,4 @@ Result<Bytes> NoiseTransport::decrypt(BytesView ciphertext) {
   return plaintext;
 }
 
-}  // namespace troupe
+}  // namespace troupe::net

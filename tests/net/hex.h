@@ -8,7 +8,7 @@
 
 #include "troupe/base/bytes.h"
 
-namespace troupe::test {
+namespace troupe::net::test {
 
 inline std::optional<Bytes> from_hex(std::string_view text) {
   auto digit = [](char c) -> int {
@@ -49,4 +49,4 @@ inline std::span<const unsigned char> byte_span(BytesView bytes) {
   return {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()};
 }
 
-}  // namespace troupe::test
+}  // namespace troupe::net::test

@@ -8,7 +8,7 @@
 #include "net/hex.h"
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 namespace {
 
 using test::byte_span;
@@ -130,4 +130,4 @@ TEST(NoiseCipherState, RekeyChangesTheKeyOnBothSidesAlike) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::net

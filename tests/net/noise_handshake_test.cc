@@ -8,7 +8,7 @@
 #include "net/noise_test_peers.h"
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 namespace {
 
 using test::NoisePeers;
@@ -265,4 +265,4 @@ TEST(NoiseHandshake, OnlyTheInitiatorThatStartedCanReadTheReply) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::net

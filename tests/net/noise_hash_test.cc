@@ -8,7 +8,7 @@
 
 #include "net/hex.h"
 
-namespace troupe {
+namespace troupe::net {
 namespace {
 
 using test::byte_span;
@@ -67,4 +67,4 @@ TEST(NoiseHash, HkdfGivesNoisesTwoOutputs) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::net

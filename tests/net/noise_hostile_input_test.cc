@@ -12,7 +12,7 @@
 #include "net/noise_test_peers.h"
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 namespace {
 
 constexpr int kIterationsPerStage = 1000;
@@ -155,4 +155,4 @@ TEST(NoiseHostileInput, RandomTransportMessagesAreRefused) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::net

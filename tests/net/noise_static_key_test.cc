@@ -8,7 +8,7 @@
 #include "troupe/net/net_error.h"
 #include "troupe/net/noise_handshake.h"
 
-namespace troupe {
+namespace troupe::net {
 namespace {
 
 struct Ed25519Pair {
@@ -87,4 +87,4 @@ TEST(NoiseStaticKey, AHandshakeProvesTheAnnouncedIdentity) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::net

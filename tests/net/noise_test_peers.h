@@ -9,7 +9,7 @@
 
 #include "troupe/net/noise_handshake.h"
 
-namespace troupe::test {
+namespace troupe::net::test {
 
 inline NoiseKeyPair fresh_key_pair() {
   auto pair = NoiseKeyPair::generate();
@@ -51,4 +51,4 @@ struct NoisePeers {
   }
 };
 
-}  // namespace troupe::test
+}  // namespace troupe::net::test

@@ -8,7 +8,7 @@
 #include "net/noise_test_peers.h"
 #include "troupe/net/net_error.h"
 
-namespace troupe {
+namespace troupe::net {
 namespace {
 
 struct Transports {
@@ -110,4 +110,4 @@ TEST(NoiseTransport, RekeyingBothEndsKeepsThemInStep) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::net

@@ -14,7 +14,7 @@
 #include "net/hex.h"
 #include "troupe/net/noise_handshake.h"
 
-namespace troupe {
+namespace troupe::net {
 namespace {
 
 using test::byte_span;
@@ -239,4 +239,4 @@ TEST(NoiseVectors, LoaderFailsOnMissingEmptyOrForeignFiles) {
 }
 
 }  // namespace
-}  // namespace troupe
+}  // namespace troupe::net

@@ -16,7 +16,7 @@
 #include "troupe/base/result.h"
 #include "troupe/platform/secret_buffer.h"
 
-namespace troupe {
+namespace troupe::net {
 
 class NoiseCipherState {
  public:
@@ -50,4 +50,4 @@ class NoiseCipherState {
   std::uint64_t n_ = 0;
 };
 
-}  // namespace troupe
+}  // namespace troupe::net

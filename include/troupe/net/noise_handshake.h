@@ -30,7 +30,7 @@
 #include "troupe/net/noise_symmetric_state.h"
 #include "troupe/net/noise_transport.h"
 
-namespace troupe {
+namespace troupe::net {
 
 enum class NoiseRole { kInitiator, kResponder };
 
@@ -104,4 +104,4 @@ class NoiseHandshake {
   NoiseHash final_hash_{};
 };
 
-}  // namespace troupe
+}  // namespace troupe::net

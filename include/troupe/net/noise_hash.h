@@ -12,7 +12,7 @@
 #include <initializer_list>
 #include <span>
 
-namespace troupe {
+namespace troupe::net {
 
 inline constexpr std::size_t kNoiseHashSize = 64;    // HASHLEN
 inline constexpr std::size_t kNoiseBlockSize = 128;  // BLOCKLEN
@@ -31,4 +31,4 @@ void noise_hmac(NoiseBytesIn key, std::initializer_list<NoiseBytesIn> data, Nois
 void noise_hkdf(std::span<const unsigned char, kNoiseHashSize> chaining_key,
                 NoiseBytesIn input_key_material, NoiseHashOut out1, NoiseHashOut out2);
 
-}  // namespace troupe
+}  // namespace troupe::net

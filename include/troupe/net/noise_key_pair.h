@@ -14,7 +14,7 @@
 #include "troupe/base/result.h"
 #include "troupe/platform/secret_buffer.h"
 
-namespace troupe {
+namespace troupe::net {
 
 inline constexpr std::size_t kNoiseKeySize = 32;  // DHLEN for Curve25519
 using NoisePublicKey = std::array<std::uint8_t, kNoiseKeySize>;
@@ -40,4 +40,4 @@ class NoiseKeyPair {
   NoisePublicKey public_key_{};
 };
 
-}  // namespace troupe
+}  // namespace troupe::net

@@ -11,7 +11,7 @@
 #include "troupe/net/noise_key_pair.h"
 #include "troupe/platform/ed25519_key.h"
 
-namespace troupe {
+namespace troupe::net {
 
 // The X25519 public key of an Ed25519 identity. Errors: malformed (not a valid Ed25519 point:
 // off the curve or of small order).
@@ -27,4 +27,4 @@ Result<NoiseKeyPair> noise_key_pair_of(std::span<const unsigned char> ed25519_se
 Result<void> check_noise_identity(const NoisePublicKey& remote_static,
                                   const Ed25519PublicKey& identity);
 
-}  // namespace troupe
+}  // namespace troupe::net

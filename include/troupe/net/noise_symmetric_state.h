@@ -16,7 +16,7 @@
 #include "troupe/net/noise_hash.h"
 #include "troupe/platform/secret_buffer.h"
 
-namespace troupe {
+namespace troupe::net {
 
 class NoiseSymmetricState {
  public:
@@ -46,4 +46,4 @@ class NoiseSymmetricState {
   NoiseCipherState cipher_;
 };
 
-}  // namespace troupe
+}  // namespace troupe::net

@@ -16,7 +16,7 @@
 #include "troupe/base/result.h"
 #include "troupe/net/noise_cipher_state.h"
 
-namespace troupe {
+namespace troupe::net {
 
 class NoiseTransport {
  public:
@@ -44,4 +44,4 @@ class NoiseTransport {
   bool receive_failed_ = false;
 };
 
-}  // namespace troupe
+}  // namespace troupe::net

@@ -1,0 +1,142 @@
+// MeshConnection: one connection between this node and a peer, from the first byte to the
+// close (docs/PROTOCOL.md): the preambles and verdicts in the clear, the Noise XX handshake
+// with both preambles as the prologue, the check that the peer's Noise static key is the
+// identity it announced, the allowlist, the HELLO frames, and then frames on lanes, encrypted,
+// both ways.
+//
+// Threading: the connection runs on a strand of the transport's io_context (two coroutines: a
+// reader and a writer). send() and close() may be called from any thread: send() only queues
+// the frame (OutgoingLanes under a short mutex) and wakes the writer, it never blocks on the
+// socket. The owner's callbacks run on the strand and must not block either.
+// Lifetime: shared_ptr; the coroutines hold a reference until they end. The Owner and Context
+// must outlive every connection (the transport stops its io_context and joins its threads
+// before it destroys them).
+#pragma once
+
+// clang-format off
+#include <utility>  // before Boost 1.74's asio, whose awaitable.hpp uses std::exchange unincluded
+#include <boost/asio.hpp>
+// clang-format on
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "troupe/base/error.h"
+#include "troupe/base/ids.h"
+#include "troupe/net/frame.h"
+#include "troupe/net/noise_key_pair.h"
+#include "troupe/net/outgoing_lanes.h"
+#include "troupe/net/peer_allowlist.h"
+#include "troupe/net/preamble.h"
+
+namespace troupe::net {
+
+// Who the peer proved to be, and what it told us in its HELLO.
+struct PeerInfo {
+  NodeId id = 0;
+  NodeKey identity{};
+  std::string advertised_address;  // where it listens ("" if it does not)
+  std::uint64_t incarnation = 0;
+  std::string remote_endpoint;  // the socket's peer address, for logs
+  bool initiated_here = false;  // we dialled it
+};
+
+// Why a connection ends before or after the handshake; refusals the peer announced arrive with
+// the code the peer sent.
+enum class RefuseReason : std::uint8_t {
+  kNone = 0,
+  kVersionMismatch = 1,
+  kSchemaMismatch = 2,
+  kFeatureMismatch = 3,
+  kMalformed = 4,
+  kNotAllowed = 5,
+  kDuplicate = 6,  // a second connection between the same two nodes
+  kShuttingDown = 7,
+};
+
+class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
+ public:
+  using Socket = boost::asio::generic::stream_protocol::socket;
+
+  struct Settings {
+    std::chrono::milliseconds handshake_timeout{5000};  // socket open to HELLO received
+    OutgoingLanes::Limits lanes;
+  };
+
+  // Fixed for the transport's life.
+  struct Context {
+    const NoiseKeyPair* static_key = nullptr;  // X25519, derived from the node's Ed25519 key
+    Preamble ours;
+    const PeerAllowlist* allowlist = nullptr;
+    std::string advertised_address;
+    std::uint64_t incarnation = 0;
+    Settings settings;
+  };
+
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    // The handshake is done, the peer is allowed, its HELLO arrived. Return false to refuse
+    // it (e.g. a duplicate connection): the connection then closes.
+    virtual bool on_established(const std::shared_ptr<MeshConnection>& connection) = 0;
+    virtual void on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) = 0;
+    // Once per connection, whether or not it was established.
+    virtual void on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) = 0;
+  };
+
+  MeshConnection(Socket socket, bool initiator, const Context& context, Owner& owner,
+                 std::string remote_endpoint);
+  ~MeshConnection();
+
+  void start();
+  // Queues a frame. Errors: net closed (not established yet, or closed), overloaded,
+  // frame-too-large.
+  Result<void> send(Lane lane, FrameType type, BytesView body);
+  // Closes at once (queued frames are dropped); the owner hears on_closed once.
+  void close(const Error& why);
+  // Sends a REFUSE frame with the reason, then closes. Only once established.
+  void refuse(RefuseReason reason, const std::string& detail);
+
+  bool established() const { return established_.load(std::memory_order_acquire); }
+  // Valid once established (and immutable from then on).
+  const PeerInfo& peer() const { return peer_; }
+  bool initiator() const { return initiator_; }
+  const std::string& remote_endpoint() const { return peer_.remote_endpoint; }
+
+ private:
+  class Session;
+  class Reader;
+  static boost::asio::awaitable<void> run(std::shared_ptr<MeshConnection> self);
+  boost::asio::awaitable<Result<void>> handshake(Reader& reader);
+  boost::asio::awaitable<Result<void>> read_frames(Reader& reader);
+  // Sends one frame at once, before the writer runs (the handshake's HELLO or REFUSE).
+  boost::asio::awaitable<Result<void>> send_direct(FrameType type, BytesView body);
+  static boost::asio::awaitable<void> write_loop(std::shared_ptr<MeshConnection> self);
+  void wake_writer_locked();
+  void finish(const Error& why);
+
+  Socket socket_;
+  const bool initiator_;
+  const Context& context_;
+  Owner& owner_;
+  PeerInfo peer_;
+  boost::asio::steady_timer handshake_timer_;
+  boost::asio::steady_timer wake_;
+  std::unique_ptr<Session> session_;  // the Noise transport, once split
+
+  std::mutex mutex_;  // guards out_, writer_waiting_, closing_ (any thread)
+  OutgoingLanes out_;
+  bool writer_waiting_ = false;
+  bool close_after_flush_ = false;
+  bool closing_ = false;
+
+  std::atomic<bool> established_{false};
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace troupe::net

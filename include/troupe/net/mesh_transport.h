@@ -1,0 +1,154 @@
+// MeshTransport: this node's side of the mesh — the listeners (TCP and Unix-domain), the
+// connections to peers (one per peer once established), dialling with capped exponential
+// backoff and jitter, and the routing of frames by peer NodeId, so that whoever holds a
+// (node id, actor id) reference keeps it across reconnections.
+//
+// Bounded: at most Options::max_handshakes connections that have not finished their handshake
+// (more are closed on accept), at most Options::max_peers established peers, per-lane send
+// queues (OutgoingLanes).
+//
+// Two nodes that dial each other at once may end up with two connections. Neither is closed
+// for it (closing one loses what is in flight on it): each node sends on the connection it
+// had first — its sending connection — and reads from both, so each direction keeps its order.
+// A newer connection from a peer with a higher incarnation (it restarted) becomes the sending
+// connection and the older ones close; a third connection closes the oldest that is not the
+// sending one.
+//
+// Threading: Options::io_threads Asio threads run every socket; each connection runs on a
+// strand of its own. Every public function may be called from any thread and never blocks on
+// the network. The Handlers run on I/O threads and must not block (enqueue and return).
+// Lifetime: stop() (or the destructor) closes everything, then joins the I/O threads; no
+// handler runs after it returns.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "troupe/net/mesh_address.h"
+#include "troupe/net/mesh_connection.h"
+
+namespace troupe::net {
+
+class MeshTransport final : private MeshConnection::Owner {
+ public:
+  struct Options {
+    std::vector<MeshAddress> listen;  // empty: dial only
+    // What HELLO tells peers about where this node listens; empty: the first listener's bound
+    // address (with the port the kernel chose, for port 0).
+    std::string advertised_address;
+    std::uint64_t incarnation = 0;
+    MeshConnection::Settings connection;
+    std::size_t max_handshakes = 64;
+    std::size_t max_peers = 1024;
+    std::chrono::milliseconds backoff_base{100};
+    std::chrono::milliseconds backoff_cap{10000};
+    unsigned io_threads = 1;
+  };
+  struct Handlers {
+    std::function<void(const PeerInfo&)> peer_up;
+    std::function<void(const PeerInfo&, const Error&)> peer_down;
+    std::function<void(const PeerInfo&, Frame)> frame;
+  };
+  struct Counters {
+    std::uint64_t handshakes_failed = 0;
+    std::uint64_t refused_not_allowed = 0;
+    std::uint64_t accepts_over_cap = 0;
+    std::uint64_t dials = 0;
+  };
+
+  // Binds every listener and starts the I/O threads. `identity` is the node's Ed25519 public
+  // key, `static_key` the X25519 key derived from it. Errors: base invalid-argument / io (a
+  // listener that cannot bind), internal.
+  static Result<std::unique_ptr<MeshTransport>> start(const NodeKey& identity,
+                                                      NoiseKeyPair static_key,
+                                                      const PeerAllowlist& allowlist,
+                                                      Options options, Handlers handlers);
+  ~MeshTransport() override;
+  MeshTransport(const MeshTransport&) = delete;
+  MeshTransport& operator=(const MeshTransport&) = delete;
+  void stop();
+
+  NodeId self_id() const { return context_.ours.node_id; }
+  // The listeners' bound addresses (with the kernel's ports for port 0).
+  std::vector<MeshAddress> listening() const;
+  const std::string& advertised_address() const { return context_.advertised_address; }
+
+  // Dials `address` unless a connection dialled there is up or being made; within the backoff
+  // after a failure the dial waits for the backoff to end. `persistent`: keep redialling (with
+  // backoff) whenever no connection dialled there is up, until forget(address).
+  void connect(const MeshAddress& address, bool persistent = false);
+  void forget(const MeshAddress& address);
+  // Queues a frame to an established peer. Errors: net unreachable (no connection), overloaded,
+  // frame-too-large, closed.
+  Result<void> send(NodeId peer, Lane lane, FrameType type, BytesView body);
+  void disconnect(NodeId peer, const Error& why);
+  std::vector<PeerInfo> peers() const;
+  bool connected(NodeId peer) const;
+  Counters counters() const;
+
+ private:
+  struct Dial {
+    MeshAddress address;
+    unsigned failures = 0;
+    std::chrono::steady_clock::time_point next_allowed{};
+    NodeId peer = 0;  // who answered there last (0: nobody yet)
+    bool in_flight = false;
+    bool persistent = false;
+    bool timer_armed = false;
+  };
+  class Listener;
+
+  MeshTransport(const NodeKey& identity, NoiseKeyPair static_key, const PeerAllowlist& allowlist,
+                Options options, Handlers handlers);
+  void start_dial_locked(Dial& dial);
+  // Dials again, now or when the backoff ends, if the dial is persistent and its peer is not
+  // connected.
+  void redial_locked(Dial& dial);
+  bool dial_connected_locked(const Dial& dial) const;
+  void schedule_dial_locked(Dial& dial);
+  std::chrono::milliseconds backoff_locked(unsigned failures);
+  void accept(MeshConnection::Socket socket, std::string endpoint);
+
+  bool on_established(const std::shared_ptr<MeshConnection>& connection) override;
+  void on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) override;
+  void on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) override;
+
+  const NoiseKeyPair static_key_;
+  MeshConnection::Context context_;
+  Options options_;
+  Handlers handlers_;
+
+  // A peer's established connections (at most kMaxConnectionsPerPeer, oldest first) and the
+  // one this node sends on.
+  struct PeerLinks {
+    std::vector<std::shared_ptr<MeshConnection>> connections;
+    std::shared_ptr<MeshConnection> sending;
+  };
+  static constexpr std::size_t kMaxConnectionsPerPeer = 2;
+
+  mutable std::mutex mutex_;
+  std::map<NodeId, PeerLinks> peers_;
+  std::set<std::shared_ptr<MeshConnection>> pending_;          // not yet established
+  std::map<const MeshConnection*, std::string> dialled_from_;  // connection -> Dial key
+  std::map<std::string, Dial> dials_;
+  std::mt19937_64 jitter_;
+  Counters counters_;
+  bool stopping_ = false;
+
+  // Declared last: destroyed first, so no handler outlives what it uses.
+  boost::asio::io_context io_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace troupe::net

@@ -1,0 +1,509 @@
+#include "troupe/net/mesh_transport.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "troupe/net/net_error.h"
+
+namespace troupe::net {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using boost::system::error_code;
+using Generic = asio::generic::stream_protocol;
+using Tcp = asio::ip::tcp;
+using Local = asio::local::stream_protocol;
+
+namespace {
+
+auto nothrow(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+std::string endpoint_text(const MeshConnection::Socket& socket) {
+  error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  if (ep.protocol().family() == AF_INET || ep.protocol().family() == AF_INET6) {
+    Tcp::endpoint tcp;
+    std::memcpy(tcp.data(), ep.data(), std::min<std::size_t>(ep.size(), tcp.capacity()));
+    tcp.resize(ep.size());
+    return tcp.address().to_string() + ":" + std::to_string(tcp.port());
+  }
+  return "unix";
+}
+
+void tune(MeshConnection::Socket& socket) {
+  error_code ec;
+  const auto ep = socket.local_endpoint(ec);
+  if (!ec && (ep.protocol().family() == AF_INET || ep.protocol().family() == AF_INET6)) {
+    socket.set_option(Tcp::no_delay(true), ec);  // small frames (pings, asks) go out at once
+  }
+}
+
+// A Unix socket path left by a node that died: removed only if it is a socket nobody answers
+// on; anything else at the path is refused (the node never touches a file it did not create).
+Result<void> clear_stale_unix_socket(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return {};
+  if (!S_ISSOCK(st.st_mode)) {
+    return Error{BaseErrc::kInvalidArgument,
+                 "mesh listen path " + path + " exists and is not a socket"};
+  }
+  asio::io_context probe_io;
+  Local::socket probe(probe_io);
+  error_code ec;
+  probe.connect(Local::endpoint(path), ec);
+  if (!ec) return Error{BaseErrc::kInvalidArgument, "mesh listen path " + path + " is in use"};
+  if (::unlink(path.c_str()) != 0) {
+    return Error{BaseErrc::kIo, "cannot remove the stale socket " + path};
+  }
+  return {};
+}
+
+}  // namespace
+
+class MeshTransport::Listener {
+ public:
+  Listener(asio::io_context& io, MeshAddress address)
+      : acceptor_(io), address_(std::move(address)) {}
+
+  Result<void> bind() {
+    error_code ec;
+    Generic::endpoint endpoint;
+    if (address_.kind == MeshAddress::Kind::kUnix) {
+      auto cleared = clear_stale_unix_socket(address_.path);
+      if (!cleared.ok()) return cleared;
+      endpoint = Local::endpoint(address_.path);
+    } else {
+      const auto ip = asio::ip::make_address(address_.host, ec);
+      if (ec) {
+        return Error{BaseErrc::kInvalidArgument, "mesh listen address " + address_.to_string() +
+                                                     ": the host must be an IP address"};
+      }
+      endpoint = Tcp::endpoint(ip, address_.port);
+    }
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec && address_.kind == MeshAddress::Kind::kTcp) {
+      acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error{BaseErrc::kIo, "cannot listen on " + address_.to_string() + ": " + ec.message()};
+    }
+    if (address_.kind == MeshAddress::Kind::kUnix) {
+      ::chmod(address_.path.c_str(), 0600);
+      created_path_ = address_.path;
+    } else {
+      Tcp::endpoint bound;
+      const auto local = acceptor_.local_endpoint(ec);
+      std::memcpy(bound.data(), local.data(),
+                  std::min<std::size_t>(local.size(), bound.capacity()));
+      bound.resize(local.size());
+      address_.port = bound.port();
+    }
+    return {};
+  }
+
+  awaitable<void> accept_loop(MeshTransport& transport) {
+    for (;;) {
+      MeshConnection::Socket socket(asio::make_strand(transport.io_));
+      error_code ec;
+      co_await acceptor_.async_accept(socket, nothrow(ec));
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      if (ec) {
+        // Out of descriptors, most likely: wait rather than spin.
+        spdlog::warn("mesh: accept on {} failed: {}", address_.to_string(), ec.message());
+        asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(100));
+        co_await pause.async_wait(nothrow(ec));
+        continue;
+      }
+      const std::string endpoint = endpoint_text(socket);
+      transport.accept(std::move(socket), endpoint);
+    }
+  }
+
+  void close() {
+    error_code ec;
+    acceptor_.close(ec);
+  }
+  // Removes the socket file this listener created (once; the listener is closed by then).
+  void remove_socket_file() {
+    if (!created_path_.empty()) ::unlink(created_path_.c_str());
+    created_path_.clear();
+  }
+  ~Listener() { remove_socket_file(); }
+  const MeshAddress& address() const { return address_; }
+
+ private:
+  asio::basic_socket_acceptor<Generic> acceptor_;
+  MeshAddress address_;
+  std::string created_path_;
+};
+
+MeshTransport::MeshTransport(const NodeKey& identity, NoiseKeyPair static_key,
+                             const PeerAllowlist& allowlist, Options options, Handlers handlers)
+    : static_key_(std::move(static_key)),
+      options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      jitter_(std::random_device{}()) {
+  context_.static_key = &static_key_;
+  context_.ours = Preamble::ours(identity);
+  context_.allowlist = &allowlist;
+  context_.incarnation = options_.incarnation;
+  context_.settings = options_.connection;
+}
+
+Result<std::unique_ptr<MeshTransport>> MeshTransport::start(const NodeKey& identity,
+                                                            NoiseKeyPair static_key,
+                                                            const PeerAllowlist& allowlist,
+                                                            Options options, Handlers handlers) {
+  if (options.io_threads == 0 || options.io_threads > 64) {
+    return Error{BaseErrc::kInvalidArgument, "mesh io_threads must be 1..64"};
+  }
+  std::unique_ptr<MeshTransport> t(new MeshTransport(identity, std::move(static_key), allowlist,
+                                                     std::move(options), std::move(handlers)));
+  for (const MeshAddress& address : t->options_.listen) {
+    auto listener = std::make_unique<Listener>(t->io_, address);
+    auto bound = listener->bind();
+    if (!bound.ok()) return bound.error();
+    t->listeners_.push_back(std::move(listener));
+  }
+  t->context_.advertised_address = t->options_.advertised_address;
+  if (t->context_.advertised_address.empty() && !t->listeners_.empty()) {
+    t->context_.advertised_address = t->listeners_.front()->address().to_string();
+  }
+  for (auto& listener : t->listeners_) {
+    asio::co_spawn(t->io_, listener->accept_loop(*t), asio::detached);
+  }
+  for (unsigned i = 0; i < t->options_.io_threads; ++i) {
+    t->threads_.emplace_back([io = &t->io_] {
+      auto guard = asio::make_work_guard(*io);
+      io->run();
+    });
+  }
+  return t;
+}
+
+MeshTransport::~MeshTransport() { stop(); }
+
+void MeshTransport::stop() {
+  std::vector<std::shared_ptr<MeshConnection>> all;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+    for (auto& [id, links] : peers_)
+      all.insert(all.end(), links.connections.begin(), links.connections.end());
+    all.insert(all.end(), pending_.begin(), pending_.end());
+  }
+  asio::post(io_, [this] {
+    for (auto& listener : listeners_) listener->close();
+  });
+  for (auto& c : all) c->close(Error{NetErrc::kClosed, "this node is stopping"});
+  // Let the closes run, then end the loops.
+  asio::post(io_, [this] { io_.stop(); });
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  // The closes posted above may not have run before the loop stopped: run what is ready
+  // (closing the sockets, ending the coroutines) here, so peers see the close now.
+  io_.restart();
+  while (io_.poll() > 0) {
+  }
+  for (auto& listener : listeners_) listener->remove_socket_file();
+  std::lock_guard lock(mutex_);
+  peers_.clear();
+  pending_.clear();
+}
+
+std::vector<MeshAddress> MeshTransport::listening() const {
+  std::vector<MeshAddress> out;
+  for (const auto& l : listeners_) out.push_back(l->address());
+  return out;
+}
+
+void MeshTransport::accept(MeshConnection::Socket socket, std::string endpoint) {
+  std::shared_ptr<MeshConnection> connection;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    if (pending_.size() >= options_.max_handshakes) {
+      ++counters_.accepts_over_cap;
+      spdlog::warn("mesh: closing a connection from {}: {} handshakes already in progress",
+                   endpoint, pending_.size());
+      return;  // the socket closes as it goes out of scope
+    }
+    tune(socket);
+    connection = std::make_shared<MeshConnection>(std::move(socket), false, context_,
+                                                  static_cast<MeshConnection::Owner&>(*this),
+                                                  std::move(endpoint));
+    pending_.insert(connection);
+  }
+  connection->start();
+}
+
+std::chrono::milliseconds MeshTransport::backoff_locked(unsigned failures) {
+  // base * 2^(failures-1), capped, then "equal jitter": half fixed, half random, so peers
+  // that failed together do not redial together.
+  auto delay = options_.backoff_base;
+  for (unsigned i = 1; i < failures && delay < options_.backoff_cap; ++i) delay *= 2;
+  delay = std::min(delay, options_.backoff_cap);
+  const auto half = delay.count() / 2;
+  std::uniform_int_distribution<long long> spread(0, std::max<long long>(half, 0));
+  return std::chrono::milliseconds(delay.count() - half + spread(jitter_));
+}
+
+void MeshTransport::connect(const MeshAddress& address, bool persistent) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  const std::string key = address.to_string();
+  Dial& dial = dials_[key];
+  dial.address = address;
+  dial.persistent = dial.persistent || persistent;
+  if (dial.in_flight || dial.timer_armed || dial_connected_locked(dial)) return;
+  if (std::chrono::steady_clock::now() < dial.next_allowed) {
+    schedule_dial_locked(dial);
+    return;
+  }
+  start_dial_locked(dial);
+}
+
+bool MeshTransport::dial_connected_locked(const Dial& dial) const {
+  return dial.peer != 0 && peers_.contains(dial.peer);
+}
+
+void MeshTransport::redial_locked(Dial& dial) {
+  if (!dial.persistent || stopping_ || dial.in_flight || dial.timer_armed ||
+      dial_connected_locked(dial)) {
+    return;
+  }
+  if (std::chrono::steady_clock::now() < dial.next_allowed) {
+    schedule_dial_locked(dial);
+  } else {
+    start_dial_locked(dial);
+  }
+}
+
+void MeshTransport::forget(const MeshAddress& address) {
+  std::lock_guard lock(mutex_);
+  auto it = dials_.find(address.to_string());
+  if (it != dials_.end()) it->second.persistent = false;
+}
+
+void MeshTransport::schedule_dial_locked(Dial& dial) {
+  dial.timer_armed = true;
+  auto timer = std::make_shared<asio::steady_timer>(io_, dial.next_allowed);
+  const std::string key = dial.address.to_string();
+  timer->async_wait([this, timer, key](error_code ec) {
+    std::lock_guard lock(mutex_);
+    auto it = dials_.find(key);
+    if (it == dials_.end()) return;
+    it->second.timer_armed = false;
+    if (ec || stopping_ || it->second.in_flight || dial_connected_locked(it->second)) return;
+    start_dial_locked(it->second);
+  });
+}
+
+void MeshTransport::start_dial_locked(Dial& dial) {
+  dial.in_flight = true;
+  ++counters_.dials;
+  const std::string key = dial.address.to_string();
+  const MeshAddress address = dial.address;
+  auto strand = asio::make_strand(io_);
+  asio::co_spawn(
+      strand,
+      [this, key, address, strand]() -> awaitable<void> {
+        MeshConnection::Socket socket(strand);
+        error_code ec;
+        if (address.kind == MeshAddress::Kind::kUnix) {
+          co_await socket.async_connect(Generic::endpoint(Local::endpoint(address.path)),
+                                        nothrow(ec));
+        } else {
+          Tcp::resolver resolver(strand);
+          auto results = co_await resolver.async_resolve(address.host, std::to_string(address.port),
+                                                         nothrow(ec));
+          if (!ec) {
+            ec = asio::error::host_not_found;
+            for (const auto& entry : results) {
+              error_code close_ec;
+              socket.close(close_ec);
+              co_await socket.async_connect(Generic::endpoint(entry.endpoint()), nothrow(ec));
+              if (!ec) break;
+            }
+          }
+        }
+        std::shared_ptr<MeshConnection> connection;
+        {
+          std::lock_guard lock(mutex_);
+          auto it = dials_.find(key);
+          if (it == dials_.end()) co_return;
+          Dial& dial = it->second;
+          if (ec || stopping_) {
+            dial.in_flight = false;
+            ++dial.failures;
+            dial.next_allowed = std::chrono::steady_clock::now() + backoff_locked(dial.failures);
+            spdlog::debug("mesh: cannot connect to {}: {}", key, ec.message());
+            redial_locked(dial);
+            co_return;
+          }
+          tune(socket);
+          connection = std::make_shared<MeshConnection>(std::move(socket), true, context_,
+                                                        static_cast<MeshConnection::Owner&>(*this),
+                                                        address.to_string());
+          pending_.insert(connection);
+          dialled_from_[connection.get()] = key;
+        }
+        connection->start();
+      },
+      asio::detached);
+}
+
+bool MeshTransport::on_established(const std::shared_ptr<MeshConnection>& connection) {
+  const PeerInfo& peer = connection->peer();
+  std::vector<std::shared_ptr<MeshConnection>> retired;
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    pending_.erase(connection);
+    if (auto from = dialled_from_.find(connection.get()); from != dialled_from_.end()) {
+      Dial& dial = dials_[from->second];
+      dial.in_flight = false;
+      dial.failures = 0;
+      dial.peer = peer.id;
+    }
+    if (stopping_) return false;
+    auto it = peers_.find(peer.id);
+    if (it == peers_.end()) {
+      if (peers_.size() >= options_.max_peers) {
+        spdlog::warn("mesh: refusing {}: {} peers already", node_key_text(peer.identity),
+                     peers_.size());
+        return false;
+      }
+      it = peers_.emplace(peer.id, PeerLinks{}).first;
+      first = true;
+    }
+    PeerLinks& links = it->second;
+    links.connections.push_back(connection);
+    if (!links.sending) {
+      links.sending = connection;
+    } else if (peer.incarnation > links.sending->peer().incarnation) {
+      // The peer restarted: what this node held is from its previous life.
+      links.sending = connection;
+      for (auto& c : links.connections) {
+        if (c != connection && c->peer().incarnation < peer.incarnation) retired.push_back(c);
+      }
+    }
+    if (links.connections.size() > kMaxConnectionsPerPeer) {
+      for (auto& c : links.connections) {
+        if (c != links.sending && std::find(retired.begin(), retired.end(), c) == retired.end()) {
+          retired.push_back(c);
+          break;
+        }
+      }
+    }
+  }
+  for (auto& c : retired) c->close(Error{NetErrc::kClosed, "superseded by a newer connection"});
+  if (first) {
+    spdlog::info("mesh: connected to {} ({} at {})", node_key_text(peer.identity),
+                 peer.advertised_address.empty() ? "not listening" : peer.advertised_address,
+                 peer.remote_endpoint);
+    if (handlers_.peer_up) handlers_.peer_up(peer);
+  }
+  return true;
+}
+
+void MeshTransport::on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) {
+  if (handlers_.frame) handlers_.frame(connection->peer(), std::move(frame));
+}
+
+void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) {
+  bool was_peer = false;
+  const PeerInfo& peer = connection->peer();
+  {
+    std::lock_guard lock(mutex_);
+    pending_.erase(connection);
+    if (connection->established()) {
+      auto it = peers_.find(peer.id);
+      if (it != peers_.end()) {
+        PeerLinks& links = it->second;
+        std::erase(links.connections, connection);
+        if (links.connections.empty()) {
+          peers_.erase(it);
+          was_peer = true;
+        } else if (links.sending == connection) {
+          links.sending = links.connections.back();
+        }
+      }
+    } else {
+      ++counters_.handshakes_failed;
+      if (why.code == NetErrc::kNotAllowed) ++counters_.refused_not_allowed;
+    }
+    if (auto from = dialled_from_.find(connection.get()); from != dialled_from_.end()) {
+      Dial& dial = dials_[from->second];
+      dialled_from_.erase(from);
+      dial.in_flight = false;
+      if (!connection->established()) {
+        ++dial.failures;
+        dial.next_allowed = std::chrono::steady_clock::now() + backoff_locked(dial.failures);
+      }
+    }
+    // Persistent dials to whoever just went away (or failed to come) dial again.
+    for (auto& [key, dial] : dials_) {
+      if (dial.peer == peer.id || dial.peer == 0) redial_locked(dial);
+    }
+  }
+  if (was_peer) {
+    spdlog::info("mesh: disconnected from {}: {}", node_key_text(peer.identity), why.to_string());
+    if (handlers_.peer_down) handlers_.peer_down(peer, why);
+  } else if (!connection->established() && why.code != NetErrc::kClosed) {
+    // Refusals both ways are logged with the key the peer announced.
+    spdlog::warn("mesh: {} {} (announced key {}): {}",
+                 connection->initiator() ? "connection to" : "connection from",
+                 connection->remote_endpoint(), node_key_text(peer.identity), why.to_string());
+  }
+}
+
+Result<void> MeshTransport::send(NodeId peer, Lane lane, FrameType type, BytesView body) {
+  std::shared_ptr<MeshConnection> connection;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = peers_.find(peer);
+    if (it == peers_.end()) return Error{NetErrc::kUnreachable, "no connection to that node"};
+    connection = it->second.sending;
+  }
+  return connection->send(lane, type, body);
+}
+
+void MeshTransport::disconnect(NodeId peer, const Error& why) {
+  std::vector<std::shared_ptr<MeshConnection>> all;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = peers_.find(peer);
+    if (it == peers_.end()) return;
+    all = it->second.connections;
+  }
+  for (auto& c : all) c->close(why);
+}
+
+std::vector<PeerInfo> MeshTransport::peers() const {
+  std::lock_guard lock(mutex_);
+  std::vector<PeerInfo> out;
+  for (const auto& [id, links] : peers_) out.push_back(links.sending->peer());
+  return out;
+}
+
+bool MeshTransport::connected(NodeId peer) const {
+  std::lock_guard lock(mutex_);
+  return peers_.contains(peer);
+}
+
+MeshTransport::Counters MeshTransport::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+}  // namespace troupe::net

@@ -1,0 +1,337 @@
+#include "troupe/net/mesh_transport.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <filesystem>
+
+#include "probe.h"
+#include "troupe/net/net_error.h"
+
+namespace troupe::net {
+namespace {
+
+using testing::eventually;
+using testing::Probe;
+namespace asio = boost::asio;
+
+// A node's keys as a troupe node has them: an Ed25519 identity and the X25519 Noise static key
+// converted from it.
+struct NodeKeys {
+  NodeKey identity{};
+  std::array<unsigned char, 64> ed_secret{};
+  NoiseKeyPair noise() const {
+    std::array<unsigned char, 32> x{};
+    crypto_sign_ed25519_sk_to_curve25519(x.data(), ed_secret.data());
+    auto pair = NoiseKeyPair::from_private_key(x);
+    sodium_memzero(x.data(), x.size());
+    return std::move(pair).value();
+  }
+  static NodeKeys make() {
+    NodeKeys k;
+    crypto_sign_keypair(k.identity.data(), k.ed_secret.data());
+    return k;
+  }
+};
+
+// One transport and what its handlers saw.
+struct TestNode {
+  NodeKeys keys = NodeKeys::make();
+  PeerAllowlist allow;
+  Probe ups, downs, frames;
+  std::vector<Frame> received;
+  std::mutex mutex;
+  std::unique_ptr<MeshTransport> transport;
+
+  Result<void> start(std::vector<std::string> listen = {"127.0.0.1:0"},
+                     MeshTransport::Options options = {}) {
+    return start_with(keys.noise(), std::move(listen), std::move(options));
+  }
+  Result<void> start_with(NoiseKeyPair static_key, std::vector<std::string> listen,
+                          MeshTransport::Options options) {
+    for (const auto& text : listen)
+      options.listen.push_back(MeshAddress::parse(text, true).value());
+    MeshTransport::Handlers handlers;
+    handlers.peer_up = [this](const PeerInfo& p) { ups.push(node_key_text(p.identity)); };
+    handlers.peer_down = [this](const PeerInfo& p, const Error& e) {
+      downs.push(node_key_text(p.identity) + " " + std::string(e.code.name()));
+    };
+    handlers.frame = [this](const PeerInfo&, Frame f) {
+      std::string body = f.body.size() > 64 ? "big:" + std::to_string(f.body.size()) : f.body;
+      {
+        std::lock_guard lock(mutex);
+        received.push_back(std::move(f));
+      }
+      frames.push(body);
+    };
+    auto t = MeshTransport::start(keys.identity, std::move(static_key), allow, std::move(options),
+                                  std::move(handlers));
+    if (!t.ok()) return t.error();
+    transport = std::move(t).value();
+    return {};
+  }
+  NodeId id() const { return node_id_of_identity(keys.identity); }
+  MeshAddress address() const { return transport->listening().front(); }
+  void allow_peer(const TestNode& other) { ASSERT_TRUE(allow.add(other.keys.identity).ok()); }
+};
+
+void allow_each_other(TestNode& a, TestNode& b) {
+  a.allow_peer(b);
+  b.allow_peer(a);
+}
+
+TEST(MeshTransport, TwoAllowedNodesConnectOverTcpAndFramesFlowBothWaysUpTo16MiB) {
+  TestNode a, b;
+  allow_each_other(a, b);
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  b.transport->connect(a.address());
+  ASSERT_TRUE(a.ups.wait_for(node_key_text(b.keys.identity)));
+  ASSERT_TRUE(b.ups.wait_for(node_key_text(a.keys.identity)));
+  // HELLO told each side where the other listens.
+  auto peers = a.transport->peers();
+  ASSERT_EQ(peers.size(), 1u);
+  EXPECT_EQ(peers[0].advertised_address, b.address().to_string());
+  EXPECT_FALSE(peers[0].initiated_here);
+
+  ASSERT_TRUE(a.transport->send(b.id(), Lane::kSystem, FrameType::kMembership, "ping").ok());
+  ASSERT_TRUE(b.frames.wait_for("ping"));
+  ASSERT_TRUE(b.transport->send(a.id(), Lane::kRpcReliable, FrameType::kMembership, "pong").ok());
+  ASSERT_TRUE(a.frames.wait_for("pong"));
+  Bytes big(kMaxFrameBytes, '\0');
+  randombytes_buf(big.data(), big.size());
+  ASSERT_TRUE(a.transport->send(b.id(), Lane::kRpcReliable, FrameType::kMembership, big).ok());
+  ASSERT_TRUE(b.frames.wait_for("big:" + std::to_string(kMaxFrameBytes)));
+  std::lock_guard lock(b.mutex);
+  EXPECT_EQ(b.received.back().body, big);
+  EXPECT_EQ(
+      a.transport
+          ->send(b.id(), Lane::kRpcReliable, FrameType::kMembership, Bytes(kMaxFrameBytes + 1, 'x'))
+          .error()
+          .code,
+      NetErrc::kFrameTooLarge);
+}
+
+TEST(MeshTransport, NodesOnOneHostConnectOverAUnixSocket) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("troupe-mesh-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  TestNode a, b;
+  allow_each_other(a, b);
+  auto started = a.start({"unix:" + (dir / "a.sock").string()});
+  ASSERT_TRUE(started.ok()) << started.error().to_string();
+  ASSERT_TRUE(b.start({}).ok());
+  b.transport->connect(a.address());
+  ASSERT_TRUE(b.ups.wait_for(node_key_text(a.keys.identity)));
+  ASSERT_TRUE(b.transport->send(a.id(), Lane::kSystem, FrameType::kMembership, "over unix").ok());
+  EXPECT_TRUE(a.frames.wait_for("over unix"));
+  a.transport->stop();
+  EXPECT_FALSE(std::filesystem::exists(dir / "a.sock"));  // removed what it created
+  std::filesystem::remove_all(dir);
+}
+
+TEST(MeshTransport, AnUnlistedPeerIsRefusedAfterTheHandshakeAndHearsWhy) {
+  TestNode a, b;
+  b.allow_peer(a);  // b would talk to a; a does not list b
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  b.transport->connect(a.address());
+  ASSERT_TRUE(eventually([&] { return a.transport->counters().refused_not_allowed == 1; }));
+  // b heard the refusal (a REFUSE frame) rather than a bare close.
+  ASSERT_TRUE(eventually([&] { return b.transport->counters().handshakes_failed == 1; }));
+  EXPECT_EQ(a.ups.size(), 0u);
+  EXPECT_EQ(b.ups.size(), 0u);
+  EXPECT_FALSE(b.transport->send(a.id(), Lane::kSystem, FrameType::kMembership, "x").ok());
+  EXPECT_EQ(a.frames.size(), 0u);
+}
+
+TEST(MeshTransport, APeerWhoseNoiseKeyIsNotItsAnnouncedIdentityIsRefused) {
+  TestNode a, impostor;
+  allow_each_other(a, impostor);
+  ASSERT_TRUE(a.start().ok());
+  // Announces its identity but holds another Noise static key.
+  ASSERT_TRUE(impostor.start_with(NodeKeys::make().noise(), {}, {}).ok());
+  impostor.transport->connect(a.address());
+  ASSERT_TRUE(eventually([&] {
+    return a.transport->counters().handshakes_failed == 1 &&
+           impostor.transport->counters().handshakes_failed == 1;
+  }));
+  EXPECT_EQ(a.ups.size(), 0u);
+  EXPECT_EQ(impostor.ups.size(), 0u);
+}
+
+// A raw TCP client on a's port: what a stranger or an older node sees.
+struct RawClient {
+  asio::io_context io;
+  asio::ip::tcp::socket socket{io};
+  explicit RawClient(const MeshAddress& to) {
+    socket.connect({asio::ip::make_address(to.host), to.port});
+  }
+  // Reads until EOF (at most `limit` bytes).
+  std::string read_all(std::size_t limit = 4096) {
+    std::string out;
+    boost::system::error_code ec;
+    char buf[512];
+    while (out.size() < limit) {
+      const std::size_t n = socket.read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      out.append(buf, n);
+    }
+    return out;
+  }
+};
+
+TEST(MeshTransport, AnotherProtocolVersionGetsATypedVerdictAndIsLogged) {
+  TestNode a;
+  ASSERT_TRUE(a.start().ok());
+  RawClient client(a.address());
+  Preamble theirs = Preamble::ours(NodeKeys::make().identity);
+  theirs.version = 2;
+  const auto bytes = theirs.encode();
+  asio::write(client.socket, asio::buffer(bytes));
+  const std::string answer = client.read_all();
+  ASSERT_EQ(answer.size(), kPreambleBytes + 1);  // a's preamble, its verdict, then the close
+  EXPECT_EQ(answer.substr(0, 6), "TROUPE");
+  EXPECT_EQ(static_cast<std::uint8_t>(answer[kPreambleBytes]),
+            static_cast<std::uint8_t>(RefuseReason::kVersionMismatch));
+  EXPECT_TRUE(eventually([&] { return a.transport->counters().handshakes_failed == 1; }));
+}
+
+TEST(MeshTransport, GarbageAndSilenceCloseTheConnectionAndNothingElse) {
+  TestNode a, b;
+  allow_each_other(a, b);
+  MeshTransport::Options options;
+  options.connection.handshake_timeout = std::chrono::milliseconds(300);
+  ASSERT_TRUE(a.start({"127.0.0.1:0"}, options).ok());
+  {
+    RawClient http(a.address());
+    asio::write(http.socket, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n") +
+                                          std::string(64, 'x')));
+    const std::string answer = http.read_all();
+    ASSERT_EQ(answer.size(), kPreambleBytes + 1);
+    EXPECT_EQ(static_cast<std::uint8_t>(answer.back()),
+              static_cast<std::uint8_t>(RefuseReason::kMalformed));
+  }
+  {
+    RawClient silent(a.address());
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string answer = silent.read_all();  // a's preamble, then the close at the timeout
+    EXPECT_EQ(answer.size(), kPreambleBytes);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(250));
+  }
+  // A valid preamble, then junk where the Noise handshake belongs.
+  {
+    RawClient junk(a.address());
+    const auto pre = Preamble::ours(b.keys.identity).encode();
+    asio::write(junk.socket, asio::buffer(pre));
+    asio::write(junk.socket,
+                asio::buffer(std::string("\x00\x00\x01\x00\x20", 5) + std::string(32, 'j')));
+    junk.read_all();
+  }
+  EXPECT_TRUE(eventually([&] { return a.transport->counters().handshakes_failed == 3; }));
+  // The node still works.
+  ASSERT_TRUE(b.start().ok());
+  b.transport->connect(a.address());
+  EXPECT_TRUE(a.ups.wait_for(node_key_text(b.keys.identity)));
+}
+
+TEST(MeshTransport, APersistentDialReconnectsWithBackoffAfterThePeerRestarts) {
+  TestNode a, b;
+  allow_each_other(a, b);
+  ASSERT_TRUE(a.start().ok());
+  const MeshAddress where = a.address();
+  MeshTransport::Options options;
+  options.backoff_base = std::chrono::milliseconds(20);
+  options.backoff_cap = std::chrono::milliseconds(200);
+  ASSERT_TRUE(b.start({}, options).ok());
+  b.transport->connect(where, /*persistent=*/true);
+  ASSERT_TRUE(b.ups.wait_count(1));
+  a.transport->stop();
+  ASSERT_TRUE(b.downs.wait_count(1));
+  // While a is gone b keeps dialling, backing off.
+  ASSERT_TRUE(eventually([&] { return b.transport->counters().dials >= 3; }));
+  const auto dials = b.transport->counters().dials;
+  a.transport.reset();
+  ASSERT_TRUE(a.start({where.to_string()}).ok());  // same identity, same port
+  ASSERT_TRUE(b.ups.wait_count(2));
+  EXPECT_LT(b.transport->counters().dials, dials + 20);
+  // Frames route by node id over the new connection.
+  ASSERT_TRUE(b.transport->send(a.id(), Lane::kSystem, FrameType::kMembership, "again").ok());
+  EXPECT_TRUE(a.frames.wait_for("again"));
+}
+
+// Neither node closes a connection for being a duplicate (that loses what is in flight on it):
+// each sends on the one it had first, reads from both, and no frame is lost.
+TEST(MeshTransport, TwoNodesDiallingEachOtherAtOnceLoseNothingAndSeeNoDown) {
+  for (int round = 0; round < 5; ++round) {
+    TestNode a, b;
+    allow_each_other(a, b);
+    ASSERT_TRUE(a.start().ok());
+    ASSERT_TRUE(b.start().ok());
+    a.transport->connect(b.address());
+    b.transport->connect(a.address());
+    ASSERT_TRUE(a.ups.wait_count(1));
+    ASSERT_TRUE(b.ups.wait_count(1));
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(
+          a.transport
+              ->send(b.id(), Lane::kRpcReliable, FrameType::kMembership, "a" + std::to_string(i))
+              .ok());
+    }
+    ASSERT_TRUE(b.frames.wait_for("a49"));
+    const auto in_order = b.frames.events();
+    ASSERT_EQ(in_order.size(), 50u);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(in_order[i], "a" + std::to_string(i));
+    ASSERT_TRUE(a.transport->send(b.id(), Lane::kSystem, FrameType::kMembership, "a->b").ok());
+    ASSERT_TRUE(b.transport->send(a.id(), Lane::kSystem, FrameType::kMembership, "b->a").ok());
+    EXPECT_TRUE(b.frames.wait_for("a->b"));
+    EXPECT_TRUE(a.frames.wait_for("b->a"));
+    EXPECT_EQ(a.downs.size() + b.downs.size(), 0u);
+  }
+}
+
+TEST(MeshTransport, HandshakesInProgressAreCapped) {
+  TestNode a;
+  MeshTransport::Options options;
+  options.max_handshakes = 4;
+  options.connection.handshake_timeout = std::chrono::seconds(5);
+  ASSERT_TRUE(a.start({"127.0.0.1:0"}, options).ok());
+  std::vector<std::unique_ptr<RawClient>> stalled;
+  for (int i = 0; i < 4; ++i) stalled.push_back(std::make_unique<RawClient>(a.address()));
+  ASSERT_TRUE(eventually([&] { return a.transport->counters().accepts_over_cap == 0; }));
+  RawClient extra(a.address());
+  EXPECT_EQ(extra.read_all().size(), 0u);  // closed at once, before any preamble
+  EXPECT_EQ(a.transport->counters().accepts_over_cap, 1u);
+}
+
+TEST(MeshAddress, ParsesTcpIpv6AndUnixAndRefusesTheRest) {
+  EXPECT_EQ(MeshAddress::parse("127.0.0.1:7400")->port, 7400);
+  EXPECT_EQ(MeshAddress::parse("[::1]:7400")->host, "::1");
+  EXPECT_EQ(MeshAddress::parse("[::1]:7400")->to_string(), "[::1]:7400");
+  EXPECT_EQ(MeshAddress::parse("node-a.local:1")->host, "node-a.local");
+  EXPECT_EQ(MeshAddress::parse("unix:/tmp/n.sock")->path, "/tmp/n.sock");
+  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", ":7400", "::1:7400",
+                          "a b:1", "unix:", "host:12x", "[::1]7400"}) {
+    EXPECT_FALSE(MeshAddress::parse(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(MeshAddress::parse("127.0.0.1:0", /*allow_port_zero=*/true).ok());
+  EXPECT_FALSE(MeshAddress::parse("unix:/" + std::string(200, 'p')).ok());
+  EXPECT_FALSE(MeshAddress::parse(std::string("h:1\0", 4)).ok());
+}
+
+TEST(PeerAllowlist, KeysAreTheCanonical44CharacterBase64) {
+  const NodeKey key = NodeKeys::make().identity;
+  const std::string text = node_key_text(key);
+  EXPECT_EQ(text.size(), 44u);
+  EXPECT_EQ(parse_node_key(text).value(), key);
+  EXPECT_FALSE(parse_node_key(text.substr(0, 43)).ok());
+  EXPECT_FALSE(parse_node_key(text + "=").ok());
+  EXPECT_FALSE(parse_node_key(std::string(44, '!')).ok());
+  PeerAllowlist list;
+  EXPECT_TRUE(list.add(key).value());
+  EXPECT_FALSE(list.add(key).value());
+  EXPECT_TRUE(list.contains(key));
+}
+
+}  // namespace
+}  // namespace troupe::net
