@@ -31,6 +31,8 @@ std::string_view member_state_name(MemberState state);  // "alive", "suspect", "
 // An address is 1..255 printable ASCII bytes (0x20..0x7e): "127.0.0.1:7400", "unix:/path".
 inline constexpr std::size_t kMaxMemberAddressBytes = 255;
 
+inline constexpr std::uint64_t kMaxIncarnation = ~std::uint64_t{0};
+
 struct Member {
   NodeId id = 0;
   Ed25519PublicKey identity{};
