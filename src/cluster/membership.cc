@@ -326,8 +326,7 @@ void Membership::handle_push_pull(NodeId from, PushPull&& state, Clock::TimePoin
     ++counters_.unknown_sender;
     return;
   }
-  const Member to = *peer;  // send_message may not reshape the table, but keep it simple
-  send_message(to, PushPull{true, state_snapshot()});
+  send_message(*peer, PushPull{true, state_snapshot()});
 }
 
 std::vector<Member> Membership::state_snapshot() const { return members(); }

@@ -36,8 +36,7 @@ void Membership::start_probe(Clock::TimePoint now) {
   if (ping.suspicion) ++counters_.buddy_pings;
   ++counters_.probes;
   probe_ = std::move(probe);
-  const Member to = target->member;
-  send_message(to, std::move(ping));
+  send_message(target->member, std::move(ping));
 }
 
 void Membership::send_indirect_probes() {
@@ -47,20 +46,15 @@ void Membership::send_indirect_probes() {
     probe_.reset();
     return;
   }
-  const Member target = it->second.member;
-  const NodeId target_id = target.id;
+  const Member& target = it->second.member;
   const auto relays =
       random_entries(static_cast<std::size_t>(config_.indirect_checks), [&](const Entry& e) {
-        return e.member.id != target_id && e.member.state == MemberState::kAlive;
+        return e.member.id != target.id && e.member.state == MemberState::kAlive;
       });
-  std::vector<Member> to;
   for (const Entry* relay : relays) {
     probe_->relays.push_back(relay->member.id);
-    to.push_back(relay->member);
-  }
-  for (const Member& relay : to) {
     ++counters_.indirect_requests;
-    send_message(relay, PingRequest{probe_->seq, target});
+    send_message(relay->member, PingRequest{probe_->seq, target});
   }
 }
 
@@ -93,8 +87,7 @@ void Membership::relay_round(Clock::TimePoint now) {
       const Member* requester = contact(relay.requester);
       if (config_.lifeguard && requester != nullptr) {
         ++counters_.nacks_sent;
-        const Member to = *requester;
-        send_message(to, Nack{relay.requester_seq});
+        send_message(*requester, Nack{relay.requester_seq});
       }
     }
     it = now >= relay.expires_at ? relays_.erase(it) : std::next(it);
@@ -116,8 +109,7 @@ void Membership::handle_ping(NodeId from, const Ping& ping, Clock::TimePoint now
     ++counters_.unknown_sender;
     return;
   }
-  const Member to = *peer;
-  send_message(to, Ack{ping.seq});
+  send_message(*peer, Ack{ping.seq});
 }
 
 void Membership::handle_ping_request(NodeId from, const PingRequest& request,
@@ -178,8 +170,7 @@ void Membership::handle_ack(NodeId from, const Ack& ack) {
     const Relay relay = it->second;
     relays_.erase(it);
     if (const Member* requester = contact(relay.requester)) {
-      const Member to = *requester;
-      send_message(to, Ack{relay.requester_seq});
+      send_message(*requester, Ack{relay.requester_seq});
     }
     return;
   }

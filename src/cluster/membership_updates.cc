@@ -113,8 +113,7 @@ void Membership::apply_suspect(const Member& record, NodeId accuser, Clock::Time
     // Another member confirms: the timeout shrinks, and the news is worth passing on.
     if (entry.suspicion && accuser != record.id && entry.suspicion->confirm(accuser)) {
       ++counters_.suspicion_confirmations;
-      Member suspect = entry.member;
-      gossip_.enqueue(MemberUpdate{suspect, accuser});
+      gossip_.enqueue(MemberUpdate{entry.member, accuser});
     }
     return;
   }
