@@ -46,6 +46,11 @@ Result<bool> PeerAllowlist::add(const NodeKey& key) {
   return true;
 }
 
+bool PeerAllowlist::remove(const NodeKey& key) {
+  std::unique_lock lock(mutex_);
+  return keys_.erase(key) > 0;
+}
+
 bool PeerAllowlist::contains(const NodeKey& key) const {
   std::shared_lock lock(mutex_);
   return keys_.contains(key);

@@ -31,6 +31,8 @@ class PeerAllowlist {
 
   // True when the key was not listed before. Errors: base too-large past kMaxKeys.
   Result<bool> add(const NodeKey& key);
+  // True when the key was listed.
+  bool remove(const NodeKey& key);
   bool contains(const NodeKey& key) const;
   std::vector<NodeKey> keys() const;
   std::size_t size() const;

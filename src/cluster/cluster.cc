@@ -1,0 +1,280 @@
+#include "troupe/cluster/cluster.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+#include <thread>
+
+#include "troupe/base/error.h"
+#include "troupe/cluster/membership.h"
+#include "troupe/net/net_error.h"
+#include "troupe/platform/private_file.h"
+
+namespace troupe {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* kAllowFile = "mesh.allow";
+// Messages held for a member while its connection is being made: a few, briefly (SWIM resends
+// what matters; this only saves the first probe and the join's push-pull a round).
+constexpr std::size_t kMaxPendingMessages = 16;
+constexpr std::size_t kMaxPendingMembers = 256;
+constexpr auto kPendingLifetime = std::chrono::seconds(3);
+
+}  // namespace
+
+struct Cluster::Driver {
+  asio::io_context io;
+  asio::steady_timer timer{io};
+  std::thread thread;
+};
+
+Cluster::Cluster(Options options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPair static_key,
+                                                EventListener on_event) {
+  std::unique_ptr<Cluster> c(new Cluster(std::move(options)));
+  c->on_event_ = std::move(on_event);
+  for (const net::NodeKey& key : c->options_.mesh.allow) {
+    auto added = c->allowlist_.add(key);
+    if (!added.ok()) return added.error();
+  }
+  if (!c->options_.data_dir.empty()) {
+    auto dir = PrivateDir::open(c->options_.data_dir);
+    if (!dir.ok()) return dir.error();
+    auto text = read_private_file(*dir, kAllowFile,
+                                  private_file_rule(0, net::PeerAllowlist::kMaxKeys * 46));
+    if (!text.ok() && text.error().code != BaseErrc::kNotFound) return text.error();
+    if (text.ok()) {
+      std::size_t line_no = 0;
+      for (std::size_t pos = 0; pos < text->size();) {
+        const std::size_t end = std::min(text->find('\n', pos), text->size());
+        const std::string_view line(text->data() + pos, end - pos);
+        ++line_no;
+        pos = end + 1;
+        if (line.empty()) continue;
+        auto key = net::parse_node_key(line);
+        if (!key.ok()) {
+          return Error{
+              BaseErrc::kInvalidArgument,
+              dir->path_of(kAllowFile) + ":" + std::to_string(line_no) + ": " + key.error().detail};
+        }
+        auto added = c->allowlist_.add(*key);
+        if (!added.ok()) return added.error();
+      }
+    }
+  }
+  if (c->allowlist_.size() == 0) {
+    spdlog::warn(
+        "mesh: the allowlist is empty: every peer will be refused ([mesh] allow, "
+        "`troupe cluster allow KEY`)");
+  }
+
+  Member self;
+  self.identity = c->options_.identity;
+  self.id = member_id_of(self.identity);
+  self.incarnation = c->options_.incarnation;
+  self.state = MemberState::kAlive;
+  const std::uint64_t seed = c->options_.seed != 0 ? c->options_.seed : std::random_device{}();
+
+  c->driver_ = std::make_unique<Driver>();
+
+  net::MeshTransport::Options t;
+  t.listen = c->options_.mesh.listen;
+  t.advertised_address = c->options_.mesh.advertise;
+  t.incarnation = c->options_.incarnation;
+  t.connection.handshake_timeout = c->options_.mesh.handshake_timeout;
+  t.io_threads = c->options_.mesh.io_threads;
+  t.max_peers = c->options_.mesh.max_peers;
+  Cluster* self_ptr = c.get();
+  net::MeshTransport::Handlers handlers;
+  handlers.peer_up = [self_ptr](const net::PeerInfo& peer) {
+    asio::post(self_ptr->driver_->io, [self_ptr, peer] { self_ptr->handle_peer_up(peer); });
+  };
+  handlers.peer_down = [self_ptr](const net::PeerInfo& peer, const Error&) {
+    asio::post(self_ptr->driver_->io, [self_ptr, id = peer.id] {
+      if (self_ptr->membership_) self_ptr->membership_->on_peer_unreachable(id);
+      self_ptr->after_change();
+    });
+  };
+  handlers.frame = [self_ptr](const net::PeerInfo& peer, net::Frame frame) {
+    asio::post(self_ptr->driver_->io, [self_ptr, peer, f = std::move(frame)]() mutable {
+      self_ptr->handle_frame(peer, std::move(f));
+    });
+  };
+  auto transport = net::MeshTransport::start(c->options_.identity, std::move(static_key),
+                                             c->allowlist_, std::move(t), std::move(handlers));
+  if (!transport.ok()) return transport.error();
+  c->transport_ = std::move(transport).value();
+
+  // The membership learns its advertised address from the transport (the kernel's port for
+  // port 0).
+  self.address = c->transport_->advertised_address();
+  if (self.address.empty()) self.address = "-";  // dials out only; never dialled
+  auto membership = Membership::create(
+      c->options_.swim, self, *c, c->clock_, seed,
+      [self_ptr](const Member& m) { return self_ptr->allowlist_.contains(m.identity); },
+      [self_ptr](const MemberEvent& event) {
+        spdlog::info("cluster: {} {} ({}) incarnation {}",
+                     net::node_key_text(event.member.identity), member_event_name(event.kind),
+                     event.member.address, event.member.incarnation);
+        if (self_ptr->on_event_) self_ptr->on_event_(event);
+      });
+  if (!membership.ok()) return membership.error();
+  c->membership_ = std::move(membership).value();
+  c->after_change();
+
+  for (const net::MeshAddress& seed_address : c->options_.mesh.join) {
+    c->seeds_.push_back(seed_address.to_string());
+    c->transport_->connect(seed_address, /*persistent=*/true);
+  }
+  c->driver_->thread = std::thread([d = c->driver_.get()] {
+    auto guard = asio::make_work_guard(d->io);
+    d->io.run();
+  });
+  asio::post(c->driver_->io, [self_ptr] { self_ptr->arm_timer(); });
+  return c;
+}
+
+Cluster::~Cluster() { stop(); }
+
+void Cluster::stop() {
+  if (transport_) transport_->stop();  // no handler posts after this
+  if (driver_ && driver_->thread.joinable()) {
+    asio::post(driver_->io, [d = driver_.get()] {
+      d->timer.cancel();
+      d->io.stop();
+    });
+    driver_->thread.join();
+  }
+}
+
+NodeId Cluster::self_id() const { return member_id_of(options_.identity); }
+
+std::vector<net::MeshAddress> Cluster::listening() const { return transport_->listening(); }
+
+const std::string& Cluster::advertised_address() const { return transport_->advertised_address(); }
+
+std::vector<Member> Cluster::members() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+Result<bool> Cluster::allow(const net::NodeKey& key) {
+  std::lock_guard lock(allow_mutex_);
+  if (allowlist_.contains(key)) return false;
+  auto added = allowlist_.add(key);
+  if (!added.ok()) return added.error();
+  auto persisted = persist_allowlist_locked();
+  if (!persisted.ok()) {
+    // Not kept on disk: not kept at all, so the running node and the next start agree.
+    spdlog::warn("mesh: {}", persisted.error().to_string());
+    allowlist_.remove(key);
+    return persisted.error();
+  }
+  spdlog::info("mesh: allowed {}", net::node_key_text(key));
+  return true;
+}
+
+std::vector<net::NodeKey> Cluster::allowed() const { return allowlist_.keys(); }
+
+Result<void> Cluster::persist_allowlist_locked() {
+  if (options_.data_dir.empty()) return {};
+  auto dir = PrivateDir::open(options_.data_dir);
+  if (!dir.ok()) return dir.error();
+  // The file holds what `cluster allow` added and what the config listed: both are allowed.
+  std::string text;
+  for (const net::NodeKey& key : allowlist_.keys()) text += net::node_key_text(key) + "\n";
+  auto written = write_private_file(*dir, kAllowFile, text, WriteMode::kReplace);
+  if (!written.ok()) return written.error();
+  return {};
+}
+
+void Cluster::send(const Member& to, Bytes message) {
+  auto sent = transport_->send(to.id, net::Lane::kSystem, net::FrameType::kMembership, message);
+  if (sent.ok()) return;
+  if (sent.error().code != NetErrc::kUnreachable) return;  // overloaded: SWIM resends
+  // No connection: dial the member and hold the message for the connection, briefly.
+  auto address = net::MeshAddress::parse(to.address);
+  if (!address.ok()) return;
+  transport_->connect(*address);
+  auto it = pending_.find(to.id);
+  if (it == pending_.end()) {
+    if (pending_.size() >= kMaxPendingMembers) return;
+    it = pending_.emplace(to.id, Pending{{}, clock_.now()}).first;
+  }
+  if (it->second.messages.size() < kMaxPendingMessages)
+    it->second.messages.push_back(std::move(message));
+}
+
+void Cluster::handle_peer_up(const net::PeerInfo& peer) {
+  if (!membership_) return;
+  // What waited for this connection goes first.
+  if (auto it = pending_.find(peer.id); it != pending_.end()) {
+    for (const Bytes& m : it->second.messages) {
+      (void)transport_->send(peer.id, net::Lane::kSystem, net::FrameType::kMembership, m);
+    }
+    pending_.erase(it);
+  }
+  // A join address answered: push-pull with it (SWIM's join), and stop dialling the seeds.
+  const bool from_seed = peer.initiated_here && std::find(seeds_.begin(), seeds_.end(),
+                                                          peer.remote_endpoint) != seeds_.end();
+  if (from_seed) {
+    Member seed;
+    seed.id = peer.id;
+    seed.identity = peer.identity;
+    seed.address = peer.advertised_address.empty() ? peer.remote_endpoint : peer.advertised_address;
+    seed.incarnation = peer.incarnation;
+    seed.state = MemberState::kAlive;
+    auto joined = membership_->join({seed});
+    if (!joined.ok()) {
+      spdlog::warn("cluster: join through {} failed: {}", peer.remote_endpoint,
+                   joined.error().to_string());
+    }
+    for (const std::string& s : seeds_) {
+      if (auto a = net::MeshAddress::parse(s); a.ok()) transport_->forget(*a);
+    }
+  }
+  after_change();
+}
+
+void Cluster::handle_frame(const net::PeerInfo& peer, net::Frame frame) {
+  if (!membership_) return;
+  if (frame.type == net::FrameType::kMembership) {
+    auto handled = membership_->on_message(peer.id, frame.body);
+    if (!handled.ok()) {
+      spdlog::debug("cluster: a membership message from {}: {}", net::node_key_text(peer.identity),
+                    handled.error().to_string());
+    }
+  }
+  after_change();
+}
+
+void Cluster::after_change() {
+  // Drop what waited too long for a connection.
+  const auto now = clock_.now();
+  std::erase_if(pending_,
+                [&](const auto& entry) { return now - entry.second.since > kPendingLifetime; });
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = membership_->members();
+  }
+  arm_timer();
+}
+
+void Cluster::arm_timer() {
+  if (!membership_) return;
+  const auto deadline = membership_->next_deadline();
+  driver_->timer.expires_at(std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          deadline.time_since_epoch())));
+  driver_->timer.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // re-armed or cancelled
+    membership_->tick();
+    after_change();
+  });
+}
+
+}  // namespace troupe

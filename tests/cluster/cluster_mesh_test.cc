@@ -1,0 +1,165 @@
+// Cluster over real sockets: MeshTransport (Noise over TCP on 127.0.0.1) driving Membership.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <filesystem>
+
+#include "probe.h"
+#include "troupe/cluster/cluster.h"
+#include "troupe/net/noise_static_key.h"
+
+namespace troupe {
+namespace {
+
+using testing::eventually;
+using testing::Probe;
+
+struct Keys {
+  net::NodeKey identity{};
+  std::array<unsigned char, 64> secret{};
+  Keys() { crypto_sign_keypair(identity.data(), secret.data()); }
+  net::NoiseKeyPair noise() const { return net::noise_key_pair_of(secret).value(); }
+};
+
+// Fast timing for tests: the same protocol, ten times quicker than memberlist's LAN profile.
+SwimConfig fast_swim() {
+  SwimConfig c;
+  c.probe_interval = std::chrono::milliseconds(100);
+  c.probe_timeout = std::chrono::milliseconds(50);
+  c.gossip_interval = std::chrono::milliseconds(20);
+  c.push_pull_interval = std::chrono::seconds(3);
+  c.reconnect_interval = std::chrono::seconds(1);
+  return c;
+}
+
+struct TestMember {
+  Keys keys;
+  Probe events;
+  std::unique_ptr<Cluster> cluster;
+  Cluster::Options options;
+
+  TestMember() {
+    options.mesh.listen = {net::MeshAddress::parse("127.0.0.1:0", true).value()};
+    options.swim = fast_swim();
+    options.identity = keys.identity;
+    options.incarnation = 1ULL << 32;
+  }
+  Result<void> start() {
+    auto c = Cluster::start(options, keys.noise(), [this](const MemberEvent& e) {
+      events.push(std::string(member_event_name(e.kind)) + " " +
+                  net::node_key_text(e.member.identity));
+    });
+    if (!c.ok()) return c.error();
+    cluster = std::move(c).value();
+    return {};
+  }
+  std::string key() const { return net::node_key_text(keys.identity); }
+  std::size_t alive() const {
+    std::size_t n = 0;
+    for (const Member& m : cluster->members()) n += m.state == MemberState::kAlive;
+    return n;
+  }
+  std::optional<Member> member(const TestMember& other) const {
+    for (const Member& m : cluster->members()) {
+      if (m.identity == other.keys.identity) return m;
+    }
+    return std::nullopt;
+  }
+};
+
+void allow_all(std::vector<TestMember*> members) {
+  for (auto* a : members) {
+    for (auto* b : members) {
+      if (a != b) a->options.mesh.allow.push_back(b->keys.identity);
+    }
+  }
+}
+
+TEST(ClusterMesh, ThreeNodesJoinThroughOneAndSeeAKilledNodeDeadOnce) {
+  TestMember a, b, c;
+  allow_all({&a, &b, &c});
+  ASSERT_TRUE(a.start().ok());
+  b.options.mesh.join = {a.cluster->listening().front()};
+  c.options.mesh.join = {a.cluster->listening().front()};
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(c.start().ok());
+  for (auto* m : {&a, &b, &c}) {
+    ASSERT_TRUE(eventually([&] { return m->alive() == 3; })) << m->cluster->members().size();
+  }
+  c.cluster.reset();  // gone without a word, like kill -9: its sockets just close
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto* m : {&a, &b}) {
+    ASSERT_TRUE(m->events.wait_for("dead " + c.key()));
+  }
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  std::printf("dead at both others %lld ms after the kill\n", static_cast<long long>(ms.count()));
+  EXPECT_EQ(a.member(c)->state, MemberState::kDead);
+  EXPECT_EQ(a.events.count("dead " + c.key()), 1u);
+  EXPECT_EQ(b.events.count("dead " + c.key()), 1u);
+}
+
+TEST(ClusterMesh, AnUnlistedNodeIsNeverAMember) {
+  TestMember a, b, stranger;
+  allow_all({&a, &b});
+  stranger.options.mesh.allow = {a.keys.identity};  // it lists a; a does not list it
+  ASSERT_TRUE(a.start().ok());
+  b.options.mesh.join = {a.cluster->listening().front()};
+  stranger.options.mesh.join = {a.cluster->listening().front()};
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(stranger.start().ok());
+  ASSERT_TRUE(eventually([&] { return a.alive() == 2 && b.alive() == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return a.cluster->transport().counters().refused_not_allowed >= 1; }));
+  EXPECT_FALSE(a.member(stranger));
+  EXPECT_FALSE(b.member(stranger));
+  EXPECT_EQ(stranger.alive(), 1u);  // itself only
+}
+
+TEST(ClusterMesh, ARestartedNodeRejoinsWithAHigherIncarnation) {
+  TestMember a, b;
+  allow_all({&a, &b});
+  ASSERT_TRUE(a.start().ok());
+  b.options.mesh.join = {a.cluster->listening().front()};
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return a.alive() == 2; }));
+  const std::uint64_t before = a.member(b)->incarnation;
+  b.cluster.reset();
+  ASSERT_TRUE(a.events.wait_for("dead " + b.key()));
+  b.options.incarnation = 2ULL << 32;  // the next boot
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] {
+    auto m = a.member(b);
+    return m && m->state == MemberState::kAlive && m->incarnation > before;
+  }));
+}
+
+TEST(ClusterMesh, AllowPersistsInTheDataDirAndIsReadAtTheNextStart) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("troupe-cluster-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  TestMember a, b;
+  a.options.data_dir = dir.string();
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  EXPECT_TRUE(a.cluster->allow(b.keys.identity).value());
+  EXPECT_FALSE(a.cluster->allow(b.keys.identity).value());
+  a.cluster.reset();
+  ASSERT_TRUE(a.start().ok());
+  auto allowed = a.cluster->allowed();
+  ASSERT_EQ(allowed.size(), 1u);
+  EXPECT_EQ(allowed[0], b.keys.identity);
+  // A damaged file fails the start with the file and line.
+  a.cluster.reset();
+  std::FILE* f = std::fopen((dir / "mesh.allow").c_str(), "a");
+  std::fputs("not-a-key\n", f);
+  std::fclose(f);
+  auto refused = a.start();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().detail.find("mesh.allow:2"), std::string::npos)
+      << refused.error().detail;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace troupe
