@@ -1,10 +1,10 @@
 // troupe: the one command-line tool. `troupe node run` runs a node in the foreground; every
 // other subcommand talks to a running node over its control socket.
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
@@ -114,9 +114,31 @@ void refuse_core_dumps() {
   ::setrlimit(RLIMIT_CORE, &none);
 }
 
+// `troupe node run --listen/--join`: added to (not replacing) the config's [mesh] lists.
+struct MeshFlags {
+  std::vector<std::string> listen;
+  std::vector<std::string> join;
+};
+
+// `troupe node id`: the identity in the data directory (made there if it is the first time,
+// as the node's first start would), printed as other nodes' allowlists name it.
+int run_node_id(const std::string& config_path, const std::string& data_dir) {
+  NodeConfig cfg;
+  if (!config_path.empty()) {
+    auto loaded = NodeConfig::load(config_path);
+    if (!loaded.ok()) return fail(loaded.error().to_string());
+    cfg = std::move(loaded).value();
+  }
+  if (!data_dir.empty()) cfg.data_dir = data_dir;
+  auto identity = NodeIdentity::load_or_create(cfg.data_dir);
+  if (!identity.ok()) return fail(identity.error().to_string());
+  std::printf("%s\n", identity->public_key_base64().c_str());
+  return 0;
+}
+
 int run_node(const std::string& config_path, const std::string& socket_override,
              const std::string& data_dir, int workers, int max_connections, int idle_ms,
-             bool allow_unsigned) {
+             bool allow_unsigned, const MeshFlags& mesh) {
   hold_closed_standard_streams();
   refuse_core_dumps();
   NodeConfig cfg;
@@ -131,6 +153,15 @@ int run_node(const std::string& config_path, const std::string& socket_override,
   if (max_connections > 0) cfg.control.max_connections = static_cast<std::size_t>(max_connections);
   if (idle_ms > 0) cfg.control.idle_timeout = std::chrono::milliseconds(idle_ms);
   if (allow_unsigned) cfg.platform.allow_unsigned = true;
+  for (const auto& [flag, texts, list, zero] :
+       {std::tuple{"--listen", &mesh.listen, &cfg.mesh.listen, true},
+        std::tuple{"--join", &mesh.join, &cfg.mesh.join, false}}) {
+    for (const std::string& text : *texts) {
+      auto address = net::MeshAddress::parse(text, zero);
+      if (!address.ok()) return fail(std::string("usage: ") + flag + ": " + address.error().detail);
+      list->push_back(std::move(address).value());
+    }
+  }
 
   // Block the shutdown signals in every thread; this one waits for them with sigwait.
   sigset_t signals;
@@ -155,9 +186,15 @@ int run_node(const std::string& config_path, const std::string& socket_override,
     return 0;
   }
   if (!node.ok()) return fail(node.error().to_string());
-  std::printf("troupe node ready: node=%llx socket=%s workers=%u\n",
+  std::string mesh_part;
+  if (Cluster* c = (*node)->cluster()) {
+    mesh_part = " mesh=" + (c->advertised_address().empty() ? std::string("dial-only")
+                                                            : c->advertised_address());
+  }
+  std::printf("troupe node ready: node=%llx socket=%s workers=%u%s\n",
               static_cast<unsigned long long>((*node)->system().node_id()),
-              cfg.socket_path().c_str(), (*node)->system().scheduler().workers());
+              cfg.socket_path().c_str(), (*node)->system().scheduler().workers(),
+              mesh_part.c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -232,6 +269,20 @@ int run(int argc, char** argv) {
                    "a control connection must send each request, and read each response, "
                    "within this (default 10000, [control] idle_timeout_ms)")
       ->check(CLI::Range(1, 3600000));
+
+  std::vector<std::string> mesh_listen, mesh_join;
+  node_run->add_option("--listen", mesh_listen,
+                       "take part in a mesh, listening here (HOST:PORT or unix:PATH; [mesh] "
+                       "listen)");
+  node_run->add_option("--join", mesh_join,
+                       "join the mesh through this node (HOST:PORT or unix:PATH; repeatable; "
+                       "[mesh] join)");
+
+  auto* node_id = node_cmd->add_subcommand(
+      "id", "print this node's identity key (what other nodes' [mesh] allow lists name)");
+  node_id->add_option("--config", config_path, "TOML config file (its [node] data_dir)")
+      ->check(CLI::ExistingFile);
+  node_id->add_option("--data-dir", data_dir, "data directory (default .troupe)");
 
   bool allow_unsigned = false;
   node_run->add_flag("--allow-unsigned", allow_unsigned,
@@ -329,6 +380,17 @@ int run(int argc, char** argv) {
       "rotate", "give an actor a new key and credential (old public keys are kept)");
   keys_rotate->add_option("actor", keys_actor, "actor name or id")->required();
 
+  auto* cluster = app.add_subcommand("cluster", "the mesh this node takes part in");
+  cluster->require_subcommand(1);
+  bool members_json = false;
+  std::string allow_key;
+  auto* cluster_members =
+      cluster->add_subcommand("members", "every member: id, address, state, incarnation");
+  cluster_members->add_flag("--json", members_json, "print the members as JSON");
+  auto* cluster_allow = cluster->add_subcommand(
+      "allow", "accept a node into the mesh (its `troupe node id`); kept across restarts");
+  cluster_allow->add_option("key", allow_key, "the node's identity key")->required();
+
   PkgOptions pkg_options;
   auto* pkg = add_pkg_command(app, pkg_options);
 
@@ -348,9 +410,12 @@ int run(int argc, char** argv) {
 
   if (*call) return run_call(call_options);
   if (*pkg) return run_pkg(pkg_options);
-  if (*node_run)
+  if (*node_run) {
+    MeshFlags mesh{mesh_listen, mesh_join};
     return run_node(config_path, socket == default_socket() ? "" : socket, data_dir, workers,
-                    max_connections, idle_ms, allow_unsigned);
+                    max_connections, idle_ms, allow_unsigned, mesh);
+  }
+  if (*node_id) return run_node_id(config_path, data_dir);
 
   if (*spawn) {
     const std::string& module_file = package_file.empty() ? wasm_file : package_file;
@@ -467,6 +532,30 @@ int run(int argc, char** argv) {
     if (!r) return 1;
     std::printf("revoked; %llu running actor(s) stopped\n",
                 static_cast<unsigned long long>(r->value("stopped", 0ULL)));
+    return 0;
+  }
+  if (*cluster_members) {
+    auto r = request(socket, json{{"op", "cluster-members"}});
+    if (!r) return 1;
+    if (members_json) {
+      std::printf("%s\n", (*r)["members"].dump().c_str());
+      return 0;
+    }
+    std::printf("%-16s %-24s %-8s %20s  %s\n", "ID", "ADDRESS", "STATE", "INCARNATION", "KEY");
+    for (const json& m : (*r)["members"]) {
+      std::printf("%-16s %-24s %-8s %20llu  %s\n", m.value("id", std::string()).c_str(),
+                  m.value("address", std::string()).c_str(),
+                  m.value("state", std::string()).c_str(),
+                  static_cast<unsigned long long>(m.value("incarnation", 0ULL)),
+                  m.value("key", std::string()).c_str());
+    }
+    return 0;
+  }
+  if (*cluster_allow) {
+    if (!is_text(allow_key, "node key")) return 1;
+    auto r = request(socket, json{{"op", "cluster-allow"}, {"key", allow_key}});
+    if (!r) return 1;
+    std::printf("%s\n", r->value("added", false) ? "allowed" : "already allowed");
     return 0;
   }
   if (*identity_jwks) {

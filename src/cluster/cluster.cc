@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <random>
 #include <thread>
 
@@ -139,6 +140,19 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
 }
 
 Cluster::~Cluster() { stop(); }
+
+void Cluster::leave() {
+  if (!driver_ || !driver_->thread.joinable()) return;
+  auto done = std::make_shared<std::promise<void>>();
+  auto left = done->get_future();
+  asio::post(driver_->io, [this, done] {
+    if (membership_ && !membership_->has_left()) membership_->leave();
+    after_change();
+    done->set_value();
+  });
+  if (left.wait_for(std::chrono::seconds(1)) != std::future_status::ready) return;
+  transport_->flush(std::chrono::milliseconds(500));
+}
 
 void Cluster::stop() {
   if (transport_) transport_->stop();  // no handler posts after this

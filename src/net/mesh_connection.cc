@@ -159,6 +159,11 @@ Result<void> MeshConnection::send(Lane lane, FrameType type, BytesView body) {
   return {};
 }
 
+bool MeshConnection::idle() {
+  std::lock_guard lock(mutex_);
+  return out_.empty() && (writer_waiting_ || closing_);
+}
+
 void MeshConnection::wake_writer_locked() {
   if (!writer_waiting_) return;
   writer_waiting_ = false;

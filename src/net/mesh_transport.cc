@@ -489,6 +489,22 @@ void MeshTransport::disconnect(NodeId peer, const Error& why) {
   for (auto& c : all) c->close(why);
 }
 
+void MeshTransport::flush(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    std::vector<std::shared_ptr<MeshConnection>> all;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, links] : peers_) {
+        all.insert(all.end(), links.connections.begin(), links.connections.end());
+      }
+    }
+    const bool idle = std::all_of(all.begin(), all.end(), [](const auto& c) { return c->idle(); });
+    if (idle || std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 std::vector<PeerInfo> MeshTransport::peers() const {
   std::lock_guard lock(mutex_);
   std::vector<PeerInfo> out;

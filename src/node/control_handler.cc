@@ -130,6 +130,8 @@ void ControlHandler::handle(const json& req, const ControlServer::Respond& respo
     if (*op == "identity-show") return respond(identity_show(req));
     if (*op == "keys-ls") return respond(keys_list());
     if (*op == "keys-rotate") return respond(keys_rotate(req));
+    if (*op == "cluster-members") return respond(cluster_members());
+    if (*op == "cluster-allow") return respond(cluster_allow(req));
   } catch (const std::exception& e) {
     // A malformed field type that slipped past validation: answer, never crash the node.
     return respond(control::error_response(Error{BaseErrc::kInvalidArgument, e.what()}));
@@ -343,6 +345,28 @@ json ControlHandler::keys_rotate(const json& req) {
   json out = key_json(*key);
   out["ok"] = true;
   return out;
+}
+
+json ControlHandler::cluster_members() {
+  auto members = ops_.cluster_members();
+  if (!members.ok()) return control::error_response(members.error());
+  json list = json::array();
+  for (const Member& m : *members) {
+    list.push_back(json{{"id", fmt::format("{:x}", m.id)},
+                        {"key", net::node_key_text(m.identity)},
+                        {"address", m.address},
+                        {"state", member_state_name(m.state)},
+                        {"incarnation", m.incarnation}});
+  }
+  return json{{"ok", true}, {"members", std::move(list)}};
+}
+
+json ControlHandler::cluster_allow(const json& req) {
+  auto key = string_field(req, "key", true);  // parse_node_key judges it
+  if (!key.ok()) return control::error_response(key.error());
+  auto added = ops_.cluster_allow(*key);
+  if (!added.ok()) return control::error_response(added.error());
+  return json{{"ok", true}, {"added", *added}};
 }
 
 }  // namespace troupe

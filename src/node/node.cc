@@ -51,6 +51,24 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds,
   oc.allow_unsigned = node->config_.platform.allow_unsigned;
   node->operations_ = std::make_unique<Operations>(*node->system_, node->kinds_, node->config_.wasm,
                                                    *node->identity_, oc, node->platform_.get());
+  if (node->config_.mesh.enabled()) {
+    auto noise_key = node->identity_->noise_key_pair();
+    if (!noise_key.ok()) return noise_key.error();
+    Cluster::Options co;
+    co.mesh = node->config_.mesh;
+    co.swim = node->config_.cluster;
+    co.identity = node->identity_->public_key();
+    // Grows across restarts: a restarted node's record overrides its previous life's.
+    co.incarnation = node->identity_->boot() << 32;
+    co.data_dir = node->config_.data_dir;
+    auto cluster = Cluster::start(std::move(co), std::move(noise_key).value());
+    if (!cluster.ok()) {
+      node->shutdown();
+      return cluster.error();
+    }
+    node->cluster_ = std::move(cluster).value();
+    node->operations_->set_cluster(node->cluster_.get());
+  }
   // The boot actors run before the control socket opens: a client that reaches the node, and
   // whoever waits for the readiness line printed once start() returns, finds all of them. A
   // failed entry fails the start, with the entries before it stopped.
@@ -89,6 +107,11 @@ void Node::shutdown() {
   if (system_ && platform_) platform_->remove_ephemeral_keys();
   if (control_) control_->close();
   control_.reset();
+  // Last: the others hear this node leave (not die), and it kept answering probes meanwhile.
+  if (cluster_) {
+    cluster_->leave();
+    cluster_->stop();
+  }
 }
 
 }  // namespace troupe

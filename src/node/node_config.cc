@@ -4,6 +4,8 @@
 #include <system_error>
 
 #include "troupe/base/toml_key_depth.h"
+#include "troupe/cluster/swim_config_table.h"
+#include "troupe/net/mesh_config.h"
 #include "troupe/node/boot_actor_table.h"
 #include "troupe/node/control_options_table.h"
 #include "troupe/node/node.h"
@@ -55,7 +57,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
     if (name == "actor") continue;  // after [wasm], whose maxima its limits must keep within
     const toml::table* table = value.as_table();
     if (name != "node" && name != "runtime" && name != "control" && name != "wasm" &&
-        name != "platform") {
+        name != "platform" && name != "mesh" && name != "cluster") {
       return Error{BaseErrc::kInvalidArgument, origin + ": unknown table [" + name + "]"};
     }
     if (!table) {
@@ -67,6 +69,8 @@ Result<NodeConfig> NodeConfig::parse(std::string_view toml_text, const std::stri
     if (name == "control") parsed = parse_control_table(*table, origin, cfg.control);
     if (name == "wasm") parsed = wasm::parse_wasm_table(*table, origin, cfg.wasm);
     if (name == "platform") parsed = platform::parse_platform_table(*table, origin, cfg.platform);
+    if (name == "mesh") parsed = net::parse_mesh_table(*table, origin, cfg.mesh);
+    if (name == "cluster") parsed = parse_cluster_table(*table, origin, cfg.cluster);
     if (!parsed.ok()) return parsed.error();
   }
   if (const toml::node* actors = root.get("actor")) {

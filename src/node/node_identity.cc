@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "troupe/net/noise_static_key.h"
+
 namespace troupe {
 namespace {
 
@@ -310,6 +312,11 @@ std::array<std::uint8_t, 64> NodeIdentity::sign(std::string_view message) const 
   crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
                        message.size(), secret_->bytes);
   return sig;
+}
+
+Result<net::NoiseKeyPair> NodeIdentity::noise_key_pair() const {
+  return net::noise_key_pair_of(
+      std::span<const unsigned char>(secret_->bytes, crypto_sign_SECRETKEYBYTES));
 }
 
 }  // namespace troupe

@@ -55,11 +55,11 @@ Result<std::unique_ptr<PlatformServices>> PlatformServices::open(
   if (!identity.ok()) return identity.error();
   p->identity_ = std::make_unique<IdentityService>(std::move(identity).value());
   PlatformServices* self = p.get();
-  p->identities_ = std::make_unique<ActorIdentities>(
-      *p->identity_, *p->keys_, UnixClock(p->clock_),
-      [self](const std::string& key_id, const std::string& hash) {
-        return self->still_trusted(key_id, hash);
-      });
+  p->identities_ =
+      std::make_unique<ActorIdentities>(*p->identity_, *p->keys_, UnixClock(p->clock_),
+                                        [self](const std::string& key_id, const std::string& hash) {
+                                          return self->still_trusted(key_id, hash);
+                                        });
 
   p->storage_dir_ = data_dir + "/" + kStorageDir;
   if (auto dir = PrivateDir::open(p->storage_dir_); !dir.ok()) return dir.error();

@@ -71,7 +71,7 @@ TEST(MembershipCodec, EveryMessageTypeRoundTripsAndItsSizeIsPredicted) {
   }
 }
 
-// The layout of docs/PROTOCOL-membership.md, byte by byte.
+// The layout of docs/PROTOCOL.md, "Membership", byte by byte.
 TEST(MembershipCodec, PingLayoutIsAsDocumented) {
   const Bytes bytes = encode_membership_message(
       {Ping{0x2a, 0x0102030405060708ULL, BuddySuspicion{0x10, 0x20}}, {}});

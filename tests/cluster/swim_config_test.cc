@@ -83,3 +83,40 @@ TEST(SwimConfig, PushPullBoundCoversAFullTable) {
 
 }  // namespace
 }  // namespace troupe
+
+#include <toml++/toml.h>
+
+#include "troupe/cluster/swim_config_table.h"
+
+namespace troupe {
+namespace {
+
+Result<SwimConfig> parse_cluster(std::string_view text) {
+  toml::table root = toml::parse(text);
+  SwimConfig config;
+  auto parsed = parse_cluster_table(*root["cluster"].as_table(), "node.toml", config);
+  if (!parsed.ok()) return parsed.error();
+  return config;
+}
+
+TEST(ClusterTable, ReadsTheTimingAndRefusesZeroesUnknownKeysAndBadTypes) {
+  auto c = parse_cluster(
+      "[cluster]\nprobe_interval_ms = 200\nprobe_timeout_ms = 100\n"
+      "suspicion_mult = 3\nmax_members = 64\n");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->probe_interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(c->probe_timeout, std::chrono::milliseconds(100));
+  EXPECT_EQ(c->suspicion_mult, 3);
+  EXPECT_EQ(c->max_members, 64u);
+  EXPECT_EQ(c->gossip_interval, SwimConfig{}.gossip_interval);  // the rest keep the defaults
+  for (const char* bad :
+       {"probe_interval_ms = 0", "probe_interval_ms = \"1s\"", "gossip = 1", "suspicion_mult = 0",
+        "max_members = 1", "probe_interval_ms = 100\nprobe_timeout_ms = 200"}) {
+    auto r = parse_cluster(std::string("[cluster]\n") + bad + "\n");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().detail.find("node.toml: "), std::string::npos) << r.error().detail;
+  }
+}
+
+}  // namespace
+}  // namespace troupe

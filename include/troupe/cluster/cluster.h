@@ -54,6 +54,9 @@ class Cluster final : private MembershipTransport {
   ~Cluster() override;
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
+  // Tells the other members this node leaves (they mark it `left`, not `dead`) and waits,
+  // briefly, for the news to be written. Call before stop() on a clean shutdown.
+  void leave();
   void stop();
 
   NodeId self_id() const;

@@ -18,7 +18,7 @@
 
 namespace troupe {
 
-// The values are the wire values (docs/PROTOCOL-membership.md): never renumber.
+// The values are the wire values (docs/PROTOCOL.md, "Membership"): never renumber.
 enum class MemberState : std::uint8_t {
   kAlive = 1,
   kSuspect = 2,

@@ -15,7 +15,7 @@
 // transport and the handlers must not call back into it (events are delivered at the end of
 // the call that caused them; a handler may read members()/member() but not mutate).
 //
-// Design notes: docs/PROTOCOL-membership.md (wire layout and rules).
+// Design notes: docs/PROTOCOL.md, "Membership" (wire layout and rules).
 #pragma once
 
 #include <cstddef>

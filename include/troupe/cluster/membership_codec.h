@@ -1,4 +1,4 @@
-// The membership protocol's messages and their byte layout (docs/PROTOCOL-membership.md):
+// The membership protocol's messages and their byte layout (docs/PROTOCOL.md, "Membership"):
 // ping, indirect-ping-request, ack, nack, gossip and push-pull, each followed by piggybacked
 // gossip updates. Decoding is bounded and total: every count and length is checked against
 // the bytes left and the limits before anything is allocated, trailing bytes, an unknown type

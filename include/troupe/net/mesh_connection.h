@@ -103,6 +103,8 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   void refuse(RefuseReason reason, const std::string& detail);
 
   bool established() const { return established_.load(std::memory_order_acquire); }
+  // Nothing queued and the writer waiting for more (everything queued has been written).
+  bool idle();
   // Valid once established (and immutable from then on).
   const PeerInfo& peer() const { return peer_; }
   bool initiator() const { return initiator_; }

@@ -92,6 +92,9 @@ class MeshTransport final : private MeshConnection::Owner {
   // frame-too-large, closed.
   Result<void> send(NodeId peer, Lane lane, FrameType type, BytesView body);
   void disconnect(NodeId peer, const Error& why);
+  // Waits (at most `limit`) until every established connection has written what was queued:
+  // what a node says as it leaves goes out before stop() closes the connections.
+  void flush(std::chrono::milliseconds limit);
   std::vector<PeerInfo> peers() const;
   bool connected(NodeId peer) const;
   Counters counters() const;

@@ -36,6 +36,8 @@ class ControlHandler {
   nlohmann::json identity_show(const nlohmann::json& req);
   nlohmann::json keys_list();
   nlohmann::json keys_rotate(const nlohmann::json& req);
+  nlohmann::json cluster_members();
+  nlohmann::json cluster_allow(const nlohmann::json& req);
 
   Operations& ops_;
   const std::string socket_path_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "troupe/base/result.h"
+#include "troupe/net/mesh_config.h"
 #include "troupe/node/boot_actor.h"
 #include "troupe/node/control_handler.h"
 #include "troupe/node/control_server.h"
@@ -47,6 +48,10 @@ struct NodeConfig {
   wasm::GuestPolicy wasm;
   // [platform]: unsigned modules, the storage quota cap (docs/PLATFORM.md).
   platform::PlatformConfig platform;
+  // [mesh]: where the node listens for other nodes, whom it joins and accepts (docs/PROTOCOL.md).
+  net::MeshConfig mesh;
+  // [cluster]: the membership protocol's timing (memberlist's LAN profile by default).
+  SwimConfig cluster;
   // [[actor]]: started in this order when the node starts, before its control socket opens.
   std::vector<BootActor> actors;
 
@@ -80,6 +85,8 @@ class Node {
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return *identity_; }
   PlatformServices& platform() { return *platform_; }
+  // The mesh, when [mesh] (or --listen/--join) asks for one; null otherwise.
+  Cluster* cluster() { return cluster_.get(); }
   void shutdown();
 
  private:
@@ -92,6 +99,7 @@ class Node {
   KindRegistry kinds_;
   std::unique_ptr<ActorSystem> system_;
   std::unique_ptr<Operations> operations_;
+  std::unique_ptr<Cluster> cluster_;
   std::unique_ptr<ControlHandler> control_handler_;
   std::unique_ptr<ControlServer> control_;
 };

@@ -21,6 +21,7 @@
 
 #include "troupe/base/ids.h"
 #include "troupe/base/result.h"
+#include "troupe/net/noise_key_pair.h"
 
 namespace troupe {
 
@@ -42,6 +43,10 @@ class NodeIdentity {
   }
   // Signs `message` with the node's key (64-byte detached Ed25519 signature).
   std::array<std::uint8_t, 64> sign(std::string_view message) const;
+  // The node's Noise static key: its Ed25519 key converted to X25519 (docs/PROTOCOL.md), so a
+  // peer can check the key it meets in the handshake against the identity it was given.
+  // Errors: internal (guarded memory).
+  Result<net::NoiseKeyPair> noise_key_pair() const;
 
   static NodeId node_id_of(const std::array<std::uint8_t, 32>& public_key);
 

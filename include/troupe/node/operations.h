@@ -25,6 +25,7 @@
 #include "troupe/base/bytes.h"
 #include "troupe/base/ids.h"
 #include "troupe/base/result.h"
+#include "troupe/cluster/cluster.h"
 #include "troupe/node/credential_renewal_loop.h"
 #include "troupe/node/job_thread.h"
 #include "troupe/node/kind_registry.h"
@@ -167,6 +168,13 @@ class Operations {
   Result<std::vector<CustodialKeyEntry>> custodial_keys() const;
   Result<KeyInfo> rotate_key(const std::string& actor);
 
+  // The mesh (operations_cluster.cc): the members this node knows of, and a peer key added to
+  // its allowlist (true: newly). Errors: unavailable (the node takes no part in a mesh),
+  // invalid-argument (not a node key), and Cluster::allow's.
+  void set_cluster(Cluster* cluster) { cluster_ = cluster; }
+  Result<std::vector<Member>> cluster_members() const;
+  Result<bool> cluster_allow(const std::string& key_text);
+
   const Config& config() const { return config_; }
   const ReplyBudget& reply_budget() const { return replies_; }
   ReplyBudget& reply_budget() { return replies_; }
@@ -203,6 +211,7 @@ class Operations {
   const Config config_;
   ReplyBudget replies_;
   PlatformServices* const platform_;
+  Cluster* cluster_ = nullptr;  // set once, before the control socket opens
   mutable std::mutex packaged_mutex_;
   std::vector<PackagedActor> packaged_;  // guarded by packaged_mutex_
   std::deque<ActorEntry> revoked_;       // guarded by packaged_mutex_; newest last

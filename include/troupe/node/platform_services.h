@@ -1,13 +1,13 @@
 // PlatformServices: the platform a node owns, made at its start inside its data directory —
 // the trust store (trust/trust.json), the key custody (keys/, records sealed under the master
 // key in master/master.key), per-actor storage (storage/), and the identity service with the
-// credentials of the actors running from packages (its key is held in the custody). Each directory is created 0700
-// and refused when another user owns it or others may write it; any failure fails the node's
-// start (fail closed: a node never runs packages without them).
-// Threading: every member may be called from any thread. The trust store is guarded here (a
-// shared lock while a package is verified against it, an exclusive one while it changes);
-// KeyCustody and StorageService are thread-safe themselves. Lifetime: owned by Node, created
-// before the actor system and destroyed after it (actors hold its stores and keys).
+// credentials of the actors running from packages (its key is held in the custody). Each directory
+// is created 0700 and refused when another user owns it or others may write it; any failure fails
+// the node's start (fail closed: a node never runs packages without them). Threading: every member
+// may be called from any thread. The trust store is guarded here (a shared lock while a package is
+// verified against it, an exclusive one while it changes); KeyCustody and StorageService are
+// thread-safe themselves. Lifetime: owned by Node, created before the actor system and destroyed
+// after it (actors hold its stores and keys).
 #pragma once
 
 #include <map>

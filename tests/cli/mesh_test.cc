@@ -1,0 +1,177 @@
+// The mesh through the real binary: `troupe node run --listen/--join` processes on 127.0.0.1,
+// `troupe node id`, `troupe cluster members|allow`. Each node prints its readiness line (with
+// its mesh address) before a test talks to it; states are polled with a bound, never slept on.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "cli/node_process.h"
+
+namespace troupe::testing {
+namespace {
+
+using nlohmann::json;
+
+// Ten times memberlist's LAN timing: the same protocol, tests that take seconds.
+constexpr const char* kFastCluster =
+    "[cluster]\nprobe_interval_ms = 100\nprobe_timeout_ms = 50\ngossip_interval_ms = 20\n"
+    "push_pull_interval_ms = 3000\nreconnect_interval_ms = 1000\n";
+
+struct MeshNode {
+  std::string dir;
+  std::string key;
+  std::unique_ptr<NodeProcess> process;
+  std::string address;  // from the readiness line
+
+  explicit MeshNode(const std::string& tag) : dir(temp_dir(tag)) {
+    auto id = run_cli({"node", "id", "--data-dir", dir}, dir);
+    EXPECT_EQ(id.code, 0) << id.err;
+    key = id.out.substr(0, id.out.find('\n'));
+  }
+  ~MeshNode() {
+    process.reset();
+    std::filesystem::remove_all(dir);
+  }
+  void configure(const std::vector<const MeshNode*>& allowed) {
+    std::string allow;
+    for (const MeshNode* n : allowed) allow += (allow.empty() ? "\"" : ", \"") + n->key + "\"";
+    std::ofstream(dir + "/node.toml") << kFastCluster << "[mesh]\nallow = [" << allow << "]\n";
+  }
+  bool start(std::vector<std::string> extra) {
+    extra.insert(extra.begin(), {"--config", dir + "/node.toml"});
+    process = std::make_unique<NodeProcess>(dir, extra);
+    if (!process->wait_ready()) return false;
+    std::smatch m;
+    const std::string& out = process->output();
+    if (!std::regex_search(out, m, std::regex("mesh=(\\S+)"))) return false;
+    address = m[1];
+    return true;
+  }
+  // Member states by key, as `troupe cluster members --json` prints them.
+  std::map<std::string, json> members() const {
+    std::map<std::string, json> out;
+    auto r = process->cli({"cluster", "members", "--json"});
+    if (r.code != 0) return out;
+    for (const json& m : json::parse(r.out)) out[m["key"].get<std::string>()] = m;
+    return out;
+  }
+  std::string state_of(const MeshNode& other) const {
+    auto all = members();
+    auto it = all.find(other.key);
+    return it == all.end() ? "" : it->second["state"].get<std::string>();
+  }
+};
+
+template <class Pred>
+bool within(std::chrono::milliseconds limit, Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+TEST(Mesh, ThreeNodesJoinAndAKilledNodeIsDeadAtTheOthersWithinTheBound) {
+  MeshNode a("mesh-a"), b("mesh-b"), c("mesh-c");
+  a.configure({&b, &c});
+  b.configure({&a, &c});
+  c.configure({&a, &b});
+  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
+  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
+  ASSERT_TRUE(c.start({"--listen", "127.0.0.1:0", "--join", a.address}));
+  for (MeshNode* n : {&a, &b, &c}) {
+    ASSERT_TRUE(within(std::chrono::seconds(10), [&] {
+      return n->state_of(a) == "alive" && n->state_of(b) == "alive" && n->state_of(c) == "alive";
+    })) << n->process->cli({"cluster", "members"}).out;
+  }
+  // The listing carries what the issue names: id, address, state, incarnation.
+  const json member = a.members()[c.key];
+  EXPECT_EQ(member["address"], c.address);
+  EXPECT_TRUE(member["id"].is_string());
+  EXPECT_GT(member["incarnation"].get<std::uint64_t>(), 0u);
+
+  ::kill(c.process->pid(), SIGKILL);
+  const auto t0 = std::chrono::steady_clock::now();
+  // The bound: a probe round, the probe and indirect timeouts, and the longest suspicion
+  // (suspicion_max_timeout_mult * suspicion_mult * probe interval), with room for a loaded CI.
+  for (MeshNode* n : {&a, &b}) {
+    ASSERT_TRUE(within(std::chrono::seconds(8), [&] { return n->state_of(c) == "dead"; }));
+  }
+  std::printf("kill -9 to dead at both others: %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - t0)
+                                         .count()));
+  EXPECT_EQ(a.state_of(b), "alive");
+}
+
+TEST(Mesh, AnUnlistedNodeIsRefusedAndLoggedUntilClusterAllowAdmitsIt) {
+  MeshNode a("mesh-a"), d("mesh-d");
+  a.configure({});  // lists nobody
+  d.configure({&a});
+  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
+  ASSERT_TRUE(d.start({"--listen", "127.0.0.1:0", "--join", a.address}));
+  // a refuses d after the handshake, naming d's key in its log; d hears why.
+  ASSERT_TRUE(a.process->wait_line("not-allowed", std::chrono::seconds(10)));
+  EXPECT_NE(a.process->output().find("refused peer " + d.key), std::string::npos)
+      << a.process->output();
+  ASSERT_TRUE(d.process->wait_line("refused this node", std::chrono::seconds(10)))
+      << d.process->output();
+  EXPECT_EQ(a.state_of(d), "");
+  // A key that is not one is refused with a one-line error; the real one admits d, whose
+  // join (still dialling, with backoff) then succeeds. a must also be allowed by d: it is.
+  auto bad = a.process->cli({"cluster", "allow", "not-a-key"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("invalid-argument"), std::string::npos) << bad.err;
+  auto allowed = a.process->cli({"cluster", "allow", d.key});
+  ASSERT_EQ(allowed.code, 0) << allowed.err;
+  EXPECT_EQ(allowed.out, "allowed\n");
+  ASSERT_TRUE(within(std::chrono::seconds(20), [&] { return a.state_of(d) == "alive"; }))
+      << a.process->errors();
+  // Kept across a restart of a (mesh.allow in its data directory).
+  a.process->stop();
+  ASSERT_TRUE(a.start({"--listen", a.address}));
+  auto again = a.process->cli({"cluster", "allow", d.key});
+  EXPECT_EQ(again.out, "already allowed\n");
+}
+
+TEST(Mesh, ARestartedNodeRejoinsWithAHigherIncarnationAndALeaveIsLeft) {
+  MeshNode a("mesh-a"), b("mesh-b");
+  a.configure({&b});
+  b.configure({&a});
+  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
+  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
+  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; }));
+  const auto first = a.members()[b.key]["incarnation"].get<std::uint64_t>();
+  b.process->stop();  // SIGTERM: a clean stop announces it
+  ASSERT_TRUE(within(std::chrono::seconds(5), [&] { return a.state_of(b) == "left"; }));
+  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
+  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; }));
+  EXPECT_GT(a.members()[b.key]["incarnation"].get<std::uint64_t>(), first);
+}
+
+TEST(Mesh, NodeIdPrintsTheKeyStatusReportsAndMeshCommandsNeedAMesh) {
+  MeshNode a("mesh-a");
+  std::ofstream(a.dir + "/node.toml") << "[node]\n";
+  a.process = std::make_unique<NodeProcess>(a.dir, std::vector<std::string>{});
+  ASSERT_TRUE(a.process->wait_ready());
+  auto status = a.process->cli({"status"});
+  ASSERT_EQ(status.code, 0);
+  auto members = a.process->cli({"cluster", "members"});
+  EXPECT_NE(members.code, 0);
+  EXPECT_NE(members.err.find("unavailable"), std::string::npos) << members.err;
+  auto id = run_cli({"node", "id", "--data-dir", a.dir}, a.dir);  // beside the running node
+  EXPECT_EQ(id.out, a.key + "\n");
+  auto bad_listen =
+      run_cli({"node", "run", "--data-dir", a.dir + "/x", "--listen", "nowhere"}, a.dir);
+  EXPECT_NE(bad_listen.code, 0);
+  EXPECT_NE(bad_listen.err.find("--listen"), std::string::npos) << bad_listen.err;
+}
+
+}  // namespace
+}  // namespace troupe::testing
