@@ -28,6 +28,9 @@ std::optional<FrameType> frame_type_from_byte(std::uint8_t byte) {
     case static_cast<std::uint8_t>(FrameType::kHello):
     case static_cast<std::uint8_t>(FrameType::kRefuse):
     case static_cast<std::uint8_t>(FrameType::kMembership):
+    case static_cast<std::uint8_t>(FrameType::kEnvelope):
+    case static_cast<std::uint8_t>(FrameType::kReply):
+    case static_cast<std::uint8_t>(FrameType::kRegistry):
       return static_cast<FrameType>(byte);
     default:
       return std::nullopt;
@@ -42,8 +45,45 @@ std::string_view frame_type_name(FrameType type) {
       return "refuse";
     case FrameType::kMembership:
       return "membership";
+    case FrameType::kEnvelope:
+      return "envelope";
+    case FrameType::kReply:
+      return "reply";
+    case FrameType::kRegistry:
+      return "registry";
   }
   return "unknown";
+}
+
+bool frame_allowed_on(FrameType type, Lane lane) {
+  switch (type) {
+    case FrameType::kHello:
+    case FrameType::kRefuse:
+    case FrameType::kMembership:
+    case FrameType::kRegistry:
+      return lane == Lane::kSystem;
+    case FrameType::kEnvelope:
+    case FrameType::kReply:
+      return lane == Lane::kRpcSignal || lane == Lane::kRpcReliable;
+  }
+  return false;
+}
+
+std::size_t max_frame_body(FrameType type) {
+  switch (type) {
+    case FrameType::kHello:
+      return 2 + 255 + 8;
+    case FrameType::kRefuse:
+      return 3 + 1024;
+    case FrameType::kMembership:
+      return std::size_t{1} << 20;  // a push-pull of 1024 members is about 320 KB
+    case FrameType::kRegistry:
+      return std::size_t{4} << 20;  // 4096 names of at most 255 bytes and their types
+    case FrameType::kEnvelope:
+    case FrameType::kReply:
+      return kMaxFrameBytes;
+  }
+  return 0;
 }
 
 }  // namespace troupe::net

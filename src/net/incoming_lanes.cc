@@ -30,17 +30,21 @@ Result<void> IncomingLanes::feed(BytesView chunk, std::vector<Frame>& out) {
       rest.remove_prefix(take);
       // The type is judged as soon as it arrives, not when the length has too.
       s.type = frame_type_from_byte(s.header[0]);
-      if (!s.type) {
-        return fail(NetErrc::kMalformed, "a frame of unknown type " + std::to_string(s.header[0]) +
-                                             " on lane " + std::string(lane_name(*lane)));
+      if (!s.type || !frame_allowed_on(*s.type, *lane)) {
+        return fail(NetErrc::kMalformed,
+                    "a frame of " +
+                        (s.type ? "type " + std::string(frame_type_name(*s.type))
+                                : "unknown type " + std::to_string(s.header[0])) +
+                        " on lane " + std::string(lane_name(*lane)));
       }
       if (s.header_bytes < kFrameHeaderBytes) break;
       s.length = (std::size_t{s.header[1]} << 24) | (std::size_t{s.header[2]} << 16) |
                  (std::size_t{s.header[3]} << 8) | std::size_t{s.header[4]};
-      if (s.length > kMaxFrameBytes) {
-        return fail(NetErrc::kFrameTooLarge, "a frame of " + std::to_string(s.length) +
+      if (s.length > max_frame_body(*s.type)) {
+        return fail(NetErrc::kFrameTooLarge, "a " + std::string(frame_type_name(*s.type)) +
+                                                 " frame of " + std::to_string(s.length) +
                                                  " bytes (at most " +
-                                                 std::to_string(kMaxFrameBytes) + ")");
+                                                 std::to_string(max_frame_body(*s.type)) + ")");
       }
     }
     const std::size_t take = std::min(s.length - s.body.size(), rest.size());

@@ -52,6 +52,8 @@ NetErrc code_of(RefuseReason reason) {
       return NetErrc::kNotAllowed;
     case RefuseReason::kMalformed:
       return NetErrc::kMalformed;
+    case RefuseReason::kTooManyPeers:
+      return NetErrc::kOverloaded;
     default:
       return NetErrc::kClosed;
   }
@@ -273,11 +275,13 @@ awaitable<void> MeshConnection::run(std::shared_ptr<MeshConnection> self) {
   }
   self->handshake_timer_.cancel();
   self->established_.store(true, std::memory_order_release);
-  if (!self->owner_.on_established(self)) {
-    self->finish(Error{NetErrc::kClosed, "refused by this node"});
-    co_return;
-  }
+  const RefuseReason refused = self->owner_.on_established(self);
   asio::co_spawn(self->socket_.get_executor(), write_loop(self), asio::detached);
+  if (refused != RefuseReason::kNone) {
+    // The peer hears why; the writer closes the connection once the REFUSE is out.
+    self->refuse(refused, refused == RefuseReason::kTooManyPeers ? "too many peers"
+                                                                 : "this node is stopping");
+  }
   auto read = co_await self->read_frames(reader);
   self->finish(read.ok() ? Error{NetErrc::kClosed, "closed"} : read.error());
 }
@@ -360,6 +364,14 @@ awaitable<Result<void>> MeshConnection::handshake(Reader& reader) {
                     "refused peer " + node_key_text(peer_.identity) + ": not on the allowlist"};
   }
 
+  if (const RefuseReason refused = owner_.admit(*this); refused != RefuseReason::kNone) {
+    const std::string why =
+        refused == RefuseReason::kTooManyPeers ? "too many peers" : "this node is stopping";
+    (void)co_await send_direct(FrameType::kRefuse, encode_refuse(refused, why));
+    co_return Error{NetErrc::kOverloaded,
+                    "refused peer " + node_key_text(peer_.identity) + ": " + why};
+  }
+
   // 4. HELLO both ways: where each listens, and its incarnation.
   auto hello = co_await send_direct(
       FrameType::kHello, encode_hello(context_.advertised_address, context_.incarnation));
@@ -413,6 +425,8 @@ awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
     auto fed = session_->in.feed(*plain, frames);
     if (!fed.ok()) co_return fed.error();
     for (Frame& frame : frames) {
+      // Nothing reaches the owner after the close (a read may complete just before it).
+      if (finished_.load()) co_return Error{NetErrc::kClosed, "closed"};
       if (frame.type == FrameType::kRefuse) co_return decode_refuse(frame.body);
       if (frame.type == FrameType::kHello) {
         co_return Error{NetErrc::kMalformed, "a second HELLO frame"};

@@ -68,8 +68,11 @@ Result<void> clear_stale_unix_socket(const std::string& path) {
 
 class MeshTransport::Listener {
  public:
+  // The acceptor lives on a strand of its own: accepting and closing never run at once, however
+  // many I/O threads there are.
   Listener(asio::io_context& io, MeshAddress address)
-      : acceptor_(io), address_(std::move(address)) {}
+      : strand_(asio::make_strand(io)), acceptor_(strand_), address_(std::move(address)) {}
+  const asio::strand<asio::io_context::executor_type>& strand() const { return strand_; }
 
   Result<void> bind() {
     error_code ec;
@@ -128,8 +131,10 @@ class MeshTransport::Listener {
   }
 
   void close() {
-    error_code ec;
-    acceptor_.close(ec);
+    asio::post(strand_, [this] {
+      error_code ec;
+      acceptor_.close(ec);
+    });
   }
   // Removes the socket file this listener created (once; the listener is closed by then).
   void remove_socket_file() {
@@ -140,6 +145,7 @@ class MeshTransport::Listener {
   const MeshAddress& address() const { return address_; }
 
  private:
+  asio::strand<asio::io_context::executor_type> strand_;
   asio::basic_socket_acceptor<Generic> acceptor_;
   MeshAddress address_;
   std::string created_path_;
@@ -175,10 +181,19 @@ Result<std::unique_ptr<MeshTransport>> MeshTransport::start(const NodeKey& ident
   }
   t->context_.advertised_address = t->options_.advertised_address;
   if (t->context_.advertised_address.empty() && !t->listeners_.empty()) {
-    t->context_.advertised_address = t->listeners_.front()->address().to_string();
+    const MeshAddress& first = t->listeners_.front()->address();
+    error_code ec;
+    if (first.kind == MeshAddress::Kind::kTcp &&
+        asio::ip::make_address(first.host, ec).is_unspecified()) {
+      return Error{BaseErrc::kInvalidArgument,
+                   "mesh listen address " + first.to_string() +
+                       " is every interface: say where other nodes reach this one ([mesh] "
+                       "advertise)"};
+    }
+    t->context_.advertised_address = first.to_string();
   }
   for (auto& listener : t->listeners_) {
-    asio::co_spawn(t->io_, listener->accept_loop(*t), asio::detached);
+    asio::co_spawn(listener->strand(), listener->accept_loop(*t), asio::detached);
   }
   for (unsigned i = 0; i < t->options_.io_threads; ++i) {
     t->threads_.emplace_back([io = &t->io_] {
@@ -201,9 +216,7 @@ void MeshTransport::stop() {
       all.insert(all.end(), links.connections.begin(), links.connections.end());
     all.insert(all.end(), pending_.begin(), pending_.end());
   }
-  asio::post(io_, [this] {
-    for (auto& listener : listeners_) listener->close();
-  });
+  for (auto& listener : listeners_) listener->close();
   for (auto& c : all) c->close(Error{NetErrc::kClosed, "this node is stopping"});
   // Let the closes run, then end the loops.
   asio::post(io_, [this] { io_.stop(); });
@@ -231,7 +244,13 @@ void MeshTransport::accept(MeshConnection::Socket socket, std::string endpoint) 
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    if (pending_.size() >= options_.max_handshakes) {
+    // One source may hold only a share of the handshake slots: a host that opens connections
+    // and sends nothing cannot keep every other node out.
+    const std::string source = endpoint.substr(0, endpoint.rfind(':'));
+    const std::size_t per_source = std::max<std::size_t>(4, options_.max_handshakes / 4);
+    auto from_source = pending_by_source_.find(source);
+    if (pending_.size() >= options_.max_handshakes ||
+        (from_source != pending_by_source_.end() && from_source->second >= per_source)) {
       ++counters_.accepts_over_cap;
       spdlog::warn("mesh: closing a connection from {}: {} handshakes already in progress",
                    endpoint, pending_.size());
@@ -242,6 +261,8 @@ void MeshTransport::accept(MeshConnection::Socket socket, std::string endpoint) 
                                                   static_cast<MeshConnection::Owner&>(*this),
                                                   std::move(endpoint));
     pending_.insert(connection);
+    ++pending_by_source_[source];
+    pending_source_[connection.get()] = source;
   }
   connection->start();
 }
@@ -261,6 +282,20 @@ void MeshTransport::connect(const MeshAddress& address, bool persistent) {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
   const std::string key = address.to_string();
+  if (!dials_.contains(key) && dials_.size() >= max_dials()) {
+    // Bounded: forget the addresses that are idle (not persistent, not dialling, not waiting
+    // out a backoff); with none to forget, this dial is not made.
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(dials_, [&](const auto& entry) {
+      const Dial& d = entry.second;
+      return !d.persistent && !d.in_flight && !d.timer_armed && now >= d.next_allowed &&
+             !dial_connected_locked(d);
+    });
+    if (dials_.size() >= max_dials()) {
+      spdlog::debug("mesh: not dialling {}: {} addresses in use", key, dials_.size());
+      return;
+    }
+  }
   Dial& dial = dials_[key];
   dial.address = address;
   dial.persistent = dial.persistent || persistent;
@@ -270,6 +305,11 @@ void MeshTransport::connect(const MeshAddress& address, bool persistent) {
     return;
   }
   start_dial_locked(dial);
+}
+
+std::size_t MeshTransport::dials_in_flight_locked() const {
+  return static_cast<std::size_t>(std::count_if(
+      dials_.begin(), dials_.end(), [](const auto& entry) { return entry.second.in_flight; }));
 }
 
 bool MeshTransport::dial_connected_locked(const Dial& dial) const {
@@ -309,6 +349,12 @@ void MeshTransport::schedule_dial_locked(Dial& dial) {
 }
 
 void MeshTransport::start_dial_locked(Dial& dial) {
+  if (dials_in_flight_locked() >= options_.max_handshakes) {
+    // As many connections being made as handshakes allowed: this one waits its turn.
+    dial.next_allowed = std::chrono::steady_clock::now() + options_.backoff_base;
+    schedule_dial_locked(dial);
+    return;
+  }
   dial.in_flight = true;
   ++counters_.dials;
   const std::string key = dial.address.to_string();
@@ -319,16 +365,28 @@ void MeshTransport::start_dial_locked(Dial& dial) {
       [this, key, address, strand]() -> awaitable<void> {
         MeshConnection::Socket socket(strand);
         error_code ec;
+        // Resolving and connecting get the handshake's deadline too: an address that never
+        // answers does not hold a descriptor for the kernel's SYN timeout.
+        Tcp::resolver resolver(strand);
+        asio::steady_timer deadline(strand, context_.settings.handshake_timeout);
+        bool timed_out = false;
+        deadline.async_wait([&socket, &resolver, &timed_out](error_code timer_ec) {
+          if (timer_ec) return;
+          timed_out = true;
+          resolver.cancel();
+          error_code ignored;
+          socket.close(ignored);
+        });
         if (address.kind == MeshAddress::Kind::kUnix) {
           co_await socket.async_connect(Generic::endpoint(Local::endpoint(address.path)),
                                         nothrow(ec));
         } else {
-          Tcp::resolver resolver(strand);
           auto results = co_await resolver.async_resolve(address.host, std::to_string(address.port),
                                                          nothrow(ec));
           if (!ec) {
             ec = asio::error::host_not_found;
             for (const auto& entry : results) {
+              if (timed_out) break;
               error_code close_ec;
               socket.close(close_ec);
               co_await socket.async_connect(Generic::endpoint(entry.endpoint()), nothrow(ec));
@@ -336,6 +394,8 @@ void MeshTransport::start_dial_locked(Dial& dial) {
             }
           }
         }
+        deadline.cancel();
+        if (timed_out || (!ec && !socket.is_open())) ec = asio::error::timed_out;
         std::shared_ptr<MeshConnection> connection;
         {
           std::lock_guard lock(mutex_);
@@ -362,27 +422,61 @@ void MeshTransport::start_dial_locked(Dial& dial) {
       asio::detached);
 }
 
-bool MeshTransport::on_established(const std::shared_ptr<MeshConnection>& connection) {
+void MeshTransport::end_pending_locked(const std::shared_ptr<MeshConnection>& connection) {
+  pending_.erase(connection);
+  auto it = pending_source_.find(connection.get());
+  if (it == pending_source_.end()) return;
+  if (auto n = pending_by_source_.find(it->second); n != pending_by_source_.end()) {
+    if (--n->second == 0) pending_by_source_.erase(n);
+  }
+  pending_source_.erase(it);
+}
+
+RefuseReason MeshTransport::admit(const MeshConnection& connection) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return RefuseReason::kShuttingDown;
+  if (!peers_.contains(connection.peer().id) && peers_.size() >= options_.max_peers) {
+    spdlog::warn("mesh: refusing {}: {} peers already", node_key_text(connection.peer().identity),
+                 peers_.size());
+    return RefuseReason::kTooManyPeers;
+  }
+  return RefuseReason::kNone;
+}
+
+RefuseReason MeshTransport::on_established(const std::shared_ptr<MeshConnection>& connection) {
   const PeerInfo& peer = connection->peer();
   std::vector<std::shared_ptr<MeshConnection>> retired;
   bool first = false;
+  std::lock_guard events(events_mutex_);
   {
     std::lock_guard lock(mutex_);
-    pending_.erase(connection);
+    end_pending_locked(connection);
+    RefuseReason refused = RefuseReason::kNone;
+    auto it = peers_.find(peer.id);
+    if (stopping_) {
+      refused = RefuseReason::kShuttingDown;
+    } else if (it == peers_.end() && peers_.size() >= options_.max_peers) {
+      spdlog::warn("mesh: refusing {}: {} peers already", node_key_text(peer.identity),
+                   peers_.size());
+      refused = RefuseReason::kTooManyPeers;
+    }
     if (auto from = dialled_from_.find(connection.get()); from != dialled_from_.end()) {
       Dial& dial = dials_[from->second];
       dial.in_flight = false;
-      dial.failures = 0;
       dial.peer = peer.id;
-    }
-    if (stopping_) return false;
-    auto it = peers_.find(peer.id);
-    if (it == peers_.end()) {
-      if (peers_.size() >= options_.max_peers) {
-        spdlog::warn("mesh: refusing {}: {} peers already", node_key_text(peer.identity),
-                     peers_.size());
-        return false;
+      if (refused == RefuseReason::kNone) {
+        dial.failures = 0;
+      } else {
+        // A refusal of our own is a failed dial: back off, never redial in a loop.
+        ++dial.failures;
+        dial.next_allowed = std::chrono::steady_clock::now() + backoff_locked(dial.failures);
       }
+    }
+    if (refused != RefuseReason::kNone) {
+      refused_.insert(connection.get());
+      return refused;
+    }
+    if (it == peers_.end()) {
       it = peers_.emplace(peer.id, PeerLinks{}).first;
       first = true;
     }
@@ -413,7 +507,7 @@ bool MeshTransport::on_established(const std::shared_ptr<MeshConnection>& connec
                  peer.remote_endpoint);
     if (handlers_.peer_up) handlers_.peer_up(peer);
   }
-  return true;
+  return RefuseReason::kNone;
 }
 
 void MeshTransport::on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) {
@@ -423,10 +517,14 @@ void MeshTransport::on_frame(const std::shared_ptr<MeshConnection>& connection, 
 void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) {
   bool was_peer = false;
   const PeerInfo& peer = connection->peer();
+  std::lock_guard events(events_mutex_);
   {
     std::lock_guard lock(mutex_);
-    pending_.erase(connection);
-    if (connection->established()) {
+    end_pending_locked(connection);
+    const bool refused_here = refused_.erase(connection.get()) > 0;
+    if (refused_here) {
+      // Refused by on_established: never a peer; its dial already backed off.
+    } else if (connection->established()) {
       auto it = peers_.find(peer.id);
       if (it != peers_.end()) {
         PeerLinks& links = it->second;
@@ -446,7 +544,7 @@ void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection,
       Dial& dial = dials_[from->second];
       dialled_from_.erase(from);
       dial.in_flight = false;
-      if (!connection->established()) {
+      if (!connection->established() && !refused_here) {
         ++dial.failures;
         dial.next_allowed = std::chrono::steady_clock::now() + backoff_locked(dial.failures);
       }

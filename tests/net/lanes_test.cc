@@ -28,7 +28,7 @@ TEST(Lanes, AFrameLargerThanOneNoiseMessageIsSplitAndReassembled) {
   IncomingLanes in;
   Bytes big(kMaxFrameBytes, '\0');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 31 + (i >> 13));
-  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, big).ok());
+  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, big).ok());
   std::size_t chunks = 0;
   auto frames = transfer(out, in, &chunks);
   ASSERT_EQ(frames.size(), 1u);
@@ -44,22 +44,22 @@ TEST(Lanes, SmallFramesShareAChunkAndAnEmptyBodyIsAFrame) {
   OutgoingLanes out;
   IncomingLanes in;
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, std::to_string(i)).ok());
+    ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, std::to_string(i)).ok());
   }
-  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kHello, "").ok());
+  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kReply, "").ok());
   std::size_t chunks = 0;
   auto frames = transfer(out, in, &chunks);
   EXPECT_EQ(chunks, 1u);
   ASSERT_EQ(frames.size(), 101u);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(frames[i].body, std::to_string(i));
-  EXPECT_EQ(frames[100].type, FrameType::kHello);
+  EXPECT_EQ(frames[100].type, FrameType::kReply);
   EXPECT_TRUE(frames[100].body.empty());
 }
 
 TEST(Lanes, ASystemFrameWaitsBehindAtMostOneChunkOfUserTraffic) {
   OutgoingLanes out;
   IncomingLanes in;
-  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(8 << 20, 'u')).ok());
+  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(8 << 20, 'u')).ok());
   ASSERT_TRUE(out.push(Lane::kStreamReliable, FrameType::kMembership, Bytes(8 << 20, 's')).ok());
   std::vector<Frame> frames;
   ASSERT_TRUE(in.feed(*out.next_chunk(), frames).ok());  // one user chunk is already out
@@ -76,8 +76,8 @@ TEST(Lanes, ASystemFrameWaitsBehindAtMostOneChunkOfUserTraffic) {
 
 TEST(Lanes, AFullLaneRefusesAndTheLatencyFirstLaneDropsAndCounts) {
   OutgoingLanes out(OutgoingLanes::Limits{.max_lane_bytes = 1000, .max_latency_first_bytes = 100});
-  EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(900, 'x')).ok());
-  auto refused = out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(200, 'x'));
+  EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(900, 'x')).ok());
+  auto refused = out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(200, 'x'));
   EXPECT_EQ(refused.error().code, NetErrc::kOverloaded);
   EXPECT_EQ(out.dropped(Lane::kRpcReliable), 0u);
   EXPECT_TRUE(out.push(Lane::kStreamLatencyFirst, FrameType::kMembership, Bytes(90, 'x')).ok());
@@ -86,9 +86,8 @@ TEST(Lanes, AFullLaneRefusesAndTheLatencyFirstLaneDropsAndCounts) {
   // Room comes back as the bytes go out.
   while (out.next_chunk()) {
   }
-  EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(900, 'x')).ok());
-  auto too_big =
-      out.push(Lane::kRpcReliable, FrameType::kMembership, Bytes(kMaxFrameBytes + 1, 'x'));
+  EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(900, 'x')).ok());
+  auto too_big = out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(kMaxFrameBytes + 1, 'x'));
   EXPECT_EQ(too_big.error().code, NetErrc::kFrameTooLarge);
 }
 
@@ -96,7 +95,7 @@ TEST(Lanes, AnOversizedDeclaredLengthIsRefusedBeforeAnyBodyIsHeld) {
   IncomingLanes in;
   std::vector<Frame> frames;
   // lane 2, type membership, length 16 MiB + 1
-  Bytes chunk = {'\x02', '\x03', '\x01', '\x00', '\x00', '\x01'};
+  Bytes chunk = {'\x02', '\x04', '\x01', '\x00', '\x00', '\x01'};
   auto refused = in.feed(chunk, frames);
   EXPECT_EQ(refused.error().code, NetErrc::kFrameTooLarge);
   EXPECT_EQ(in.partial_bytes(), 5u);
@@ -127,6 +126,35 @@ TEST(Lanes, RandomChunksNeverCrashAndStayBounded) {
       EXPECT_LE(in.partial_bytes(), kLaneCount * (kMaxFrameBytes + kFrameHeaderBytes));
     }
   }
+}
+
+}  // namespace
+}  // namespace troupe::net
+
+namespace troupe::net {
+namespace {
+
+// Review finding: any type on any lane, and 16 MiB for every type, let a peer hold 80 MiB of
+// partial frames per connection.
+TEST(Lanes, ATypeOffItsLaneOrOverItsOwnCapIsRefusedAtItsHeader) {
+  std::vector<Frame> frames;
+  // membership (3) on rpc-reliable (2)
+  EXPECT_EQ(IncomingLanes{}.feed(Bytes{'\x02', '\x03'}, frames).error().code, NetErrc::kMalformed);
+  // envelope (4) on the system lane
+  EXPECT_EQ(IncomingLanes{}.feed(Bytes{'\x00', '\x04'}, frames).error().code, NetErrc::kMalformed);
+  // a HELLO (1) declaring 1 MiB
+  EXPECT_EQ(IncomingLanes{}
+                .feed(Bytes{'\x00', '\x01', '\x00', '\x10', '\x00', '\x00'}, frames)
+                .error()
+                .code,
+            NetErrc::kFrameTooLarge);
+  // a membership frame of 2 MiB
+  EXPECT_EQ(IncomingLanes{}
+                .feed(Bytes{'\x00', '\x03', '\x00', '\x20', '\x00', '\x00'}, frames)
+                .error()
+                .code,
+            NetErrc::kFrameTooLarge);
+  EXPECT_TRUE(frames.empty());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "probe.h"
 #include "troupe/net/net_error.h"
@@ -96,17 +97,17 @@ TEST(MeshTransport, TwoAllowedNodesConnectOverTcpAndFramesFlowBothWaysUpTo16MiB)
 
   ASSERT_TRUE(a.transport->send(b.id(), Lane::kSystem, FrameType::kMembership, "ping").ok());
   ASSERT_TRUE(b.frames.wait_for("ping"));
-  ASSERT_TRUE(b.transport->send(a.id(), Lane::kRpcReliable, FrameType::kMembership, "pong").ok());
+  ASSERT_TRUE(b.transport->send(a.id(), Lane::kRpcReliable, FrameType::kEnvelope, "pong").ok());
   ASSERT_TRUE(a.frames.wait_for("pong"));
   Bytes big(kMaxFrameBytes, '\0');
   randombytes_buf(big.data(), big.size());
-  ASSERT_TRUE(a.transport->send(b.id(), Lane::kRpcReliable, FrameType::kMembership, big).ok());
+  ASSERT_TRUE(a.transport->send(b.id(), Lane::kRpcReliable, FrameType::kEnvelope, big).ok());
   ASSERT_TRUE(b.frames.wait_for("big:" + std::to_string(kMaxFrameBytes)));
   std::lock_guard lock(b.mutex);
   EXPECT_EQ(b.received.back().body, big);
   EXPECT_EQ(
       a.transport
-          ->send(b.id(), Lane::kRpcReliable, FrameType::kMembership, Bytes(kMaxFrameBytes + 1, 'x'))
+          ->send(b.id(), Lane::kRpcReliable, FrameType::kEnvelope, Bytes(kMaxFrameBytes + 1, 'x'))
           .error()
           .code,
       NetErrc::kFrameTooLarge);
@@ -275,7 +276,7 @@ TEST(MeshTransport, TwoNodesDiallingEachOtherAtOnceLoseNothingAndSeeNoDown) {
     for (int i = 0; i < 50; ++i) {
       ASSERT_TRUE(
           a.transport
-              ->send(b.id(), Lane::kRpcReliable, FrameType::kMembership, "a" + std::to_string(i))
+              ->send(b.id(), Lane::kRpcReliable, FrameType::kEnvelope, "a" + std::to_string(i))
               .ok());
     }
     ASSERT_TRUE(b.frames.wait_for("a49"));
@@ -331,6 +332,60 @@ TEST(PeerAllowlist, KeysAreTheCanonical44CharacterBase64) {
   EXPECT_TRUE(list.add(key).value());
   EXPECT_FALSE(list.add(key).value());
   EXPECT_TRUE(list.contains(key));
+}
+
+}  // namespace
+}  // namespace troupe::net
+
+namespace troupe::net {
+namespace {
+
+// Review finding: a node at max_peers redialled a seed in a tight loop (1354 dials in 2 s),
+// and the refused peer saw a connection come and go each time.
+TEST(MeshTransport, ANodeAtItsPeerCapRefusesBeforeHelloAndItsDialBacksOff) {
+  TestNode a, b, c;
+  allow_each_other(a, b);
+  allow_each_other(a, c);
+  MeshTransport::Options one_peer;
+  one_peer.max_peers = 1;
+  one_peer.backoff_base = std::chrono::milliseconds(50);
+  one_peer.backoff_cap = std::chrono::milliseconds(400);
+  ASSERT_TRUE(a.start({"127.0.0.1:0"}, one_peer).ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(c.start().ok());
+  a.transport->connect(b.address());
+  ASSERT_TRUE(a.ups.wait_count(1));
+  a.transport->connect(c.address(), /*persistent=*/true);
+  ASSERT_TRUE(eventually([&] { return a.transport->counters().dials >= 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // measuring a rate
+  EXPECT_LT(a.transport->counters().dials, 15u);
+  EXPECT_EQ(c.ups.size(), 0u);  // c never counted a as a peer
+  EXPECT_EQ(a.transport->peers().size(), 1u);
+}
+
+TEST(MeshTransport, AWildcardListenerWithoutAnAdvertisedAddressIsRefused) {
+  TestNode a;
+  auto refused = a.start({"0.0.0.0:0"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().detail.find("advertise"), std::string::npos) << refused.error().detail;
+  MeshTransport::Options options;
+  options.advertised_address = "127.0.0.1:7400";
+  EXPECT_TRUE(a.start({"0.0.0.0:0"}, options).ok());
+}
+
+TEST(MeshTransport, ADialThatNeverConnectsEndsAtTheDeadline) {
+  TestNode a;
+  MeshTransport::Options options;
+  options.connection.handshake_timeout = std::chrono::milliseconds(200);
+  ASSERT_TRUE(a.start({}, options).ok());
+  // 10.255.255.1 is not routed here: the SYN goes nowhere (or fails at once).
+  a.transport->connect(MeshAddress::parse("10.255.255.1:7400").value());
+  ASSERT_TRUE(eventually([&] { return a.transport->counters().dials == 1; }));
+  // Nothing hangs: stopping right away is quick, whatever the kernel's SYN timeout is.
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  a.transport->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 }  // namespace

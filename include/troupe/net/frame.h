@@ -38,9 +38,16 @@ enum class FrameType : std::uint8_t {
   kHello = 1,       // the sender's advertised address and incarnation, first after the handshake
   kRefuse = 2,      // why the sender is about to close the connection
   kMembership = 3,  // one SWIM message (docs/PROTOCOL.md, "Membership")
+  kEnvelope = 4,    // a tell or a request to an actor of the receiver
+  kReply = 5,       // the reply to a request
+  kRegistry = 6,    // the names the sender's actors are registered under
 };
 std::optional<FrameType> frame_type_from_byte(std::uint8_t byte);
 std::string_view frame_type_name(FrameType type);
+// Where a frame type may travel and how large its body may be (docs/PROTOCOL.md, "Frames"):
+// a receiver refuses a frame on another lane, or longer, as soon as its header is in.
+bool frame_allowed_on(FrameType type, Lane lane);
+std::size_t max_frame_body(FrameType type);
 
 struct Frame {
   Lane lane = Lane::kSystem;

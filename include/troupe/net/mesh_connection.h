@@ -55,8 +55,9 @@ enum class RefuseReason : std::uint8_t {
   kFeatureMismatch = 3,
   kMalformed = 4,
   kNotAllowed = 5,
-  kDuplicate = 6,  // a second connection between the same two nodes
+  kDuplicate = 6,  // a second connection between the same two nodes (not sent by troupe)
   kShuttingDown = 7,
+  kTooManyPeers = 8,  // the receiver holds as many peers as it may
 };
 
 class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
@@ -81,9 +82,14 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   class Owner {
    public:
     virtual ~Owner() = default;
-    // The handshake is done, the peer is allowed, its HELLO arrived. Return false to refuse
-    // it (e.g. a duplicate connection): the connection then closes.
-    virtual bool on_established(const std::shared_ptr<MeshConnection>& connection) = 0;
+    // The handshake is done and the peer is allowed; before the HELLO exchange. Anything
+    // but kNone refuses it: the peer gets a REFUSE instead of a HELLO, and never counts this
+    // as a connection.
+    virtual RefuseReason admit(const MeshConnection& connection) = 0;
+    // The handshake is done, the peer is allowed, its HELLO arrived. Return kNone to take
+    // it; anything else refuses it: the peer is sent a REFUSE with that reason, then the
+    // connection closes (on_closed follows, with established() true).
+    virtual RefuseReason on_established(const std::shared_ptr<MeshConnection>& connection) = 0;
     virtual void on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) = 0;
     // Once per connection, whether or not it was established.
     virtual void on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) = 0;

@@ -118,11 +118,16 @@ class MeshTransport final : private MeshConnection::Owner {
   // connected.
   void redial_locked(Dial& dial);
   bool dial_connected_locked(const Dial& dial) const;
+  std::size_t dials_in_flight_locked() const;
+  // Addresses remembered for dialling at most (backoff state included).
+  std::size_t max_dials() const { return 4 * options_.max_peers + 64; }
   void schedule_dial_locked(Dial& dial);
   std::chrono::milliseconds backoff_locked(unsigned failures);
   void accept(MeshConnection::Socket socket, std::string endpoint);
+  void end_pending_locked(const std::shared_ptr<MeshConnection>& connection);
 
-  bool on_established(const std::shared_ptr<MeshConnection>& connection) override;
+  RefuseReason admit(const MeshConnection& connection) override;
+  RefuseReason on_established(const std::shared_ptr<MeshConnection>& connection) override;
   void on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) override;
   void on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) override;
 
@@ -139,10 +144,17 @@ class MeshTransport final : private MeshConnection::Owner {
   };
   static constexpr std::size_t kMaxConnectionsPerPeer = 2;
 
+  // Held across a peer's state change and its handler call, so the handlers see peer_up and
+  // peer_down in the order the changes happened, whichever I/O threads ran them. Taken
+  // before mutex_; the handlers only post, so holding it is short.
+  std::mutex events_mutex_;
   mutable std::mutex mutex_;
   std::map<NodeId, PeerLinks> peers_;
-  std::set<std::shared_ptr<MeshConnection>> pending_;          // not yet established
+  std::set<std::shared_ptr<MeshConnection>> pending_;     // not yet established
+  std::map<std::string, std::size_t> pending_by_source_;  // accepted, by source address
+  std::map<const MeshConnection*, std::string> pending_source_;
   std::map<const MeshConnection*, std::string> dialled_from_;  // connection -> Dial key
+  std::set<const MeshConnection*> refused_;  // refused by on_established, not yet closed
   std::map<std::string, Dial> dials_;
   std::mt19937_64 jitter_;
   Counters counters_;
