@@ -313,6 +313,8 @@ int run(int argc, char** argv) {
                     "build finishes in the background; the default)");
 
   auto* ls = app.add_subcommand("ls", "list actors as a supervision tree");
+  bool ls_cluster = false;
+  ls->add_flag("--cluster", ls_cluster, "also the names other nodes of the mesh registered");
 
   std::string actor, route, data, data_file;
   long long timeout_ms = 0;
@@ -390,6 +392,9 @@ int run(int argc, char** argv) {
   auto* cluster_allow = cluster->add_subcommand(
       "allow", "accept a node into the mesh (its `troupe node id`); kept across restarts");
   cluster_allow->add_option("key", allow_key, "the node's identity key")->required();
+  auto* cluster_disallow =
+      cluster->add_subcommand("disallow", "refuse a node from now on and close its connections");
+  cluster_disallow->add_option("key", allow_key, "the node's identity key")->required();
 
   PkgOptions pkg_options;
   auto* pkg = add_pkg_command(app, pkg_options);
@@ -452,13 +457,20 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*ls) {
-    auto r = request(socket, json{{"op", "ls"}});
+    auto r = request(socket, json{{"op", "ls"}, {"cluster", ls_cluster}});
     if (!r) return 1;
     std::printf("%-34s %-16s %8s %8s %10s %10s\n", "ACTOR", "TYPE", "MAILBOX", "RESTARTS", "IN",
                 "OUT");
     for (const json& a : (*r)["actors"]) print_tree(a, "", true, true);
     if (auto omitted = r->value("omitted", 0ULL); omitted > 0) {
       std::printf("... and %llu more actors not shown\n", omitted);
+    }
+    if (ls_cluster) {
+      std::printf("\n%-34s %-16s %s\n", "CLUSTER NAME", "TYPE", "ACTOR");
+      for (const json& n : (*r)["cluster"]) {
+        std::printf("%-34s %-16s %s\n", n.value("name", std::string()).c_str(),
+                    n.value("type", std::string()).c_str(), n.value("id", std::string()).c_str());
+      }
     }
     return 0;
   }
@@ -556,6 +568,17 @@ int run(int argc, char** argv) {
     auto r = request(socket, json{{"op", "cluster-allow"}, {"key", allow_key}});
     if (!r) return 1;
     std::printf("%s\n", r->value("added", false) ? "allowed" : "already allowed");
+    return 0;
+  }
+  if (*cluster_disallow) {
+    if (!is_text(allow_key, "node key")) return 1;
+    auto r = request(socket, json{{"op", "cluster-disallow"}, {"key", allow_key}});
+    if (!r) return 1;
+    std::printf("%s\n", !r->value("removed", false) ? "not allowed anyway"
+                        : r->value("in_config", false)
+                            ? "disallowed (the config's [mesh] allow still names it: it is "
+                              "allowed again at the next start)"
+                            : "disallowed");
     return 0;
   }
   if (*identity_jwks) {

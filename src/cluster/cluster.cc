@@ -23,12 +23,16 @@ constexpr const char* kAllowFile = "mesh.allow";
 constexpr std::size_t kMaxPendingMessages = 16;
 constexpr std::size_t kMaxPendingMembers = 256;
 constexpr auto kPendingLifetime = std::chrono::seconds(3);
+// Membership frames received and not yet handled, in bytes (a push-pull of a full table is
+// about 320 KB).
+constexpr std::size_t kMaxQueuedMembershipBytes = std::size_t{8} << 20;
 
 }  // namespace
 
 struct Cluster::Driver {
   asio::io_context io;
   asio::steady_timer timer{io};
+  asio::steady_timer registry_timer{io};
   std::thread thread;
 };
 
@@ -64,6 +68,7 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
         }
         auto added = c->allowlist_.add(*key);
         if (!added.ok()) return added.error();
+        c->added_keys_.insert(*key);
       }
     }
   }
@@ -101,7 +106,23 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
     });
   };
   handlers.frame = [self_ptr](const net::PeerInfo& peer, net::Frame frame) {
-    asio::post(self_ptr->driver_->io, [self_ptr, peer, f = std::move(frame)]() mutable {
+    if (frame.type != net::FrameType::kMembership) {
+      // Actor messages are handled here, on the I/O thread: they never block.
+      if (RemoteActors* r = self_ptr->remote_ready_.load(std::memory_order_acquire)) {
+        r->on_frame(peer, frame);
+      }
+      return;
+    }
+    // Bounded: what waits for the membership thread is capped, past it frames are dropped
+    // (SWIM resends what matters), so no peer can grow the queue without end.
+    const std::size_t size = frame.body.size();
+    if (self_ptr->queued_bytes_.fetch_add(size) + size > kMaxQueuedMembershipBytes) {
+      self_ptr->queued_bytes_.fetch_sub(size);
+      self_ptr->dropped_frames_.fetch_add(1);
+      return;
+    }
+    asio::post(self_ptr->driver_->io, [self_ptr, peer, size, f = std::move(frame)]() mutable {
+      self_ptr->queued_bytes_.fetch_sub(size);
       self_ptr->handle_frame(peer, std::move(f));
     });
   };
@@ -109,6 +130,11 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
                                              c->allowlist_, std::move(t), std::move(handlers));
   if (!transport.ok()) return transport.error();
   c->transport_ = std::move(transport).value();
+  if (c->options_.system) {
+    c->remote_ = std::make_unique<RemoteActors>(*c->options_.system, *c->transport_, c->driver_->io,
+                                                c->options_.remote);
+    c->remote_ready_.store(c->remote_.get(), std::memory_order_release);
+  }
 
   // The membership learns its advertised address from the transport (the kernel's port for
   // port 0).
@@ -121,6 +147,10 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
         spdlog::info("cluster: {} {} ({}) incarnation {}",
                      net::node_key_text(event.member.identity), member_event_name(event.kind),
                      event.member.address, event.member.incarnation);
+        if (self_ptr->remote_ &&
+            (event.kind == MemberEventKind::kDead || event.kind == MemberEventKind::kLeft)) {
+          self_ptr->remote_->on_member_gone(event.member.id);
+        }
         if (self_ptr->on_event_) self_ptr->on_event_(event);
       });
   if (!membership.ok()) return membership.error();
@@ -135,7 +165,10 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
     auto guard = asio::make_work_guard(d->io);
     d->io.run();
   });
-  asio::post(c->driver_->io, [self_ptr] { self_ptr->arm_timer(); });
+  asio::post(c->driver_->io, [self_ptr] {
+    self_ptr->arm_timer();
+    self_ptr->arm_registry_timer();
+  });
   return c;
 }
 
@@ -156,11 +189,10 @@ void Cluster::leave() {
 
 void Cluster::stop() {
   if (transport_) transport_->stop();  // no handler posts after this
+  if (remote_) remote_->stop();        // pending asks fail: unavailable
   if (driver_ && driver_->thread.joinable()) {
-    asio::post(driver_->io, [d = driver_.get()] {
-      d->timer.cancel();
-      d->io.stop();
-    });
+    // At once: what is still queued is dropped with the loop, not worked through.
+    driver_->io.stop();
     driver_->thread.join();
   }
 }
@@ -181,15 +213,40 @@ Result<bool> Cluster::allow(const net::NodeKey& key) {
   if (allowlist_.contains(key)) return false;
   auto added = allowlist_.add(key);
   if (!added.ok()) return added.error();
+  added_keys_.insert(key);
   auto persisted = persist_allowlist_locked();
   if (!persisted.ok()) {
     // Not kept on disk: not kept at all, so the running node and the next start agree.
     spdlog::warn("mesh: {}", persisted.error().to_string());
+    added_keys_.erase(key);
     allowlist_.remove(key);
     return persisted.error();
   }
   spdlog::info("mesh: allowed {}", net::node_key_text(key));
   return true;
+}
+
+Result<Cluster::Disallowed> Cluster::disallow(const net::NodeKey& key) {
+  Disallowed out;
+  {
+    std::lock_guard lock(allow_mutex_);
+    out.in_config = std::find(options_.mesh.allow.begin(), options_.mesh.allow.end(), key) !=
+                    options_.mesh.allow.end();
+    if (added_keys_.erase(key) > 0) {
+      auto persisted = persist_allowlist_locked();
+      if (!persisted.ok()) {
+        added_keys_.insert(key);
+        return persisted.error();
+      }
+    }
+    out.removed = allowlist_.remove(key);
+  }
+  if (out.removed) {
+    spdlog::info("mesh: disallowed {}", net::node_key_text(key));
+    transport_->disconnect(member_id_of(key),
+                           Error{NetErrc::kNotAllowed, "taken off the allowlist"});
+  }
+  return out;
 }
 
 std::vector<net::NodeKey> Cluster::allowed() const { return allowlist_.keys(); }
@@ -198,9 +255,10 @@ Result<void> Cluster::persist_allowlist_locked() {
   if (options_.data_dir.empty()) return {};
   auto dir = PrivateDir::open(options_.data_dir);
   if (!dir.ok()) return dir.error();
-  // The file holds what `cluster allow` added and what the config listed: both are allowed.
+  // The file holds what `cluster allow` added, never the config's keys: a key taken out of
+  // the config is not allowed at the next start.
   std::string text;
-  for (const net::NodeKey& key : allowlist_.keys()) text += net::node_key_text(key) + "\n";
+  for (const net::NodeKey& key : added_keys_) text += net::node_key_text(key) + "\n";
   auto written = write_private_file(*dir, kAllowFile, text, WriteMode::kReplace);
   if (!written.ok()) return written.error();
   return {};
@@ -225,6 +283,7 @@ void Cluster::send(const Member& to, Bytes message) {
 
 void Cluster::handle_peer_up(const net::PeerInfo& peer) {
   if (!membership_) return;
+  if (remote_) remote_->on_peer_up(peer.id);
   // What waited for this connection goes first.
   if (auto it = pending_.find(peer.id); it != pending_.end()) {
     for (const Bytes& m : it->second.messages) {
@@ -276,6 +335,16 @@ void Cluster::after_change() {
     snapshot_ = membership_->members();
   }
   arm_timer();
+}
+
+void Cluster::arm_registry_timer() {
+  if (!remote_) return;
+  driver_->registry_timer.expires_after(options_.remote.registry_refresh);
+  driver_->registry_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    remote_->announce();
+    arm_registry_timer();
+  });
 }
 
 void Cluster::arm_timer() {

@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "troupe/base/byte_reader.h"
 #include "troupe/cluster/cluster_error.h"
 #include "troupe/cluster/swim_config.h"
 
@@ -16,17 +17,6 @@ Error malformed(std::string detail) {
 
 // --- writing ---
 
-void put_u8(Bytes& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
-void put_u16(Bytes& out, std::uint16_t v) {
-  put_u8(out, static_cast<std::uint8_t>(v >> 8));
-  put_u8(out, static_cast<std::uint8_t>(v));
-}
-void put_u32(Bytes& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) put_u8(out, static_cast<std::uint8_t>(v >> shift));
-}
-void put_u64(Bytes& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) put_u8(out, static_cast<std::uint8_t>(v >> shift));
-}
 void put_record(Bytes& out, const Member& m) {
   put_u64(out, m.id);
   out.append(reinterpret_cast<const char*>(m.identity.data()), m.identity.size());
@@ -38,54 +28,11 @@ std::size_t record_size(const Member& m) { return 8 + 32 + 1 + m.address.size() 
 
 // --- reading: every read checks the bytes left first ---
 
-class Reader {
+class Reader : public ByteReader {
  public:
-  explicit Reader(BytesView bytes) : bytes_(bytes) {}
-  std::size_t left() const { return bytes_.size() - pos_; }
-
-  Result<std::uint8_t> u8(const char* what) {
-    if (left() < 1) return truncated(what);
-    return static_cast<std::uint8_t>(bytes_[pos_++]);
-  }
-  Result<std::uint16_t> u16(const char* what) {
-    if (left() < 2) return truncated(what);
-    std::uint16_t v = 0;
-    for (int i = 0; i < 2; ++i) v = static_cast<std::uint16_t>(v << 8 | byte());
-    return v;
-  }
-  Result<std::uint32_t> u32(const char* what) {
-    if (left() < 4) return truncated(what);
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = v << 8 | byte();
-    return v;
-  }
-  Result<std::uint64_t> u64(const char* what) {
-    if (left() < 8) return truncated(what);
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = v << 8 | byte();
-    return v;
-  }
-  Result<BytesView> take(std::size_t n, const char* what) {
-    if (left() < n) return truncated(what);
-    BytesView v = bytes_.substr(pos_, n);
-    pos_ += n;
-    return v;
-  }
-
- private:
-  std::uint8_t byte() { return static_cast<std::uint8_t>(bytes_[pos_++]); }
-  Error truncated(const char* what) const {
-    return malformed(std::string("truncated ") + what + " at byte " + std::to_string(pos_));
-  }
-
-  BytesView bytes_;
-  std::size_t pos_ = 0;
+  explicit Reader(BytesView bytes)
+      : ByteReader(bytes, ClusterErrc::kMalformed, "membership message") {}
 };
-
-#define TROUPE_READ(var, expr)               \
-  auto var##_r = (expr);                     \
-  if (!var##_r.ok()) return var##_r.error(); \
-  auto var = std::move(*var##_r)
 
 Result<MemberState> read_state(Reader& in) {
   TROUPE_READ(v, in.u8("member state"));

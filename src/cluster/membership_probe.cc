@@ -122,16 +122,16 @@ void Membership::handle_ping_request(NodeId from, const PingRequest& request,
     ++counters_.unknown_sender;
     return;
   }
-  // Ping the member as we know it; one we do not know only if the predicate admits it.
-  Member target = request.target;
-  std::optional<BuddySuspicion> buddy;
-  if (auto it = members_.find(target.id); it != members_.end()) {
-    target = it->second.member;
-    buddy = buddy_suspicion(it->second);
-  } else if (!admit_(target)) {
+  // Ping the member as we know it, at the address we hold: never one we do not know, nor an
+  // address a requester names (a relay must not make this node dial where a peer chooses).
+  auto it = members_.find(request.target.id);
+  if (it == members_.end() || (it->second.member.state != MemberState::kAlive &&
+                               it->second.member.state != MemberState::kSuspect)) {
     ++counters_.relays_refused;
     return;
   }
+  const Member target = it->second.member;
+  const std::optional<BuddySuspicion> buddy = buddy_suspicion(it->second);
   if (relays_.size() >= config_.max_pending_relays) {
     ++counters_.relays_refused;
     return;

@@ -120,7 +120,17 @@ void ControlHandler::handle(const json& req, const ControlServer::Respond& respo
     if (*op == "spawn") return spawn(req, respond);
     if (*op == "tell") return send(req, false, respond);
     if (*op == "ask") return send(req, true, respond);
-    if (*op == "ls") return respond(list());
+    if (*op == "ls") {
+      json listing = list();
+      if (req.value("cluster", false)) {
+        json names = json::array();
+        for (const auto& n : ops_.cluster_names()) {
+          names.push_back(json{{"name", n.name}, {"id", n.id.to_string()}, {"type", n.type}});
+        }
+        listing["cluster"] = std::move(names);
+      }
+      return respond(std::move(listing));
+    }
     if (*op == "status") return respond(status());
     if (*op == "stop") return respond(stop(req));
     if (*op == "trust-add") return respond(trust_add(req));
@@ -132,6 +142,7 @@ void ControlHandler::handle(const json& req, const ControlServer::Respond& respo
     if (*op == "keys-rotate") return respond(keys_rotate(req));
     if (*op == "cluster-members") return respond(cluster_members());
     if (*op == "cluster-allow") return respond(cluster_allow(req));
+    if (*op == "cluster-disallow") return respond(cluster_disallow(req));
   } catch (const std::exception& e) {
     // A malformed field type that slipped past validation: answer, never crash the node.
     return respond(control::error_response(Error{BaseErrc::kInvalidArgument, e.what()}));
@@ -367,6 +378,14 @@ json ControlHandler::cluster_allow(const json& req) {
   auto added = ops_.cluster_allow(*key);
   if (!added.ok()) return control::error_response(added.error());
   return json{{"ok", true}, {"added", *added}};
+}
+
+json ControlHandler::cluster_disallow(const json& req) {
+  auto key = string_field(req, "key", true);
+  if (!key.ok()) return control::error_response(key.error());
+  auto out = ops_.cluster_disallow(*key);
+  if (!out.ok()) return control::error_response(out.error());
+  return json{{"ok", true}, {"removed", out->removed}, {"in_config", out->in_config}};
 }
 
 }  // namespace troupe

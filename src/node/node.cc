@@ -61,6 +61,7 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds,
     // Grows across restarts: a restarted node's record overrides its previous life's.
     co.incarnation = node->identity_->boot() << 32;
     co.data_dir = node->config_.data_dir;
+    co.system = node->system_.get();
     auto cluster = Cluster::start(std::move(co), std::move(noise_key).value());
     if (!cluster.ok()) {
       node->shutdown();

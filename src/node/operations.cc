@@ -402,7 +402,13 @@ Envelope client_envelope(ActorSystem& system, SendRequest& req, bool ask) {
 Result<void> Operations::tell(SendRequest req) {
   if (auto ok = check_actor_name(req.actor, "actor name"); !ok.ok()) return ok.error();
   ActorRef target = system_.resolve(req.actor);
-  if (!target) return Error{BaseErrc::kNotFound, "no actor '" + req.actor + "'"};
+  if (!target) {
+    if (auto remote = resolve_remote(req.actor)) {
+      return cluster_->remote()->tell(remote->node, remote->serial, "",
+                                      client_envelope(system_, req, false));
+    }
+    return Error{BaseErrc::kNotFound, "no actor '" + req.actor + "'"};
+  }
   Delivery d = system_.tell(target, client_envelope(system_, req, false));
   if (d == Delivery::kQueued) return {};
   if (d == Delivery::kDeadLetter) return Error{RuntimeErrc::kDead, "actor is dead"};
@@ -413,7 +419,9 @@ void Operations::ask(AskRequest req, std::function<void(Result<AskReply>)> done)
   SendRequest& m = req.message;
   if (auto ok = check_actor_name(m.actor, "actor name"); !ok.ok()) return done(ok.error());
   ActorRef target = system_.resolve(m.actor);
-  if (!target) return done(Error{BaseErrc::kNotFound, "no actor '" + m.actor + "'"});
+  std::optional<RemoteTarget> remote;
+  if (!target) remote = resolve_remote(m.actor);
+  if (!target && !remote) return done(Error{BaseErrc::kNotFound, "no actor '" + m.actor + "'"});
   const auto timeout = req.timeout.count() == 0 ? config_.ask_timeout : req.timeout;
   if (timeout.count() < 0 || timeout > kMaxAskTimeout) {
     return done(Error{BaseErrc::kInvalidArgument, "'timeout_ms' must be an integer in 1.." +
@@ -421,24 +429,28 @@ void Operations::ask(AskRequest req, std::function<void(Result<AskReply>)> done)
   }
   Envelope e = client_envelope(system_, m, true);
   e.deadline = system_.clock().now() + timeout;
-  system_.ask_then<Bytes>(
-      target, std::move(e), timeout, [this, done = std::move(done)](Result<Bytes> r) {
-        if (!r.ok()) return done(r.error());
-        // Held until the client has it: refuse it now rather than buffer past the budget.
-        AskReply reply;
-        if (!replies_.try_reserve(r->size(), reply.hold)) {
-          const std::size_t size = r->size();
-          r = Error{BaseErrc::kUnavailable};  // drop the bytes before answering
-          return done(Error{
-              BaseErrc::kUnavailable,
-              "the reply (" + std::to_string(size) +
-                  " bytes) does not fit in the node's budget for replies held for clients (" +
-                  std::to_string(replies_.held()) + " of " + std::to_string(replies_.max_bytes()) +
-                  " bytes in use; [node] max_held_reply_bytes); try again"});
-        }
-        reply.payload = std::move(r).value();
-        done(std::move(reply));
-      });
+  auto on_reply = [this, done = std::move(done)](Result<Bytes> r) {
+    if (!r.ok()) return done(r.error());
+    // Held until the client has it: refuse it now rather than buffer past the budget.
+    AskReply reply;
+    if (!replies_.try_reserve(r->size(), reply.hold)) {
+      const std::size_t size = r->size();
+      r = Error{BaseErrc::kUnavailable};  // drop the bytes before answering
+      return done(Error{
+          BaseErrc::kUnavailable,
+          "the reply (" + std::to_string(size) +
+              " bytes) does not fit in the node's budget for replies held for clients (" +
+              std::to_string(replies_.held()) + " of " + std::to_string(replies_.max_bytes()) +
+              " bytes in use; [node] max_held_reply_bytes); try again"});
+    }
+    reply.payload = std::move(r).value();
+    done(std::move(reply));
+  };
+  if (remote) {
+    return cluster_->remote()->ask(remote->node, remote->serial, "", std::move(e), timeout,
+                                   std::move(on_reply));
+  }
+  system_.ask_then<Bytes>(target, std::move(e), timeout, std::move(on_reply));
 }
 
 ActorEntry Operations::describe(const ActorRef& ref, int depth, std::size_t& budget,

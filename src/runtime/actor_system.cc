@@ -220,6 +220,17 @@ Result<void> ActorSystem::register_name(const std::string& name, const ActorRef&
   return {};
 }
 
+std::vector<std::pair<std::string, ActorRef>> ActorSystem::named() const {
+  std::vector<std::pair<std::string, ActorRef>> out;
+  if (shut_down_.load()) return out;
+  std::lock_guard lock(names_mutex_);
+  out.reserve(names_.size());
+  for (const auto& [name, ref] : names_) {
+    if (ref.alive()) out.emplace_back(name, ref);
+  }
+  return out;
+}
+
 std::vector<ActorRef> ActorSystem::top_level() const {
   std::vector<ActorRef> out;
   for (auto& s : shards_) {

@@ -134,10 +134,18 @@ TEST(Mesh, AnUnlistedNodeIsRefusedAndLoggedUntilClusterAllowAdmitsIt) {
   ASSERT_TRUE(within(std::chrono::seconds(20), [&] { return a.state_of(d) == "alive"; }))
       << a.process->errors();
   // Kept across a restart of a (mesh.allow in its data directory).
+  // A node that left is not dialled again by the others: the restarted a joins through d.
   a.process->stop();
-  ASSERT_TRUE(a.start({"--listen", a.address}));
+  ASSERT_TRUE(a.start({"--listen", a.address, "--join", d.address}));
   auto again = a.process->cli({"cluster", "allow", d.key});
   EXPECT_EQ(again.out, "already allowed\n");
+  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(d) == "alive"; }));
+  // Taken off again: its connections close and it fails at a like any node that is gone.
+  auto disallowed = a.process->cli({"cluster", "disallow", d.key});
+  ASSERT_EQ(disallowed.code, 0) << disallowed.err;
+  EXPECT_EQ(disallowed.out, "disallowed\n");
+  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(d) == "dead"; }))
+      << a.process->cli({"cluster", "members"}).out << a.process->output();
 }
 
 TEST(Mesh, ARestartedNodeRejoinsWithAHigherIncarnationAndALeaveIsLeft) {

@@ -138,21 +138,34 @@ TEST(ClusterMesh, AllowPersistsInTheDataDirAndIsReadAtTheNextStart) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("troupe-cluster-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
-  TestMember a, b;
+  TestMember a, b, c;
   a.options.data_dir = dir.string();
+  a.options.mesh.allow = {c.keys.identity};  // from the config
   ASSERT_TRUE(a.start().ok());
   ASSERT_TRUE(b.start().ok());
   EXPECT_TRUE(a.cluster->allow(b.keys.identity).value());
   EXPECT_FALSE(a.cluster->allow(b.keys.identity).value());
   a.cluster.reset();
+  // Review finding: the file held the config's keys too, so a key taken out of the config
+  // stayed allowed. It holds only what `cluster allow` added.
+  a.options.mesh.allow.clear();
   ASSERT_TRUE(a.start().ok());
   auto allowed = a.cluster->allowed();
   ASSERT_EQ(allowed.size(), 1u);
   EXPECT_EQ(allowed[0], b.keys.identity);
+  // disallow takes it out, on disk too.
+  auto out = a.cluster->disallow(b.keys.identity);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->removed);
+  EXPECT_FALSE(out->in_config);
+  EXPECT_TRUE(a.cluster->allowed().empty());
+  a.cluster.reset();
+  ASSERT_TRUE(a.start().ok());
+  EXPECT_TRUE(a.cluster->allowed().empty());
   // A damaged file fails the start with the file and line.
   a.cluster.reset();
   std::FILE* f = std::fopen((dir / "mesh.allow").c_str(), "a");
-  std::fputs("not-a-key\n", f);
+  std::fputs((net::node_key_text(b.keys.identity) + "\nnot-a-key\n").c_str(), f);
   std::fclose(f);
   auto refused = a.start();
   ASSERT_FALSE(refused.ok());

@@ -15,11 +15,13 @@
 // stops the transport first (no handler runs after), then the rest.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,7 @@
 #include "troupe/cluster/member.h"
 #include "troupe/cluster/member_event.h"
 #include "troupe/cluster/membership_transport.h"
+#include "troupe/cluster/remote_actors.h"
 #include "troupe/cluster/swim_config.h"
 #include "troupe/net/mesh_config.h"
 #include "troupe/net/mesh_transport.h"
@@ -45,6 +48,9 @@ class Cluster final : private MembershipTransport {
     std::uint64_t incarnation = 0;  // must grow across restarts: the node passes boot << 32
     std::string data_dir;           // where mesh.allow lives; empty: not persisted (tests)
     std::uint64_t seed = 0;         // the membership's PRNG; 0: random
+    // The node's actors, for messages from and to other nodes; null: membership only.
+    ActorSystem* system = nullptr;
+    RemoteActors::Options remote;
   };
   using EventListener = std::function<void(const MemberEvent&)>;
 
@@ -69,9 +75,21 @@ class Cluster final : private MembershipTransport {
   // Errors: base too-large (the list is full), io (mesh.allow could not be written: the key
   // is then not added).
   Result<bool> allow(const net::NodeKey& key);
+  // Takes a key off the allowlist (and out of mesh.allow) and closes the node's connections:
+  // from now on it is refused like any unlisted node, and the others see it fail. A key the
+  // config's [mesh] allow names comes back at the next start: `in_config` says so.
+  struct Disallowed {
+    bool removed = false;
+    bool in_config = false;
+  };
+  Result<Disallowed> disallow(const net::NodeKey& key);
   std::vector<net::NodeKey> allowed() const;
+  // Membership frames dropped because the membership thread was behind.
+  std::uint64_t dropped_frames() const { return dropped_frames_.load(); }
 
   net::MeshTransport& transport() { return *transport_; }
+  // Null without Options::system.
+  RemoteActors* remote() { return remote_.get(); }
 
  private:
   explicit Cluster(Options options);
@@ -81,6 +99,7 @@ class Cluster final : private MembershipTransport {
   void handle_frame(const net::PeerInfo& peer, net::Frame frame);
   void after_change();
   void arm_timer();
+  void arm_registry_timer();
   Result<void> persist_allowlist_locked();
 
   struct Pending {
@@ -91,18 +110,25 @@ class Cluster final : private MembershipTransport {
   Options options_;
   SteadyClock clock_;
   net::PeerAllowlist allowlist_;
-  std::mutex allow_mutex_;  // serialises allow() (list and file together)
+  std::mutex allow_mutex_;             // serialises allow()/disallow() (list and file together)
+  std::set<net::NodeKey> added_keys_;  // what mesh.allow holds: the run-time additions
   EventListener on_event_;
   std::vector<std::string> seeds_;  // join addresses, as dialled
 
   std::unique_ptr<Membership> membership_;  // used on the membership thread only
   std::map<NodeId, Pending> pending_;       // messages waiting for a connection (same)
 
+  std::atomic<std::size_t> queued_bytes_{0};
+  std::atomic<std::uint64_t> dropped_frames_{0};
   mutable std::mutex snapshot_mutex_;
   std::vector<Member> snapshot_;
 
-  struct Driver;  // the membership thread's loop and timer
+  struct Driver;  // the membership thread's loop and timers
   std::unique_ptr<Driver> driver_;
+  // Uses the driver's loop for its timers: destroyed after the driver's thread has stopped.
+  std::unique_ptr<RemoteActors> remote_;
+  // What the I/O threads read: set once remote_ exists (frames may arrive before).
+  std::atomic<RemoteActors*> remote_ready_{nullptr};
   // Declared last: stopped and destroyed first (its handlers post to the driver).
   std::unique_ptr<net::MeshTransport> transport_;
 };

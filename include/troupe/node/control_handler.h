@@ -38,6 +38,7 @@ class ControlHandler {
   nlohmann::json keys_rotate(const nlohmann::json& req);
   nlohmann::json cluster_members();
   nlohmann::json cluster_allow(const nlohmann::json& req);
+  nlohmann::json cluster_disallow(const nlohmann::json& req);
 
   Operations& ops_;
   const std::string socket_path_;

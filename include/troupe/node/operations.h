@@ -173,13 +173,23 @@ class Operations {
   // invalid-argument (not a node key), and Cluster::allow's.
   void set_cluster(Cluster* cluster) { cluster_ = cluster; }
   Result<std::vector<Member>> cluster_members() const;
+  // Names registered on other nodes (`troupe ls --cluster`); empty without a mesh.
+  std::vector<RemoteActors::RemoteName> cluster_names() const;
   Result<bool> cluster_allow(const std::string& key_text);
+  Result<Cluster::Disallowed> cluster_disallow(const std::string& key_text);
 
   const Config& config() const { return config_; }
   const ReplyBudget& reply_budget() const { return replies_; }
   ReplyBudget& reply_budget() { return replies_; }
 
  private:
+  struct RemoteTarget {
+    NodeId node = 0;
+    std::uint64_t serial = 0;
+  };
+  // An actor of another node: "NODE.SERIAL" of another node, or a name the cluster registry
+  // holds (after this node's own names: resolve() first). Nullopt without a mesh.
+  std::optional<RemoteTarget> resolve_remote(const std::string& name_or_id) const;
   // Checks the request's name and supervisor, asks the supervisor to start the child under the
   // request's restart policy.
   void start_child(const SpawnRequest& request, std::function<std::unique_ptr<Actor>()> factory,

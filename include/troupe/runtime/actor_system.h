@@ -33,9 +33,9 @@ namespace troupe {
 inline constexpr std::uint32_t kUnlimitedCallDepth = UINT32_MAX;
 
 struct SystemConfig {
-  unsigned workers = 0;                    // 0 = one per core
-  unsigned budget = 64;                    // messages per activation before the worker moves on
-  NodeId node_id = 0;                      // 0 = random
+  unsigned workers = 0;  // 0 = one per core
+  unsigned budget = 64;  // messages per activation before the worker moves on
+  NodeId node_id = 0;    // 0 = random
   // Actor serials given out: [first_serial, last_serial]; past the last, spawn refuses
   // (an empty ActorRef). A node starts each boot at a fresh range (NodeIdentity).
   std::uint64_t first_serial = 1;
@@ -131,6 +131,8 @@ class ActorSystem {
   // Scans every actor: O(actors).
   ActorRef find_by_type(std::string_view type_name) const;
   Result<void> register_name(const std::string& name, const ActorRef& ref);
+  // Every registered name whose actor is alive, with the actor (for the cluster registry).
+  std::vector<std::pair<std::string, ActorRef>> named() const;
   // Live actors without a parent (the root supervisor among them), in spawn order.
   std::vector<ActorRef> top_level() const;
   // The node's root supervisor (one-for-one, permanent children); empty after shutdown.

@@ -1,0 +1,124 @@
+// RemoteActors: actor messages between this node and the others — Envelope tells and asks to
+// an actor of another node (by serial or by name), the requests other nodes send to this one's
+// actors, and the cluster-wide name registry.
+//
+// - Asks carry their correlation id (this node, a request counter) and their deadline (as the
+//   time left); the asker's node fails the ask at the deadline, and a reply that comes later is
+//   dropped and counted. When a node is declared dead or leaves, every ask pending on it fails
+//   at once with cluster/noconnection, not at its timeout. Tells are at most once.
+// - Requests from other nodes are delivered without blocking the I/O thread (try_tell /
+//   ask_then): a full mailbox drops a tell (counted) and answers a request runtime/mailbox-full.
+// - The registry: each node announces the names of its live actors to every peer when the peer
+//   connects and every `refresh` after; an announcement holds for `ttl` unless renewed, and a
+//   dead or departed node's names go at once. Two nodes claiming one name: the lower node id
+//   wins, on every node alike. A name of this node's own always wins over the cluster's.
+//
+// Threading: every function may be called from any thread (a mutex guards the pending asks and
+// the registry); on_* run on the transport's I/O threads or the cluster's thread and never
+// block. Lifetime: the ActorSystem, the transport and the io_context outlive this object;
+// stop() fails what is pending (unavailable) and must run before the io_context stops.
+#pragma once
+
+// clang-format off
+#include <utility>  // before Boost 1.74's asio, whose awaitable.hpp uses std::exchange unincluded
+#include <boost/asio.hpp>
+// clang-format on
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "troupe/base/result.h"
+#include "troupe/cluster/remote_envelope.h"
+#include "troupe/net/mesh_transport.h"
+#include "troupe/runtime/actor_system.h"
+
+namespace troupe {
+
+class RemoteActors {
+ public:
+  struct Options {
+    std::chrono::milliseconds registry_ttl{30000};
+    std::chrono::milliseconds registry_refresh{10000};
+  };
+  struct Counters {
+    std::uint64_t late_replies = 0;     // after the deadline, or for no pending ask
+    std::uint64_t dropped_tells = 0;    // no such actor, or its mailbox full
+    std::uint64_t failed_on_death = 0;  // asks failed because their node died or left
+    std::uint64_t malformed_frames = 0;
+  };
+  // Where a remote name points.
+  struct RemoteName {
+    std::string name;
+    ActorId id;
+    std::string type;
+  };
+
+  RemoteActors(ActorSystem& system, net::MeshTransport& transport, boost::asio::io_context& io,
+               Options options);
+  ~RemoteActors();
+  RemoteActors(const RemoteActors&) = delete;
+  RemoteActors& operator=(const RemoteActors&) = delete;
+  void stop();
+
+  // To the actor `to_serial` (or, when 0, the one registered as `to_name`) on `node`.
+  // Errors: net unreachable/overloaded (not sent), base invalid-argument.
+  Result<void> tell(NodeId node, std::uint64_t to_serial, const std::string& to_name,
+                    Envelope envelope);
+  // `done` runs once: the reply bytes, the remote actor's error, timed-out at `timeout`, or
+  // cluster/noconnection when the node dies or leaves first. On an I/O, timer or cluster
+  // thread: short, non-blocking.
+  void ask(NodeId node, std::uint64_t to_serial, const std::string& to_name, Envelope envelope,
+           std::chrono::milliseconds timeout, std::function<void(Result<Bytes>)> done);
+
+  std::optional<RemoteName> lookup(const std::string& name) const;
+  // Every name the cluster holds (other nodes'), by name.
+  std::vector<RemoteName> names() const;
+  Counters counters() const;
+
+  // Wiring (Cluster calls these).
+  void on_frame(const net::PeerInfo& peer, const net::Frame& frame);
+  void on_peer_up(NodeId peer);      // announce this node's names to it
+  void on_member_gone(NodeId node);  // dead or left
+  void announce();                   // to every connected peer (periodic)
+
+ private:
+  struct Pending {
+    NodeId node = 0;
+    std::function<void(Result<Bytes>)> done;
+    std::shared_ptr<boost::asio::steady_timer> timer;
+  };
+  struct NodeNames {
+    std::uint64_t sequence = 0;
+    std::chrono::steady_clock::time_point expires;
+    std::vector<RegistryEntry> entries;
+  };
+
+  void handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote);
+  void handle_reply(RemoteReply reply);
+  void handle_registry(NodeId node, RegistryAnnouncement announcement);
+  void complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out);
+  Bytes registry_frame();
+
+  ActorSystem& system_;
+  net::MeshTransport& transport_;
+  boost::asio::io_context& io_;
+  const Options options_;
+  std::atomic<std::uint64_t> next_request_{1};
+  std::atomic<std::uint64_t> next_sequence_{1};
+
+  mutable std::mutex mutex_;
+  std::map<std::uint64_t, Pending> pending_;
+  std::map<NodeId, NodeNames> names_;
+  Counters counters_;
+  bool stopped_ = false;
+};
+
+}  // namespace troupe

@@ -1,0 +1,219 @@
+#include "troupe/cluster/remote_envelope.h"
+
+#include "troupe/base/byte_reader.h"
+#include "troupe/cluster/cluster_error.h"
+#include "troupe/net/net_error.h"
+#include "troupe/platform/platform_error.h"
+#include "troupe/runtime/runtime_error.h"
+#include "troupe/wasm/wasm_error.h"
+
+namespace troupe {
+namespace {
+
+void put_text16(Bytes& out, std::string_view text) {
+  put_u16(out, static_cast<std::uint16_t>(text.size()));
+  out.append(text);
+}
+
+Result<std::string> read_text16(ByteReader& in, std::size_t max, const char* what) {
+  TROUPE_READ(len, in.u16(what));
+  if (len > max) {
+    return in.error(std::string(what) + " of " + std::to_string(len) + " bytes (at most " +
+                    std::to_string(max) + ")");
+  }
+  TROUPE_READ(bytes, in.take(len, what));
+  return std::string(bytes);
+}
+
+void put_id(Bytes& out, const ActorId& id) {
+  put_u64(out, id.node);
+  put_u64(out, id.serial);
+}
+
+Result<ActorId> read_id(ByteReader& in, const char* what) {
+  TROUPE_READ(node, in.u64(what));
+  TROUPE_READ(serial, in.u64(what));
+  return ActorId{node, serial};
+}
+
+constexpr std::uint8_t kKindRequest = 0;
+constexpr std::uint8_t kKindTell = 2;
+
+template <class E>
+std::optional<ErrorCode> find_code(std::string_view name) {
+  for (int v = 0; v < 64; ++v) {
+    const ErrorCode code(static_cast<E>(v));
+    if (code.name() == "unknown") break;
+    if (code.name() == name) return code;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ErrorCode error_code_from_names(std::string_view layer, std::string_view name) {
+  std::optional<ErrorCode> code;
+  if (layer == "base") code = find_code<BaseErrc>(name);
+  if (layer == "runtime") code = find_code<RuntimeErrc>(name);
+  if (layer == "wasm") code = find_code<WasmErrc>(name);
+  if (layer == "platform") code = find_code<PlatformErrc>(name);
+  if (layer == "net") code = find_code<NetErrc>(name);
+  if (layer == "cluster") code = find_code<ClusterErrc>(name);
+  return code.value_or(ErrorCode(BaseErrc::kInternal));
+}
+
+Bytes encode_remote_envelope(const RemoteEnvelope& r) {
+  const Envelope& e = r.envelope;
+  Bytes out;
+  out.reserve(64 + e.route.size() + e.payload.size() + r.to_name.size());
+  put_u8(out, e.kind == EnvelopeKind::kRequest ? kKindRequest : kKindTell);
+  if (r.to_serial != 0) {
+    put_u8(out, 0);
+    put_u64(out, r.to_serial);
+  } else {
+    put_u8(out, 1);
+    put_text16(out, r.to_name);
+  }
+  put_u64(out, e.request_id);
+  put_u32(out, r.time_left_ms);
+  put_id(out, e.caller);
+  put_text16(out, e.caller_type);
+  put_text16(out, e.traceparent);
+  put_u16(out, static_cast<std::uint16_t>(e.call_chain.size()));
+  for (const ActorId& id : e.call_chain) put_id(out, id);
+  put_text16(out, e.route);
+  out.append(e.payload);
+  return out;
+}
+
+Result<RemoteEnvelope> decode_remote_envelope(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "envelope frame");
+  RemoteEnvelope r;
+  Envelope& e = r.envelope;
+  TROUPE_READ(kind, in.u8("kind"));
+  if (kind != kKindRequest && kind != kKindTell) return in.error("kind " + std::to_string(kind));
+  e.kind = kind == kKindRequest ? EnvelopeKind::kRequest : EnvelopeKind::kTell;
+  TROUPE_READ(target, in.u8("target kind"));
+  if (target == 0) {
+    TROUPE_READ(serial, in.u64("target serial"));
+    if (serial == 0) return in.error("target serial 0");
+    r.to_serial = serial;
+  } else if (target == 1) {
+    TROUPE_READ(name, read_text16(in, kMaxRemoteNameBytes, "target name"));
+    if (name.empty()) return in.error("an empty target name");
+    r.to_name = std::move(name);
+  } else {
+    return in.error("target kind " + std::to_string(target));
+  }
+  TROUPE_READ(request_id, in.u64("request id"));
+  TROUPE_READ(time_left, in.u32("time left"));
+  if (e.kind == EnvelopeKind::kRequest && (time_left == 0 || time_left > kMaxRemoteTimeLeftMs)) {
+    return in.error("a request's time left of " + std::to_string(time_left) + " ms (1.." +
+                    std::to_string(kMaxRemoteTimeLeftMs) + ")");
+  }
+  e.request_id = request_id;
+  r.time_left_ms = time_left;
+  TROUPE_READ(caller, read_id(in, "caller"));
+  e.caller = caller;
+  TROUPE_READ(caller_type, read_text16(in, kMaxRemoteTextBytes, "caller type"));
+  e.caller_type = std::move(caller_type);
+  TROUPE_READ(traceparent, read_text16(in, kMaxRemoteTextBytes, "traceparent"));
+  e.traceparent = std::move(traceparent);
+  TROUPE_READ(chain, in.u16("call chain length"));
+  if (chain > kMaxRemoteCallChain || std::size_t{chain} * 16 > in.left()) {
+    return in.error("a call chain of " + std::to_string(chain) + " ids");
+  }
+  e.call_chain.reserve(chain);
+  for (std::size_t i = 0; i < chain; ++i) {
+    TROUPE_READ(id, read_id(in, "call chain"));
+    e.call_chain.push_back(id);
+  }
+  TROUPE_READ(route, read_text16(in, kMaxRemoteRouteBytes, "route"));
+  e.route = std::move(route);
+  e.payload = Bytes(in.rest());
+  return r;
+}
+
+Bytes encode_remote_reply(const RemoteReply& r) {
+  Bytes out;
+  put_u64(out, r.request_id);
+  if (r.result.ok()) {
+    put_u8(out, 0);
+    out.append(*r.result);
+    return out;
+  }
+  const Error& err = r.result.error();
+  put_u8(out, 1);
+  put_text16(out, err.code.layer());
+  put_text16(out, err.code.name());
+  put_text16(out, std::string_view(err.detail).substr(0, 4096));
+  return out;
+}
+
+Result<RemoteReply> decode_remote_reply(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "reply frame");
+  RemoteReply r;
+  TROUPE_READ(id, in.u64("request id"));
+  r.request_id = id;
+  TROUPE_READ(status, in.u8("status"));
+  if (status == 0) {
+    r.result = Bytes(in.rest());
+    return r;
+  }
+  if (status != 1) return in.error("status " + std::to_string(status));
+  TROUPE_READ(layer, read_text16(in, 32, "error layer"));
+  TROUPE_READ(name, read_text16(in, 64, "error name"));
+  TROUPE_READ(detail, read_text16(in, 4096, "error detail"));
+  if (in.left() != 0) return in.error("bytes after the error");
+  const ErrorCode code = error_code_from_names(layer, name);
+  if (code == BaseErrc::kInternal && !(layer == "base" && name == "internal")) {
+    detail = "remote " + layer + "/" + name + ": " + detail;
+  }
+  r.result = Error{code, std::move(detail)};
+  return r;
+}
+
+Bytes encode_registry(const RegistryAnnouncement& a) {
+  Bytes out;
+  put_u64(out, a.sequence);
+  put_u32(out, a.ttl_ms);
+  put_u16(out, static_cast<std::uint16_t>(a.entries.size()));
+  for (const RegistryEntry& e : a.entries) {
+    put_text16(out, e.name);
+    put_u64(out, e.serial);
+    put_text16(out, e.type);
+  }
+  return out;
+}
+
+Result<RegistryAnnouncement> decode_registry(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "registry frame");
+  RegistryAnnouncement a;
+  TROUPE_READ(sequence, in.u64("sequence"));
+  TROUPE_READ(ttl, in.u32("ttl"));
+  if (ttl == 0) return in.error("a ttl of 0");
+  a.sequence = sequence;
+  a.ttl_ms = ttl;
+  TROUPE_READ(count, in.u16("entry count"));
+  // Each entry is at least 2 + 1 + 8 + 2 bytes: refused before anything is reserved.
+  if (count > kMaxRegistryEntries || std::size_t{count} * 13 > in.left()) {
+    return in.error(std::to_string(count) + " entries");
+  }
+  a.entries.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    RegistryEntry e;
+    TROUPE_READ(name, read_text16(in, kMaxRemoteNameBytes, "name"));
+    if (name.empty()) return in.error("an empty name");
+    TROUPE_READ(serial, in.u64("serial"));
+    if (serial == 0) return in.error("serial 0");
+    TROUPE_READ(type, read_text16(in, kMaxRemoteTextBytes, "type"));
+    e.name = std::move(name);
+    e.serial = serial;
+    e.type = std::move(type);
+    a.entries.push_back(std::move(e));
+  }
+  if (in.left() != 0) return in.error("bytes after the entries");
+  return a;
+}
+
+}  // namespace troupe
