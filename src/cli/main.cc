@@ -130,7 +130,8 @@ int run_node_id(const std::string& config_path, const std::string& data_dir) {
     cfg = std::move(loaded).value();
   }
   if (!data_dir.empty()) cfg.data_dir = data_dir;
-  auto identity = NodeIdentity::load_or_create(cfg.data_dir);
+  auto identity = NodeIdentity::load_or_create(cfg.data_dir, /*exclusive=*/false,
+                                               NodeIdentity::IdentityUse::kKeyOnly);
   if (!identity.ok()) return fail(identity.error().to_string());
   std::printf("%s\n", identity->public_key_base64().c_str());
   return 0;

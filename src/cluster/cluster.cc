@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <future>
 #include <random>
 #include <thread>
@@ -27,6 +28,19 @@ constexpr auto kPendingLifetime = std::chrono::seconds(3);
 // about 320 KB).
 constexpr std::size_t kMaxQueuedMembershipBytes = std::size_t{8} << 20;
 
+// What a write of mesh.allow killed before its rename left (write_private_file's temporary
+// `.mesh.allow.tmp-*`): regular files only, nothing else is touched.
+void remove_interrupted_allow_writes(const std::string& data_dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".mesh.allow.tmp-") && entry.is_regular_file(ec) &&
+        !entry.is_symlink(ec)) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 struct Cluster::Driver {
@@ -49,6 +63,7 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
   if (!c->options_.data_dir.empty()) {
     auto dir = PrivateDir::open(c->options_.data_dir);
     if (!dir.ok()) return dir.error();
+    remove_interrupted_allow_writes(c->options_.data_dir);
     auto text = read_private_file(*dir, kAllowFile,
                                   private_file_rule(0, net::PeerAllowlist::kMaxKeys * 46));
     if (!text.ok() && text.error().code != BaseErrc::kNotFound) return text.error();
@@ -71,11 +86,6 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
         c->added_keys_.insert(*key);
       }
     }
-  }
-  if (c->allowlist_.size() == 0) {
-    spdlog::warn(
-        "mesh: the allowlist is empty: every peer will be refused ([mesh] allow, "
-        "`troupe cluster allow KEY`)");
   }
 
   Member self;
@@ -129,6 +139,11 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
   auto transport = net::MeshTransport::start(c->options_.identity, std::move(static_key),
                                              c->allowlist_, std::move(t), std::move(handlers));
   if (!transport.ok()) return transport.error();
+  if (c->allowlist_.size() == 0) {
+    spdlog::warn(
+        "mesh: the allowlist is empty: every peer will be refused ([mesh] allow, "
+        "`troupe cluster allow KEY`)");
+  }
   c->transport_ = std::move(transport).value();
   if (c->options_.system) {
     c->remote_ = std::make_unique<RemoteActors>(*c->options_.system, *c->transport_, c->driver_->io,
@@ -209,6 +224,9 @@ std::vector<Member> Cluster::members() const {
 }
 
 Result<bool> Cluster::allow(const net::NodeKey& key) {
+  if (key == options_.identity) {
+    return Error{BaseErrc::kInvalidArgument, "that is this node's own key"};
+  }
   std::lock_guard lock(allow_mutex_);
   if (allowlist_.contains(key)) return false;
   auto added = allowlist_.add(key);

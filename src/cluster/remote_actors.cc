@@ -15,11 +15,17 @@ namespace asio = boost::asio;
 
 RemoteActors::RemoteActors(ActorSystem& system, net::MeshTransport& transport, asio::io_context& io,
                            Options options)
-    : system_(system), transport_(transport), io_(io), options_(options) {}
+    : system_(system), transport_(transport), io_(io), options_(options) {
+  outbox_->transport = &transport;
+}
 
 RemoteActors::~RemoteActors() { stop(); }
 
 void RemoteActors::stop() {
+  {
+    std::lock_guard lock(outbox_->mutex);
+    outbox_->transport = nullptr;
+  }
   std::map<std::uint64_t, Pending> pending;
   {
     std::lock_guard lock(mutex_);
@@ -136,11 +142,13 @@ void RemoteActors::handle_envelope(const net::PeerInfo& peer, RemoteEnvelope rem
   }
   const std::uint64_t request_id = e.request_id;
   const NodeId from = peer.id;
-  auto answer = [this, from, request_id](Result<Bytes> result) {
-    RemoteReply reply{request_id, std::move(result)};
+  auto answer = [outbox = outbox_, from, request_id](Result<Bytes> result) {
+    const Bytes body = encode_remote_reply(RemoteReply{request_id, std::move(result)});
     // The asker may be gone: a reply nobody waits for is dropped there, or here.
-    (void)transport_.send(from, net::Lane::kRpcReliable, net::FrameType::kReply,
-                          encode_remote_reply(reply));
+    std::lock_guard lock(outbox->mutex);
+    if (outbox->transport) {
+      (void)outbox->transport->send(from, net::Lane::kRpcReliable, net::FrameType::kReply, body);
+    }
   };
   if (!target) return answer(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
   const auto time_left = std::chrono::milliseconds(remote.time_left_ms);

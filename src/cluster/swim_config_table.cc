@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "troupe/base/error.h"
+#include "troupe/cluster/membership_codec.h"
 
 namespace troupe {
 namespace {
@@ -21,28 +22,32 @@ Result<std::int64_t> integer_in(const toml::node& value, const std::string& what
 
 Result<void> parse_cluster_table(const toml::table& table, const std::string& origin,
                                  SwimConfig& config) {
-  constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+  // The same ranges check_swim_config holds the whole to (a key's error names its range).
+  constexpr std::int64_t kHour = 3600LL * 1000;
+  constexpr std::int64_t kDay = 24 * kHour;
   struct Duration {
     const char* key;
     SwimConfig::Duration SwimConfig::*field;
+    std::int64_t max_ms;
   };
   static constexpr Duration kDurations[] = {
-      {"probe_interval_ms", &SwimConfig::probe_interval},
-      {"probe_timeout_ms", &SwimConfig::probe_timeout},
-      {"gossip_interval_ms", &SwimConfig::gossip_interval},
-      {"push_pull_interval_ms", &SwimConfig::push_pull_interval},
-      {"reconnect_interval_ms", &SwimConfig::reconnect_interval},
+      {"probe_interval_ms", &SwimConfig::probe_interval, kHour},
+      {"probe_timeout_ms", &SwimConfig::probe_timeout, kHour},
+      {"gossip_interval_ms", &SwimConfig::gossip_interval, kHour},
+      {"push_pull_interval_ms", &SwimConfig::push_pull_interval, kDay},
+      {"reconnect_interval_ms", &SwimConfig::reconnect_interval, kDay},
   };
   struct Count {
     const char* key;
     int SwimConfig::*field;
+    int max;
   };
   static constexpr Count kCounts[] = {
-      {"indirect_checks", &SwimConfig::indirect_checks},
-      {"gossip_nodes", &SwimConfig::gossip_nodes},
-      {"retransmit_mult", &SwimConfig::retransmit_mult},
-      {"suspicion_mult", &SwimConfig::suspicion_mult},
-      {"suspicion_max_timeout_mult", &SwimConfig::suspicion_max_timeout_mult},
+      {"indirect_checks", &SwimConfig::indirect_checks, 16},
+      {"gossip_nodes", &SwimConfig::gossip_nodes, 64},
+      {"retransmit_mult", &SwimConfig::retransmit_mult, 64},
+      {"suspicion_mult", &SwimConfig::suspicion_mult, 64},
+      {"suspicion_max_timeout_mult", &SwimConfig::suspicion_max_timeout_mult, 64},
   };
   for (auto&& [key, value] : table) {
     const std::string k(key.str());
@@ -50,20 +55,20 @@ Result<void> parse_cluster_table(const toml::table& table, const std::string& or
     bool known = false;
     for (const Duration& d : kDurations) {
       if (k != d.key) continue;
-      auto n = integer_in(value, what, 1, kDay);
+      auto n = integer_in(value, what, 1, d.max_ms);
       if (!n.ok()) return n.error();
       config.*d.field = std::chrono::milliseconds(*n);
       known = true;
     }
     for (const Count& c : kCounts) {
       if (k != c.key) continue;
-      auto n = integer_in(value, what, 1, 64);
+      auto n = integer_in(value, what, 1, c.max);
       if (!n.ok()) return n.error();
       config.*c.field = static_cast<int>(*n);
       known = true;
     }
     if (k == "max_members") {
-      auto n = integer_in(value, what, 2, 65536);
+      auto n = integer_in(value, what, 2, static_cast<std::int64_t>(kMaxMembershipEntries));
       if (!n.ok()) return n.error();
       config.max_members = static_cast<std::size_t>(*n);
       known = true;

@@ -62,6 +62,8 @@ Result<void> parse_mesh_table(const toml::table& table, const std::string& origi
     if (k == "listen") {
       auto a = addresses(value, what, /*allow_port_zero=*/true);
       if (!a.ok()) return a.error();
+      // An empty list would turn the mesh off without a word: leave the key out for that.
+      if (a->empty()) return Error{BaseErrc::kInvalidArgument, what + " is an empty list"};
       config.listen = std::move(a).value();
     } else if (k == "join") {
       auto a = addresses(value, what, /*allow_port_zero=*/false);

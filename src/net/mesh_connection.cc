@@ -274,6 +274,8 @@ awaitable<void> MeshConnection::run(std::shared_ptr<MeshConnection> self) {
     co_return;
   }
   self->handshake_timer_.cancel();
+  // The handshake deadline may have closed the connection while its last read completed.
+  if (self->finished_.load()) co_return;
   self->established_.store(true, std::memory_order_release);
   const RefuseReason refused = self->owner_.on_established(self);
   asio::co_spawn(self->socket_.get_executor(), write_loop(self), asio::detached);
@@ -312,6 +314,10 @@ awaitable<Result<void>> MeshConnection::handshake(Reader& reader) {
   std::array<std::uint8_t, 1> their_verdict{};
   co_await asio::async_read(socket_, asio::buffer(their_verdict), nothrow(ec));
   if (ec) co_return io_error(ec, "reading the peer's verdict");
+  if (their_verdict[0] > static_cast<std::uint8_t>(RefuseReason::kMalformed)) {
+    co_return Error{NetErrc::kMalformed,
+                    "a verdict byte of " + std::to_string(their_verdict[0]) + " (0..4)"};
+  }
   if (their_verdict[0] != 0) {
     const auto reason = static_cast<RefuseReason>(their_verdict[0]);
     co_return Error{code_of(reason), "the peer refused this node's preamble (reason " +
@@ -393,10 +399,9 @@ awaitable<Result<void>> MeshConnection::handshake(Reader& reader) {
   if (!decoded.ok()) co_return decoded.error();
   peer_.advertised_address = std::move(decoded->first);
   peer_.incarnation = decoded->second;
-  // Frames the peer sent right behind its HELLO wait in `in` as complete frames: none may,
-  // as the peer sends nothing more before it has our HELLO... but be exact about it anyway.
-  if (frames.size() > 1)
-    co_return Error{NetErrc::kMalformed, "frames before the HELLO exchange ended"};
+  // Frames the peer packed behind its HELLO (it may: it had our HELLO) are delivered once the
+  // connection is established, in order.
+  for (std::size_t i = 1; i < frames.size(); ++i) early_frames_.push_back(std::move(frames[i]));
   co_return Result<void>{};
 }
 
@@ -415,15 +420,17 @@ awaitable<Result<void>> MeshConnection::send_direct(FrameType type, BytesView bo
 
 awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
   auto self = shared_from_this();
-  std::vector<Frame> frames;
-  for (;;) {
-    auto message = co_await reader.next("reading");
-    if (!message.ok()) co_return message.error();
-    auto plain = session_->transport.decrypt(*message);
-    if (!plain.ok()) co_return plain.error();
-    frames.clear();
-    auto fed = session_->in.feed(*plain, frames);
-    if (!fed.ok()) co_return fed.error();
+  std::vector<Frame> frames = std::move(early_frames_);
+  for (bool first = true;; first = false) {
+    if (!first || frames.empty()) {
+      auto message = co_await reader.next("reading");
+      if (!message.ok()) co_return message.error();
+      auto plain = session_->transport.decrypt(*message);
+      if (!plain.ok()) co_return plain.error();
+      frames.clear();
+      auto fed = session_->in.feed(*plain, frames);
+      if (!fed.ok()) co_return fed.error();
+    }
     for (Frame& frame : frames) {
       // Nothing reaches the owner after the close (a read may complete just before it).
       if (finished_.load()) co_return Error{NetErrc::kClosed, "closed"};

@@ -93,14 +93,26 @@ class MeshTransport::Listener {
     if (!ec && address_.kind == MeshAddress::Kind::kTcp) {
       acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     }
-    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) {
+      // A Unix socket is created 0600 from the start (as the control socket is): no window in
+      // which others could connect. Listeners bind before any thread starts.
+      const bool unix_socket = address_.kind == MeshAddress::Kind::kUnix;
+      const mode_t old_mask = unix_socket ? ::umask(0177) : 0;
+      acceptor_.bind(endpoint, ec);
+      if (unix_socket) ::umask(old_mask);
+    }
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       return Error{BaseErrc::kIo, "cannot listen on " + address_.to_string() + ": " + ec.message()};
     }
     if (address_.kind == MeshAddress::Kind::kUnix) {
-      ::chmod(address_.path.c_str(), 0600);
+      struct stat created {};
+      if (::lstat(address_.path.c_str(), &created) != 0) {
+        return Error{BaseErrc::kIo, "cannot stat " + address_.path};
+      }
       created_path_ = address_.path;
+      created_dev_ = created.st_dev;
+      created_ino_ = created.st_ino;
     } else {
       Tcp::endpoint bound;
       const auto local = acceptor_.local_endpoint(ec);
@@ -138,7 +150,12 @@ class MeshTransport::Listener {
   }
   // Removes the socket file this listener created (once; the listener is closed by then).
   void remove_socket_file() {
-    if (!created_path_.empty()) ::unlink(created_path_.c_str());
+    // Only the socket this listener made: whatever took its place since is left alone.
+    struct stat st {};
+    if (!created_path_.empty() && ::lstat(created_path_.c_str(), &st) == 0 &&
+        S_ISSOCK(st.st_mode) && st.st_dev == created_dev_ && st.st_ino == created_ino_) {
+      ::unlink(created_path_.c_str());
+    }
     created_path_.clear();
   }
   ~Listener() { remove_socket_file(); }
@@ -149,6 +166,8 @@ class MeshTransport::Listener {
   asio::basic_socket_acceptor<Generic> acceptor_;
   MeshAddress address_;
   std::string created_path_;
+  dev_t created_dev_ = 0;
+  ino_t created_ino_ = 0;
 };
 
 MeshTransport::MeshTransport(const NodeKey& identity, NoiseKeyPair static_key,
@@ -406,7 +425,13 @@ void MeshTransport::start_dial_locked(Dial& dial) {
             dial.in_flight = false;
             ++dial.failures;
             dial.next_allowed = std::chrono::steady_clock::now() + backoff_locked(dial.failures);
-            spdlog::debug("mesh: cannot connect to {}: {}", key, ec.message());
+            // Said once per address (at its first failure), not at every redial.
+            if (dial.failures == 1) {
+              spdlog::warn("mesh: cannot connect to {}: {} (retrying with backoff)", key,
+                           ec.message());
+            } else {
+              spdlog::debug("mesh: cannot connect to {}: {}", key, ec.message());
+            }
             redial_locked(dial);
             co_return;
           }
@@ -541,9 +566,15 @@ void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection,
       if (why.code == NetErrc::kNotAllowed) ++counters_.refused_not_allowed;
     }
     if (auto from = dialled_from_.find(connection.get()); from != dialled_from_.end()) {
-      Dial& dial = dials_[from->second];
+      const std::string key = from->second;
+      Dial& dial = dials_[key];
       dialled_from_.erase(from);
       dial.in_flight = false;
+      if (peer.identity == context_.ours.identity && dial.persistent) {
+        // A join address that is this node: dialling it again cannot help.
+        spdlog::warn("mesh: {} is this node itself: not dialling it again", key);
+        dial.persistent = false;
+      }
       if (!connection->established() && !refused_here) {
         ++dial.failures;
         dial.next_allowed = std::chrono::steady_clock::now() + backoff_locked(dial.failures);
@@ -559,9 +590,12 @@ void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection,
     if (handlers_.peer_down) handlers_.peer_down(peer, why);
   } else if (!connection->established() && why.code != NetErrc::kClosed) {
     // Refusals both ways are logged with the key the peer announced.
-    spdlog::warn("mesh: {} {} (announced key {}): {}",
+    const bool announced = peer.identity != NodeKey{};
+    spdlog::warn("mesh: {} {} ({}): {}",
                  connection->initiator() ? "connection to" : "connection from",
-                 connection->remote_endpoint(), node_key_text(peer.identity), why.to_string());
+                 connection->remote_endpoint(),
+                 announced ? "announced key " + node_key_text(peer.identity) : "no key announced",
+                 why.to_string());
   }
 }
 

@@ -49,6 +49,8 @@ std::string hex(std::uint64_t value) {
 
 }  // namespace
 
+std::string_view wire_schema_text() { return kWireSchemaText; }
+
 std::uint64_t wire_schema_hash() {
   static const std::uint64_t hash = [] {
     unsigned char digest[32];

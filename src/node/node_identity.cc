@@ -191,7 +191,8 @@ NodeId NodeIdentity::node_id_of(const std::array<std::uint8_t, 32>& public_key) 
   return id == 0 ? 1 : id;  // 0 means "no node"
 }
 
-Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir, bool exclusive) {
+Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir, bool exclusive,
+                                                  IdentityUse mode) {
   if (sodium_init() < 0) return Error{BaseErrc::kInternal, "libsodium failed to initialise"};
   auto opened = open_data_dir(data_dir);
   if (!opened.ok()) return opened.error();
@@ -263,6 +264,9 @@ Result<NodeIdentity> NodeIdentity::load_or_create(const std::string& data_dir, b
       return io_error("lock " + key_path);
     }
   }
+
+  // Only the key was asked for (`troupe node id`): the boot counter is left alone.
+  if (mode == IdentityUse::kKeyOnly) return id;
 
   // The boot counter: one more than last time, on disk before anything is served. Read,
   // raised and written under an exclusive lock on the directory, so that starts racing on one

@@ -173,8 +173,11 @@ TEST(Mesh, NodeIdPrintsTheKeyStatusReportsAndMeshCommandsNeedAMesh) {
   auto members = a.process->cli({"cluster", "members"});
   EXPECT_NE(members.code, 0);
   EXPECT_NE(members.err.find("unavailable"), std::string::npos) << members.err;
+  const std::string boot_before = read_file(a.dir + "/node.boot");
   auto id = run_cli({"node", "id", "--data-dir", a.dir}, a.dir);  // beside the running node
   EXPECT_EQ(id.out, a.key + "\n");
+  // Review finding: it raised the running node's boot counter.
+  EXPECT_EQ(read_file(a.dir + "/node.boot"), boot_before);
   auto bad_listen =
       run_cli({"node", "run", "--data-dir", a.dir + "/x", "--listen", "nowhere"}, a.dir);
   EXPECT_NE(bad_listen.code, 0);

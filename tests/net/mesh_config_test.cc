@@ -62,6 +62,7 @@ TEST(MeshConfig, BadValuesAndUnknownKeysNameTheKey) {
       {"max_peers = 0", "mesh.max_peers"},
       {"advertise = \"unix:\"", "mesh.advertise"},
       {"seeds = []", "unknown key mesh.seeds"},
+      {"listen = []", "mesh.listen is an empty list"},
   };
   for (const auto& [line, want] : cases) {
     auto c = parse(std::string("[mesh]\n") + line + "\n");

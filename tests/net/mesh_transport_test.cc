@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "probe.h"
@@ -386,6 +387,77 @@ TEST(MeshTransport, ADialThatNeverConnectsEndsAtTheDeadline) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   a.transport->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace troupe::net
+
+#include "troupe/net/noise_handshake.h"
+
+namespace troupe::net {
+namespace {
+
+// A client written from docs/PROTOCOL.md alone: preamble, verdict, Noise XX, then one
+// transport message holding HELLO and a MEMBERSHIP frame in the same chunk (the protocol lets
+// a chunk carry several frames). Review finding: the node closed such a connection.
+TEST(MeshTransport, AClientFromTheProtocolDocCanPackFramesBehindItsHello) {
+  TestNode a;
+  NodeKeys client = NodeKeys::make();
+  ASSERT_TRUE(a.allow.add(client.identity).ok());
+  ASSERT_TRUE(a.start().ok());
+  RawClient raw(a.address());
+  const auto ours = Preamble::ours(client.identity).encode();
+  asio::write(raw.socket, asio::buffer(ours));
+  std::array<std::uint8_t, kPreambleBytes> theirs{};
+  asio::read(raw.socket, asio::buffer(theirs));
+  std::uint8_t verdict = 0;
+  asio::write(raw.socket, asio::buffer(&verdict, 1));
+  asio::read(raw.socket, asio::buffer(&verdict, 1));
+  ASSERT_EQ(verdict, 0);
+  Bytes prologue(reinterpret_cast<const char*>(ours.data()), ours.size());
+  prologue.append(reinterpret_cast<const char*>(theirs.data()), theirs.size());
+  auto keys = client.noise();
+  auto hs = NoiseHandshake::create(NoiseRole::kInitiator, keys, prologue).value();
+  auto send_message = [&](BytesView m) {
+    Bytes framed{static_cast<char>(m.size() >> 8), static_cast<char>(m.size())};
+    framed += m;
+    asio::write(raw.socket, asio::buffer(framed));
+  };
+  auto read_message = [&] {
+    std::array<std::uint8_t, 2> len{};
+    asio::read(raw.socket, asio::buffer(len));
+    Bytes m(std::size_t{len[0]} << 8 | len[1], '\0');
+    asio::read(raw.socket, asio::buffer(m));
+    return m;
+  };
+  send_message(hs.write_message({}).value());
+  ASSERT_TRUE(hs.read_message(read_message()).ok());
+  send_message(hs.write_message({}).value());
+  auto transport = hs.split().value();
+  // lane 0: HELLO (not listening, incarnation 7), then MEMBERSHIP "early".
+  Bytes chunk{'\x00'};
+  const Bytes hello = {'\x00', '\x00', 0, 0, 0, 0, 0, 0, 0, 7};
+  chunk += Bytes{'\x01', 0, 0, 0, static_cast<char>(hello.size())} + hello;
+  chunk += Bytes{'\x03', 0, 0, 0, 5} + "early";
+  send_message(transport.encrypt(chunk).value());
+  EXPECT_TRUE(a.frames.wait_for("early"));
+  EXPECT_TRUE(a.ups.wait_for(node_key_text(client.identity)));
+}
+
+TEST(MeshTransport, StoppingRemovesOnlyTheSocketItMadeNotWhatTookItsPlace) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("troupe-mesh-replaced-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  TestNode a;
+  ASSERT_TRUE(a.start({"unix:" + (dir / "a.sock").string()}).ok());
+  EXPECT_EQ(std::filesystem::status(dir / "a.sock").permissions() &
+                (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+  std::filesystem::remove(dir / "a.sock");
+  std::ofstream(dir / "a.sock") << "someone else's data";
+  a.transport->stop();
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir / "a.sock"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "troupe/base/error.h"
 #include "troupe/net/net_error.h"
 
@@ -72,6 +75,17 @@ TEST(Preamble, TheNodeIdIsTheFirstEightBytesOfTheIdentitysBlake2b) {
   NodeId want = 0;
   for (int i = 0; i < 8; ++i) want = (want << 8) | digest[i];
   EXPECT_EQ(node_id_of_identity(key), want);
+}
+
+// docs/PROTOCOL.md is what a compatible node is written from: it must give the schema text
+// byte for byte (the hash of another text refuses every troupe node).
+TEST(Preamble, TheProtocolDocGivesTheSchemaTextExactly) {
+  std::ifstream in(TROUPE_PROTOCOL_DOC);
+  ASSERT_TRUE(in) << TROUPE_PROTOCOL_DOC;
+  std::stringstream doc;
+  doc << in.rdbuf();
+  EXPECT_NE(doc.str().find("```\n" + std::string(wire_schema_text()) + "\n```"), std::string::npos)
+      << wire_schema_text();
 }
 
 }  // namespace

@@ -107,8 +107,17 @@ class RemoteActors {
   void complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out);
   Bytes registry_frame();
 
+  // How replies to other nodes' requests leave: the actors answer whenever they do (even
+  // after this object is gone, at the system's shutdown), so the answer holds this, not
+  // `this`; stop() empties it under its lock.
+  struct Outbox {
+    std::mutex mutex;
+    net::MeshTransport* transport = nullptr;
+  };
+
   ActorSystem& system_;
   net::MeshTransport& transport_;
+  std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
   boost::asio::io_context& io_;
   const Options options_;
   std::atomic<std::uint64_t> next_request_{1};

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "troupe/base/error.h"
 #include "troupe/base/ids.h"
@@ -136,6 +137,7 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   boost::asio::steady_timer handshake_timer_;
   boost::asio::steady_timer wake_;
   std::unique_ptr<Session> session_;  // the Noise transport, once split
+  std::vector<Frame> early_frames_;   // sent behind the peer's HELLO, delivered once established
 
   std::mutex mutex_;  // guards out_, writer_waiting_, closing_ (any thread)
   OutgoingLanes out_;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "troupe/base/ids.h"
 #include "troupe/base/result.h"
@@ -34,6 +35,7 @@ inline constexpr std::uint64_t kRequiredFeatures = kFeatureNoise | kFeatureLanes
 // The hash of the frame schema this build speaks (docs/PROTOCOL.md, "Schema hash"): the first
 // 8 bytes, big-endian, of BLAKE2b-256 over kWireSchemaText.
 std::uint64_t wire_schema_hash();
+std::string_view wire_schema_text();
 
 struct Preamble {
   std::uint16_t version = kProtocolVersion;

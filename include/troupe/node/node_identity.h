@@ -30,7 +30,11 @@ class NodeIdentity {
   static constexpr int kSerialBits = 40;
   static constexpr std::uint64_t kMaxBoot = (std::uint64_t{1} << (64 - kSerialBits)) - 1;
 
-  static Result<NodeIdentity> load_or_create(const std::string& data_dir, bool exclusive = false);
+  // kKeyOnly: the key (made if absent), without raising the boot counter (boot() is 0): what
+  // `troupe node id` reads, even beside a running node.
+  enum class IdentityUse { kRun, kKeyOnly };
+  static Result<NodeIdentity> load_or_create(const std::string& data_dir, bool exclusive = false,
+                                             IdentityUse mode = IdentityUse::kRun);
 
   NodeId node_id() const { return node_id_; }
   const std::array<std::uint8_t, 32>& public_key() const { return public_key_; }

@@ -55,7 +55,7 @@ class GuestFiber {
   // it; an owner whose job uses the owner's members calls it first, while they exist).
   bool cancel();
   bool running() const { return running_; }
-  bool busy() const { return busy_; }  // a job started and has not finished
+  bool busy() const { return busy_; }            // a job started and has not finished
   bool cancelled() const { return cancelled_; }  // the current (or last) job was cancelled
 
  private:

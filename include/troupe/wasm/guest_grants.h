@@ -80,7 +80,6 @@ bool may_discover(const GuestGrants& grants, const GuestVisibleType& type);
 // "the module imports troupe:host/clock (clock.now-wall) but <why> the clock capability".
 // `services` tells which services are present (storage, signing, identity).
 Result<void> check_granted_imports(const GuestModule& module, const GuestGrants& grants,
-                                   bool storage, bool signing, bool identity,
-                                   std::string_view why);
+                                   bool storage, bool signing, bool identity, std::string_view why);
 
 }  // namespace troupe::wasm

@@ -1,9 +1,9 @@
 // GuestServices: what the node serves one WebAssembly actor beyond the workload contract — its
 // own key-value storage, signing with its custodial key and its credential (wit/troupe-host.wit,
-// interfaces storage, signing and identity). The wasm layer only calls these; the platform layer implements them
-// (the node adapts its per-actor store and key custody), so a guest never holds a database or
-// a private key itself. A service that is absent was not granted: a guest that imports it is
-// refused at spawn (WasmActor::on_start), never at its first call.
+// interfaces storage, signing and identity). The wasm layer only calls these; the platform layer
+// implements them (the node adapts its per-actor store and key custody), so a guest never holds a
+// database or a private key itself. A service that is absent was not granted: a guest that imports
+// it is refused at spawn (WasmActor::on_start), never at its first call.
 //
 // Threading and lifetime: one GuestServices belongs to one actor incarnation; only that actor's
 // activation calls it (one call at a time, from whichever worker runs the actor). It is made
