@@ -136,6 +136,17 @@ Result<void> NoiseHandshake::write_token(Token token, Bytes& out) {
       return {};
     }
     case Token::kEE:
+    case Token::kES:
+    case Token::kSE:
+      return dh_token(token, initiator);
+  }
+  return Error{BaseErrc::kInternal, "unknown Noise token"};
+}
+
+// The DH tokens, the same whichever side writes: ee, es and se as Noise defines them.
+Result<void> NoiseHandshake::dh_token(Token token, bool initiator) {
+  switch (token) {
+    case Token::kEE:
       return mix_dh(*local_ephemeral_, *remote_ephemeral_);
     case Token::kES:
       return initiator ? mix_dh(*local_ephemeral_, *remote_static_)
@@ -143,8 +154,9 @@ Result<void> NoiseHandshake::write_token(Token token, Bytes& out) {
     case Token::kSE:
       return initiator ? mix_dh(*local_static_, *remote_ephemeral_)
                        : mix_dh(*local_ephemeral_, *remote_static_);
+    default:
+      return Error{BaseErrc::kInternal, "not a DH token"};
   }
-  return Error{BaseErrc::kInternal, "unknown Noise token"};
 }
 
 Result<void> NoiseHandshake::read_token(Token token, BytesView& in) {
@@ -174,13 +186,9 @@ Result<void> NoiseHandshake::read_token(Token token, BytesView& in) {
       return {};
     }
     case Token::kEE:
-      return mix_dh(*local_ephemeral_, *remote_ephemeral_);
     case Token::kES:
-      return initiator ? mix_dh(*local_ephemeral_, *remote_static_)
-                       : mix_dh(*local_static_, *remote_ephemeral_);
     case Token::kSE:
-      return initiator ? mix_dh(*local_static_, *remote_ephemeral_)
-                       : mix_dh(*local_ephemeral_, *remote_static_);
+      return dh_token(token, initiator);
   }
   return Error{BaseErrc::kInternal, "unknown Noise token"};
 }

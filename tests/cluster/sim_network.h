@@ -134,4 +134,12 @@ class SimNetwork {
   std::map<std::pair<std::size_t, std::size_t>, std::uint64_t> sent_;
 };
 
+// Helpers the scenario tests share.
+inline double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+inline std::vector<std::size_t> range(std::size_t from, std::size_t to) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = from; i < to; ++i) out.push_back(i);
+  return out;
+}
+
 }  // namespace troupe::test

@@ -12,14 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::vector<std::size_t> range(std::size_t from, std::size_t to) {
-  std::vector<std::size_t> out;
-  for (std::size_t i = from; i < to; ++i) out.push_back(i);
-  return out;
-}
-
 std::size_t count_kind(const SimNetwork& sim, MemberEventKind kind, NodeId member) {
   std::size_t n = 0;
   for (const auto& e : sim.events()) n += e.kind == kind && e.member == member ? 1 : 0;

@@ -87,6 +87,7 @@ class NoiseHandshake {
   Result<void> write_token(Token token, Bytes& out);
   // Consumes the token's bytes from the front of `in`.
   Result<void> read_token(Token token, BytesView& in);
+  Result<void> dh_token(Token token, bool initiator);
   // MixKey(DH(local private key, remote)), refusing an all-zero result (a low-order point).
   Result<void> mix_dh(const NoiseKeyPair& local, const NoisePublicKey& remote);
   // After the last message: keeps h for handshake_hash().
