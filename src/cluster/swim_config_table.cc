@@ -3,22 +3,10 @@
 #include <cstdint>
 
 #include "troupe/base/error.h"
+#include "troupe/base/toml_integer.h"
 #include "troupe/cluster/membership_codec.h"
 
 namespace troupe {
-namespace {
-
-Result<std::int64_t> integer_in(const toml::node& value, const std::string& what, std::int64_t min,
-                                std::int64_t max) {
-  auto v = value.value_exact<std::int64_t>();
-  if (!v || *v < min || *v > max) {
-    return Error{BaseErrc::kInvalidArgument, what + " must be an integer in " +
-                                                 std::to_string(min) + ".." + std::to_string(max)};
-  }
-  return *v;
-}
-
-}  // namespace
 
 Result<void> parse_cluster_table(const toml::table& table, const std::string& origin,
                                  SwimConfig& config) {
@@ -55,20 +43,20 @@ Result<void> parse_cluster_table(const toml::table& table, const std::string& or
     bool known = false;
     for (const Duration& d : kDurations) {
       if (k != d.key) continue;
-      auto n = integer_in(value, what, 1, d.max_ms);
+      auto n = toml_integer_in(value, what, 1, d.max_ms);
       if (!n.ok()) return n.error();
       config.*d.field = std::chrono::milliseconds(*n);
       known = true;
     }
     for (const Count& c : kCounts) {
       if (k != c.key) continue;
-      auto n = integer_in(value, what, 1, c.max);
+      auto n = toml_integer_in(value, what, 1, c.max);
       if (!n.ok()) return n.error();
       config.*c.field = static_cast<int>(*n);
       known = true;
     }
     if (k == "max_members") {
-      auto n = integer_in(value, what, 2, static_cast<std::int64_t>(kMaxMembershipEntries));
+      auto n = toml_integer_in(value, what, 2, static_cast<std::int64_t>(kMaxMembershipEntries));
       if (!n.ok()) return n.error();
       config.max_members = static_cast<std::size_t>(*n);
       known = true;

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "troupe/base/error.h"
+#include "troupe/base/toml_integer.h"
 
 namespace troupe::net {
 namespace {
@@ -27,16 +28,6 @@ Result<std::vector<std::string>> strings(const toml::node& value, const std::str
     out.push_back(*s);
   }
   return out;
-}
-
-Result<std::int64_t> integer_in(const toml::node& value, const std::string& what, std::int64_t min,
-                                std::int64_t max) {
-  auto v = value.value_exact<std::int64_t>();
-  if (!v || *v < min || *v > max) {
-    return Error{BaseErrc::kInvalidArgument, what + " must be an integer in " +
-                                                 std::to_string(min) + ".." + std::to_string(max)};
-  }
-  return *v;
 }
 
 Result<std::vector<MeshAddress>> addresses(const toml::node& value, const std::string& what,
@@ -86,15 +77,15 @@ Result<void> parse_mesh_table(const toml::table& table, const std::string& origi
         config.allow.push_back(*parsed);
       }
     } else if (k == "handshake_timeout_ms") {
-      auto n = integer_in(value, what, 100, 600'000);
+      auto n = toml_integer_in(value, what, 100, 600'000);
       if (!n.ok()) return n.error();
       config.handshake_timeout = std::chrono::milliseconds(*n);
     } else if (k == "io_threads") {
-      auto n = integer_in(value, what, 1, 64);
+      auto n = toml_integer_in(value, what, 1, 64);
       if (!n.ok()) return n.error();
       config.io_threads = static_cast<unsigned>(*n);
     } else if (k == "max_peers") {
-      auto n = integer_in(value, what, 1, 65536);
+      auto n = toml_integer_in(value, what, 1, 65536);
       if (!n.ok()) return n.error();
       config.max_peers = static_cast<std::size_t>(*n);
     } else {

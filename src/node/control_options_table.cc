@@ -2,25 +2,9 @@
 
 #include <cstdint>
 
+#include "troupe/base/toml_integer.h"
+
 namespace troupe {
-namespace {
-
-// `value` as an integer in min..max, else an error naming control.KEY.
-Result<std::int64_t> integer_in(const toml::node& value, const std::string& what, std::int64_t min,
-                                std::int64_t max) {
-  auto n = value.value_exact<std::int64_t>();
-  if (!n || *n < min || *n > max) {
-    std::string message = what;
-    message += " must be an integer in ";
-    message += std::to_string(min);
-    message += "..";
-    message += std::to_string(max);
-    return Error{BaseErrc::kInvalidArgument, std::move(message)};
-  }
-  return *n;
-}
-
-}  // namespace
 
 Result<void> parse_control_table(const toml::table& table, const std::string& origin,
                                  ControlServer::Options& options) {
@@ -29,11 +13,11 @@ Result<void> parse_control_table(const toml::table& table, const std::string& or
     what += ": control.";
     what += key.str();
     if (key.str() == "max_connections") {
-      auto n = integer_in(value, what, 1, 4096);
+      auto n = toml_integer_in(value, what, 1, 4096);
       if (!n.ok()) return n.error();
       options.max_connections = static_cast<std::size_t>(*n);
     } else if (key.str() == "idle_timeout_ms") {
-      auto n = integer_in(value, what, 1, 3'600'000);
+      auto n = toml_integer_in(value, what, 1, 3'600'000);
       if (!n.ok()) return n.error();
       options.idle_timeout = std::chrono::milliseconds(*n);
     } else {
