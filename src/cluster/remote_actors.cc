@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <mutex>
+#include <shared_mutex>
 
 #include "troupe/cluster/cluster_error.h"
 #include "troupe/net/net_error.h"
@@ -13,10 +15,93 @@ namespace troupe {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// How long a proxy waits for a remote reply when the ask's envelope names no deadline (the
+// asker's own timeout still fails it first).
+constexpr std::chrono::milliseconds kProxyAskTimeout{60000};
+
+struct WatchTarget {
+  ActorRef target;
+};
+
+}  // namespace
+
+// Stands for an actor of another node: what it receives goes there. Traps exits, so a linked
+// local actor's death reaches the remote actor instead of ending the proxy.
+class RemoteActors::Proxy final : public Actor {
+ public:
+  Proxy(std::shared_ptr<Handle> handle, ActorId id) : handle_(std::move(handle)), id_(id) {}
+
+  void on_start() override { trap_exit(true); }
+
+  bool receive(Message& m) override {
+    if (!m.is<Envelope>()) return false;  // only Envelopes cross nodes
+    Envelope e = std::move(m.as<Envelope>());
+    std::shared_lock lock(handle_->mutex);
+    RemoteActors* remote = handle_->self;
+    if (!m.request) {
+      if (remote) (void)remote->tell(id_.node, id_.serial, "", std::move(e));
+      return true;
+    }
+    auto reply = std::make_shared<ReplyPromise>(take_reply());
+    if (!remote) {
+      reply->fail(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+      return true;
+    }
+    auto timeout = kProxyAskTimeout;
+    if (e.deadline != Clock::TimePoint{}) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          e.deadline - system().clock().now());
+      timeout = std::clamp(left, std::chrono::milliseconds(1), kProxyAskTimeout);
+    }
+    remote->ask(id_.node, id_.serial, "", std::move(e), timeout,
+                [reply](Result<Bytes> r) { reply->deliver(std::move(r)); });
+    return true;
+  }
+
+  void on_exit(const ExitSignal& signal) override {
+    if (!signal.reason.abnormal()) return;
+    std::shared_lock lock(handle_->mutex);
+    if (handle_->self) handle_->self->send_exit(id_, signal.reason);
+  }
+
+ private:
+  std::shared_ptr<Handle> handle_;
+  ActorId id_;
+};
+
+// Monitors this node's actors that other nodes watch, and reports their deaths.
+class RemoteActors::Watcher final : public Actor {
+ public:
+  explicit Watcher(std::shared_ptr<Handle> handle) : handle_(std::move(handle)) {}
+
+  bool receive(Message& m) override {
+    if (!m.is<WatchTarget>()) return false;
+    monitor(m.as<WatchTarget>().target);
+    return true;
+  }
+  void on_down(const Down& down) override {
+    std::shared_lock lock(handle_->mutex);
+    if (handle_->self) handle_->self->on_local_down(down.actor.id(), down.reason);
+  }
+
+ private:
+  std::shared_ptr<Handle> handle_;
+};
+
 RemoteActors::RemoteActors(ActorSystem& system, net::MeshTransport& transport, asio::io_context& io,
                            Options options)
     : system_(system), transport_(transport), io_(io), options_(options) {
   outbox_->transport = &transport;
+  handle_->self = this;
+  // Announcements count from the wall clock: a restarted node's come after its last run's.
+  next_sequence_ =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  // An internal actor ("actor" type): never announced or reachable from other nodes.
+  watcher_ = system_.spawn(std::make_unique<Watcher>(handle_), SpawnOptions{});
 }
 
 RemoteActors::~RemoteActors() { stop(); }
@@ -26,13 +111,25 @@ void RemoteActors::stop() {
     std::lock_guard lock(outbox_->mutex);
     outbox_->transport = nullptr;
   }
+  {
+    std::unique_lock lock(handle_->mutex);
+    handle_->self = nullptr;
+  }
+  // In one step: from here no proxy is recorded and no ask is pending.
+  std::map<NodeId, std::map<std::uint64_t, ActorRef>> proxies;
   std::map<std::uint64_t, Pending> pending;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
+    proxies.swap(proxies_);
     pending.swap(pending_);
   }
+  // The stand-ins of other nodes' actors can reach nothing now.
+  for (auto& [node, refs] : proxies) {
+    for (auto& [serial, p] : refs) system_.stop(p, ExitReason::noconnection());
+  }
+  if (watcher_) system_.stop(watcher_);
   for (auto& [id, p] : pending) {
     p.timer->cancel();
     p.done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
@@ -67,8 +164,11 @@ void RemoteActors::ask(NodeId node, std::uint64_t to_serial, const std::string& 
   remote.time_left_ms = static_cast<std::uint32_t>(timeout.count());
   auto timer = std::make_shared<asio::steady_timer>(io_, timeout);
   {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+    std::unique_lock lock(mutex_);
+    if (stopped_) {
+      lock.unlock();  // `done` may call back in
+      return done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+    }
     pending_.emplace(id, Pending{node, std::move(done), timer});
   }
   timer->async_wait([this, id](boost::system::error_code ec) {
@@ -80,12 +180,14 @@ void RemoteActors::ask(NodeId node, std::uint64_t to_serial, const std::string& 
   if (!sent.ok()) complete(id, sent.error(), false);
 }
 
-void RemoteActors::complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out) {
+void RemoteActors::complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out,
+                            NodeId from) {
   Pending p;
   {
     std::lock_guard lock(mutex_);
     auto it = pending_.find(request_id);
-    if (it == pending_.end()) {
+    // Only the node asked may answer: another's REPLY with a guessed id is dropped.
+    if (it == pending_.end() || (from != 0 && it->second.node != from)) {
       if (!timed_out) ++counters_.late_replies;
       return;
     }
@@ -106,12 +208,27 @@ void RemoteActors::on_frame(const net::PeerInfo& peer, const net::Frame& frame) 
     case net::FrameType::kReply: {
       auto reply = decode_remote_reply(frame.body);
       if (!reply.ok()) break;
-      return handle_reply(std::move(reply).value());
+      return handle_reply(peer.id, std::move(reply).value());
     }
     case net::FrameType::kRegistry: {
       auto announcement = decode_registry(frame.body);
       if (!announcement.ok()) break;
       return handle_registry(peer.id, std::move(announcement).value());
+    }
+    case net::FrameType::kWatch: {
+      auto serial = decode_watch(frame.body);
+      if (!serial.ok()) break;
+      return handle_watch(peer.id, *serial);
+    }
+    case net::FrameType::kDown: {
+      auto down = decode_remote_exit(frame.body);
+      if (!down.ok()) break;
+      return handle_down(peer.id, std::move(down).value());
+    }
+    case net::FrameType::kExit: {
+      auto exit = decode_remote_exit(frame.body);
+      if (!exit.ok()) break;
+      return handle_exit(std::move(exit).value());
     }
     default:
       return;
@@ -156,14 +273,18 @@ void RemoteActors::handle_envelope(const net::PeerInfo& peer, RemoteEnvelope rem
   system_.ask_then<Bytes>(target, std::move(e), time_left, std::move(answer));
 }
 
-void RemoteActors::handle_reply(RemoteReply reply) {
-  complete(reply.request_id, std::move(reply.result), false);
+void RemoteActors::handle_reply(NodeId from, RemoteReply reply) {
+  complete(reply.request_id, std::move(reply.result), false, from);
 }
 
 void RemoteActors::handle_registry(NodeId node, RegistryAnnouncement announcement) {
   std::lock_guard lock(mutex_);
   NodeNames& names = names_[node];
-  if (announcement.sequence <= names.sequence && names.sequence != 0) return;  // stale
+  // Stale unless what is held has expired (a restarted node counts from a new start).
+  if (announcement.sequence <= names.sequence && names.sequence != 0 &&
+      names.expires > std::chrono::steady_clock::now()) {
+    return;
+  }
   names.sequence = announcement.sequence;
   names.expires = std::chrono::steady_clock::now() + std::chrono::milliseconds(announcement.ttl_ms);
   names.entries = std::move(announcement.entries);
@@ -171,9 +292,20 @@ void RemoteActors::handle_registry(NodeId node, RegistryAnnouncement announcemen
 
 void RemoteActors::on_member_gone(NodeId node) {
   std::vector<Pending> failed;
+  std::vector<ActorRef> proxies;
   {
     std::lock_guard lock(mutex_);
+    gone_.insert(node);
     names_.erase(node);
+    if (auto it = proxies_.find(node); it != proxies_.end()) {
+      for (auto& [serial, p] : it->second) proxies.push_back(std::move(p));
+      proxies_.erase(it);
+    }
+    for (auto it = watches_.begin(); it != watches_.end();) {
+      watch_count_ -= it->second.erase(node);
+      it = it->second.empty() ? watches_.erase(it) : std::next(it);
+    }
+    watches_by_peer_.erase(node);
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.node == node) {
         failed.push_back(std::move(it->second));
@@ -188,6 +320,124 @@ void RemoteActors::on_member_gone(NodeId node) {
     p.timer->cancel();
     p.done(Error{ClusterErrc::kNoConnection, "the node the actor lives on is gone"});
   }
+  // Monitors of its actors get DOWN noconnection, links fire: each stand-in dies once.
+  for (ActorRef& p : proxies) system_.stop(p, ExitReason::noconnection());
+}
+
+Result<ActorRef> RemoteActors::proxy(ActorId id, const std::string& type_name) {
+  if (!id.valid() || id.node == system_.node_id()) {
+    return Error{BaseErrc::kInvalidArgument, "not an actor of another node: " + id.to_string()};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return Error{BaseErrc::kUnavailable, "the node is shutting down"};
+  }
+  if (ActorRef existing = system_.find(id)) return existing;
+  SpawnOptions options;
+  options.type_name = type_name.empty() ? "remote" : type_name.substr(0, kMaxRemoteTextBytes);
+  options.foreign_id = id;
+  ActorRef ref = system_.spawn(std::make_unique<Proxy>(handle_, id), options);
+  if (!ref) {
+    // Another thread made it first (or the system is stopping).
+    if (ActorRef existing = system_.find(id)) return existing;
+    return Error{BaseErrc::kUnavailable, "the node is shutting down"};
+  }
+  bool recorded = false;
+  {
+    std::lock_guard lock(mutex_);
+    // Recorded only while its node counts as present: otherwise no DOWN could ever come.
+    if (!stopped_ && !gone_.contains(id.node) && transport_.connected(id.node)) {
+      proxies_[id.node][id.serial] = ref;  // replaces a stand-in that died here
+      recorded = true;
+    }
+  }
+  if (!recorded) {
+    system_.stop(ref, ExitReason::noconnection());
+    return ref;
+  }
+  (void)transport_.send(id.node, net::Lane::kSystem, net::FrameType::kWatch,
+                        encode_watch(id.serial));
+  return ref;
+}
+
+void RemoteActors::handle_watch(NodeId from, std::uint64_t serial) {
+  ActorRef target = system_.find(ActorId{system_.node_id(), serial});
+  if (target && wasm::is_node_internal_type(target.type_name())) target = ActorRef{};
+  if (!target) {
+    (void)transport_.send(from, net::Lane::kSystem, net::FrameType::kDown,
+                          encode_remote_exit(RemoteExit{serial, ExitReason::error("noproc")}));
+    return;
+  }
+  bool first = false;
+  bool refused = false;
+  {
+    std::lock_guard lock(mutex_);
+    refused = watch_count_ >= kMaxWatches || watches_by_peer_[from] >= kMaxWatchesPerPeer;
+    if (refused) {
+      ++counters_.watches_refused;
+    } else {
+      auto& watchers = watches_[serial];
+      first = watchers.empty();
+      if (watchers.insert(from).second) {
+        ++watch_count_;
+        ++watches_by_peer_[from];
+      }
+    }
+  }
+  if (refused) {
+    // Said, so the proxy dies rather than waiting for a DOWN that would never come.
+    (void)transport_.send(from, net::Lane::kSystem, net::FrameType::kDown,
+                          encode_remote_exit(RemoteExit{
+                              serial, ExitReason::error("watch refused: too many watches")}));
+    return;
+  }
+  if (first) system_.tell(watcher_, WatchTarget{target});
+}
+
+void RemoteActors::on_local_down(ActorId id, const ExitReason& reason) {
+  std::set<NodeId> watchers;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = watches_.find(id.serial);
+    if (it == watches_.end()) return;
+    watchers = std::move(it->second);
+    watch_count_ -= watchers.size();
+    for (NodeId n : watchers) {
+      if (auto w = watches_by_peer_.find(n); w != watches_by_peer_.end() && --w->second == 0) {
+        watches_by_peer_.erase(w);
+      }
+    }
+    watches_.erase(it);
+  }
+  const Bytes body = encode_remote_exit(RemoteExit{id.serial, reason});
+  for (NodeId node : watchers) {
+    (void)transport_.send(node, net::Lane::kSystem, net::FrameType::kDown, body);
+  }
+}
+
+void RemoteActors::handle_down(NodeId from, RemoteExit down) {
+  ActorRef proxy;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = proxies_.find(from);
+    if (it == proxies_.end()) return;
+    auto p = it->second.find(down.serial);
+    if (p == it->second.end()) return;
+    proxy = std::move(p->second);
+    it->second.erase(p);
+  }
+  if (proxy) system_.stop(proxy, std::move(down.reason));
+}
+
+void RemoteActors::handle_exit(RemoteExit exit) {
+  ActorRef target = system_.find(ActorId{system_.node_id(), exit.serial});
+  if (!target || wasm::is_node_internal_type(target.type_name())) return;
+  system_.exit(target, ActorRef{}, std::move(exit.reason));
+}
+
+void RemoteActors::send_exit(ActorId to, const ExitReason& reason) {
+  (void)transport_.send(to.node, net::Lane::kSystem, net::FrameType::kExit,
+                        encode_remote_exit(RemoteExit{to.serial, reason}));
 }
 
 Bytes RemoteActors::registry_frame() {
@@ -205,6 +455,19 @@ Bytes RemoteActors::registry_frame() {
 
 void RemoteActors::on_peer_up(NodeId peer) {
   (void)transport_.send(peer, net::Lane::kSystem, net::FrameType::kRegistry, registry_frame());
+  // Watches again for its actors: a DOWN may have been lost with the connection, and a node
+  // that restarted under the same id answers noproc for what its last run had.
+  std::vector<std::uint64_t> serials;
+  {
+    std::lock_guard lock(mutex_);
+    gone_.erase(peer);
+    if (auto it = proxies_.find(peer); it != proxies_.end()) {
+      for (const auto& [serial, p] : it->second) serials.push_back(serial);
+    }
+  }
+  for (std::uint64_t serial : serials) {
+    (void)transport_.send(peer, net::Lane::kSystem, net::FrameType::kWatch, encode_watch(serial));
+  }
 }
 
 void RemoteActors::announce() {

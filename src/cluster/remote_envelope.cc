@@ -216,4 +216,41 @@ Result<RegistryAnnouncement> decode_registry(BytesView body) {
   return a;
 }
 
+Bytes encode_watch(std::uint64_t serial) {
+  Bytes out;
+  put_u64(out, serial);
+  return out;
+}
+
+Result<std::uint64_t> decode_watch(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "watch frame");
+  TROUPE_READ(serial, in.u64("serial"));
+  if (serial == 0 || in.left() != 0) return in.error("not one serial");
+  return serial;
+}
+
+Bytes encode_remote_exit(const RemoteExit& e) {
+  Bytes out;
+  put_u64(out, e.serial);
+  put_u8(out, static_cast<std::uint8_t>(e.reason.kind));
+  put_text16(out, std::string_view(e.reason.detail).substr(0, 1024));
+  return out;
+}
+
+Result<RemoteExit> decode_remote_exit(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "down/exit frame");
+  RemoteExit e;
+  TROUPE_READ(serial, in.u64("serial"));
+  if (serial == 0) return in.error("serial 0");
+  TROUPE_READ(kind, in.u8("reason"));
+  if (kind > static_cast<std::uint8_t>(ExitReason::Kind::kNoConnection)) {
+    return in.error("reason " + std::to_string(kind));
+  }
+  TROUPE_READ(detail, read_text16(in, 1024, "detail"));
+  if (in.left() != 0) return in.error("bytes after the detail");
+  e.serial = serial;
+  e.reason = ExitReason{static_cast<ExitReason::Kind>(kind), std::move(detail)};
+  return e;
+}
+
 }  // namespace troupe

@@ -31,6 +31,9 @@ std::optional<FrameType> frame_type_from_byte(std::uint8_t byte) {
     case static_cast<std::uint8_t>(FrameType::kEnvelope):
     case static_cast<std::uint8_t>(FrameType::kReply):
     case static_cast<std::uint8_t>(FrameType::kRegistry):
+    case static_cast<std::uint8_t>(FrameType::kWatch):
+    case static_cast<std::uint8_t>(FrameType::kDown):
+    case static_cast<std::uint8_t>(FrameType::kExit):
       return static_cast<FrameType>(byte);
     default:
       return std::nullopt;
@@ -51,6 +54,12 @@ std::string_view frame_type_name(FrameType type) {
       return "reply";
     case FrameType::kRegistry:
       return "registry";
+    case FrameType::kWatch:
+      return "watch";
+    case FrameType::kDown:
+      return "down";
+    case FrameType::kExit:
+      return "exit";
   }
   return "unknown";
 }
@@ -61,6 +70,9 @@ bool frame_allowed_on(FrameType type, Lane lane) {
     case FrameType::kRefuse:
     case FrameType::kMembership:
     case FrameType::kRegistry:
+    case FrameType::kWatch:
+    case FrameType::kDown:
+    case FrameType::kExit:
       return lane == Lane::kSystem;
     case FrameType::kEnvelope:
     case FrameType::kReply:
@@ -79,6 +91,11 @@ std::size_t max_frame_body(FrameType type) {
       return std::size_t{1} << 20;  // a push-pull of 1024 members is about 320 KB
     case FrameType::kRegistry:
       return std::size_t{4} << 20;  // 4096 names of at most 255 bytes and their types
+    case FrameType::kWatch:
+      return 8;
+    case FrameType::kDown:
+    case FrameType::kExit:
+      return 8 + 1 + 2 + 1024;
     case FrameType::kEnvelope:
     case FrameType::kReply:
       return kMaxFrameBytes;

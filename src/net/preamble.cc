@@ -26,7 +26,9 @@ constexpr std::string_view kWireSchemaText =
     "envelope:4=kind:u8,target:u8(serial:u64|name:str16),request_id:u64,time_left_ms:u32,"
     "caller:u64u64,caller_type:str16,traceparent:str16,chain:u16*u64u64,route:str16,payload;"
     "reply:5=request_id:u64,status:u8(0:payload|1:layer:str16,name:str16,detail:str16);"
-    "registry:6=sequence:u64,ttl_ms:u32,count:u16*(name:str16,serial:u64,type:str16);";
+    "registry:6=sequence:u64,ttl_ms:u32,count:u16*(name:str16,serial:u64,type:str16);"
+    "watch:7=serial:u64;down:8=serial:u64,reason:u8,detail:str16;"
+    "exit:9=serial:u64,reason:u8,detail:str16;";
 
 void put_be(std::uint8_t* out, std::uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) {

@@ -33,6 +33,9 @@ std::string ExitReason::to_string() const {
     case Kind::kError:
       k = "error";
       break;
+    case Kind::kNoConnection:
+      k = "noconnection";
+      break;
   }
   return detail.empty() ? std::string(k) : std::string(k) + ": " + detail;
 }

@@ -101,6 +101,7 @@ ActorCell::ActorCell(ActorSystem& system, ActorId id, const std::string* type_na
       type_name_(type_name),
       system_(system),
       parent_(parent),
+      foreign_(id.node != system.node_id()),
       actor_(std::move(actor)) {
   user_.init(user_c_);
   sys_.init(sys_c_);
@@ -118,7 +119,9 @@ ActorCell::ActorCell(ActorSystem& system, ActorId id, const std::string* type_na
   actor_->cell_ = this;
 }
 
-ActorId ActorCell::id() const { return ActorId{system_.node_id(), serial_}; }
+ActorId ActorCell::id() const {
+  return ActorId{foreign_ ? system_.foreign_node_of(this) : system_.node_id(), serial_};
+}
 
 ActorCell::OwnerState& ActorCell::owner() {
   if (!owner_) owner_ = std::make_unique<OwnerState>();
@@ -147,6 +150,7 @@ ActorCell::~ActorCell() {
   while (Message* m = sys_.pop(sys_c_)) dead_letter(m, "actor gone");
   while (Message* m = pop_user()) dead_letter(m, "actor gone");
   if (parent_) parent_->release();
+  if (foreign_) system_.forget_foreign_cell(this);
 }
 
 void ActorCell::start(std::string name) {

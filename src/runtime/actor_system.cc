@@ -103,8 +103,11 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
     ~Done() { n.fetch_sub(1, std::memory_order_seq_cst); }
   } done{spawning_};
   if (shut_down_.load(std::memory_order_seq_cst)) return {};
-  ActorId id{node_id_, next_serial_.fetch_add(1, std::memory_order_relaxed)};
-  if (id.serial > config_.last_serial) {
+  const bool foreign = options.foreign_id.valid();
+  if (foreign && (options.foreign_id.node == node_id_ || !options.name.empty())) return {};
+  ActorId id = foreign ? options.foreign_id
+                       : ActorId{node_id_, next_serial_.fetch_add(1, std::memory_order_relaxed)};
+  if (!foreign && id.serial > config_.last_serial) {
     spdlog::error(
         "actor serials of this boot are used up (last {}): spawn refused; restart "
         "the node",
@@ -133,7 +136,26 @@ ActorRef ActorSystem::spawn_cell(ActorCell* parent, std::unique_ptr<Actor> actor
       }
     }
   }
-  {
+  if (foreign) {
+    bool lost = false;
+    {
+      std::lock_guard lock(foreign_mutex_);
+      foreign_nodes_[cell] = id.node;  // before anyone can ask the cell its id
+      lost = !foreign_.emplace(id, cell).second;
+    }
+    // One cell per foreign actor: the caller looks it up first; a race loses here. The
+    // unstarted cell still holds its own reference (finalize drops it, and it never runs):
+    // dropped here, outside the lock, as its destructor takes it.
+    if (lost) {
+      {
+        std::lock_guard lock(foreign_mutex_);
+        foreign_nodes_.erase(cell);
+      }
+      ref = ActorRef{};
+      cell->release();
+      return {};
+    }
+  } else {
     Shard& s = shard(id.serial);
     std::lock_guard lock(s.mutex);
     s.cells.insert(id.serial, cell);
@@ -170,13 +192,23 @@ void ActorSystem::kill(const ActorRef& ref) {
   if (ref) ref.cell()->kill();
 }
 
+void ActorSystem::exit(const ActorRef& ref, ActorRef from, ExitReason reason) {
+  if (ref)
+    ref.cell()->enqueue_system(make_message(sys::LinkExit{std::move(from), std::move(reason)}));
+}
+
 ActorRef ActorSystem::root() const {
   std::lock_guard lock(names_mutex_);
   return root_;
 }
 
 ActorRef ActorSystem::find(ActorId id) const {
-  if (id.node != node_id_ || shut_down_.load()) return {};
+  if (shut_down_.load()) return {};
+  if (id.node != node_id_) {
+    std::lock_guard lock(foreign_mutex_);
+    auto it = foreign_.find(id);
+    return it == foreign_.end() || !it->second->alive() ? ActorRef{} : ActorRef(it->second);
+  }
   Shard& s = shard(id.serial);
   std::lock_guard lock(s.mutex);
   ActorCell* cell = s.cells.find(id.serial);
@@ -272,11 +304,27 @@ void ActorSystem::note_dead_letter(const Message& m, const char* why) {
   }
 }
 
+NodeId ActorSystem::foreign_node_of(const ActorCell* cell) const {
+  std::lock_guard lock(foreign_mutex_);
+  auto it = foreign_nodes_.find(cell);
+  return it == foreign_nodes_.end() ? 0 : it->second;
+}
+
+void ActorSystem::forget_foreign_cell(const ActorCell* cell) {
+  std::lock_guard lock(foreign_mutex_);
+  foreign_nodes_.erase(cell);
+}
+
 void ActorSystem::on_finalized(ActorCell* cell, const std::string& name) {
-  {
-    Shard& s = shard(cell->id().serial);
+  const ActorId id = cell->id();  // before foreign_mutex_: a foreign cell's id() takes it
+  if (id.node != node_id_) {
+    std::lock_guard lock(foreign_mutex_);
+    auto it = foreign_.find(id);
+    if (it != foreign_.end() && it->second == cell) foreign_.erase(it);
+  } else {
+    Shard& s = shard(id.serial);
     std::lock_guard lock(s.mutex);
-    s.cells.erase(cell->id().serial);
+    s.cells.erase(id.serial);
   }
   if (!name.empty()) {
     std::lock_guard lock(names_mutex_);
@@ -301,6 +349,15 @@ void ActorSystem::shutdown() {
   // Newest first, so later actors (which may depend on earlier ones) go first; the root
   // supervisor stops its own children in reverse start order.
   auto tops = top_level();
+  {
+    // The cells standing for other nodes' actors go first: nothing local depends on them.
+    std::vector<ActorRef> foreign;
+    {
+      std::lock_guard lock(foreign_mutex_);
+      for (auto& [id, cell] : foreign_) foreign.emplace_back(cell);
+    }
+    for (ActorRef& r : foreign) r.cell()->stop(ExitReason::shutdown());
+  }
   for (auto it = tops.rbegin(); it != tops.rend(); ++it) it->cell()->stop(ExitReason::shutdown());
   if (!wait_all_dead(config_.shutdown_timeout)) {
     spdlog::warn("shutdown: {} actors still alive after {} ms; killing them", live_.load(),
@@ -309,6 +366,12 @@ void ActorSystem::shutdown() {
       std::lock_guard lock(s.mutex);
       s.cells.for_each([](std::uint64_t, ActorCell* cell) { cell->kill(); });
     }
+    std::vector<ActorRef> foreign;
+    {
+      std::lock_guard lock(foreign_mutex_);
+      for (auto& [id, cell] : foreign_) foreign.emplace_back(cell);
+    }
+    for (ActorRef& r : foreign) r.cell()->kill();
     wait_all_dead(std::chrono::milliseconds(2000));
   }
   timers_->stop();

@@ -32,6 +32,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,7 @@ class RemoteActors {
     std::uint64_t dropped_tells = 0;    // no such actor, or its mailbox full
     std::uint64_t failed_on_death = 0;  // asks failed because their node died or left
     std::uint64_t malformed_frames = 0;
+    std::uint64_t watches_refused = 0;  // past the cap on watches held for other nodes
   };
   // Where a remote name points.
   struct RemoteName {
@@ -78,6 +81,14 @@ class RemoteActors {
   void ask(NodeId node, std::uint64_t to_serial, const std::string& to_name, Envelope envelope,
            std::chrono::milliseconds timeout, std::function<void(Result<Bytes>)> done);
 
+  // A local stand-in for actor `id` of another node, to tell and ask (Envelope messages),
+  // monitor and link like a local actor: its monitors get DOWN with the remote actor's exit
+  // reason, or `noconnection` when its node dies or leaves (once: the stand-in dies once); a
+  // linked local actor that exits abnormally sends the remote actor an exit signal. One per
+  // remote actor. A node that is not connected gives one that is dead already (noconnection).
+  // Errors: invalid-argument (an id of this node), unavailable (stopping).
+  Result<ActorRef> proxy(ActorId id, const std::string& type_name = "");
+
   std::optional<RemoteName> lookup(const std::string& name) const;
   // Every name the cluster holds (other nodes'), by name.
   std::vector<RemoteName> names() const;
@@ -90,6 +101,17 @@ class RemoteActors {
   void announce();                   // to every connected peer (periodic)
 
  private:
+  class Proxy;
+  class Watcher;
+  // What actors (the proxies, the watcher) reach this object through: they may outlive it
+  // (they stop with the actor system), so stop() empties it under the exclusive lock.
+  struct Handle {
+    std::shared_mutex mutex;
+    RemoteActors* self = nullptr;
+  };
+  static constexpr std::size_t kMaxWatches = 65536;
+  static constexpr std::size_t kMaxWatchesPerPeer = 16384;
+
   struct Pending {
     NodeId node = 0;
     std::function<void(Result<Bytes>)> done;
@@ -102,9 +124,16 @@ class RemoteActors {
   };
 
   void handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote);
-  void handle_reply(RemoteReply reply);
+  void handle_reply(NodeId from, RemoteReply reply);
   void handle_registry(NodeId node, RegistryAnnouncement announcement);
-  void complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out);
+  void handle_watch(NodeId from, std::uint64_t serial);
+  void handle_down(NodeId from, RemoteExit down);
+  void handle_exit(RemoteExit exit);
+  void on_local_down(ActorId id, const ExitReason& reason);
+  void send_exit(ActorId to, const ExitReason& reason);
+  // `from`: the node the reply came from (0: this node: a timeout or a failed send); a reply
+  // from another node than the one asked is ignored.
+  void complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out, NodeId from = 0);
   Bytes registry_frame();
 
   // How replies to other nodes' requests leave: the actors answer whenever they do (even
@@ -118,6 +147,8 @@ class RemoteActors {
   ActorSystem& system_;
   net::MeshTransport& transport_;
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
+  std::shared_ptr<Handle> handle_ = std::make_shared<Handle>();
+  ActorRef watcher_;
   boost::asio::io_context& io_;
   const Options options_;
   std::atomic<std::uint64_t> next_request_{1};
@@ -126,6 +157,11 @@ class RemoteActors {
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<NodeId, NodeNames> names_;
+  std::map<NodeId, std::map<std::uint64_t, ActorRef>> proxies_;  // by node, then serial
+  std::set<NodeId> gone_;  // declared dead or left, until they connect again
+  std::map<std::uint64_t, std::set<NodeId>> watches_;  // this node's actors other nodes watch
+  std::size_t watch_count_ = 0;
+  std::map<NodeId, std::size_t> watches_by_peer_;
   Counters counters_;
   bool stopped_ = false;
 };

@@ -16,6 +16,7 @@
 #include "troupe/base/ids.h"
 #include "troupe/base/result.h"
 #include "troupe/runtime/envelope.h"
+#include "troupe/runtime/exit_reason.h"
 
 namespace troupe {
 
@@ -59,8 +60,19 @@ Bytes encode_remote_envelope(const RemoteEnvelope& e);
 Result<RemoteEnvelope> decode_remote_envelope(BytesView body);
 Bytes encode_remote_reply(const RemoteReply& r);
 Result<RemoteReply> decode_remote_reply(BytesView body);
+// WATCH: the serial of an actor of the receiver the sender wants a DOWN for. DOWN and EXIT: an
+// actor's serial and an exit reason (its kind as a byte, its detail).
+struct RemoteExit {
+  std::uint64_t serial = 0;
+  ExitReason reason;
+};
+
 Bytes encode_registry(const RegistryAnnouncement& a);
 Result<RegistryAnnouncement> decode_registry(BytesView body);
+Bytes encode_watch(std::uint64_t serial);
+Result<std::uint64_t> decode_watch(BytesView body);
+Bytes encode_remote_exit(const RemoteExit& e);
+Result<RemoteExit> decode_remote_exit(BytesView body);
 
 // An error as it crosses nodes: its layer and code names and detail, mapped back to the same
 // ErrorCode on the other side when the code is one of troupe's (base, runtime, wasm, net,

@@ -41,6 +41,9 @@ enum class FrameType : std::uint8_t {
   kEnvelope = 4,    // a tell or a request to an actor of the receiver
   kReply = 5,       // the reply to a request
   kRegistry = 6,    // the names the sender's actors are registered under
+  kWatch = 7,       // tell the sender when this actor of the receiver dies (a proxy's monitor)
+  kDown = 8,        // an actor the receiver watched died, and why
+  kExit = 9,        // an exit signal to an actor of the receiver (a link across nodes)
 };
 std::optional<FrameType> frame_type_from_byte(std::uint8_t byte);
 std::string_view frame_type_name(FrameType type);

@@ -200,6 +200,9 @@ class alignas(64) ActorCell final : public Runnable {
   std::unique_ptr<Family> family_;         // (rarely touched)
   std::unique_ptr<OwnerState> owner_;      // (rarely touched)
   std::unique_ptr<ExitReason> exit_;       // set once, at death (under lock_)
+  // Stands for an actor of another node (SpawnOptions::foreign_id): its node id is kept by the
+  // system, not here, so the cell stays 192 bytes. Set at construction, then only read.
+  const bool foreign_;
   // Line 2: written by the worker running the actor.
   alignas(64) MpscConsumer user_c_;
   MpscConsumer sys_c_;

@@ -116,6 +116,10 @@ class ActorSystem {
   void stop(const ActorRef& ref, ExitReason reason = ExitReason::normal());
   // Immediate: no on_stop; takes effect at the actor's next message boundary.
   void kill(const ActorRef& ref);
+  // An exit signal to `ref` as if a linked actor `from` (may be empty: an actor of another
+  // node) had exited with `reason`: trapped, it is on_exit; otherwise an abnormal reason ends
+  // the actor, a normal one is ignored. What a link to an actor of another node delivers.
+  void exit(const ActorRef& ref, ActorRef from, ExitReason reason);
 
   template <class T>
   TimerId send_after(const ActorRef& to, T value, Clock::Duration delay);
@@ -160,6 +164,9 @@ class ActorSystem {
   void note_dead_letter(const Message& m, const char* why);
   void note_restart() { restarts_.fetch_add(1, std::memory_order_relaxed); }
   void on_finalized(ActorCell* cell, const std::string& name);
+  // The node of a cell standing for another node's actor; forgotten when the cell goes.
+  NodeId foreign_node_of(const ActorCell* cell) const;
+  void forget_foreign_cell(const ActorCell* cell);
 
  private:
   struct Shard {
@@ -183,7 +190,11 @@ class ActorSystem {
   std::atomic<std::uint64_t> restarts_{0};
   mutable std::mutex names_mutex_;
   std::unordered_map<std::string, ActorRef> names_;
-  std::deque<FailedActor> failed_;  // under names_mutex_
+  // Cells standing for other nodes' actors (SpawnOptions::foreign_id), by that id.
+  mutable std::mutex foreign_mutex_;
+  std::unordered_map<ActorId, ActorCell*> foreign_;             // live ones, by id
+  std::unordered_map<const ActorCell*, NodeId> foreign_nodes_;  // until each cell is deleted
+  std::deque<FailedActor> failed_;                              // under names_mutex_
   std::mutex intern_mutex_;
   std::unordered_set<std::string> interned_;
   std::mutex live_mutex_;

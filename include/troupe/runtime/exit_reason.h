@@ -15,6 +15,9 @@ struct ExitReason {
     kShutdown,  // stopped by its supervisor or the node during orderly shutdown
     kKilled,    // killed without running on_stop (shutdown timeout, kill)
     kError,     // a handler or hook failed; detail says how
+    // An actor of another node that can no longer be reached: its node died, left or was
+    // taken off the allowlist (Erlang's `noconnection`). What a proxy dies with.
+    kNoConnection,
   };
   Kind kind = Kind::kNormal;
   std::string detail;
@@ -23,9 +26,12 @@ struct ExitReason {
   static ExitReason shutdown() { return {Kind::kShutdown, {}}; }
   static ExitReason killed() { return {Kind::kKilled, {}}; }
   static ExitReason error(std::string what) { return {Kind::kError, std::move(what)}; }
+  static ExitReason noconnection() { return {Kind::kNoConnection, {}}; }
 
   // OTP's sense: a transient child is restarted only after an abnormal exit.
-  bool abnormal() const { return kind == Kind::kError || kind == Kind::kKilled; }
+  bool abnormal() const {
+    return kind == Kind::kError || kind == Kind::kKilled || kind == Kind::kNoConnection;
+  }
   std::string to_string() const;
 };
 

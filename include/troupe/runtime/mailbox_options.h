@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "troupe/base/ids.h"
+
 namespace troupe {
 
 enum class OverflowPolicy : std::uint8_t {
@@ -37,6 +39,10 @@ struct SpawnOptions {
   std::string name;       // optional registered name, unique on the node
   std::string type_name;  // shown by `troupe ls`; defaults to "actor"
   MailboxOptions mailbox;
+  // Internal (the cluster's proxies): the cell stands for this actor of another node and
+  // carries its id. It takes no serial of this node, no name, and is found by find(id) among
+  // the other nodes' actors; it is still stopped at shutdown like any top-level actor.
+  ActorId foreign_id;
 };
 
 }  // namespace troupe
