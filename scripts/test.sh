@@ -27,9 +27,9 @@ esac
 
 if [ -n "$SANITIZE" ]; then
   scripts/setup.sh --build-dir "$BUILD_DIR" --sanitize "$SANITIZE"
-  # The runtime is what the sanitizers are for; the node tests start processes and are slow
-  # under instrumentation.
-  CTEST_ARGS=(-R '^(Tiers/)?(Result|ActorId|MpscQueue|BoundedQueue|TimerService|Actor|Ask|CallDepth|DeadLetter|Shutdown|RootSupervisor|Mailbox|Supervisor|Monitor|Link|Pool|Scheduler|CellTable|CanonicalAbi|AbiFunction|WorkloadContract|GuestModule|Wat|GuestInstance|Fuel|GuestSdk|GuestLimits|WasmActors|Aot|AotTraps|GuestBudget|Preemption|GuestFiber|AotCache|AotHostImports|LinearMemoryPool|ErrorCode|OperationsTest|ControlHandler|NodeIdentityTest|JobThread|Behavior|PlatformErrc|ActorStorePath|ActorStoreTest|Base64Url|CredentialRenewal|CredentialTest|DispatchTransactionTest|KeyCustodyTest|MasterKeyTest|PlatformServicesTest|SqliteConnectionTest|StorageService|GuestStorage|GuestSigning|GuestGrants|NativeActorContextTest|NativeKindFactoryTest|KindRegistry)' "${CTEST_ARGS[@]}")
+  # The runtime and the mesh are what the sanitizers are for; the node tests start processes
+  # and are slow under instrumentation.
+  CTEST_ARGS=(-R '^(Tiers/)?(Result|ActorId|MpscQueue|BoundedQueue|TimerService|Actor|Ask|CallDepth|DeadLetter|Shutdown|RootSupervisor|Mailbox|Supervisor|Monitor|Link|Pool|Scheduler|CellTable|CanonicalAbi|AbiFunction|WorkloadContract|GuestModule|Wat|GuestInstance|Fuel|GuestSdk|GuestLimits|WasmActors|Aot|AotTraps|GuestBudget|Preemption|GuestFiber|AotCache|AotHostImports|LinearMemoryPool|ErrorCode|OperationsTest|ControlHandler|NodeIdentityTest|JobThread|Behavior|PlatformErrc|ActorStorePath|ActorStoreTest|Base64Url|CredentialRenewal|CredentialTest|DispatchTransactionTest|KeyCustodyTest|MasterKeyTest|PlatformServicesTest|SqliteConnectionTest|StorageService|GuestStorage|GuestSigning|GuestGrants|NativeActorContextTest|NativeKindFactoryTest|KindRegistry|NetErrc|Preamble|Lanes|Noise[A-Za-z]*|MeshTransport|MeshAddress|MeshConfig|PeerAllowlist|ClusterErrc|ClusterTable|ClusterMesh|Member[A-Za-z]*|GossipQueue|Suspicion[A-Za-z]*|LocalHealth|Swim[A-Za-z]*|RemoteActorsTest)' "${CTEST_ARGS[@]}")
 else
   scripts/setup.sh --build-dir "$BUILD_DIR"
 fi
