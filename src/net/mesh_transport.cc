@@ -190,6 +190,8 @@ Result<std::unique_ptr<MeshTransport>> MeshTransport::start(const NodeKey& ident
   if (options.io_threads == 0 || options.io_threads > 64) {
     return Error{BaseErrc::kInvalidArgument, "mesh io_threads must be 1..64"};
   }
+  // spdlog makes its registry on first use: here, before the I/O threads log at once.
+  (void)spdlog::default_logger_raw();
   std::unique_ptr<MeshTransport> t(new MeshTransport(identity, std::move(static_key), allowlist,
                                                      std::move(options), std::move(handlers)));
   for (const MeshAddress& address : t->options_.listen) {
