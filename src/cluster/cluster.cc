@@ -357,10 +357,19 @@ void Cluster::after_change() {
 
 void Cluster::arm_registry_timer() {
   if (!remote_) return;
-  driver_->registry_timer.expires_after(options_.remote.registry_refresh);
-  driver_->registry_timer.async_wait([this](boost::system::error_code ec) {
+  // Every check interval: this node's names go out when they changed; every refresh: anyway.
+  const auto check = std::min<std::chrono::milliseconds>(options_.remote.registry_refresh,
+                                                         std::chrono::milliseconds(500));
+  driver_->registry_timer.expires_after(check);
+  driver_->registry_timer.async_wait([this, check](boost::system::error_code ec) {
     if (ec) return;
-    remote_->announce();
+    since_announce_ += check;
+    if (since_announce_ >= options_.remote.registry_refresh) {
+      since_announce_ = {};
+      remote_->announce();
+    } else {
+      remote_->announce_if_changed();
+    }
     arm_registry_timer();
   });
 }

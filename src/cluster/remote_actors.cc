@@ -440,17 +440,46 @@ void RemoteActors::send_exit(ActorId to, const ExitReason& reason) {
                         encode_remote_exit(RemoteExit{to.serial, reason}));
 }
 
-Bytes RemoteActors::registry_frame() {
+std::vector<RegistryEntry> RemoteActors::registry_entries() const {
+  std::vector<RegistryEntry> entries;
+  for (auto& [name, ref] : system_.named()) {
+    if (entries.size() >= kMaxRegistryEntries) break;
+    if (name.size() > kMaxRemoteNameBytes || wasm::is_node_internal_type(ref.type_name())) continue;
+    entries.push_back(
+        RegistryEntry{name, ref.id().serial, ref.type_name().substr(0, kMaxRemoteTextBytes)});
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const RegistryEntry& x, const RegistryEntry& y) { return x.name < y.name; });
+  return entries;
+}
+
+Bytes RemoteActors::registry_frame(std::vector<RegistryEntry> entries) {
   RegistryAnnouncement a;
   a.sequence = next_sequence_.fetch_add(1);
   a.ttl_ms = static_cast<std::uint32_t>(options_.registry_ttl.count());
-  for (auto& [name, ref] : system_.named()) {
-    if (a.entries.size() >= kMaxRegistryEntries) break;
-    if (name.size() > kMaxRemoteNameBytes || wasm::is_node_internal_type(ref.type_name())) continue;
-    a.entries.push_back(
-        RegistryEntry{name, ref.id().serial, ref.type_name().substr(0, kMaxRemoteTextBytes)});
-  }
+  a.entries = std::move(entries);
   return encode_registry(a);
+}
+
+Bytes RemoteActors::registry_frame() { return registry_frame(registry_entries()); }
+
+void RemoteActors::announce_if_changed() {
+  auto entries = registry_entries();
+  const auto key = [](const std::vector<RegistryEntry>& v) {
+    std::string k;
+    for (const auto& e : v) k += e.name + '\0' + std::to_string(e.serial) + '\0' + e.type + '\n';
+    return k;
+  };
+  std::string now = key(entries);
+  {
+    std::lock_guard lock(mutex_);
+    if (now == last_announced_) return;
+    last_announced_ = std::move(now);
+  }
+  const Bytes frame = registry_frame(std::move(entries));
+  for (const net::PeerInfo& p : transport_.peers()) {
+    (void)transport_.send(p.id, net::Lane::kSystem, net::FrameType::kRegistry, frame);
+  }
 }
 
 void RemoteActors::on_peer_up(NodeId peer) {

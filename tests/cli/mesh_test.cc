@@ -90,6 +90,18 @@ TEST(Mesh, ThreeNodesJoinAndAKilledNodeIsDeadAtTheOthersWithinTheBound) {
       return n->state_of(a) == "alive" && n->state_of(b) == "alive" && n->state_of(c) == "alive";
     })) << n->process->cli({"cluster", "members"}).out;
   }
+  // An actor named on c after the nodes joined is reachable by name from a (the registry
+  // announces a change within its check interval), through the real CLI.
+  auto spawned = c.process->cli({"spawn", "echo", "--name", "far-echo"});
+  ASSERT_EQ(spawned.code, 0) << spawned.err;
+  CliResult asked;
+  ASSERT_TRUE(within(std::chrono::seconds(5), [&] {
+    asked = a.process->cli({"ask", "far-echo", "any", "across"});
+    return asked.code == 0;
+  })) << asked.err;
+  EXPECT_EQ(asked.out, "across\n");
+  auto listed = a.process->cli({"ls", "--cluster"});
+  EXPECT_NE(listed.out.find("far-echo"), std::string::npos) << listed.out;
   // The listing carries what the issue names: id, address, state, incarnation.
   const json member = a.members()[c.key];
   EXPECT_EQ(member["address"], c.address);
@@ -108,6 +120,53 @@ TEST(Mesh, ThreeNodesJoinAndAKilledNodeIsDeadAtTheOthersWithinTheBound) {
                                          std::chrono::steady_clock::now() - t0)
                                          .count()));
   EXPECT_EQ(a.state_of(b), "alive");
+}
+
+// Five processes: every node sees all five alive; a kill -9 is dead at the four others within
+// the bound, and the others stay alive. Prints the figures it saw.
+TEST(Mesh, FiveNodesConvergeAndAKilledOneIsDeadAtTheOtherFour) {
+  std::vector<std::unique_ptr<MeshNode>> nodes;
+  for (int i = 0; i < 5; ++i)
+    nodes.push_back(std::make_unique<MeshNode>("mesh5-" + std::to_string(i)));
+  for (auto& n : nodes) {
+    std::vector<const MeshNode*> others;
+    for (auto& o : nodes) {
+      if (o != n) others.push_back(o.get());
+    }
+    n->configure(others);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(nodes[0]->start({"--listen", "127.0.0.1:0"}));
+  for (int i = 1; i < 5; ++i) {
+    ASSERT_TRUE(nodes[i]->start({"--listen", "127.0.0.1:0", "--join", nodes[0]->address}));
+  }
+  auto alive_everywhere = [&](std::size_t skip, std::size_t want) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (i == skip) continue;
+      std::size_t alive = 0;
+      for (auto& [key, m] : nodes[i]->members()) alive += m["state"] == "alive";
+      if (alive != want) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(within(std::chrono::seconds(15), [&] { return alive_everywhere(99, 5); }));
+  std::printf("5 processes started and alive at all five: %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - t0)
+                                         .count()));
+  ::kill(nodes[4]->process->pid(), SIGKILL);
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(within(std::chrono::seconds(8), [&] {
+    for (int i = 0; i < 4; ++i) {
+      if (nodes[i]->state_of(*nodes[4]) != "dead") return false;
+    }
+    return true;
+  }));
+  std::printf("kill -9 to dead at the other four: %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - t1)
+                                         .count()));
+  EXPECT_TRUE(alive_everywhere(4, 4));
 }
 
 TEST(Mesh, AnUnlistedNodeIsRefusedAndLoggedUntilClusterAllowAdmitsIt) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -115,8 +116,9 @@ class Cluster final : private MembershipTransport {
   EventListener on_event_;
   std::vector<std::string> seeds_;  // join addresses, as dialled
 
-  std::unique_ptr<Membership> membership_;  // used on the membership thread only
-  std::map<NodeId, Pending> pending_;       // messages waiting for a connection (same)
+  std::unique_ptr<Membership> membership_;       // used on the membership thread only
+  std::map<NodeId, Pending> pending_;            // messages waiting for a connection (same)
+  std::chrono::milliseconds since_announce_{0};  // registry refresh (membership thread)
 
   std::atomic<std::size_t> queued_bytes_{0};
   std::atomic<std::uint64_t> dropped_frames_{0};

@@ -99,6 +99,9 @@ class RemoteActors {
   void on_peer_up(NodeId peer);      // announce this node's names to it
   void on_member_gone(NodeId node);  // dead or left
   void announce();                   // to every connected peer (periodic)
+  // Announces at once when this node's names changed since the last check (a name spawned
+  // after the peers connected reaches them within a check interval, not a refresh).
+  void announce_if_changed();
 
  private:
   class Proxy;
@@ -134,6 +137,8 @@ class RemoteActors {
   // `from`: the node the reply came from (0: this node: a timeout or a failed send); a reply
   // from another node than the one asked is ignored.
   void complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out, NodeId from = 0);
+  std::vector<RegistryEntry> registry_entries() const;
+  Bytes registry_frame(std::vector<RegistryEntry> entries);
   Bytes registry_frame();
 
   // How replies to other nodes' requests leave: the actors answer whenever they do (even
@@ -161,6 +166,7 @@ class RemoteActors {
   std::set<NodeId> gone_;  // declared dead or left, until they connect again
   std::map<std::uint64_t, std::set<NodeId>> watches_;  // this node's actors other nodes watch
   std::size_t watch_count_ = 0;
+  std::string last_announced_;  // announce_if_changed's last name set
   std::map<NodeId, std::size_t> watches_by_peer_;
   Counters counters_;
   bool stopped_ = false;
