@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -169,7 +170,11 @@ class Observer final : public Actor {
   void on_start() override {
     monitor(target_);
     if (link_) link(target_);
+    started.fetch_add(1);
   }
+  // How many observers have their monitor (and link) in place: tests wait for it before
+  // they act, so what the monitor reports does not depend on which came first.
+  static inline std::atomic<int> started{0};
   void on_down(const Down& d) override { downs_.push(d.reason.to_string()); }
   bool receive(Message& m) override {
     if (!m.is<Envelope>()) return false;
@@ -205,7 +210,9 @@ TEST_F(RemoteActorsTest, AProxyIsTellAndAskLikeALocalRefAndItsMonitorsGetTheRemo
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, "2");
   testing::Probe downs;
+  const int before = Observer::started.load();
   a.system->spawn(std::make_unique<Observer>(*proxy, false, downs));
+  ASSERT_TRUE(eventually([&] { return Observer::started.load() > before; }));
   b.system->stop(service, ExitReason::error("boom"));
   ASSERT_TRUE(downs.wait_count(1));
   EXPECT_EQ(downs.events()[0], ExitReason::error("boom").to_string());
@@ -246,10 +253,43 @@ TEST_F(RemoteActorsTest, AProxyMadeAgainAfterALocalStopStillHearsTheRemoteDeath)
   ASSERT_TRUE(second.ok());
   EXPECT_NE(*second, *first);
   testing::Probe downs;
+  const int before = Observer::started.load();
   a.system->spawn(std::make_unique<Observer>(*second, false, downs));
+  ASSERT_TRUE(eventually([&] { return Observer::started.load() > before; }));
   b.system->stop(service, ExitReason::error("gone"));
   ASSERT_TRUE(downs.wait_count(1));
   EXPECT_EQ(downs.events()[0], ExitReason::error("gone").to_string());
+}
+
+// Review finding: any allowed peer could answer another node's ask with a guessed request id.
+TEST_F(RemoteActorsTest, OnlyTheNodeAskedCanAnswerTheAsk) {
+  Node c;
+  ASSERT_TRUE(a.cluster->allow(c.identity).ok());
+  c.options.mesh.allow = {a.identity};
+  c.options.mesh.join = {a.cluster->listening().front()};
+  c.start();
+  ASSERT_TRUE(eventually([&] { return c.cluster->transport().connected(a.id()); }));
+  std::promise<Result<Bytes>> done;
+  a.cluster->remote()->ask(b.id(), 0, "svc", envelope("hold"), std::chrono::seconds(10),
+                           [&done](Result<Bytes> r) { done.set_value(std::move(r)); });
+  auto future = done.get_future();
+  const auto before = a.cluster->remote()->counters().late_replies;
+  // c forges b's answer to every request id a may have used so far.
+  for (std::uint64_t id = 1; id < 10; ++id) {
+    ASSERT_TRUE(c.cluster->transport()
+                    .send(a.id(), net::Lane::kRpcReliable, net::FrameType::kReply,
+                          encode_remote_reply(RemoteReply{id, Bytes("forged")}))
+                    .ok());
+  }
+  ASSERT_TRUE(
+      eventually([&] { return a.cluster->remote()->counters().late_replies >= before + 9; }));
+  EXPECT_EQ(future.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  // The node asked answers: that one counts.
+  ASSERT_TRUE(ask(*a.cluster->remote(), b.id(), 0, "svc", "release", std::chrono::seconds(5)).ok());
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto r = future.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "late");
 }
 
 TEST_F(RemoteActorsTest, ALocalActorLinkedToAProxyTakesTheRemoteActorDownWhenItFails) {
