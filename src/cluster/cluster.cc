@@ -166,6 +166,11 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
             (event.kind == MemberEventKind::kDead || event.kind == MemberEventKind::kLeft)) {
           self_ptr->remote_->on_member_gone(event.member.id);
         }
+        // members() shows what an event says by the time a listener hears it.
+        if (self_ptr->membership_) {
+          std::lock_guard lock(self_ptr->snapshot_mutex_);
+          self_ptr->snapshot_ = self_ptr->membership_->members();
+        }
         if (self_ptr->on_event_) self_ptr->on_event_(event);
       });
   if (!membership.ok()) return membership.error();
