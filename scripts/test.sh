@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite (builds first when needed).
 #   scripts/test.sh                      all tests, normal build in build/
-#   scripts/test.sh --sanitize=thread    runtime tests under ThreadSanitizer (build-tsan/)
-#   scripts/test.sh --sanitize=address   runtime tests under AddressSanitizer+UBSan (build-asan/)
+#   scripts/test.sh --sanitize=thread    runtime and mesh tests under ThreadSanitizer (build-tsan/)
+#   scripts/test.sh --sanitize=address   runtime and mesh tests under AddressSanitizer+UBSan (build-asan/)
 # Extra arguments after -- go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
