@@ -12,6 +12,14 @@ std::string ActorId::to_string() const {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+std::optional<NodeId> parse_node_id(std::string_view text) {
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  NodeId node = 0;
+  auto [p, e] = std::from_chars(text.data(), text.data() + text.size(), node, 16);
+  if (e != std::errc{} || p != text.data() + text.size() || node == 0) return std::nullopt;
+  return node;
+}
+
 std::optional<ActorId> ActorId::parse(std::string_view text) {
   auto dot = text.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 >= text.size()) return std::nullopt;

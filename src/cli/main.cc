@@ -298,6 +298,11 @@ int run(int argc, char** argv) {
   spawn->add_option("kind", kind, "actor kind (see `troupe status`); omit with --wasm");
   spawn->add_option("--name", name, "register the actor under this name");
   spawn->add_option("--supervisor", supervisor, "parent supervisor (default: root)");
+  std::string spawn_node;
+  spawn->add_option("--node", spawn_node,
+                    "spawn on another node of the mesh (its id, from `troupe cluster members`): "
+                    "a --package only, verified against that node's trust store, if it accepts "
+                    "remote spawns ([mesh] remote_spawn)");
   auto* package_opt = spawn->add_option(
       "--package", package_file,
       "a signed package (.actr), verified against the node's trust store; its type is its "
@@ -452,6 +457,13 @@ int run(int argc, char** argv) {
     }
     if (!name.empty()) req["name"] = name;
     if (!supervisor.empty()) req["supervisor"] = supervisor;
+    if (!spawn_node.empty()) {
+      if (package_file.empty()) return fail("usage: --node spawns a --package on another node");
+      if (!parse_node_id(spawn_node)) {
+        return fail("usage: --node takes a node id (hex, as `troupe cluster members` shows it)");
+      }
+      req["node"] = spawn_node;
+    }
     auto r = request(socket, req);
     if (!r) return 1;
     std::printf("%s\n", r->value("id", std::string()).c_str());

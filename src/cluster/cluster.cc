@@ -148,6 +148,8 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
   if (c->options_.system) {
     c->remote_ = std::make_unique<RemoteActors>(*c->options_.system, *c->transport_, c->driver_->io,
                                                 c->options_.remote);
+    // Before remote_ready_ publishes it: no frame reaches it before the handler is in place.
+    if (c->options_.spawn_handler) c->remote_->set_spawn_handler(c->options_.spawn_handler);
     c->remote_ready_.store(c->remote_.get(), std::memory_order_release);
   }
 

@@ -8,6 +8,7 @@
 
 #include "troupe/cluster/cluster_error.h"
 #include "troupe/net/net_error.h"
+#include "troupe/platform/platform_error.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/guest_grants.h"
 
@@ -162,6 +163,13 @@ void RemoteActors::ask(NodeId node, std::uint64_t to_serial, const std::string& 
   envelope.request_id = id;
   remote.envelope = std::move(envelope);
   remote.time_left_ms = static_cast<std::uint32_t>(timeout.count());
+  request(node, id, net::FrameType::kEnvelope, encode_remote_envelope(remote), timeout,
+          std::move(done));
+}
+
+void RemoteActors::request(NodeId node, std::uint64_t id, net::FrameType type, const Bytes& body,
+                           std::chrono::milliseconds timeout,
+                           std::function<void(Result<Bytes>)> done) {
   auto timer = std::make_shared<asio::steady_timer>(io_, timeout);
   {
     std::unique_lock lock(mutex_);
@@ -173,11 +181,78 @@ void RemoteActors::ask(NodeId node, std::uint64_t to_serial, const std::string& 
   }
   timer->async_wait([this, id](boost::system::error_code ec) {
     if (ec) return;  // answered first
-    complete(id, Error{BaseErrc::kTimedOut, "no reply from the remote actor in time"}, true);
+    complete(id, Error{BaseErrc::kTimedOut, "no reply from the remote node in time"}, true);
   });
-  auto sent = transport_.send(node, net::Lane::kRpcReliable, net::FrameType::kEnvelope,
-                              encode_remote_envelope(remote));
+  auto sent = transport_.send(node, net::Lane::kRpcReliable, type, body);
   if (!sent.ok()) complete(id, sent.error(), false);
+}
+
+void RemoteActors::spawn(NodeId node, RemoteSpawn request_body, std::chrono::milliseconds timeout,
+                         std::function<void(Result<RemoteSpawned>)> done) {
+  if (node == system_.node_id() || node == 0) {
+    return done(Error{BaseErrc::kInvalidArgument, "a remote spawn names another node"});
+  }
+  if (timeout.count() <= 0 || timeout.count() > kMaxRemoteTimeLeftMs) {
+    return done(
+        Error{BaseErrc::kInvalidArgument,
+              "a spawn timeout outside 1.." + std::to_string(kMaxRemoteTimeLeftMs) + " ms"});
+  }
+  if (request_body.limits.size() > kMaxRemoteSpawnLimits) {
+    return done(Error{BaseErrc::kInvalidArgument, "too many limits"});
+  }
+  if (request_body.name.size() > kMaxRemoteNameBytes ||
+      request_body.supervisor.size() > kMaxRemoteNameBytes) {
+    return done(Error{BaseErrc::kInvalidArgument,
+                      "a name of more than " + std::to_string(kMaxRemoteNameBytes) + " bytes"});
+  }
+  if (request_body.package.empty()) {
+    return done(Error{BaseErrc::kInvalidArgument, "an empty package"});
+  }
+  const std::uint64_t id = next_request_.fetch_add(1);
+  request_body.request_id = id;
+  request_body.time_left_ms = static_cast<std::uint32_t>(timeout.count());
+  Bytes body = encode_remote_spawn(request_body);
+  request_body.package.clear();
+  if (body.size() > net::max_frame_body(net::FrameType::kSpawn)) {
+    return done(Error{BaseErrc::kTooLarge,
+                      "the package is too large to spawn on another node (a spawn frame holds "
+                      "at most " +
+                          std::to_string(net::max_frame_body(net::FrameType::kSpawn)) + " bytes)"});
+  }
+  request(node, id, net::FrameType::kSpawn, body, timeout,
+          [done = std::move(done)](Result<Bytes> reply) {
+            if (!reply.ok()) return done(reply.error());
+            done(decode_remote_spawned(*reply));
+          });
+}
+
+void RemoteActors::set_spawn_handler(SpawnHandler handler) { spawn_handler_ = std::move(handler); }
+
+void RemoteActors::handle_spawn(NodeId from, RemoteSpawn request_body) {
+  const std::uint64_t request_id = request_body.request_id;
+  auto answer = [outbox = outbox_, from, request_id](Result<Bytes> result) {
+    const Bytes body = encode_remote_reply(RemoteReply{request_id, std::move(result)});
+    std::lock_guard lock(outbox->mutex);
+    if (outbox->transport) {
+      (void)outbox->transport->send(from, net::Lane::kRpcReliable, net::FrameType::kReply, body);
+    }
+  };
+  if (!spawn_handler_) {
+    return answer(Error{PlatformErrc::kPermissionDenied,
+                        "this node does not accept remote spawns ([mesh] remote_spawn)"});
+  }
+  if (incoming_spawns_->fetch_add(1) >= kMaxIncomingSpawns) {
+    incoming_spawns_->fetch_sub(1);
+    return answer(Error{NetErrc::kOverloaded, "too many remote spawns at once on this node"});
+  }
+  spawn_handler_(from, std::move(request_body),
+                 [answer, count = incoming_spawns_,
+                  once = std::make_shared<std::atomic<bool>>(false)](Result<RemoteSpawned> r) {
+                   if (once->exchange(true)) return;
+                   count->fetch_sub(1);
+                   if (!r.ok()) return answer(r.error());
+                   answer(encode_remote_spawned(*r));
+                 });
 }
 
 void RemoteActors::complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out,
@@ -229,6 +304,11 @@ void RemoteActors::on_frame(const net::PeerInfo& peer, const net::Frame& frame) 
       auto exit = decode_remote_exit(frame.body);
       if (!exit.ok()) break;
       return handle_exit(std::move(exit).value());
+    }
+    case net::FrameType::kSpawn: {
+      auto spawn = decode_remote_spawn(frame.body);
+      if (!spawn.ok()) break;
+      return handle_spawn(peer.id, std::move(spawn).value());
     }
     default:
       return;

@@ -173,6 +173,82 @@ Result<RemoteReply> decode_remote_reply(BytesView body) {
   return r;
 }
 
+Bytes encode_remote_spawn(const RemoteSpawn& s) {
+  Bytes out;
+  out.reserve(32 + s.name.size() + s.supervisor.size() + 10 * s.limits.size() + s.package.size());
+  put_u64(out, s.request_id);
+  put_u32(out, s.time_left_ms);
+  put_text16(out, s.name);
+  put_text16(out, s.supervisor);
+  put_u8(out, s.tier);
+  put_u8(out, s.restart);
+  put_u8(out, static_cast<std::uint8_t>(s.limits.size()));
+  for (const RemoteSpawnLimit& l : s.limits) {
+    put_u8(out, l.key);
+    put_u8(out, l.unlimited ? 1 : 0);
+    put_u64(out, l.value);
+  }
+  out.append(s.package);
+  return out;
+}
+
+Result<RemoteSpawn> decode_remote_spawn(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "spawn frame");
+  RemoteSpawn s;
+  TROUPE_READ(id, in.u64("request id"));
+  s.request_id = id;
+  TROUPE_READ(time_left, in.u32("time left"));
+  if (time_left == 0 || time_left > kMaxRemoteTimeLeftMs) {
+    return in.error("time left " + std::to_string(time_left) + " ms");
+  }
+  s.time_left_ms = time_left;
+  TROUPE_READ(name, read_text16(in, kMaxRemoteNameBytes, "name"));
+  s.name = std::move(name);
+  TROUPE_READ(supervisor, read_text16(in, kMaxRemoteNameBytes, "supervisor"));
+  s.supervisor = std::move(supervisor);
+  TROUPE_READ(tier, in.u8("tier"));
+  if (tier > 2) return in.error("tier " + std::to_string(tier));
+  s.tier = tier;
+  TROUPE_READ(restart, in.u8("restart"));
+  if (restart > 2) return in.error("restart " + std::to_string(restart));
+  s.restart = restart;
+  TROUPE_READ(count, in.u8("limit count"));
+  if (count > kMaxRemoteSpawnLimits) return in.error(std::to_string(count) + " limits");
+  for (std::uint8_t i = 0; i < count; ++i) {
+    RemoteSpawnLimit l;
+    TROUPE_READ(key, in.u8("limit key"));
+    TROUPE_READ(unlimited, in.u8("limit unlimited"));
+    if (unlimited > 1) return in.error("limit unlimited " + std::to_string(unlimited));
+    TROUPE_READ(value, in.u64("limit value"));
+    l.key = key;
+    l.unlimited = unlimited == 1;
+    l.value = value;
+    s.limits.push_back(l);
+  }
+  if (in.left() == 0) return in.error("no package");
+  s.package = Bytes(in.rest());
+  return s;
+}
+
+Bytes encode_remote_spawned(const RemoteSpawned& s) {
+  Bytes out;
+  put_u64(out, s.serial);
+  put_text16(out, s.type);
+  return out;
+}
+
+Result<RemoteSpawned> decode_remote_spawned(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "spawn reply");
+  RemoteSpawned s;
+  TROUPE_READ(serial, in.u64("serial"));
+  if (serial == 0) return in.error("serial 0");
+  s.serial = serial;
+  TROUPE_READ(type, read_text16(in, kMaxRemoteTextBytes, "type"));
+  s.type = std::move(type);
+  if (in.left() != 0) return in.error("bytes after the type");
+  return s;
+}
+
 Bytes encode_registry(const RegistryAnnouncement& a) {
   Bytes out;
   put_u64(out, a.sequence);

@@ -34,6 +34,7 @@ std::optional<FrameType> frame_type_from_byte(std::uint8_t byte) {
     case static_cast<std::uint8_t>(FrameType::kWatch):
     case static_cast<std::uint8_t>(FrameType::kDown):
     case static_cast<std::uint8_t>(FrameType::kExit):
+    case static_cast<std::uint8_t>(FrameType::kSpawn):
       return static_cast<FrameType>(byte);
     default:
       return std::nullopt;
@@ -60,6 +61,8 @@ std::string_view frame_type_name(FrameType type) {
       return "down";
     case FrameType::kExit:
       return "exit";
+    case FrameType::kSpawn:
+      return "spawn";
   }
   return "unknown";
 }
@@ -77,6 +80,8 @@ bool frame_allowed_on(FrameType type, Lane lane) {
     case FrameType::kEnvelope:
     case FrameType::kReply:
       return lane == Lane::kRpcSignal || lane == Lane::kRpcReliable;
+    case FrameType::kSpawn:
+      return lane == Lane::kRpcReliable;
   }
   return false;
 }
@@ -98,6 +103,7 @@ std::size_t max_frame_body(FrameType type) {
       return 8 + 1 + 2 + 1024;
     case FrameType::kEnvelope:
     case FrameType::kReply:
+    case FrameType::kSpawn:
       return kMaxFrameBytes;
   }
   return 0;

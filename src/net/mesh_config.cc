@@ -88,6 +88,13 @@ Result<void> parse_mesh_table(const toml::table& table, const std::string& origi
       auto n = toml_integer_in(value, what, 1, 65536);
       if (!n.ok()) return n.error();
       config.max_peers = static_cast<std::size_t>(*n);
+    } else if (k == "remote_spawn") {
+      auto s = value.value_exact<std::string>();
+      if (!s || (*s != "refuse" && *s != "signed-packages")) {
+        return Error{BaseErrc::kInvalidArgument,
+                     what + " must be \"refuse\" or \"signed-packages\""};
+      }
+      config.accept_remote_spawn = *s == "signed-packages";
     } else {
       return Error{BaseErrc::kInvalidArgument, origin + ": unknown key mesh." + k};
     }

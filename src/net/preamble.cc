@@ -28,7 +28,10 @@ constexpr std::string_view kWireSchemaText =
     "reply:5=request_id:u64,status:u8(0:payload|1:layer:str16,name:str16,detail:str16);"
     "registry:6=sequence:u64,ttl_ms:u32,count:u16*(name:str16,serial:u64,type:str16);"
     "watch:7=serial:u64;down:8=serial:u64,reason:u8,detail:str16;"
-    "exit:9=serial:u64,reason:u8,detail:str16;";
+    "exit:9=serial:u64,reason:u8,detail:str16;"
+    "spawn:10=request_id:u64,time_left_ms:u32,name:str16,supervisor:str16,tier:u8,restart:u8,"
+    "limits:u8*(key:u8,unlimited:u8,value:u64),package;"
+    "spawned=serial:u64,type:str16;";
 
 void put_be(std::uint8_t* out, std::uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) {

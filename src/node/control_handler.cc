@@ -193,6 +193,17 @@ void ControlHandler::spawn(const json& req, const ControlServer::Respond& respon
     s.limits = *limits;
     s.tier = *tier;
   }
+  if (req.contains("node")) {
+    auto node_text = string_field(req, "node", true);
+    if (!node_text.ok()) return respond(control::error_response(node_text.error()));
+    auto node = parse_node_id(*node_text);
+    if (!node) {
+      return respond(control::error_response(
+          Error{BaseErrc::kInvalidArgument,
+                "'node' must be a node id (hex, as `troupe cluster members` shows it)"}));
+    }
+    s.node = *node;
+  }
   ops_.spawn(std::move(s), [respond](Result<SpawnResult> r) {
     if (!r.ok()) return respond(control::error_response(r.error()));
     respond(json{{"ok", true}, {"id", r->id.to_string()}, {"type", r->type_name}});

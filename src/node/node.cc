@@ -62,6 +62,14 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds,
     co.incarnation = node->identity_->boot() << 32;
     co.data_dir = node->config_.data_dir;
     co.system = node->system_.get();
+    if (node->config_.mesh.accept_remote_spawn) {
+      // The operations outlive the cluster (declared first, destroyed last).
+      co.spawn_handler = [ops = node->operations_.get()](
+                             NodeId from, RemoteSpawn request,
+                             std::function<void(Result<RemoteSpawned>)> done) {
+        ops->spawn_for_peer(from, std::move(request), std::move(done));
+      };
+    }
     auto cluster = Cluster::start(std::move(co), std::move(noise_key).value());
     if (!cluster.ok()) {
       node->shutdown();

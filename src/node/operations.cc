@@ -250,6 +250,11 @@ void Operations::shutdown() {
 void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)> done) {
   const bool is_package = !req.package_path.empty();
   const bool is_module = is_package || !req.wasm_path.empty();
+  if (req.node == system_.node_id()) req.node = 0;
+  if (req.node != 0 && !is_package) {
+    return done(Error{BaseErrc::kInvalidArgument,
+                      "only a signed package (--package) can be spawned on another node"});
+  }
   if (!is_module) {
     if (auto ok = check_actor_name(req.kind, "actor kind"); !ok.ok()) return done(ok.error());
   }
@@ -270,6 +275,7 @@ void Operations::spawn(SpawnRequest req, std::function<void(Result<SpawnResult>)
                                  : "an unsigned module's type is unsigned:<its SHA-256 prefix>; "
                                    "it takes no type name (sign a package to name its type)"});
   }
+  if (req.node != 0) return spawn_remote(req, std::move(done));
   if (is_package && !platform_) {
     return done(Error{BaseErrc::kUnavailable, "this node has no platform services"});
   }

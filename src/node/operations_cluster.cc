@@ -1,6 +1,17 @@
-// Operations on the mesh (operations.h): `troupe cluster members` and `troupe cluster allow`.
+// Operations on the mesh (operations.h): `troupe cluster members` and `troupe cluster allow`,
+// and remote spawn (`troupe spawn --node`, and other nodes' SPAWN requests).
+#include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
 #include "troupe/base/error.h"
+#include "troupe/net/frame.h"
 #include "troupe/node/operations.h"
+#include "troupe/node/regular_file.h"
 
 namespace troupe {
 
@@ -48,6 +59,99 @@ Result<Cluster::Disallowed> Operations::cluster_disallow(const std::string& key_
   auto key = net::parse_node_key(key_text);
   if (!key.ok()) return key.error();
   return cluster_->disallow(*key);
+}
+
+void Operations::spawn_remote(const SpawnRequest& req,
+                              std::function<void(Result<SpawnResult>)> done) {
+  if (!cluster_ || !cluster_->remote()) return done(no_mesh());
+  // The file is read on the loader thread, not the control thread; the bytes then travel in
+  // one SPAWN frame (its header and fields take well under 4 KiB of it).
+  auto shared_done = std::make_shared<std::function<void(Result<SpawnResult>)>>(std::move(done));
+  const bool queued = loader_.post([this, req, shared_done](bool cancelled) {
+    auto& done = *shared_done;
+    if (cancelled) return done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+    constexpr std::size_t kMaxRemotePackageBytes = net::kMaxFrameBytes - 4096;
+    auto bytes = read_regular_file(req.package_path, kMaxRemotePackageBytes, "package");
+    if (!bytes.ok()) {
+      if (bytes.error().code == BaseErrc::kTooLarge) {
+        return done(Error{BaseErrc::kTooLarge, bytes.error().detail +
+                                                   " (a package spawned on another node travels in "
+                                                   "one frame: at most " +
+                                                   std::to_string(kMaxRemotePackageBytes) +
+                                                   " bytes)"});
+      }
+      return done(bytes.error());
+    }
+    RemoteSpawn r;
+    r.name = req.name;
+    r.supervisor = req.supervisor;
+    r.tier = static_cast<std::uint8_t>(req.tier);
+    r.restart = static_cast<std::uint8_t>(req.restart);
+    for (std::size_t i = 0; i < req.limits.size(); ++i) {
+      if (!req.limits[i]) continue;
+      r.limits.push_back(RemoteSpawnLimit{static_cast<std::uint8_t>(i), req.limits[i]->unlimited,
+                                          req.limits[i]->number});
+    }
+    r.package = std::move(bytes).value();
+    const NodeId node = req.node;
+    cluster_->remote()->spawn(node, std::move(r), config_.ask_timeout,
+                              [done, node](Result<RemoteSpawned> spawned) {
+                                if (!spawned.ok()) return done(spawned.error());
+                                done(SpawnResult{ActorId{node, spawned->serial}, spawned->type});
+                              });
+  });
+  if (!queued) {
+    (*shared_done)(Error{BaseErrc::kUnavailable, loader_.stopping()
+                                                     ? "the node is shutting down"
+                                                     : "too many module loads pending; try again"});
+  }
+}
+
+void Operations::spawn_for_peer(NodeId from, RemoteSpawn request,
+                                std::function<void(Result<RemoteSpawned>)> done) {
+  SpawnRequest req;
+  req.name = std::move(request.name);
+  req.supervisor = std::move(request.supervisor);
+  req.tier = static_cast<wasm::Tier>(request.tier);  // 0..2, checked by the decoder
+  req.restart = static_cast<RestartPolicy>(request.restart);
+  for (const RemoteSpawnLimit& l : request.limits) {
+    if (l.key >= req.limits.size() || req.limits[l.key]) {
+      return done(Error{BaseErrc::kInvalidArgument,
+                        "limit key " + std::to_string(l.key) + " unknown or given twice"});
+    }
+    req.limits[l.key] = wasm::LimitValue{l.unlimited, l.value};
+  }
+  // The package is verified from a file the node makes and no one else can name: an anonymous
+  // memory file, read back through /proc/self/fd. Nothing touches the data directory.
+  const int fd = ::memfd_create("troupe-remote-package", MFD_CLOEXEC);
+  if (fd < 0) {
+    return done(Error{BaseErrc::kIo, std::string("memfd_create: ") + std::strerror(errno)});
+  }
+  auto file = std::shared_ptr<int>(new int(fd), [](int* f) {
+    ::close(*f);
+    delete f;
+  });
+  for (std::size_t off = 0; off < request.package.size();) {
+    const ssize_t n = ::write(fd, request.package.data() + off, request.package.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return done(
+          Error{BaseErrc::kIo, std::string("writing the package: ") + std::strerror(errno)});
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  Bytes().swap(request.package);
+  req.package_path = "/proc/self/fd/" + std::to_string(fd);
+  const std::string who = fmt::format("{:x}", from);
+  spawn(std::move(req), [file, who, done](Result<SpawnResult> r) {
+    (void)file;  // held until the spawn is done
+    if (!r.ok()) {
+      spdlog::warn("remote spawn from node {} refused: {}", who, r.error().to_string());
+      return done(r.error());
+    }
+    spdlog::info("remote spawn from node {}: actor {} ({})", who, r->id.to_string(), r->type_name);
+    done(RemoteSpawned{r->id.serial, r->type_name});
+  });
 }
 
 }  // namespace troupe

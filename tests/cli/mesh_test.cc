@@ -222,6 +222,101 @@ TEST(Mesh, ARestartedNodeRejoinsWithAHigherIncarnationAndALeaveIsLeft) {
   EXPECT_GT(a.members()[b.key]["incarnation"].get<std::uint64_t>(), first);
 }
 
+// Signs the test guest `guest` as acme:NAME:1.0.0 with a key made in `dir`/KEYS (made on first
+// use); the package's path.
+std::string signed_package(const std::string& dir, const std::string& guest,
+                           const std::string& name, const std::string& keys) {
+  if (!std::filesystem::exists(dir + "/" + keys + "/signing.key")) {
+    auto k = run_cli({"pkg", "keygen", "--out", dir + "/" + keys}, dir);
+    EXPECT_EQ(k.code, 0) << k.err;
+  }
+  const std::string manifest = dir + "/" + name + ".toml";
+  std::ofstream(manifest) << "manufacturer = \"acme\"\nname = \"" << name
+                          << "\"\nversion = \"1.0.0\"\n\n[binary]\npath = \"bin/" << guest
+                          << ".wasm\"\ntarget = \"wasm32-wasip1\"\n";
+  const std::string out = dir + "/" + name + ".actr";
+  auto b = run_cli({"pkg", "build", "--manifest", manifest, "--binary",
+                    std::string(TROUPE_GUEST_DIR) + "/" + guest + ".wasm", "--key",
+                    dir + "/" + keys + "/signing.key", "-o", out},
+                   dir);
+  EXPECT_EQ(b.code, 0) << b.err;
+  return out;
+}
+
+// `troupe spawn --node ID --package FILE`: the package travels to the other node, which verifies
+// it against its own trust store and spawns it only when its config accepts remote spawns; the
+// actor is then reachable by name from the first node. Every refusal is one clear line.
+TEST(Mesh, RemoteSpawnIsVerifiedByTheTargetsTrustStoreAndNeedsItsConsent) {
+  MeshNode a("mesh-a"), b("mesh-b");
+  a.configure({&b});
+  b.configure({&a});
+  std::ofstream(b.dir + "/node.toml", std::ios::app) << "remote_spawn = \"signed-packages\"\n";
+  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
+  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
+  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; }));
+  const std::string b_id = a.members()[b.key]["id"].get<std::string>();
+  const std::string a_id = b.members()[a.key]["id"].get<std::string>();
+  const std::string echo = signed_package(a.dir, "echo", "echo", "keys");
+  auto expect_error = [](const CliResult& r, const std::string& kind, const std::string& needle) {
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.err.rfind("error: " + kind + ": ", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  };
+
+  // b does not trust the key yet: its own trust store decides, not a's (which trusts it).
+  ASSERT_EQ(a.process->cli({"trust", "add", a.dir + "/keys/signing.pub"}).code, 0);
+  expect_error(a.process->cli({"spawn", "--node", b_id, "--package", echo, "--name", "re"}),
+               "untrusted", "mfr-");
+  ASSERT_EQ(b.process->cli({"trust", "add", a.dir + "/keys/signing.pub"}).code, 0);
+  auto spawned = a.process->cli(
+      {"spawn", "--node", b_id, "--package", echo, "--name", "re", "--tier", "interp"});
+  ASSERT_EQ(spawned.code, 0) << spawned.err;
+  EXPECT_EQ(spawned.out.rfind(b_id + ".", 0), 0u) << spawned.out;  // an actor of b
+  // It runs on b, under b's supervisor, with the signed type.
+  auto listed = b.process->cli({"ls"});
+  EXPECT_NE(listed.out.find("acme:echo:1.0.0"), std::string::npos) << listed.out;
+  auto here = b.process->cli({"ask", "re", "echo", "on-b"});
+  EXPECT_EQ(here.out, "on-b\n") << here.err;
+  CliResult asked;
+  ASSERT_TRUE(within(std::chrono::seconds(5), [&] {
+    asked = a.process->cli({"ask", "re", "echo", "from-a"});
+    return asked.code == 0;
+  })) << asked.err;
+  EXPECT_EQ(asked.out, "from-a\n");
+  // By the id it printed, too.
+  auto by_id = a.process->cli({"ask", spawned.out.substr(0, spawned.out.size() - 1), "echo", "i"});
+  EXPECT_EQ(by_id.out, "i\n") << by_id.err;
+
+  // a did not opt in: b's request is refused there, with the reason.
+  ASSERT_EQ(b.process->cli({"trust", "add", a.dir + "/keys/signing.pub"}).code, 0);
+  expect_error(b.process->cli({"spawn", "--node", a_id, "--package", echo}), "permission-denied",
+               "remote_spawn");
+  // A package signed by a key b does not trust, a name already taken there, a limit over b's
+  // maxima: b's checks, b's errors.
+  const std::string other = signed_package(a.dir, "echo", "other", "other-keys");
+  expect_error(a.process->cli({"spawn", "--node", b_id, "--package", other}), "untrusted", "mfr-");
+  expect_error(a.process->cli({"spawn", "--node", b_id, "--package", echo, "--name", "re"}),
+               "invalid-argument", "is taken");
+  // Only packages cross; a node id must be one; a node not in the mesh is unreachable.
+  auto kind = a.process->cli({"spawn", "echo", "--node", b_id});
+  EXPECT_EQ(kind.code, 1);
+  EXPECT_NE(kind.err.find("--package"), std::string::npos) << kind.err;
+  auto bad = a.process->cli({"spawn", "--node", "not-hex", "--package", echo});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("node id"), std::string::npos) << bad.err;
+  auto nowhere = a.process->cli({"spawn", "--node", "1234abcd", "--package", echo});
+  EXPECT_EQ(nowhere.code, 1);
+  EXPECT_EQ(nowhere.err.find('\n'), nowhere.err.size() - 1) << nowhere.err;
+  // A bad config word is refused at start, naming the key.
+  std::ofstream(a.dir + "/bad.toml")
+      << "[mesh]\nlisten = \"127.0.0.1:0\"\nremote_spawn = \"yes\"\n";
+  auto refused = run_cli(
+      {"node", "run", "--config", a.dir + "/bad.toml", "--data-dir", a.dir + "/bad"}, a.dir);
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("mesh.remote_spawn"), std::string::npos) << refused.err;
+}
+
 TEST(Mesh, NodeIdPrintsTheKeyStatusReportsAndMeshCommandsNeedAMesh) {
   MeshNode a("mesh-a");
   std::ofstream(a.dir + "/node.toml") << "[node]\n";

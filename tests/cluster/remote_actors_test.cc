@@ -6,12 +6,15 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "probe.h"
 #include "troupe/cluster/cluster.h"
 #include "troupe/cluster/cluster_error.h"
+#include "troupe/net/net_error.h"
 #include "troupe/net/noise_static_key.h"
+#include "troupe/platform/platform_error.h"
 #include "troupe/runtime/runtime_error.h"
 
 namespace troupe {
@@ -302,6 +305,188 @@ TEST_F(RemoteActorsTest, ALocalActorLinkedToAProxyTakesTheRemoteActorDownWhenItF
   // The exit signal crossed: the service died (abnormally), and a's monitor heard of it.
   ASSERT_TRUE(eventually([&] { return !service.alive(); }));
   EXPECT_TRUE(service.cell()->exit_reason().abnormal());
+}
+
+// Remote spawn, the RemoteActors part: what the asking node sends reaches the target's spawn
+// handler field for field (a real node's handler is Operations::spawn_for_peer, tested through
+// the CLI in tests/cli/mesh_test.cc), its answer comes back, and a node without a handler
+// refuses. The handler here spawns a Service.
+class RemoteSpawnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a.options.mesh.allow = {b.identity};
+    b.options.mesh.allow = {a.identity};
+    b.options.spawn_handler = [this](NodeId from, RemoteSpawn r,
+                                     std::function<void(Result<RemoteSpawned>)> done) {
+      std::lock_guard lock(mutex);
+      requests.push_back({from, r.name, r.supervisor, r.tier, r.restart, r.limits, r.package});
+      if (hold) return held.push_back(std::move(done));
+      ActorRef spawned =
+          b.system->spawn(std::make_unique<Service>(), SpawnOptions{r.name, "service", {}, {}});
+      done(RemoteSpawned{spawned.id().serial, "service"});
+    };
+    a.start();
+    b.options.mesh.join = {a.cluster->listening().front()};
+    b.start();
+    ASSERT_TRUE(eventually([&] { return a.cluster->transport().connected(b.id()); }));
+  }
+  static std::future<Result<RemoteSpawned>> spawn(RemoteActors& remote, NodeId node, RemoteSpawn r,
+                                                  std::chrono::milliseconds timeout) {
+    auto done = std::make_shared<std::promise<Result<RemoteSpawned>>>();
+    auto future = done->get_future();
+    remote.spawn(node, std::move(r), timeout,
+                 [done](Result<RemoteSpawned> s) { done->set_value(std::move(s)); });
+    return future;
+  }
+  struct Seen {
+    NodeId from;
+    std::string name, supervisor;
+    std::uint8_t tier, restart;
+    std::vector<RemoteSpawnLimit> limits;
+    Bytes package;
+  };
+  Node a, b;
+  std::mutex mutex;
+  std::vector<Seen> requests;
+  bool hold = false;
+  std::vector<std::function<void(Result<RemoteSpawned>)>> held;
+};
+
+TEST_F(RemoteSpawnTest, ASpawnReachesTheTargetsHandlerAndANodeWithoutOneRefusesIt) {
+  RemoteSpawn r;
+  r.name = "spawned-here";
+  r.supervisor = "workers";
+  r.tier = 2;
+  r.restart = 1;
+  r.limits = {RemoteSpawnLimit{0, false, 12345}, RemoteSpawnLimit{5, true, 0}};
+  r.package = Bytes("PK not really a package");
+  auto done = spawn(*a.cluster->remote(), b.id(), r, std::chrono::seconds(5)).get();
+  ASSERT_TRUE(done.ok()) << done.error().to_string();
+  EXPECT_EQ(done->type, "service");
+  ActorRef spawned = b.system->find(ActorId{b.id(), done->serial});
+  ASSERT_TRUE(spawned);
+  EXPECT_EQ(b.system->find("spawned-here").id(), spawned.id());
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(requests.size(), 1u);
+    const Seen& seen = requests[0];
+    EXPECT_EQ(seen.from, a.id());
+    EXPECT_EQ(seen.name, "spawned-here");
+    EXPECT_EQ(seen.supervisor, "workers");
+    EXPECT_EQ(seen.tier, 2);
+    EXPECT_EQ(seen.restart, 1);
+    EXPECT_EQ(seen.limits, r.limits);
+    EXPECT_EQ(seen.package, r.package);
+  }
+  // a has no handler (its node did not opt in): refused, saying how to opt in.
+  auto refused = spawn(*b.cluster->remote(), a.id(), r, std::chrono::seconds(5)).get();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, PlatformErrc::kPermissionDenied);
+  EXPECT_NE(refused.error().detail.find("remote_spawn"), std::string::npos);
+  // Refused at once, without sending: this node, an empty package, one past a frame.
+  EXPECT_EQ(spawn(*a.cluster->remote(), a.id(), r, std::chrono::seconds(5)).get().error().code,
+            BaseErrc::kInvalidArgument);
+  RemoteSpawn empty = r;
+  empty.package.clear();
+  EXPECT_EQ(spawn(*a.cluster->remote(), b.id(), empty, std::chrono::seconds(5)).get().error().code,
+            BaseErrc::kInvalidArgument);
+  RemoteSpawn huge = r;
+  huge.package.assign(net::kMaxFrameBytes, 'x');
+  EXPECT_EQ(spawn(*a.cluster->remote(), b.id(), huge, std::chrono::seconds(5)).get().error().code,
+            BaseErrc::kTooLarge);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(requests.size(), 1u);
+}
+
+// A target runs at most kMaxIncomingSpawns at once (beyond: overloaded, at once); spawns pending
+// on a node that goes fail at once with noconnection, and the target's late answers go nowhere.
+TEST_F(RemoteSpawnTest, IncomingSpawnsAreCappedAndPendingOnesFailWhenTheNodeGoes) {
+  {
+    std::lock_guard lock(mutex);
+    hold = true;
+  }
+  RemoteSpawn r;
+  r.package = Bytes("package");
+  std::vector<std::future<Result<RemoteSpawned>>> pending;
+  for (std::size_t i = 0; i < RemoteActors::kMaxIncomingSpawns; ++i) {
+    pending.push_back(spawn(*a.cluster->remote(), b.id(), r, std::chrono::seconds(30)));
+  }
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return held.size() == RemoteActors::kMaxIncomingSpawns;
+  }));
+  auto over = spawn(*a.cluster->remote(), b.id(), r, std::chrono::seconds(30));
+  ASSERT_EQ(over.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(over.get().error().code, NetErrc::kOverloaded);
+  const auto t0 = std::chrono::steady_clock::now();
+  b.cluster.reset();  // gone without a word
+  for (auto& f : pending) {
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(f.get().error().code, ClusterErrc::kNoConnection);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  // The target's handler answers after its cluster is gone: dropped, no crash.
+  std::lock_guard lock(mutex);
+  for (auto& done : held) done(RemoteSpawned{42, "service"});
+}
+
+TEST(RemoteSpawnCodec, RoundTripsAndRefusesEveryBadField) {
+  RemoteSpawn r;
+  r.request_id = 7;
+  r.time_left_ms = 1000;
+  r.name = "n";
+  r.supervisor = "s";
+  r.tier = 1;
+  r.restart = 2;
+  r.limits = {RemoteSpawnLimit{3, false, 9}};
+  r.package = Bytes("zip");
+  auto back = decode_remote_spawn(encode_remote_spawn(r));
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(back->request_id, 7u);
+  EXPECT_EQ(back->time_left_ms, 1000u);
+  EXPECT_EQ(back->name, "n");
+  EXPECT_EQ(back->supervisor, "s");
+  EXPECT_EQ(back->tier, 1);
+  EXPECT_EQ(back->restart, 2);
+  EXPECT_EQ(back->limits, r.limits);
+  EXPECT_EQ(back->package, "zip");
+  auto refused = [](RemoteSpawn bad, const std::string& field) {
+    auto d = decode_remote_spawn(encode_remote_spawn(bad));
+    ASSERT_FALSE(d.ok()) << field;
+    EXPECT_EQ(d.error().code, ClusterErrc::kMalformed);
+    EXPECT_NE(d.error().detail.find(field), std::string::npos) << d.error().detail;
+  };
+  RemoteSpawn bad = r;
+  bad.time_left_ms = 0;
+  refused(bad, "time left");
+  bad = r;
+  bad.tier = 3;
+  refused(bad, "tier");
+  bad = r;
+  bad.restart = 3;
+  refused(bad, "restart");
+  bad = r;
+  bad.limits.assign(kMaxRemoteSpawnLimits + 1, RemoteSpawnLimit{});
+  refused(bad, "limits");
+  bad = r;
+  bad.package.clear();
+  refused(bad, "package");
+  bad = r;
+  bad.name.assign(kMaxRemoteNameBytes + 1, 'x');
+  refused(bad, "name");
+  Bytes unlimited = encode_remote_spawn(r);
+  unlimited[4 + 8 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 1] = 2;  // the limit's unlimited byte
+  EXPECT_FALSE(decode_remote_spawn(unlimited).ok());
+  const Bytes full = encode_remote_spawn(r);
+  for (std::size_t n = 0; n + 3 < full.size(); ++n) {  // every cut before the package
+    EXPECT_FALSE(decode_remote_spawn(BytesView(full).substr(0, n)).ok()) << n;
+  }
+  auto spawned = decode_remote_spawned(encode_remote_spawned(RemoteSpawned{5, "acme:x:1"}));
+  ASSERT_TRUE(spawned.ok());
+  EXPECT_EQ(spawned->serial, 5u);
+  EXPECT_EQ(spawned->type, "acme:x:1");
+  EXPECT_FALSE(decode_remote_spawned(encode_remote_spawned(RemoteSpawned{0, "x"})).ok());
+  EXPECT_FALSE(decode_remote_spawned(encode_remote_spawned(RemoteSpawned{5, "x"}) + "!").ok());
 }
 
 }  // namespace

@@ -13,6 +13,10 @@ namespace troupe {
 
 using NodeId = std::uint64_t;  // derived from the node's public key (NodeIdentity)
 
+// A node id in text form: its hex digits (1 to 16, as `troupe cluster members` prints them);
+// nullopt for anything else, and for 0.
+std::optional<NodeId> parse_node_id(std::string_view text);
+
 struct ActorId {
   NodeId node = 0;
   std::uint64_t serial = 0;  // 0 = no actor

@@ -52,6 +52,8 @@ class Cluster final : private MembershipTransport {
     // The node's actors, for messages from and to other nodes; null: membership only.
     ActorSystem* system = nullptr;
     RemoteActors::Options remote;
+    // What other nodes' SPAWN requests get (RemoteActors::set_spawn_handler); empty: refused.
+    RemoteActors::SpawnHandler spawn_handler;
   };
   using EventListener = std::function<void(const MemberEvent&)>;
 

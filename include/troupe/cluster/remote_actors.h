@@ -89,6 +89,23 @@ class RemoteActors {
   // Errors: invalid-argument (an id of this node), unavailable (stopping).
   Result<ActorRef> proxy(ActorId id, const std::string& type_name = "");
 
+  // Remote spawn. `spawn` sends `package` (with the request's name, limits, ...) to `node`,
+  // which verifies it against its own trust store and spawns it, and calls `done` once: the
+  // new actor's serial and type, the target's error (it does not accept remote spawns, the
+  // package is untrusted, ...), timed-out at `timeout` (the actor may still have been
+  // spawned), or cluster/noconnection when the node dies or leaves first. Errors at once:
+  // invalid-argument (this node, a bad timeout), too-large (a package past one frame).
+  void spawn(NodeId node, RemoteSpawn request, std::chrono::milliseconds timeout,
+             std::function<void(Result<RemoteSpawned>)> done);
+  // What this node does with other nodes' SPAWN requests: `handler` runs on an I/O thread and
+  // must not block; it calls its `done` once, from any thread. Without one (the default) every
+  // SPAWN is answered permission-denied. At most kMaxIncomingSpawns run at once (beyond:
+  // overloaded). Set before the transport starts delivering frames, or never.
+  using SpawnHandler = std::function<void(NodeId from, RemoteSpawn request,
+                                          std::function<void(Result<RemoteSpawned>)> done)>;
+  void set_spawn_handler(SpawnHandler handler);
+  static constexpr std::size_t kMaxIncomingSpawns = 4;
+
   std::optional<RemoteName> lookup(const std::string& name) const;
   // Every name the cluster holds (other nodes'), by name.
   std::vector<RemoteName> names() const;
@@ -127,6 +144,10 @@ class RemoteActors {
   };
 
   void handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote);
+  void handle_spawn(NodeId from, RemoteSpawn request);
+  // Registers a pending request to `node` (timer armed) and sends `body`; `done` as for ask.
+  void request(NodeId node, std::uint64_t id, net::FrameType type, const Bytes& body,
+               std::chrono::milliseconds timeout, std::function<void(Result<Bytes>)> done);
   void handle_reply(NodeId from, RemoteReply reply);
   void handle_registry(NodeId node, RegistryAnnouncement announcement);
   void handle_watch(NodeId from, std::uint64_t serial);
@@ -170,6 +191,9 @@ class RemoteActors {
   std::map<NodeId, std::size_t> watches_by_peer_;
   Counters counters_;
   bool stopped_ = false;
+  SpawnHandler spawn_handler_;  // set once, before frames arrive
+  std::shared_ptr<std::atomic<std::size_t>> incoming_spawns_ =
+      std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 }  // namespace troupe

@@ -1,9 +1,10 @@
 // The frames that carry actor messages between nodes (docs/PROTOCOL.md, "Actor messages"):
 // an ENVELOPE (a tell or a request to an actor of the receiving node, named by serial or by
-// name), its REPLY (the reply bytes or a typed error), and a REGISTRY announcement (the names
-// a node's actors are registered under). Encoding and bounded decoding only: every count and
-// length is checked against the bytes left and its cap before use; a violation is
-// cluster/malformed naming the field. Pure functions over plain values; thread-safe.
+// name), its REPLY (the reply bytes or a typed error), a REGISTRY announcement (the names
+// a node's actors are registered under), WATCH/DOWN/EXIT and SPAWN (a package to spawn). Encoding
+// and bounded decoding only: every count and length is checked against the bytes left and its cap
+// before use; a violation is cluster/malformed naming the field. Pure functions over plain values;
+// thread-safe.
 #pragma once
 
 #include <chrono>
@@ -66,6 +67,36 @@ struct RemoteExit {
   std::uint64_t serial = 0;
   ExitReason reason;
 };
+
+// SPAWN: a signed package for the receiving node to verify against its own trust store and
+// spawn (when it accepts remote spawns: [mesh] remote_spawn). The REPLY to it (same request id
+// space as ENVELOPE requests) carries a RemoteSpawned on success.
+inline constexpr std::size_t kMaxRemoteSpawnLimits = 16;
+struct RemoteSpawnLimit {
+  std::uint8_t key = 0;  // a wasm::LimitKey, checked by the receiving node
+  bool unlimited = false;
+  std::uint64_t value = 0;
+  friend bool operator==(const RemoteSpawnLimit&, const RemoteSpawnLimit&) = default;
+};
+struct RemoteSpawn {
+  std::uint64_t request_id = 0;
+  std::uint32_t time_left_ms = 0;  // at least 1
+  std::string name;                // empty: unnamed
+  std::string supervisor;          // empty: the root supervisor
+  std::uint8_t tier = 0;           // 0 auto, 1 aot, 2 interp
+  std::uint8_t restart = 0;        // 0 permanent, 1 transient, 2 temporary
+  std::vector<RemoteSpawnLimit> limits;
+  Bytes package;  // the .actr file's bytes
+};
+struct RemoteSpawned {
+  std::uint64_t serial = 0;
+  std::string type;
+};
+
+Bytes encode_remote_spawn(const RemoteSpawn& s);
+Result<RemoteSpawn> decode_remote_spawn(BytesView body);
+Bytes encode_remote_spawned(const RemoteSpawned& s);
+Result<RemoteSpawned> decode_remote_spawned(BytesView body);
 
 Bytes encode_registry(const RegistryAnnouncement& a);
 Result<RegistryAnnouncement> decode_registry(BytesView body);

@@ -44,6 +44,7 @@ enum class FrameType : std::uint8_t {
   kWatch = 7,       // tell the sender when this actor of the receiver dies (a proxy's monitor)
   kDown = 8,        // an actor the receiver watched died, and why
   kExit = 9,        // an exit signal to an actor of the receiver (a link across nodes)
+  kSpawn = 10,      // a signed package for the receiver to verify and spawn (a request)
 };
 std::optional<FrameType> frame_type_from_byte(std::uint8_t byte);
 std::string_view frame_type_name(FrameType type);

@@ -12,6 +12,9 @@
 //   handshake_timeout_ms = 5000
 //   io_threads = 1
 //   max_peers = 1024
+//   remote_spawn = "refuse"               # or "signed-packages": allowed peers may spawn
+//                                         # packages here (verified against this node's trust
+//                                         store)
 #pragma once
 
 #include <toml++/toml.h>
@@ -35,6 +38,9 @@ struct MeshConfig {
   std::chrono::milliseconds handshake_timeout{5000};
   unsigned io_threads = 1;
   std::size_t max_peers = 1024;
+  // Whether allowed peers may spawn signed packages on this node (`troupe spawn --node`): off
+  // unless the config says "signed-packages".
+  bool accept_remote_spawn = false;
 
   bool enabled() const { return !listen.empty() || !join.empty(); }
 };

@@ -55,6 +55,9 @@ struct SpawnRequest {
   // When its supervisor restarts it (OTP): permanent always, transient after an abnormal exit,
   // temporary never. An explicit stop is final whatever the policy.
   RestartPolicy restart = RestartPolicy::kPermanent;
+  // 0 or this node's id: spawn here. Another node's: send the package there (a package only),
+  // to be verified against that node's trust store and spawned under its supervisor there.
+  NodeId node = 0;
 };
 
 struct SpawnResult {
@@ -177,6 +180,11 @@ class Operations {
   std::vector<RemoteActors::RemoteName> cluster_names() const;
   Result<bool> cluster_allow(const std::string& key_text);
   Result<Cluster::Disallowed> cluster_disallow(const std::string& key_text);
+  // Another node's SPAWN (RemoteActors::SpawnHandler): the package's bytes, verified against
+  // this node's trust store exactly as a local `spawn --package` is, then spawned. The node
+  // installs this only when [mesh] remote_spawn = "signed-packages".
+  void spawn_for_peer(NodeId from, RemoteSpawn request,
+                      std::function<void(Result<RemoteSpawned>)> done);
 
   const Config& config() const { return config_; }
   const ReplyBudget& reply_budget() const { return replies_; }
@@ -195,6 +203,8 @@ class Operations {
   void start_child(const SpawnRequest& request, std::function<std::unique_ptr<Actor>()> factory,
                    const std::string& type_name, std::function<void(Result<SpawnResult>)> done);
   void spawn_module(const SpawnRequest& request, std::function<void(Result<SpawnResult>)> done);
+  // `troupe spawn --node`: reads the package (on the loader thread) and sends it to the node.
+  void spawn_remote(const SpawnRequest& request, std::function<void(Result<SpawnResult>)> done);
   Result<PlatformServices*> platform() const;
   // Stops the packaged actors `covered` selects, recording `reason` for the listing.
   // An actor spawned from a package: what a revocation matches it by.
