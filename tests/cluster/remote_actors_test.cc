@@ -15,7 +15,9 @@
 #include "troupe/net/net_error.h"
 #include "troupe/net/noise_static_key.h"
 #include "troupe/platform/platform_error.h"
+#include "troupe/runtime/pool.h"
 #include "troupe/runtime/runtime_error.h"
+#include "troupe/runtime/supervisor.h"
 
 namespace troupe {
 namespace {
@@ -489,5 +491,119 @@ TEST(RemoteSpawnCodec, RoundTripsAndRefusesEveryBadField) {
   EXPECT_FALSE(decode_remote_spawned(encode_remote_spawned(RemoteSpawned{5, "x"}) + "!").ok());
 }
 
+// A supervisor here with a child on b (RemoteActors::child_factory): the child answers through
+// its local stand-in (also what was sent before the remote actor existed), a remote death is
+// restarted by the local supervisor as a new remote spawn, and stopping the supervisor stops
+// the remote actor.
+TEST_F(RemoteSpawnTest, ALocalSupervisorRestartsItsChildOnAnotherNodeAndStopsIt) {
+  RemoteChildSpec spec;
+  spec.nodes = {b.id()};
+  spec.package = std::make_shared<const Bytes>("package");
+  spec.name = "remote-child";
+  auto factory = a.cluster->remote()->child_factory(spec);
+  ASSERT_TRUE(factory.ok()) << factory.error().to_string();
+  SupervisorOptions options;
+  options.max_restarts = 5;
+  ActorRef sup = a.system->spawn(
+      std::make_unique<Supervisor>(
+          options, std::vector<ChildSpec>{ChildSpec{
+                       "child", "remote", *factory, RestartPolicy::kPermanent, {}}}),
+      SpawnOptions{"sup", "supervisor", {}, {}});
+  ActorRef child;
+  ASSERT_TRUE(eventually([&] { return static_cast<bool>(child = a.system->find("child")); }));
+  // Asked at once: it waits for the spawn, then goes through.
+  auto first = a.system->ask<Bytes>(child, envelope("echo", "early"), std::chrono::seconds(5));
+  auto early = first.get();
+  ASSERT_TRUE(early.ok()) << early.error().to_string();
+  EXPECT_EQ(*early, "early");
+  ActorRef remote = b.system->find("remote-child");
+  ASSERT_TRUE(remote);
+  EXPECT_EQ(requests.at(0).restart, 2);  // temporary there: restarts are ours
+  // The remote actor dies: the stand-in dies of it, and the supervisor here makes a new one.
+  b.system->stop(remote, ExitReason::error("boom"));
+  ActorRef again;
+  ASSERT_TRUE(eventually([&] {
+    again = b.system->find("remote-child");
+    return again && again.id() != remote.id();
+  }));
+  ASSERT_TRUE(eventually([&] {
+    auto r = a.system->ask<Bytes>(child, envelope("echo", "after"), std::chrono::seconds(5)).get();
+    return r.ok() && *r == "after";
+  }));
+  EXPECT_TRUE(child.alive());  // restarted in place: the same local reference
+  // Stopping the supervisor stops its child there too.
+  a.system->stop(sup, ExitReason::shutdown());
+  ASSERT_TRUE(eventually([&] { return !again.alive(); }));
+}
+
+// A pool here whose workers live on two other nodes, taken in turn.
+TEST_F(RemoteSpawnTest, APoolsWorkersSpreadOverOtherNodesAndAnswer) {
+  Node c;
+  std::atomic<int> on_c{0};
+  c.options.mesh.allow = {a.identity};
+  c.options.mesh.join = {a.cluster->listening().front()};
+  c.options.spawn_handler = [&](NodeId, RemoteSpawn,
+                                std::function<void(Result<RemoteSpawned>)> done) {
+    on_c.fetch_add(1);
+    ActorRef spawned =
+        c.system->spawn(std::make_unique<Service>(), SpawnOptions{"", "service", {}, {}});
+    done(RemoteSpawned{spawned.id().serial, "service"});
+  };
+  a.options.mesh.allow.push_back(c.identity);
+  ASSERT_TRUE(a.cluster->allow(c.identity).ok());
+  c.start();
+  ASSERT_TRUE(eventually([&] { return a.cluster->transport().connected(c.id()); }));
+  RemoteChildSpec spec;
+  spec.nodes = {b.id(), c.id()};
+  spec.package = std::make_shared<const Bytes>("package");
+  auto factory = a.cluster->remote()->child_factory(spec);
+  ASSERT_TRUE(factory.ok());
+  PoolOptions po;
+  po.size = 4;
+  po.factory = *factory;
+  ActorRef pool = a.system->spawn(std::make_unique<Pool>(po), SpawnOptions{"pool", "pool", {}, {}});
+  for (int i = 0; i < 8; ++i) {
+    auto r =
+        a.system->ask<Bytes>(pool, envelope("echo", std::to_string(i)), std::chrono::seconds(5))
+            .get();
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(*r, std::to_string(i));
+  }
+  EXPECT_EQ(on_c.load(), 2);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(requests.size(), 2u);
+}
+
+// Factories refuse what cannot work; a child whose node is gone fails its spawns, and its
+// supervisor gives up within its intensity instead of waiting.
+TEST_F(RemoteSpawnTest, ARemoteChildWhoseNodeIsGoneFailsAndItsSupervisorGivesUp) {
+  RemoteChildSpec spec;
+  EXPECT_FALSE(a.cluster->remote()->child_factory(spec).ok());  // no node
+  spec.nodes = {a.id()};
+  spec.package = std::make_shared<const Bytes>("package");
+  EXPECT_FALSE(a.cluster->remote()->child_factory(spec).ok());  // this node
+  spec.nodes = {b.id()};
+  spec.package = std::make_shared<const Bytes>();
+  EXPECT_FALSE(a.cluster->remote()->child_factory(spec).ok());  // no package
+  spec.package = std::make_shared<const Bytes>("package");
+  auto factory = a.cluster->remote()->child_factory(spec);
+  ASSERT_TRUE(factory.ok());
+  SupervisorOptions options;
+  options.max_restarts = 3;
+  ActorRef sup = a.system->spawn(
+      std::make_unique<Supervisor>(
+          options, std::vector<ChildSpec>{ChildSpec{
+                       "child", "remote", *factory, RestartPolicy::kPermanent, {}}}),
+      SpawnOptions{"sup", "supervisor", {}, {}});
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return requests.size() == 1;
+  }));
+  testing::Probe downs;
+  a.system->spawn(std::make_unique<Observer>(sup, false, downs));
+  b.cluster.reset();  // gone without a word
+  ASSERT_TRUE(downs.wait_count(1, std::chrono::seconds(15)));
+  EXPECT_NE(downs.events()[0].find("error"), std::string::npos) << downs.events()[0];
+}
 }  // namespace
 }  // namespace troupe

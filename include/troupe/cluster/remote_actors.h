@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "troupe/base/result.h"
+#include "troupe/cluster/remote_child.h"
 #include "troupe/cluster/remote_envelope.h"
 #include "troupe/net/mesh_transport.h"
 #include "troupe/runtime/actor_system.h"
@@ -106,6 +107,12 @@ class RemoteActors {
   void set_spawn_handler(SpawnHandler handler);
   static constexpr std::size_t kMaxIncomingSpawns = 4;
 
+  // Children and pool workers on other nodes (remote_child.h): each call of the factory makes
+  // a local stand-in that spawns `spec.package` on the next node of `spec.nodes` (as a
+  // temporary child there: the local supervisor restarts it, not the target's). Errors at
+  // once: invalid-argument (no nodes, this node, no package).
+  Result<std::function<std::unique_ptr<Actor>()>> child_factory(RemoteChildSpec spec);
+
   std::optional<RemoteName> lookup(const std::string& name) const;
   // Every name the cluster holds (other nodes'), by name.
   std::vector<RemoteName> names() const;
@@ -123,6 +130,7 @@ class RemoteActors {
  private:
   class Proxy;
   class Watcher;
+  class RemoteChild;
   // What actors (the proxies, the watcher) reach this object through: they may outlive it
   // (they stop with the actor system), so stop() empties it under the exclusive lock.
   struct Handle {
