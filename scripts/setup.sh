@@ -26,6 +26,7 @@ PACKAGES=(
   wabt libboost-context-dev libsodium-dev libzip-dev libsqlite3-dev
   clang-16 lld-16 llvm-16 wasi-libc libc++-16-dev-wasm32 libc++abi-16-dev-wasm32 libclang-rt-16-dev-wasm32
   libcaf-dev
+  iproute2 stress-ng  # tests/cli/mesh_partition_test.cc: network namespaces, CPU stress
 )
 
 missing=()

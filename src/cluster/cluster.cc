@@ -168,6 +168,14 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
             (event.kind == MemberEventKind::kDead || event.kind == MemberEventKind::kLeft)) {
           self_ptr->remote_->on_member_gone(event.member.id);
         }
+        // A connection to a member that failed its probes is one that stopped delivering,
+        // and TCP does not say so: through a partition it retransmits with a backoff that
+        // reaches tens of seconds, and what is sent on it after the heal waits for the next
+        // retransmission. Closed, the member is dialled afresh (the reconnect loop).
+        if (event.kind == MemberEventKind::kDead) {
+          self_ptr->transport_->disconnect(
+              event.member.id, Error{NetErrc::kUnreachable, "declared dead by the membership"});
+        }
         // members() shows what an event says by the time a listener hears it.
         if (self_ptr->membership_) {
           std::lock_guard lock(self_ptr->snapshot_mutex_);

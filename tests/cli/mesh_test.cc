@@ -4,78 +4,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
-#include <thread>
 
-#include "cli/node_process.h"
+#include "cli/mesh_node.h"
 
 namespace troupe::testing {
 namespace {
 
 using nlohmann::json;
-
-// Ten times memberlist's LAN timing: the same protocol, tests that take seconds.
-constexpr const char* kFastCluster =
-    "[cluster]\nprobe_interval_ms = 100\nprobe_timeout_ms = 50\ngossip_interval_ms = 20\n"
-    "push_pull_interval_ms = 3000\nreconnect_interval_ms = 1000\n";
-
-struct MeshNode {
-  std::string dir;
-  std::string key;
-  std::unique_ptr<NodeProcess> process;
-  std::string address;  // from the readiness line
-
-  explicit MeshNode(const std::string& tag) : dir(temp_dir(tag)) {
-    auto id = run_cli({"node", "id", "--data-dir", dir}, dir);
-    EXPECT_EQ(id.code, 0) << id.err;
-    key = id.out.substr(0, id.out.find('\n'));
-  }
-  ~MeshNode() {
-    process.reset();
-    std::filesystem::remove_all(dir);
-  }
-  void configure(const std::vector<const MeshNode*>& allowed) {
-    std::string allow;
-    for (const MeshNode* n : allowed) allow += (allow.empty() ? "\"" : ", \"") + n->key + "\"";
-    std::ofstream(dir + "/node.toml") << kFastCluster << "[mesh]\nallow = [" << allow << "]\n";
-  }
-  bool start(std::vector<std::string> extra) {
-    extra.insert(extra.begin(), {"--config", dir + "/node.toml"});
-    process = std::make_unique<NodeProcess>(dir, extra);
-    if (!process->wait_ready()) return false;
-    std::smatch m;
-    const std::string& out = process->output();
-    if (!std::regex_search(out, m, std::regex("mesh=(\\S+)"))) return false;
-    address = m[1];
-    return true;
-  }
-  // Member states by key, as `troupe cluster members --json` prints them.
-  std::map<std::string, json> members() const {
-    std::map<std::string, json> out;
-    auto r = process->cli({"cluster", "members", "--json"});
-    if (r.code != 0) return out;
-    for (const json& m : json::parse(r.out)) out[m["key"].get<std::string>()] = m;
-    return out;
-  }
-  std::string state_of(const MeshNode& other) const {
-    auto all = members();
-    auto it = all.find(other.key);
-    return it == all.end() ? "" : it->second["state"].get<std::string>();
-  }
-};
-
-template <class Pred>
-bool within(std::chrono::milliseconds limit, Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 TEST(Mesh, ThreeNodesJoinAndAKilledNodeIsDeadAtTheOthersWithinTheBound) {
   MeshNode a("mesh-a"), b("mesh-b"), c("mesh-c");

@@ -43,14 +43,22 @@ inline std::string temp_dir(const std::string& tag) {
   return ::mkdtemp(buf.data());
 }
 
-// In a forked child: runs `troupe ARGS...` (TROUPE_BIN); exits 127 if it cannot.
-[[noreturn]] inline void exec_troupe(std::vector<std::string> args) {
+// In a forked child: runs `troupe ARGS...` (TROUPE_BIN); exits 127 if it cannot. A non-empty
+// `launcher` runs it through another program (`ip netns exec NS`), found on PATH, that execs
+// troupe in the same process.
+[[noreturn]] inline void exec_troupe(std::vector<std::string> args,
+                                     std::vector<std::string> launcher = {}) {
   std::vector<char*> argv;
   std::string bin = TROUPE_BIN;
+  for (auto& l : launcher) argv.push_back(l.data());
   argv.push_back(bin.data());
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  ::execv(bin.c_str(), argv.data());
+  if (launcher.empty()) {
+    ::execv(bin.c_str(), argv.data());
+  } else {
+    ::execvp(argv[0], argv.data());
+  }
   ::_exit(127);
 }
 
@@ -74,10 +82,10 @@ class NodeProcess {
  public:
   // `env` is set in the node's environment only (e.g. its own TROUPE_AOT_CACHE). Nodes run
   // unsigned modules (`--allow-unsigned`, as most tests spawn bare .wasm files) unless
-  // `allow_unsigned` is false: the default of a real node.
+  // `allow_unsigned` is false: the default of a real node. `launcher` as for exec_troupe.
   explicit NodeProcess(const std::string& dir, std::vector<std::string> extra = {},
                        std::vector<std::pair<std::string, std::string>> env = {},
-                       bool allow_unsigned = true)
+                       bool allow_unsigned = true, std::vector<std::string> launcher = {})
       : dir_(dir) {
     int fds[2];
     if (::pipe(fds) != 0) return;
@@ -91,7 +99,7 @@ class NodeProcess {
       std::vector<std::string> args{"--socket", socket(), "node", "run", "--data-dir", dir};
       if (allow_unsigned) args.push_back("--allow-unsigned");
       args.insert(args.end(), extra.begin(), extra.end());
-      exec_troupe(std::move(args));
+      exec_troupe(std::move(args), std::move(launcher));
     }
     ::close(fds[1]);
     out_fd_ = fds[0];
@@ -118,6 +126,16 @@ class NodeProcess {
     return true;
   }
   bool wait_ready() { return wait_line("troupe node ready"); }
+  // Appends to output() what the node has written so far, without waiting for more.
+  void read_available() {
+    pollfd p{out_fd_, POLLIN, 0};
+    char buf[4096];
+    while (out_fd_ >= 0 && ::poll(&p, 1, 0) > 0) {
+      ssize_t n = ::read(out_fd_, buf, sizeof buf);
+      if (n <= 0) return;
+      out_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
 
   // SIGTERM, then the exit status (-1 if it did not exit normally).
   int stop() {

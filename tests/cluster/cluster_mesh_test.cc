@@ -2,8 +2,12 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
 
 #include "probe.h"
 #include "troupe/cluster/cluster.h"
@@ -36,6 +40,7 @@ SwimConfig fast_swim() {
 struct TestMember {
   Keys keys;
   Probe events;
+  std::function<void()> after_event;  // on the membership thread, after each event
   std::unique_ptr<Cluster> cluster;
   Cluster::Options options;
 
@@ -49,6 +54,7 @@ struct TestMember {
     auto c = Cluster::start(options, keys.noise(), [this](const MemberEvent& e) {
       events.push(std::string(member_event_name(e.kind)) + " " +
                   net::node_key_text(e.member.identity));
+      if (after_event) after_event();
     });
     if (!c.ok()) return c.error();
     cluster = std::move(c).value();
@@ -98,6 +104,85 @@ TEST(ClusterMesh, ThreeNodesJoinThroughOneAndSeeAKilledNodeDeadOnce) {
   EXPECT_EQ(a.member(c)->state, MemberState::kDead);
   EXPECT_EQ(a.events.count("dead " + c.key()), 1u);
   EXPECT_EQ(b.events.count("dead " + c.key()), 1u);
+}
+
+// Stops a member's membership thread at its next event until released (or destroyed): to the
+// others it then looks like a stalled process, whose sockets stay open and whose kernel still
+// acknowledges what they send.
+class MembershipStall {
+ public:
+  explicit MembershipStall(TestMember& m) {
+    m.after_event = [this] {
+      std::unique_lock lock(mutex_);
+      if (!armed_) return;
+      stalled_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    };
+  }
+  ~MembershipStall() { release(); }
+  void arm() {
+    std::lock_guard lock(mutex_);
+    armed_ = true;
+  }
+  bool wait_stalled() {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return stalled_; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool armed_ = false, stalled_ = false, released_ = false;
+};
+
+// Partition finding (tests/cli/mesh_partition_test.cc): a connection to a member declared dead
+// was kept. Through a partition TCP backs its retransmissions off to tens of seconds without
+// closing the connection, so after the heal every message to that member waited on the stalled
+// connection and the two sides stayed apart as long. A member declared dead has its
+// connections closed, and the reconnect loop dials it afresh.
+TEST(ClusterMesh, AMemberDeclaredDeadHasItsConnectionClosedAndIsDialledAfresh) {
+  TestMember a, b, c;
+  allow_all({&a, &b, &c});
+  MembershipStall stall(b);
+  ASSERT_TRUE(a.start().ok());
+  b.options.mesh.join = {a.cluster->listening().front()};
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return a.alive() == 2 && b.alive() == 2; }));
+  auto connection_to_b = [&]() -> std::optional<net::PeerInfo> {
+    for (const net::PeerInfo& p : a.cluster->transport().peers()) {
+      if (p.id == b.cluster->self_id()) return p;
+    }
+    return std::nullopt;
+  };
+  const auto before = connection_to_b();
+  ASSERT_TRUE(before);
+  ASSERT_FALSE(before->initiated_here);  // b dialled a to join
+  // c's join is b's next event: b's membership stops there, its connection to a stays open.
+  stall.arm();
+  c.options.mesh.join = {a.cluster->listening().front()};
+  ASSERT_TRUE(c.start().ok());
+  ASSERT_TRUE(stall.wait_stalled());
+  ASSERT_TRUE(a.events.wait_for("dead " + b.key()));
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto now = connection_to_b();
+        return !now || now->remote_endpoint != before->remote_endpoint;
+      },
+      std::chrono::seconds(3)))
+      << "a still sends to b on the connection b opened, " << before->remote_endpoint;
+  // Released, b hears it was declared dead (a's reconnect loop dials it), refutes, and is
+  // alive at a again, on a connection a dialled.
+  stall.release();
+  ASSERT_TRUE(eventually([&] {
+    auto m = a.member(b);
+    return m && m->state == MemberState::kAlive;
+  }));
 }
 
 TEST(ClusterMesh, AnUnlistedNodeIsNeverAMember) {
