@@ -41,6 +41,7 @@
 #include "troupe/cluster/remote_envelope.h"
 #include "troupe/net/mesh_transport.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/remote_directory.h"
 
 namespace troupe {
 
@@ -89,6 +90,11 @@ class RemoteActors {
   // Errors: invalid-argument (an id of this node), unavailable (stopping).
   Result<ActorRef> proxy(ActorId id, const std::string& type_name = "");
 
+  // This object as the runtime's RemoteDirectory (the registry and stand-ins, for guests'
+  // calls across nodes): one object for this one's life, which the node installs with
+  // ActorSystem::set_remote_directory. It may outlive this object: then it finds nothing.
+  std::shared_ptr<RemoteDirectory> directory() const { return directory_; }
+
   std::optional<RemoteName> lookup(const std::string& name) const;
   // Every name the cluster holds (other nodes'), by name.
   std::vector<RemoteName> names() const;
@@ -106,6 +112,7 @@ class RemoteActors {
  private:
   class Proxy;
   class Watcher;
+  class Directory;
   // What actors (the proxies, the watcher) reach this object through: they may outlive it
   // (they stop with the actor system), so stop() empties it under the exclusive lock.
   struct Handle {
@@ -154,6 +161,7 @@ class RemoteActors {
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
   std::shared_ptr<Handle> handle_ = std::make_shared<Handle>();
   ActorRef watcher_;
+  std::shared_ptr<RemoteDirectory> directory_;
   boost::asio::io_context& io_;
   const Options options_;
   std::atomic<std::uint64_t> next_request_{1};
