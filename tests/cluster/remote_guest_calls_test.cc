@@ -212,6 +212,19 @@ TEST_F(RemoteGuestCalls, AnActorOfTheOtherNodeOutsideTheGrantsIsPermissionDenied
             "error not-found: no live actor 999999 of realm 1");
 }
 
+// Data streams stay on their node: a chunk for an actor of another node is refused, not lost
+// in a stand-in that cannot carry it.
+TEST_F(RemoteGuestCalls, ADataStreamToAnActorOfTheOtherNodeIsNotImplemented) {
+  // The stream route sends to the actor discover finds as troupe/all-imports: b's only.
+  ASSERT_TRUE(spawn_guest(*b.system, "all-imports", "remote-all", wasm::GuestGrants{}));
+  ASSERT_TRUE(eventually([&] { return a.cluster->remote()->lookup("remote-all").has_value(); }));
+  ActorRef guest = spawn_guest(*a.system, "acme:caller:1.0.0", "", wasm::GuestGrants::all());
+  ASSERT_TRUE(guest);
+  EXPECT_EQ(text(ask(guest, "stream", "reliable")),
+            "error handler-error: not-implemented: data streams do not cross nodes: the receiver "
+            "is on another node");
+}
+
 // The node dies while a guest waits on a call to one of its actors: the call fails when the
 // cluster declares the node gone, long before the guest's call timeout (30 s).
 TEST_F(RemoteGuestCalls, ACallToANodeThatDiesFailsPromptlyNotAtTheCallTimeout) {
