@@ -139,7 +139,7 @@ class WasmActor final : public Actor, private HostImports {
     }
     if (m.is<DataStreamMessage>()) {
       DataStreamMessage& d = m.as<DataStreamMessage>();
-      context_ = Context{{}, d.sender, true, {}};
+      context_ = Context{{}, d.sender, true, {}, {}};
       ReplyPromise reply = take_reply();
       auto in_flight = d.in_flight;
       auto finish = [in_flight] {
@@ -219,6 +219,7 @@ class WasmActor final : public Actor, private HostImports {
     ActorId caller;
     bool active = false;
     std::string traceparent;  // of the envelope being handled: calls made now continue it
+    std::string caller_type;  // as the envelope says: for a caller of another node
   };
   using Done = std::function<void(const Result<O>&)>;
 
@@ -235,7 +236,8 @@ class WasmActor final : public Actor, private HostImports {
   // One Envelope: the guest's dispatch, then the reply (or error) to the asker. The
   // dispatch in flight lives in dispatch_, so a message costs no allocation.
   void dispatch(Envelope& e) {
-    context_ = Context{e.request_id, e.caller, true, std::move(e.traceparent)};
+    context_ =
+        Context{e.request_id, e.caller, true, std::move(e.traceparent), std::move(e.caller_type)};
     Dispatch& d = dispatch_;
     const auto formatted = std::to_chars(std::begin(d.id), std::end(d.id), e.request_id);
     d.id_size = static_cast<std::size_t>(formatted.ptr - d.id);
@@ -487,6 +489,17 @@ class WasmActor final : public Actor, private HostImports {
     return Error{WasmErrc::kPermissionDenied, who + " is outside this actor's call grants"};
   }
 
+  // A caller of another node: its stand-in, typed as its envelope says (its node's word, as
+  // for the registry's types; an envelope naming none gives the unknown remote type, which only
+  // call_any reaches), so the guest can call it back within its grants.
+  ActorRef remote_caller() const {
+    if (context_.caller.serial == 0 || context_.caller.node == system().node_id()) return {};
+    auto directory = system().remote_directory();
+    if (!directory) return {};
+    auto ref = directory->stand_in(context_.caller, context_.caller_type);
+    return ref.ok() ? *ref : ActorRef{};
+  }
+
   // The actor of another node that discover finds for `type` (which may_discover allowed):
   // of the actors the cluster registry holds, the one of that type on the lowest node id
   // (then the lowest serial), as the registry resolves names; its stand-in.
@@ -642,6 +655,7 @@ class WasmActor final : public Actor, private HostImports {
                                                     : std::string()));
       }
       ActorRef caller = context_.caller.serial != 0 ? system().find(context_.caller) : ActorRef{};
+      if (!caller) caller = remote_caller();
       if (!caller) return O(AbiValue::of_case(0));
       return O(AbiValue::of_case(1, workload::to_value(ident(caller))));
     }

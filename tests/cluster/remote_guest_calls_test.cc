@@ -160,6 +160,18 @@ TEST_F(RemoteGuestCalls, DiscoverCallCallRawAndTellReachAGrantedActorOfTheOtherN
             "1 " + serial(remote_guest) + " acme/echo/1.0.0");
   EXPECT_EQ(text(ask(guest, "reach", "call 1 " + serial(remote_guest) + " echo guest to guest")),
             "guest to guest");
+  // The callee sees its caller in its own node's realms (a is b's first: 1) and may call it
+  // back within its grants.
+  EXPECT_EQ(text(ask(guest, "reach", "call 1 " + serial(remote_guest) + " caller")),
+            "1 " + serial(guest) + " acme/caller/1.0.0");
+  wasm::GuestGrants back_grants;
+  back_grants.call = {"acme:caller:*"};
+  ActorRef back = spawn_guest(*b.system, "acme:back:1.0.0", "", back_grants);
+  ASSERT_TRUE(back);
+  Envelope call_back;
+  call_back.route = "reach";
+  call_back.payload = "call 1 " + serial(guest) + " echo called back";
+  EXPECT_EQ(text(b.system->ask<Bytes>(back, std::move(call_back), 20s).get()), "called back");
   // Its own id is still realm 0.
   EXPECT_EQ(text(ask(guest, "self")).rfind("0 ", 0), 0u);
   // This node's actors come first: a local actor of the type is found instead.
