@@ -91,11 +91,43 @@ class RemoteActors::Watcher final : public Actor {
   std::shared_ptr<Handle> handle_;
 };
 
+// The registry and the stand-ins, for the runtime (remote_directory.h), through the handle.
+class RemoteActors::Directory final : public RemoteDirectory {
+ public:
+  explicit Directory(std::shared_ptr<Handle> handle) : handle_(std::move(handle)) {}
+
+  std::vector<RemoteActorEntry> registered() const override {
+    std::shared_lock lock(handle_->mutex);
+    std::vector<RemoteActorEntry> out;
+    if (!handle_->self) return out;
+    for (RemoteName& n : handle_->self->names()) {
+      out.push_back(RemoteActorEntry{std::move(n.name), n.id, std::move(n.type)});
+    }
+    return out;
+  }
+  std::optional<RemoteActorEntry> lookup(const std::string& name) const override {
+    std::shared_lock lock(handle_->mutex);
+    if (!handle_->self) return std::nullopt;
+    auto n = handle_->self->lookup(name);
+    if (!n) return std::nullopt;
+    return RemoteActorEntry{std::move(n->name), n->id, std::move(n->type)};
+  }
+  Result<ActorRef> stand_in(ActorId id, const std::string& type_name) override {
+    std::shared_lock lock(handle_->mutex);
+    if (!handle_->self) return Error{BaseErrc::kUnavailable, "the node is shutting down"};
+    return handle_->self->proxy(id, type_name);
+  }
+
+ private:
+  std::shared_ptr<Handle> handle_;
+};
+
 RemoteActors::RemoteActors(ActorSystem& system, net::MeshTransport& transport, asio::io_context& io,
                            Options options)
     : system_(system), transport_(transport), io_(io), options_(options) {
   outbox_->transport = &transport;
   handle_->self = this;
+  directory_ = std::make_shared<Directory>(handle_);
   // Announcements count from the wall clock: a restarted node's come after its last run's.
   next_sequence_ =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -414,7 +446,8 @@ Result<ActorRef> RemoteActors::proxy(ActorId id, const std::string& type_name) {
   }
   if (ActorRef existing = system_.find(id)) return existing;
   SpawnOptions options;
-  options.type_name = type_name.empty() ? "remote" : type_name.substr(0, kMaxRemoteTextBytes);
+  options.type_name = type_name.empty() ? std::string(kUnknownRemoteType)
+                                        : type_name.substr(0, kMaxRemoteTextBytes);
   options.foreign_id = id;
   ActorRef ref = system_.spawn(std::make_unique<Proxy>(handle_, id), options);
   if (!ref) {

@@ -77,6 +77,10 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds,
     }
     node->cluster_ = std::move(cluster).value();
     node->operations_->set_cluster(node->cluster_.get());
+    // Guests' call, tell, call-raw and discover reach other nodes' actors through it.
+    if (RemoteActors* remote = node->cluster_->remote()) {
+      node->system_->set_remote_directory(remote->directory());
+    }
   }
   // The boot actors run before the control socket opens: a client that reaches the node, and
   // whoever waits for the readiness line printed once start() returns, finds all of them. A

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "system_messages.h"
+#include "troupe/runtime/remote_directory.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/runtime/supervisor.h"
 
@@ -302,6 +303,16 @@ void ActorSystem::note_dead_letter(const Message& m, const char* why) {
   if (n <= 10 || n % 1000 == 0) {
     spdlog::debug("dead letter #{} ({}): {}", n, why, m.type_name());
   }
+}
+
+void ActorSystem::set_remote_directory(std::shared_ptr<RemoteDirectory> directory) {
+  std::lock_guard lock(directory_mutex_);
+  directory_ = std::move(directory);
+}
+
+std::shared_ptr<RemoteDirectory> ActorSystem::remote_directory() const {
+  std::lock_guard lock(directory_mutex_);
+  return directory_;
 }
 
 NodeId ActorSystem::foreign_node_of(const ActorCell* cell) const {

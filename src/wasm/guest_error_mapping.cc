@@ -47,11 +47,23 @@ GuestError guest_error_from_detail(const std::string& detail) {
   return {ActrErrorCase::kInternal, detail, {}};
 }
 
+// The net and cluster layers are above this one, but a guest's call to an actor of another
+// node meets some of their codes: the node died or left (cluster/noconnection), or its
+// connection is down or full (net/unreachable, closed, overloaded). For the guest the target
+// is unavailable. Matched by the codes' names, which never change (cluster_error.h,
+// net_error.h).
+bool reaches_no_other_node(const ErrorCode& code) {
+  const std::string_view layer = code.layer(), name = code.name();
+  return (layer == "cluster" && name == "noconnection") ||
+         (layer == "net" && (name == "unreachable" || name == "closed" || name == "overloaded"));
+}
+
 }  // namespace
 
 // Each switch names every code of its layer (no default), so a new code is a -Wswitch warning
 // here until someone decides its WIT case; the codes that break out become `internal`, as do
-// codes of layers above this one (node), which never reach a guest's call.
+// codes of layers above this one (node), which never reach a guest's call — but for the
+// mesh's codes that say another node cannot be reached (reaches_no_other_node).
 GuestError to_guest_error(const Error& e) {
   if (auto code = e.code.as<BaseErrc>()) {
     switch (*code) {
@@ -91,6 +103,8 @@ GuestError to_guest_error(const Error& e) {
       case WasmErrc::kPermissionDenied:
         return {ActrErrorCase::kPermissionDenied, e.detail, {}};
     }
+  } else if (reaches_no_other_node(e.code)) {
+    return {ActrErrorCase::kUnavailable, e.to_string(), {}};
   }
   return {ActrErrorCase::kInternal, e.to_string(), {}};
 }

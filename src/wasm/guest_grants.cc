@@ -1,5 +1,6 @@
 #include "troupe/wasm/guest_grants.h"
 
+#include "troupe/runtime/remote_directory.h"
 #include "troupe/wasm/wasm_error.h"
 
 namespace troupe::wasm {
@@ -50,17 +51,34 @@ bool native_exposed(const GuestGrants& grants, std::string_view runtime_type) {
 bool may_reach(const GuestGrants& grants, const ActorSystem& system, const ActorRef& self,
                const ActorRef& target) {
   if (!target) return false;
-  if (target.id() == self.id()) return true;
-  if (is_node_internal_type(target.type_name())) return false;
+  return may_reach(grants, system, self.id(), target.id(), target.type_name());
+}
+
+bool may_reach(const GuestGrants& grants, const ActorSystem& system, ActorId self, ActorId target,
+               std::string_view type_name) {
+  if (!target.valid()) return false;
+  if (target == self) return true;
+  if (is_node_internal_type(type_name)) return false;
   if (grants.call_any) return true;
-  if (!native_exposed(grants, target.type_name())) return false;
-  const GuestVisibleType type = guest_visible_type(target.type_name());
+  const bool foreign = target.node != system.node_id();
+  if (foreign && type_name == kUnknownRemoteType) return false;
+  if (!native_exposed(grants, type_name)) return false;
+  const GuestVisibleType type = guest_visible_type(type_name);
+  std::shared_ptr<RemoteDirectory> directory;  // looked up at the first name pattern, if any
   for (const std::string& pattern : grants.call) {
     if (is_type_pattern(pattern)) {
       if (type_pattern_matches(pattern, type)) return true;
-    } else if (ActorRef named = system.find(pattern); named && named.id() == target.id()) {
-      return true;
+      continue;
     }
+    // A name is this node's when this node has it (local first), else the cluster's.
+    if (ActorRef named = system.find(pattern)) {
+      if (named.id() == target) return true;
+      continue;
+    }
+    if (!foreign) continue;
+    if (!directory) directory = system.remote_directory();
+    if (!directory) continue;
+    if (auto entry = directory->lookup(pattern); entry && entry->id == target) return true;
   }
   return false;
 }
@@ -78,9 +96,9 @@ Result<void> check_granted_imports(const GuestModule& module, const GuestGrants&
                                    bool storage, bool signing, bool identity,
                                    std::string_view why) {
   auto missing = [&](std::string_view capability, std::string_view import) {
-    return Error{WasmErrc::kPermissionDenied,
-                 "the module imports " + std::string(import) + " but " + std::string(why) +
-                     " the " + std::string(capability) + " capability"};
+    return Error{WasmErrc::kPermissionDenied, "the module imports " + std::string(import) +
+                                                  " but " + std::string(why) + " the " +
+                                                  std::string(capability) + " capability"};
   };
   for (const std::string& import : module.troupe_imports()) {
     const std::string iface = import.substr(0, import.find('.'));

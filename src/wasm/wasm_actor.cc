@@ -13,6 +13,7 @@
 #include "troupe/base/trace_context.h"
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/envelope.h"
+#include "troupe/runtime/remote_directory.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/fiber.h"
 #include "troupe/wasm/guest_grants.h"
@@ -138,7 +139,7 @@ class WasmActor final : public Actor, private HostImports {
     }
     if (m.is<DataStreamMessage>()) {
       DataStreamMessage& d = m.as<DataStreamMessage>();
-      context_ = Context{{}, d.sender, true, {}};
+      context_ = Context{{}, d.sender, true, {}, {}};
       ReplyPromise reply = take_reply();
       auto in_flight = d.in_flight;
       auto finish = [in_flight] {
@@ -218,6 +219,7 @@ class WasmActor final : public Actor, private HostImports {
     ActorId caller;
     bool active = false;
     std::string traceparent;  // of the envelope being handled: calls made now continue it
+    std::string caller_type;  // as the envelope says: for a caller of another node
   };
   using Done = std::function<void(const Result<O>&)>;
 
@@ -234,7 +236,8 @@ class WasmActor final : public Actor, private HostImports {
   // One Envelope: the guest's dispatch, then the reply (or error) to the asker. The
   // dispatch in flight lives in dispatch_, so a message costs no allocation.
   void dispatch(Envelope& e) {
-    context_ = Context{e.request_id, e.caller, true, std::move(e.traceparent)};
+    context_ =
+        Context{e.request_id, e.caller, true, std::move(e.traceparent), std::move(e.caller_type)};
     Dispatch& d = dispatch_;
     const auto formatted = std::to_chars(std::begin(d.id), std::end(d.id), e.request_id);
     d.id_size = static_cast<std::size_t>(formatted.ptr - d.id);
@@ -423,22 +426,101 @@ class WasmActor final : public Actor, private HostImports {
 
   // --- HostImports (run on the guest's fiber) ---
 
+  // An actor as the guest sees it: realm 0 for this node's, the node's realm (RealmTable,
+  // given at first sight) for a stand-in of another node's.
   workload::ActrId ident(const ActorRef& ref) const {
     GuestVisibleType t = guest_visible_type(ref.type_name());
-    return {0, ref.id().serial, {std::move(t.manufacturer), std::move(t.name), std::move(t.version)}};
+    return {realm_of(ref.id().node),
+            ref.id().serial,
+            {std::move(t.manufacturer), std::move(t.name), std::move(t.version)}};
+  }
+  std::uint32_t realm_of(NodeId node) const {
+    if (node == system().node_id()) return 0;
+    auto directory = system().remote_directory();
+    return directory ? directory->realms().realm_of(node) : RealmTable::kNoRealm;
   }
 
   // The live actor `id` names, if this guest may reach it (guest_grants.h). An actor outside
   // its grants is permission-denied whether or not it exists — a node's own actors included —
   // so probing ids tells a guest nothing.
   Result<ActorRef> resolve_id(const workload::ActrId& id) const {
-    ActorRef r = id.realm == 0 ? system().find(ActorId{system().node_id(), id.serial}) : ActorRef{};
+    if (id.realm != 0) return resolve_remote(id);
+    ActorRef r = system().find(ActorId{system().node_id(), id.serial});
     if (r && may_reach(shared_->options.grants, system(), self(), r)) return r;
     if (!r && shared_->options.grants.call_any) {
       return Error{BaseErrc::kNotFound, "no live actor " + std::to_string(id.serial)};
     }
     return Error{WasmErrc::kPermissionDenied,
                  "actor " + std::to_string(id.serial) + " is outside this actor's call grants"};
+  }
+
+  // An actor of another node: its realm's node, then the actor's type from its live stand-in
+  // or else the cluster registry (nothing else is trusted: the type in the guest's id is not),
+  // the grants decided on that type before a stand-in is made. Unknown realms, unknown actors
+  // and unreachable ones answer as resolve_id's do.
+  Result<ActorRef> resolve_remote(const workload::ActrId& id) const {
+    const std::string who =
+        "actor " + std::to_string(id.serial) + " of realm " + std::to_string(id.realm);
+    auto directory = system().remote_directory();
+    const auto node = directory ? directory->realms().node_of(id.realm) : std::nullopt;
+    if (node) {
+      const ActorId target{*node, id.serial};
+      ActorRef live = system().find(target);
+      std::optional<std::string> type;
+      if (live) {
+        type = live.type_name();
+      } else {
+        for (RemoteActorEntry& e : directory->registered()) {
+          if (e.id == target) {
+            type = std::move(e.type_name);
+            break;
+          }
+        }
+      }
+      if (type && may_reach(shared_->options.grants, system(), self().id(), target, *type)) {
+        if (live) return live;
+        return directory->stand_in(target, *type);
+      }
+      if (type) {
+        return Error{WasmErrc::kPermissionDenied, who + " is outside this actor's call grants"};
+      }
+    }
+    if (shared_->options.grants.call_any) return Error{BaseErrc::kNotFound, "no live " + who};
+    return Error{WasmErrc::kPermissionDenied, who + " is outside this actor's call grants"};
+  }
+
+  // A caller of another node: its stand-in, typed as its envelope says (its node's word, as
+  // for the registry's types; an envelope naming none gives the unknown remote type, which only
+  // call_any reaches), so the guest can call it back within its grants.
+  ActorRef remote_caller() const {
+    if (context_.caller.serial == 0 || context_.caller.node == system().node_id()) return {};
+    auto directory = system().remote_directory();
+    if (!directory) return {};
+    auto ref = directory->stand_in(context_.caller, context_.caller_type);
+    return ref.ok() ? *ref : ActorRef{};
+  }
+
+  // The actor of another node that discover finds for `type` (which may_discover allowed):
+  // of the actors the cluster registry holds, the one of that type on the lowest node id
+  // (then the lowest serial), as the registry resolves names; its stand-in.
+  ActorRef discover_remote(const workload::ActrType& type) const {
+    auto directory = system().remote_directory();
+    if (!directory) return {};
+    const std::string signed_type = type.version.empty()
+                                        ? std::string()
+                                        : type.manufacturer + ":" + type.name + ":" + type.version;
+    const bool native = type.manufacturer == "troupe" && type.name.find(':') == std::string::npos &&
+                        !is_node_internal_type(type.name);
+    std::optional<RemoteActorEntry> best;
+    for (RemoteActorEntry& e : directory->registered()) {
+      const bool match = (!signed_type.empty() && e.type_name == signed_type) ||
+                         (native && e.type_name == type.name);
+      if (!match || is_node_internal_type(e.type_name)) continue;
+      if (!best || e.id < best->id) best = std::move(e);
+    }
+    if (!best) return {};
+    auto ref = directory->stand_in(best->id, best->type_name);
+    return ref.ok() ? *ref : ActorRef{};
   }
 
   Result<ActorRef> resolve_dest(const workload::Dest& d) const {
@@ -573,6 +655,7 @@ class WasmActor final : public Actor, private HostImports {
                                                     : std::string()));
       }
       ActorRef caller = context_.caller.serial != 0 ? system().find(context_.caller) : ActorRef{};
+      if (!caller) caller = remote_caller();
       if (!caller) return O(AbiValue::of_case(0));
       return O(AbiValue::of_case(1, workload::to_value(ident(caller))));
     }
@@ -623,6 +706,8 @@ class WasmActor final : public Actor, private HostImports {
           !is_node_internal_type(type.name)) {
         found = system().find_by_type(type.name);
       }
+      // This node's first, then the cluster's.
+      if (!found) found = discover_remote(type);
       if (!found) {
         return O(workload::err({ActrErrorCase::kNotFound,
                                 "no live actor of type " + type.manufacturer + "/" + type.name,
@@ -632,8 +717,9 @@ class WasmActor final : public Actor, private HostImports {
     }
     if ((n == "register-stream" || n == "unregister-stream" || n == "send-data-stream") &&
         !shared_->options.grants.streams) {
-      return O(workload::err(
-          {ActrErrorCase::kPermissionDenied, "this actor was not granted the streams capability", {}}));
+      return O(workload::err({ActrErrorCase::kPermissionDenied,
+                              "this actor was not granted the streams capability",
+                              {}}));
     }
     if (n == "register-stream" || n == "unregister-stream") {
       const std::string& id = args[0].bytes;
@@ -671,6 +757,11 @@ class WasmActor final : public Actor, private HostImports {
   AbiValue send_data_stream(const std::vector<AbiValue>& args) {
     auto to = resolve_dest(workload::dest_from(args[0]));
     if (!to.ok()) return workload::err(to_guest_error(to.error()));
+    if (to->id().node != system().node_id()) {
+      return workload::err({ActrErrorCase::kNotImplemented,
+                            "data streams do not cross nodes: the receiver is on another node",
+                            {}});
+    }
     DataStreamMessage m{workload::data_stream_from(args[1]), self().id(), nullptr};
     auto it = streams_.find(m.chunk.stream_id);
     if (it == streams_.end()) {

@@ -59,6 +59,42 @@ TEST(Mesh, ThreeNodesJoinAndAKilledNodeIsDeadAtTheOthersWithinTheBound) {
   EXPECT_EQ(a.state_of(b), "alive");
 }
 
+// A WebAssembly guest on one node calls an actor of another, within its grants: the example
+// pinger package on a discovers the example echo package spawned on b (the cluster registry)
+// and calls it; the example counter on b, outside the pinger's grants, is refused.
+TEST(Mesh, AGuestCallsAnActorOfAnotherNodeWithinItsGrants) {
+  const std::string pkgs = TROUPE_PACKAGE_DIR;
+  MeshNode a("mesh-a"), b("mesh-b");
+  a.configure({&b});
+  b.configure({&a});
+  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
+  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
+  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; }));
+  for (MeshNode* n : {&a, &b}) {
+    auto t = n->process->cli({"trust", "add", pkgs + "/dev-key/signing.pub"});
+    ASSERT_EQ(t.code, 0) << t.err;
+  }
+  auto spawn = [&](MeshNode& n, const std::string& package, const std::string& name) {
+    auto s = n.process->cli(
+        {"spawn", "--package", pkgs + "/" + package + ".actr", "--name", name, "--tier", "interp"});
+    EXPECT_EQ(s.code, 0) << name << ": " << s.err;
+  };
+  spawn(b, "echo", "far-echo");
+  spawn(b, "counter", "far-counter");
+  spawn(a, "pinger", "pinger");
+  CliResult pong;
+  ASSERT_TRUE(within(std::chrono::seconds(5), [&] {
+    pong = a.process->cli({"ask", "pinger", "ping"});
+    return pong.code == 0;
+  })) << pong.err;
+  EXPECT_EQ(pong.out, "pong: ping\n");
+  auto refused = a.process->cli({"ask", "pinger", "ping", "counter"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("permission-denied"), std::string::npos) << refused.err;
+  // a has no echo of its own: the answer came from b's.
+  EXPECT_EQ(a.process->cli({"ls"}).out.find("example:echo"), std::string::npos);
+}
+
 // Five processes: every node sees all five alive; a kill -9 is dead at the four others within
 // the bound, and the others stay alive. Prints the figures it saw.
 TEST(Mesh, FiveNodesConvergeAndAKilledOneIsDeadAtTheOtherFour) {

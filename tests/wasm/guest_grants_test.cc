@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/remote_directory.h"
 #include "troupe/runtime/supervisor.h"
 #include "troupe/wasm/wasm_error.h"
 #include "troupe/wasm/wat.h"
@@ -53,12 +54,14 @@ class Quiet final : public Actor {
 
 TEST(GuestGrants, ReachIsSelfThenGrantsAndNeverTheNodesOwnActors) {
   ActorSystem sys{SystemConfig{.workers = 1}};
-  ActorRef self = sys.spawn(std::make_unique<Quiet>(),
-                            {.name = "", .type_name = "acme:me:1.0.0", .mailbox = {}});
-  ActorRef billing = sys.spawn(std::make_unique<Quiet>(),
-                               {.name = "", .type_name = "acme:billing:1.0.0", .mailbox = {}});
-  ActorRef echo =
-      sys.spawn(std::make_unique<Quiet>(), {.name = "", .type_name = "echo", .mailbox = {}});
+  ActorRef self =
+      sys.spawn(std::make_unique<Quiet>(),
+                {.name = "", .type_name = "acme:me:1.0.0", .mailbox = {}, .foreign_id = {}});
+  ActorRef billing =
+      sys.spawn(std::make_unique<Quiet>(),
+                {.name = "", .type_name = "acme:billing:1.0.0", .mailbox = {}, .foreign_id = {}});
+  ActorRef echo = sys.spawn(std::make_unique<Quiet>(),
+                            {.name = "", .type_name = "echo", .mailbox = {}, .foreign_id = {}});
   ActorRef helper = sys.spawn(std::make_unique<Quiet>(), {});  // untyped: "actor"
   ASSERT_TRUE(sys.register_name("desk", echo).ok());
   ASSERT_TRUE(sys.register_name("helper", helper).ok());
@@ -83,8 +86,8 @@ TEST(GuestGrants, ReachIsSelfThenGrantsAndNeverTheNodesOwnActors) {
 
   // A kind not exposed (one that forwards to targets it is told, say) stays out of reach
   // whatever the patterns: "troupe:*:*" does not reach it, nor discover it.
-  ActorRef pinger =
-      sys.spawn(std::make_unique<Quiet>(), {.name = "", .type_name = "pinger", .mailbox = {}});
+  ActorRef pinger = sys.spawn(std::make_unique<Quiet>(),
+                              {.name = "", .type_name = "pinger", .mailbox = {}, .foreign_id = {}});
   GuestGrants wide;
   wide.call = {"troupe:*:*", "*:*:*"};
   wide.native_kinds = some.native_kinds;
@@ -101,6 +104,44 @@ TEST(GuestGrants, ReachIsSelfThenGrantsAndNeverTheNodesOwnActors) {
   EXPECT_TRUE(is_node_internal_type("supervisor"));
   EXPECT_TRUE(is_node_internal_type("actor"));
   EXPECT_FALSE(is_node_internal_type("echo"));
+  sys.shutdown();
+}
+
+// An actor of another node, by id and the type its node announced, before any stand-in exists:
+// the same patterns decide; an unknown remote type is reached only with every grant; a name
+// this node holds is this node's actor, never the remote one; without a remote directory no
+// name reaches another node.
+TEST(GuestGrants, AnActorOfAnotherNodeIsDecidedOnItsAnnouncedType) {
+  ActorSystem sys{SystemConfig{.workers = 1, .node_id = 0x1111}};
+  ActorRef self =
+      sys.spawn(std::make_unique<Quiet>(),
+                {.name = "", .type_name = "acme:me:1.0.0", .mailbox = {}, .foreign_id = {}});
+  ActorRef local =
+      sys.spawn(std::make_unique<Quiet>(),
+                {.name = "", .type_name = "acme:desk:1.0.0", .mailbox = {}, .foreign_id = {}});
+  ASSERT_TRUE(sys.register_name("desk", local).ok());
+  const ActorId remote{0x2222, 7};
+
+  GuestGrants g;
+  g.call = {"acme:billing:*", "desk", "far"};
+  EXPECT_TRUE(may_reach(g, sys, self.id(), remote, "acme:billing:1.0.0"));
+  EXPECT_FALSE(may_reach(g, sys, self.id(), remote, "acme:secret:1.0.0"));
+  EXPECT_FALSE(may_reach(g, sys, self.id(), remote, kUnknownRemoteType));
+  EXPECT_FALSE(may_reach(g, sys, self.id(), remote, "supervisor"));
+  EXPECT_FALSE(may_reach(g, sys, self.id(), ActorId{0x2222, 0}, "acme:billing:1.0.0"));
+  // "desk" is this node's actor; "far" names nothing here and there is no remote directory.
+  EXPECT_FALSE(may_reach(g, sys, self.id(), remote, "acme:desk:1.0.0"));
+  EXPECT_TRUE(may_reach(g, sys, self.id(), local.id(), "acme:desk:1.0.0"));
+  // A native kind of another node: this node's exposure decides.
+  g.call = {"troupe:echo:*"};
+  EXPECT_FALSE(may_reach(g, sys, self.id(), remote, "echo"));
+  g.native_kinds = std::make_shared<std::set<std::string, std::less<>>>(
+      std::set<std::string, std::less<>>{"echo"});
+  EXPECT_TRUE(may_reach(g, sys, self.id(), remote, "echo"));
+
+  const GuestGrants all = GuestGrants::all();
+  EXPECT_TRUE(may_reach(all, sys, self.id(), remote, kUnknownRemoteType));
+  EXPECT_FALSE(may_reach(all, sys, self.id(), remote, "actor"));
   sys.shutdown();
 }
 

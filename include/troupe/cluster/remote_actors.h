@@ -42,6 +42,7 @@
 #include "troupe/cluster/remote_envelope.h"
 #include "troupe/net/mesh_transport.h"
 #include "troupe/runtime/actor_system.h"
+#include "troupe/runtime/remote_directory.h"
 
 namespace troupe {
 
@@ -113,6 +114,11 @@ class RemoteActors {
   // once: invalid-argument (no nodes, this node, no package).
   Result<std::function<std::unique_ptr<Actor>()>> child_factory(RemoteChildSpec spec);
 
+  // This object as the runtime's RemoteDirectory (the registry and stand-ins, for guests'
+  // calls across nodes): one object for this one's life, which the node installs with
+  // ActorSystem::set_remote_directory. It may outlive this object: then it finds nothing.
+  std::shared_ptr<RemoteDirectory> directory() const { return directory_; }
+
   std::optional<RemoteName> lookup(const std::string& name) const;
   // Every name the cluster holds (other nodes'), by name.
   std::vector<RemoteName> names() const;
@@ -131,6 +137,7 @@ class RemoteActors {
   class Proxy;
   class Watcher;
   class RemoteChild;
+  class Directory;
   // What actors (the proxies, the watcher) reach this object through: they may outlive it
   // (they stop with the actor system), so stop() empties it under the exclusive lock.
   struct Handle {
@@ -183,6 +190,7 @@ class RemoteActors {
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
   std::shared_ptr<Handle> handle_ = std::make_shared<Handle>();
   ActorRef watcher_;
+  std::shared_ptr<RemoteDirectory> directory_;
   boost::asio::io_context& io_;
   const Options options_;
   std::atomic<std::uint64_t> next_request_{1};

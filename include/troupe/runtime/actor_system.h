@@ -29,6 +29,8 @@
 
 namespace troupe {
 
+class RemoteDirectory;
+
 // SystemConfig::max_call_depth for "no limit": a chain this deep cannot be built.
 inline constexpr std::uint32_t kUnlimitedCallDepth = UINT32_MAX;
 
@@ -153,6 +155,10 @@ class ActorSystem {
   void shutdown();
 
   NodeId node_id() const { return node_id_; }
+  // Other nodes' actors, as the cluster knows them (remote_directory.h); null until the node
+  // installs one (its mesh is on). Safe from any thread.
+  void set_remote_directory(std::shared_ptr<RemoteDirectory> directory);
+  std::shared_ptr<RemoteDirectory> remote_directory() const;
   Clock& clock() const { return *clock_; }
   TimerService& timers() const { return *timers_; }
   Scheduler& scheduler() const { return *scheduler_; }
@@ -203,6 +209,8 @@ class ActorSystem {
   // Spawns past their shut_down_ check: shutdown waits for them, so it stops what they made.
   std::atomic<std::uint32_t> spawning_{0};
   ActorRef root_;  // under names_mutex_
+  mutable std::mutex directory_mutex_;
+  std::shared_ptr<RemoteDirectory> directory_;
 };
 
 // --- templates --------------------------------------------------------------------------

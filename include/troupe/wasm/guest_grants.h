@@ -20,6 +20,11 @@
 //   `call_any` (tests, the `troupe call` developer tool) reaches every actor. Either way the
 //   node's own actors — supervisors and untyped internal actors — are never reached, whatever
 //   id a guest guesses.
+// - Actors of other nodes (through the cluster: runtime/remote_directory.h) are decided the
+//   same way, on their runtime type as their node announced it and on this node's grants and
+//   exposed kinds; a name pattern matches the actor the name resolves to, this node's own
+//   first, then the cluster registry's. A stand-in whose remote type is unknown
+//   (kUnknownRemoteType) is reached only with `call_any`.
 // Plain value; its functions are pure or read the actor system's registry (thread-safe).
 #pragma once
 
@@ -72,6 +77,10 @@ bool type_pattern_matches(std::string_view pattern, const GuestVisibleType& type
 // Whether a guest with `grants`, running as `self`, may reach `target`.
 bool may_reach(const GuestGrants& grants, const ActorSystem& system, const ActorRef& self,
                const ActorRef& target);
+// The same for the actor `target` whose runtime type is `type_name` (of this node or, when
+// target.node is another, of that node), before any reference to it is made.
+bool may_reach(const GuestGrants& grants, const ActorSystem& system, ActorId self, ActorId target,
+               std::string_view type_name);
 // Whether a guest with `grants` may discover actors of `type` (a type pattern must match it;
 // a name pattern never grants discovery by type).
 bool may_discover(const GuestGrants& grants, const GuestVisibleType& type);

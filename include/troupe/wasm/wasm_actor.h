@@ -3,7 +3,9 @@
 // runtime through the 11 host imports of actr:workload@0.1.0:
 // - call / call-raw ask another actor and suspend the guest on its fiber until the reply
 //   (the actor awaits: it takes no other message meanwhile, and the worker runs other actors);
-//   tell sends; discover finds a live actor by type on this node;
+//   tell sends; discover finds a live actor by type on this node, then in the cluster
+//   registry; all four reach actors of other nodes through the system's RemoteDirectory
+//   (realms: docs/WASM.md, "Across nodes");
 // - dest `local` is this actor itself; dest `shell` (the actor hosting the workload) does not
 //   exist in troupe, so it answers unavailable;
 // - register-stream / unregister-stream / send-data-stream: see DataStreamMessage;

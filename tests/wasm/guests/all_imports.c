@@ -14,6 +14,9 @@
  *   discover-type        discover(<payload> "m:n:v") -> "realm serial m/n/v"
  *   call-serial          call-raw(actor <payload: decimal serial>, "echo", "guess"): a guessed id
  *   tell-serial          tell(actor <payload: decimal serial>, "echo", "guess") -> "told"
+ *   reach                "MODE REALM SERIAL ROUTE [ARG]": call (MODE call), call-raw (raw) or
+ *                        tell (tell) the actor {REALM, SERIAL} with ROUTE and ARG: the reply,
+ *                        or "told"
  *   stream               register "s1", send 3 chunks to the "all-imports" actor found by
  *                        discover, unregister; payload: "reliable" | "latency"
  *   log                  log-message("info", payload)
@@ -186,6 +189,29 @@ static actr_status dispatch(const actr_envelope* env, actr_buf* reply) {
     s = reply_id(reply, &id);
     actr_id_free(&id);
     return s;
+  }
+  if (actr_str_eq(r, "reach")) {
+    char mode[8] = {0}, route[64] = {0};
+    unsigned realm = 0;
+    unsigned long long serial = 0;
+    int used = (int)strlen(arg);
+    if (sscanf(arg, "%7s %u %llu %63s %n", mode, &realm, &serial, route, &used) < 4) {
+      return actr_fail(ACTR_INVALID_ARGUMENT, "want MODE REALM SERIAL ROUTE [ARG]");
+    }
+    const uint8_t* rest = (const uint8_t*)arg + used;
+    const size_t rest_len = strlen(arg + used);
+    actr_id target = {realm, serial, {{"", 0}, {"", 0}, {"", 0}}};
+    actr_dest d = actr_dest_actor(&target);
+    if (strcmp(mode, "tell") == 0) {
+      actr_status s = actr_tell(&d, route, rest, rest_len);
+      return s == ACTR_OK ? actr_reply_str(reply, "told") : s;
+    }
+    actr_buf out = {0, 0};
+    actr_status s = strcmp(mode, "raw") == 0 ? actr_call_raw(&target, route, rest, rest_len, &out)
+                                              : actr_call(&d, route, rest, rest_len, &out);
+    if (s != ACTR_OK) return s;
+    *reply = out;
+    return ACTR_OK;
   }
   if (actr_str_eq(r, "call-serial") || actr_str_eq(r, "tell-serial")) {
     actr_id target = {0, strtoull(arg, NULL, 10), {{"", 0}, {"", 0}, {"", 0}}};
