@@ -8,6 +8,11 @@
 # (bench/platform_bench); a guest's committed storage puts against raw SQLite with the same
 # settings, and a guest's signatures against raw libsodium (bench/wasm_bench storage|sign), each
 # in the same process.
+# Mesh benchmarks: two processes on 127.0.0.1 per run, troupe's mesh (Noise on) against CAF
+# 0.17's remote actors (libcaf_io) on the same workloads (bench/troupe_mesh_bench,
+# bench/caf_mesh_bench), alternating, each run fresh processes; the bulk run also times raw
+# libsodium ChaCha20-Poly1305 over the same bytes; detection and convergence with real
+# `troupe node run` processes (bench/mesh_nodes_bench).
 # Median of N runs.
 #   scripts/bench.sh [--runs N] [--json] [--markdown] [--quick] [--results FILE] [--save FILE]
 #                    [--into DIR]
@@ -72,6 +77,9 @@ TARGETS=(
   "pkg_verify_ratio >= 0.8 package verify MB/s / plain SHA-256 MB/s, same bytes"
   "storage_put_ratio >= 0.5 a guest's committed puts/s / raw SQLite puts/s, same settings"
   "sign_ratio >= 0.5 a guest's signatures/s / raw libsodium signatures/s"
+  "mesh_fan_in_ratio >= 2 cross-node fan-in, troupe/CAF msg/s"
+  "mesh_ping_pong_ratio <= 0.5 cross-node ping-pong, troupe/CAF round-trip time"
+  "mesh_bulk_vs_aead_ratio >= 0.7 64 KiB messages across nodes, MB/s / raw ChaCha20-Poly1305 MB/s"
 )
 
 OUT=$(mktemp)
@@ -109,6 +117,21 @@ else
     for w in storage sign; do
       echo "bench: platform $w run $i/$RUNS" >&2
       "$B/wasm_bench" $w | grep '^RESULT' >>"$OUT"
+    done
+  done
+  # The mesh: each run starts its own second process (the driver waits for its readiness line).
+  for w in fan_in ping_pong bulk; do
+    for ((i = 1; i <= RUNS; i++)); do
+      for impl in troupe caf; do
+        echo "bench: $impl mesh_$w run $i/$RUNS" >&2
+        "$B/${impl}_mesh_bench" "$w" | grep '^RESULT' >>"$OUT"
+      done
+    done
+  done
+  for ((i = 1; i <= RUNS; i++)); do
+    for w in converge detect; do
+      echo "bench: mesh $w run $i/$RUNS (5 troupe node processes)" >&2
+      "$B/mesh_nodes_bench" "$w" | grep '^RESULT' >>"$OUT"
     done
   done
 fi
@@ -153,6 +176,11 @@ V[pkg_verify_mb_s]=$(get verify pkg_verify 3); V[pkg_sha256_mb_s]=$(get sha256 p
 V[pkg_module_load_mb_s]=$(get load pkg_verify 3)
 V[storage_guest_puts_s]=$(get guest storage_put 3); V[storage_raw_puts_s]=$(get raw storage_put 3)
 V[sign_guest_s]=$(get guest sign 3); V[sign_raw_s]=$(get raw sign 3)
+V[mesh_fan_in_troupe_msg_s]=$(get troupe mesh_fan_in 3); V[mesh_fan_in_caf_msg_s]=$(get caf mesh_fan_in 3)
+V[mesh_ping_pong_troupe_rtt_us]=$(get troupe mesh_ping_pong 3); V[mesh_ping_pong_caf_rtt_us]=$(get caf mesh_ping_pong 3)
+V[mesh_bulk_troupe_mb_s]=$(get troupe mesh_bulk 3); V[mesh_bulk_caf_mb_s]=$(get caf mesh_bulk 3)
+V[mesh_bulk_aead_mb_s]=$(get aead mesh_bulk 3)
+V[mesh_detect_ms]=$(get troupe mesh_detect 3); V[mesh_converge_ms]=$(get troupe mesh_converge 3)
 # Every figure must be there (a driver that printed nothing is a failed run, not a zero).
 for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "troupe spawn" \
   "caf spawn" "troupe idle" "caf idle" "troupe flood" "caf flood" "troupe flood_unbounded" \
@@ -160,7 +188,9 @@ for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "tro
   "aot compute" "interp compute" "aot dispatch" "interp dispatch" "native actor" "aot actor" \
   "aot spawn" "interp spawn" "aot spawn_actor" "native spawn_actor" "aot compile" "idle preempt_worst" "spinning preempt_worst" \
   "verify pkg_verify" "sha256 pkg_verify" "load pkg_verify" "guest storage_put" "raw storage_put" \
-  "guest sign" "raw sign"; do
+  "guest sign" "raw sign" "troupe mesh_fan_in" "caf mesh_fan_in" "troupe mesh_ping_pong" \
+  "caf mesh_ping_pong" "troupe mesh_bulk" "caf mesh_bulk" "aead mesh_bulk" "troupe mesh_detect" \
+  "troupe mesh_converge"; do
   if ! echo "$summary" | awk -v k="$pair" '$1 " " $2 == k { found = 1 } END { exit !found }'; then
     echo "bench.sh: no result for $pair" >&2
     exit 1
@@ -178,6 +208,10 @@ V[wasm_spawn_vs_native_ratio]=$(ratio "${V[wasm_spawn_actor_us]}" "${V[wasm_nati
 V[pkg_verify_ratio]=$(ratio "${V[pkg_verify_mb_s]}" "${V[pkg_sha256_mb_s]}")
 V[storage_put_ratio]=$(ratio "${V[storage_guest_puts_s]}" "${V[storage_raw_puts_s]}")
 V[sign_ratio]=$(ratio "${V[sign_guest_s]}" "${V[sign_raw_s]}")
+V[mesh_fan_in_ratio]=$(ratio "${V[mesh_fan_in_troupe_msg_s]}" "${V[mesh_fan_in_caf_msg_s]}")
+V[mesh_ping_pong_ratio]=$(ratio "${V[mesh_ping_pong_troupe_rtt_us]}" "${V[mesh_ping_pong_caf_rtt_us]}")
+V[mesh_bulk_ratio]=$(ratio "${V[mesh_bulk_troupe_mb_s]}" "${V[mesh_bulk_caf_mb_s]}")
+V[mesh_bulk_vs_aead_ratio]=$(ratio "${V[mesh_bulk_troupe_mb_s]}" "${V[mesh_bulk_aead_mb_s]}")
 
 # MET or MISSED per target; V[met:key] holds it.
 MISSED=()
@@ -214,6 +248,11 @@ if [ "$JSON" = 1 ]; then
  "pkg_verify_mb_s": ${V[pkg_verify_mb_s]}, "pkg_sha256_mb_s": ${V[pkg_sha256_mb_s]}, "pkg_module_load_mb_s": ${V[pkg_module_load_mb_s]}, "pkg_verify_ratio": ${V[pkg_verify_ratio]},
  "storage_guest_puts_s": ${V[storage_guest_puts_s]}, "storage_raw_puts_s": ${V[storage_raw_puts_s]}, "storage_put_ratio": ${V[storage_put_ratio]},
  "sign_guest_s": ${V[sign_guest_s]}, "sign_raw_s": ${V[sign_raw_s]}, "sign_ratio": ${V[sign_ratio]},
+ "mesh_fan_in_troupe_msg_s": ${V[mesh_fan_in_troupe_msg_s]}, "mesh_fan_in_caf_msg_s": ${V[mesh_fan_in_caf_msg_s]}, "mesh_fan_in_ratio": ${V[mesh_fan_in_ratio]},
+ "mesh_ping_pong_troupe_rtt_us": ${V[mesh_ping_pong_troupe_rtt_us]}, "mesh_ping_pong_caf_rtt_us": ${V[mesh_ping_pong_caf_rtt_us]}, "mesh_ping_pong_ratio": ${V[mesh_ping_pong_ratio]},
+ "mesh_bulk_troupe_mb_s": ${V[mesh_bulk_troupe_mb_s]}, "mesh_bulk_caf_mb_s": ${V[mesh_bulk_caf_mb_s]}, "mesh_bulk_ratio": ${V[mesh_bulk_ratio]},
+ "mesh_bulk_aead_mb_s": ${V[mesh_bulk_aead_mb_s]}, "mesh_bulk_vs_aead_ratio": ${V[mesh_bulk_vs_aead_ratio]},
+ "mesh_detect_ms": ${V[mesh_detect_ms]}, "mesh_converge_ms": ${V[mesh_converge_ms]},
  "targets_missed": [$missed_json]}
 JSON
 else
@@ -241,6 +280,13 @@ else
   printf "%-16s %12.1f %12.1f %12.1f %s\n" pkg_verify_mb_s "${V[pkg_sha256_mb_s]}" "${V[pkg_verify_mb_s]}" "${V[pkg_module_load_mb_s]}" "verify ${V[pkg_verify_ratio]}x sha256 (>= 0.8); load: the module load alone"
   printf "%-16s %12.0f %12.0f %12s %s\n" storage_puts_s "${V[storage_raw_puts_s]}" "${V[storage_guest_puts_s]}" "" "guest ${V[storage_put_ratio]}x raw SQLite (>= 0.5)"
   printf "%-16s %12.0f %12.0f %12s %s\n" signs_s "${V[sign_raw_s]}" "${V[sign_guest_s]}" "" "guest ${V[sign_ratio]}x raw libsodium (>= 0.5)"
+  echo
+  printf "%-16s %12s %12s %12s %s\n" mesh troupe caf reference "ratio / target"
+  printf "%-16s %12.0f %12.0f %12s %s\n" fan_in_msg_s "${V[mesh_fan_in_troupe_msg_s]}" "${V[mesh_fan_in_caf_msg_s]}" "" "troupe ${V[mesh_fan_in_ratio]}x CAF (>= 2)"
+  printf "%-16s %12.1f %12.1f %12s %s\n" ping_pong_rtt_us "${V[mesh_ping_pong_troupe_rtt_us]}" "${V[mesh_ping_pong_caf_rtt_us]}" "" "troupe ${V[mesh_ping_pong_ratio]}x CAF (<= 0.5)"
+  printf "%-16s %12.1f %12.1f %12.1f %s\n" bulk_mb_s "${V[mesh_bulk_troupe_mb_s]}" "${V[mesh_bulk_caf_mb_s]}" "${V[mesh_bulk_aead_mb_s]}" "troupe ${V[mesh_bulk_vs_aead_ratio]}x raw AEAD (>= 0.7), ${V[mesh_bulk_ratio]}x CAF"
+  printf "%-16s %12.0f %12s %12s %s\n" detect_ms "${V[mesh_detect_ms]}" "" "~5000" "kill -9 to dead at the other 4 of 5 (reference: memberlist's default, not measured)"
+  printf "%-16s %12.0f %12s %12s %s\n" converge_ms "${V[mesh_converge_ms]}" "" "" "5 nodes, first launch to all alive everywhere"
   echo
   for t in "${TARGETS[@]}"; do
     read -r key op threshold label <<<"$t"
@@ -319,11 +365,24 @@ recorded+="Generated by \`scripts/bench.sh --runs $RUNS --markdown\` on $(date -
   echo "| signing: signatures/s of a 64-byte message, one per message, by the signer guest (AOT, the node's key custody) against raw \`crypto_sign_detached\` (\`sign_ratio\`) | $(fmt %.0f "${V[sign_raw_s]}")/s | $(fmt %.0f "${V[sign_guest_s]}")/s | **$(fmt %.2f "${V[sign_ratio]}")×** raw | $(tgt sign_ratio ×) |"
 } >"$MD/platform"
 
+{
+  echo "$recorded"
+  echo
+  echo "| workload | troupe | reference | ratio | target | met |"
+  echo "|---|---:|---:|---:|---|---|"
+  echo "| fan-in across nodes: 10 senders × 50 k \`int\`s → 1 counter in the other process, window 100 (\`mesh_fan_in_ratio\`) | $(fmt %.0f "${V[mesh_fan_in_troupe_msg_s]}") msg/s | CAF 0.17: $(fmt %.0f "${V[mesh_fan_in_caf_msg_s]}") msg/s | **$(fmt %.2f "${V[mesh_fan_in_ratio]}")×** | $(tgt mesh_fan_in_ratio ×) |"
+  echo "| ping-pong across nodes: 20 k sequential asks, round-trip time (\`mesh_ping_pong_ratio\`) | $(fmt %.1f "${V[mesh_ping_pong_troupe_rtt_us]}") µs | CAF 0.17: $(fmt %.1f "${V[mesh_ping_pong_caf_rtt_us]}") µs | **$(fmt %.3f "${V[mesh_ping_pong_ratio]}")** | $(tgt mesh_ping_pong_ratio "") |"
+  echo "| bulk across nodes: 8192 × 64 KiB from 1 sender, window 16 (\`mesh_bulk_ratio\`; CAF's bytes travel unencrypted) | $(fmt %.0f "${V[mesh_bulk_troupe_mb_s]}") MB/s | CAF 0.17: $(fmt %.0f "${V[mesh_bulk_caf_mb_s]}") MB/s | $(fmt %.2f "${V[mesh_bulk_ratio]}")× | — | |"
+  echo "| bulk against raw libsodium ChaCha20-Poly1305 (IETF) encryption of the same bytes on one core, 64 KiB per call (\`mesh_bulk_vs_aead_ratio\`) | $(fmt %.0f "${V[mesh_bulk_troupe_mb_s]}") MB/s | $(fmt %.0f "${V[mesh_bulk_aead_mb_s]}") MB/s | **$(fmt %.2f "${V[mesh_bulk_vs_aead_ratio]}")×** | $(tgt mesh_bulk_vs_aead_ratio ×) |"
+  echo "| failure detection: kill -9 of 1 of 5 \`troupe node run\` processes until the other 4 report it dead, default (LAN) timing (\`mesh_detect_ms\`) | **$(fmt %.0f "${V[mesh_detect_ms]}") ms** | memberlist's default: about 5 s (its figure, not measured here) | | — | |"
+  echo "| convergence: 5 \`troupe node run\` processes from the first launch until every node sees all 5 alive (\`mesh_converge_ms\`) | **$(fmt %.0f "${V[mesh_converge_ms]}") ms** | | | — | |"
+} >"$MD/mesh"
+
 rt_met=0; rt_n=0; rt_missed=""; w_met=0; w_n=0; w_missed=""
 for t in "${TARGETS[@]}"; do
   read -r key _ <<<"$t"
-  if [[ "$key" == pkg_* || "$key" == storage_* || "$key" == sign_* ]]; then
-    continue  # platform targets: their own table, not in the README's two summaries
+  if [[ "$key" == pkg_* || "$key" == storage_* || "$key" == sign_* || "$key" == mesh_* ]]; then
+    continue  # platform and mesh targets: their own tables, not in the README's two summaries
   elif [[ "$key" == wasm_* ]]; then
     w_n=$((w_n + 1))
     if [ "${V[met:$key]}" = MET ]; then w_met=$((w_met + 1)); else w_missed+="${w_missed:+, }$key"; fi
@@ -370,6 +429,7 @@ replace_inline() {
 replace_block "$DOC" runtime "$MD/runtime"
 replace_block "$DOC" wasm "$MD/wasm"
 replace_block "$DOC" platform "$MD/platform"
+replace_block "$DOC" mesh "$MD/mesh"
 replace_inline "$README" runtime "$runtime_summary"
 replace_inline "$README" wasm "$wasm_summary"
 echo "bench.sh: wrote the figures into $DOC and $README" >&2

@@ -46,6 +46,9 @@ Result<void> IncomingLanes::feed(BytesView chunk, std::vector<Frame>& out) {
                                                  " bytes (at most " +
                                                  std::to_string(max_frame_body(*s.type)) + ")");
       }
+      // Room for the whole body at once (a body that grew by doubling was copied again and
+      // held up to twice its size), up to a cap: a declared length is only a claim.
+      s.body.reserve(std::min(s.length, kMaxReservedBody));
     }
     const std::size_t take = std::min(s.length - s.body.size(), rest.size());
     s.body.append(rest.substr(0, take));

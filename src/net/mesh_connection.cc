@@ -421,14 +421,15 @@ awaitable<Result<void>> MeshConnection::send_direct(FrameType type, BytesView bo
 awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
   auto self = shared_from_this();
   std::vector<Frame> frames = std::move(early_frames_);
+  Bytes plain;  // each message's plaintext, in one buffer for the connection's life
   for (bool first = true;; first = false) {
     if (!first || frames.empty()) {
       auto message = co_await reader.next("reading");
       if (!message.ok()) co_return message.error();
-      auto plain = session_->transport.decrypt(*message);
-      if (!plain.ok()) co_return plain.error();
+      auto opened = session_->transport.decrypt_into(*message, plain);
+      if (!opened.ok()) co_return opened.error();
       frames.clear();
-      auto fed = session_->in.feed(*plain, frames);
+      auto fed = session_->in.feed(plain, frames);
       if (!fed.ok()) co_return fed.error();
     }
     for (Frame& frame : frames) {
@@ -445,23 +446,25 @@ awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
 }
 
 awaitable<void> MeshConnection::write_loop(std::shared_ptr<MeshConnection> self) {
+  // Kept across rounds, so a round allocates nothing: the chunks taken (chunks[0..count), each
+  // keeping its capacity) and the batch they are sealed into.
   std::vector<Bytes> chunks;
+  std::size_t count = 0;
   Bytes batch;
   batch.reserve(kWriteBatchBytes + 2 + kMaxNoiseMessageBytes);
   for (;;) {
-    chunks.clear();
+    count = 0;
     bool flush_then_close = false;
     {
       std::lock_guard lock(self->mutex_);
       if (self->closing_) co_return;
       std::size_t taken = 0;
       while (taken < kWriteBatchBytes) {
-        auto chunk = self->out_.next_chunk();
-        if (!chunk) break;
-        taken += chunk->size();
-        chunks.push_back(std::move(*chunk));
+        if (count == chunks.size()) chunks.emplace_back();
+        if (!self->out_.next_chunk_into(chunks[count])) break;
+        taken += chunks[count++].size();
       }
-      if (chunks.empty()) {
+      if (count == 0) {
         if (self->close_after_flush_) {
           flush_then_close = true;
         } else {
@@ -474,22 +477,21 @@ awaitable<void> MeshConnection::write_loop(std::shared_ptr<MeshConnection> self)
       co_return;
     }
     error_code ec;
-    if (chunks.empty()) {
+    if (count == 0) {
       self->wake_.expires_at(asio::steady_timer::time_point::max());
       co_await self->wake_.async_wait(nothrow(ec));
       continue;
     }
-    // Sealed outside the lock (senders never wait for encryption), in the order taken: this
-    // coroutine is the only one that encrypts.
+    // Sealed outside the lock (senders never wait for encryption), in the order taken, straight
+    // into the batch: this coroutine is the only one that encrypts.
     batch.clear();
-    for (const Bytes& chunk : chunks) {
-      auto sealed = self->session_->transport.encrypt(chunk);
+    for (std::size_t i = 0; i < count; ++i) {
+      put_u16(batch, chunks[i].size() + kNoiseTagBytes);
+      auto sealed = self->session_->transport.encrypt_append(chunks[i], batch);
       if (!sealed.ok()) {
         self->finish(sealed.error());
         co_return;
       }
-      put_u16(batch, sealed->size());
-      batch += *sealed;
     }
     co_await asio::async_write(self->socket_, asio::buffer(batch), nothrow(ec));
     if (ec) {

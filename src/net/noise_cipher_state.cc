@@ -23,18 +23,30 @@ std::array<unsigned char, 12> ietf_nonce(std::uint64_t n) {
   return nonce;
 }
 
-Result<Bytes> seal(const unsigned char* key, std::uint64_t n, BytesView ad, BytesView plaintext) {
-  Bytes out(plaintext.size() + NoiseCipherState::kTagSize, '\0');
+// Appends the ciphertext and tag of `plaintext` to `out`; `out` is unchanged on an error.
+Result<void> seal_append(const unsigned char* key, std::uint64_t n, BytesView ad,
+                         BytesView plaintext, Bytes& out) {
+  const std::size_t at = out.size();
+  const std::size_t size = plaintext.size() + NoiseCipherState::kTagSize;
+  out.resize(at + size);
   const auto nonce = ietf_nonce(n);
   unsigned long long written = 0;
   const auto in = byte_span(plaintext);
   const auto data = byte_span(ad);
-  if (crypto_aead_chacha20poly1305_ietf_encrypt(byte_data(out), &written, in.data(), in.size(),
+  if (crypto_aead_chacha20poly1305_ietf_encrypt(byte_data(out) + at, &written, in.data(), in.size(),
                                                 data.data(), data.size(), nullptr, nonce.data(),
                                                 key) != 0 ||
-      written != out.size()) {
+      written != size) {
+    out.resize(at);
     return Error{BaseErrc::kInternal, "ChaCha20-Poly1305 encryption failed"};
   }
+  return {};
+}
+
+Result<Bytes> seal(const unsigned char* key, std::uint64_t n, BytesView ad, BytesView plaintext) {
+  Bytes out;
+  auto sealed = seal_append(key, n, ad, plaintext, out);
+  if (!sealed.ok()) return sealed.error();
   return out;
 }
 
@@ -52,24 +64,46 @@ Result<void> NoiseCipherState::initialize_key(std::span<const unsigned char, kKe
 }
 
 Result<Bytes> NoiseCipherState::encrypt_with_ad(BytesView ad, BytesView plaintext) {
-  if (!has_key()) return Bytes(plaintext);
-  if (n_ == kReservedNonce) {
-    return Error{NetErrc::kClosed, "the cipher's nonces are used up (2^64-1 messages)"};
-  }
-  auto out = seal(key_.data(), n_, ad, plaintext);
-  if (out.ok()) ++n_;
+  Bytes out;
+  auto sealed = encrypt_with_ad_append(ad, plaintext, out);
+  if (!sealed.ok()) return sealed.error();
   return out;
 }
 
 Result<Bytes> NoiseCipherState::decrypt_with_ad(BytesView ad, BytesView ciphertext) {
-  if (!has_key()) return Bytes(ciphertext);
+  Bytes out;
+  auto opened = decrypt_with_ad_into(ad, ciphertext, out);
+  if (!opened.ok()) return opened.error();
+  return out;
+}
+
+Result<void> NoiseCipherState::encrypt_with_ad_append(BytesView ad, BytesView plaintext,
+                                                      Bytes& out) {
+  if (!has_key()) {
+    out.append(plaintext);
+    return {};
+  }
+  if (n_ == kReservedNonce) {
+    return Error{NetErrc::kClosed, "the cipher's nonces are used up (2^64-1 messages)"};
+  }
+  auto sealed = seal_append(key_.data(), n_, ad, plaintext, out);
+  if (sealed.ok()) ++n_;
+  return sealed;
+}
+
+Result<void> NoiseCipherState::decrypt_with_ad_into(BytesView ad, BytesView ciphertext,
+                                                    Bytes& out) {
+  if (!has_key()) {
+    out.assign(ciphertext);
+    return {};
+  }
   if (n_ == kReservedNonce) {
     return Error{NetErrc::kClosed, "the cipher's nonces are used up (2^64-1 messages)"};
   }
   if (ciphertext.size() < kTagSize) {
     return Error{NetErrc::kDecryptFailed, "a ciphertext shorter than its 16-byte tag"};
   }
-  Bytes out(ciphertext.size() - kTagSize, '\0');
+  out.resize(ciphertext.size() - kTagSize);
   const auto nonce = ietf_nonce(n_);
   unsigned long long written = 0;
   const auto in = byte_span(ciphertext);
@@ -81,7 +115,7 @@ Result<Bytes> NoiseCipherState::decrypt_with_ad(BytesView ad, BytesView cipherte
     return Error{NetErrc::kDecryptFailed, "message authentication failed"};
   }
   ++n_;
-  return out;
+  return {};
 }
 
 Result<void> NoiseCipherState::rekey() {

@@ -6,7 +6,7 @@
 
 namespace troupe::net {
 
-Result<Bytes> NoiseTransport::encrypt(BytesView plaintext) {
+Result<void> NoiseTransport::encrypt_append(BytesView plaintext, Bytes& out) {
   if (plaintext.size() > kMaxPlaintextSize) {
     return Error{NetErrc::kFrameTooLarge,
                  "a Noise transport plaintext of " + std::to_string(plaintext.size()) +
@@ -14,10 +14,10 @@ Result<Bytes> NoiseTransport::encrypt(BytesView plaintext) {
   }
   // Without a key the cipher would pass the plaintext through: never on a transport.
   if (!send_.has_key()) return Error{NetErrc::kClosed, "the Noise transport has no send key"};
-  return send_.encrypt_with_ad({}, plaintext);
+  return send_.encrypt_with_ad_append({}, plaintext, out);
 }
 
-Result<Bytes> NoiseTransport::decrypt(BytesView ciphertext) {
+Result<void> NoiseTransport::decrypt_into(BytesView ciphertext, Bytes& out) {
   if (receive_failed_) {
     return Error{NetErrc::kDecryptFailed, "an earlier Noise transport message failed"};
   }
@@ -30,9 +30,23 @@ Result<Bytes> NoiseTransport::decrypt(BytesView ciphertext) {
                                           std::to_string(ciphertext.size()) +
                                           " bytes (16 to 65535)"};
   }
-  auto plaintext = receive_.decrypt_with_ad({}, ciphertext);
-  if (!plaintext.ok()) receive_failed_ = true;
-  return plaintext;
+  auto opened = receive_.decrypt_with_ad_into({}, ciphertext, out);
+  if (!opened.ok()) receive_failed_ = true;
+  return opened;
+}
+
+Result<Bytes> NoiseTransport::encrypt(BytesView plaintext) {
+  Bytes out;
+  auto sealed = encrypt_append(plaintext, out);
+  if (!sealed.ok()) return sealed.error();
+  return out;
+}
+
+Result<Bytes> NoiseTransport::decrypt(BytesView ciphertext) {
+  Bytes out;
+  auto opened = decrypt_into(ciphertext, out);
+  if (!opened.ok()) return opened.error();
+  return out;
 }
 
 }  // namespace troupe::net

@@ -52,11 +52,18 @@ std::optional<std::size_t> OutgoingLanes::pick_lane() {
 }
 
 std::optional<Bytes> OutgoingLanes::next_chunk(std::size_t max_bytes) {
-  const auto lane = pick_lane();
-  if (!lane || max_bytes < 2) return std::nullopt;
-  LaneQueue& q = lanes_[*lane];
   Bytes chunk;
+  if (!next_chunk_into(chunk, max_bytes)) return std::nullopt;
+  return chunk;
+}
+
+bool OutgoingLanes::next_chunk_into(Bytes& chunk, std::size_t max_bytes) {
+  if (max_bytes < 2) return false;
+  const auto lane = pick_lane();
+  if (!lane) return false;
+  LaneQueue& q = lanes_[*lane];
   const std::size_t room = std::min(max_bytes - 1, q.bytes);
+  chunk.clear();
   chunk.reserve(1 + room);
   chunk.push_back(static_cast<char>(*lane));
   while (chunk.size() < 1 + room) {
@@ -71,7 +78,7 @@ std::optional<Bytes> OutgoingLanes::next_chunk(std::size_t max_bytes) {
   }
   q.bytes -= room;
   total_bytes_ -= room;
-  return chunk;
+  return true;
 }
 
 }  // namespace troupe::net

@@ -23,7 +23,12 @@ echo "$out" | grep -Eq '^MET +wasm_spawn_vs_native_ratio +4\.000' || fail "wasm_
 echo "$out" | grep -Eq '^MISSED +pkg_verify_ratio +0\.500' || fail "pkg_verify_ratio not MISSED: $out"
 echo "$out" | grep -Eq '^MET +storage_put_ratio +0\.800' || fail "storage_put_ratio not MET: $out"
 echo "$out" | grep -Eq '^MISSED +sign_ratio +0\.400' || fail "sign_ratio not MISSED: $out"
-[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 14 ] || fail "not 14 targets: $out"
+echo "$out" | grep -Eq '^MET +mesh_fan_in_ratio +2\.500' || fail "mesh_fan_in_ratio not MET: $out"
+echo "$out" | grep -Eq '^MISSED +mesh_ping_pong_ratio +0\.600' ||
+  fail "mesh_ping_pong_ratio not MISSED: $out"
+echo "$out" | grep -Eq '^MISSED +mesh_bulk_vs_aead_ratio +0\.400' ||
+  fail "mesh_bulk_vs_aead_ratio not MISSED: $out"
+[ "$(echo "$out" | grep -cE '^(MET|MISSED) ')" = 17 ] || fail "not 17 targets: $out"
 doc="$tmp/docs/BENCHMARKS.md"
 grep -q '^| spawn 1 M actors, stop them, release the refs | 0.750 M actors/s | 0.259 M actors/s | \*\*2.90×\*\* | ≥ 3× | MISSED |$' "$doc" ||
   fail "no generated spawn row in docs/BENCHMARKS.md"
@@ -41,6 +46,14 @@ grep -q '^| storage: committed puts/s .* | 1000/s | 800/s | \*\*0.80×\*\* raw |
   fail "no generated storage row in docs/BENCHMARKS.md"
 grep -q '^| signing: signatures/s .* | 50000/s | 20000/s | \*\*0.40×\*\* raw | ≥ 0.5× | MISSED |$' "$doc" ||
   fail "no generated signing row in docs/BENCHMARKS.md"
+grep -q '^| fan-in across nodes: .* | 500000 msg/s | CAF 0.17: 200000 msg/s | \*\*2.50×\*\* | ≥ 2× | MET |$' "$doc" ||
+  fail "no generated mesh fan-in row in docs/BENCHMARKS.md"
+grep -q '^| ping-pong across nodes: .* | 120.0 µs | CAF 0.17: 200.0 µs | \*\*0.600\*\* | ≤ 0.5 | MISSED |$' "$doc" ||
+  fail "no generated mesh ping-pong row in docs/BENCHMARKS.md"
+grep -q '^| bulk against raw libsodium .* | 400 MB/s | 1000 MB/s | \*\*0.40×\*\* | ≥ 0.7× | MISSED |$' "$doc" ||
+  fail "no generated mesh bulk row in docs/BENCHMARKS.md"
+grep -q '^| failure detection: .* | \*\*5300 ms\*\* | memberlist.s default: about 5 s .* | | — | |$' "$doc" ||
+  fail "no generated mesh detect row (median of 3) in docs/BENCHMARKS.md"
 grep -q '| fan-in | 16.0 M msg/s' "$doc" && fail "the old runtime table is still there"
 grep -q '<!-- bench:readme-runtime -->5 of 6 targets met (MISSED: spawn_ratio) (fan-in 3.62×' "$tmp/README.md" ||
   fail "README runtime figures not generated"
@@ -58,7 +71,10 @@ echo "$json" | grep -q '"wasm_spawn_vs_native_ratio": 4.000' || fail "--json spa
 echo "$json" | grep -q '"pkg_verify_ratio": 0.500' || fail "--json pkg_verify_ratio: $json"
 echo "$json" | grep -q '"storage_put_ratio": 0.800' || fail "--json storage_put_ratio: $json"
 echo "$json" | grep -q '"sign_ratio": 0.400' || fail "--json sign_ratio: $json"
-echo "$json" | grep -q '"targets_missed": \["spawn_ratio", "pkg_verify_ratio", "sign_ratio"\]' ||
+echo "$json" | grep -q '"mesh_detect_ms": 5300, "mesh_converge_ms": 250' || fail "--json mesh: $json"
+echo "$json" | grep -q '"mesh_bulk_aead_mb_s": 1000, "mesh_bulk_vs_aead_ratio": 0.400' ||
+  fail "--json mesh bulk: $json"
+echo "$json" | grep -q '"targets_missed": \["spawn_ratio", "pkg_verify_ratio", "sign_ratio", "mesh_ping_pong_ratio", "mesh_bulk_vs_aead_ratio"\]' ||
   fail "--json targets: $json"
 
 # Refusals: quick results into the repository's docs, a missing figure, an unknown option.
@@ -68,6 +84,9 @@ echo "$out" | grep -q 'smoke, not figures' || fail "quick refusal: $out"
 grep -v 'troupe flood_unbounded' "$here/results.txt" >"$tmp/missing.txt"
 out=$("$bench" --results "$tmp/missing.txt" 2>&1) && fail "a missing figure passed"
 echo "$out" | grep -q 'no result for troupe flood_unbounded' || fail "missing refusal: $out"
+grep -v 'aead mesh_bulk' "$here/results.txt" >"$tmp/missing.txt"
+out=$("$bench" --results "$tmp/missing.txt" 2>&1) && fail "a missing mesh figure passed"
+echo "$out" | grep -q 'no result for aead mesh_bulk' || fail "missing mesh refusal: $out"
 out=$("$bench" --fast 2>&1) && fail "an unknown option passed"
 echo "$out" | grep -q "unknown argument '--fast'" || fail "unknown option: $out"
 sed -i 's/<!-- bench:wasm:end -->//' "$doc"

@@ -23,6 +23,29 @@ std::vector<Frame> transfer(OutgoingLanes& out, IncomingLanes& in, std::size_t* 
   return frames;
 }
 
+TEST(Lanes, NextChunkIntoReusesItsBufferAndGivesTheSameChunks) {
+  OutgoingLanes by_value, into;
+  Bytes big(3 * kMaxChunkBytes, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + (i >> 11));
+  for (OutgoingLanes* out : {&by_value, &into}) {
+    ASSERT_TRUE(out->push(Lane::kRpcReliable, FrameType::kEnvelope, big).ok());
+    ASSERT_TRUE(out->push(Lane::kSystem, FrameType::kWatch, "12345678").ok());
+  }
+  Bytes chunk = "whatever it held before";
+  std::size_t chunks = 0;
+  while (auto expected = by_value.next_chunk()) {
+    ASSERT_TRUE(into.next_chunk_into(chunk));
+    EXPECT_EQ(chunk, *expected);
+    ++chunks;
+  }
+  EXPECT_EQ(chunks, 5u);  // the system frame first, then the big one in four pieces
+  // Nothing queued: false, and the buffer is left as it was.
+  const Bytes last = chunk;
+  EXPECT_FALSE(into.next_chunk_into(chunk));
+  EXPECT_EQ(chunk, last);
+  EXPECT_TRUE(into.empty());
+}
+
 TEST(Lanes, AFrameLargerThanOneNoiseMessageIsSplitAndReassembled) {
   OutgoingLanes out;
   IncomingLanes in;

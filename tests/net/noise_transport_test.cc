@@ -43,6 +43,38 @@ TEST(NoiseTransport, AReplayedMessageFailsAndTheDirectionStaysFailed) {
   EXPECT_EQ(*t.initiator->decrypt(*t.responder->encrypt("back")), "back");
 }
 
+TEST(NoiseTransport, AppendingAndIntoBuffersCarryTheSameMessagesAsOwnedBuffers) {
+  Transports t;
+  ASSERT_TRUE(t.initiator && t.responder);
+  // encrypt_append keeps what the buffer held and adds exactly one ciphertext.
+  Bytes wire = "prefix";
+  ASSERT_TRUE(t.initiator->encrypt_append("one", wire).ok());
+  ASSERT_EQ(wire.size(), 6 + 3 + NoiseCipherState::kTagSize);
+  EXPECT_EQ(wire.substr(0, 6), "prefix");
+  auto two = t.initiator->encrypt("two");  // the nonces go on across both forms
+  ASSERT_TRUE(two.ok());
+  // decrypt_into replaces the buffer's contents, whatever it held.
+  Bytes plain = "left over from an earlier, longer message";
+  ASSERT_TRUE(t.responder->decrypt_into(BytesView(wire).substr(6), plain).ok());
+  EXPECT_EQ(plain, "one");
+  ASSERT_TRUE(t.responder->decrypt_into(*two, plain).ok());
+  EXPECT_EQ(plain, "two");
+  // The checks are the same: an oversized plaintext is refused and the buffer is untouched;
+  // a replay fails and the direction stays failed.
+  Bytes big(NoiseTransport::kMaxPlaintextSize + 1, 'x');
+  Bytes kept = "kept";
+  auto refused = t.initiator->encrypt_append(big, kept);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, NetErrc::kFrameTooLarge);
+  EXPECT_EQ(kept, "kept");
+  auto replay = t.responder->decrypt_into(*two, plain);
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.error().code, NetErrc::kDecryptFailed);
+  auto after = t.initiator->encrypt("three");
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(t.responder->decrypt_into(*after, plain).ok());
+}
+
 TEST(NoiseTransport, ReorderedReflectedOrAlteredMessagesFail) {
   {
     Transports t;

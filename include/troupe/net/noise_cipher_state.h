@@ -41,6 +41,12 @@ class NoiseCipherState {
   // DecryptWithAd. Errors: decrypt-failed (authentication failed or shorter than a tag: n is
   // unchanged), closed (n reached the reserved nonce).
   Result<Bytes> decrypt_with_ad(BytesView ad, BytesView ciphertext);
+  // The same without a buffer of their own (the connection's hot path): encrypt appends the
+  // ciphertext and tag to `out`; decrypt replaces `out`'s contents with the plaintext, reusing
+  // its capacity. `out` must not overlap the input. On an error `out` is unchanged (encrypt)
+  // or unspecified (decrypt).
+  Result<void> encrypt_with_ad_append(BytesView ad, BytesView plaintext, Bytes& out);
+  Result<void> decrypt_with_ad_into(BytesView ad, BytesView ciphertext, Bytes& out);
   // Rekey: k = the first 32 bytes of ENCRYPT(k, 2^64-1, empty, 32 zero bytes); n unchanged.
   // Errors: closed (no key), internal.
   Result<void> rekey();

@@ -32,6 +32,11 @@ class NoiseTransport {
   // Errors: malformed (shorter than a tag or over kMaxMessageSize), decrypt-failed
   // (authentication failed, now or at an earlier message), closed (as for encrypt).
   Result<Bytes> decrypt(BytesView ciphertext);
+  // The same without a buffer of their own (NoiseCipherState's *_append / *_into): encrypt
+  // appends to `out`, decrypt replaces `out`'s contents reusing its capacity. `out` must not
+  // overlap the input.
+  Result<void> encrypt_append(BytesView plaintext, Bytes& out);
+  Result<void> decrypt_into(BytesView ciphertext, Bytes& out);
 
   // Rekey of one direction (Noise section 11.3); both sides must rekey at the same message.
   // Errors: closed (no key), internal.

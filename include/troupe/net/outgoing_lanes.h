@@ -40,6 +40,9 @@ class OutgoingLanes {
   // The next chunk's plaintext (lane byte, then at most max_bytes - 1 bytes of that lane's
   // stream); nullopt when nothing is queued. max_bytes must be at least 2.
   std::optional<Bytes> next_chunk(std::size_t max_bytes = kMaxChunkBytes);
+  // The same into `chunk` (its contents replaced, its capacity reused); false, and `chunk`
+  // unchanged, when nothing is queued.
+  bool next_chunk_into(Bytes& chunk, std::size_t max_bytes = kMaxChunkBytes);
 
   bool empty() const { return total_bytes_ == 0; }
   std::size_t queued_bytes(Lane lane) const { return lanes_[index(lane)].bytes; }
