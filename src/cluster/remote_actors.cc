@@ -523,8 +523,13 @@ void RemoteActors::on_local_down(ActorId id, const ExitReason& reason) {
     watches_.erase(it);
   }
   const Bytes body = encode_remote_exit(RemoteExit{id.serial, reason});
+  std::uint64_t unsent = 0;
   for (NodeId node : watchers) {
-    (void)transport_.send(node, net::Lane::kSystem, net::FrameType::kDown, body);
+    if (!transport_.send(node, net::Lane::kSystem, net::FrameType::kDown, body).ok()) ++unsent;
+  }
+  if (unsent != 0) {
+    std::lock_guard lock(mutex_);
+    counters_.unsent_downs += unsent;
   }
 }
 

@@ -605,5 +605,42 @@ TEST_F(RemoteSpawnTest, ARemoteChildWhoseNodeIsGoneFailsAndItsSupervisorGivesUp)
   ASSERT_TRUE(downs.wait_count(1, std::chrono::seconds(15)));
   EXPECT_NE(downs.events()[0].find("error"), std::string::npos) << downs.events()[0];
 }
+
+// Review finding (third review): a DOWN lost with its connection left the proxy alive for good.
+// When the connection comes up again the node watches its proxies' actors again, and one that
+// died meanwhile is reported (noproc: how it died went unheard).
+TEST(RemoteActorsReconnect, AProxyWhoseDownWasLostWithTheConnectionHearsOfTheDeathOnReconnect) {
+  Node a, b;
+  a.options.swim = SwimConfig{};  // LAN timing: the short cut below is not taken for a death
+  b.options.swim = SwimConfig{};
+  a.options.mesh.allow = {b.identity};
+  b.options.mesh.allow = {a.identity};
+  a.start();
+  b.options.mesh.join = {a.cluster->listening().front()};
+  b.start();
+  ActorRef service =
+      b.system->spawn(std::make_unique<Service>(), SpawnOptions{"svc", "service", {}, {}});
+  ASSERT_TRUE(eventually([&] { return a.cluster->transport().connected(b.id()); }));
+  auto proxy = a.cluster->remote()->proxy(service.id(), "service");
+  ASSERT_TRUE(proxy.ok());
+  testing::Probe downs;
+  const int before = Observer::started.load();
+  a.system->spawn(std::make_unique<Observer>(*proxy, false, downs));
+  ASSERT_TRUE(eventually([&] { return Observer::started.load() > before; }));
+  // The WATCH went ahead of this ask (system lane first), so b holds it once the ask is answered.
+  ASSERT_TRUE(a.system->ask<Bytes>(*proxy, envelope("echo"), std::chrono::seconds(5)).get().ok());
+  // Cut: a refuses b, and the service dies while they are apart; its DOWN cannot be sent.
+  ASSERT_TRUE(a.cluster->disallow(b.identity).ok());
+  ASSERT_TRUE(eventually([&] { return !b.cluster->transport().connected(a.id()); }));
+  b.system->stop(service, ExitReason::error("boom"));
+  ASSERT_TRUE(eventually([&] { return b.cluster->remote()->counters().unsent_downs == 1; }));
+  EXPECT_EQ(downs.size(), 0u);
+  // Together again before either is declared dead: the re-WATCH learns of the death.
+  ASSERT_TRUE(a.cluster->allow(b.identity).ok());
+  ASSERT_TRUE(downs.wait_count(1, std::chrono::seconds(10)));
+  EXPECT_NE(downs.events()[0].find("noproc"), std::string::npos) << downs.events()[0];
+  EXPECT_FALSE(proxy->alive());
+  EXPECT_NE(a.cluster->members()[1].state, MemberState::kDead);  // not noconnection: a DOWN
+}
 }  // namespace
 }  // namespace troupe

@@ -58,6 +58,8 @@ class RemoteActors {
     std::uint64_t failed_on_death = 0;  // asks failed because their node died or left
     std::uint64_t malformed_frames = 0;
     std::uint64_t watches_refused = 0;  // past the cap on watches held for other nodes
+    std::uint64_t unsent_downs = 0;     // DOWNs with no connection to send them on (the
+                                        // watcher's re-WATCH on reconnect learns of the death)
   };
   // Where a remote name points.
   struct RemoteName {
