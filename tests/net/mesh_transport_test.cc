@@ -1,8 +1,14 @@
 #include "troupe/net/mesh_transport.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -374,19 +380,45 @@ TEST(MeshTransport, AWildcardListenerWithoutAnAdvertisedAddressIsRefused) {
   EXPECT_TRUE(a.start({"0.0.0.0:0"}, options).ok());
 }
 
+// A listener whose accept queue is full drops further SYNs: a TCP connect to it neither
+// succeeds nor fails for minutes (the kernel's SYN retries). The dial's deadline (the handshake
+// timeout) must end it, so a persistent dial fails and tries again within a second, not after
+// the kernel gives up.
 TEST(MeshTransport, ADialThatNeverConnectsEndsAtTheDeadline) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);  // one connection fills the queue; never accepted
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // Proof that the queue is full: another connect does not complete within 300 ms.
+  const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  ASSERT_NE(::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(errno, EINPROGRESS);
+  pollfd pfd{probe, POLLOUT, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 300), 0) << "the listener's queue is not full: the test proves nothing";
+  ::close(probe);
+
   TestNode a;
   MeshTransport::Options options;
   options.connection.handshake_timeout = std::chrono::milliseconds(200);
+  options.backoff_base = std::chrono::milliseconds(50);
   ASSERT_TRUE(a.start({}, options).ok());
-  // 10.255.255.1 is not routed here: the SYN goes nowhere (or fails at once).
-  a.transport->connect(MeshAddress::parse("10.255.255.1:7400").value());
-  ASSERT_TRUE(eventually([&] { return a.transport->counters().dials == 1; }));
-  // Nothing hangs: stopping right away is quick, whatever the kernel's SYN timeout is.
+  const std::string target = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  a.transport->connect(MeshAddress::parse(target).value(), /*persistent=*/true);
+  // Dialled, timed out at 200 ms, dialled again after the backoff: twice within 2 s.
+  EXPECT_TRUE(
+      eventually([&] { return a.transport->counters().dials >= 2; }, std::chrono::seconds(2)));
   const auto t0 = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   a.transport->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  ::close(filler);
+  ::close(listener);
 }
 
 }  // namespace
