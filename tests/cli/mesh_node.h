@@ -90,6 +90,24 @@ bool within(std::chrono::milliseconds limit, Pred pred) {
   return true;
 }
 
+// Two nodes that allow each other, `a` listening and `b` joining it: success once `a` sees `b`
+// alive (within 10 s). `b_config` is appended to b's config, inside its [mesh] table.
+inline ::testing::AssertionResult start_pair(MeshNode& a, MeshNode& b,
+                                             const std::string& b_config = "") {
+  a.configure({&b});
+  b.configure({&a});
+  if (!b_config.empty()) std::ofstream(b.dir + "/node.toml", std::ios::app) << b_config;
+  if (!a.start({"--listen", "127.0.0.1:0"})) return ::testing::AssertionFailure() << "a: no start";
+  if (!b.start({"--listen", "127.0.0.1:0", "--join", a.address})) {
+    return ::testing::AssertionFailure() << "b: no start";
+  }
+  if (!within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; })) {
+    return ::testing::AssertionFailure()
+           << "b not alive at a: " << a.process->cli({"cluster", "members"}).out;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 inline long long ms_since(std::chrono::steady_clock::time_point t0) {
   return static_cast<long long>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)

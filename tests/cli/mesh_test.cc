@@ -65,11 +65,7 @@ TEST(Mesh, ThreeNodesJoinAndAKilledNodeIsDeadAtTheOthersWithinTheBound) {
 TEST(Mesh, AGuestCallsAnActorOfAnotherNodeWithinItsGrants) {
   const std::string pkgs = TROUPE_PACKAGE_DIR;
   MeshNode a("mesh-a"), b("mesh-b");
-  a.configure({&b});
-  b.configure({&a});
-  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
-  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
-  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; }));
+  ASSERT_TRUE(start_pair(a, b));
   for (MeshNode* n : {&a, &b}) {
     auto t = n->process->cli({"trust", "add", pkgs + "/dev-key/signing.pub"});
     ASSERT_EQ(t.code, 0) << t.err;
@@ -182,11 +178,7 @@ TEST(Mesh, AnUnlistedNodeIsRefusedAndLoggedUntilClusterAllowAdmitsIt) {
 
 TEST(Mesh, ARestartedNodeRejoinsWithAHigherIncarnationAndALeaveIsLeft) {
   MeshNode a("mesh-a"), b("mesh-b");
-  a.configure({&b});
-  b.configure({&a});
-  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
-  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
-  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; }));
+  ASSERT_TRUE(start_pair(a, b));
   const auto first = a.members()[b.key]["incarnation"].get<std::uint64_t>();
   b.process->stop();  // SIGTERM: a clean stop announces it
   ASSERT_TRUE(within(std::chrono::seconds(5), [&] { return a.state_of(b) == "left"; }));
@@ -221,12 +213,7 @@ std::string signed_package(const std::string& dir, const std::string& guest,
 // actor is then reachable by name from the first node. Every refusal is one clear line.
 TEST(Mesh, RemoteSpawnIsVerifiedByTheTargetsTrustStoreAndNeedsItsConsent) {
   MeshNode a("mesh-a"), b("mesh-b");
-  a.configure({&b});
-  b.configure({&a});
-  std::ofstream(b.dir + "/node.toml", std::ios::app) << "remote_spawn = \"signed-packages\"\n";
-  ASSERT_TRUE(a.start({"--listen", "127.0.0.1:0"}));
-  ASSERT_TRUE(b.start({"--listen", "127.0.0.1:0", "--join", a.address}));
-  ASSERT_TRUE(within(std::chrono::seconds(10), [&] { return a.state_of(b) == "alive"; }));
+  ASSERT_TRUE(start_pair(a, b, "remote_spawn = \"signed-packages\"\n"));
   const std::string b_id = a.members()[b.key]["id"].get<std::string>();
   const std::string a_id = b.members()[a.key]["id"].get<std::string>();
   const std::string echo = signed_package(a.dir, "echo", "echo", "keys");

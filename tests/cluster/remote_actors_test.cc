@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cluster/cluster_node.h"
 #include "probe.h"
 #include "troupe/cluster/cluster.h"
 #include "troupe/cluster/cluster_error.h"
@@ -49,38 +50,7 @@ class Service final : public Actor {
   int tells_ = 0;
 };
 
-struct Node {
-  net::NodeKey identity{};
-  std::array<unsigned char, 64> secret{};
-  std::unique_ptr<ActorSystem> system;
-  std::unique_ptr<Cluster> cluster;
-  Cluster::Options options;
-
-  Node() {
-    crypto_sign_keypair(identity.data(), secret.data());
-    SystemConfig sc;
-    sc.workers = 2;
-    sc.node_id = net::node_id_of_identity(identity);
-    system = std::make_unique<ActorSystem>(sc);
-    options.mesh.listen = {net::MeshAddress::parse("127.0.0.1:0", true).value()};
-    options.swim.probe_interval = std::chrono::milliseconds(100);
-    options.swim.probe_timeout = std::chrono::milliseconds(50);
-    options.swim.gossip_interval = std::chrono::milliseconds(20);
-    options.identity = identity;
-    options.incarnation = 1ULL << 32;
-    options.system = system.get();
-    options.remote.registry_refresh = std::chrono::milliseconds(200);
-    options.remote.registry_ttl = std::chrono::milliseconds(1000);
-  }
-  ~Node() {
-    if (cluster) cluster->stop();
-    system->shutdown();
-  }
-  void start() {
-    cluster = Cluster::start(options, net::noise_key_pair_of(secret).value()).value();
-  }
-  NodeId id() const { return net::node_id_of_identity(identity); }
-};
+using Node = testing::ClusterNode;
 
 Result<Bytes> ask(RemoteActors& remote, NodeId node, std::uint64_t serial, const std::string& name,
                   const std::string& route, std::chrono::milliseconds timeout) {

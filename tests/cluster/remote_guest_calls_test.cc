@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "cluster/cluster_node.h"
 #include "probe.h"
 #include "troupe/cluster/cluster.h"
 #include "troupe/cluster/cluster_error.h"
@@ -51,39 +52,7 @@ class Service final : public Actor {
   std::vector<ReplyPromise> held_;
 };
 
-struct Node {
-  net::NodeKey identity{};
-  std::array<unsigned char, 64> secret{};
-  std::unique_ptr<ActorSystem> system;
-  std::unique_ptr<Cluster> cluster;
-  Cluster::Options options;
-
-  Node() {
-    crypto_sign_keypair(identity.data(), secret.data());
-    SystemConfig sc;
-    sc.workers = 2;
-    sc.node_id = net::node_id_of_identity(identity);
-    system = std::make_unique<ActorSystem>(sc);
-    options.mesh.listen = {net::MeshAddress::parse("127.0.0.1:0", true).value()};
-    options.swim.probe_interval = 100ms;
-    options.swim.probe_timeout = 50ms;
-    options.swim.gossip_interval = 20ms;
-    options.identity = identity;
-    options.incarnation = 1ULL << 32;
-    options.system = system.get();
-    options.remote.registry_refresh = 200ms;
-    options.remote.registry_ttl = 1000ms;
-  }
-  ~Node() {
-    system->shutdown();
-    if (cluster) cluster->stop();
-  }
-  void start() {
-    cluster = Cluster::start(options, net::noise_key_pair_of(secret).value()).value();
-    system->set_remote_directory(cluster->remote()->directory());  // as node.cc does
-  }
-  NodeId id() const { return net::node_id_of_identity(identity); }
-};
+using Node = testing::ClusterNode;
 
 class RemoteGuestCalls : public ::testing::Test {
  protected:
