@@ -317,11 +317,12 @@ class RemoteSpawnTest : public ::testing::Test {
     std::vector<RemoteSpawnLimit> limits;
     Bytes package;
   };
-  Node a, b;
+  // Before the nodes: b's handler uses them until b is gone (members go in reverse order).
   std::mutex mutex;
   std::vector<Seen> requests;
   bool hold = false;
   std::vector<std::function<void(Result<RemoteSpawned>)>> held;
+  Node a, b;
 };
 
 TEST_F(RemoteSpawnTest, ASpawnReachesTheTargetsHandlerAndANodeWithoutOneRefusesIt) {
