@@ -273,18 +273,51 @@ void RemoteActors::handle_spawn(NodeId from, RemoteSpawn request_body) {
     return answer(Error{PlatformErrc::kPermissionDenied,
                         "this node does not accept remote spawns ([mesh] remote_spawn)"});
   }
-  if (incoming_spawns_->fetch_add(1) >= kMaxIncomingSpawns) {
-    incoming_spawns_->fetch_sub(1);
-    return answer(Error{NetErrc::kOverloaded, "too many remote spawns at once on this node"});
+  const std::size_t bytes = request_body.package.size();
+  {
+    std::lock_guard lock(incoming_spawns_->mutex);
+    if (incoming_spawns_->count >= kMaxIncomingSpawns ||
+        incoming_spawns_->bytes + bytes > kMaxIncomingSpawnBytes) {
+      return answer(Error{NetErrc::kOverloaded, "too many remote spawns at once on this node"});
+    }
+    ++incoming_spawns_->count;
+    incoming_spawns_->bytes += bytes;
   }
+  const bool linked = request_body.linked;
   spawn_handler_(from, std::move(request_body),
-                 [answer, count = incoming_spawns_,
+                 [answer, budget = incoming_spawns_, bytes, linked, from, handle = handle_,
                   once = std::make_shared<std::atomic<bool>>(false)](Result<RemoteSpawned> r) {
                    if (once->exchange(true)) return;
-                   count->fetch_sub(1);
+                   {
+                     std::lock_guard lock(budget->mutex);
+                     --budget->count;
+                     budget->bytes -= bytes;
+                   }
                    if (!r.ok()) return answer(r.error());
+                   if (linked) {
+                     std::shared_lock lock(handle->mutex);
+                     if (handle->self) handle->self->link_to_requester(from, r->serial);
+                   }
                    answer(encode_remote_spawned(*r));
                  });
+}
+
+void RemoteActors::link_to_requester(NodeId from, std::uint64_t serial) {
+  ActorRef orphan;
+  {
+    std::lock_guard lock(mutex_);
+    if (gone_.count(from) == 0) {
+      auto& serials = linked_spawns_[from];
+      std::erase_if(serials, [this](std::uint64_t s) {
+        return !system_.find(ActorId{system_.node_id(), s});
+      });
+      serials.push_back(serial);
+      return;
+    }
+    orphan = system_.find(ActorId{system_.node_id(), serial});
+  }
+  // The node that asked is gone already: nobody would supervise it.
+  if (orphan) system_.stop(orphan, ExitReason::noconnection());
 }
 
 void RemoteActors::complete(std::uint64_t request_id, Result<Bytes> result, bool timed_out,
@@ -354,6 +387,14 @@ void RemoteActors::on_frame(const net::PeerInfo& peer, const net::Frame& frame) 
 void RemoteActors::handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote) {
   Envelope& e = remote.envelope;
   e.request_node = peer.id;
+  // A peer speaks for its own actors only: a caller of another node (whose type a guest would
+  // then take for the truth, and whose node would take a realm) is not believed.
+  if (e.caller.valid() && e.caller.node != peer.id) {
+    e.caller = ActorId{};
+    e.caller_type.clear();
+    std::lock_guard lock(mutex_);
+    ++counters_.forged_callers;
+  }
   ActorRef target = remote.to_serial != 0
                         ? system_.find(ActorId{system_.node_id(), remote.to_serial})
                         : system_.find(remote.to_name);
@@ -405,6 +446,7 @@ void RemoteActors::handle_registry(NodeId node, RegistryAnnouncement announcemen
 void RemoteActors::on_member_gone(NodeId node) {
   std::vector<Pending> failed;
   std::vector<ActorRef> proxies;
+  std::vector<ActorRef> orphans;  // spawned here for that node, tied to it
   {
     std::lock_guard lock(mutex_);
     gone_.insert(node);
@@ -418,6 +460,12 @@ void RemoteActors::on_member_gone(NodeId node) {
       it = it->second.empty() ? watches_.erase(it) : std::next(it);
     }
     watches_by_peer_.erase(node);
+    if (auto it = linked_spawns_.find(node); it != linked_spawns_.end()) {
+      for (std::uint64_t serial : it->second) {
+        if (ActorRef r = system_.find(ActorId{system_.node_id(), serial})) orphans.push_back(r);
+      }
+      linked_spawns_.erase(it);
+    }
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.node == node) {
         failed.push_back(std::move(it->second));
@@ -434,6 +482,7 @@ void RemoteActors::on_member_gone(NodeId node) {
   }
   // Monitors of its actors get DOWN noconnection, links fire: each stand-in dies once.
   for (ActorRef& p : proxies) system_.stop(p, ExitReason::noconnection());
+  for (ActorRef& o : orphans) system_.stop(o, ExitReason::noconnection());
 }
 
 Result<ActorRef> RemoteActors::proxy(ActorId id, const std::string& type_name) {

@@ -2,6 +2,7 @@
 // spawned on another node, so local supervisors and pools can hold remote children.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
@@ -22,6 +23,8 @@ struct SpawnState {
 };
 
 struct SpawnAnswered {};
+struct RetrySpawn {};
+constexpr int kMaxOverloadedRetries = 8;  // about 8 s in all
 
 constexpr std::chrono::milliseconds kWaitingAskTimeout{60000};
 
@@ -33,12 +36,14 @@ class RemoteActors::RemoteChild final : public Actor {
               std::shared_ptr<const RemoteChildSpec> spec)
       : handle_(std::move(handle)), node_(node), spec_(std::move(spec)) {}
 
-  void on_start() override {
+  void on_start() override { start_spawn(); }
+
+  void start_spawn() {
     RemoteSpawn r;
     r.name = spec_->name;
-    r.supervisor = spec_->supervisor;
     r.tier = spec_->tier;
-    r.restart = 2;  // temporary there: the supervisor here restarts it
+    r.restart = 2;    // temporary there: the supervisor here restarts it
+    r.linked = true;  // and stops it if this node is declared dead or leaves
     r.limits = spec_->limits;
     r.package = *spec_->package;
     auto done = [state = state_, handle = handle_, node = node_, self = self(),
@@ -65,16 +70,18 @@ class RemoteActors::RemoteChild final : public Actor {
       lock.unlock();
       return stop(ExitReason::error("the node is shutting down"));
     }
-    RemoteActors* remote = handle_->self;
-    lock.unlock();  // spawn may answer at once, on this thread
-    // Only stop() empties the handle, and it runs before the node's actors stop: a spawn made
-    // after it is answered unavailable.
-    remote->spawn(node_, std::move(r), spec_->spawn_timeout, std::move(done));
+    // Under the handle's lock, so RemoteActors cannot go meanwhile. An answer given at once (an
+    // error) runs `done` on this thread, which takes the handle's lock only for a success.
+    handle_->self->spawn(node_, std::move(r), spec_->spawn_timeout, std::move(done));
   }
 
   bool receive(Message& m) override {
     if (m.is<SpawnAnswered>()) {
       adopt();
+      return true;
+    }
+    if (m.is<RetrySpawn>()) {
+      start_spawn();
       return true;
     }
     if (!m.is<Envelope>()) return false;
@@ -135,6 +142,16 @@ class RemoteActors::RemoteChild final : public Actor {
       state_->result.reset();
     }
     if (!answer) return;
+    // A target busy with other spawns: try again shortly (a pool's workers start together)
+    // rather than fail and spend the supervisor's restarts.
+    if (!answer->ok() && answer->error().code == NetErrc::kOverloaded &&
+        overloaded_retries_ < kMaxOverloadedRetries) {
+      const auto delay = std::min(std::chrono::milliseconds(50LL << overloaded_retries_),
+                                  std::chrono::milliseconds(2000));
+      ++overloaded_retries_;
+      send_after(self(), RetrySpawn{}, delay);
+      return;
+    }
     if (!answer->ok()) {
       return stop(ExitReason::error("spawning on node " + fmt::format("{:x}", node_) +
                                     " failed: " + answer->error().to_string()));
@@ -178,6 +195,7 @@ class RemoteActors::RemoteChild final : public Actor {
   ActorRef proxy_;
   bool remote_gone_ = false;
   std::deque<Waiting> waiting_;
+  int overloaded_retries_ = 0;
 };
 
 Result<std::function<std::unique_ptr<Actor>()>> RemoteActors::child_factory(RemoteChildSpec spec) {
@@ -189,6 +207,15 @@ Result<std::function<std::unique_ptr<Actor>()>> RemoteActors::child_factory(Remo
   }
   if (!spec.package || spec.package->empty()) {
     return Error{BaseErrc::kInvalidArgument, "a remote child needs a package"};
+  }
+  if (spec.spawn_timeout.count() <= 0 || spec.spawn_timeout.count() > kMaxRemoteTimeLeftMs) {
+    return Error{BaseErrc::kInvalidArgument, "a remote child's spawn timeout outside 1.." +
+                                                 std::to_string(kMaxRemoteTimeLeftMs) + " ms"};
+  }
+  if (spec.limits.size() > kMaxRemoteSpawnLimits || spec.tier > 2 ||
+      spec.name.size() > kMaxRemoteNameBytes) {
+    return Error{BaseErrc::kInvalidArgument,
+                 "a remote child's name, tier or limits are out of range"};
   }
   auto shared = std::make_shared<const RemoteChildSpec>(std::move(spec));
   auto next = std::make_shared<std::atomic<std::size_t>>(0);

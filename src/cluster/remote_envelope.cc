@@ -182,6 +182,7 @@ Bytes encode_remote_spawn(const RemoteSpawn& s) {
   put_text16(out, s.supervisor);
   put_u8(out, s.tier);
   put_u8(out, s.restart);
+  put_u8(out, s.linked ? 1 : 0);
   put_u8(out, static_cast<std::uint8_t>(s.limits.size()));
   for (const RemoteSpawnLimit& l : s.limits) {
     put_u8(out, l.key);
@@ -212,6 +213,9 @@ Result<RemoteSpawn> decode_remote_spawn(BytesView body) {
   TROUPE_READ(restart, in.u8("restart"));
   if (restart > 2) return in.error("restart " + std::to_string(restart));
   s.restart = restart;
+  TROUPE_READ(flags, in.u8("flags"));
+  if (flags > 1) return in.error("flags " + std::to_string(flags));
+  s.linked = flags == 1;
   TROUPE_READ(count, in.u8("limit count"));
   if (count > kMaxRemoteSpawnLimits) return in.error(std::to_string(count) + " limits");
   for (std::uint8_t i = 0; i < count; ++i) {

@@ -30,7 +30,7 @@ constexpr std::string_view kWireSchemaText =
     "watch:7=serial:u64;down:8=serial:u64,reason:u8,detail:str16;"
     "exit:9=serial:u64,reason:u8,detail:str16;"
     "spawn:10=request_id:u64,time_left_ms:u32,name:str16,supervisor:str16,tier:u8,restart:u8,"
-    "limits:u8*(key:u8,unlimited:u8,value:u64),package;"
+    "flags:u8,limits:u8*(key:u8,unlimited:u8,value:u64),package;"
     "spawned=serial:u64,type:str16;";
 
 void put_be(std::uint8_t* out, std::uint64_t value, int bytes) {

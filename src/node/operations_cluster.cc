@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -12,10 +13,13 @@
 #include "troupe/net/frame.h"
 #include "troupe/node/operations.h"
 #include "troupe/node/regular_file.h"
+#include "troupe/platform/platform_error.h"
 
 namespace troupe {
 
 namespace {
+
+constexpr std::chrono::milliseconds kRemoteSpawnTimeout{60000};
 
 Error no_mesh() {
   return Error{BaseErrc::kUnavailable,
@@ -94,7 +98,10 @@ void Operations::spawn_remote(const SpawnRequest& req,
     }
     r.package = std::move(bytes).value();
     const NodeId node = req.node;
-    cluster_->remote()->spawn(node, std::move(r), config_.ask_timeout,
+    // Verifying and compiling a package can take seconds: a remote spawn waits longer than an
+    // ask does (a timed-out one may still have spawned the actor there).
+    const auto timeout = std::max(config_.ask_timeout, kRemoteSpawnTimeout);
+    cluster_->remote()->spawn(node, std::move(r), timeout,
                               [done, node](Result<RemoteSpawned> spawned) {
                                 if (!spawned.ok()) return done(spawned.error());
                                 done(SpawnResult{ActorId{node, spawned->serial}, spawned->type});
@@ -109,9 +116,15 @@ void Operations::spawn_remote(const SpawnRequest& req,
 
 void Operations::spawn_for_peer(NodeId from, RemoteSpawn request,
                                 std::function<void(Result<RemoteSpawned>)> done) {
+  // Under this node's root supervisor only: a peer that picked a supervisor here (one that
+  // escalates, say) could take that supervisor's other children down with a crash loop.
+  if (!request.supervisor.empty()) {
+    return done(Error{PlatformErrc::kPermissionDenied,
+                      "an actor spawned by another node goes under the root supervisor; it "
+                      "cannot choose one"});
+  }
   SpawnRequest req;
   req.name = std::move(request.name);
-  req.supervisor = std::move(request.supervisor);
   req.tier = static_cast<wasm::Tier>(request.tier);  // 0..2, checked by the decoder
   req.restart = static_cast<RestartPolicy>(request.restart);
   for (const RemoteSpawnLimit& l : request.limits) {
@@ -119,7 +132,14 @@ void Operations::spawn_for_peer(NodeId from, RemoteSpawn request,
       return done(Error{BaseErrc::kInvalidArgument,
                         "limit key " + std::to_string(l.key) + " unknown or given twice"});
     }
-    req.limits[l.key] = wasm::LimitValue{l.unlimited, l.value};
+    const wasm::LimitInfo& info = wasm::limit_infos()[l.key];
+    if (l.unlimited) {
+      req.limits[l.key] = wasm::LimitValue{true, 0};
+      continue;
+    }
+    auto number = wasm::limit_number(info, l.value, info.name);
+    if (!number.ok()) return done(number.error());
+    req.limits[l.key] = *number;
   }
   // The package is verified from a file the node makes and no one else can name: an anonymous
   // memory file, read back through /proc/self/fd. Nothing touches the data directory.

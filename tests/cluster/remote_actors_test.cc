@@ -39,6 +39,10 @@ class Service final : public Actor {
       for (auto& r : held_) r.deliver(Bytes("late"));
       held_.clear();
     }
+    if (e.route == "caller" && m.request) {
+      take_reply().deliver(Bytes(e.caller.to_string() + "|" + e.caller_type));
+      return true;
+    }
     if (e.route == "count") ++tells_;
     if (m.request)
       take_reply().deliver(Bytes(e.route == "count" ? std::to_string(tells_) : e.payload));
@@ -291,8 +295,13 @@ class RemoteSpawnTest : public ::testing::Test {
     b.options.spawn_handler = [this](NodeId from, RemoteSpawn r,
                                      std::function<void(Result<RemoteSpawned>)> done) {
       std::lock_guard lock(mutex);
-      requests.push_back({from, r.name, r.supervisor, r.tier, r.restart, r.limits, r.package});
+      requests.push_back(
+          {from, r.name, r.supervisor, r.tier, r.restart, r.limits, r.linked, r.package});
       if (hold) return held.push_back(std::move(done));
+      if (refuse_first > 0) {
+        --refuse_first;
+        return done(Error{NetErrc::kOverloaded, "busy (test)"});
+      }
       ActorRef spawned =
           b.system->spawn(std::make_unique<Service>(), SpawnOptions{r.name, "service", {}, {}});
       done(RemoteSpawned{spawned.id().serial, "service"});
@@ -315,12 +324,14 @@ class RemoteSpawnTest : public ::testing::Test {
     std::string name, supervisor;
     std::uint8_t tier, restart;
     std::vector<RemoteSpawnLimit> limits;
+    bool linked;
     Bytes package;
   };
   // Before the nodes: b's handler uses them until b is gone (members go in reverse order).
   std::mutex mutex;
   std::vector<Seen> requests;
   bool hold = false;
+  int refuse_first = 0;  // answer this many spawns overloaded first
   std::vector<std::function<void(Result<RemoteSpawned>)>> held;
   Node a, b;
 };
@@ -438,6 +449,12 @@ TEST(RemoteSpawnCodec, RoundTripsAndRefusesEveryBadField) {
   bad = r;
   bad.restart = 3;
   refused(bad, "restart");
+  Bytes flags = encode_remote_spawn(r);
+  flags[8 + 4 + 3 + 3 + 1 + 1] = 2;  // the flags byte: 0 or 1
+  EXPECT_FALSE(decode_remote_spawn(flags).ok());
+  bad = r;
+  bad.linked = true;
+  EXPECT_TRUE(decode_remote_spawn(encode_remote_spawn(bad))->linked);
   bad = r;
   bad.limits.assign(kMaxRemoteSpawnLimits + 1, RemoteSpawnLimit{});
   refused(bad, "limits");
@@ -448,7 +465,7 @@ TEST(RemoteSpawnCodec, RoundTripsAndRefusesEveryBadField) {
   bad.name.assign(kMaxRemoteNameBytes + 1, 'x');
   refused(bad, "name");
   Bytes unlimited = encode_remote_spawn(r);
-  unlimited[4 + 8 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 1] = 2;  // the limit's unlimited byte
+  unlimited[4 + 8 + 2 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 1] = 2;  // the limit's unlimited byte
   EXPECT_FALSE(decode_remote_spawn(unlimited).ok());
   const Bytes full = encode_remote_spawn(r);
   for (std::size_t n = 0; n + 3 < full.size(); ++n) {  // every cut before the package
@@ -612,6 +629,91 @@ TEST(RemoteActorsReconnect, AProxyWhoseDownWasLostWithTheConnectionHearsOfTheDea
   EXPECT_NE(downs.events()[0].find("noproc"), std::string::npos) << downs.events()[0];
   EXPECT_FALSE(proxy->alive());
   EXPECT_NE(a.cluster->members()[1].state, MemberState::kDead);  // not noconnection: a DOWN
+}
+
+// Review finding: an ENVELOPE's caller was believed whatever node it named, so a peer could
+// pass off another node's actor under a type of its choosing (guests then trusted it). A caller
+// of another node than the sender's is cleared and counted; the sender's own actors are kept.
+TEST_F(RemoteActorsTest, APeerSpeaksOnlyForItsOwnActorsAsCallers) {
+  auto caller_seen = [&](ActorId caller) {
+    RemoteEnvelope forged;
+    forged.to_serial = service.id().serial;
+    forged.envelope.kind = EnvelopeKind::kRequest;
+    forged.envelope.route = "caller";
+    forged.envelope.request_id = 777;
+    forged.envelope.caller = caller;
+    forged.envelope.caller_type = "acme:vault:1.0.0";
+    forged.time_left_ms = 5000;
+    std::promise<Result<Bytes>> done;
+    a.cluster->remote()->ask(b.id(), service.id().serial, "", forged.envelope,
+                             std::chrono::seconds(5),
+                             [&done](Result<Bytes> r) { done.set_value(std::move(r)); });
+    auto r = done.get_future().get();
+    return r.ok() ? *r : r.error().to_string();
+  };
+  const ActorId other{0x1234abcdULL, 5};
+  EXPECT_EQ(caller_seen(other), ActorId{}.to_string() + "|");
+  EXPECT_EQ(b.cluster->remote()->counters().forged_callers, 1u);
+  const ActorId own{a.id(), 9};
+  EXPECT_EQ(caller_seen(own), own.to_string() + "|acme:vault:1.0.0");
+  EXPECT_EQ(b.cluster->remote()->counters().forged_callers, 1u);
+}
+
+// Review findings: a stand-in whose node was declared dead left its actor running there for
+// good (a leak per partition, and "name taken" for named children); and a target busy with
+// other spawns failed a pool at once. A linked SPAWN's actor stops when the asking node goes;
+// an overloaded answer is retried by the stand-in.
+TEST_F(RemoteSpawnTest, ALinkedSpawnsActorStopsWhenTheAskingNodeGoes) {
+  // b must know a as a member to declare it dead (connected is not enough).
+  ASSERT_TRUE(eventually([&] {
+    for (const Member& m : b.cluster->members()) {
+      if (m.id == a.id() && m.state == MemberState::kAlive) return true;
+    }
+    return false;
+  }));
+  RemoteSpawn r;
+  r.name = "tied";
+  r.linked = true;
+  r.package = Bytes("package");
+  auto done = spawn(*a.cluster->remote(), b.id(), r, std::chrono::seconds(5)).get();
+  ASSERT_TRUE(done.ok());
+  RemoteSpawn loose = r;
+  loose.name = "free";
+  loose.linked = false;
+  ASSERT_TRUE(spawn(*a.cluster->remote(), b.id(), loose, std::chrono::seconds(5)).get().ok());
+  ActorRef tied = b.system->find("tied");
+  ActorRef untied = b.system->find("free");
+  ASSERT_TRUE(tied && untied);
+  a.cluster.reset();  // gone without a word: b declares it dead
+  ASSERT_TRUE(eventually([&] { return !tied.alive(); }, std::chrono::seconds(10)));
+  EXPECT_EQ(tied.cell()->exit_reason().kind, ExitReason::Kind::kNoConnection);
+  EXPECT_TRUE(untied.alive());  // `troupe spawn --node` actors belong to the target
+}
+
+TEST_F(RemoteSpawnTest, ARemoteChildRetriesATargetThatIsBusy) {
+  {
+    std::lock_guard lock(mutex);
+    refuse_first = 3;
+  }
+  RemoteChildSpec spec;
+  spec.nodes = {b.id()};
+  spec.package = std::make_shared<const Bytes>("package");
+  spec.name = "busy-child";
+  auto factory = a.cluster->remote()->child_factory(spec);
+  ASSERT_TRUE(factory.ok());
+  SupervisorOptions options;
+  options.max_restarts = 1;  // a failure per refusal would exceed it
+  ActorRef sup = a.system->spawn(
+      std::make_unique<Supervisor>(
+          options, std::vector<ChildSpec>{ChildSpec{
+                       "child", "remote", *factory, RestartPolicy::kPermanent, {}}}),
+      SpawnOptions{"sup", "supervisor", {}, {}});
+  ASSERT_TRUE(eventually([&] { return static_cast<bool>(b.system->find("busy-child")); },
+                         std::chrono::seconds(10)));
+  EXPECT_TRUE(sup.alive());
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(requests.size(), 4u);
+  EXPECT_TRUE(requests.back().linked);
 }
 }  // namespace
 }  // namespace troupe

@@ -317,4 +317,40 @@ TEST_F(OperationsTest, ManyThreadsCallAtOnce) {
 }
 
 }  // namespace
+// Review findings: what another node's SPAWN may ask for is checked before anything runs — no
+// supervisor of its choosing (one that escalates would take its other children down), limits in
+// their ranges (0 fuel, a memory size past u32), known keys once each.
+TEST_F(OperationsTest, AnotherNodesSpawnCannotPickASupervisorOrLimitsOutOfRange) {
+  ops();
+  auto peer_spawn = [&](RemoteSpawn r) {
+    r.package = "not read: refused before";
+    Completion<RemoteSpawned> c;
+    ops_->spawn_for_peer(0x1234, std::move(r), c.callback());
+    return c.get();
+  };
+  RemoteSpawn sup;
+  sup.supervisor = "workers";
+  auto refused = peer_spawn(sup);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, PlatformErrc::kPermissionDenied);
+  EXPECT_NE(refused.error().detail.find("root supervisor"), std::string::npos);
+  RemoteSpawn zero;
+  zero.limits = {RemoteSpawnLimit{static_cast<std::uint8_t>(wasm::LimitKey::kFuel), false, 0}};
+  EXPECT_EQ(peer_spawn(zero).error().code, BaseErrc::kInvalidArgument);
+  RemoteSpawn huge;
+  huge.limits = {RemoteSpawnLimit{static_cast<std::uint8_t>(wasm::LimitKey::kMemoryPages), false,
+                                  (std::uint64_t{1} << 32) + 1}};
+  EXPECT_EQ(peer_spawn(huge).error().code, BaseErrc::kInvalidArgument);
+  RemoteSpawn unknown;
+  unknown.limits = {RemoteSpawnLimit{9, false, 1}};
+  EXPECT_EQ(peer_spawn(unknown).error().code, BaseErrc::kInvalidArgument);
+  RemoteSpawn twice;
+  twice.limits = {RemoteSpawnLimit{0, false, 1000}, RemoteSpawnLimit{0, false, 1000}};
+  EXPECT_EQ(peer_spawn(twice).error().code, BaseErrc::kInvalidArgument);
+  // In range, the request goes on to the spawn (which has no platform here to verify it).
+  RemoteSpawn fine;
+  fine.limits = {RemoteSpawnLimit{0, false, 1000}};
+  EXPECT_EQ(peer_spawn(fine).error().code, BaseErrc::kUnavailable);
+}
+
 }  // namespace troupe

@@ -58,6 +58,8 @@ class RemoteActors {
     std::uint64_t failed_on_death = 0;  // asks failed because their node died or left
     std::uint64_t malformed_frames = 0;
     std::uint64_t watches_refused = 0;  // past the cap on watches held for other nodes
+    std::uint64_t forged_callers = 0;   // envelopes naming a caller of another node than the
+                                        // sender's (the caller is cleared)
     std::uint64_t unsent_downs = 0;     // DOWNs with no connection to send them on (the
                                         // watcher's re-WATCH on reconnect learns of the death)
   };
@@ -103,12 +105,16 @@ class RemoteActors {
              std::function<void(Result<RemoteSpawned>)> done);
   // What this node does with other nodes' SPAWN requests: `handler` runs on an I/O thread and
   // must not block; it calls its `done` once, from any thread. Without one (the default) every
-  // SPAWN is answered permission-denied. At most kMaxIncomingSpawns run at once (beyond:
+  // SPAWN is answered permission-denied. At most kMaxIncomingSpawns run at once, holding at
+  // most kMaxIncomingSpawnBytes of packages (beyond:
   // overloaded). Set before the transport starts delivering frames, or never.
   using SpawnHandler = std::function<void(NodeId from, RemoteSpawn request,
                                           std::function<void(Result<RemoteSpawned>)> done)>;
   void set_spawn_handler(SpawnHandler handler);
-  static constexpr std::size_t kMaxIncomingSpawns = 4;
+  // A SPAWN marked `linked` ties its actor to the node that asked: when that node is declared
+  // dead or leaves, the actor is stopped (noconnection), as its supervisor is there.
+  static constexpr std::size_t kMaxIncomingSpawns = 16;
+  static constexpr std::size_t kMaxIncomingSpawnBytes = std::size_t{64} << 20;
 
   // Children and pool workers on other nodes (remote_child.h): each call of the factory makes
   // a local stand-in that spawns `spec.package` on the next node of `spec.nodes` (as a
@@ -162,6 +168,7 @@ class RemoteActors {
 
   void handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote);
   void handle_spawn(NodeId from, RemoteSpawn request);
+  void link_to_requester(NodeId from, std::uint64_t serial);
   // Registers a pending request to `node` (timer armed) and sends `body`; `done` as for ask.
   void request(NodeId node, std::uint64_t id, net::FrameType type, const Bytes& body,
                std::chrono::milliseconds timeout, std::function<void(Result<Bytes>)> done);
@@ -210,8 +217,13 @@ class RemoteActors {
   Counters counters_;
   bool stopped_ = false;
   SpawnHandler spawn_handler_;  // set once, before frames arrive
-  std::shared_ptr<std::atomic<std::size_t>> incoming_spawns_ =
-      std::make_shared<std::atomic<std::size_t>>(0);
+  struct SpawnBudget {
+    std::mutex mutex;
+    std::size_t count = 0;
+    std::size_t bytes = 0;
+  };
+  std::shared_ptr<SpawnBudget> incoming_spawns_ = std::make_shared<SpawnBudget>();
+  std::map<NodeId, std::vector<std::uint64_t>> linked_spawns_;  // by the node that asked
 };
 
 }  // namespace troupe

@@ -85,6 +85,7 @@ struct RemoteSpawn {
   std::string supervisor;          // empty: the root supervisor
   std::uint8_t tier = 0;           // 0 auto, 1 aot, 2 interp
   std::uint8_t restart = 0;        // 0 permanent, 1 transient, 2 temporary
+  bool linked = false;             // stop the actor when the asking node is dead or leaves
   std::vector<RemoteSpawnLimit> limits;
   Bytes package;  // the .actr file's bytes
 };
