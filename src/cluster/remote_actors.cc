@@ -112,6 +112,20 @@ class RemoteActors::Directory final : public RemoteDirectory {
     if (!n) return std::nullopt;
     return RemoteActorEntry{std::move(n->name), n->id, std::move(n->type)};
   }
+  std::optional<RemoteActorEntry> registered_id(ActorId id) const override {
+    std::shared_lock lock(handle_->mutex);
+    if (!handle_->self) return std::nullopt;
+    return handle_->self->find_registered([id](NodeId node, const RegistryEntry& e) {
+      return node == id.node && e.serial == id.serial;
+    });
+  }
+  std::optional<RemoteActorEntry> first_registered(
+      const std::function<bool(std::string_view type)>& matches) const override {
+    std::shared_lock lock(handle_->mutex);
+    if (!handle_->self) return std::nullopt;
+    return handle_->self->find_registered(
+        [&matches](NodeId, const RegistryEntry& e) { return matches(e.type); });
+  }
   Result<ActorRef> stand_in(ActorId id, const std::string& type_name) override {
     std::shared_lock lock(handle_->mutex);
     if (!handle_->self) return Error{BaseErrc::kUnavailable, "the node is shutting down"};
@@ -698,6 +712,22 @@ std::vector<RemoteActors::RemoteName> RemoteActors::names() const {
   std::vector<RemoteName> out;
   for (auto& [name, n] : winners) out.push_back(std::move(n));
   return out;
+}
+
+std::optional<RemoteActorEntry> RemoteActors::find_registered(
+    const std::function<bool(NodeId, const RegistryEntry&)>& matches) const {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  std::optional<RemoteActorEntry> best;
+  for (const auto& [node, names] : names_) {  // by node id, ascending
+    if (names.expires <= now) continue;
+    for (const RegistryEntry& e : names.entries) {
+      const ActorId id{node, e.serial};
+      if ((!best || id < best->id) && matches(node, e)) best = RemoteActorEntry{e.name, id, e.type};
+    }
+    if (best) return best;  // the lowest node holding one
+  }
+  return best;
 }
 
 RemoteActors::Counters RemoteActors::counters() const {

@@ -469,13 +469,8 @@ class WasmActor final : public Actor, private HostImports {
       std::optional<std::string> type;
       if (live) {
         type = live.type_name();
-      } else {
-        for (RemoteActorEntry& e : directory->registered()) {
-          if (e.id == target) {
-            type = std::move(e.type_name);
-            break;
-          }
-        }
+      } else if (auto e = directory->registered_id(target)) {
+        type = std::move(e->type_name);
       }
       if (type && may_reach(shared_->options.grants, system(), self().id(), target, *type)) {
         if (live) return live;
@@ -511,13 +506,10 @@ class WasmActor final : public Actor, private HostImports {
                                         : type.manufacturer + ":" + type.name + ":" + type.version;
     const bool native = type.manufacturer == "troupe" && type.name.find(':') == std::string::npos &&
                         !is_node_internal_type(type.name);
-    std::optional<RemoteActorEntry> best;
-    for (RemoteActorEntry& e : directory->registered()) {
-      const bool match = (!signed_type.empty() && e.type_name == signed_type) ||
-                         (native && e.type_name == type.name);
-      if (!match || is_node_internal_type(e.type_name)) continue;
-      if (!best || e.id < best->id) best = std::move(e);
-    }
+    std::optional<RemoteActorEntry> best = directory->first_registered([&](std::string_view t) {
+      const bool match = (!signed_type.empty() && t == signed_type) || (native && t == type.name);
+      return match && !is_node_internal_type(t);
+    });
     if (!best) return {};
     auto ref = directory->stand_in(best->id, best->type_name);
     return ref.ok() ? *ref : ActorRef{};

@@ -169,6 +169,9 @@ class RemoteActors {
   void handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote);
   void handle_spawn(NodeId from, RemoteSpawn request);
   void link_to_requester(NodeId from, std::uint64_t serial);
+  // The registered actor `matches` picks with the lowest id, scanning under the lock.
+  std::optional<RemoteActorEntry> find_registered(
+      const std::function<bool(NodeId, const RegistryEntry&)>& matches) const;
   // Registers a pending request to `node` (timer armed) and sends `body`; `done` as for ask.
   void request(NodeId node, std::uint64_t id, net::FrameType type, const Bytes& body,
                std::chrono::milliseconds timeout, std::function<void(Result<Bytes>)> done);

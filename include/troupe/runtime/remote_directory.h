@@ -11,6 +11,7 @@
 // makes no stand-in (unavailable).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,13 @@ class RemoteDirectory {
   // The actor of another node registered as `name`, if any (this node's own names are the
   // caller's to look up first: they win).
   virtual std::optional<RemoteActorEntry> lookup(const std::string& name) const = 0;
+  // The registered actor `id` (under any name), if the registry holds it. Scans in place: no
+  // copy of the registry per call.
+  virtual std::optional<RemoteActorEntry> registered_id(ActorId id) const = 0;
+  // Of the registered actors whose type `matches` (called under the directory's lock: it must
+  // be pure and short), the one with the lowest id (node, then serial).
+  virtual std::optional<RemoteActorEntry> first_registered(
+      const std::function<bool(std::string_view type)>& matches) const = 0;
   // The local stand-in for actor `id` of another node, typed `type_name`: the one that exists,
   // or a new one (dead already, noconnection, when its node is not connected).
   // Errors: invalid-argument (an id of this node), unavailable (the cluster is stopping).
