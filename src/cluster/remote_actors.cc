@@ -290,24 +290,48 @@ void RemoteActors::handle_spawn(NodeId from, RemoteSpawn request_body) {
   const std::size_t bytes = request_body.package.size();
   {
     std::lock_guard lock(incoming_spawns_->mutex);
+    // One peer gets at most half of the slots and bytes: it cannot shut the others out.
+    SpawnBudget::Share& mine = incoming_spawns_->by_peer[from];
     if (incoming_spawns_->count >= kMaxIncomingSpawns ||
-        incoming_spawns_->bytes + bytes > kMaxIncomingSpawnBytes) {
+        incoming_spawns_->bytes + bytes > kMaxIncomingSpawnBytes ||
+        mine.count >= kMaxIncomingSpawns / 2 || mine.bytes + bytes > kMaxIncomingSpawnBytes / 2) {
+      if (mine.count == 0) incoming_spawns_->by_peer.erase(from);
       return answer(Error{NetErrc::kOverloaded, "too many remote spawns at once on this node"});
     }
     ++incoming_spawns_->count;
     incoming_spawns_->bytes += bytes;
+    ++mine.count;
+    mine.bytes += bytes;
   }
   const bool linked = request_body.linked;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(request_body.time_left_ms);
   spawn_handler_(from, std::move(request_body),
-                 [answer, budget = incoming_spawns_, bytes, linked, from, handle = handle_,
+                 [answer, budget = incoming_spawns_, bytes, linked, from, deadline,
+                  handle = handle_, system = &system_,
                   once = std::make_shared<std::atomic<bool>>(false)](Result<RemoteSpawned> r) {
                    if (once->exchange(true)) return;
                    {
                      std::lock_guard lock(budget->mutex);
                      --budget->count;
                      budget->bytes -= bytes;
+                     if (--budget->by_peer[from].count == 0)
+                       budget->by_peer.erase(from);
+                     else
+                       budget->by_peer[from].bytes -= bytes;
                    }
                    if (!r.ok()) return answer(r.error());
+                   if (std::chrono::steady_clock::now() > deadline) {
+                     // The asker has given up: an actor spawned now would be nobody's.
+                     std::shared_lock lock(handle->mutex);
+                     if (handle->self) {
+                       if (ActorRef late = system->find(ActorId{system->node_id(), r->serial})) {
+                         system->stop(late, ExitReason::shutdown());
+                       }
+                     }
+                     return answer(Error{BaseErrc::kTimedOut,
+                                         "spawned after the asker's deadline, and stopped"});
+                   }
                    if (linked) {
                      std::shared_lock lock(handle->mutex);
                      if (handle->self) handle->self->link_to_requester(from, r->serial);
@@ -503,11 +527,21 @@ Result<ActorRef> RemoteActors::proxy(ActorId id, const std::string& type_name) {
   if (!id.valid() || id.node == system_.node_id()) {
     return Error{BaseErrc::kInvalidArgument, "not an actor of another node: " + id.to_string()};
   }
+  if (ActorRef existing = system_.find(id)) return existing;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return Error{BaseErrc::kUnavailable, "the node is shutting down"};
+    // Bounded per peer: a peer naming ever new callers of its own must not grow this node.
+    auto& of_node = proxies_[id.node];
+    if (of_node.size() >= kMaxProxiesPerPeer) {
+      std::erase_if(of_node, [](const auto& entry) { return !entry.second.alive(); });
+    }
+    if (of_node.size() >= kMaxProxiesPerPeer) {
+      ++counters_.proxies_refused;
+      return Error{NetErrc::kOverloaded,
+                   "too many stand-ins for actors of node " + fmt::format("{:x}", id.node)};
+    }
   }
-  if (ActorRef existing = system_.find(id)) return existing;
   SpawnOptions options;
   options.type_name = type_name.empty() ? std::string(kUnknownRemoteType)
                                         : type_name.substr(0, kMaxRemoteTextBytes);

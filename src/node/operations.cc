@@ -165,10 +165,7 @@ Result<ModuleSpawn> package_spawn(
   if (storage) {
     if (auto dirs = actor_store_dirs({type, req.name}); !dirs.ok()) return dirs.error();
   }
-  // The actor's key is made (or loaded) here, on the loader thread: making one writes and
-  // flushes a file, which must not hold a worker. Its incarnations find it.
   const std::string key_name = PlatformServices::actor_key_name(key_id, type, req.name);
-  if (auto key = platform.keys().get_or_create(key_name); !key.ok()) return key.error();
   auto enroll = [&platform, type, name = req.name, key_id, key_name,
                  hash = pkg->package_hash](ActorId self) -> Result<Credential> {
     return platform.identities().enroll(
@@ -201,6 +198,10 @@ Result<ModuleSpawn> package_spawn(
   out.enroll = enroll;
   auto factory = module_factory(pkg->module, std::move(o));
   if (!factory.ok()) return factory.error();
+  // The actor's key is made (or loaded) here, once the module is accepted (a refused spawn
+  // leaves no key file behind), on the loader thread: making one writes and flushes a file,
+  // which must not hold a worker. Its incarnations find it.
+  if (auto key = platform.keys().get_or_create(key_name); !key.ok()) return key.error();
   out.factory = std::move(factory).value();
   return out;
 }

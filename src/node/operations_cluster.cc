@@ -166,7 +166,9 @@ void Operations::spawn_for_peer(NodeId from, RemoteSpawn request,
   spawn(std::move(req), [file, who, done](Result<SpawnResult> r) {
     (void)file;  // held until the spawn is done
     if (!r.ok()) {
-      spdlog::warn("remote spawn from node {} refused: {}", who, r.error().to_string());
+      // debug, not warn: a peer sending refused SPAWNs in a loop must not flood the log (the
+      // peer hears each refusal in its REPLY).
+      spdlog::debug("remote spawn from node {} refused: {}", who, r.error().to_string());
       return done(r.error());
     }
     spdlog::info("remote spawn from node {}: actor {} ({})", who, r->id.to_string(), r->type_name);

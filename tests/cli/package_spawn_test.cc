@@ -83,6 +83,27 @@ class PackageSpawn : public ::testing::Test {
   std::unique_ptr<testing::NodeProcess> node_;
 };
 
+// Review finding: a spawn refused after verification (here: limits the module does not fit)
+// left the unnamed actor's new key file behind; a peer's refused remote spawns filled keys/.
+TEST_F(PackageSpawn, ARefusedSpawnLeavesNoKeyBehind) {
+  const std::string echo = package("echo", "echo", "");
+  start_node();
+  trust();
+  auto count_keys = [&] {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir_ + "/node/keys")) n += e.is_regular_file();
+    return n;
+  };
+  const std::size_t before = count_keys();
+  for (int i = 0; i < 5; ++i) {
+    auto r = node_->cli({"spawn", "--package", echo, "--memory-pages", "1", "--tier", "interp"});
+    EXPECT_EQ(r.code, 1) << r.out;
+  }
+  EXPECT_EQ(count_keys(), before);
+  ASSERT_EQ(node_->cli({"spawn", "--package", echo, "--tier", "interp"}).code, 0);
+  EXPECT_EQ(count_keys(), before + 1);  // the accepted one has its key
+}
+
 TEST_F(PackageSpawn, ATrustedPackageSpawnsWithItsSignedType) {
   const std::string echo = package("echo", "echo", "");
   start_node();

@@ -382,7 +382,8 @@ TEST_F(RemoteSpawnTest, ASpawnReachesTheTargetsHandlerAndANodeWithoutOneRefusesI
   EXPECT_EQ(requests.size(), 1u);
 }
 
-// A target runs at most kMaxIncomingSpawns at once (beyond: overloaded, at once); spawns pending
+// A target runs at most kMaxIncomingSpawns at once, half of them for one peer (beyond:
+// overloaded, at once); spawns pending
 // on a node that goes fail at once with noconnection, and the target's late answers go nowhere.
 TEST_F(RemoteSpawnTest, IncomingSpawnsAreCappedAndPendingOnesFailWhenTheNodeGoes) {
   {
@@ -392,12 +393,13 @@ TEST_F(RemoteSpawnTest, IncomingSpawnsAreCappedAndPendingOnesFailWhenTheNodeGoes
   RemoteSpawn r;
   r.package = Bytes("package");
   std::vector<std::future<Result<RemoteSpawned>>> pending;
-  for (std::size_t i = 0; i < RemoteActors::kMaxIncomingSpawns; ++i) {
+  // One peer gets half of the target's slots.
+  for (std::size_t i = 0; i < RemoteActors::kMaxIncomingSpawns / 2; ++i) {
     pending.push_back(spawn(*a.cluster->remote(), b.id(), r, std::chrono::seconds(30)));
   }
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(mutex);
-    return held.size() == RemoteActors::kMaxIncomingSpawns;
+    return held.size() == RemoteActors::kMaxIncomingSpawns / 2;
   }));
   auto over = spawn(*a.cluster->remote(), b.id(), r, std::chrono::seconds(30));
   ASSERT_EQ(over.wait_for(std::chrono::seconds(5)), std::future_status::ready);
@@ -714,6 +716,51 @@ TEST_F(RemoteSpawnTest, ARemoteChildRetriesATargetThatIsBusy) {
   std::lock_guard lock(mutex);
   EXPECT_EQ(requests.size(), 4u);
   EXPECT_TRUE(requests.back().linked);
+}
+
+// Review findings (fifth review): a spawn answered after the asker's deadline left an actor
+// nobody supervises; the target stops it and answers timed-out. And a peer inventing callers of
+// its own made stand-ins without bound; they are capped per peer.
+TEST_F(RemoteSpawnTest, ASpawnCompletedAfterTheAskersDeadlineIsStoppedAgain) {
+  {
+    std::lock_guard lock(mutex);
+    hold = true;
+  }
+  RemoteSpawn r;
+  r.name = "late";
+  r.package = Bytes("package");
+  auto asked = spawn(*a.cluster->remote(), b.id(), r, std::chrono::milliseconds(200));
+  EXPECT_EQ(asked.get().error().code, BaseErrc::kTimedOut);  // a gave up
+  std::function<void(Result<RemoteSpawned>)> done;
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(held.size(), 1u);
+    done = std::move(held[0]);
+  }
+  ActorRef late =
+      b.system->spawn(std::make_unique<Service>(), SpawnOptions{"late", "service", {}, {}});
+  done(RemoteSpawned{late.id().serial, "service"});
+  ASSERT_TRUE(eventually([&] { return !late.alive(); }));
+}
+
+TEST(RemoteActorsCaps, StandInsForOneNodesActorsAreCapped) {
+  Node a, m;  // m answers no WATCH: it runs no actors
+  m.options.system = nullptr;
+  a.options.mesh.allow = {m.identity};
+  m.options.mesh.allow = {a.identity};
+  a.start();
+  m.options.mesh.join = {a.cluster->listening().front()};
+  m.cluster = Cluster::start(m.options, net::noise_key_pair_of(m.secret).value()).value();
+  ASSERT_TRUE(eventually([&] { return a.cluster->transport().connected(m.id()); }));
+  for (std::uint64_t serial = 1; serial <= RemoteActors::kMaxProxiesPerPeer; ++serial) {
+    ASSERT_TRUE(a.cluster->remote()->proxy(ActorId{m.id(), serial}, "acme:x:1").ok()) << serial;
+  }
+  auto over = a.cluster->remote()->proxy(ActorId{m.id(), RemoteActors::kMaxProxiesPerPeer + 1});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, NetErrc::kOverloaded);
+  EXPECT_EQ(a.cluster->remote()->counters().proxies_refused, 1u);
+  // One that exists is still found.
+  EXPECT_TRUE(a.cluster->remote()->proxy(ActorId{m.id(), 1}).ok());
 }
 }  // namespace
 }  // namespace troupe

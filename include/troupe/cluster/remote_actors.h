@@ -58,6 +58,7 @@ class RemoteActors {
     std::uint64_t failed_on_death = 0;  // asks failed because their node died or left
     std::uint64_t malformed_frames = 0;
     std::uint64_t watches_refused = 0;  // past the cap on watches held for other nodes
+    std::uint64_t proxies_refused = 0;  // past kMaxProxiesPerPeer stand-ins for one node
     std::uint64_t forged_callers = 0;   // envelopes naming a caller of another node than the
                                         // sender's (the caller is cleared)
     std::uint64_t unsent_downs = 0;     // DOWNs with no connection to send them on (the
@@ -107,13 +108,17 @@ class RemoteActors {
   // must not block; it calls its `done` once, from any thread. Without one (the default) every
   // SPAWN is answered permission-denied. At most kMaxIncomingSpawns run at once, holding at
   // most kMaxIncomingSpawnBytes of packages (beyond:
-  // overloaded). Set before the transport starts delivering frames, or never.
+  // overloaded). A spawn that completes after the asker's deadline is stopped again and
+  // answered timed-out (nobody would supervise it). Set before the transport starts delivering
+  // frames, or never.
   using SpawnHandler = std::function<void(NodeId from, RemoteSpawn request,
                                           std::function<void(Result<RemoteSpawned>)> done)>;
   void set_spawn_handler(SpawnHandler handler);
   // A SPAWN marked `linked` ties its actor to the node that asked: when that node is declared
   // dead or leaves, the actor is stopped (noconnection), as its supervisor is there.
-  static constexpr std::size_t kMaxIncomingSpawns = 16;
+  static constexpr std::size_t kMaxIncomingSpawns = 16;  // a peer: at most half of each
+  // Stand-ins (proxy()) for one node's actors at once; beyond: overloaded.
+  static constexpr std::size_t kMaxProxiesPerPeer = 16384;
   static constexpr std::size_t kMaxIncomingSpawnBytes = std::size_t{64} << 20;
 
   // Children and pool workers on other nodes (remote_child.h): each call of the factory makes
@@ -221,9 +226,14 @@ class RemoteActors {
   bool stopped_ = false;
   SpawnHandler spawn_handler_;  // set once, before frames arrive
   struct SpawnBudget {
+    struct Share {
+      std::size_t count = 0;
+      std::size_t bytes = 0;
+    };
     std::mutex mutex;
     std::size_t count = 0;
     std::size_t bytes = 0;
+    std::map<NodeId, Share> by_peer;  // at most half of each, per peer
   };
   std::shared_ptr<SpawnBudget> incoming_spawns_ = std::make_shared<SpawnBudget>();
   std::map<NodeId, std::vector<std::uint64_t>> linked_spawns_;  // by the node that asked
