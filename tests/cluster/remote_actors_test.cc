@@ -729,8 +729,11 @@ TEST_F(RemoteSpawnTest, ASpawnCompletedAfterTheAskersDeadlineIsStoppedAgain) {
   RemoteSpawn r;
   r.name = "late";
   r.package = Bytes("package");
+  const auto t0 = std::chrono::steady_clock::now();
   auto asked = spawn(*a.cluster->remote(), b.id(), r, std::chrono::milliseconds(200));
   EXPECT_EQ(asked.get().error().code, BaseErrc::kTimedOut);  // a gave up
+  // b counts the 200 ms from when the SPAWN reached it: past that too (the time must pass).
+  std::this_thread::sleep_until(t0 + std::chrono::milliseconds(600));
   std::function<void(Result<RemoteSpawned>)> done;
   {
     std::lock_guard lock(mutex);
