@@ -55,4 +55,13 @@ struct ClusterNode {
   NodeId id() const { return net::node_id_of_identity(identity); }
 };
 
+// Starts `a`, then `b` joining it, each allowing the other (other options as already set).
+inline void start_pair(ClusterNode& a, ClusterNode& b) {
+  a.options.mesh.allow.push_back(b.identity);
+  b.options.mesh.allow.push_back(a.identity);
+  a.start();
+  b.options.mesh.join = {a.cluster->listening().front()};
+  b.start();
+}
+
 }  // namespace troupe::testing

@@ -70,11 +70,7 @@ Result<Bytes> ask(RemoteActors& remote, NodeId node, std::uint64_t serial, const
 class RemoteActorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    a.options.mesh.allow = {b.identity};
-    b.options.mesh.allow = {a.identity};
-    a.start();
-    b.options.mesh.join = {a.cluster->listening().front()};
-    b.start();
+    testing::start_pair(a, b);
     service = b.system->spawn(std::make_unique<Service>(), SpawnOptions{"svc", "service", {}, {}});
     ASSERT_TRUE(service);
     ASSERT_TRUE(eventually([&] { return a.cluster->remote()->lookup("svc").has_value(); }));
@@ -290,8 +286,6 @@ TEST_F(RemoteActorsTest, ALocalActorLinkedToAProxyTakesTheRemoteActorDownWhenItF
 class RemoteSpawnTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    a.options.mesh.allow = {b.identity};
-    b.options.mesh.allow = {a.identity};
     b.options.spawn_handler = [this](NodeId from, RemoteSpawn r,
                                      std::function<void(Result<RemoteSpawned>)> done) {
       std::lock_guard lock(mutex);
@@ -306,9 +300,7 @@ class RemoteSpawnTest : public ::testing::Test {
           b.system->spawn(std::make_unique<Service>(), SpawnOptions{r.name, "service", {}, {}});
       done(RemoteSpawned{spawned.id().serial, "service"});
     };
-    a.start();
-    b.options.mesh.join = {a.cluster->listening().front()};
-    b.start();
+    testing::start_pair(a, b);
     ASSERT_TRUE(eventually([&] { return a.cluster->transport().connected(b.id()); }));
   }
   static std::future<Result<RemoteSpawned>> spawn(RemoteActors& remote, NodeId node, RemoteSpawn r,
@@ -603,11 +595,7 @@ TEST(RemoteActorsReconnect, AProxyWhoseDownWasLostWithTheConnectionHearsOfTheDea
   Node a, b;
   a.options.swim = SwimConfig{};  // LAN timing: the short cut below is not taken for a death
   b.options.swim = SwimConfig{};
-  a.options.mesh.allow = {b.identity};
-  b.options.mesh.allow = {a.identity};
-  a.start();
-  b.options.mesh.join = {a.cluster->listening().front()};
-  b.start();
+  testing::start_pair(a, b);
   ActorRef service =
       b.system->spawn(std::make_unique<Service>(), SpawnOptions{"svc", "service", {}, {}});
   ASSERT_TRUE(eventually([&] { return a.cluster->transport().connected(b.id()); }));

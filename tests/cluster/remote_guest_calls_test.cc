@@ -57,11 +57,7 @@ using Node = testing::ClusterNode;
 class RemoteGuestCalls : public ::testing::Test {
  protected:
   void SetUp() override {
-    a.options.mesh.allow = {b.identity};
-    b.options.mesh.allow = {a.identity};
-    a.start();
-    b.options.mesh.join = {a.cluster->listening().front()};
-    b.start();
+    testing::start_pair(a, b);
     billing = b.system->spawn(std::make_unique<Service>(events),
                               SpawnOptions{"billing", "acme:billing:1.2.0", {}, {}});
     secret = b.system->spawn(std::make_unique<Service>(events),
