@@ -274,15 +274,21 @@ void RemoteActors::spawn(NodeId node, RemoteSpawn request_body, std::chrono::mil
 
 void RemoteActors::set_spawn_handler(SpawnHandler handler) { spawn_handler_ = std::move(handler); }
 
-void RemoteActors::handle_spawn(NodeId from, RemoteSpawn request_body) {
-  const std::uint64_t request_id = request_body.request_id;
-  auto answer = [outbox = outbox_, from, request_id](Result<Bytes> result) {
+std::function<void(Result<Bytes>)> RemoteActors::reply_to(NodeId from,
+                                                          std::uint64_t request_id) const {
+  return [outbox = outbox_, from, request_id](Result<Bytes> result) {
     const Bytes body = encode_remote_reply(RemoteReply{request_id, std::move(result)});
+    // The asker may be gone: a reply nobody waits for is dropped there, or here.
     std::lock_guard lock(outbox->mutex);
     if (outbox->transport) {
       (void)outbox->transport->send(from, net::Lane::kRpcReliable, net::FrameType::kReply, body);
     }
   };
+}
+
+void RemoteActors::handle_spawn(NodeId from, RemoteSpawn request_body) {
+  const std::uint64_t request_id = request_body.request_id;
+  auto answer = reply_to(from, request_id);
   if (!spawn_handler_) {
     return answer(Error{PlatformErrc::kPermissionDenied,
                         "this node does not accept remote spawns ([mesh] remote_spawn)"});
@@ -450,14 +456,7 @@ void RemoteActors::handle_envelope(const net::PeerInfo& peer, RemoteEnvelope rem
   }
   const std::uint64_t request_id = e.request_id;
   const NodeId from = peer.id;
-  auto answer = [outbox = outbox_, from, request_id](Result<Bytes> result) {
-    const Bytes body = encode_remote_reply(RemoteReply{request_id, std::move(result)});
-    // The asker may be gone: a reply nobody waits for is dropped there, or here.
-    std::lock_guard lock(outbox->mutex);
-    if (outbox->transport) {
-      (void)outbox->transport->send(from, net::Lane::kRpcReliable, net::FrameType::kReply, body);
-    }
-  };
+  auto answer = reply_to(from, request_id);
   if (!target) return answer(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
   const auto time_left = std::chrono::milliseconds(remote.time_left_ms);
   e.deadline = system_.clock().now() + time_left;

@@ -173,6 +173,8 @@ class RemoteActors {
 
   void handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote);
   void handle_spawn(NodeId from, RemoteSpawn request);
+  // Sends REPLY `request_id` to `from` through the outbox (safe after this object is gone).
+  std::function<void(Result<Bytes>)> reply_to(NodeId from, std::uint64_t request_id) const;
   void link_to_requester(NodeId from, std::uint64_t serial);
   // The registered actor `matches` picks with the lowest id, scanning under the lock.
   std::optional<RemoteActorEntry> find_registered(
