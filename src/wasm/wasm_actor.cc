@@ -18,6 +18,7 @@
 #include "troupe/wasm/fiber.h"
 #include "troupe/wasm/guest_grants.h"
 #include "troupe/wasm/guest_services_host.h"
+#include "troupe/wasm/remote_reach.h"
 #include "troupe/wasm/troupe_host.h"
 #include "troupe/wasm/wasm_error.h"
 
@@ -444,7 +445,9 @@ class WasmActor final : public Actor, private HostImports {
   // its grants is permission-denied whether or not it exists — a node's own actors included —
   // so probing ids tells a guest nothing.
   Result<ActorRef> resolve_id(const workload::ActrId& id) const {
-    if (id.realm != 0) return resolve_remote(id);
+    if (id.realm != 0) {
+      return resolve_remote_actor(system(), shared_->options.grants, self().id(), id);
+    }
     ActorRef r = system().find(ActorId{system().node_id(), id.serial});
     if (r && may_reach(shared_->options.grants, system(), self(), r)) return r;
     if (!r && shared_->options.grants.call_any) {
@@ -452,67 +455,6 @@ class WasmActor final : public Actor, private HostImports {
     }
     return Error{WasmErrc::kPermissionDenied,
                  "actor " + std::to_string(id.serial) + " is outside this actor's call grants"};
-  }
-
-  // An actor of another node: its realm's node, then the actor's type from its live stand-in
-  // or else the cluster registry (nothing else is trusted: the type in the guest's id is not),
-  // the grants decided on that type before a stand-in is made. Unknown realms, unknown actors
-  // and unreachable ones answer as resolve_id's do.
-  Result<ActorRef> resolve_remote(const workload::ActrId& id) const {
-    const std::string who =
-        "actor " + std::to_string(id.serial) + " of realm " + std::to_string(id.realm);
-    auto directory = system().remote_directory();
-    const auto node = directory ? directory->realms().node_of(id.realm) : std::nullopt;
-    if (node) {
-      const ActorId target{*node, id.serial};
-      ActorRef live = system().find(target);
-      std::optional<std::string> type;
-      if (live) {
-        type = live.type_name();
-      } else if (auto e = directory->registered_id(target)) {
-        type = std::move(e->type_name);
-      }
-      if (type && may_reach(shared_->options.grants, system(), self().id(), target, *type)) {
-        if (live) return live;
-        return directory->stand_in(target, *type);
-      }
-      if (type) {
-        return Error{WasmErrc::kPermissionDenied, who + " is outside this actor's call grants"};
-      }
-    }
-    if (shared_->options.grants.call_any) return Error{BaseErrc::kNotFound, "no live " + who};
-    return Error{WasmErrc::kPermissionDenied, who + " is outside this actor's call grants"};
-  }
-
-  // A caller of another node: its stand-in, typed as its envelope says (its node's word, as
-  // for the registry's types; an envelope naming none gives the unknown remote type, which only
-  // call_any reaches), so the guest can call it back within its grants.
-  ActorRef remote_caller() const {
-    if (context_.caller.serial == 0 || context_.caller.node == system().node_id()) return {};
-    auto directory = system().remote_directory();
-    if (!directory) return {};
-    auto ref = directory->stand_in(context_.caller, context_.caller_type);
-    return ref.ok() ? *ref : ActorRef{};
-  }
-
-  // The actor of another node that discover finds for `type` (which may_discover allowed):
-  // of the actors the cluster registry holds, the one of that type on the lowest node id
-  // (then the lowest serial), as the registry resolves names; its stand-in.
-  ActorRef discover_remote(const workload::ActrType& type) const {
-    auto directory = system().remote_directory();
-    if (!directory) return {};
-    const std::string signed_type = type.version.empty()
-                                        ? std::string()
-                                        : type.manufacturer + ":" + type.name + ":" + type.version;
-    const bool native = type.manufacturer == "troupe" && type.name.find(':') == std::string::npos &&
-                        !is_node_internal_type(type.name);
-    std::optional<RemoteActorEntry> best = directory->first_registered([&](std::string_view t) {
-      const bool match = (!signed_type.empty() && t == signed_type) || (native && t == type.name);
-      return match && !is_node_internal_type(t);
-    });
-    if (!best) return {};
-    auto ref = directory->stand_in(best->id, best->type_name);
-    return ref.ok() ? *ref : ActorRef{};
   }
 
   Result<ActorRef> resolve_dest(const workload::Dest& d) const {
@@ -647,7 +589,9 @@ class WasmActor final : public Actor, private HostImports {
                                                     : std::string()));
       }
       ActorRef caller = context_.caller.serial != 0 ? system().find(context_.caller) : ActorRef{};
-      if (!caller) caller = remote_caller();
+      if (!caller) {
+        caller = remote_caller_stand_in(system(), context_.caller, context_.caller_type);
+      }
       if (!caller) return O(AbiValue::of_case(0));
       return O(AbiValue::of_case(1, workload::to_value(ident(caller))));
     }
@@ -699,7 +643,7 @@ class WasmActor final : public Actor, private HostImports {
         found = system().find_by_type(type.name);
       }
       // This node's first, then the cluster's.
-      if (!found) found = discover_remote(type);
+      if (!found) found = discover_remote_actor(system(), type);
       if (!found) {
         return O(workload::err({ActrErrorCase::kNotFound,
                                 "no live actor of type " + type.manufacturer + "/" + type.name,
