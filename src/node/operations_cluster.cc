@@ -163,7 +163,7 @@ void Operations::spawn_for_peer(NodeId from, RemoteSpawn request,
   Bytes().swap(request.package);
   req.package_path = "/proc/self/fd/" + std::to_string(fd);
   const std::string who = fmt::format("{:x}", from);
-  spawn(std::move(req), [file, who, done](Result<SpawnResult> r) {
+  spawn(std::move(req), [file, who, done = std::move(done)](Result<SpawnResult> r) {
     (void)file;  // held until the spawn is done
     if (!r.ok()) {
       // debug, not warn: a peer sending refused SPAWNs in a loop must not flood the log (the

@@ -37,11 +37,12 @@ struct SwimConfig {
   Duration reconnect_timeout = std::chrono::hours(24);
 
   // --- troupe: bounds ---
-  std::size_t max_members = 1024;             // members held, this node included
-  std::size_t max_message_bytes = 16 * 1024;  // any message but push-pull (which is bounded
-                                              // by max_members: max_push_pull_bytes)
-  std::size_t max_updates_per_message = 32;   // piggybacked gossip updates per message
-  std::size_t max_pending_relays = 128;       // indirect pings in flight for other members
+  std::size_t max_members = 1024;  // members held, this node included
+  std::size_t max_message_bytes =
+      std::size_t{16} * 1024;                // any message but push-pull (which is bounded
+                                             // by max_members: max_push_pull_bytes)
+  std::size_t max_updates_per_message = 32;  // piggybacked gossip updates per message
+  std::size_t max_pending_relays = 128;      // indirect pings in flight for other members
 
   // Lifeguard (local health awareness, dynamic suspicion, buddy pings, nack accounting). Off
   // only to measure what it buys: plain SWIM with a fixed suspicion timeout.
