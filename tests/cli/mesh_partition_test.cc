@@ -42,6 +42,19 @@ class FiveNodes {
     if (i > 0) args.insert(args.end(), {"--join", nodes_[0]->address});
     return nodes_[i]->start(args);
   }
+  // Starts all five and waits (15 s at most) until each sees all five alive.
+  ::testing::AssertionResult start_all(NetworkLab& lab) {
+    for (int i = 0; i < kNodes; ++i) {
+      if (!start(lab, i)) {
+        return ::testing::AssertionFailure()
+               << "node " << i << ": " << nodes_[i]->process->errors();
+      }
+    }
+    if (!within(std::chrono::seconds(15), [&] { return all_alive_everywhere(); })) {
+      return ::testing::AssertionFailure() << tables();
+    }
+    return ::testing::AssertionSuccess();
+  }
   MeshNode& operator[](int i) { return *nodes_[i]; }
 
   // Every member listed at every node, for failure messages.
@@ -81,11 +94,7 @@ TEST(MeshPartition, SplitTwoThreeEachSideSeesTheOtherDeadAndAllConvergeAfterTheH
   NetworkLab lab(kNodes);
   ASSERT_EQ(lab.error(), "");
   FiveNodes nodes(lab);
-  for (int i = 0; i < kNodes; ++i) {
-    ASSERT_TRUE(nodes.start(lab, i)) << "node " << i << ": " << nodes[i].process->errors();
-  }
-  ASSERT_TRUE(within(std::chrono::seconds(15), [&] { return nodes.all_alive_everywhere(); }))
-      << nodes.tables();
+  ASSERT_TRUE(nodes.start_all(lab));
 
   const std::vector<int> a{0, 1}, b{2, 3, 4};
   ASSERT_TRUE(lab.partition(b)) << lab.error();
@@ -143,23 +152,9 @@ TEST(MeshPartition, SplitTwoThreeEachSideSeesTheOtherDeadAndAllConvergeAfterTheH
 class CpuStress {
  public:
   CpuStress(unsigned hogs, int seconds) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      std::vector<std::string> argv{"stress-ng", "--cpu", std::to_string(hogs), "--timeout",
-                                    std::to_string(seconds) + "s"};
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_fd_ = fds[0];
+    pid_ = start_program(
+        {"stress-ng", "--cpu", std::to_string(hogs), "--timeout", std::to_string(seconds) + "s"},
+        out_fd_);
   }
   ~CpuStress() {
     if (pid_ > 0) {
@@ -201,11 +196,7 @@ TEST(MeshPartition, UnderCpuStressOnEveryCoreNoNodeIsDeclaredDead) {
   NetworkLab lab(kNodes);
   ASSERT_EQ(lab.error(), "");
   FiveNodes nodes(lab);
-  for (int i = 0; i < kNodes; ++i) {
-    ASSERT_TRUE(nodes.start(lab, i)) << "node " << i << ": " << nodes[i].process->errors();
-  }
-  ASSERT_TRUE(within(std::chrono::seconds(15), [&] { return nodes.all_alive_everywhere(); }))
-      << nodes.tables();
+  ASSERT_TRUE(nodes.start_all(lab));
 
   // 10 s at this timing is 100 probe rounds per node, each with a 50 ms ack timeout: tighter
   // than memberlist's LAN timing, so a starved node has less room, not more.

@@ -27,13 +27,14 @@
 
 namespace troupe::testing {
 
-// Runs ARGV[0] (found on PATH) to completion; stdout and stderr together in `out`. Exit code
+// Starts ARGV[0] (found on PATH) with its stdout and stderr into a pipe whose read end goes to
+// `out_fd`; its pid, or -1 (and `out_fd` -1) if it cannot be started. In the child, exit code
 // 127: the program could not be run.
-inline CliResult run_program(std::vector<std::string> argv) {
-  CliResult result;
+inline pid_t start_program(std::vector<std::string> argv, int& out_fd) {
+  out_fd = -1;
   int fds[2];
-  if (::pipe(fds) != 0) return result;
-  pid_t pid = ::fork();
+  if (::pipe(fds) != 0) return -1;
+  const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
@@ -46,10 +47,25 @@ inline CliResult run_program(std::vector<std::string> argv) {
     ::_exit(127);
   }
   ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    return -1;
+  }
+  out_fd = fds[0];
+  return pid;
+}
+
+// Runs ARGV[0] (found on PATH) to completion; stdout and stderr together in `out`. Exit code
+// 127: the program could not be run.
+inline CliResult run_program(std::vector<std::string> argv) {
+  CliResult result;
+  int fd = -1;
+  const pid_t pid = start_program(std::move(argv), fd);
+  if (pid < 0) return result;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) result.out.append(buf, static_cast<size_t>(n));
-  ::close(fds[0]);
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) result.out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
   int status = 0;
   ::waitpid(pid, &status, 0);
   result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
