@@ -63,6 +63,10 @@ void Actor::stop(ExitReason reason) { cell_->request_stop(std::move(reason)); }
 
 void Actor::yield_then(std::function<void()> resume) { cell_->yield_then(std::move(resume)); }
 
+std::function<void()> Actor::wait_then(std::function<void()> resume) {
+  return cell_->wait_then(std::move(resume));
+}
+
 void Actor::forward(const ActorRef& to) { cell_->forward_current(to); }
 
 std::vector<ActorId> Actor::call_chain() const {

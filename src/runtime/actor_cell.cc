@@ -145,6 +145,26 @@ void ActorCell::yield_then(std::function<void()> resume) {
                                          chain ? *chain : CallChain{}, current_depth() + 1}));
 }
 
+std::function<void()> ActorCell::wait_then(std::function<void()> resume) {
+  const CallChain* chain = current_chain();
+  auto delivery = std::make_shared<detail::ReplyDelivery>(
+      detail::ReplyDelivery{0, incarnation_, /*awaited=*/false, std::move(resume),
+                            chain ? *chain : CallChain{}, current_depth() + 1});
+  // Paused like a backpressured sender, but in units the stall check tells apart: this wait
+  // ends from outside the actors, so it is no cycle to break.
+  throttled_.fetch_add(kExternalWait, std::memory_order_seq_cst);
+  auto called = std::make_shared<std::atomic<bool>>(false);
+  return [target = ActorRef(this), delivery = std::move(delivery), called = std::move(called)] {
+    if (called->exchange(true)) return;
+    ActorCell* cell = target.cell();
+    // The continuation first (system messages run before user ones), then user messages.
+    cell->enqueue_system(make_message(std::move(*delivery)));
+    if (cell->throttled_.fetch_sub(kExternalWait, std::memory_order_seq_cst) == kExternalWait) {
+      cell->schedule();
+    }
+  };
+}
+
 ActorCell::~ActorCell() {
   // Whatever is still queued can no longer be delivered.
   while (Message* m = sys_.pop(sys_c_)) dead_letter(m, "actor gone");

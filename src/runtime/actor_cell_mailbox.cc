@@ -146,7 +146,8 @@ void ActorCell::arm_stall_check(ActorCell* sender) {
                            t->family_->throttled.end();
         }
         if (!registered) return;  // resumed already (or the target died)
-        if (t->throttled_.load(std::memory_order_seq_cst) > 0 ||
+        // A target paused by its own sends (not waiting from outside, wait_then) or awaiting.
+        if (t->throttled_.load(std::memory_order_seq_cst) % kExternalWait > 0 ||
             t->awaiting_.load(std::memory_order_seq_cst)) {
           // The target cannot drain its mailbox until something else moves: possibly a cycle
           // of actors paused on each other. Let this sender run one more handler.

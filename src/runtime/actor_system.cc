@@ -17,24 +17,51 @@ namespace detail {
 
 bool on_worker_thread() { return ActorCell::current() != nullptr; }
 
-void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const RequestRef& req,
-                  Clock::Duration timeout) {
+namespace {
+
+// Fails `req` and answers false when it may not be sent to `to` at all.
+bool may_send(ActorSystem& system, const ActorRef& to, const RequestRef& req) {
   if (!to) {
     req->fail(Error{BaseErrc::kNotFound, "no such actor"});
-    return;
+    return false;
   }
   const CallChain& chain = req->chain();
   if (std::find(chain.begin(), chain.end(), to.id()) != chain.end()) {
     req->fail(Error{RuntimeErrc::kCallCycle,
                     "actor " + to.id().to_string() + " is awaiting a reply on this call chain"});
-    return;
+    return false;
   }
   if (std::uint32_t max = system.config().max_call_depth;
       max != kUnlimitedCallDepth && req->depth() > max) {
     req->fail(Error{RuntimeErrc::kCallCycle, "call chain deeper than " + std::to_string(max) +
                                                  " asks (an actor asking itself in a loop?)"});
-    return;
+    return false;
   }
+  return true;
+}
+
+}  // namespace
+
+Delivery try_send_request(ActorSystem& system, const ActorRef& to, MessagePtr m,
+                          const RequestRef& req, Clock::Duration timeout) {
+  if (!may_send(system, to, req)) return Delivery::kRefused;
+  m->request = req;
+  const Delivery delivery = to.cell()->try_enqueue(m);
+  if (delivery == Delivery::kFull) {
+    m->request = RequestRef{};  // unsent: neither failed nor timed
+    return delivery;
+  }
+  // Armed after the enqueue: set_timeout cancels it at once if the reply came first.
+  TimerId timer = system.timers().after(timeout, [req] {
+    req->fail(Error{BaseErrc::kTimedOut, "no reply in time"});
+  });
+  req->set_timeout(&system.timers(), timer);
+  return delivery;
+}
+
+void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const RequestRef& req,
+                  Clock::Duration timeout) {
+  if (!may_send(system, to, req)) return;
   m->request = req;
   TimerId timer = system.timers().after(timeout, [req] {
     req->fail(Error{BaseErrc::kTimedOut, "no reply in time"});

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "probe.h"
 #include "troupe/runtime/actor_system.h"
@@ -165,6 +168,95 @@ TEST(MailboxBackpressure, TwoBoundedActorsFillingEachOtherDoNotDeadlock) {
       << "stalled at " << handled.load() << " of " << sent.load();
   EXPECT_EQ(sent.load(), kCap);
   EXPECT_EQ(a.cell()->mailbox_depth() + b.cell()->mailbox_depth(), 0u);
+}
+
+TEST(MailboxBackpressure, TryAskThenAtTheBoundSendsNothingAndNeverCallsBack) {
+  std::atomic<bool> open{false};
+  Probe probe;
+  ActorSystem sys(SystemConfig{.workers = 2});
+  ActorRef a = spawn_held(sys, open, probe, 1);
+  sys.tell(a, Hold{});
+  ASSERT_TRUE(probe.wait_for("holding"));
+  std::atomic<int> answers{0};
+  std::atomic<int> answered_with{0};
+  auto then = [&](Result<int> r) {
+    answered_with = r.ok() ? *r : -1;
+    ++answers;
+  };
+  EXPECT_EQ(sys.try_ask_then<int>(a, 1, 10s, then), Delivery::kQueued);
+  // At the bound: kFull, nothing queued, and `then` never runs (not even at the timeout).
+  EXPECT_EQ(sys.try_ask_then<int>(a, 2, 50ms, then), Delivery::kFull);
+  EXPECT_EQ(a.cell()->mailbox_depth(), 1u);
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(answers.load(), 0);
+  // A refusal of another kind answers as ask_then does.
+  EXPECT_EQ(sys.try_ask_then<int>(ActorRef{}, 3, 10s, then), Delivery::kRefused);
+  EXPECT_EQ(answers.load(), 1);
+  EXPECT_EQ(answered_with.load(), -1);
+  release(open);
+  ASSERT_TRUE(eventually([&] { return answers.load() == 2; }));
+  EXPECT_EQ(answered_with.load(), 1);
+  // Room again: it is sent, answered, and its timeout is cancelled.
+  EXPECT_EQ(sys.try_ask_then<int>(a, 4, 10s, then), Delivery::kQueued);
+  ASSERT_TRUE(eventually([&] { return answers.load() == 3; }));
+  EXPECT_EQ(answered_with.load(), 4);
+}
+
+TEST(ActorWaitThen, AWaitingActorTakesNoUserMessageUntilResumedThenRunsItsContinuationFirst) {
+  Probe probe;
+  ActorSystem sys(SystemConfig{.workers = 2});
+  std::function<void()> resume;
+  std::mutex mutex;
+  ActorRef a = sys.spawn_fn([&](Actor& self) {
+    return Behavior([&, &self = self](int& n) {
+      probe.push(std::to_string(n));
+      if (n == 1) {
+        std::lock_guard lock(mutex);
+        resume = self.wait_then([&probe] { probe.push("resumed"); });
+      }
+    });
+  });
+  sys.tell(a, 1);
+  sys.tell(a, 2);
+  sys.tell(a, 3);
+  ASSERT_TRUE(probe.wait_for("1"));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(probe.events(), (std::vector<std::string>{"1"}));  // waiting
+  // System messages still run: a monitor's DOWN would, and so does a stop (below).
+  std::function<void()> go;
+  {
+    std::lock_guard lock(mutex);
+    go = resume;
+  }
+  go();
+  go();  // a second call does nothing
+  ASSERT_TRUE(probe.wait_count(4));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(probe.events(), (std::vector<std::string>{"1", "resumed", "2", "3"}));
+}
+
+TEST(ActorWaitThen, AWaitingActorCanStillBeStoppedAndALateResumeIsHarmless) {
+  Probe probe;
+  ActorSystem sys(SystemConfig{.workers = 2});
+  std::function<void()> resume;
+  std::mutex mutex;
+  ActorRef a = sys.spawn_fn([&](Actor& self) {
+    return Behavior([&, &self = self](int&) {
+      std::lock_guard lock(mutex);
+      resume = self.wait_then([&probe] { probe.push("resumed"); });
+    });
+  });
+  sys.tell(a, 1);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return static_cast<bool>(resume);
+  }));
+  sys.stop(a);
+  ASSERT_TRUE(eventually([&] { return !a.alive(); }));
+  std::lock_guard lock(mutex);
+  resume();  // after its death: nothing runs
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(probe.size(), 0u);
 }
 
 }  // namespace

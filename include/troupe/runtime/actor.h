@@ -134,6 +134,17 @@ class Actor {
   // time slice is over).
   void yield_then(std::function<void()> resume);
 
+  // Processes no other user message until the returned function is called (once, from any
+  // thread; later calls do nothing); `resume` then runs in this actor first. For waiting on
+  // something outside the actors without blocking the worker: the cluster's proxies wait so
+  // for room in a full network lane, and their own senders are paused meanwhile as their
+  // mailboxes fill — and stay paused: backpressure_max_stall, which breaks cycles of actors
+  // paused on each other, does not apply to a wait that something outside ends. System
+  // messages (stop, exits, DOWN) are still handled. The caller must make sure the function is
+  // called eventually (the proxies: their lane's room callback runs at the latest when the
+  // connection closes).
+  std::function<void()> wait_then(std::function<void()> resume);
+
   // Terminates this actor after the current handler returns.
   void stop(ExitReason reason = ExitReason::normal());
   // Takes the reply slot of the current ask (empty for a tell).

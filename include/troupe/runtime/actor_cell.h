@@ -125,6 +125,12 @@ class alignas(64) ActorCell final : public Runnable {
   // in a later one, after the other ready actors queued on this worker. No user message is
   // processed in between (the cell awaits `resume` like an ask's reply).
   void yield_then(std::function<void()> resume);
+  // Pauses until the returned function's call (Actor::wait_then): no user message until it
+  // is called, then `resume` runs in this cell first, like a reply.
+  std::function<void()> wait_then(std::function<void()> resume);
+  // What a wait_then adds to throttled_: senders paused on a cell that only waits so are not
+  // resumed by the stall check (see arm_stall_check).
+  static constexpr std::uint32_t kExternalWait = 1U << 20;
   std::uint32_t incarnation() const { return incarnation_; }
   void throttle() { throttled_.fetch_add(1, std::memory_order_seq_cst); }
   void unthrottle();

@@ -112,6 +112,12 @@ class ActorSystem {
   template <class R, class T>
   void ask_then(const ActorRef& to, T&& value, Clock::Duration timeout,
                 std::function<void(Result<R>)> then);
+  // ask_then that never pauses and is never refused for a backpressure mailbox at its bound:
+  // then it answers kFull, nothing was sent and `then` is never called (the value is dropped;
+  // notify_when_room says when to try again). Any other answer is ask_then's: `then` runs once.
+  template <class R, class T>
+  Delivery try_ask_then(const ActorRef& to, T&& value, Clock::Duration timeout,
+                        std::function<void(Result<R>)> then);
 
   // Orderly stop (children first, then on_stop). An explicit stop is final: a supervisor
   // forgets the child instead of restarting it.
@@ -269,6 +275,9 @@ class FunctionRequest final : public Request {
 // Common path of every ask: cycle check, timeout, enqueue. Fails the request on refusal.
 void send_request(ActorSystem& system, const ActorRef& to, MessagePtr m, const RequestRef& req,
                   Clock::Duration timeout);
+// The same through try_enqueue: kFull leaves the request unsent and not failed.
+Delivery try_send_request(ActorSystem& system, const ActorRef& to, MessagePtr m,
+                          const RequestRef& req, Clock::Duration timeout);
 
 }  // namespace detail
 
@@ -296,6 +305,13 @@ void ActorSystem::ask_then(const ActorRef& to, T&& value, Clock::Duration timeou
                            std::function<void(Result<R>)> then) {
   RequestRef req(new detail::FunctionRequest<R>(next_request_id(), std::move(then)));
   detail::send_request(*this, to, make_message(std::forward<T>(value)), req, timeout);
+}
+
+template <class R, class T>
+Delivery ActorSystem::try_ask_then(const ActorRef& to, T&& value, Clock::Duration timeout,
+                                   std::function<void(Result<R>)> then) {
+  RequestRef req(new detail::FunctionRequest<R>(next_request_id(), std::move(then)));
+  return detail::try_send_request(*this, to, make_message(std::forward<T>(value)), req, timeout);
 }
 
 template <class T>
