@@ -102,6 +102,7 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
   t.advertised_address = c->options_.mesh.advertise;
   t.incarnation = c->options_.incarnation;
   t.connection.handshake_timeout = c->options_.mesh.handshake_timeout;
+  t.connection.max_hold = c->options_.mesh.max_hold;
   t.io_threads = c->options_.mesh.io_threads;
   t.max_peers = c->options_.mesh.max_peers;
   Cluster* self_ptr = c.get();
@@ -115,13 +116,15 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
       self_ptr->after_change();
     });
   };
-  handlers.frame = [self_ptr](const net::PeerInfo& peer, net::Frame frame) {
+  handlers.frame = [self_ptr](const net::PeerInfo& peer, net::Frame& frame,
+                              const net::FrameHold& hold) {
     if (frame.type != net::FrameType::kMembership) {
-      // Actor messages are handled here, on the I/O thread: they never block.
+      // Actor messages are handled here, on the I/O thread: they never block (a frame for a
+      // full mailbox is held instead).
       if (RemoteActors* r = self_ptr->remote_ready_.load(std::memory_order_acquire)) {
-        r->on_frame(peer, frame);
+        return r->on_frame(peer, frame, hold);
       }
-      return;
+      return net::FrameVerdict::kTaken;
     }
     // Bounded: what waits for the membership thread is capped, past it frames are dropped
     // (SWIM resends what matters), so no peer can grow the queue without end.
@@ -129,12 +132,13 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
     if (self_ptr->queued_bytes_.fetch_add(size) + size > kMaxQueuedMembershipBytes) {
       self_ptr->queued_bytes_.fetch_sub(size);
       self_ptr->dropped_frames_.fetch_add(1);
-      return;
+      return net::FrameVerdict::kTaken;
     }
     asio::post(self_ptr->driver_->io, [self_ptr, peer, size, f = std::move(frame)]() mutable {
       self_ptr->queued_bytes_.fetch_sub(size);
       self_ptr->handle_frame(peer, std::move(f));
     });
+    return net::FrameVerdict::kTaken;
   };
   auto transport = net::MeshTransport::start(c->options_.identity, std::move(static_key),
                                              c->allowlist_, std::move(t), std::move(handlers));

@@ -41,23 +41,31 @@ class RemoteActors::Proxy final : public Actor {
     Envelope e = std::move(m.as<Envelope>());
     std::shared_lock lock(handle_->mutex);
     RemoteActors* remote = handle_->self;
+    ProxyFrame frame;
     if (!m.request) {
-      if (remote) (void)remote->tell(id_.node, id_.serial, "", std::move(e));
-      return true;
+      if (!remote) return true;
+      RemoteEnvelope tell;
+      tell.to_serial = id_.serial;
+      e.kind = EnvelopeKind::kTell;
+      tell.envelope = std::move(e);
+      frame = ProxyFrame{id_.node, 0, encode_remote_envelope(tell)};
+    } else {
+      auto reply = std::make_shared<ReplyPromise>(take_reply());
+      if (!remote) {
+        reply->fail(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+        return true;
+      }
+      auto timeout = kProxyAskTimeout;
+      if (e.deadline != Clock::TimePoint{}) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            e.deadline - system().clock().now());
+        timeout = std::clamp(left, std::chrono::milliseconds(1), kProxyAskTimeout);
+      }
+      frame = remote->proxy_request(id_, std::move(e), timeout,
+                                    [reply](Result<Bytes> r) { reply->deliver(std::move(r)); });
+      if (frame.node == 0) return true;  // failed already (stopping)
     }
-    auto reply = std::make_shared<ReplyPromise>(take_reply());
-    if (!remote) {
-      reply->fail(Error{BaseErrc::kUnavailable, "the node is shutting down"});
-      return true;
-    }
-    auto timeout = kProxyAskTimeout;
-    if (e.deadline != Clock::TimePoint{}) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          e.deadline - system().clock().now());
-      timeout = std::clamp(left, std::chrono::milliseconds(1), kProxyAskTimeout);
-    }
-    remote->ask(id_.node, id_.serial, "", std::move(e), timeout,
-                [reply](Result<Bytes> r) { reply->deliver(std::move(r)); });
+    if (!remote->send_proxy_frame(frame)) wait_for_room(*remote, std::move(frame));
     return true;
   }
 
@@ -68,8 +76,37 @@ class RemoteActors::Proxy final : public Actor {
   }
 
  private:
+  // The lane to the node is full: this proxy takes no more messages (its mailbox fills and
+  // pauses its senders) until the frame has gone.
+  void wait_for_room(RemoteActors& remote, ProxyFrame frame) {
+    held_ = std::move(frame);
+    auto resume = wait_then([this] { send_held(); });
+    if (!remote.transport_.notify_when_room(held_->node, net::Lane::kRpcReliable,
+                                            held_->body.size(), resume)) {
+      // Larger than the lane could ever queue: never sent.
+      remote.fail_proxy_frame(*held_, Error{NetErrc::kFrameTooLarge,
+                                            "a message larger than "
+                                            "its lane's queue"});
+      held_.reset();
+      resume();
+    }
+  }
+  void send_held() {
+    if (!held_) return;
+    std::shared_lock lock(handle_->mutex);
+    RemoteActors* remote = handle_->self;
+    if (remote == nullptr) {
+      held_.reset();
+      return;
+    }
+    ProxyFrame frame = std::move(*held_);
+    held_.reset();
+    if (!remote->send_proxy_frame(frame)) wait_for_room(*remote, std::move(frame));
+  }
+
   std::shared_ptr<Handle> handle_;
   ActorId id_;
+  std::optional<ProxyFrame> held_;  // waiting for room in the lane
 };
 
 // Monitors this node's actors that other nodes watch, and reports their deaths.
@@ -213,15 +250,52 @@ void RemoteActors::ask(NodeId node, std::uint64_t to_serial, const std::string& 
           std::move(done));
 }
 
-void RemoteActors::request(NodeId node, std::uint64_t id, net::FrameType type, const Bytes& body,
-                           std::chrono::milliseconds timeout,
-                           std::function<void(Result<Bytes>)> done) {
+RemoteActors::ProxyFrame RemoteActors::proxy_request(ActorId to, Envelope envelope,
+                                                     std::chrono::milliseconds timeout,
+                                                     std::function<void(Result<Bytes>)> done) {
+  const std::uint64_t id = next_request_.fetch_add(1);
+  if (!add_pending(to.node, id, timeout, std::move(done))) return ProxyFrame{};
+  RemoteEnvelope remote;
+  remote.to_serial = to.serial;
+  envelope.kind = EnvelopeKind::kRequest;
+  envelope.request_id = id;
+  remote.envelope = std::move(envelope);
+  remote.time_left_ms = static_cast<std::uint32_t>(timeout.count());
+  return ProxyFrame{to.node, id, encode_remote_envelope(remote)};
+}
+
+bool RemoteActors::send_proxy_frame(const ProxyFrame& frame) {
+  if (frame.request_id != 0) {
+    std::lock_guard lock(mutex_);
+    if (!pending_.contains(frame.request_id)) return true;  // timed out while it waited
+  }
+  auto sent =
+      transport_.send(frame.node, net::Lane::kRpcReliable, net::FrameType::kEnvelope, frame.body);
+  if (sent.ok()) return true;
+  if (sent.error().code == NetErrc::kOverloaded) {
+    std::lock_guard lock(mutex_);
+    ++counters_.proxy_waits;
+    return false;
+  }
+  fail_proxy_frame(frame, sent.error());
+  return true;
+}
+
+void RemoteActors::fail_proxy_frame(const ProxyFrame& frame, const Error& why) {
+  if (frame.request_id != 0) return complete(frame.request_id, why, false);
+  std::lock_guard lock(mutex_);
+  ++counters_.proxy_drops;
+}
+
+bool RemoteActors::add_pending(NodeId node, std::uint64_t id, std::chrono::milliseconds timeout,
+                               std::function<void(Result<Bytes>)> done) {
   auto timer = std::make_shared<asio::steady_timer>(io_, timeout);
   {
     std::unique_lock lock(mutex_);
     if (stopped_) {
       lock.unlock();  // `done` may call back in
-      return done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+      done(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+      return false;
     }
     pending_.emplace(id, Pending{node, std::move(done), timer});
   }
@@ -229,6 +303,13 @@ void RemoteActors::request(NodeId node, std::uint64_t id, net::FrameType type, c
     if (ec) return;  // answered first
     complete(id, Error{BaseErrc::kTimedOut, "no reply from the remote node in time"}, true);
   });
+  return true;
+}
+
+void RemoteActors::request(NodeId node, std::uint64_t id, net::FrameType type, const Bytes& body,
+                           std::chrono::milliseconds timeout,
+                           std::function<void(Result<Bytes>)> done) {
+  if (!add_pending(node, id, timeout, std::move(done))) return;
   auto sent = transport_.send(node, net::Lane::kRpcReliable, type, body);
   if (!sent.ok()) complete(id, sent.error(), false);
 }
@@ -281,7 +362,8 @@ std::function<void(Result<Bytes>)> RemoteActors::reply_to(NodeId from,
     // The asker may be gone: a reply nobody waits for is dropped there, or here.
     std::lock_guard lock(outbox->mutex);
     if (outbox->transport) {
-      (void)outbox->transport->send(from, net::Lane::kRpcReliable, net::FrameType::kReply, body);
+      // On rpc-signal: a reply never waits behind a request held for a full mailbox.
+      (void)outbox->transport->send(from, net::Lane::kRpcSignal, net::FrameType::kReply, body);
     }
   };
 }
@@ -382,53 +464,78 @@ void RemoteActors::complete(std::uint64_t request_id, Result<Bytes> result, bool
   p.done(std::move(result));
 }
 
-void RemoteActors::on_frame(const net::PeerInfo& peer, const net::Frame& frame) {
+net::FrameVerdict RemoteActors::on_frame(const net::PeerInfo& peer, const net::Frame& frame,
+                                         const net::FrameHold& hold) {
+  constexpr auto kTaken = net::FrameVerdict::kTaken;
   switch (frame.type) {
     case net::FrameType::kEnvelope: {
       auto remote = decode_remote_envelope(frame.body);
       if (!remote.ok()) break;
-      return handle_envelope(peer, std::move(remote).value());
+      return handle_envelope(peer, std::move(remote).value(), hold);
     }
     case net::FrameType::kReply: {
       auto reply = decode_remote_reply(frame.body);
       if (!reply.ok()) break;
-      return handle_reply(peer.id, std::move(reply).value());
+      handle_reply(peer.id, std::move(reply).value());
+      return kTaken;
     }
     case net::FrameType::kRegistry: {
       auto announcement = decode_registry(frame.body);
       if (!announcement.ok()) break;
-      return handle_registry(peer.id, std::move(announcement).value());
+      handle_registry(peer.id, std::move(announcement).value());
+      return kTaken;
     }
     case net::FrameType::kWatch: {
       auto serial = decode_watch(frame.body);
       if (!serial.ok()) break;
-      return handle_watch(peer.id, *serial);
+      handle_watch(peer.id, *serial);
+      return kTaken;
     }
     case net::FrameType::kDown: {
       auto down = decode_remote_exit(frame.body);
       if (!down.ok()) break;
-      return handle_down(peer.id, std::move(down).value());
+      handle_down(peer.id, std::move(down).value());
+      return kTaken;
     }
     case net::FrameType::kExit: {
       auto exit = decode_remote_exit(frame.body);
       if (!exit.ok()) break;
-      return handle_exit(std::move(exit).value());
+      handle_exit(std::move(exit).value());
+      return kTaken;
     }
     case net::FrameType::kSpawn: {
       auto spawn = decode_remote_spawn(frame.body);
       if (!spawn.ok()) break;
-      return handle_spawn(peer.id, std::move(spawn).value());
+      handle_spawn(peer.id, std::move(spawn).value());
+      return kTaken;
     }
     default:
-      return;
+      return kTaken;
   }
   std::lock_guard lock(mutex_);
   ++counters_.malformed_frames;
   spdlog::debug("cluster: a malformed {} frame from {}", net::frame_type_name(frame.type),
                 net::node_key_text(peer.identity));
+  return kTaken;
 }
 
-void RemoteActors::handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote) {
+bool RemoteActors::hold_for(const ActorRef& target, const net::FrameHold& hold) {
+  if (!hold.may_hold()) return false;
+  if (hold.last_offer()) {
+    std::lock_guard lock(mutex_);
+    ++counters_.hold_expired;
+    return false;
+  }
+  if (hold.held_for() == std::chrono::steady_clock::duration::zero()) {
+    std::lock_guard lock(mutex_);
+    ++counters_.held_frames;
+  }
+  system_.notify_when_room(target, hold.resumer());
+  return true;
+}
+
+net::FrameVerdict RemoteActors::handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote,
+                                                const net::FrameHold& hold) {
   Envelope& e = remote.envelope;
   e.request_node = peer.id;
   // A peer speaks for its own actors only: a caller of another node (whose type a guest would
@@ -448,19 +555,37 @@ void RemoteActors::handle_envelope(const net::PeerInfo& peer, RemoteEnvelope rem
   const std::string who =
       remote.to_serial != 0 ? std::to_string(remote.to_serial) : "'" + remote.to_name + "'";
   if (e.kind == EnvelopeKind::kTell) {
-    if (!target || system_.try_tell(target, std::move(e)) != Delivery::kQueued) {
+    const Delivery delivery =
+        target ? system_.try_tell(target, std::move(e)) : Delivery::kDeadLetter;
+    if (delivery == Delivery::kFull && hold_for(target, hold)) return net::FrameVerdict::kHeld;
+    if (delivery != Delivery::kQueued) {
       std::lock_guard lock(mutex_);
       ++counters_.dropped_tells;
     }
-    return;
+    return net::FrameVerdict::kTaken;
   }
   const std::uint64_t request_id = e.request_id;
   const NodeId from = peer.id;
-  auto answer = reply_to(from, request_id);
-  if (!target) return answer(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
-  const auto time_left = std::chrono::milliseconds(remote.time_left_ms);
+  if (!target) {
+    reply_to(from, request_id)(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
+    return net::FrameVerdict::kTaken;
+  }
+  // The time it waited here, held, is gone from its deadline.
+  const auto time_left = std::chrono::milliseconds(remote.time_left_ms) -
+                         std::chrono::ceil<std::chrono::milliseconds>(hold.held_for());
+  if (time_left.count() <= 0) {
+    reply_to(from, request_id)(
+        Error{BaseErrc::kTimedOut, "the request's deadline passed while " + who + " was full"});
+    return net::FrameVerdict::kTaken;
+  }
   e.deadline = system_.clock().now() + time_left;
-  system_.ask_then<Bytes>(target, std::move(e), time_left, std::move(answer));
+  const Delivery delivery =
+      system_.try_ask_then<Bytes>(target, std::move(e), time_left, reply_to(from, request_id));
+  if (delivery != Delivery::kFull) return net::FrameVerdict::kTaken;
+  if (hold_for(target, hold)) return net::FrameVerdict::kHeld;
+  reply_to(from,
+           request_id)(Error{RuntimeErrc::kMailboxFull, "the mailbox of " + who + " stayed full"});
+  return net::FrameVerdict::kTaken;
 }
 
 void RemoteActors::handle_reply(NodeId from, RemoteReply reply) {
@@ -545,6 +670,9 @@ Result<ActorRef> RemoteActors::proxy(ActorId id, const std::string& type_name) {
   options.type_name = type_name.empty() ? std::string(kUnknownRemoteType)
                                         : type_name.substr(0, kMaxRemoteTextBytes);
   options.foreign_id = id;
+  // Bounded: while it waits for room in its lane its senders are paused, never buffered.
+  options.mailbox.bound = kProxyMailboxBound;
+  options.mailbox.policy = OverflowPolicy::kBackpressure;
   ActorRef ref = system_.spawn(std::make_unique<Proxy>(handle_, id), options);
   if (!ref) {
     // Another thread made it first (or the system is stopping).

@@ -35,6 +35,7 @@ std::optional<FrameType> frame_type_from_byte(std::uint8_t byte) {
     case static_cast<std::uint8_t>(FrameType::kDown):
     case static_cast<std::uint8_t>(FrameType::kExit):
     case static_cast<std::uint8_t>(FrameType::kSpawn):
+    case static_cast<std::uint8_t>(FrameType::kCredit):
       return static_cast<FrameType>(byte);
     default:
       return std::nullopt;
@@ -63,6 +64,8 @@ std::string_view frame_type_name(FrameType type) {
       return "exit";
     case FrameType::kSpawn:
       return "spawn";
+    case FrameType::kCredit:
+      return "credit";
   }
   return "unknown";
 }
@@ -76,6 +79,7 @@ bool frame_allowed_on(FrameType type, Lane lane) {
     case FrameType::kWatch:
     case FrameType::kDown:
     case FrameType::kExit:
+    case FrameType::kCredit:
       return lane == Lane::kSystem;
     case FrameType::kEnvelope:
     case FrameType::kReply:
@@ -98,6 +102,8 @@ std::size_t max_frame_body(FrameType type) {
       return std::size_t{4} << 20;  // 4096 names of at most 255 bytes and their types
     case FrameType::kWatch:
       return 8;
+    case FrameType::kCredit:
+      return 1 + 4;
     case FrameType::kDown:
     case FrameType::kExit:
       return 8 + 1 + 2 + 1024;

@@ -80,6 +80,10 @@ Result<void> parse_mesh_table(const toml::table& table, const std::string& origi
       auto n = toml_integer_in(value, what, 100, 600'000);
       if (!n.ok()) return n.error();
       config.handshake_timeout = std::chrono::milliseconds(*n);
+    } else if (k == "max_hold_ms") {
+      auto n = toml_integer_in(value, what, 1, 600'000);
+      if (!n.ok()) return n.error();
+      config.max_hold = std::chrono::milliseconds(*n);
     } else if (k == "io_threads") {
       auto n = toml_integer_in(value, what, 1, 64);
       if (!n.ok()) return n.error();

@@ -161,6 +161,43 @@ Result<void> MeshConnection::send(Lane lane, FrameType type, BytesView body) {
   return {};
 }
 
+bool MeshConnection::has_room_locked(Lane lane, std::size_t frame_bytes) const {
+  const std::size_t queued = out_.queued_bytes(lane);
+  return queued <= out_.cap(lane) / 2 && queued + frame_bytes <= out_.cap(lane);
+}
+
+bool MeshConnection::notify_when_room(Lane lane, std::size_t body_bytes, std::function<void()> fn) {
+  const std::size_t frame_bytes = kFrameHeaderBytes + body_bytes;
+  {
+    std::lock_guard lock(mutex_);
+    if (frame_bytes > out_.cap(lane)) return false;
+    if (!closing_ && !has_room_locked(lane, frame_bytes)) {
+      room_waiters_[static_cast<std::size_t>(lane)].push_back({frame_bytes, std::move(fn)});
+      return true;
+    }
+  }
+  if (fn) fn();
+  return true;
+}
+
+void MeshConnection::run_room_waiters(std::vector<std::function<void()>>& waiters) {
+  for (auto& fn : waiters) {
+    if (fn) fn();
+  }
+  waiters.clear();
+}
+
+MeshConnection::LaneStats MeshConnection::lane_stats(Lane lane) {
+  LaneStats stats;
+  {
+    std::lock_guard lock(mutex_);
+    stats.queued_bytes = out_.queued_bytes(lane);
+    stats.credit = lane_has_credit(lane) ? out_.credit(lane) : 0;
+  }
+  stats.held_frames = held_counts_[static_cast<std::size_t>(lane)].load(std::memory_order_relaxed);
+  return stats;
+}
+
 bool MeshConnection::idle() {
   std::lock_guard lock(mutex_);
   return out_.empty() && (writer_waiting_ || closing_);
@@ -190,16 +227,155 @@ void MeshConnection::refuse(RefuseReason reason, const std::string& detail) {
 
 void MeshConnection::finish(const Error& why) {
   if (finished_.exchange(true)) return;
+  std::vector<std::function<void()>> waiters;
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
+    for (auto& lane : room_waiters_) {
+      for (auto& waiter : lane) waiters.push_back(std::move(waiter.fn));
+      lane.clear();
+    }
   }
   error_code ignored;
   handshake_timer_.cancel();
   wake_.cancel();
+  for (InLane& in : in_) {
+    if (in.timer) in.timer->cancel();
+  }
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
   owner_.on_closed(shared_from_this(), why);
+  // After the owner forgot this connection: a waiter's retry goes to another, or fails.
+  run_room_waiters(waiters);
+}
+
+// --- flow control: credit owed to the peer, and held frames (the strand) ---------------------
+
+bool FrameHold::may_hold() const { return lane_has_credit(static_cast<Lane>(lane_)); }
+
+std::function<void()> FrameHold::resumer() const {
+  return [weak = connection_, lane = lane_, offer = offer_] {
+    auto connection = weak.lock();
+    if (!connection) return;
+    asio::post(connection->socket_.get_executor(),
+               [connection, lane, offer] { connection->resume(lane, offer); });
+  };
+}
+
+Result<void> MeshConnection::account_chunk(BytesView chunk) {
+  const std::size_t lane = static_cast<std::uint8_t>(chunk[0]);
+  if (!lane_has_credit(static_cast<Lane>(lane))) return {};
+  InLane& in = in_[lane];
+  in.unacked += chunk.size() - 1;
+  if (in.unacked > context_.settings.lanes.window) {
+    return Error{NetErrc::kMalformed,
+                 "the peer sent " + std::to_string(in.unacked) + " bytes on lane " +
+                     std::string(lane_name(static_cast<Lane>(lane))) + " against a credit of " +
+                     std::to_string(context_.settings.lanes.window)};
+  }
+  return {};
+}
+
+void MeshConnection::grant_if_due(std::size_t lane) {
+  InLane& in = in_[lane];
+  const std::size_t threshold = std::max<std::size_t>(1, context_.settings.lanes.window / 4);
+  if (in.holding || in.unacked < threshold) return;
+  Bytes body;
+  body.push_back(static_cast<char>(lane));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    body.push_back(static_cast<char>(in.unacked >> shift));
+  }
+  std::lock_guard lock(mutex_);
+  if (closing_) return;
+  // Kept owed if the system lane is full: the next grant carries it.
+  if (!out_.push(Lane::kSystem, FrameType::kCredit, body).ok()) return;
+  in.unacked = 0;
+  wake_writer_locked();
+}
+
+Result<void> MeshConnection::receive(Frame frame) {
+  if (frame.type == FrameType::kCredit) {
+    const auto& b = frame.body;
+    const auto lane =
+        b.size() == 5 ? lane_from_byte(static_cast<std::uint8_t>(b[0])) : std::optional<Lane>{};
+    if (!lane) return Error{NetErrc::kMalformed, "a malformed CREDIT frame"};
+    std::size_t bytes = 0;
+    for (std::size_t i = 1; i < 5; ++i) bytes = (bytes << 8) | static_cast<std::uint8_t>(b[i]);
+    std::lock_guard lock(mutex_);
+    auto granted = out_.grant(*lane, bytes);
+    if (!granted.ok()) return granted.error();
+    wake_writer_locked();
+    return {};
+  }
+  const auto lane = static_cast<std::size_t>(frame.lane);
+  InLane& in = in_[lane];
+  if (in.holding) {
+    in.held.push_back(std::move(frame));
+    held_counts_[lane].fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+  if (!offer(lane, frame, {})) {
+    in.held.push_front(std::move(frame));
+    held_counts_[lane].fetch_add(1, std::memory_order_relaxed);
+    start_hold(lane);
+  }
+  return {};
+}
+
+bool MeshConnection::offer(std::size_t lane, Frame& frame,
+                           std::chrono::steady_clock::duration held_for) {
+  InLane& in = in_[lane];
+  ++in.offer;
+  if (in.last_offer) hold_expiries_.fetch_add(1, std::memory_order_relaxed);
+  const FrameHold hold(weak_from_this(), lane, in.offer, in.last_offer, held_for);
+  const FrameVerdict verdict = owner_.on_frame(shared_from_this(), frame, hold);
+  return verdict == FrameVerdict::kTaken || !hold.may_hold() || in.last_offer;
+}
+
+void MeshConnection::start_hold(std::size_t lane) {
+  InLane& in = in_[lane];
+  in.holding = true;
+  in.last_offer = false;
+  in.held_since = std::chrono::steady_clock::now();
+  const std::uint64_t hold = ++in.hold;
+  if (!in.timer) in.timer = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  in.timer->expires_after(context_.settings.max_hold);
+  in.timer->async_wait([weak = weak_from_this(), lane, hold](error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->finished_.load()) return;
+    InLane& held = self->in_[lane];
+    if (!held.holding || held.hold != hold) return;
+    held.last_offer = true;
+    self->drain_held(lane);
+  });
+}
+
+void MeshConnection::resume(std::size_t lane, std::uint64_t offer) {
+  if (finished_.load()) return;
+  const InLane& in = in_[lane];
+  if (!in.holding || in.offer != offer) return;  // stale: offered again since
+  drain_held(lane);
+}
+
+void MeshConnection::drain_held(std::size_t lane) {
+  InLane& in = in_[lane];
+  bool same_frame = true;  // the front is the frame held since held_since
+  while (!in.held.empty()) {
+    const auto held_for = same_frame ? std::chrono::steady_clock::now() - in.held_since
+                                     : std::chrono::steady_clock::duration{};
+    if (!offer(lane, in.held.front(), held_for)) {
+      if (!same_frame) start_hold(lane);  // a later frame's hold begins
+      return;
+    }
+    in.held.pop_front();
+    held_counts_[lane].fetch_sub(1, std::memory_order_relaxed);
+    in.last_offer = false;
+    same_frame = false;
+    if (finished_.load()) return;
+  }
+  in.holding = false;
+  if (in.timer) in.timer->cancel();
+  grant_if_due(lane);
 }
 
 // The buffered reader both phases share: the peer may send its first frames in the same
@@ -390,6 +566,8 @@ awaitable<Result<void>> MeshConnection::handshake(Reader& reader) {
     if (!plain.ok()) co_return plain.error();
     auto fed = session_->in.feed(*plain, frames);
     if (!fed.ok()) co_return fed.error();
+    auto counted = account_chunk(*plain);
+    if (!counted.ok()) co_return counted.error();
   }
   if (frames.front().type == FrameType::kRefuse) co_return decode_refuse(frames.front().body);
   if (frames.front().type != FrameType::kHello) {
@@ -431,6 +609,8 @@ awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
       frames.clear();
       auto fed = session_->in.feed(plain, frames);
       if (!fed.ok()) co_return fed.error();
+      auto counted = account_chunk(plain);
+      if (!counted.ok()) co_return counted.error();
     }
     for (Frame& frame : frames) {
       // Nothing reaches the owner after the close (a read may complete just before it).
@@ -439,9 +619,15 @@ awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
       if (frame.type == FrameType::kHello) {
         co_return Error{NetErrc::kMalformed, "a second HELLO frame"};
       }
-      owner_.on_frame(self, std::move(frame));
+      auto received = receive(std::move(frame));
+      if (!received.ok()) co_return received.error();
     }
     if (finished_.load()) co_return Error{NetErrc::kClosed, "closed"};
+    if (first) {
+      for (std::size_t lane = 1; lane < kLaneCount; ++lane) grant_if_due(lane);
+    } else {
+      grant_if_due(static_cast<std::uint8_t>(plain[0]));
+    }
   }
 }
 
@@ -450,6 +636,7 @@ awaitable<void> MeshConnection::write_loop(std::shared_ptr<MeshConnection> self)
   // keeping its capacity) and the batch they are sealed into.
   std::vector<Bytes> chunks;
   std::size_t count = 0;
+  std::vector<std::function<void()>> room;  // senders to tell their lane has room again
   Bytes batch;
   batch.reserve(kWriteBatchBytes + 2 + kMaxNoiseMessageBytes);
   for (;;) {
@@ -471,7 +658,16 @@ awaitable<void> MeshConnection::write_loop(std::shared_ptr<MeshConnection> self)
           self->writer_waiting_ = true;
         }
       }
+      for (std::size_t lane = 1; lane < kLaneCount; ++lane) {
+        auto& waiting = self->room_waiters_[lane];
+        std::erase_if(waiting, [&](RoomWaiter& waiter) {
+          if (!self->has_room_locked(static_cast<Lane>(lane), waiter.frame_bytes)) return false;
+          room.push_back(std::move(waiter.fn));
+          return true;
+        });
+      }
     }
+    run_room_waiters(room);
     if (flush_then_close) {
       self->finish(Error{NetErrc::kClosed, "closed after refusing the peer"});
       co_return;

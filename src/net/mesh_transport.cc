@@ -190,6 +190,13 @@ Result<std::unique_ptr<MeshTransport>> MeshTransport::start(const NodeKey& ident
   if (options.io_threads == 0 || options.io_threads > 64) {
     return Error{BaseErrc::kInvalidArgument, "mesh io_threads must be 1..64"};
   }
+  const std::size_t window = options.connection.lanes.window;
+  if (window < 1024 || window > (std::size_t{1} << 30)) {
+    return Error{BaseErrc::kInvalidArgument, "a mesh lane window must be 1 KiB..1 GiB"};
+  }
+  if (options.connection.max_hold.count() <= 0) {
+    return Error{BaseErrc::kInvalidArgument, "a mesh max_hold must be positive"};
+  }
   // spdlog makes its registry on first use: here, before the I/O threads log at once.
   (void)spdlog::default_logger_raw();
   std::unique_ptr<MeshTransport> t(new MeshTransport(identity, std::move(static_key), allowlist,
@@ -537,8 +544,10 @@ RefuseReason MeshTransport::on_established(const std::shared_ptr<MeshConnection>
   return RefuseReason::kNone;
 }
 
-void MeshTransport::on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) {
-  if (handlers_.frame) handlers_.frame(connection->peer(), std::move(frame));
+FrameVerdict MeshTransport::on_frame(const std::shared_ptr<MeshConnection>& connection,
+                                     Frame& frame, const FrameHold& hold) {
+  if (!handlers_.frame) return FrameVerdict::kTaken;
+  return handlers_.frame(connection->peer(), frame, hold);
 }
 
 void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) {
@@ -602,14 +611,30 @@ void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection,
 }
 
 Result<void> MeshTransport::send(NodeId peer, Lane lane, FrameType type, BytesView body) {
-  std::shared_ptr<MeshConnection> connection;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = peers_.find(peer);
-    if (it == peers_.end()) return Error{NetErrc::kUnreachable, "no connection to that node"};
-    connection = it->second.sending;
-  }
+  auto connection = sending_connection(peer);
+  if (!connection) return Error{NetErrc::kUnreachable, "no connection to that node"};
   return connection->send(lane, type, body);
+}
+
+std::shared_ptr<MeshConnection> MeshTransport::sending_connection(NodeId peer) const {
+  std::lock_guard lock(mutex_);
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : it->second.sending;
+}
+
+bool MeshTransport::notify_when_room(NodeId peer, Lane lane, std::size_t body_bytes,
+                                     std::function<void()> fn) {
+  if (auto connection = sending_connection(peer)) {
+    return connection->notify_when_room(lane, body_bytes, std::move(fn));
+  }
+  if (fn) fn();
+  return true;
+}
+
+std::optional<MeshConnection::LaneStats> MeshTransport::lane_stats(NodeId peer, Lane lane) const {
+  auto connection = sending_connection(peer);
+  if (!connection) return std::nullopt;
+  return connection->lane_stats(lane);
 }
 
 void MeshTransport::disconnect(NodeId peer, const Error& why) {

@@ -7,6 +7,27 @@
 
 namespace troupe::net {
 
+OutgoingLanes::OutgoingLanes(Limits limits) : limits_(limits) {
+  for (LaneQueue& q : lanes_) q.credit = limits_.window;
+}
+
+std::size_t OutgoingLanes::cap(Lane lane) const {
+  return lane == Lane::kStreamLatencyFirst ? limits_.max_latency_first_bytes
+                                           : limits_.max_lane_bytes;
+}
+
+Result<void> OutgoingLanes::grant(Lane lane, std::size_t bytes) {
+  LaneQueue& q = lanes_[index(lane)];
+  if (!lane_has_credit(lane) || bytes == 0 || bytes > limits_.window - q.credit) {
+    return Error{NetErrc::kMalformed, "a CREDIT of " + std::to_string(bytes) + " bytes on lane " +
+                                          std::string(lane_name(lane)) + " (holding " +
+                                          std::to_string(q.credit) + " of a window of " +
+                                          std::to_string(limits_.window) + ")"};
+  }
+  q.credit += bytes;
+  return {};
+}
+
 Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body) {
   if (body.size() > kMaxFrameBytes) {
     return Error{NetErrc::kFrameTooLarge, "a frame of " + std::to_string(body.size()) +
@@ -15,9 +36,7 @@ Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body) {
   }
   LaneQueue& q = lanes_[index(lane)];
   const std::size_t size = kFrameHeaderBytes + body.size();
-  const std::size_t cap =
-      lane == Lane::kStreamLatencyFirst ? limits_.max_latency_first_bytes : limits_.max_lane_bytes;
-  if (q.bytes + size > cap) {
+  if (q.bytes + size > cap(lane)) {
     if (lane == Lane::kStreamLatencyFirst) ++q.dropped;
     return Error{NetErrc::kOverloaded, std::string("lane ") + std::string(lane_name(lane)) +
                                            " is full (" + std::to_string(q.bytes) +
@@ -36,14 +55,16 @@ Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body) {
 }
 
 std::optional<std::size_t> OutgoingLanes::pick_lane() {
-  for (Lane urgent : {Lane::kSystem, Lane::kRpcSignal}) {
-    if (lanes_[index(urgent)].bytes > 0) return index(urgent);
-  }
+  if (lanes_[index(Lane::kSystem)].bytes > 0) return index(Lane::kSystem);
+  auto ready = [this](std::size_t lane) {
+    return lanes_[lane].bytes > 0 && lanes_[lane].credit > 0;
+  };
+  if (ready(index(Lane::kRpcSignal))) return index(Lane::kRpcSignal);
   constexpr std::size_t first = 2;
   constexpr std::size_t bulk = kLaneCount - first;
   for (std::size_t i = 0; i < bulk; ++i) {
     const std::size_t lane = first + (next_bulk_ - first + i) % bulk;
-    if (lanes_[lane].bytes > 0) {
+    if (ready(lane)) {
       next_bulk_ = first + (lane - first + 1) % bulk;
       return lane;
     }
@@ -62,7 +83,11 @@ bool OutgoingLanes::next_chunk_into(Bytes& chunk, std::size_t max_bytes) {
   const auto lane = pick_lane();
   if (!lane) return false;
   LaneQueue& q = lanes_[*lane];
-  const std::size_t room = std::min(max_bytes - 1, q.bytes);
+  std::size_t room = std::min(max_bytes - 1, q.bytes);
+  if (*lane != index(Lane::kSystem)) {
+    room = std::min(room, q.credit);
+    q.credit -= room;
+  }
   chunk.clear();
   chunk.reserve(1 + room);
   chunk.push_back(static_cast<char>(*lane));

@@ -31,7 +31,8 @@ constexpr std::string_view kWireSchemaText =
     "exit:9=serial:u64,reason:u8,detail:str16;"
     "spawn:10=request_id:u64,time_left_ms:u32,name:str16,supervisor:str16,tier:u8,restart:u8,"
     "flags:u8,limits:u8*(key:u8,unlimited:u8,value:u64),package;"
-    "spawned=serial:u64,type:str16;";
+    "spawned=serial:u64,type:str16;"
+    "credit:11=lane:u8,bytes:u32be;window=4194304,lanes=1-4,grant=delivered;";
 
 void put_be(std::uint8_t* out, std::uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) {

@@ -12,15 +12,75 @@
 namespace troupe::net {
 namespace {
 
-// Moves every queued chunk from `out` into `in`, checking each fits one Noise message.
+// Moves every queued chunk from `out` into `in`, checking each fits one Noise message, and
+// grants each chunk's bytes back at once, as a receiver that delivers everything does.
 std::vector<Frame> transfer(OutgoingLanes& out, IncomingLanes& in, std::size_t* chunks = nullptr) {
   std::vector<Frame> frames;
   while (auto chunk = out.next_chunk()) {
     EXPECT_LE(chunk->size(), kMaxChunkBytes);
     EXPECT_TRUE(in.feed(*chunk, frames).ok());
+    const auto lane = static_cast<Lane>((*chunk)[0]);
+    if (lane_has_credit(lane)) {
+      EXPECT_TRUE(out.grant(lane, chunk->size() - 1).ok());
+    }
     if (chunks) ++*chunks;
   }
   return frames;
+}
+
+TEST(Lanes, ALaneWithoutCreditWaitsWhileTheOthersGoOn) {
+  OutgoingLanes out(OutgoingLanes::Limits{.window = 100000});
+  IncomingLanes in;
+  const Bytes big(250000, 'r');
+  ASSERT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, big).ok());
+  ASSERT_TRUE(out.push(Lane::kRpcSignal, FrameType::kReply, Bytes(150000, 's')).ok());
+  std::vector<Frame> frames;
+  std::size_t sent[kLaneCount] = {};
+  while (auto chunk = out.next_chunk()) {
+    ASSERT_TRUE(in.feed(*chunk, frames).ok());
+    sent[static_cast<std::uint8_t>((*chunk)[0])] += chunk->size() - 1;
+  }
+  // Each lane stopped at its window, to the byte; nothing completed.
+  EXPECT_EQ(sent[1], 100000u);
+  EXPECT_EQ(sent[2], 100000u);
+  EXPECT_EQ(out.credit(Lane::kRpcReliable), 0u);
+  EXPECT_TRUE(frames.empty());
+  // The system lane has no credit and never waits.
+  ASSERT_TRUE(out.push(Lane::kSystem, FrameType::kWatch, "12345678").ok());
+  auto chunk = out.next_chunk();
+  ASSERT_TRUE(chunk.has_value());
+  EXPECT_EQ((*chunk)[0], 0);
+  ASSERT_TRUE(in.feed(*chunk, frames).ok());
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].type, FrameType::kWatch);
+  EXPECT_FALSE(out.next_chunk().has_value());
+  // Credit for rpc-reliable only: its frame completes; rpc-signal still waits.
+  ASSERT_TRUE(out.grant(Lane::kRpcReliable, 100000).ok());
+  EXPECT_FALSE(out.grant(Lane::kRpcReliable, 0).ok());
+  while (auto more = out.next_chunk()) {
+    ASSERT_EQ((*more)[0], 2);
+    ASSERT_TRUE(in.feed(*more, frames).ok());
+    ASSERT_TRUE(out.grant(Lane::kRpcReliable, more->size() - 1).ok());
+  }
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[1].body, big);
+  EXPECT_EQ(out.queued_bytes(Lane::kRpcSignal), 150000u + kFrameHeaderBytes - 100000u);
+}
+
+TEST(Lanes, ACreditBeyondTheWindowOrOnTheSystemLaneIsMalformed) {
+  OutgoingLanes out(OutgoingLanes::Limits{.window = 5000});
+  auto code = [](const Result<void>& r) {
+    return r.ok() ? ErrorCode{BaseErrc::kInternal} : r.error().code;
+  };
+  EXPECT_EQ(code(out.grant(Lane::kRpcReliable, 1)), NetErrc::kMalformed);  // full already
+  EXPECT_EQ(code(out.grant(Lane::kSystem, 10)), NetErrc::kMalformed);
+  ASSERT_TRUE(out.push(Lane::kStreamReliable, FrameType::kEnvelope, Bytes(3000, 'x')).ok());
+  ASSERT_TRUE(out.next_chunk().has_value());
+  EXPECT_EQ(out.credit(Lane::kStreamReliable), 5000u - 3000u - kFrameHeaderBytes);
+  EXPECT_EQ(code(out.grant(Lane::kStreamReliable, 0)), NetErrc::kMalformed);
+  EXPECT_EQ(code(out.grant(Lane::kStreamReliable, 3006)), NetErrc::kMalformed);
+  EXPECT_TRUE(out.grant(Lane::kStreamReliable, 3005).ok());
+  EXPECT_EQ(out.credit(Lane::kStreamReliable), 5000u);
 }
 
 TEST(Lanes, NextChunkIntoReusesItsBufferAndGivesTheSameChunks) {

@@ -7,7 +7,14 @@
 //   dropped and counted. When a node is declared dead or leaves, every ask pending on it fails
 //   at once with cluster/noconnection, not at its timeout. Tells are at most once.
 // - Requests from other nodes are delivered without blocking the I/O thread (try_tell /
-//   ask_then): a full mailbox drops a tell (counted) and answers a request runtime/mailbox-full.
+//   try_ask_then). A backpressure mailbox at its bound holds the frame (net::FrameHold): its
+//   lane waits, withholding credit, until the mailbox has room, so the sender slows down; after
+//   the connection's max_hold it is dropped (counted; a request answers mailbox-full). Other
+//   full mailboxes drop a tell (counted) and answer a request runtime/mailbox-full. Replies go
+//   on rpc-signal, so none waits behind a held request.
+// - Proxies (proxy()) forward on rpc-reliable; when that lane's queue is full they wait for
+//   room (Actor::wait_then) instead of dropping, and their bounded backpressure mailboxes
+//   then pause their local senders.
 // - The registry: each node announces the names of its live actors to every peer when the peer
 //   connects and every `refresh` after; an announcement holds for `ttl` unless renewed, and a
 //   dead or departed node's names go at once. Two nodes claiming one name: the lower node id
@@ -63,6 +70,10 @@ class RemoteActors {
                                         // sender's (the caller is cleared)
     std::uint64_t unsent_downs = 0;     // DOWNs with no connection to send them on (the
                                         // watcher's re-WATCH on reconnect learns of the death)
+    std::uint64_t held_frames = 0;      // envelopes held for a full backpressure mailbox
+    std::uint64_t hold_expired = 0;     // of those, dropped after max_hold
+    std::uint64_t proxy_waits = 0;      // times a proxy waited for room in its lane
+    std::uint64_t proxy_drops = 0;      // messages a proxy could not send (no connection, ...)
   };
   // Where a remote name points.
   struct RemoteName {
@@ -119,6 +130,8 @@ class RemoteActors {
   static constexpr std::size_t kMaxIncomingSpawns = 16;  // a peer: at most half of each
   // Stand-ins (proxy()) for one node's actors at once; beyond: overloaded.
   static constexpr std::size_t kMaxProxiesPerPeer = 16384;
+  // A proxy's mailbox: backpressure at this many messages (its senders pause while it waits).
+  static constexpr std::size_t kProxyMailboxBound = 1024;
   static constexpr std::size_t kMaxIncomingSpawnBytes = std::size_t{64} << 20;
 
   // Children and pool workers on other nodes (remote_child.h): each call of the factory makes
@@ -138,7 +151,8 @@ class RemoteActors {
   Counters counters() const;
 
   // Wiring (Cluster calls these).
-  void on_frame(const net::PeerInfo& peer, const net::Frame& frame);
+  net::FrameVerdict on_frame(const net::PeerInfo& peer, const net::Frame& frame,
+                             const net::FrameHold& hold);
   void on_peer_up(NodeId peer);      // announce this node's names to it
   void on_member_gone(NodeId node);  // dead or left
   void announce();                   // to every connected peer (periodic)
@@ -171,7 +185,22 @@ class RemoteActors {
     std::vector<RegistryEntry> entries;
   };
 
-  void handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote);
+  net::FrameVerdict handle_envelope(const net::PeerInfo& peer, RemoteEnvelope remote,
+                                    const net::FrameHold& hold);
+  // Holds a frame for `target`'s full mailbox; false (drop it) on its last offer.
+  bool hold_for(const ActorRef& target, const net::FrameHold& hold);
+  // A proxy's send: the encoded frame, and for a request its id (0 for a tell).
+  struct ProxyFrame {
+    NodeId node = 0;
+    std::uint64_t request_id = 0;
+    Bytes body;
+  };
+  // Sends it; false when its lane is full (the caller waits for room and calls again). A
+  // failure for good drops a tell (counted) and fails a request.
+  bool send_proxy_frame(const ProxyFrame& frame);
+  void fail_proxy_frame(const ProxyFrame& frame, const Error& why);
+  ProxyFrame proxy_request(ActorId to, Envelope envelope, std::chrono::milliseconds timeout,
+                           std::function<void(Result<Bytes>)> done);
   void handle_spawn(NodeId from, RemoteSpawn request);
   // Sends REPLY `request_id` to `from` through the outbox (safe after this object is gone).
   std::function<void(Result<Bytes>)> reply_to(NodeId from, std::uint64_t request_id) const;
@@ -182,6 +211,9 @@ class RemoteActors {
   // Registers a pending request to `node` (timer armed) and sends `body`; `done` as for ask.
   void request(NodeId node, std::uint64_t id, net::FrameType type, const Bytes& body,
                std::chrono::milliseconds timeout, std::function<void(Result<Bytes>)> done);
+  // Registers it only; false (and `done` called) when stopping.
+  bool add_pending(NodeId node, std::uint64_t id, std::chrono::milliseconds timeout,
+                   std::function<void(Result<Bytes>)> done);
   void handle_reply(NodeId from, RemoteReply reply);
   void handle_registry(NodeId node, RegistryAnnouncement announcement);
   void handle_watch(NodeId from, std::uint64_t serial);

@@ -31,6 +31,10 @@ enum class Lane : std::uint8_t {
   kStreamLatencyFirst = 4,  // stream data that is dropped (and counted) when the lane is behind
 };
 inline constexpr std::size_t kLaneCount = 5;
+// Flow control (docs/PROTOCOL.md, "Credit"): every lane but system starts with this many bytes
+// of credit each way, and a receiver never lets the bytes it has not granted back exceed it.
+inline constexpr std::size_t kLaneWindowBytes = std::size_t{4} << 20;
+inline bool lane_has_credit(Lane lane) { return lane != Lane::kSystem; }
 std::optional<Lane> lane_from_byte(std::uint8_t byte);
 std::string_view lane_name(Lane lane);
 
@@ -45,6 +49,7 @@ enum class FrameType : std::uint8_t {
   kDown = 8,        // an actor the receiver watched died, and why
   kExit = 9,        // an exit signal to an actor of the receiver (a link across nodes)
   kSpawn = 10,      // a signed package for the receiver to verify and spawn (a request)
+  kCredit = 11,     // more bytes the receiver may send on one lane (flow control)
 };
 std::optional<FrameType> frame_type_from_byte(std::uint8_t byte);
 std::string_view frame_type_name(FrameType type);
@@ -52,6 +57,12 @@ std::string_view frame_type_name(FrameType type);
 // a receiver refuses a frame on another lane, or longer, as soon as its header is in.
 bool frame_allowed_on(FrameType type, Lane lane);
 std::size_t max_frame_body(FrameType type);
+
+// What a connection's owner did with a frame it was handed.
+enum class FrameVerdict : std::uint8_t {
+  kTaken,  // delivered, dropped or answered: the connection forgets it
+  kHeld,   // its target cannot take it yet: the connection keeps it and offers it again later
+};
 
 struct Frame {
   Lane lane = Lane::kSystem;

@@ -36,6 +36,9 @@ struct MeshConfig {
   std::vector<MeshAddress> join;
   std::vector<NodeKey> allow;
   std::chrono::milliseconds handshake_timeout{5000};
+  // The longest a frame for a full backpressure mailbox is held before it is dropped (its lane
+  // waits meanwhile): `max_hold_ms`.
+  std::chrono::milliseconds max_hold{5000};
   unsigned io_threads = 1;
   std::size_t max_peers = 1024;
   // Whether allowed peers may spawn signed packages on this node (`troupe spawn --node`): off

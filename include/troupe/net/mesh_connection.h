@@ -2,7 +2,10 @@
 // close (docs/PROTOCOL.md): the preambles and verdicts in the clear, the Noise XX handshake
 // with both preambles as the prologue, the check that the peer's Noise static key is the
 // identity it announced, the allowlist, the HELLO frames, and then frames on lanes, encrypted,
-// both ways.
+// both ways, with credit-based flow control on every lane but system (docs/PROTOCOL.md,
+// "Credit"): this side grants its peer credit back as it delivers each lane's frames, holds a
+// lane whose frame the owner cannot deliver yet (FrameHold), and sends on a lane only while the
+// peer has granted it room.
 //
 // Threading: the connection runs on a strand of the transport's io_context (two coroutines: a
 // reader and a writer). send() and close() may be called from any thread: send() only queues
@@ -18,9 +21,12 @@
 #include <boost/asio.hpp>
 // clang-format on
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +36,7 @@
 #include "troupe/base/error.h"
 #include "troupe/base/ids.h"
 #include "troupe/net/frame.h"
+#include "troupe/net/frame_hold.h"
 #include "troupe/net/noise_key_pair.h"
 #include "troupe/net/outgoing_lanes.h"
 #include "troupe/net/peer_allowlist.h"
@@ -67,7 +74,10 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
 
   struct Settings {
     std::chrono::milliseconds handshake_timeout{5000};  // socket open to HELLO received
+    // lanes.window is also what this side lets the peer send ahead on each lane: both sides
+    // must use the same (the protocol's kLaneWindowBytes; smaller only in tests).
     OutgoingLanes::Limits lanes;
+    std::chrono::milliseconds max_hold{5000};  // the longest a frame is held (FrameHold)
   };
 
   // Fixed for the transport's life.
@@ -91,7 +101,10 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
     // it; anything else refuses it: the peer is sent a REFUSE with that reason, then the
     // connection closes (on_closed follows, with established() true).
     virtual RefuseReason on_established(const std::shared_ptr<MeshConnection>& connection) = 0;
-    virtual void on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) = 0;
+    // A frame of the peer, in its lane's order. kHeld keeps it (see FrameHold): the owner
+    // must then call hold.resumer() once it may be taken; the frame is left as it was.
+    virtual FrameVerdict on_frame(const std::shared_ptr<MeshConnection>& connection, Frame& frame,
+                                  const FrameHold& hold) = 0;
     // Once per connection, whether or not it was established.
     virtual void on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) = 0;
   };
@@ -104,6 +117,12 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   // Queues a frame. Errors: net closed (not established yet, or closed), overloaded,
   // frame-too-large.
   Result<void> send(Lane lane, FrameType type, BytesView body);
+  // Calls `fn` once, when `lane`'s queue has drained to half its cap and has room for a frame
+  // of `body_bytes` (at once if it has, or if the connection is closed), or when the connection
+  // closes: a sender that met overloaded tries again then. `fn` runs on any thread (the
+  // writer's, usually) and must be short. False, and `fn` dropped uncalled, when such a frame
+  // is larger than the lane's cap (it could never be queued).
+  bool notify_when_room(Lane lane, std::size_t body_bytes, std::function<void()> fn);
   // Closes at once (queued frames are dropped); the owner hears on_closed once.
   void close(const Error& why);
   // Sends a REFUSE frame with the reason, then closes. Only once established.
@@ -115,11 +134,51 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   // Valid once established (and immutable from then on).
   const PeerInfo& peer() const { return peer_; }
   bool initiator() const { return initiator_; }
+
+  struct LaneStats {
+    std::size_t queued_bytes = 0;  // waiting to be sent
+    std::size_t credit = 0;        // the peer's room for more (lanes but system)
+    std::size_t held_frames = 0;   // received, waiting behind a held frame (the held one too)
+  };
+  LaneStats lane_stats(Lane lane);
+  // Frames taken on their last offer (held max_hold) whatever the owner answered.
+  std::uint64_t hold_expiries() const { return hold_expiries_.load(std::memory_order_relaxed); }
   const std::string& remote_endpoint() const { return peer_.remote_endpoint; }
 
  private:
+  friend class FrameHold;
   class Session;
   class Reader;
+  // A lane's incoming side: credit owed to the peer and frames held (strand only).
+  struct InLane {
+    std::size_t unacked = 0;  // bytes received and not granted back yet
+    std::deque<Frame> held;   // the held frame first, then those that arrived behind it
+    bool holding = false;
+    bool last_offer = false;
+    std::uint64_t offer = 0;  // counts offers, so a stale resumer is ignored
+    std::uint64_t hold = 0;   // counts holds, so a stale max_hold timer is ignored
+    std::chrono::steady_clock::time_point held_since;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  // Counts a chunk's bytes against its lane's credit. Errors: net malformed (beyond it).
+  Result<void> account_chunk(BytesView chunk);
+  // Delivers, queues behind a hold, or applies (CREDIT) one received frame.
+  Result<void> receive(Frame frame);
+  // Offers a frame to the owner; false when it held it.
+  bool offer(std::size_t lane, Frame& frame, std::chrono::steady_clock::duration held_for);
+  void start_hold(std::size_t lane);
+  // On the strand: offers the held frames again, in order, until one is held or none is left.
+  void resume(std::size_t lane, std::uint64_t offer);
+  void drain_held(std::size_t lane);
+  // Sends the credit owed on `lane` once it is a quarter of the window (never while holding).
+  void grant_if_due(std::size_t lane);
+  struct RoomWaiter {
+    std::size_t frame_bytes = 0;
+    std::function<void()> fn;
+  };
+  // Whether `lane` has room for a waiter of `frame_bytes` (under mutex_).
+  bool has_room_locked(Lane lane, std::size_t frame_bytes) const;
+  static void run_room_waiters(std::vector<std::function<void()>>& waiters);
   static boost::asio::awaitable<void> run(std::shared_ptr<MeshConnection> self);
   boost::asio::awaitable<Result<void>> handshake(Reader& reader);
   boost::asio::awaitable<Result<void>> read_frames(Reader& reader);
@@ -136,11 +195,15 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   PeerInfo peer_;
   boost::asio::steady_timer handshake_timer_;
   boost::asio::steady_timer wake_;
-  std::unique_ptr<Session> session_;  // the Noise transport, once split
-  std::vector<Frame> early_frames_;   // sent behind the peer's HELLO, delivered once established
+  std::unique_ptr<Session> session_;   // the Noise transport, once split
+  std::vector<Frame> early_frames_;    // sent behind the peer's HELLO, delivered once established
+  std::array<InLane, kLaneCount> in_;  // strand only
+  std::array<std::atomic<std::size_t>, kLaneCount> held_counts_{};
+  std::atomic<std::uint64_t> hold_expiries_{0};
 
-  std::mutex mutex_;  // guards out_, writer_waiting_, closing_ (any thread)
+  std::mutex mutex_;  // guards out_, room_waiters_, writer_waiting_, closing_ (any thread)
   OutgoingLanes out_;
+  std::array<std::vector<RoomWaiter>, kLaneCount> room_waiters_;
   bool writer_waiting_ = false;
   bool close_after_flush_ = false;
   bool closing_ = false;

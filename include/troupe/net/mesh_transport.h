@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -57,7 +58,8 @@ class MeshTransport final : private MeshConnection::Owner {
   struct Handlers {
     std::function<void(const PeerInfo&)> peer_up;
     std::function<void(const PeerInfo&, const Error&)> peer_down;
-    std::function<void(const PeerInfo&, Frame)> frame;
+    // A peer's frame, in its lane's order; may hold it (FrameHold, MeshConnection::Owner).
+    std::function<FrameVerdict(const PeerInfo&, Frame&, const FrameHold&)> frame;
   };
   struct Counters {
     std::uint64_t handshakes_failed = 0;
@@ -91,6 +93,12 @@ class MeshTransport final : private MeshConnection::Owner {
   // Queues a frame to an established peer. Errors: net unreachable (no connection), overloaded,
   // frame-too-large, closed.
   Result<void> send(NodeId peer, Lane lane, FrameType type, BytesView body);
+  // Calls `fn` once when the lane to `peer` has room again for a frame of `body_bytes` after
+  // overloaded (MeshConnection::notify_when_room; false: it never will); at once if there is
+  // no connection to it.
+  bool notify_when_room(NodeId peer, Lane lane, std::size_t body_bytes, std::function<void()> fn);
+  // The lane of the connection this node sends to `peer` on; nullopt without one.
+  std::optional<MeshConnection::LaneStats> lane_stats(NodeId peer, Lane lane) const;
   void disconnect(NodeId peer, const Error& why);
   // Waits (at most `limit`) until every established connection has written what was queued:
   // what a node says as it leaves goes out before stop() closes the connections.
@@ -128,7 +136,9 @@ class MeshTransport final : private MeshConnection::Owner {
 
   RefuseReason admit(const MeshConnection& connection) override;
   RefuseReason on_established(const std::shared_ptr<MeshConnection>& connection) override;
-  void on_frame(const std::shared_ptr<MeshConnection>& connection, Frame frame) override;
+  FrameVerdict on_frame(const std::shared_ptr<MeshConnection>& connection, Frame& frame,
+                        const FrameHold& hold) override;
+  std::shared_ptr<MeshConnection> sending_connection(NodeId peer) const;
   void on_closed(const std::shared_ptr<MeshConnection>& connection, const Error& why) override;
 
   const NoiseKeyPair static_key_;

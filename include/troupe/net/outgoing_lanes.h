@@ -5,6 +5,10 @@
 // large the user frames are. A chunk carries the next bytes of one lane's stream: several small
 // frames of that lane, or a piece of a large one.
 //
+// Flow control (docs/PROTOCOL.md, "Credit"): every lane but system sends only while it has
+// credit — bytes of its stream the peer has room for, Limits::window at the start, more as the
+// peer grants it (grant()). A lane without credit waits; the others go on.
+//
 // Bounded: each lane holds at most Limits::max_lane_bytes of queued frames. Past it push()
 // refuses the frame (overloaded) — the sender's backpressure — except on stream-latency-first,
 // where the frame is dropped and counted, as that lane prefers fresh data to complete data.
@@ -28,10 +32,11 @@ class OutgoingLanes {
   struct Limits {
     std::size_t max_lane_bytes = std::size_t{32} << 20;          // per reliable lane
     std::size_t max_latency_first_bytes = std::size_t{1} << 20;  // stream-latency-first
+    std::size_t window = kLaneWindowBytes;  // each lane's credit at the start, and its most
   };
 
   OutgoingLanes() : OutgoingLanes(Limits{}) {}
-  explicit OutgoingLanes(Limits limits) : limits_(limits) {}
+  explicit OutgoingLanes(Limits limits);
 
   // Errors: net frame-too-large (body over kMaxFrameBytes), overloaded (the lane is full; on
   // stream-latency-first the frame is dropped and counted in dropped()).
@@ -44,6 +49,13 @@ class OutgoingLanes {
   // unchanged, when nothing is queued.
   bool next_chunk_into(Bytes& chunk, std::size_t max_bytes = kMaxChunkBytes);
 
+  // The peer's CREDIT: `bytes` more of `lane`'s stream may go out. Errors: net malformed (the
+  // system lane, which has no credit; zero bytes; credit beyond the window).
+  Result<void> grant(Lane lane, std::size_t bytes);
+  std::size_t credit(Lane lane) const { return lanes_[index(lane)].credit; }
+  // A lane's cap on queued bytes (push() refuses beyond it).
+  std::size_t cap(Lane lane) const;
+
   bool empty() const { return total_bytes_ == 0; }
   std::size_t queued_bytes(Lane lane) const { return lanes_[index(lane)].bytes; }
   std::size_t queued_bytes() const { return total_bytes_; }
@@ -54,6 +66,7 @@ class OutgoingLanes {
     std::deque<Bytes> frames;  // encoded: header and body
     std::size_t offset = 0;    // bytes of frames.front() already sent
     std::size_t bytes = 0;     // queued bytes not yet sent
+    std::size_t credit = 0;    // bytes the peer has room for (unused on the system lane)
     std::uint64_t dropped = 0;
   };
   static std::size_t index(Lane lane) { return static_cast<std::size_t>(lane); }

@@ -1,0 +1,251 @@
+// Flow control across nodes, end to end over real sockets (two in-process nodes): a slow actor
+// with a backpressure mailbox on one node slows its senders on the other — its frames are held,
+// the lane's credit runs out, the sender's lane queue fills, the proxy waits for room and its
+// own bounded mailbox pauses the local sender — and nothing is lost or buffered without bound.
+// The system lane and replies flow meanwhile; a frame held past max_hold is dropped and counted.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_node.h"
+#include "probe.h"
+#include "troupe/cluster/remote_actors.h"
+#include "troupe/net/frame.h"
+#include "troupe/runtime/runtime_error.h"
+
+namespace troupe {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::eventually;
+using Node = testing::ClusterNode;
+
+Envelope envelope(const std::string& route, std::string payload = "") {
+  Envelope e;
+  e.route = route;
+  e.payload = std::move(payload);
+  return e;
+}
+
+// Blocks in a "gate" message until the gate opens (so its mailbox fills); records the number
+// each "n" message starts with, and answers requests with their payload.
+class Sink final : public Actor {
+ public:
+  Sink(std::atomic<bool>& gate, std::mutex& mutex, std::vector<int>& seen)
+      : gate_(gate), mutex_(mutex), seen_(seen) {}
+  bool receive(Message& m) override {
+    if (!m.is<Envelope>()) return false;
+    Envelope& e = m.as<Envelope>();
+    if (e.route == "gate") {
+      gate_.wait(false);
+      return true;
+    }
+    if (e.route == "n") {
+      std::lock_guard lock(mutex_);
+      seen_.push_back(std::stoi(e.payload.substr(0, e.payload.find(':'))));
+    }
+    if (m.request) take_reply().deliver(Bytes(e.payload.substr(0, 16)));
+    return true;
+  }
+
+ private:
+  std::atomic<bool>& gate_;
+  std::mutex& mutex_;
+  std::vector<int>& seen_;
+};
+
+class Watch final : public Actor {
+ public:
+  Watch(ActorRef target, testing::Probe& downs) : target_(std::move(target)), downs_(downs) {}
+  void on_start() override {
+    monitor(target_);
+    downs_.push("watching");
+  }
+  void on_down(const Down& d) override { downs_.push(d.reason.to_string()); }
+  bool receive(Message&) override { return false; }
+
+ private:
+  ActorRef target_;
+  testing::Probe& downs_;
+};
+
+class RemoteFlowControl : public ::testing::Test {
+ protected:
+  void start(std::chrono::milliseconds max_hold) {
+    a.options.mesh.max_hold = max_hold;
+    b.options.mesh.max_hold = max_hold;
+    testing::start_pair(a, b);
+    SpawnOptions options{"sink", "sink", {}, {}};
+    options.mailbox = {.bound = kSinkBound, .policy = OverflowPolicy::kBackpressure};
+    sink = b.system->spawn(std::make_unique<Sink>(gate, mutex, seen), options);
+    ASSERT_TRUE(sink);
+    ASSERT_TRUE(eventually([&] { return a.cluster->remote()->lookup("sink").has_value(); }));
+  }
+  void TearDown() override { open_gate(); }
+  void open_gate() {
+    gate = true;
+    gate.notify_all();
+  }
+  // Fills the sink's mailbox from b itself while it is blocked in its gate.
+  void block_sink() {
+    b.system->tell(sink, envelope("gate"));
+    ASSERT_TRUE(eventually([&] { return sink.cell()->mailbox_depth() == 0; }));
+    for (std::size_t i = 0; i < kSinkBound; ++i) {
+      ASSERT_EQ(b.system->try_tell(sink, envelope("local")), Delivery::kQueued);
+    }
+    ASSERT_EQ(b.system->try_tell(sink, envelope("local")), Delivery::kFull);
+  }
+  std::size_t seen_count() {
+    std::lock_guard lock(mutex);
+    return seen.size();
+  }
+
+  static constexpr std::size_t kSinkBound = 16;
+  Node a, b;
+  ActorRef sink;
+  std::atomic<bool> gate{false};
+  std::mutex mutex;
+  std::vector<int> seen;
+};
+
+TEST_F(RemoteFlowControl, AFloodThroughAProxyToAFullActorIsHeldNotDroppedAndPausesItsSender) {
+  start(30s);
+  block_sink();
+  auto proxy = a.cluster->remote()->proxy(sink.id(), "sink");
+  ASSERT_TRUE(proxy.ok()) << proxy.error().to_string();
+  // 2400 messages of 64 KiB: 150 MiB, past the window (4 MiB: 64 messages), the lane's queue
+  // (32 MiB: 512) and the proxy's mailbox (1024), so the proxy must wait for room and the
+  // sender must be paused.
+  constexpr int kTotal = 2400;
+  std::atomic<int> sent{0};
+  ActorRef sender = a.system->spawn_fn([&, to = *proxy](Actor& self) {
+    return Behavior([&, to, &self = self](int& next) {
+      for (int i = 0; i < 40 && next < kTotal; ++i, ++next) {
+        std::string payload = std::to_string(next) + ":";
+        payload.resize(64 << 10, 'p');
+        self.tell(to, envelope("n", std::move(payload)));
+        sent = next + 1;
+      }
+      if (next < kTotal) self.tell(self.self(), next);
+    });
+  });
+  a.system->tell(sender, 0);
+
+  // Everything stalls, bounded at each step.
+  auto* remote_a = a.cluster->remote();
+  ASSERT_TRUE(eventually([&] { return remote_a->counters().proxy_waits > 0; }, 20s));
+  ASSERT_TRUE(eventually([&] { return b.cluster->remote()->counters().held_frames > 0; }));
+  // The sender comes to a stop: what is out is the window, the lane's queue and the proxy's
+  // mailbox (plus one handler's worth of sends), and it stays so.
+  int stalled_at = -1;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const int now = sent.load();
+        if (now != stalled_at) {
+          stalled_at = now;
+          std::this_thread::sleep_for(200ms);
+          return false;
+        }
+        return true;
+      },
+      20s));
+  EXPECT_LT(stalled_at, kTotal);
+  EXPECT_LE(stalled_at, 64 + 512 + static_cast<int>(RemoteActors::kProxyMailboxBound) + 40 + 8);
+  EXPECT_LE(proxy->cell()->mailbox_depth(), RemoteActors::kProxyMailboxBound + 40);
+  std::this_thread::sleep_for(500ms);  // past several backpressure_max_stall periods
+  EXPECT_EQ(sent.load(), stalled_at);
+  auto out = a.cluster->transport().lane_stats(b.id(), net::Lane::kRpcReliable);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->credit, 0u);
+  EXPECT_LE(out->queued_bytes, std::size_t{32} << 20);
+  auto in = b.cluster->transport().lane_stats(a.id(), net::Lane::kRpcReliable);
+  ASSERT_TRUE(in.has_value());
+  EXPECT_LE(in->held_frames, net::kLaneWindowBytes / (64 << 10) + 1);
+  EXPECT_EQ(seen_count(), 0u);
+
+  // Room: every message arrives, in order; nothing was dropped anywhere.
+  open_gate();
+  ASSERT_TRUE(eventually([&] { return seen_count() == kTotal; }, 60s)) << seen_count();
+  {
+    std::lock_guard lock(mutex);
+    for (int i = 0; i < kTotal; ++i) ASSERT_EQ(seen[i], i);
+  }
+  EXPECT_EQ(sent.load(), kTotal);
+  EXPECT_EQ(b.cluster->remote()->counters().dropped_tells, 0u);
+  EXPECT_EQ(b.cluster->remote()->counters().hold_expired, 0u);
+  EXPECT_EQ(remote_a->counters().proxy_drops, 0u);
+}
+
+TEST_F(RemoteFlowControl, WhileALaneIsHeldTheSystemLaneAndRepliesFlowAndARequestWaits) {
+  start(30s);
+  // An actor of b that a watches through a proxy, and one of a that b asks.
+  ActorRef other = b.system->spawn_fn([](Actor&) { return Behavior([](int&) {}); },
+                                      SpawnOptions{"other", "other", {}, {}});
+  auto other_proxy = a.cluster->remote()->proxy(other.id(), "other");
+  ASSERT_TRUE(other_proxy.ok());
+  testing::Probe downs;
+  a.system->spawn(std::make_unique<Watch>(*other_proxy, downs));
+  ASSERT_TRUE(downs.wait_for("watching"));
+  std::atomic<bool> open{true};
+  std::mutex echo_mutex;
+  std::vector<int> echo_seen;
+  ActorRef echo = a.system->spawn(std::make_unique<Sink>(open, echo_mutex, echo_seen),
+                                  SpawnOptions{"echo-a", "echo", {}, {}});
+  ASSERT_TRUE(eventually([&] { return b.cluster->remote()->lookup("echo-a").has_value(); }));
+
+  block_sink();
+  // A request to the full sink is held on b (its lane waits)...
+  std::promise<Result<Bytes>> held_answer;
+  a.cluster->remote()->ask(b.id(), sink.id().serial, "", envelope("n", "7:held"), 20s,
+                           [&](Result<Bytes> r) { held_answer.set_value(std::move(r)); });
+  ASSERT_TRUE(eventually([&] { return b.cluster->remote()->counters().held_frames == 1; }));
+  // ...while b's requests to a are answered (the replies travel rpc-signal)...
+  std::promise<Result<Bytes>> echoed;
+  b.cluster->remote()->ask(a.id(), 0, "echo-a", envelope("x", "pong"), 5s,
+                           [&](Result<Bytes> r) { echoed.set_value(std::move(r)); });
+  auto echo_result = echoed.get_future().get();
+  ASSERT_TRUE(echo_result.ok()) << echo_result.error().to_string();
+  EXPECT_EQ(*echo_result, "pong");
+  // ...and the system lane carries a DOWN at once.
+  b.system->stop(other, ExitReason::error("gone"));
+  EXPECT_TRUE(downs.wait_for(ExitReason::error("gone").to_string(), 5s));
+  auto future = held_answer.get_future();
+  EXPECT_EQ(future.wait_for(0ms), std::future_status::timeout);  // still held
+  open_gate();
+  auto answer = future.get();
+  ASSERT_TRUE(answer.ok()) << answer.error().to_string();
+  EXPECT_EQ(*answer, "7:held");
+}
+
+TEST_F(RemoteFlowControl, AFrameHeldPastMaxHoldIsDroppedAndCountedAndARequestHearsMailboxFull) {
+  start(300ms);
+  block_sink();
+  const auto asked_at = std::chrono::steady_clock::now();
+  std::promise<Result<Bytes>> answer;
+  a.cluster->remote()->ask(b.id(), sink.id().serial, "", envelope("n", "1:late"), 20s,
+                           [&](Result<Bytes> r) { answer.set_value(std::move(r)); });
+  ASSERT_TRUE(
+      a.cluster->remote()->tell(b.id(), sink.id().serial, "", envelope("n", "2:late")).ok());
+  auto result = answer.get_future().get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, RuntimeErrc::kMailboxFull) << result.error().to_string();
+  EXPECT_GE(std::chrono::steady_clock::now() - asked_at, 300ms);
+  // The tell behind it waits its own max_hold, then goes too.
+  ASSERT_TRUE(eventually([&] { return b.cluster->remote()->counters().hold_expired == 2; }));
+  EXPECT_EQ(b.cluster->remote()->counters().dropped_tells, 1u);
+  // The lane is free again: with room, a message goes straight through.
+  open_gate();
+  ASSERT_TRUE(eventually([&] { return sink.cell()->mailbox_depth() == 0; }));
+  ASSERT_TRUE(a.cluster->remote()->tell(b.id(), sink.id().serial, "", envelope("n", "3:ok")).ok());
+  ASSERT_TRUE(eventually([&] { return seen_count() == 1; }));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen[0], 3);
+}
+
+}  // namespace
+}  // namespace troupe
