@@ -103,6 +103,7 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
   t.incarnation = c->options_.incarnation;
   t.connection.handshake_timeout = c->options_.mesh.handshake_timeout;
   t.connection.max_hold = c->options_.mesh.max_hold;
+  t.tcp_user_timeout = c->options_.mesh.tcp_user_timeout;
   t.io_threads = c->options_.mesh.io_threads;
   t.max_peers = c->options_.mesh.max_peers;
   Cluster* self_ptr = c.get();

@@ -84,6 +84,10 @@ Result<void> parse_mesh_table(const toml::table& table, const std::string& origi
       auto n = toml_integer_in(value, what, 1, 600'000);
       if (!n.ok()) return n.error();
       config.max_hold = std::chrono::milliseconds(*n);
+    } else if (k == "tcp_user_timeout_ms") {
+      auto n = toml_integer_in(value, what, 1000, 600'000);
+      if (!n.ok()) return n.error();
+      config.tcp_user_timeout = std::chrono::milliseconds(*n);
     } else if (k == "io_threads") {
       auto n = toml_integer_in(value, what, 1, 64);
       if (!n.ok()) return n.error();

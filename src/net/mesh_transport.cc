@@ -1,11 +1,14 @@
 #include "troupe/net/mesh_transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "troupe/net/net_error.h"
@@ -36,11 +39,25 @@ std::string endpoint_text(const MeshConnection::Socket& socket) {
   return "unix";
 }
 
-void tune(MeshConnection::Socket& socket) {
+// TCP sockets: no Nagle, and a dead path closes the connection within `user_timeout` instead
+// of leaving it in TCP's retransmission backoff for a quarter of an hour (a link cut while
+// both nodes stay alive through others is never closed by the membership): data unacknowledged
+// that long, or an idle connection whose keepalives go unanswered, ends it. Best effort.
+void tune(MeshConnection::Socket& socket, std::chrono::milliseconds user_timeout) {
   error_code ec;
   const auto ep = socket.local_endpoint(ec);
-  if (!ec && (ep.protocol().family() == AF_INET || ep.protocol().family() == AF_INET6)) {
-    socket.set_option(Tcp::no_delay(true), ec);  // small frames (pings, asks) go out at once
+  if (ec || (ep.protocol().family() != AF_INET && ep.protocol().family() != AF_INET6)) return;
+  socket.set_option(Tcp::no_delay(true), ec);  // small frames (pings, asks) go out at once
+  const int fd = socket.native_handle();
+  const auto ms = static_cast<unsigned>(user_timeout.count());
+  const int idle_s = std::max(1, static_cast<int>(ms / 2000));
+  const int interval_s = 1;
+  const int on = 1;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) != 0 ||
+      ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s) != 0) {
+    spdlog::debug("mesh: cannot set the TCP user timeout: {}", std::strerror(errno));
   }
 }
 
@@ -194,6 +211,9 @@ Result<std::unique_ptr<MeshTransport>> MeshTransport::start(const NodeKey& ident
   if (window < 1024 || window > (std::size_t{1} << 30)) {
     return Error{BaseErrc::kInvalidArgument, "a mesh lane window must be 1 KiB..1 GiB"};
   }
+  if (options.tcp_user_timeout.count() < 1000 || options.tcp_user_timeout.count() > 600000) {
+    return Error{BaseErrc::kInvalidArgument, "a mesh TCP user timeout must be 1..600 s"};
+  }
   if (options.connection.max_hold.count() <= 0) {
     return Error{BaseErrc::kInvalidArgument, "a mesh max_hold must be positive"};
   }
@@ -284,7 +304,7 @@ void MeshTransport::accept(MeshConnection::Socket socket, std::string endpoint) 
                    endpoint, pending_.size());
       return;  // the socket closes as it goes out of scope
     }
-    tune(socket);
+    tune(socket, options_.tcp_user_timeout);
     connection = std::make_shared<MeshConnection>(std::move(socket), false, context_,
                                                   static_cast<MeshConnection::Owner&>(*this),
                                                   std::move(endpoint));
@@ -444,7 +464,7 @@ void MeshTransport::start_dial_locked(Dial& dial) {
             redial_locked(dial);
             co_return;
           }
-          tune(socket);
+          tune(socket, options_.tcp_user_timeout);
           connection = std::make_shared<MeshConnection>(std::move(socket), true, context_,
                                                         static_cast<MeshConnection::Owner&>(*this),
                                                         address.to_string());

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -23,7 +24,8 @@ constexpr int kNodes = 5;
 // Five nodes in a lab, node 0 the seed; every node allows the four others.
 class FiveNodes {
  public:
-  explicit FiveNodes(NetworkLab& lab) {
+  // `mesh_extra`: lines appended to each node's [mesh] table.
+  explicit FiveNodes(NetworkLab& lab, const std::string& mesh_extra = "") {
     for (int i = 0; i < kNodes; ++i) {
       nodes_.push_back(std::make_unique<MeshNode>("partition-" + std::to_string(i)));
       nodes_.back()->launcher = lab.launcher(i);
@@ -34,6 +36,7 @@ class FiveNodes {
         if (o != n) others.push_back(o.get());
       }
       n->configure(others);
+      std::ofstream(n->dir + "/node.toml", std::ios::app) << mesh_extra;
     }
   }
   // Starts node i listening on its lab address, joining through node 0.
@@ -243,6 +246,42 @@ TEST(MeshPartition, UnderCpuStressOnEveryCoreNoNodeIsDeclaredDead) {
       "%u CPU hogs on %u hardware threads for %lld ms: %d polls of all five tables, %d suspect "
       "events logged, no dead\n",
       hogs, std::thread::hardware_concurrency(), stressed_ms, polls, suspect_events);
+}
+
+// A cut between two nodes that both stay alive through the others is never closed by the
+// membership; without a TCP user timeout their connection would sit in TCP's retransmission
+// backoff for a quarter of an hour, and traffic between them with it. With one (2 s here) both
+// ends close it, and once the path is back they connect afresh.
+TEST(MeshPartition, ALinkCutBetweenTwoLiveNodesClosesTheirConnectionWithinTheTcpUserTimeout) {
+  if (auto why = NetworkLab::namespaces_unavailable()) GTEST_SKIP() << *why;
+  NetworkLab lab(kNodes);
+  ASSERT_TRUE(lab.error().empty()) << lab.error();
+  FiveNodes nodes(lab, "tcp_user_timeout_ms = 2000\n");
+  ASSERT_TRUE(nodes.start_all(lab));
+  nodes[1].process->read_available();
+  const std::size_t log_start = nodes[1].process->output().size();
+  auto log_since = [&](std::size_t from) {
+    nodes[1].process->read_available();
+    return nodes[1].process->output().substr(from);
+  };
+  const std::string gone = "mesh: disconnected from " + nodes[2].key;
+  const auto cut_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(lab.cut_link(1, 2)) << lab.error();
+  ASSERT_TRUE(within(std::chrono::seconds(15), [&] {
+    return log_since(log_start).find(gone) != std::string::npos;
+  })) << log_since(log_start);
+  const auto closed_ms = ms_since(cut_at);
+  // Through the other three, each still holds the other as a member, not dead.
+  EXPECT_NE(nodes[1].members()[nodes[2].key]["state"], "dead") << nodes.tables();
+  EXPECT_NE(nodes[2].members()[nodes[1].key]["state"], "dead") << nodes.tables();
+  const std::size_t healed_from = nodes[1].process->output().size();
+  ASSERT_TRUE(lab.restore_link(1, 2)) << lab.error();
+  const auto restored_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(within(std::chrono::seconds(20), [&] {
+    return log_since(healed_from).find("mesh: connected to " + nodes[2].key) != std::string::npos;
+  })) << log_since(healed_from);
+  std::printf("cut 1-2: connection closed after %lld ms; reconnected %lld ms after the restore\n",
+              closed_ms, ms_since(restored_at));
 }
 
 }  // namespace

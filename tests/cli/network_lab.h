@@ -4,7 +4,8 @@
 // namespace, on the bridge "joined". partition(side) moves that side's ports to a second
 // bridge, "split", so frames between the sides are dropped silently in the middle, as a
 // failed switch would drop them (no RST, no ICMP: connections time out); heal() moves them
-// back. Needs root and iproute2 (`ip`), no other package.
+// back; cut_link(i, j) drops only what i and j send each other. Needs root and iproute2 (`ip`),
+// no other package.
 //
 // Lifetime: the destructor deletes every namespace the lab made, which deletes its veths and
 // bridges; a lab also deletes the namespaces of earlier test processes that are gone (killed
@@ -132,6 +133,17 @@ class NetworkLab {
 
   // Cuts `side` off from every other node, both ways, silently.
   bool partition(const std::vector<int>& side) { return move_ports(side, "split"); }
+  // Cuts only the path between nodes i and j, both ways, by a blackhole route in each of
+  // their namespaces: their packets to each other are dropped, while both still reach the
+  // others. restore_link() removes the routes.
+  bool cut_link(int i, int j) {
+    return ip({"-n", ns(i), "route", "add", "blackhole", address(j) + "/32"}) &&
+           ip({"-n", ns(j), "route", "add", "blackhole", address(i) + "/32"});
+  }
+  bool restore_link(int i, int j) {
+    return ip({"-n", ns(i), "route", "del", "blackhole", address(j) + "/32"}) &&
+           ip({"-n", ns(j), "route", "del", "blackhole", address(i) + "/32"});
+  }
   bool heal() {
     std::vector<int> all;
     for (int i = 0; i < nodes_; ++i) all.push_back(i);

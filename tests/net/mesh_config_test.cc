@@ -34,7 +34,7 @@ TEST(MeshConfig, ReadsEveryKey) {
       "allow = [\"" +
       kKey +
       "\"]\nhandshake_timeout_ms = 2000\nio_threads = 2\n"
-      "max_peers = 16\nmax_hold_ms = 250\n");
+      "max_peers = 16\nmax_hold_ms = 250\ntcp_user_timeout_ms = 3000\n");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   ASSERT_EQ(c->listen.size(), 2u);
   EXPECT_EQ(c->listen[1].kind, MeshAddress::Kind::kUnix);
@@ -46,6 +46,7 @@ TEST(MeshConfig, ReadsEveryKey) {
   EXPECT_EQ(c->io_threads, 2u);
   EXPECT_EQ(c->max_peers, 16u);
   EXPECT_EQ(c->max_hold.count(), 250);
+  EXPECT_EQ(c->tcp_user_timeout.count(), 3000);
 }
 
 TEST(MeshConfig, BadValuesAndUnknownKeysNameTheKey) {
@@ -63,6 +64,8 @@ TEST(MeshConfig, BadValuesAndUnknownKeysNameTheKey) {
       {"max_peers = 0", "mesh.max_peers"},
       {"max_hold_ms = 0", "mesh.max_hold_ms"},
       {"max_hold_ms = 600001", "mesh.max_hold_ms"},
+      {"tcp_user_timeout_ms = 999", "mesh.tcp_user_timeout_ms"},
+      {"tcp_user_timeout_ms = \"10s\"", "mesh.tcp_user_timeout_ms"},
       {"advertise = \"unix:\"", "mesh.advertise"},
       {"seeds = []", "unknown key mesh.seeds"},
       {"listen = []", "mesh.listen is an empty list"},

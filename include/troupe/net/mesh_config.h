@@ -39,6 +39,9 @@ struct MeshConfig {
   // The longest a frame for a full backpressure mailbox is held before it is dropped (its lane
   // waits meanwhile): `max_hold_ms`.
   std::chrono::milliseconds max_hold{5000};
+  // A TCP connection to a peer whose data or keepalives go unacknowledged this long is closed
+  // and dialled afresh (`tcp_user_timeout_ms`).
+  std::chrono::milliseconds tcp_user_timeout{10000};
   unsigned io_threads = 1;
   std::size_t max_peers = 1024;
   // Whether allowed peers may spawn signed packages on this node (`troupe spawn --node`): off

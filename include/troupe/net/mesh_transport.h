@@ -53,6 +53,8 @@ class MeshTransport final : private MeshConnection::Owner {
     std::size_t max_peers = 1024;
     std::chrono::milliseconds backoff_base{100};
     std::chrono::milliseconds backoff_cap{10000};
+    // A TCP connection whose data (or keepalives) go unacknowledged this long is closed.
+    std::chrono::milliseconds tcp_user_timeout{10000};
     unsigned io_threads = 1;
   };
   struct Handlers {
