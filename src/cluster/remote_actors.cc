@@ -11,6 +11,7 @@
 #include "troupe/platform/platform_error.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/guest_grants.h"
+#include "troupe/wasm/wasm_actor.h"
 
 namespace troupe {
 
@@ -37,7 +38,8 @@ class RemoteActors::Proxy final : public Actor {
   void on_start() override { trap_exit(true); }
 
   bool receive(Message& m) override {
-    if (!m.is<Envelope>()) return false;  // only Envelopes cross nodes
+    if (m.is<wasm::DataStreamMessage>()) return forward_stream(m);
+    if (!m.is<Envelope>()) return false;  // only Envelopes and data streams cross nodes
     Envelope e = std::move(m.as<Envelope>());
     std::shared_lock lock(handle_->mutex);
     RemoteActors* remote = handle_->self;
@@ -76,13 +78,28 @@ class RemoteActors::Proxy final : public Actor {
   }
 
  private:
+  bool forward_stream(Message& m) {
+    auto& chunk = m.as<wasm::DataStreamMessage>();
+    std::optional<ReplyPromise> reply;
+    if (m.request) reply.emplace(take_reply());
+    std::shared_lock lock(handle_->mutex);
+    RemoteActors* remote = handle_->self;
+    if (!remote) {
+      if (reply) reply->fail(Error{BaseErrc::kUnavailable, "the node is shutting down"});
+      if (chunk.in_flight) chunk.in_flight->fetch_sub(1, std::memory_order_relaxed);
+      return true;
+    }
+    auto frame = remote->proxy_stream(id_, std::move(chunk), std::move(reply));
+    if (frame && !remote->send_proxy_frame(*frame)) wait_for_room(*remote, std::move(*frame));
+    return true;
+  }
+
   // The lane to the node is full: this proxy takes no more messages (its mailbox fills and
   // pauses its senders) until the frame has gone.
   void wait_for_room(RemoteActors& remote, ProxyFrame frame) {
     held_ = std::move(frame);
     auto resume = wait_then([this] { send_held(); });
-    if (!remote.transport_.notify_when_room(held_->node, net::Lane::kRpcReliable,
-                                            held_->body.size(), resume)) {
+    if (!remote.transport_.notify_when_room(held_->node, held_->lane, held_->body.size(), resume)) {
       // Larger than the lane could ever queue: never sent.
       remote.fail_proxy_frame(*held_, Error{NetErrc::kFrameTooLarge,
                                             "a message larger than "
@@ -269,16 +286,96 @@ bool RemoteActors::send_proxy_frame(const ProxyFrame& frame) {
     std::lock_guard lock(mutex_);
     if (!pending_.contains(frame.request_id)) return true;  // timed out while it waited
   }
-  auto sent =
-      transport_.send(frame.node, net::Lane::kRpcReliable, net::FrameType::kEnvelope, frame.body);
+  auto sent = transport_.send(frame.node, frame.lane, frame.type, frame.body);
   if (sent.ok()) return true;
   if (sent.error().code == NetErrc::kOverloaded) {
     std::lock_guard lock(mutex_);
+    if (frame.lane == net::Lane::kStreamLatencyFirst) {
+      ++counters_.stream_drops;  // fresh data over complete data: that lane never waits
+      return true;
+    }
     ++counters_.proxy_waits;
     return false;
   }
   fail_proxy_frame(frame, sent.error());
   return true;
+}
+
+std::optional<RemoteActors::ProxyFrame> RemoteActors::proxy_stream(
+    ActorId to, wasm::DataStreamMessage message, std::optional<ReplyPromise> reply) {
+  // Handed to the network (or dropped) now: the sender's latency-first window moves on.
+  if (message.in_flight) message.in_flight->fetch_sub(1, std::memory_order_relaxed);
+  auto fits = check_remote_stream(message.chunk);
+  if (!fits.ok()) {
+    if (reply) reply->fail(fits.error());
+    std::lock_guard lock(mutex_);
+    if (!reply) ++counters_.stream_drops;
+    return std::nullopt;
+  }
+  RemoteStreamChunk chunk;
+  chunk.reliable = reply.has_value();
+  chunk.to_serial = to.serial;
+  chunk.sender_serial = message.sender.node == system_.node_id() ? message.sender.serial : 0;
+  if (ActorRef sender = chunk.sender_serial != 0 ? system_.find(message.sender) : ActorRef{}) {
+    chunk.sender_type = sender.type_name().substr(0, kMaxRemoteTextBytes);
+  }
+  chunk.chunk = std::move(message.chunk);
+  ProxyFrame frame{to.node, 0, {}, net::Lane::kStreamLatencyFirst, net::FrameType::kStream};
+  if (chunk.reliable) {
+    const std::uint64_t id = next_request_.fetch_add(1);
+    auto promise = std::make_shared<ReplyPromise>(std::move(*reply));
+    if (!add_pending(to.node, id, kProxyAskTimeout,
+                     [promise](Result<Bytes> r) { promise->deliver(std::move(r)); })) {
+      return std::nullopt;
+    }
+    chunk.request_id = id;
+    chunk.time_left_ms = static_cast<std::uint32_t>(kProxyAskTimeout.count());
+    frame.request_id = id;
+    frame.lane = net::Lane::kStreamReliable;
+  }
+  frame.body = encode_remote_stream(chunk);
+  return frame;
+}
+
+net::FrameVerdict RemoteActors::handle_stream(const net::PeerInfo& peer, RemoteStreamChunk chunk,
+                                              const net::FrameHold& hold) {
+  ActorRef target = system_.find(ActorId{system_.node_id(), chunk.to_serial});
+  if (target && wasm::is_node_internal_type(target.type_name())) target = ActorRef{};
+  const std::string who = std::to_string(chunk.to_serial);
+  const ActorId sender =
+      chunk.sender_serial != 0 ? ActorId{peer.id, chunk.sender_serial} : ActorId{};
+  wasm::DataStreamMessage message{std::move(chunk.chunk), sender, nullptr,
+                                  std::move(chunk.sender_type)};
+  if (!chunk.reliable) {
+    // Latency-first: never held; a chunk the target cannot take now is dropped and counted.
+    const Delivery delivery =
+        target ? system_.try_tell(target, std::move(message)) : Delivery::kDeadLetter;
+    if (delivery != Delivery::kQueued) {
+      std::lock_guard lock(mutex_);
+      ++counters_.stream_drops;
+    }
+    return net::FrameVerdict::kTaken;
+  }
+  const NodeId from = peer.id;
+  const std::uint64_t request_id = chunk.request_id;
+  if (!target) {
+    reply_to(from, request_id)(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
+    return net::FrameVerdict::kTaken;
+  }
+  const auto time_left = std::chrono::milliseconds(chunk.time_left_ms) -
+                         std::chrono::ceil<std::chrono::milliseconds>(hold.held_for());
+  if (time_left.count() <= 0) {
+    reply_to(from, request_id)(
+        Error{BaseErrc::kTimedOut, "the chunk's deadline passed while " + who + " was full"});
+    return net::FrameVerdict::kTaken;
+  }
+  const Delivery delivery = system_.try_ask_then<Bytes>(target, std::move(message), time_left,
+                                                        reply_to(from, request_id));
+  if (delivery != Delivery::kFull) return net::FrameVerdict::kTaken;
+  if (hold_for(target, hold)) return net::FrameVerdict::kHeld;
+  reply_to(from,
+           request_id)(Error{RuntimeErrc::kMailboxFull, "the mailbox of " + who + " stayed full"});
+  return net::FrameVerdict::kTaken;
 }
 
 void RemoteActors::fail_proxy_frame(const ProxyFrame& frame, const Error& why) {
@@ -502,6 +599,11 @@ net::FrameVerdict RemoteActors::on_frame(const net::PeerInfo& peer, const net::F
       if (!exit.ok()) break;
       handle_exit(std::move(exit).value());
       return kTaken;
+    }
+    case net::FrameType::kStream: {
+      auto chunk = decode_remote_stream(frame.body);
+      if (!chunk.ok()) break;
+      return handle_stream(peer, std::move(chunk).value(), hold);
     }
     case net::FrameType::kSpawn: {
       auto spawn = decode_remote_spawn(frame.body);

@@ -253,6 +253,98 @@ Result<RemoteSpawned> decode_remote_spawned(BytesView body) {
   return s;
 }
 
+namespace {
+constexpr std::uint8_t kStreamReliable = 0;
+constexpr std::uint8_t kStreamLatencyFirst = 1;
+}  // namespace
+
+Result<void> check_remote_stream(const wasm::workload::DataStreamChunk& chunk) {
+  auto too = [](const std::string& what) {
+    return Error{BaseErrc::kInvalidArgument,
+                 "a data-stream chunk whose " + what + " does not fit a STREAM frame"};
+  };
+  if (chunk.stream_id.size() > kMaxRemoteStreamIdBytes) return too("stream id");
+  if (chunk.metadata.size() > kMaxRemoteStreamMetadata) return too("metadata");
+  for (const auto& [key, value] : chunk.metadata) {
+    if (key.size() > kMaxRemoteStreamMetadataBytes ||
+        value.size() > kMaxRemoteStreamMetadataBytes) {
+      return too("metadata entry");
+    }
+  }
+  return {};
+}
+
+Bytes encode_remote_stream(const RemoteStreamChunk& c) {
+  const auto& k = c.chunk;
+  Bytes out;
+  out.reserve(64 + c.sender_type.size() + k.stream_id.size() + k.payload.size());
+  put_u8(out, c.reliable ? kStreamReliable : kStreamLatencyFirst);
+  put_u64(out, c.reliable ? c.request_id : 0);
+  put_u32(out, c.reliable ? c.time_left_ms : 0);
+  put_u64(out, c.to_serial);
+  put_u64(out, c.sender_serial);
+  put_text16(out, c.sender_type);
+  put_text16(out, k.stream_id);
+  put_u64(out, k.sequence);
+  put_u8(out, k.timestamp_ms ? 1 : 0);
+  if (k.timestamp_ms) put_u64(out, static_cast<std::uint64_t>(*k.timestamp_ms));
+  put_u16(out, static_cast<std::uint16_t>(k.metadata.size()));
+  for (const auto& [key, value] : k.metadata) {
+    put_text16(out, key);
+    put_text16(out, value);
+  }
+  out.append(k.payload);
+  return out;
+}
+
+Result<RemoteStreamChunk> decode_remote_stream(BytesView body) {
+  ByteReader in(body, ClusterErrc::kMalformed, "stream frame");
+  RemoteStreamChunk c;
+  TROUPE_READ(kind, in.u8("kind"));
+  if (kind != kStreamReliable && kind != kStreamLatencyFirst) {
+    return in.error("kind " + std::to_string(kind));
+  }
+  c.reliable = kind == kStreamReliable;
+  TROUPE_READ(request_id, in.u64("request id"));
+  TROUPE_READ(time_left, in.u32("time left"));
+  if (c.reliable && (time_left == 0 || time_left > kMaxRemoteTimeLeftMs)) {
+    return in.error("a reliable chunk's time left of " + std::to_string(time_left) + " ms (1.." +
+                    std::to_string(kMaxRemoteTimeLeftMs) + ")");
+  }
+  c.request_id = request_id;
+  c.time_left_ms = time_left;
+  TROUPE_READ(to_serial, in.u64("target serial"));
+  if (to_serial == 0) return in.error("target serial 0");
+  c.to_serial = to_serial;
+  TROUPE_READ(sender_serial, in.u64("sender serial"));
+  c.sender_serial = sender_serial;
+  TROUPE_READ(sender_type, read_text16(in, kMaxRemoteTextBytes, "sender type"));
+  c.sender_type = std::move(sender_type);
+  auto& k = c.chunk;
+  TROUPE_READ(stream_id, read_text16(in, kMaxRemoteStreamIdBytes, "stream id"));
+  k.stream_id = std::move(stream_id);
+  TROUPE_READ(sequence, in.u64("sequence"));
+  k.sequence = sequence;
+  TROUPE_READ(has_timestamp, in.u8("timestamp flag"));
+  if (has_timestamp > 1) return in.error("timestamp flag " + std::to_string(has_timestamp));
+  if (has_timestamp == 1) {
+    TROUPE_READ(timestamp, in.u64("timestamp"));
+    k.timestamp_ms = static_cast<std::int64_t>(timestamp);
+  }
+  TROUPE_READ(entries, in.u16("metadata count"));
+  if (entries > kMaxRemoteStreamMetadata || std::size_t{entries} * 4 > in.left()) {
+    return in.error("a metadata count of " + std::to_string(entries));
+  }
+  k.metadata.reserve(entries);
+  for (std::size_t i = 0; i < entries; ++i) {
+    TROUPE_READ(key, read_text16(in, kMaxRemoteStreamMetadataBytes, "metadata key"));
+    TROUPE_READ(value, read_text16(in, kMaxRemoteStreamMetadataBytes, "metadata value"));
+    k.metadata.emplace_back(std::move(key), std::move(value));
+  }
+  k.payload = std::string(in.rest());
+  return c;
+}
+
 Bytes encode_registry(const RegistryAnnouncement& a) {
   Bytes out;
   put_u64(out, a.sequence);

@@ -36,6 +36,7 @@ std::optional<FrameType> frame_type_from_byte(std::uint8_t byte) {
     case static_cast<std::uint8_t>(FrameType::kExit):
     case static_cast<std::uint8_t>(FrameType::kSpawn):
     case static_cast<std::uint8_t>(FrameType::kCredit):
+    case static_cast<std::uint8_t>(FrameType::kStream):
       return static_cast<FrameType>(byte);
     default:
       return std::nullopt;
@@ -66,6 +67,8 @@ std::string_view frame_type_name(FrameType type) {
       return "spawn";
     case FrameType::kCredit:
       return "credit";
+    case FrameType::kStream:
+      return "stream";
   }
   return "unknown";
 }
@@ -86,6 +89,8 @@ bool frame_allowed_on(FrameType type, Lane lane) {
       return lane == Lane::kRpcSignal || lane == Lane::kRpcReliable;
     case FrameType::kSpawn:
       return lane == Lane::kRpcReliable;
+    case FrameType::kStream:
+      return lane == Lane::kStreamReliable || lane == Lane::kStreamLatencyFirst;
   }
   return false;
 }
@@ -110,6 +115,7 @@ std::size_t max_frame_body(FrameType type) {
     case FrameType::kEnvelope:
     case FrameType::kReply:
     case FrameType::kSpawn:
+    case FrameType::kStream:
       return kMaxFrameBytes;
   }
   return 0;

@@ -32,7 +32,10 @@ constexpr std::string_view kWireSchemaText =
     "spawn:10=request_id:u64,time_left_ms:u32,name:str16,supervisor:str16,tier:u8,restart:u8,"
     "flags:u8,limits:u8*(key:u8,unlimited:u8,value:u64),package;"
     "spawned=serial:u64,type:str16;"
-    "credit:11=lane:u8,bytes:u32be;window=4194304,lanes=1-4,grant=delivered;";
+    "credit:11=lane:u8,bytes:u32be;window=4194304,lanes=1-4,grant=delivered;"
+    "stream:12=kind:u8,request_id:u64,time_left_ms:u32,target:u64,sender:u64,sender_type:str16,"
+    "stream_id:str16,sequence:u64,timestamp:u8(0|1:i64),metadata:u16*(key:str16,value:str16),"
+    "payload;";
 
 void put_be(std::uint8_t* out, std::uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) {

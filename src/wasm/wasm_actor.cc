@@ -152,7 +152,10 @@ class WasmActor final : public Actor, private HostImports {
         reply.fail(Error{BaseErrc::kUnavailable, "the receiver does not take data streams"});
         return true;
       }
-      ActorRef sender = system().find(d.sender);
+      ActorRef sender = d.sender.serial != 0 ? system().find(d.sender) : ActorRef{};
+      if (!sender && d.sender.node != system().node_id()) {
+        sender = remote_caller_stand_in(system(), d.sender, d.sender_type);  // another node's
+      }
       workload::ActrId from = sender ? ident(sender) : workload::ActrId{0, d.sender.serial, {}};
       invoke("on-data-stream", {workload::to_value(d.chunk), workload::to_value(from)},
              [this, finish,
@@ -691,14 +694,11 @@ class WasmActor final : public Actor, private HostImports {
   };
 
   AbiValue send_data_stream(const std::vector<AbiValue>& args) {
+    // An actor of another node resolves to its proxy, which carries the chunk as a STREAM
+    // frame on the stream lanes (docs/PROTOCOL.md).
     auto to = resolve_dest(workload::dest_from(args[0]));
     if (!to.ok()) return workload::err(to_guest_error(to.error()));
-    if (to->id().node != system().node_id()) {
-      return workload::err({ActrErrorCase::kNotImplemented,
-                            "data streams do not cross nodes: the receiver is on another node",
-                            {}});
-    }
-    DataStreamMessage m{workload::data_stream_from(args[1]), self().id(), nullptr};
+    DataStreamMessage m{workload::data_stream_from(args[1]), self().id(), nullptr, {}};
     auto it = streams_.find(m.chunk.stream_id);
     if (it == streams_.end()) {
       return workload::err({ActrErrorCase::kInvalidArgument,

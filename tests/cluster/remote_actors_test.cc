@@ -476,6 +476,77 @@ TEST(RemoteSpawnCodec, RoundTripsAndRefusesEveryBadField) {
   EXPECT_FALSE(decode_remote_spawned(encode_remote_spawned(RemoteSpawned{5, "x"}) + "!").ok());
 }
 
+TEST(RemoteStreamCodec, RoundTripsAndRefusesEveryBadField) {
+  RemoteStreamChunk c;
+  c.reliable = true;
+  c.request_id = 9;
+  c.time_left_ms = 500;
+  c.to_serial = 4;
+  c.sender_serial = 6;
+  c.sender_type = "acme:p:1";
+  c.chunk.stream_id = "s";
+  c.chunk.sequence = 3;
+  c.chunk.payload = "data";
+  c.chunk.metadata = {{"k", "v"}, {"", ""}};
+  c.chunk.timestamp_ms = -5;
+  auto back = decode_remote_stream(encode_remote_stream(c));
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_TRUE(back->reliable);
+  EXPECT_EQ(back->request_id, 9u);
+  EXPECT_EQ(back->time_left_ms, 500u);
+  EXPECT_EQ(back->to_serial, 4u);
+  EXPECT_EQ(back->sender_serial, 6u);
+  EXPECT_EQ(back->sender_type, "acme:p:1");
+  EXPECT_EQ(back->chunk.stream_id, "s");
+  EXPECT_EQ(back->chunk.sequence, 3u);
+  EXPECT_EQ(back->chunk.payload, "data");
+  EXPECT_EQ(back->chunk.metadata, c.chunk.metadata);
+  EXPECT_EQ(back->chunk.timestamp_ms, -5);
+  RemoteStreamChunk latency = c;
+  latency.reliable = false;
+  latency.chunk.timestamp_ms.reset();
+  auto fast = decode_remote_stream(encode_remote_stream(latency));
+  ASSERT_TRUE(fast.ok());
+  EXPECT_FALSE(fast->reliable);
+  EXPECT_EQ(fast->request_id, 0u);  // a tell carries none
+  EXPECT_FALSE(fast->chunk.timestamp_ms.has_value());
+  auto refused = [](const Bytes& frame, const std::string& field) {
+    auto d = decode_remote_stream(frame);
+    ASSERT_FALSE(d.ok()) << field;
+    EXPECT_EQ(d.error().code, ClusterErrc::kMalformed);
+    EXPECT_NE(d.error().detail.find(field), std::string::npos) << d.error().detail;
+  };
+  RemoteStreamChunk bad = c;
+  bad.time_left_ms = 0;
+  refused(encode_remote_stream(bad), "time left");
+  bad = c;
+  bad.to_serial = 0;
+  refused(encode_remote_stream(bad), "target serial");
+  bad = c;
+  bad.chunk.stream_id.assign(kMaxRemoteStreamIdBytes + 1, 's');
+  refused(encode_remote_stream(bad), "stream id");
+  EXPECT_FALSE(check_remote_stream(bad.chunk).ok());
+  bad = c;
+  bad.chunk.metadata.assign(kMaxRemoteStreamMetadata + 1, {"k", "v"});
+  refused(encode_remote_stream(bad), "metadata count");
+  EXPECT_FALSE(check_remote_stream(bad.chunk).ok());
+  bad = c;
+  bad.chunk.metadata = {{std::string(kMaxRemoteStreamMetadataBytes + 1, 'k'), "v"}};
+  refused(encode_remote_stream(bad), "metadata key");
+  EXPECT_FALSE(check_remote_stream(bad.chunk).ok());
+  Bytes kind = encode_remote_stream(c);
+  kind[0] = 2;
+  refused(kind, "kind");
+  Bytes flag = encode_remote_stream(c);
+  flag[1 + 8 + 4 + 8 + 8 + 2 + 8 + 2 + 1 + 8] = 2;  // the timestamp flag: 0 or 1
+  refused(flag, "timestamp flag");
+  const Bytes full = encode_remote_stream(c);
+  for (std::size_t n = 0; n + 4 < full.size(); ++n) {  // every cut before the payload
+    EXPECT_FALSE(decode_remote_stream(BytesView(full).substr(0, n)).ok()) << n;
+  }
+  EXPECT_TRUE(check_remote_stream(c.chunk).ok());
+}
+
 // A supervisor here with a child on b (RemoteActors::child_factory): the child answers through
 // its local stand-in (also what was sent before the remote actor existed), a remote death is
 // restarted by the local supervisor as a new remote spawn, and stopping the supervisor stops

@@ -51,6 +51,10 @@
 #include "troupe/runtime/actor_system.h"
 #include "troupe/runtime/remote_directory.h"
 
+namespace troupe::wasm {
+struct DataStreamMessage;
+}  // namespace troupe::wasm
+
 namespace troupe {
 
 class RemoteActors {
@@ -74,6 +78,7 @@ class RemoteActors {
     std::uint64_t hold_expired = 0;     // of those, dropped after max_hold
     std::uint64_t proxy_waits = 0;      // times a proxy waited for room in its lane
     std::uint64_t proxy_drops = 0;      // messages a proxy could not send (no connection, ...)
+    std::uint64_t stream_drops = 0;     // latency-first chunks dropped (lane or mailbox behind)
   };
   // Where a remote name points.
   struct RemoteName {
@@ -194,10 +199,19 @@ class RemoteActors {
     NodeId node = 0;
     std::uint64_t request_id = 0;
     Bytes body;
+    net::Lane lane = net::Lane::kRpcReliable;
+    net::FrameType type = net::FrameType::kEnvelope;
   };
   // Sends it; false when its lane is full (the caller waits for room and calls again). A
-  // failure for good drops a tell (counted) and fails a request.
+  // failure for good drops a tell (counted) and fails a request. On stream-latency-first a
+  // full lane drops the chunk (counted) instead: that lane never waits.
   bool send_proxy_frame(const ProxyFrame& frame);
+  // A proxy's data-stream chunk (the message of a guest's send-data-stream): the frame to send,
+  // or nothing when it failed at once (the request answered, a latency-first chunk counted).
+  std::optional<ProxyFrame> proxy_stream(ActorId to, wasm::DataStreamMessage chunk,
+                                         std::optional<ReplyPromise> reply);
+  net::FrameVerdict handle_stream(const net::PeerInfo& peer, RemoteStreamChunk chunk,
+                                  const net::FrameHold& hold);
   void fail_proxy_frame(const ProxyFrame& frame, const Error& why);
   ProxyFrame proxy_request(ActorId to, Envelope envelope, std::chrono::milliseconds timeout,
                            std::function<void(Result<Bytes>)> done);

@@ -18,6 +18,7 @@
 #include "troupe/base/result.h"
 #include "troupe/runtime/envelope.h"
 #include "troupe/runtime/exit_reason.h"
+#include "troupe/wasm/workload_values.h"
 
 namespace troupe {
 
@@ -98,6 +99,28 @@ Bytes encode_remote_spawn(const RemoteSpawn& s);
 Result<RemoteSpawn> decode_remote_spawn(BytesView body);
 Bytes encode_remote_spawned(const RemoteSpawned& s);
 Result<RemoteSpawned> decode_remote_spawned(BytesView body);
+
+// STREAM: a data-stream chunk from an actor of the sending node (a guest's send-data-stream)
+// to an actor of the receiver. Reliable: a request on stream-reliable, answered by REPLY once
+// the receiver handled the chunk (stop-and-wait). Latency-first: a tell on
+// stream-latency-first, dropped (and counted) wherever it would wait.
+inline constexpr std::size_t kMaxRemoteStreamIdBytes = 1024;
+inline constexpr std::size_t kMaxRemoteStreamMetadata = 1024;
+inline constexpr std::size_t kMaxRemoteStreamMetadataBytes = 4096;  // a key or a value
+struct RemoteStreamChunk {
+  bool reliable = true;
+  std::uint64_t request_id = 0;    // reliable only
+  std::uint32_t time_left_ms = 0;  // reliable only: 1..kMaxRemoteTimeLeftMs
+  std::uint64_t to_serial = 0;
+  std::uint64_t sender_serial = 0;  // an actor of the sending node
+  std::string sender_type;
+  wasm::workload::DataStreamChunk chunk;
+};
+Bytes encode_remote_stream(const RemoteStreamChunk& c);
+Result<RemoteStreamChunk> decode_remote_stream(BytesView body);
+// Whether a chunk fits the frame's caps (encode_remote_stream assumes it does); the error says
+// which field does not.
+Result<void> check_remote_stream(const wasm::workload::DataStreamChunk& chunk);
 
 Bytes encode_registry(const RegistryAnnouncement& a);
 Result<RegistryAnnouncement> decode_registry(BytesView body);

@@ -50,6 +50,7 @@ enum class FrameType : std::uint8_t {
   kExit = 9,        // an exit signal to an actor of the receiver (a link across nodes)
   kSpawn = 10,      // a signed package for the receiver to verify and spawn (a request)
   kCredit = 11,     // more bytes the receiver may send on one lane (flow control)
+  kStream = 12,     // a data-stream chunk for an actor of the receiver
 };
 std::optional<FrameType> frame_type_from_byte(std::uint8_t byte);
 std::string_view frame_type_name(FrameType type);

@@ -73,11 +73,13 @@ struct WasmEvent {
 // stream-latency-first chunks come as a tell with `in_flight`, the sender's count of chunks
 // not yet handled, which the receiver decrements; the sender drops a chunk instead of sending
 // it while kLatencyFirstWindow are in flight. Any actor may handle it; a WebAssembly actor
-// calls on-data-stream.
+// calls on-data-stream. Across nodes a proxy carries it as a STREAM frame (docs/PROTOCOL.md):
+// there `in_flight` counts the chunks not yet handed to the network.
 struct DataStreamMessage {
   workload::DataStreamChunk chunk;
   ActorId sender;
   std::shared_ptr<std::atomic<int>> in_flight;  // latency-first only
+  std::string sender_type;  // from another node: the type its node announced for the sender
 };
 inline constexpr int kLatencyFirstWindow = 64;
 
