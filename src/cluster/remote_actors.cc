@@ -71,6 +71,18 @@ class RemoteActors::Proxy final : public Actor {
     return true;
   }
 
+  // A frame still waiting for room is never sent: its request fails now, not at its deadline.
+  void on_stop() override {
+    if (!held_) return;
+    std::shared_lock lock(handle_->mutex);
+    if (handle_->self) {
+      handle_->self->fail_proxy_frame(
+          *held_, Error{ClusterErrc::kNoConnection,
+                        "the stand-in of " + id_.to_string() + " stopped before it was sent"});
+    }
+    held_.reset();
+  }
+
   void on_exit(const ExitSignal& signal) override {
     if (!signal.reason.abnormal()) return;
     std::shared_lock lock(handle_->mutex);
@@ -297,7 +309,10 @@ bool RemoteActors::send_proxy_frame(const ProxyFrame& frame) {
     ++counters_.proxy_waits;
     return false;
   }
-  fail_proxy_frame(frame, sent.error());
+  const Error& why = sent.error();
+  fail_proxy_frame(frame, why.code == NetErrc::kUnreachable || why.code == NetErrc::kClosed
+                              ? Error{ClusterErrc::kNoConnection, why.detail}
+                              : why);
   return true;
 }
 
@@ -348,8 +363,9 @@ net::FrameVerdict RemoteActors::handle_stream(const net::PeerInfo& peer, RemoteS
                                   std::move(chunk.sender_type)};
   if (!chunk.reliable) {
     // Latency-first: never held; a chunk the target cannot take now is dropped and counted.
-    const Delivery delivery =
-        target ? system_.try_tell(target, std::move(message)) : Delivery::kDeadLetter;
+    const Delivery delivery = !target              ? Delivery::kDeadLetter
+                              : backlogged(target) ? Delivery::kFull
+                                                   : system_.try_tell(target, std::move(message));
     if (delivery != Delivery::kQueued) {
       std::lock_guard lock(mutex_);
       ++counters_.stream_drops;
@@ -369,8 +385,10 @@ net::FrameVerdict RemoteActors::handle_stream(const net::PeerInfo& peer, RemoteS
         Error{BaseErrc::kTimedOut, "the chunk's deadline passed while " + who + " was full"});
     return net::FrameVerdict::kTaken;
   }
-  const Delivery delivery = system_.try_ask_then<Bytes>(target, std::move(message), time_left,
-                                                        reply_to(from, request_id));
+  const Delivery delivery = backlogged(target)
+                                ? Delivery::kFull
+                                : system_.try_ask_then<Bytes>(target, std::move(message), time_left,
+                                                              reply_to(from, request_id));
   if (delivery != Delivery::kFull) return net::FrameVerdict::kTaken;
   if (hold_for(target, hold)) return net::FrameVerdict::kHeld;
   reply_to(from,
@@ -621,6 +639,11 @@ net::FrameVerdict RemoteActors::on_frame(const net::PeerInfo& peer, const net::F
   return kTaken;
 }
 
+bool RemoteActors::backlogged(const ActorRef& target) {
+  return target && !target.cell()->mailbox_bounded() &&
+         target.cell()->mailbox_depth() >= kMaxNetworkBacklog;
+}
+
 bool RemoteActors::hold_for(const ActorRef& target, const net::FrameHold& hold) {
   if (!hold.may_hold()) return false;
   if (hold.last_offer()) {
@@ -628,11 +651,15 @@ bool RemoteActors::hold_for(const ActorRef& target, const net::FrameHold& hold) 
     ++counters_.hold_expired;
     return false;
   }
-  if (hold.held_for() == std::chrono::steady_clock::duration::zero()) {
+  {
     std::lock_guard lock(mutex_);
     ++counters_.held_frames;
   }
-  system_.notify_when_room(target, hold.resumer());
+  if (target.cell()->mailbox_bounded()) {
+    system_.notify_when_room(target, hold.resumer());
+  } else {
+    system_.timers().after(kBacklogRetry, hold.resumer());  // no room callback unbounded
+  }
   return true;
 }
 
@@ -657,8 +684,9 @@ net::FrameVerdict RemoteActors::handle_envelope(const net::PeerInfo& peer, Remot
   const std::string who =
       remote.to_serial != 0 ? std::to_string(remote.to_serial) : "'" + remote.to_name + "'";
   if (e.kind == EnvelopeKind::kTell) {
-    const Delivery delivery =
-        target ? system_.try_tell(target, std::move(e)) : Delivery::kDeadLetter;
+    const Delivery delivery = !target              ? Delivery::kDeadLetter
+                              : backlogged(target) ? Delivery::kFull
+                                                   : system_.try_tell(target, std::move(e));
     if (delivery == Delivery::kFull && hold_for(target, hold)) return net::FrameVerdict::kHeld;
     if (delivery != Delivery::kQueued) {
       std::lock_guard lock(mutex_);
@@ -681,8 +709,10 @@ net::FrameVerdict RemoteActors::handle_envelope(const net::PeerInfo& peer, Remot
     return net::FrameVerdict::kTaken;
   }
   e.deadline = system_.clock().now() + time_left;
-  const Delivery delivery =
-      system_.try_ask_then<Bytes>(target, std::move(e), time_left, reply_to(from, request_id));
+  const Delivery delivery = backlogged(target)
+                                ? Delivery::kFull
+                                : system_.try_ask_then<Bytes>(target, std::move(e), time_left,
+                                                              reply_to(from, request_id));
   if (delivery != Delivery::kFull) return net::FrameVerdict::kTaken;
   if (hold_for(target, hold)) return net::FrameVerdict::kHeld;
   reply_to(from,

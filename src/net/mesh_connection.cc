@@ -1,6 +1,7 @@
 #include "troupe/net/mesh_connection.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
@@ -195,6 +196,7 @@ MeshConnection::LaneStats MeshConnection::lane_stats(Lane lane) {
     stats.credit = lane_has_credit(lane) ? out_.credit(lane) : 0;
   }
   stats.held_frames = held_counts_[static_cast<std::size_t>(lane)].load(std::memory_order_relaxed);
+  stats.held_bytes = held_bytes_[static_cast<std::size_t>(lane)].load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -239,8 +241,14 @@ void MeshConnection::finish(const Error& why) {
   error_code ignored;
   handshake_timer_.cancel();
   wake_.cancel();
+  std::uint64_t dropped = 0;
   for (InLane& in : in_) {
     if (in.timer) in.timer->cancel();
+    dropped += in.held.size() + (in.raw.empty() ? 0 : 1);
+  }
+  if (dropped != 0) {
+    dropped_on_close_.fetch_add(dropped, std::memory_order_relaxed);
+    spdlog::debug("mesh: {} held frames dropped as the connection closed", dropped);
   }
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
@@ -287,13 +295,15 @@ void MeshConnection::grant_if_due(std::size_t lane) {
   }
   std::lock_guard lock(mutex_);
   if (closing_) return;
-  // Kept owed if the system lane is full: the next grant carries it.
-  if (!out_.push(Lane::kSystem, FrameType::kCredit, body).ok()) return;
+  // Past the system lane's cap: a grant lost here could never be sent again (the peer, out of
+  // credit, sends nothing that would call for it). At most a few per lane wait at once: the
+  // peer cannot send more until they arrive.
+  if (!out_.push(Lane::kSystem, FrameType::kCredit, body, /*over_cap=*/true).ok()) return;
   in.unacked = 0;
   wake_writer_locked();
 }
 
-Result<void> MeshConnection::receive(Frame frame) {
+Result<void> MeshConnection::receive(Frame frame, Clock::time_point arrived) {
   if (frame.type == FrameType::kCredit) {
     const auto& b = frame.body;
     const auto lane =
@@ -309,44 +319,42 @@ Result<void> MeshConnection::receive(Frame frame) {
   }
   const auto lane = static_cast<std::size_t>(frame.lane);
   InLane& in = in_[lane];
-  if (in.holding) {
-    in.held.push_back(std::move(frame));
+  if (in.holding) {  // behind a frame of the same chunk that was just held
+    in.held.push_back({std::move(frame), arrived});
     held_counts_[lane].fetch_add(1, std::memory_order_relaxed);
     return {};
   }
-  if (!offer(lane, frame, {})) {
-    in.held.push_front(std::move(frame));
+  if (!offer(lane, frame, arrived)) {
+    in.held.push_front({std::move(frame), arrived});
     held_counts_[lane].fetch_add(1, std::memory_order_relaxed);
-    start_hold(lane);
+    in.holding = true;
+    arm_hold_timer(lane);
   }
   return {};
 }
 
-bool MeshConnection::offer(std::size_t lane, Frame& frame,
-                           std::chrono::steady_clock::duration held_for) {
+bool MeshConnection::offer(std::size_t lane, Frame& frame, Clock::time_point arrived) {
   InLane& in = in_[lane];
   ++in.offer;
-  if (in.last_offer) hold_expiries_.fetch_add(1, std::memory_order_relaxed);
-  const FrameHold hold(weak_from_this(), lane, in.offer, in.last_offer, held_for);
+  const auto now = Clock::now();
+  const bool last = now >= arrived + context_.settings.max_hold;
+  if (last) hold_expiries_.fetch_add(1, std::memory_order_relaxed);
+  const FrameHold hold(weak_from_this(), lane, in.offer, last, now - arrived);
   const FrameVerdict verdict = owner_.on_frame(shared_from_this(), frame, hold);
-  return verdict == FrameVerdict::kTaken || !hold.may_hold() || in.last_offer;
+  return verdict == FrameVerdict::kTaken || !hold.may_hold() || last;
 }
 
-void MeshConnection::start_hold(std::size_t lane) {
+void MeshConnection::arm_hold_timer(std::size_t lane) {
   InLane& in = in_[lane];
-  in.holding = true;
-  in.last_offer = false;
-  in.held_since = std::chrono::steady_clock::now();
   const std::uint64_t hold = ++in.hold;
   if (!in.timer) in.timer = std::make_unique<asio::steady_timer>(socket_.get_executor());
-  in.timer->expires_after(context_.settings.max_hold);
+  in.timer->expires_at(in.held.front().arrived + context_.settings.max_hold);
   in.timer->async_wait([weak = weak_from_this(), lane, hold](error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->finished_.load()) return;
-    InLane& held = self->in_[lane];
+    const InLane& held = self->in_[lane];
     if (!held.holding || held.hold != hold) return;
-    held.last_offer = true;
-    self->drain_held(lane);
+    self->drain_held(lane);  // the front's last offer
   });
 }
 
@@ -359,19 +367,43 @@ void MeshConnection::resume(std::size_t lane, std::uint64_t offer) {
 
 void MeshConnection::drain_held(std::size_t lane) {
   InLane& in = in_[lane];
-  bool same_frame = true;  // the front is the frame held since held_since
-  while (!in.held.empty()) {
-    const auto held_for = same_frame ? std::chrono::steady_clock::now() - in.held_since
-                                     : std::chrono::steady_clock::duration{};
-    if (!offer(lane, in.held.front(), held_for)) {
-      if (!same_frame) start_hold(lane);  // a later frame's hold begins
+  Bytes piece;
+  std::vector<Frame> decoded;
+  for (;;) {
+    while (!in.held.empty()) {
+      HeldFrame& front = in.held.front();
+      if (!offer(lane, front.frame, front.arrived)) {
+        arm_hold_timer(lane);
+        return;
+      }
+      in.held.pop_front();
+      held_counts_[lane].fetch_sub(1, std::memory_order_relaxed);
+      if (finished_.load()) return;
+    }
+    if (in.raw.empty()) break;
+    // The next piece of what waited undecoded: at most one chunk's worth at a time, so the
+    // frames decoded ahead of their delivery stay few.
+    RawBytes& raw = in.raw.front();
+    const std::size_t take = std::min(kMaxChunkBytes - 1, raw.bytes.size() - in.raw_offset);
+    piece.assign(1, static_cast<char>(lane));
+    piece.append(raw.bytes, in.raw_offset, take);
+    const auto arrived = raw.arrived;
+    in.raw_offset += take;
+    held_bytes_[lane].fetch_sub(take, std::memory_order_relaxed);
+    if (in.raw_offset == raw.bytes.size()) {
+      in.raw.pop_front();
+      in.raw_offset = 0;
+    }
+    decoded.clear();
+    auto fed = session_->in.feed(piece, decoded);
+    if (!fed.ok()) {
+      finish(fed.error());
       return;
     }
-    in.held.pop_front();
-    held_counts_[lane].fetch_sub(1, std::memory_order_relaxed);
-    in.last_offer = false;
-    same_frame = false;
-    if (finished_.load()) return;
+    for (Frame& f : decoded) {
+      in.held.push_back({std::move(f), arrived});
+      held_counts_[lane].fetch_add(1, std::memory_order_relaxed);
+    }
   }
   in.holding = false;
   if (in.timer) in.timer->cancel();
@@ -601,12 +633,31 @@ awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
   std::vector<Frame> frames = std::move(early_frames_);
   Bytes plain;  // each message's plaintext, in one buffer for the connection's life
   for (bool first = true;; first = false) {
+    auto arrived = Clock::now();
     if (!first || frames.empty()) {
       auto message = co_await reader.next("reading");
       if (!message.ok()) co_return message.error();
+      arrived = Clock::now();
       auto opened = session_->transport.decrypt_into(*message, plain);
       if (!opened.ok()) co_return opened.error();
       frames.clear();
+      const auto lane = plain.empty() ? std::optional<Lane>{}
+                                      : lane_from_byte(static_cast<std::uint8_t>(plain[0]));
+      const auto index = static_cast<std::size_t>(static_cast<std::uint8_t>(plain[0]));
+      if (lane && lane_has_credit(*lane) && in_[index].holding) {
+        // The lane waits behind a held frame: kept undecoded, within the credit.
+        auto counted = account_chunk(plain);
+        if (!counted.ok()) co_return counted.error();
+        InLane& in = in_[index];
+        if (!in.raw.empty() && in.raw.back().bytes.size() < kMaxChunkBytes &&
+            arrived - in.raw.back().arrived < std::chrono::milliseconds(50)) {
+          in.raw.back().bytes.append(plain, 1);  // one entry per 50 ms or 64 KiB at least
+        } else {
+          in.raw.push_back({Bytes(plain, 1), arrived});
+        }
+        held_bytes_[index].fetch_add(plain.size() - 1, std::memory_order_relaxed);
+        continue;
+      }
       auto fed = session_->in.feed(plain, frames);
       if (!fed.ok()) co_return fed.error();
       auto counted = account_chunk(plain);
@@ -619,7 +670,7 @@ awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
       if (frame.type == FrameType::kHello) {
         co_return Error{NetErrc::kMalformed, "a second HELLO frame"};
       }
-      auto received = receive(std::move(frame));
+      auto received = receive(std::move(frame), arrived);
       if (!received.ok()) co_return received.error();
     }
     if (finished_.load()) co_return Error{NetErrc::kClosed, "closed"};

@@ -28,7 +28,7 @@ Result<void> OutgoingLanes::grant(Lane lane, std::size_t bytes) {
   return {};
 }
 
-Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body) {
+Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body, bool over_cap) {
   if (body.size() > kMaxFrameBytes) {
     return Error{NetErrc::kFrameTooLarge, "a frame of " + std::to_string(body.size()) +
                                               " bytes (at most " + std::to_string(kMaxFrameBytes) +
@@ -36,7 +36,7 @@ Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body) {
   }
   LaneQueue& q = lanes_[index(lane)];
   const std::size_t size = kFrameHeaderBytes + body.size();
-  if (q.bytes + size > cap(lane)) {
+  if (!over_cap && q.bytes + size > cap(lane)) {
     if (lane == Lane::kStreamLatencyFirst) ++q.dropped;
     return Error{NetErrc::kOverloaded, std::string("lane ") + std::string(lane_name(lane)) +
                                            " is full (" + std::to_string(q.bytes) +

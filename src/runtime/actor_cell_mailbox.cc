@@ -223,6 +223,11 @@ void ActorCell::unthrottle() {
   if (throttled_.fetch_sub(1, std::memory_order_seq_cst) == 1) schedule();
 }
 
+bool ActorCell::mailbox_bounded() const {
+  const MailboxLimits* lim = limits_.get();
+  return lim != nullptr && (lim->bp_bound != 0 || lim->bounded);
+}
+
 std::size_t ActorCell::mailbox_depth() const {
   std::uint64_t in = user_in_.load(std::memory_order_relaxed);
   std::uint64_t done = user_done_.load(std::memory_order_relaxed);

@@ -10,10 +10,12 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/cluster_node.h"
 #include "probe.h"
+#include "troupe/cluster/cluster_error.h"
 #include "troupe/cluster/remote_actors.h"
 #include "troupe/net/frame.h"
 #include "troupe/runtime/runtime_error.h"
@@ -245,6 +247,125 @@ TEST_F(RemoteFlowControl, AFrameHeldPastMaxHoldIsDroppedAndCountedAndARequestHea
   ASSERT_TRUE(eventually([&] { return seen_count() == 1; }));
   std::lock_guard lock(mutex);
   EXPECT_EQ(seen[0], 3);
+}
+
+// max_hold counts from each frame's arrival: the tells queued behind a stuck actor's first
+// one have used their time too, so an actor that is not stuck waits about max_hold behind
+// them, not max_hold for each (a review found 4-6 s here before).
+TEST_F(RemoteFlowControl, OneStuckActorDelaysTheRestOfItsLaneByAboutMaxHold) {
+  start(200ms);
+  std::atomic<bool> open{true};
+  std::mutex other_mutex;
+  std::vector<int> other_seen;
+  ActorRef other = b.system->spawn(std::make_unique<Sink>(open, other_mutex, other_seen),
+                                   SpawnOptions{"other", "other", {}, {}});
+  block_sink();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(a.cluster->remote()
+                    ->tell(b.id(), sink.id().serial, "", envelope("n", std::to_string(i) + ":x"))
+                    .ok());
+  }
+  const auto sent_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(a.cluster->remote()->tell(b.id(), other.id().serial, "", envelope("n", "99:o")).ok());
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(other_mutex);
+        return other_seen.size() == 1;
+      },
+      30s));
+  EXPECT_LT(std::chrono::steady_clock::now() - sent_at, 1s);
+  EXPECT_EQ(b.cluster->remote()->counters().hold_expired, 20u);
+}
+
+// A request that waited behind held frames has lost that time as well: past its deadline it
+// is answered timed-out there, never run.
+TEST_F(RemoteFlowControl, ARequestThatWaitedBehindHeldFramesIsNotRunPastItsDeadline) {
+  start(1500ms);
+  std::atomic<bool> open{true};
+  std::mutex other_mutex;
+  std::vector<int> other_seen;
+  ActorRef other = b.system->spawn(std::make_unique<Sink>(open, other_mutex, other_seen),
+                                   SpawnOptions{"other", "other", {}, {}});
+  block_sink();
+  ASSERT_TRUE(a.cluster->remote()->tell(b.id(), sink.id().serial, "", envelope("n", "1:x")).ok());
+  std::promise<Result<Bytes>> answer;
+  a.cluster->remote()->ask(b.id(), other.id().serial, "", envelope("n", "7:late"), 1s,
+                           [&](Result<Bytes> r) { answer.set_value(std::move(r)); });
+  auto r = answer.get_future().get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, BaseErrc::kTimedOut);
+  // The held tell expires at 1.5 s; the request behind it is then 0.5 s past its deadline.
+  ASSERT_TRUE(eventually([&] { return b.cluster->remote()->counters().hold_expired == 1; }));
+  std::this_thread::sleep_for(300ms);
+  std::lock_guard lock(other_mutex);
+  EXPECT_TRUE(other_seen.empty());
+}
+
+// A proxy that stops while it waits for room fails the request it holds at once.
+TEST_F(RemoteFlowControl, AProxyStoppedWhileWaitingFailsItsHeldRequestAtOnce) {
+  start(30s);
+  block_sink();
+  auto proxy = a.cluster->remote()->proxy(sink.id(), "sink");
+  ASSERT_TRUE(proxy.ok());
+  // Fill the lane: the window goes out and is held, then the queue (32 MiB) fills.
+  const std::string big(256 << 10, 'f');
+  while (a.cluster->remote()->tell(b.id(), sink.id().serial, "", envelope("n", "0:" + big)).ok()) {
+  }
+  ASSERT_TRUE(eventually([&] {
+    auto out = a.cluster->transport().lane_stats(b.id(), net::Lane::kRpcReliable);
+    return out && out->credit == 0;
+  }));
+  while (a.cluster->remote()->tell(b.id(), sink.id().serial, "", envelope("n", "0:")).ok()) {
+  }
+  std::promise<Result<Bytes>> answer;
+  a.system->ask_then<Bytes>(*proxy, envelope("n", "1:asked"), 20s,
+                            [&](Result<Bytes> r) { answer.set_value(std::move(r)); });
+  ASSERT_TRUE(eventually([&] { return a.cluster->remote()->counters().proxy_waits > 0; }));
+  const auto stopped_at = std::chrono::steady_clock::now();
+  a.system->stop(*proxy);
+  auto future = answer.get_future();
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 1s);
+  auto r = future.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ClusterErrc::kNoConnection) << r.error().to_string();
+}
+
+// An actor with the default, unbounded mailbox: other nodes' messages stop going in at
+// kMaxNetworkBacklog (held, their lane waiting) instead of growing it without end; none is lost.
+TEST_F(RemoteFlowControl, AnUnboundedMailboxTakesAtMostTheNetworkBacklogFromOtherNodes) {
+  start(30s);
+  std::atomic<bool> open{false};
+  std::mutex slow_mutex;
+  std::vector<int> slow_seen;
+  ActorRef slow = b.system->spawn(std::make_unique<Sink>(open, slow_mutex, slow_seen),
+                                  SpawnOptions{"slow", "slow", {}, {}});
+  b.system->tell(slow, envelope("gate"));
+  ASSERT_TRUE(eventually([&] { return slow.cell()->mailbox_depth() == 0; }));
+  constexpr int kTotal = 3000;
+  for (int i = 0; i < kTotal;) {
+    if (a.cluster->remote()
+            ->tell(b.id(), slow.id().serial, "", envelope("n", std::to_string(i)))
+            .ok()) {
+      ++i;
+    } else {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  ASSERT_TRUE(eventually([&] { return b.cluster->remote()->counters().held_frames > 0; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LE(slow.cell()->mailbox_depth(), RemoteActors::kMaxNetworkBacklog);
+  open = true;
+  open.notify_all();
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(slow_mutex);
+        return slow_seen.size() == kTotal;
+      },
+      30s));
+  std::lock_guard lock(slow_mutex);
+  for (int i = 0; i < kTotal; ++i) ASSERT_EQ(slow_seen[i], i);
+  EXPECT_EQ(b.cluster->remote()->counters().dropped_tells, 0u);
 }
 
 }  // namespace

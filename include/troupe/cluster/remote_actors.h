@@ -137,6 +137,11 @@ class RemoteActors {
   static constexpr std::size_t kMaxProxiesPerPeer = 16384;
   // A proxy's mailbox: backpressure at this many messages (its senders pause while it waits).
   static constexpr std::size_t kProxyMailboxBound = 1024;
+  // An actor with an unbounded mailbox takes other nodes' messages while it holds fewer than
+  // this many; beyond, they are held like those for a full backpressure mailbox (checked again
+  // every kBacklogRetry), so no peer grows it without end.
+  static constexpr std::size_t kMaxNetworkBacklog = 1024;
+  static constexpr std::chrono::milliseconds kBacklogRetry{10};
   static constexpr std::size_t kMaxIncomingSpawnBytes = std::size_t{64} << 20;
 
   // Children and pool workers on other nodes (remote_child.h): each call of the factory makes
@@ -194,6 +199,8 @@ class RemoteActors {
                                     const net::FrameHold& hold);
   // Holds a frame for `target`'s full mailbox; false (drop it) on its last offer.
   bool hold_for(const ActorRef& target, const net::FrameHold& hold);
+  // An unbounded mailbox with kMaxNetworkBacklog messages or more: full, for other nodes.
+  static bool backlogged(const ActorRef& target);
   // A proxy's send: the encoded frame, and for a request its id (0 for a tell).
   struct ProxyFrame {
     NodeId node = 0;

@@ -138,11 +138,17 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   struct LaneStats {
     std::size_t queued_bytes = 0;  // waiting to be sent
     std::size_t credit = 0;        // the peer's room for more (lanes but system)
-    std::size_t held_frames = 0;   // received, waiting behind a held frame (the held one too)
+    std::size_t held_frames = 0;   // received, decoded, waiting (the held frame and those behind)
+    std::size_t held_bytes = 0;    // received behind them, waiting undecoded
   };
   LaneStats lane_stats(Lane lane);
-  // Frames taken on their last offer (held max_hold) whatever the owner answered.
+  // Frames offered for the last time (max_hold after they arrived), taken whatever the owner
+  // answered.
   std::uint64_t hold_expiries() const { return hold_expiries_.load(std::memory_order_relaxed); }
+  // Held frames (and undecoded held bytes, as one) the close dropped: never delivered.
+  std::uint64_t dropped_on_close() const {
+    return dropped_on_close_.load(std::memory_order_relaxed);
+  }
   const std::string& remote_endpoint() const { return peer_.remote_endpoint; }
 
  private:
@@ -150,24 +156,38 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   class Session;
   class Reader;
   // A lane's incoming side: credit owed to the peer and frames held (strand only).
+  using Clock = std::chrono::steady_clock;
+  struct HeldFrame {
+    Frame frame;
+    Clock::time_point arrived;  // its deadline: arrived + max_hold
+  };
+  // Stream bytes that arrived while the lane held a frame, decoded only as it moves again: what
+  // waits costs at most the window in memory, however small its frames.
+  struct RawBytes {
+    Bytes bytes;
+    Clock::time_point arrived;
+  };
   struct InLane {
-    std::size_t unacked = 0;  // bytes received and not granted back yet
-    std::deque<Frame> held;   // the held frame first, then those that arrived behind it
+    std::size_t unacked = 0;     // bytes received and not granted back yet
+    std::deque<HeldFrame> held;  // the held frame first, then decoded ones behind it
+    std::deque<RawBytes> raw;    // then these, not yet decoded
+    std::size_t raw_offset = 0;  // of raw.front().bytes already decoded
     bool holding = false;
-    bool last_offer = false;
     std::uint64_t offer = 0;  // counts offers, so a stale resumer is ignored
-    std::uint64_t hold = 0;   // counts holds, so a stale max_hold timer is ignored
-    std::chrono::steady_clock::time_point held_since;
+    std::uint64_t hold = 0;   // counts timer arms, so a stale max_hold timer is ignored
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
   // Counts a chunk's bytes against its lane's credit. Errors: net malformed (beyond it).
   Result<void> account_chunk(BytesView chunk);
   // Delivers, queues behind a hold, or applies (CREDIT) one received frame.
-  Result<void> receive(Frame frame);
-  // Offers a frame to the owner; false when it held it.
-  bool offer(std::size_t lane, Frame& frame, std::chrono::steady_clock::duration held_for);
-  void start_hold(std::size_t lane);
-  // On the strand: offers the held frames again, in order, until one is held or none is left.
+  Result<void> receive(Frame frame, Clock::time_point arrived);
+  // Offers a frame to the owner; false when it held it (never on its last offer: once
+  // max_hold has passed since it arrived).
+  bool offer(std::size_t lane, Frame& frame, Clock::time_point arrived);
+  // Arms the lane's timer for the held front frame's deadline.
+  void arm_hold_timer(std::size_t lane);
+  // On the strand: offers the held frames again, in order (decoding what waits undecoded),
+  // until one is held or none is left.
   void resume(std::size_t lane, std::uint64_t offer);
   void drain_held(std::size_t lane);
   // Sends the credit owed on `lane` once it is a quarter of the window (never while holding).
@@ -199,7 +219,9 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   std::vector<Frame> early_frames_;    // sent behind the peer's HELLO, delivered once established
   std::array<InLane, kLaneCount> in_;  // strand only
   std::array<std::atomic<std::size_t>, kLaneCount> held_counts_{};
+  std::array<std::atomic<std::size_t>, kLaneCount> held_bytes_{};
   std::atomic<std::uint64_t> hold_expiries_{0};
+  std::atomic<std::uint64_t> dropped_on_close_{0};
 
   std::mutex mutex_;  // guards out_, room_waiters_, writer_waiting_, closing_ (any thread)
   OutgoingLanes out_;

@@ -40,7 +40,8 @@ class OutgoingLanes {
 
   // Errors: net frame-too-large (body over kMaxFrameBytes), overloaded (the lane is full; on
   // stream-latency-first the frame is dropped and counted in dropped()).
-  Result<void> push(Lane lane, FrameType type, BytesView body);
+  // `over_cap`: queued past the lane's cap (for the connection's own few control frames).
+  Result<void> push(Lane lane, FrameType type, BytesView body, bool over_cap = false);
 
   // The next chunk's plaintext (lane byte, then at most max_bytes - 1 bytes of that lane's
   // stream); nullopt when nothing is queued. max_bytes must be at least 2.

@@ -142,7 +142,9 @@ class Actor {
   // paused on each other, does not apply to a wait that something outside ends. System
   // messages (stop, exits, DOWN) are still handled. The caller must make sure the function is
   // called eventually (the proxies: their lane's room callback runs at the latest when the
-  // connection closes).
+  // connection closes) — a supervised restart does not end the wait: the fresh instance takes
+  // no user message until it is called (its continuation is then dropped, as the instance's
+  // replies are).
   std::function<void()> wait_then(std::function<void()> resume);
 
   // Terminates this actor after the current handler returns.

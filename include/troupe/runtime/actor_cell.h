@@ -83,6 +83,8 @@ class alignas(64) ActorCell final : public Runnable {
   bool alive() const { return life_.load(std::memory_order_acquire) != Life::kDead; }
   Life life() const { return life_.load(std::memory_order_acquire); }
   std::size_t mailbox_depth() const;
+  // Whether the user mailbox has a bound (any policy); false for the default, unbounded one.
+  bool mailbox_bounded() const;
   bool system_pending() const { return sys_.pending(sys_c_); }
   ActorSystem& system() const { return system_; }
   ActorStats stats() const;
