@@ -120,16 +120,17 @@ TEST_F(RemoteFlowControl, AFloodThroughAProxyToAFullActorIsHeldNotDroppedAndPaus
   block_sink();
   auto proxy = a.cluster->remote()->proxy(sink.id(), "sink");
   ASSERT_TRUE(proxy.ok()) << proxy.error().to_string();
-  // 2400 messages of 64 KiB: 150 MiB, past the window (4 MiB: 64 messages), the lane's queue
-  // (32 MiB: 512) and the proxy's mailbox (1024), so the proxy must wait for room and the
+  // 4000 messages of 16 KiB: 62.5 MiB, past the window (4 MiB: ~256 messages), the lane's queue
+  // (32 MiB: ~2048) and the proxy's mailbox (1024), so the proxy must wait for room and the
   // sender must be paused.
-  constexpr int kTotal = 2400;
+  constexpr int kTotal = 4000;
+  constexpr int kPayload = 16 << 10;
   std::atomic<int> sent{0};
   ActorRef sender = a.system->spawn_fn([&, to = *proxy](Actor& self) {
     return Behavior([&, to, &self = self](int& next) {
       for (int i = 0; i < 40 && next < kTotal; ++i, ++next) {
         std::string payload = std::to_string(next) + ":";
-        payload.resize(64 << 10, 'p');
+        payload.resize(kPayload, 'p');
         self.tell(to, envelope("n", std::move(payload)));
         sent = next + 1;
       }
@@ -157,7 +158,9 @@ TEST_F(RemoteFlowControl, AFloodThroughAProxyToAFullActorIsHeldNotDroppedAndPaus
       },
       20s));
   EXPECT_LT(stalled_at, kTotal);
-  EXPECT_LE(stalled_at, 64 + 512 + static_cast<int>(RemoteActors::kProxyMailboxBound) + 40 + 8);
+  EXPECT_LE(stalled_at,
+            static_cast<int>((net::kLaneWindowBytes + (std::size_t{32} << 20)) / kPayload +
+                             RemoteActors::kProxyMailboxBound + 40 + 8));
   EXPECT_LE(proxy->cell()->mailbox_depth(), RemoteActors::kProxyMailboxBound + 40);
   std::this_thread::sleep_for(500ms);  // past several backpressure_max_stall periods
   EXPECT_EQ(sent.load(), stalled_at);
@@ -167,12 +170,16 @@ TEST_F(RemoteFlowControl, AFloodThroughAProxyToAFullActorIsHeldNotDroppedAndPaus
   EXPECT_LE(out->queued_bytes, std::size_t{32} << 20);
   auto in = b.cluster->transport().lane_stats(a.id(), net::Lane::kRpcReliable);
   ASSERT_TRUE(in.has_value());
-  EXPECT_LE(in->held_frames, net::kLaneWindowBytes / (64 << 10) + 1);
+  EXPECT_LE(in->held_frames * kPayload + in->held_bytes, net::kLaneWindowBytes + kPayload);
   EXPECT_EQ(seen_count(), 0u);
 
   // Room: every message arrives, in order; nothing was dropped anywhere.
   open_gate();
-  ASSERT_TRUE(eventually([&] { return seen_count() == kTotal; }, 60s)) << seen_count();
+  ASSERT_TRUE(eventually([&] { return seen_count() == kTotal; }, 100s))
+      << seen_count() << " seen; b held " << b.cluster->remote()->counters().held_frames
+      << ", expired " << b.cluster->remote()->counters().hold_expired << ", dropped "
+      << b.cluster->remote()->counters().dropped_tells << "; a's proxy waited "
+      << remote_a->counters().proxy_waits << ", sent " << sent.load();
   {
     std::lock_guard lock(mutex);
     for (int i = 0; i < kTotal; ++i) ASSERT_EQ(seen[i], i);
