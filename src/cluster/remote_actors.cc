@@ -352,6 +352,36 @@ std::optional<RemoteActors::ProxyFrame> RemoteActors::proxy_stream(
   return frame;
 }
 
+template <class M, class Prepare>
+net::FrameVerdict RemoteActors::deliver_request(NodeId from, std::uint64_t request_id,
+                                                const ActorRef& target, const std::string& who,
+                                                std::uint32_t time_left_ms,
+                                                const net::FrameHold& hold, M message,
+                                                Prepare prepare) {
+  if (!target) {
+    reply_to(from, request_id)(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
+    return net::FrameVerdict::kTaken;
+  }
+  // The time it waited here (held, or behind held frames) is gone from its deadline.
+  const auto time_left = std::chrono::milliseconds(time_left_ms) -
+                         std::chrono::ceil<std::chrono::milliseconds>(hold.held_for());
+  if (time_left.count() <= 0) {
+    reply_to(from, request_id)(
+        Error{BaseErrc::kTimedOut, "the request's deadline passed while " + who + " was full"});
+    return net::FrameVerdict::kTaken;
+  }
+  prepare(message, time_left);
+  const Delivery delivery = backlogged(target)
+                                ? Delivery::kFull
+                                : system_.try_ask_then<Bytes>(target, std::move(message), time_left,
+                                                              reply_to(from, request_id));
+  if (delivery != Delivery::kFull) return net::FrameVerdict::kTaken;
+  if (hold_for(target, hold)) return net::FrameVerdict::kHeld;
+  reply_to(from,
+           request_id)(Error{RuntimeErrc::kMailboxFull, "the mailbox of " + who + " stayed full"});
+  return net::FrameVerdict::kTaken;
+}
+
 net::FrameVerdict RemoteActors::handle_stream(const net::PeerInfo& peer, RemoteStreamChunk chunk,
                                               const net::FrameHold& hold) {
   ActorRef target = system_.find(ActorId{system_.node_id(), chunk.to_serial});
@@ -372,28 +402,8 @@ net::FrameVerdict RemoteActors::handle_stream(const net::PeerInfo& peer, RemoteS
     }
     return net::FrameVerdict::kTaken;
   }
-  const NodeId from = peer.id;
-  const std::uint64_t request_id = chunk.request_id;
-  if (!target) {
-    reply_to(from, request_id)(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
-    return net::FrameVerdict::kTaken;
-  }
-  const auto time_left = std::chrono::milliseconds(chunk.time_left_ms) -
-                         std::chrono::ceil<std::chrono::milliseconds>(hold.held_for());
-  if (time_left.count() <= 0) {
-    reply_to(from, request_id)(
-        Error{BaseErrc::kTimedOut, "the chunk's deadline passed while " + who + " was full"});
-    return net::FrameVerdict::kTaken;
-  }
-  const Delivery delivery = backlogged(target)
-                                ? Delivery::kFull
-                                : system_.try_ask_then<Bytes>(target, std::move(message), time_left,
-                                                              reply_to(from, request_id));
-  if (delivery != Delivery::kFull) return net::FrameVerdict::kTaken;
-  if (hold_for(target, hold)) return net::FrameVerdict::kHeld;
-  reply_to(from,
-           request_id)(Error{RuntimeErrc::kMailboxFull, "the mailbox of " + who + " stayed full"});
-  return net::FrameVerdict::kTaken;
+  return deliver_request(peer.id, chunk.request_id, target, who, chunk.time_left_ms, hold,
+                         std::move(message), [](wasm::DataStreamMessage&, auto) {});
 }
 
 void RemoteActors::fail_proxy_frame(const ProxyFrame& frame, const Error& why) {
@@ -694,30 +704,10 @@ net::FrameVerdict RemoteActors::handle_envelope(const net::PeerInfo& peer, Remot
     }
     return net::FrameVerdict::kTaken;
   }
-  const std::uint64_t request_id = e.request_id;
-  const NodeId from = peer.id;
-  if (!target) {
-    reply_to(from, request_id)(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
-    return net::FrameVerdict::kTaken;
-  }
-  // The time it waited here, held, is gone from its deadline.
-  const auto time_left = std::chrono::milliseconds(remote.time_left_ms) -
-                         std::chrono::ceil<std::chrono::milliseconds>(hold.held_for());
-  if (time_left.count() <= 0) {
-    reply_to(from, request_id)(
-        Error{BaseErrc::kTimedOut, "the request's deadline passed while " + who + " was full"});
-    return net::FrameVerdict::kTaken;
-  }
-  e.deadline = system_.clock().now() + time_left;
-  const Delivery delivery = backlogged(target)
-                                ? Delivery::kFull
-                                : system_.try_ask_then<Bytes>(target, std::move(e), time_left,
-                                                              reply_to(from, request_id));
-  if (delivery != Delivery::kFull) return net::FrameVerdict::kTaken;
-  if (hold_for(target, hold)) return net::FrameVerdict::kHeld;
-  reply_to(from,
-           request_id)(Error{RuntimeErrc::kMailboxFull, "the mailbox of " + who + " stayed full"});
-  return net::FrameVerdict::kTaken;
+  return deliver_request(peer.id, e.request_id, target, who, remote.time_left_ms, hold,
+                         std::move(e), [this](Envelope& request, std::chrono::milliseconds left) {
+                           request.deadline = system_.clock().now() + left;
+                         });
 }
 
 void RemoteActors::handle_reply(NodeId from, RemoteReply reply) {

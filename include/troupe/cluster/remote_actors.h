@@ -219,6 +219,13 @@ class RemoteActors {
                                          std::optional<ReplyPromise> reply);
   net::FrameVerdict handle_stream(const net::PeerInfo& peer, RemoteStreamChunk chunk,
                                   const net::FrameHold& hold);
+  // A request (an ENVELOPE ask, a reliable STREAM chunk) for `target` from node `from`: asked
+  // without blocking (try_ask_then), the REPLY sent when answered; held while the target is
+  // full; answered at once when it cannot be asked. `prepare` sees the time left first.
+  template <class M, class Prepare>
+  net::FrameVerdict deliver_request(NodeId from, std::uint64_t request_id, const ActorRef& target,
+                                    const std::string& who, std::uint32_t time_left_ms,
+                                    const net::FrameHold& hold, M message, Prepare prepare);
   void fail_proxy_frame(const ProxyFrame& frame, const Error& why);
   ProxyFrame proxy_request(ActorId to, Envelope envelope, std::chrono::milliseconds timeout,
                            std::function<void(Result<Bytes>)> done);
