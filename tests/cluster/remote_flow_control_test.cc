@@ -349,7 +349,7 @@ TEST_F(RemoteFlowControl, AnUnboundedMailboxTakesAtMostTheNetworkBacklogFromOthe
                                   SpawnOptions{"slow", "slow", {}, {}});
   b.system->tell(slow, envelope("gate"));
   ASSERT_TRUE(eventually([&] { return slow.cell()->mailbox_depth() == 0; }));
-  constexpr int kTotal = 3000;
+  constexpr int kTotal = static_cast<int>(RemoteActors::kMaxNetworkBacklog) + 4000;
   for (int i = 0; i < kTotal;) {
     if (a.cluster->remote()
             ->tell(b.id(), slow.id().serial, "", envelope("n", std::to_string(i)))
