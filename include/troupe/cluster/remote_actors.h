@@ -183,6 +183,9 @@ class RemoteActors {
     std::shared_mutex mutex;
     RemoteActors* self = nullptr;
   };
+  // How long a proxy waits for a remote reply when the ask's envelope names no deadline (the
+  // asker's own timeout still fails it first).
+  static constexpr std::chrono::milliseconds kProxyAskTimeout{60000};
   static constexpr std::size_t kMaxWatches = 65536;
   static constexpr std::size_t kMaxWatchesPerPeer = 16384;
 
