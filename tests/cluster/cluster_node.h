@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <thread>
 
 #include "troupe/cluster/cluster.h"
 #include "troupe/cluster/remote_actors.h"
@@ -53,15 +54,30 @@ struct ClusterNode {
     system->set_remote_directory(cluster->remote()->directory());  // as node.cc does
   }
   NodeId id() const { return net::node_id_of_identity(identity); }
+
+  // Whether this node holds `other` as an alive member.
+  bool sees_alive(const ClusterNode& other) const {
+    for (const Member& m : cluster->members()) {
+      if (m.id == other.id() && m.state == MemberState::kAlive) return true;
+    }
+    return false;
+  }
 };
 
-// Starts `a`, then `b` joining it, each allowing the other (other options as already set).
+// Starts `a`, then `b` joining it, each allowing the other (other options as already set), and
+// waits (10 s at most) until each holds the other as an alive member: a node that is connected
+// but not yet a member is never declared dead, so what a test then does to it would wait for
+// timeouts (a full suite under load once showed it: b gone 1 ms after connecting).
 inline void start_pair(ClusterNode& a, ClusterNode& b) {
   a.options.mesh.allow.push_back(b.identity);
   b.options.mesh.allow.push_back(a.identity);
   a.start();
   b.options.mesh.join = {a.cluster->listening().front()};
   b.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(a.sees_alive(b) && b.sees_alive(a)) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 }  // namespace troupe::testing
