@@ -94,7 +94,6 @@ class RemoteActors::Proxy final : public Actor {
     RemoteActors* remote = handle_->self;
     if (!remote) {
       if (reply) reply->fail(Error{BaseErrc::kUnavailable, "the node is shutting down"});
-      if (chunk.in_flight) chunk.in_flight->fetch_sub(1, std::memory_order_relaxed);
       return true;
     }
     auto frame = remote->proxy_stream(id_, std::move(chunk), std::move(reply));
@@ -374,7 +373,9 @@ net::FrameVerdict RemoteActors::on_frame(const net::PeerInfo& peer, const net::F
     }
     case net::FrameType::kStream: {
       auto chunk = decode_remote_stream(frame.body);
-      if (!chunk.ok()) break;
+      // Its kind names its lane: a reliable chunk on stream-latency-first (or the reverse) is
+      // malformed, so a peer cannot have the never-held lane held.
+      if (!chunk.ok() || chunk->reliable != (frame.lane == net::Lane::kStreamReliable)) break;
       return handle_stream(peer, std::move(chunk).value(), hold);
     }
     case net::FrameType::kSpawn: {

@@ -48,7 +48,7 @@ bool RemoteActors::send_proxy_frame(const ProxyFrame& frame) {
 std::optional<RemoteActors::ProxyFrame> RemoteActors::proxy_stream(
     ActorId to, wasm::DataStreamMessage message, std::optional<ReplyPromise> reply) {
   // Handed to the network (or dropped) now: the sender's latency-first window moves on.
-  if (message.in_flight) message.in_flight->fetch_sub(1, std::memory_order_relaxed);
+  message.in_flight.reset();
   auto fits = check_remote_stream(message.chunk);
   if (!fits.ok()) {
     if (reply) reply->fail(fits.error());

@@ -142,10 +142,12 @@ class WasmActor final : public Actor, private HostImports {
       DataStreamMessage& d = m.as<DataStreamMessage>();
       context_ = Context{{}, d.sender, true, {}, {}};
       ReplyPromise reply = take_reply();
-      auto in_flight = d.in_flight;
-      auto finish = [in_flight] {
+      // The sender's window slot, given back when the chunk is handled (or, unhandled, when
+      // the last copy of this goes).
+      auto slot = std::make_shared<std::shared_ptr<InFlightSlot>>(std::move(d.in_flight));
+      auto finish = [slot] {
         g_delivered.fetch_add(1, std::memory_order_relaxed);
-        if (in_flight) in_flight->fetch_sub(1, std::memory_order_relaxed);
+        slot->reset();
       };
       if (!shared_->module->exports_function("on-data-stream")) {
         finish();
@@ -719,11 +721,19 @@ class WasmActor final : public Actor, private HostImports {
           g_dropped.fetch_add(1, std::memory_order_relaxed);
           return workload::ok_unit();  // dropping is the contract of latency-first
         }
-        m.in_flight = stream.in_flight;
-        stream.in_flight->fetch_add(1, std::memory_order_relaxed);
-        if (tell(*to, std::move(m)) != Delivery::kQueued) {
-          stream.in_flight->fetch_sub(1, std::memory_order_relaxed);
-          return workload::err({ActrErrorCase::kUnavailable, "the target did not take it", {}});
+        m.in_flight = std::make_shared<InFlightSlot>(stream.in_flight);
+        // Never pauses this actor (a latency-first sender drops rather than waits): a full
+        // mailbox drops the chunk, counted; drop-oldest queued it (and dropped an older one).
+        switch (system().try_tell(*to, std::move(m))) {
+          case Delivery::kQueued:
+          case Delivery::kDropped:
+            break;
+          case Delivery::kFull:
+            ++stream.dropped;
+            g_dropped.fetch_add(1, std::memory_order_relaxed);
+            return workload::ok_unit();
+          default:
+            return workload::err({ActrErrorCase::kUnavailable, "the target did not take it", {}});
         }
         ++stream.sent;
         g_sent.fetch_add(1, std::memory_order_relaxed);

@@ -19,6 +19,7 @@
 #include "troupe/cluster/remote_actors.h"
 #include "troupe/net/frame.h"
 #include "troupe/runtime/runtime_error.h"
+#include "troupe/wasm/wasm_actor.h"
 
 namespace troupe {
 namespace {
@@ -373,6 +374,55 @@ TEST_F(RemoteFlowControl, AnUnboundedMailboxTakesAtMostTheNetworkBacklogFromOthe
   std::lock_guard lock(slow_mutex);
   for (int i = 0; i < kTotal; ++i) ASSERT_EQ(slow_seen[i], i);
   EXPECT_EQ(b.cluster->remote()->counters().dropped_tells, 0u);
+}
+
+// A STREAM's kind names its lane: a reliable chunk sent on stream-latency-first (where nothing
+// may be held) is malformed and reaches nobody; on its own lane it is delivered.
+TEST_F(RemoteFlowControl, AStreamChunkOnTheOtherStreamLaneIsMalformed) {
+  start(30s);
+  RemoteStreamChunk chunk;
+  chunk.reliable = true;
+  chunk.request_id = 1;
+  chunk.time_left_ms = 1000;
+  chunk.to_serial = sink.id().serial;
+  chunk.chunk.stream_id = "s";
+  const auto before = b.cluster->remote()->counters().malformed_frames;
+  ASSERT_TRUE(a.cluster->transport()
+                  .send(b.id(), net::Lane::kStreamLatencyFirst, net::FrameType::kStream,
+                        encode_remote_stream(chunk))
+                  .ok());
+  ASSERT_TRUE(
+      eventually([&] { return b.cluster->remote()->counters().malformed_frames == before + 1; }));
+  chunk.reliable = false;
+  chunk.request_id = 0;
+  chunk.time_left_ms = 0;
+  ASSERT_TRUE(a.cluster->transport()
+                  .send(b.id(), net::Lane::kStreamReliable, net::FrameType::kStream,
+                        encode_remote_stream(chunk))
+                  .ok());
+  ASSERT_TRUE(
+      eventually([&] { return b.cluster->remote()->counters().malformed_frames == before + 2; }));
+  EXPECT_EQ(sink.cell()->mailbox_depth(), 0u);
+}
+
+// A latency-first chunk's window slot comes back however the chunk ends: handled, or dropped
+// unhandled (a dead target, an actor that ignores it, a stand-in that dies holding it).
+TEST(DataStreamWindow, AChunkDroppedUnhandledGivesItsSlotBack) {
+  ActorSystem sys(SystemConfig{.workers = 1});
+  auto count = std::make_shared<std::atomic<int>>(0);
+  auto chunk = [&] {
+    return wasm::DataStreamMessage{{}, ActorId{}, std::make_shared<wasm::InFlightSlot>(count), {}};
+  };
+  ActorRef ignores = sys.spawn_fn([](Actor&) { return Behavior([](int&) {}); },
+                                  SpawnOptions{"", "ignores", {}, {}});
+  EXPECT_EQ(sys.tell(ignores, chunk()), Delivery::kQueued);
+  ASSERT_TRUE(eventually([&] { return count->load() == 0; }));
+  sys.stop(ignores);
+  ASSERT_TRUE(eventually([&] { return !ignores.alive(); }));
+  auto held = chunk();
+  EXPECT_EQ(count->load(), 1);
+  sys.tell(ignores, std::move(held));  // a dead letter
+  EXPECT_EQ(count->load(), 0);
 }
 
 }  // namespace

@@ -75,10 +75,26 @@ struct WasmEvent {
 // it while kLatencyFirstWindow are in flight. Any actor may handle it; a WebAssembly actor
 // calls on-data-stream. Across nodes a proxy carries it as a STREAM frame (docs/PROTOCOL.md):
 // there `in_flight` counts the chunks not yet handed to the network.
+// A latency-first chunk's place in its stream's window (the sender's count of chunks in
+// flight): taken when made, given back exactly once — when the slot is destroyed, that is when
+// the chunk is handled, handed to the network, or dropped anywhere (a dead letter included).
+class InFlightSlot {
+ public:
+  explicit InFlightSlot(std::shared_ptr<std::atomic<int>> count) : count_(std::move(count)) {
+    count_->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~InFlightSlot() { count_->fetch_sub(1, std::memory_order_relaxed); }
+  InFlightSlot(const InFlightSlot&) = delete;
+  InFlightSlot& operator=(const InFlightSlot&) = delete;
+
+ private:
+  std::shared_ptr<std::atomic<int>> count_;
+};
+
 struct DataStreamMessage {
   workload::DataStreamChunk chunk;
   ActorId sender;
-  std::shared_ptr<std::atomic<int>> in_flight;  // latency-first only
+  std::shared_ptr<InFlightSlot> in_flight;  // latency-first only
   std::string sender_type;  // from another node: the type its node announced for the sender
 };
 inline constexpr int kLatencyFirstWindow = 64;
