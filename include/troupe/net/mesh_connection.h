@@ -155,7 +155,6 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
   friend class FrameHold;
   class Session;
   class Reader;
-  // A lane's incoming side: credit owed to the peer and frames held (strand only).
   using Clock = std::chrono::steady_clock;
   struct HeldFrame {
     Frame frame;
@@ -167,6 +166,7 @@ class MeshConnection : public std::enable_shared_from_this<MeshConnection> {
     Bytes bytes;
     Clock::time_point arrived;
   };
+  // A lane's incoming side: credit owed to the peer and frames held (strand only).
   struct InLane {
     std::size_t unacked = 0;     // bytes received and not granted back yet
     std::deque<HeldFrame> held;  // the held frame first, then decoded ones behind it
