@@ -114,6 +114,14 @@ Result<std::unique_ptr<Cluster>> Cluster::start(Options options, net::NoiseKeyPa
   handlers.peer_down = [self_ptr](const net::PeerInfo& peer, const Error&) {
     asio::post(self_ptr->driver_->io, [self_ptr, id = peer.id] {
       if (self_ptr->membership_) self_ptr->membership_->on_peer_unreachable(id);
+      // A node that never became a member is never declared dead: once its last connection
+      // is gone, what waits on it (asks, stand-ins, spawns linked to it) fails now instead.
+      if (self_ptr->membership_ && !self_ptr->membership_->member(id) &&
+          !self_ptr->transport_->connected(id)) {
+        if (RemoteActors* r = self_ptr->remote_ready_.load(std::memory_order_acquire)) {
+          r->on_member_gone(id);
+        }
+      }
       self_ptr->after_change();
     });
   };

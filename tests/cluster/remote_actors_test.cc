@@ -15,6 +15,7 @@
 #include "troupe/cluster/cluster_error.h"
 #include "troupe/net/net_error.h"
 #include "troupe/net/noise_static_key.h"
+#include "troupe/net/peer_allowlist.h"
 #include "troupe/platform/platform_error.h"
 #include "troupe/runtime/pool.h"
 #include "troupe/runtime/runtime_error.h"
@@ -134,6 +135,39 @@ TEST_F(RemoteActorsTest, AsksPendingOnANodeThatDiesFailAtOnceWithNoConnection) {
   EXPECT_EQ(a.cluster->remote()->counters().failed_on_death, 1u);
   // Its names went with it.
   EXPECT_FALSE(a.cluster->remote()->lookup("svc"));
+}
+
+// A node that connects but never becomes a member (here: a bare transport that never speaks
+// SWIM) and then goes is never declared dead; what waits on it fails when its last connection
+// closes, not at its timeout.
+TEST(RemoteActorsNonMember, AsksToANodeThatNeverJoinedFailWhenItsConnectionCloses) {
+  testing::ClusterNode a;
+  net::NodeKey b_identity{};
+  std::array<unsigned char, 64> b_secret{};
+  crypto_sign_keypair(b_identity.data(), b_secret.data());
+  a.options.mesh.allow.push_back(b_identity);
+  a.start();
+  net::PeerAllowlist b_allow;
+  ASSERT_TRUE(b_allow.add(a.identity).ok());
+  auto b = net::MeshTransport::start(b_identity, net::noise_key_pair_of(b_secret).value(), b_allow,
+                                     net::MeshTransport::Options{}, {});
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
+  (*b)->connect(a.cluster->listening().front());
+  const NodeId b_id = net::node_id_of_identity(b_identity);
+  ASSERT_TRUE(eventually([&] { return a.cluster->transport().connected(b_id); }));
+  auto done = std::make_shared<std::promise<Result<Bytes>>>();  // outlives a failed assertion
+  Envelope e;
+  e.route = "anything";
+  a.cluster->remote()->ask(b_id, 1, "", e, std::chrono::seconds(60),
+                           [done](Result<Bytes> r) { done->set_value(std::move(r)); });
+  auto future = done->get_future();
+  const auto t0 = std::chrono::steady_clock::now();
+  (*b)->stop();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  auto r = future.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ClusterErrc::kNoConnection) << r.error().to_string();
 }
 
 // Monitors `target` from on_start (and links to it when `link`); records each DOWN's reason.
