@@ -107,6 +107,11 @@ class RemoteFlowControl : public ::testing::Test {
     std::lock_guard lock(mutex);
     return seen.size();
   }
+  // A second Sink on b, "other", that never blocks.
+  ActorRef spawn_other() {
+    return b.system->spawn(std::make_unique<Sink>(other_open, other_mutex, other_seen),
+                           SpawnOptions{"other", "other", {}, {}});
+  }
 
   static constexpr std::size_t kSinkBound = 16;
   Node a, b;
@@ -114,6 +119,9 @@ class RemoteFlowControl : public ::testing::Test {
   std::atomic<bool> gate{false};
   std::mutex mutex;
   std::vector<int> seen;
+  std::atomic<bool> other_open{true};
+  std::mutex other_mutex;
+  std::vector<int> other_seen;
 };
 
 TEST_F(RemoteFlowControl, AFloodThroughAProxyToAFullActorIsHeldNotDroppedAndPausesItsSender) {
@@ -262,11 +270,7 @@ TEST_F(RemoteFlowControl, AFrameHeldPastMaxHoldIsDroppedAndCountedAndARequestHea
 // them, not max_hold for each (a review found 4-6 s here before).
 TEST_F(RemoteFlowControl, OneStuckActorDelaysTheRestOfItsLaneByAboutMaxHold) {
   start(200ms);
-  std::atomic<bool> open{true};
-  std::mutex other_mutex;
-  std::vector<int> other_seen;
-  ActorRef other = b.system->spawn(std::make_unique<Sink>(open, other_mutex, other_seen),
-                                   SpawnOptions{"other", "other", {}, {}});
+  ActorRef other = spawn_other();
   block_sink();
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(a.cluster->remote()
@@ -289,11 +293,7 @@ TEST_F(RemoteFlowControl, OneStuckActorDelaysTheRestOfItsLaneByAboutMaxHold) {
 // is answered timed-out there, never run.
 TEST_F(RemoteFlowControl, ARequestThatWaitedBehindHeldFramesIsNotRunPastItsDeadline) {
   start(1500ms);
-  std::atomic<bool> open{true};
-  std::mutex other_mutex;
-  std::vector<int> other_seen;
-  ActorRef other = b.system->spawn(std::make_unique<Sink>(open, other_mutex, other_seen),
-                                   SpawnOptions{"other", "other", {}, {}});
+  ActorRef other = spawn_other();
   block_sink();
   ASSERT_TRUE(a.cluster->remote()->tell(b.id(), sink.id().serial, "", envelope("n", "1:x")).ok());
   std::promise<Result<Bytes>> answer;

@@ -67,14 +67,20 @@ void connect(TestNode& a, TestNode& b) {
   ASSERT_TRUE(b.ups.wait_for(node_key_text(a.keys.identity)));
 }
 
+// a and b, connected, each allowing the other; b holds what `hold` says.
+void start_held_pair(TestNode& a, TestNode& b, HoldSwitch& hold,
+                     const MeshTransport::Options& options) {
+  allow_each_other(a, b);
+  b.hold_policy = [&hold](Frame& f, const FrameHold& h) { return hold.decide(f, h); };
+  ASSERT_TRUE(a.start({"127.0.0.1:0"}, options).ok());
+  ASSERT_TRUE(b.start({"127.0.0.1:0"}, options).ok());
+  connect(a, b);
+}
+
 TEST(MeshFlowControl, AHeldLaneWithholdsCreditSoItsSenderStopsAtTheWindowWhileOtherLanesFlow) {
   TestNode a, b;
-  allow_each_other(a, b);
   HoldSwitch hold;
-  b.hold_policy = [&](Frame& f, const FrameHold& h) { return hold.decide(f, h); };
-  ASSERT_TRUE(a.start({"127.0.0.1:0"}, small_window()).ok());
-  ASSERT_TRUE(b.start({"127.0.0.1:0"}, small_window()).ok());
-  connect(a, b);
+  ASSERT_NO_FATAL_FAILURE(start_held_pair(a, b, hold, small_window()));
 
   // 64 frames of 16 KiB on rpc-reliable, the first held: 1 MiB, four windows' worth.
   constexpr int kFrames = 64;
@@ -209,12 +215,8 @@ TEST(MeshFlowControl, AStaleOrRepeatedResumeDoesNothing) {
 // a held one costs the window, not a Frame object each.
 TEST(MeshFlowControl, AWindowOfEmptyFramesBehindAHeldOneStaysUndecoded) {
   TestNode a, b;
-  allow_each_other(a, b);
   HoldSwitch hold;
-  b.hold_policy = [&](Frame& f, const FrameHold& h) { return hold.decide(f, h); };
-  ASSERT_TRUE(a.start({"127.0.0.1:0"}, small_window()).ok());
-  ASSERT_TRUE(b.start({"127.0.0.1:0"}, small_window()).ok());
-  connect(a, b);
+  ASSERT_NO_FATAL_FAILURE(start_held_pair(a, b, hold, small_window()));
   ASSERT_TRUE(a.transport->send(b.id(), Lane::kRpcReliable, FrameType::kEnvelope, "hold").ok());
   ASSERT_TRUE(eventually([&] {
     auto in = b.transport->lane_stats(a.id(), Lane::kRpcReliable);
@@ -260,14 +262,10 @@ TEST(MeshFlowControl, APeerThatSendsPastItsCreditIsClosedAsMalformed) {
 
 TEST(MeshFlowControl, ASenderThatMetAFullLaneHearsWhenItHasRoom) {
   TestNode a, b;
-  allow_each_other(a, b);
   HoldSwitch hold;
-  b.hold_policy = [&](Frame& f, const FrameHold& h) { return hold.decide(f, h); };
   auto options = small_window();
   options.connection.lanes.max_lane_bytes = 1 << 20;
-  ASSERT_TRUE(a.start({"127.0.0.1:0"}, options).ok());
-  ASSERT_TRUE(b.start({"127.0.0.1:0"}, options).ok());
-  connect(a, b);
+  ASSERT_NO_FATAL_FAILURE(start_held_pair(a, b, hold, options));
   Bytes body = "hold";
   body.resize(32 << 10, 'x');
   int sent = 0;
