@@ -29,9 +29,10 @@ inline const int kBulkMessages = static_cast<int>(sized(8'192));
 // The send window, the same on both sides: a sender's every kWindow-th message (and its last)
 // is an ask, answered by the counter once it has counted it; a sender has at most
 // kWindowsInFlight unanswered asks (so at most that many windows of messages in flight) and
-// sends the next window when an answer comes. troupe's remote tells are at most once (a full
-// remote mailbox or send queue drops them; credit-based flow control is not built yet), so an
-// unwindowed flood would measure drops, not delivery; CAF's side runs the same flow.
+// sends the next window when an answer comes. Remote tells are at most once on both sides and
+// CAF's remote actors have no flow control, so an unwindowed flood would measure buffering, not
+// delivery (troupe's credit-based flow control holds rather than drops); both sides run the
+// same flow.
 inline constexpr int kFanInWindow = 100;
 inline constexpr int kBulkWindow = 16;  // 1 MiB of 64 KiB messages
 inline constexpr int kWindowsInFlight = 2;

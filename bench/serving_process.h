@@ -24,7 +24,9 @@ class ServingProcess {
  public:
   explicit ServingProcess(std::vector<std::string> args) {
     int out[2], in[2];
-    if (::pipe(out) != 0 || ::pipe(in) != 0) return;
+    // Close-on-exec, so a second serving process does not hold this one's stdin open (dup2
+    // gives the child its own ends without the flag).
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], 1);

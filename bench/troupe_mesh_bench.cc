@@ -7,8 +7,10 @@
 // to one side is made to the other.
 //   troupe_mesh_bench WORKLOAD                       (fan_in | ping_pong | bulk)
 //   troupe_mesh_bench --serve WORKLOAD DRIVER_KEY    (the second process; the driver starts it)
+//   troupe_mesh_bench --serve pipe BYTES             (bulk's sealed pipe, bench/sealed_pipe.h)
 // bulk also times raw libsodium ChaCha20-Poly1305 over the same bytes on one core, the
-// reference of mesh_bulk_vs_aead_ratio.
+// reference of mesh_bulk_vs_aead_ratio, and the sealed pipe between two processes, the
+// reference of mesh_bulk_vs_pipe_ratio.
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "mesh_common.h"
+#include "sealed_pipe.h"
 #include "troupe/cluster/cluster.h"
 #include "troupe/net/noise_static_key.h"
 #include "troupe/net/preamble.h"
@@ -194,9 +197,25 @@ double aead_mb_per_s(const Bytes& payload, int messages) {
   return static_cast<double>(payload.size()) * messages / t / 1e6;
 }
 
+// Bulk's message: 64 KiB of a fixed pattern.
+Bytes bulk_payload() {
+  Bytes payload(mesh::kBulkBytes, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 31 + 7);
+  return payload;
+}
+
 int drive(const std::string& workload) {
   MeshNode node;
+  const Bytes payload = bulk_payload();
   mesh::ServingProcess server({"--serve", workload, net::node_key_text(node.identity)});
+  // Bulk's sealed pipe: started now, while this process has one thread (it forks); it waits
+  // in accept() until the troupe run is over.
+  std::optional<mesh::ServingProcess> pipe;
+  if (workload == "bulk") {
+    pipe.emplace(std::vector<std::string>{
+        "--serve", "pipe",
+        std::to_string(static_cast<long long>(payload.size()) * mesh::kBulkMessages)});
+  }
   auto ready = server.wait_ready();
   if (!ready) mesh::fail("the serving process did not get ready");
   std::istringstream line(*ready);
@@ -251,15 +270,19 @@ int drive(const std::string& workload) {
     sys.stop(pinger);
     bench::report("troupe", "mesh_ping_pong", "rtt_us", t * 1e6 / mesh::kPingPongRounds);
   } else {
-    Bytes payload(mesh::kBulkBytes, '\0');
-    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 31 + 7);
     const double t = run_senders(sys, *target, 1, mesh::kBulkMessages, mesh::kBulkWindow, payload);
     check_total(sys, *target, mesh::kBulkMessages);
     const double bytes = static_cast<double>(payload.size()) * mesh::kBulkMessages;
     bench::report("troupe", "mesh_bulk", "mb_per_s", bytes / t / 1e6);
     node.stop();
     if (server.finish() != 0) mesh::fail("the serving process failed");
-    // The reference, with both nodes gone: nothing else runs beside it.
+    // The references, with both nodes gone: nothing else runs beside them.
+    auto port = pipe->wait_ready();
+    if (!port) mesh::fail("the sealed pipe's process did not get ready");
+    bench::report("pipe", "mesh_bulk", "mb_per_s",
+                  mesh::sealed_pipe_mb_per_s(static_cast<unsigned>(std::stoul(*port)), payload,
+                                             mesh::kBulkMessages));
+    if (pipe->finish() != 0) mesh::fail("the sealed pipe's process failed");
     bench::report("aead", "mesh_bulk", "mb_per_s", aead_mb_per_s(payload, mesh::kBulkMessages));
     return 0;
   }
@@ -275,7 +298,10 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // not the mesh's connection news
   const std::string usage =
       "usage: troupe_mesh_bench fan_in|ping_pong|bulk  (or --serve WORKLOAD DRIVER_KEY)";
-  if (argc == 4 && std::string(argv[1]) == "--serve") return serve(argv[2], argv[3]);
+  if (argc == 4 && std::string(argv[1]) == "--serve") {
+    if (std::string(argv[2]) == "pipe") return mesh::serve_sealed_pipe(std::stoll(argv[3]));
+    return serve(argv[2], argv[3]);
+  }
   if (argc != 2) mesh::fail(usage);
   const std::string w = argv[1];
   if (w != "fan_in" && w != "ping_pong" && w != "bulk") mesh::fail(usage);

@@ -11,7 +11,8 @@
 # Mesh benchmarks: two processes on 127.0.0.1 per run, troupe's mesh (Noise on) against CAF
 # 0.17's remote actors (libcaf_io) on the same workloads (bench/troupe_mesh_bench,
 # bench/caf_mesh_bench), alternating, each run fresh processes; the bulk run also times raw
-# libsodium ChaCha20-Poly1305 over the same bytes; detection and convergence with real
+# libsodium ChaCha20-Poly1305 over the same bytes and the sealed pipe (bench/sealed_pipe.h: the
+# same bytes sealed, sent over loopback TCP and opened, nothing else); detection and convergence with real
 # `troupe node run` processes (bench/mesh_nodes_bench).
 # Median of N runs.
 #   scripts/bench.sh [--runs N] [--json] [--markdown] [--quick] [--results FILE] [--save FILE]
@@ -179,7 +180,7 @@ V[sign_guest_s]=$(get guest sign 3); V[sign_raw_s]=$(get raw sign 3)
 V[mesh_fan_in_troupe_msg_s]=$(get troupe mesh_fan_in 3); V[mesh_fan_in_caf_msg_s]=$(get caf mesh_fan_in 3)
 V[mesh_ping_pong_troupe_rtt_us]=$(get troupe mesh_ping_pong 3); V[mesh_ping_pong_caf_rtt_us]=$(get caf mesh_ping_pong 3)
 V[mesh_bulk_troupe_mb_s]=$(get troupe mesh_bulk 3); V[mesh_bulk_caf_mb_s]=$(get caf mesh_bulk 3)
-V[mesh_bulk_aead_mb_s]=$(get aead mesh_bulk 3)
+V[mesh_bulk_aead_mb_s]=$(get aead mesh_bulk 3); V[mesh_bulk_pipe_mb_s]=$(get pipe mesh_bulk 3)
 V[mesh_detect_ms]=$(get troupe mesh_detect 3); V[mesh_converge_ms]=$(get troupe mesh_converge 3)
 # Every figure must be there (a driver that printed nothing is a failed run, not a zero).
 for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "troupe spawn" \
@@ -189,7 +190,7 @@ for pair in "troupe fan_in" "caf fan_in" "troupe ping_pong" "caf ping_pong" "tro
   "aot spawn" "interp spawn" "aot spawn_actor" "native spawn_actor" "aot compile" "idle preempt_worst" "spinning preempt_worst" \
   "verify pkg_verify" "sha256 pkg_verify" "load pkg_verify" "guest storage_put" "raw storage_put" \
   "guest sign" "raw sign" "troupe mesh_fan_in" "caf mesh_fan_in" "troupe mesh_ping_pong" \
-  "caf mesh_ping_pong" "troupe mesh_bulk" "caf mesh_bulk" "aead mesh_bulk" "troupe mesh_detect" \
+  "caf mesh_ping_pong" "troupe mesh_bulk" "caf mesh_bulk" "aead mesh_bulk" "pipe mesh_bulk" "troupe mesh_detect" \
   "troupe mesh_converge"; do
   if ! echo "$summary" | awk -v k="$pair" '$1 " " $2 == k { found = 1 } END { exit !found }'; then
     echo "bench.sh: no result for $pair" >&2
@@ -212,6 +213,8 @@ V[mesh_fan_in_ratio]=$(ratio "${V[mesh_fan_in_troupe_msg_s]}" "${V[mesh_fan_in_c
 V[mesh_ping_pong_ratio]=$(ratio "${V[mesh_ping_pong_troupe_rtt_us]}" "${V[mesh_ping_pong_caf_rtt_us]}")
 V[mesh_bulk_ratio]=$(ratio "${V[mesh_bulk_troupe_mb_s]}" "${V[mesh_bulk_caf_mb_s]}")
 V[mesh_bulk_vs_aead_ratio]=$(ratio "${V[mesh_bulk_troupe_mb_s]}" "${V[mesh_bulk_aead_mb_s]}")
+V[mesh_bulk_vs_pipe_ratio]=$(ratio "${V[mesh_bulk_troupe_mb_s]}" "${V[mesh_bulk_pipe_mb_s]}")
+V[mesh_pipe_vs_aead_ratio]=$(ratio "${V[mesh_bulk_pipe_mb_s]}" "${V[mesh_bulk_aead_mb_s]}")
 
 # MET or MISSED per target; V[met:key] holds it.
 MISSED=()
@@ -252,6 +255,7 @@ if [ "$JSON" = 1 ]; then
  "mesh_ping_pong_troupe_rtt_us": ${V[mesh_ping_pong_troupe_rtt_us]}, "mesh_ping_pong_caf_rtt_us": ${V[mesh_ping_pong_caf_rtt_us]}, "mesh_ping_pong_ratio": ${V[mesh_ping_pong_ratio]},
  "mesh_bulk_troupe_mb_s": ${V[mesh_bulk_troupe_mb_s]}, "mesh_bulk_caf_mb_s": ${V[mesh_bulk_caf_mb_s]}, "mesh_bulk_ratio": ${V[mesh_bulk_ratio]},
  "mesh_bulk_aead_mb_s": ${V[mesh_bulk_aead_mb_s]}, "mesh_bulk_vs_aead_ratio": ${V[mesh_bulk_vs_aead_ratio]},
+ "mesh_bulk_pipe_mb_s": ${V[mesh_bulk_pipe_mb_s]}, "mesh_bulk_vs_pipe_ratio": ${V[mesh_bulk_vs_pipe_ratio]}, "mesh_pipe_vs_aead_ratio": ${V[mesh_pipe_vs_aead_ratio]},
  "mesh_detect_ms": ${V[mesh_detect_ms]}, "mesh_converge_ms": ${V[mesh_converge_ms]},
  "targets_missed": [$missed_json]}
 JSON
@@ -285,6 +289,7 @@ else
   printf "%-16s %12.0f %12.0f %12s %s\n" fan_in_msg_s "${V[mesh_fan_in_troupe_msg_s]}" "${V[mesh_fan_in_caf_msg_s]}" "" "troupe ${V[mesh_fan_in_ratio]}x CAF (>= 2)"
   printf "%-16s %12.1f %12.1f %12s %s\n" ping_pong_rtt_us "${V[mesh_ping_pong_troupe_rtt_us]}" "${V[mesh_ping_pong_caf_rtt_us]}" "" "troupe ${V[mesh_ping_pong_ratio]}x CAF (<= 0.5)"
   printf "%-16s %12.1f %12.1f %12.1f %s\n" bulk_mb_s "${V[mesh_bulk_troupe_mb_s]}" "${V[mesh_bulk_caf_mb_s]}" "${V[mesh_bulk_aead_mb_s]}" "troupe ${V[mesh_bulk_vs_aead_ratio]}x raw AEAD (>= 0.7), ${V[mesh_bulk_ratio]}x CAF"
+  printf "%-16s %12.1f %12s %12.1f %s\n" bulk_pipe_mb_s "${V[mesh_bulk_pipe_mb_s]}" "" "${V[mesh_bulk_aead_mb_s]}" "sealed pipe ${V[mesh_pipe_vs_aead_ratio]}x raw AEAD; troupe ${V[mesh_bulk_vs_pipe_ratio]}x the pipe"
   printf "%-16s %12.0f %12s %12s %s\n" detect_ms "${V[mesh_detect_ms]}" "" "~5000" "kill -9 to dead at the other 4 of 5 (reference: memberlist's default, not measured)"
   printf "%-16s %12.0f %12s %12s %s\n" converge_ms "${V[mesh_converge_ms]}" "" "" "5 nodes, first launch to all alive everywhere"
   echo
@@ -374,6 +379,8 @@ recorded+="Generated by \`scripts/bench.sh --runs $RUNS --markdown\` on $(date -
   echo "| ping-pong across nodes: 20 k sequential asks, round-trip time (\`mesh_ping_pong_ratio\`) | $(fmt %.1f "${V[mesh_ping_pong_troupe_rtt_us]}") µs | CAF 0.17: $(fmt %.1f "${V[mesh_ping_pong_caf_rtt_us]}") µs | **$(fmt %.3f "${V[mesh_ping_pong_ratio]}")** | $(tgt mesh_ping_pong_ratio "") |"
   echo "| bulk across nodes: 8192 × 64 KiB from 1 sender, window 16 (\`mesh_bulk_ratio\`; CAF's bytes travel unencrypted) | $(fmt %.0f "${V[mesh_bulk_troupe_mb_s]}") MB/s | CAF 0.17: $(fmt %.0f "${V[mesh_bulk_caf_mb_s]}") MB/s | $(fmt %.2f "${V[mesh_bulk_ratio]}")× | — | |"
   echo "| bulk against raw libsodium ChaCha20-Poly1305 (IETF) encryption of the same bytes on one core, 64 KiB per call (\`mesh_bulk_vs_aead_ratio\`) | $(fmt %.0f "${V[mesh_bulk_troupe_mb_s]}") MB/s | $(fmt %.0f "${V[mesh_bulk_aead_mb_s]}") MB/s | **$(fmt %.2f "${V[mesh_bulk_vs_aead_ratio]}")×** | $(tgt mesh_bulk_vs_aead_ratio ×) |"
+  echo "| the sealed pipe: the same bytes sealed in Noise-sized pieces, written to loopback TCP by one process, read and opened by another, no frames or actors (bench/sealed_pipe.h) (\`mesh_pipe_vs_aead_ratio\`) | $(fmt %.0f "${V[mesh_bulk_pipe_mb_s]}") MB/s | $(fmt %.0f "${V[mesh_bulk_aead_mb_s]}") MB/s | $(fmt %.2f "${V[mesh_pipe_vs_aead_ratio]}")× | — | |"
+  echo "| bulk against the sealed pipe (\`mesh_bulk_vs_pipe_ratio\`) | $(fmt %.0f "${V[mesh_bulk_troupe_mb_s]}") MB/s | $(fmt %.0f "${V[mesh_bulk_pipe_mb_s]}") MB/s | $(fmt %.2f "${V[mesh_bulk_vs_pipe_ratio]}")× | — | |"
   echo "| failure detection: kill -9 of 1 of 5 \`troupe node run\` processes until the other 4 report it dead, default (LAN) timing (\`mesh_detect_ms\`) | **$(fmt %.0f "${V[mesh_detect_ms]}") ms** | memberlist's default: about 5 s (its figure, not measured here) | | — | |"
   echo "| convergence: 5 \`troupe node run\` processes from the first launch until every node sees all 5 alive (\`mesh_converge_ms\`) | **$(fmt %.0f "${V[mesh_converge_ms]}") ms** | | | — | |"
 } >"$MD/mesh"
