@@ -16,6 +16,7 @@
 #include "troupe/runtime/remote_directory.h"
 #include "troupe/runtime/runtime_error.h"
 #include "troupe/wasm/fiber.h"
+#include "troupe/wasm/guest_discovery.h"
 #include "troupe/wasm/guest_grants.h"
 #include "troupe/wasm/guest_services_host.h"
 #include "troupe/wasm/remote_reach.h"
@@ -626,35 +627,10 @@ class WasmActor final : public Actor, private HostImports {
       return O(bytes_result(blocking_ask(*to, args[1].bytes, args[2].bytes)));
     }
     if (n == "discover") {
-      auto type = workload::actr_type_from(args[0]);
-      if (!may_discover(shared_->options.grants,
-                        {type.manufacturer, type.name,
-                         type.manufacturer == "troupe" ? "0.1.0" : type.version})) {
-        return O(workload::err({ActrErrorCase::kPermissionDenied,
-                                "discovering " + type.manufacturer + "/" + type.name +
-                                    " is outside this actor's call grants",
-                                {}}));
-      }
-      // A signed type (manufacturer:name:version, from a package) first, then a native kind
-      // (manufacturer "troupe", the kind's name).
-      ActorRef found;
-      if (!type.version.empty()) {
-        found = system().find_by_type(type.manufacturer + ":" + type.name + ":" + type.version);
-      }
-      // A native kind's name has no ':' (signed and unsigned types do); the node's own
-      // supervisors are never found.
-      if (!found && type.manufacturer == "troupe" && type.name.find(':') == std::string::npos &&
-          !is_node_internal_type(type.name)) {
-        found = system().find_by_type(type.name);
-      }
-      // This node's first, then the cluster's.
-      if (!found) found = discover_remote_actor(system(), type);
-      if (!found) {
-        return O(workload::err({ActrErrorCase::kNotFound,
-                                "no live actor of type " + type.manufacturer + "/" + type.name,
-                                {}}));
-      }
-      return O(workload::ok_id(ident(found)));
+      auto found =
+          discover_actor(system(), shared_->options.grants, workload::actr_type_from(args[0]));
+      if (!found.ok()) return O(workload::err(to_guest_error(found.error())));
+      return O(workload::ok_id(ident(*found)));
     }
     if ((n == "register-stream" || n == "unregister-stream" || n == "send-data-stream") &&
         !shared_->options.grants.streams) {
