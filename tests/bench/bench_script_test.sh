@@ -74,6 +74,8 @@ echo "$json" | grep -q '"sign_ratio": 0.400' || fail "--json sign_ratio: $json"
 echo "$json" | grep -q '"mesh_detect_ms": 5300, "mesh_converge_ms": 250' || fail "--json mesh: $json"
 echo "$json" | grep -q '"mesh_bulk_aead_mb_s": 1000, "mesh_bulk_vs_aead_ratio": 0.400' ||
   fail "--json mesh bulk: $json"
+echo "$json" | grep -q '"mesh_bulk_pipe_mb_s": 625, "mesh_bulk_vs_pipe_ratio": 0.640, "mesh_pipe_vs_aead_ratio": 0.625' ||
+  fail "--json mesh bulk pipe: $json"
 echo "$json" | grep -q '"targets_missed": \["spawn_ratio", "pkg_verify_ratio", "sign_ratio", "mesh_ping_pong_ratio", "mesh_bulk_vs_aead_ratio"\]' ||
   fail "--json targets: $json"
 
@@ -87,6 +89,9 @@ echo "$out" | grep -q 'no result for troupe flood_unbounded' || fail "missing re
 grep -v 'aead mesh_bulk' "$here/results.txt" >"$tmp/missing.txt"
 out=$("$bench" --results "$tmp/missing.txt" 2>&1) && fail "a missing mesh figure passed"
 echo "$out" | grep -q 'no result for aead mesh_bulk' || fail "missing mesh refusal: $out"
+grep -v 'pipe mesh_bulk' "$here/results.txt" >"$tmp/missing.txt"
+out=$("$bench" --results "$tmp/missing.txt" 2>&1) && fail "a missing pipe figure passed"
+echo "$out" | grep -q 'no result for pipe mesh_bulk' || fail "missing pipe refusal: $out"
 out=$("$bench" --fast 2>&1) && fail "an unknown option passed"
 echo "$out" | grep -q "unknown argument '--fast'" || fail "unknown option: $out"
 sed -i 's/<!-- bench:wasm:end -->//' "$doc"
