@@ -2,13 +2,17 @@
 
 namespace troupe {
 
-std::string printable_line(std::string_view text) {
+namespace {
+
+// `text` with the bytes `escape` picks as \xNN.
+template <class Pick>
+std::string escaped(std::string_view text, Pick escape) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F || c == '\\') {
-      static constexpr char kHex[] = "0123456789ABCDEF";
+    if (escape(c)) {
       out += "\\x";
       out += kHex[c >> 4];
       out += kHex[c & 0xF];
@@ -17,6 +21,29 @@ std::string printable_line(std::string_view text) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string printable_line(std::string_view text) {
+  return escaped(text, [](unsigned char c) { return c < 0x20 || c == 0x7F || c == '\\'; });
+}
+
+std::string escaped_ascii(std::string_view text) {
+  return escaped(text, [](unsigned char c) { return c < 0x20 || c >= 0x7F || c == '\\'; });
+}
+
+bool is_plain_text(std::string_view text) {
+  if (!is_valid_utf8(text)) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    // U+0080..U+009F (C1) is 0xC2 0x80..0x9F in UTF-8.
+    const bool c1 = c == 0xC2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1) return false;
+  }
+  return true;
 }
 
 bool is_valid_utf8(std::string_view s) {

@@ -1,6 +1,7 @@
 #include "troupe/cluster/remote_envelope.h"
 
 #include "troupe/base/byte_reader.h"
+#include "troupe/base/encoding.h"
 #include "troupe/cluster/cluster_error.h"
 #include "troupe/net/net_error.h"
 #include "troupe/platform/platform_error.h"
@@ -166,8 +167,10 @@ Result<RemoteReply> decode_remote_reply(BytesView body) {
   TROUPE_READ(detail, read_text16(in, 4096, "error detail"));
   if (in.left() != 0) return in.error("bytes after the error");
   const ErrorCode code = error_code_from_names(layer, name);
+  // The other node's words reach a terminal (`troupe ask`) and logs: shown, never obeyed.
+  detail = escaped_ascii(detail);
   if (code == BaseErrc::kInternal && !(layer == "base" && name == "internal")) {
-    detail = "remote " + layer + "/" + name + ": " + detail;
+    detail = "remote " + escaped_ascii(layer) + "/" + escaped_ascii(name) + ": " + detail;
   }
   r.result = Error{code, std::move(detail)};
   return r;
@@ -248,6 +251,7 @@ Result<RemoteSpawned> decode_remote_spawned(BytesView body) {
   if (serial == 0) return in.error("serial 0");
   s.serial = serial;
   TROUPE_READ(type, read_text16(in, kMaxRemoteTextBytes, "type"));
+  if (!is_plain_text(type)) return in.error("a type with a control character");
   s.type = std::move(type);
   if (in.left() != 0) return in.error("bytes after the type");
   return s;
@@ -376,9 +380,13 @@ Result<RegistryAnnouncement> decode_registry(BytesView body) {
     RegistryEntry e;
     TROUPE_READ(name, read_text16(in, kMaxRemoteNameBytes, "name"));
     if (name.empty()) return in.error("an empty name");
+    // Names and types are shown (`troupe ls --cluster`) and matched as a node's own are: the
+    // same rule as a local name (no control character, valid UTF-8).
+    if (!is_plain_text(name)) return in.error("a name with a control character");
     TROUPE_READ(serial, in.u64("serial"));
     if (serial == 0) return in.error("serial 0");
     TROUPE_READ(type, read_text16(in, kMaxRemoteTextBytes, "type"));
+    if (!is_plain_text(type)) return in.error("a type with a control character");
     e.name = std::move(name);
     e.serial = serial;
     e.type = std::move(type);

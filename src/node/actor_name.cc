@@ -17,14 +17,7 @@ Result<void> check_actor_name(std::string_view name, std::string_view what) {
                 std::to_string(kMaxActorNameBytes) + ")");
   }
   if (!is_valid_utf8(name)) return fail("is not valid UTF-8");
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    // U+0080..U+009F (C1) is 0xC2 0x80..0x9F in UTF-8.
-    const bool c1 = c == 0xC2 && i + 1 < name.size() &&
-                    static_cast<unsigned char>(name[i + 1]) >= 0x80 &&
-                    static_cast<unsigned char>(name[i + 1]) <= 0x9F;
-    if (c < 0x20 || c == 0x7F || c1) return fail("contains a control character");
-  }
+  if (!is_plain_text(name)) return fail("contains a control character");
   return {};
 }
 

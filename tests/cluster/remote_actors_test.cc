@@ -517,6 +517,44 @@ TEST(RemoteSpawnCodec, RoundTripsAndRefusesEveryBadField) {
   EXPECT_FALSE(decode_remote_spawned(encode_remote_spawned(RemoteSpawned{5, "x"}) + "!").ok());
 }
 
+// Review finding: names, types and error texts of another node reached `troupe ls --cluster`
+// and `troupe ask` raw (terminal escapes, forged lines). Names and types with a control
+// character are refused as a local name would be; a REPLY's error text is shown escaped.
+TEST(RemoteCodecs, AnotherNodesTextIsNeverShownRaw) {
+  auto registry = [](const std::string& name, const std::string& type) {
+    RegistryAnnouncement a;
+    a.sequence = 1;
+    a.ttl_ms = 1000;
+    a.entries.push_back(RegistryEntry{name, 7, type});
+    return decode_registry(encode_registry(a));
+  };
+  EXPECT_TRUE(registry("far-echo", "acme:echo:1.0.0").ok());
+  EXPECT_TRUE(registry("名前", "echo").ok());
+  EXPECT_FALSE(registry("evil\x1b[31m", "echo").ok());
+  EXPECT_FALSE(registry("forged\nline", "echo").ok());
+  EXPECT_FALSE(registry(std::string("nul\0name", 8), "echo").ok());
+  EXPECT_FALSE(registry("svc", "type\x07").ok());
+  EXPECT_FALSE(registry("\xff", "echo").ok());
+  EXPECT_FALSE(decode_remote_spawned(encode_remote_spawned(RemoteSpawned{5, "x\x1b[2J"})).ok());
+
+  // A REPLY's error, byte by byte as a hostile peer would send it.
+  auto text16 = [](const std::string& t) {
+    return std::string{static_cast<char>(t.size() >> 8), static_cast<char>(t.size() & 0xff)} + t;
+  };
+  const std::string reply = std::string(8, '\0') + std::string(1, '\1') + text16("evil\x1b[31m") +
+                            text16("na\nme") + text16("d\x1b]0;pwned\x07\nerror: forged");
+  auto decoded = decode_remote_reply(reply);
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_FALSE(decoded->result.ok());
+  const std::string shown = decoded->result.error().to_string();
+  for (const char c : shown) {
+    EXPECT_TRUE(c >= 0x20 && c < 0x7f)
+        << "a raw byte " << int(static_cast<unsigned char>(c)) << " in: " << shown;
+  }
+  EXPECT_NE(shown.find("remote evil\\x1B[31m/na\\x0Ame: d\\x1B]0;pwned"), std::string::npos)
+      << shown;
+}
+
 TEST(RemoteStreamCodec, RoundTripsAndRefusesEveryBadField) {
   RemoteStreamChunk c;
   c.reliable = true;

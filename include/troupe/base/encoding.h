@@ -14,6 +14,12 @@ bool is_valid_utf8(std::string_view s);
 // and the backslash as \xNN, so that a hostile name can neither start a second line that reads
 // like another error nor send terminal escapes, and two names never show alike.
 std::string printable_line(std::string_view text);
+// Whether `text` is valid UTF-8 with no control character (C0, DEL, C1): text another party
+// chose that may be shown in a terminal or a table as it is.
+bool is_plain_text(std::string_view text);
+// `text` with every byte outside printable ASCII (and the backslash) as \xNN: what another
+// party sent, shown without trusting its encoding at all.
+std::string escaped_ascii(std::string_view text);
 std::string base64_encode(std::string_view bytes);
 // nullopt on any character outside the alphabet or bad padding.
 std::optional<std::string> base64_decode(std::string_view text);
