@@ -274,23 +274,27 @@ Result<bool> Cluster::allow(const net::NodeKey& key) {
 
 Result<Cluster::Disallowed> Cluster::disallow(const net::NodeKey& key) {
   Disallowed out;
+  Result<void> persisted;
   {
     std::lock_guard lock(allow_mutex_);
     out.in_config = std::find(options_.mesh.allow.begin(), options_.mesh.allow.end(), key) !=
                     options_.mesh.allow.end();
-    if (added_keys_.erase(key) > 0) {
-      auto persisted = persist_allowlist_locked();
-      if (!persisted.ok()) {
-        added_keys_.insert(key);
-        return persisted.error();
-      }
-    }
+    // Refused from now on whatever the disk says (fail closed); mesh.allow follows, and if it
+    // cannot be written now, the next write of it leaves the key out.
     out.removed = allowlist_.remove(key);
+    if (added_keys_.erase(key) > 0) persisted = persist_allowlist_locked();
   }
   if (out.removed) {
     spdlog::info("mesh: disallowed {}", net::node_key_text(key));
     transport_->disconnect(member_id_of(key),
                            Error{NetErrc::kNotAllowed, "taken off the allowlist"});
+  }
+  if (!persisted.ok()) {
+    spdlog::warn("mesh: {}", persisted.error().to_string());
+    return Error{persisted.error().code,
+                 "refused from now on, but mesh.allow still names it (it would be allowed again "
+                 "at the next start): " +
+                     persisted.error().detail};
   }
   return out;
 }

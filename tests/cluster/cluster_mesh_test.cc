@@ -266,5 +266,39 @@ TEST(ClusterMesh, AllowPersistsInTheDataDirAndIsReadAtTheNextStart) {
   std::filesystem::remove_all(dir);
 }
 
+// Review finding: a disallow whose mesh.allow could not be written (a full disk) kept the key
+// allowed and its connections up — revocation failed open. The key is refused at once; the
+// error says the file still names it.
+TEST(ClusterMesh, ADisallowThatCannotBeWrittenStillRefusesTheKeyAtOnce) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("troupe-cluster-disallow-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  TestMember a, b;
+  a.options.data_dir = dir.string();
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(a.cluster->allow(b.keys.identity).value());
+  b.options.mesh.allow = {a.keys.identity};
+  b.options.mesh.join = {a.cluster->listening().front()};
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually(
+      [&] { return a.cluster->transport().connected(net::node_id_of_identity(b.keys.identity)); }));
+  // mesh.allow can no longer be replaced: a directory (with something in it) where it was.
+  std::filesystem::remove(dir / "mesh.allow");
+  std::filesystem::create_directories(dir / "mesh.allow" / "in-the-way");
+  auto out = a.cluster->disallow(b.keys.identity);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().detail.find("refused from now on, but mesh.allow still names it"),
+            std::string::npos)
+      << out.error().detail;
+  EXPECT_TRUE(a.cluster->allowed().empty());
+  ASSERT_TRUE(eventually([&] {
+    return !a.cluster->transport().connected(net::node_id_of_identity(b.keys.identity));
+  }));
+  // b keeps dialling; it stays refused.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(a.cluster->transport().connected(net::node_id_of_identity(b.keys.identity)));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace troupe

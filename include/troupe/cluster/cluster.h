@@ -81,6 +81,8 @@ class Cluster final : private MembershipTransport {
   // Takes a key off the allowlist (and out of mesh.allow) and closes the node's connections:
   // from now on it is refused like any unlisted node, and the others see it fail. A key the
   // config's [mesh] allow names comes back at the next start: `in_config` says so.
+  // Errors: io (mesh.allow could not be written: the key is refused all the same, but the file
+  // still names it).
   struct Disallowed {
     bool removed = false;
     bool in_config = false;
