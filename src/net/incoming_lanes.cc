@@ -14,6 +14,8 @@ Result<void> IncomingLanes::feed(BytesView chunk, std::vector<Frame>& out) {
     return *failed_;
   };
   if (chunk.empty()) return fail(NetErrc::kMalformed, "an empty chunk");
+  // PROTOCOL.md section 4: a chunk carries 1..65,518 bytes after its lane byte.
+  if (chunk.size() == 1) return fail(NetErrc::kMalformed, "a chunk with nothing after its lane");
   const auto lane = lane_from_byte(static_cast<std::uint8_t>(chunk[0]));
   if (!lane) {
     return fail(NetErrc::kMalformed,

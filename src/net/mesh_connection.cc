@@ -640,6 +640,10 @@ awaitable<Result<void>> MeshConnection::read_frames(Reader& reader) {
       arrived = Clock::now();
       auto opened = session_->transport.decrypt_into(*message, plain);
       if (!opened.ok()) co_return opened.error();
+      // Checked before a held lane keeps the chunk undecoded (IncomingLanes checks it too).
+      if (plain.size() < 2) {
+        co_return Error{NetErrc::kMalformed, "a chunk with nothing after its lane"};
+      }
       frames.clear();
       const auto lane = plain.empty() ? std::optional<Lane>{}
                                       : lane_from_byte(static_cast<std::uint8_t>(plain[0]));

@@ -190,6 +190,7 @@ TEST(Lanes, UnknownLanesTypesAndEmptyChunksAreMalformed) {
   std::vector<Frame> frames;
   EXPECT_EQ(IncomingLanes{}.feed("", frames).error().code, NetErrc::kMalformed);
   EXPECT_EQ(IncomingLanes{}.feed(Bytes{'\x05', '\x01'}, frames).error().code, NetErrc::kMalformed);
+  EXPECT_EQ(IncomingLanes{}.feed(Bytes{'\x01'}, frames).error().code, NetErrc::kMalformed);
   EXPECT_EQ(IncomingLanes{}.feed(Bytes{'\x00', '\x63', '\x00'}, frames).error().code,
             NetErrc::kMalformed);
   EXPECT_TRUE(frames.empty());

@@ -366,51 +366,79 @@ TEST(MeshTransport, ADialThatNeverConnectsEndsAtTheDeadline) {
 namespace troupe::net {
 namespace {
 
-// A client written from docs/PROTOCOL.md alone: preamble, verdict, Noise XX, then one
-// transport message holding HELLO and a MEMBERSHIP frame in the same chunk (the protocol lets
-// a chunk carry several frames). Review finding: the node closed such a connection.
-TEST(MeshTransport, AClientFromTheProtocolDocCanPackFramesBehindItsHello) {
-  TestNode a;
-  NodeKeys client = NodeKeys::make();
-  ASSERT_TRUE(a.allow.add(client.identity).ok());
-  ASSERT_TRUE(a.start().ok());
-  RawClient raw(a.address());
-  const auto ours = Preamble::ours(client.identity).encode();
-  asio::write(raw.socket, asio::buffer(ours));
-  std::array<std::uint8_t, kPreambleBytes> theirs{};
-  asio::read(raw.socket, asio::buffer(theirs));
-  std::uint8_t verdict = 0;
-  asio::write(raw.socket, asio::buffer(&verdict, 1));
-  asio::read(raw.socket, asio::buffer(&verdict, 1));
-  ASSERT_EQ(verdict, 0);
-  Bytes prologue(reinterpret_cast<const char*>(ours.data()), ours.size());
-  prologue.append(reinterpret_cast<const char*>(theirs.data()), theirs.size());
-  auto keys = client.noise();
-  auto hs = NoiseHandshake::create(NoiseRole::kInitiator, keys, prologue).value();
-  auto send_message = [&](BytesView m) {
+// A client written from docs/PROTOCOL.md alone: preamble, verdict, Noise XX; then it sends
+// whatever transport messages a test gives it.
+struct DocClient {
+  RawClient raw;
+  std::optional<NoiseTransport> transport;
+
+  DocClient(TestNode& to, const NodeKeys& client) : raw(to.address()) {
+    const auto ours = Preamble::ours(client.identity).encode();
+    asio::write(raw.socket, asio::buffer(ours));
+    std::array<std::uint8_t, kPreambleBytes> theirs{};
+    asio::read(raw.socket, asio::buffer(theirs));
+    std::uint8_t verdict = 0;
+    asio::write(raw.socket, asio::buffer(&verdict, 1));
+    asio::read(raw.socket, asio::buffer(&verdict, 1));
+    EXPECT_EQ(verdict, 0);
+    Bytes prologue(reinterpret_cast<const char*>(ours.data()), ours.size());
+    prologue.append(reinterpret_cast<const char*>(theirs.data()), theirs.size());
+    auto keys = client.noise();
+    auto hs = NoiseHandshake::create(NoiseRole::kInitiator, keys, prologue).value();
+    send_message(hs.write_message({}).value());
+    EXPECT_TRUE(hs.read_message(read_message()).ok());
+    send_message(hs.write_message({}).value());
+    transport.emplace(hs.split().value());
+  }
+  void send_message(BytesView m) {
     Bytes framed{static_cast<char>(m.size() >> 8), static_cast<char>(m.size())};
     framed += m;
     asio::write(raw.socket, asio::buffer(framed));
-  };
-  auto read_message = [&] {
+  }
+  Bytes read_message() {
     std::array<std::uint8_t, 2> len{};
     asio::read(raw.socket, asio::buffer(len));
     Bytes m(std::size_t{len[0]} << 8 | len[1], '\0');
     asio::read(raw.socket, asio::buffer(m));
     return m;
-  };
-  send_message(hs.write_message({}).value());
-  ASSERT_TRUE(hs.read_message(read_message()).ok());
-  send_message(hs.write_message({}).value());
-  auto transport = hs.split().value();
-  // lane 0: HELLO (not listening, incarnation 7), then MEMBERSHIP "early".
-  Bytes chunk{'\x00'};
-  const Bytes hello = {'\x00', '\x00', 0, 0, 0, 0, 0, 0, 0, 7};
-  chunk += Bytes{'\x01', 0, 0, 0, static_cast<char>(hello.size())} + hello;
-  chunk += Bytes{'\x03', 0, 0, 0, 5} + "early";
-  send_message(transport.encrypt(chunk).value());
+  }
+  // One transport message holding `chunk` (lane byte first).
+  void send_chunk(BytesView chunk) { send_message(transport->encrypt(chunk).value()); }
+  // A chunk on lane 0 with HELLO (not listening, incarnation 7) and then `more` frames.
+  void send_hello(const Bytes& more = {}) {
+    Bytes chunk{'\x00'};
+    const Bytes hello = {'\x00', '\x00', 0, 0, 0, 0, 0, 0, 0, 7};
+    chunk += Bytes{'\x01', 0, 0, 0, static_cast<char>(hello.size())} + hello;
+    send_chunk(chunk + more);
+  }
+};
+
+// The protocol lets a chunk carry several frames: HELLO and a MEMBERSHIP frame in one. Review
+// finding: the node closed such a connection.
+TEST(MeshTransport, AClientFromTheProtocolDocCanPackFramesBehindItsHello) {
+  TestNode a;
+  NodeKeys client = NodeKeys::make();
+  ASSERT_TRUE(a.allow.add(client.identity).ok());
+  ASSERT_TRUE(a.start().ok());
+  DocClient doc(a, client);
+  doc.send_hello(Bytes{'\x03', 0, 0, 0, 5} + "early");
   EXPECT_TRUE(a.frames.wait_for("early"));
   EXPECT_TRUE(a.ups.wait_for(node_key_text(client.identity)));
+}
+
+// Review finding: a chunk holding only its lane byte was accepted (PROTOCOL.md: 1..65,518
+// bytes follow it), so a peer could send such chunks without end. It closes the connection.
+TEST(MeshTransport, AChunkWithNothingAfterItsLaneClosesTheConnection) {
+  TestNode a;
+  NodeKeys client = NodeKeys::make();
+  ASSERT_TRUE(a.allow.add(client.identity).ok());
+  ASSERT_TRUE(a.start().ok());
+  DocClient doc(a, client);
+  doc.send_hello();
+  ASSERT_TRUE(a.ups.wait_for(node_key_text(client.identity)));
+  doc.send_chunk(Bytes{'\x01'});
+  ASSERT_TRUE(a.downs.wait_count(1));
+  EXPECT_EQ(a.downs.events()[0], node_key_text(client.identity) + " malformed");
 }
 
 TEST(MeshTransport, StoppingRemovesOnlyTheSocketItMadeNotWhatTookItsPlace) {
