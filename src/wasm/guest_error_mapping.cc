@@ -109,4 +109,11 @@ GuestError to_guest_error(const Error& e) {
   return {ActrErrorCase::kInternal, e.to_string(), {}};
 }
 
+workload::GuestError stream_error_to_guest(const Error& e) {
+  if (e.code == BaseErrc::kNotFound && e.detail.rfind("no handler for ", 0) == 0) {
+    return {workload::ActrErrorCase::kUnavailable, "the receiver does not take data streams", {}};
+  }
+  return to_guest_error(e);
+}
+
 }  // namespace troupe::wasm

@@ -689,7 +689,7 @@ class WasmActor final : public Actor, private HostImports {
         ++stream.sent;
         g_sent.fetch_add(1, std::memory_order_relaxed);
         auto r = blocking_ask(*to, std::move(m));
-        return r.ok() ? workload::ok_unit() : workload::err(to_guest_error(r.error()));
+        return r.ok() ? workload::ok_unit() : workload::err(stream_error_to_guest(r.error()));
       }
       case workload::PayloadTypeCase::kStreamLatencyFirst:
         if (stream.in_flight->load(std::memory_order_relaxed) >= kLatencyFirstWindow) {

@@ -238,6 +238,21 @@ TEST_F(RemoteGuestCalls, ADataStreamReachesAnActorOfTheOtherNodeInOrderOnBothStr
   EXPECT_EQ(b.cluster->remote()->counters().stream_drops, 0u);
 }
 
+// Review finding: a reliable chunk to a native actor of another node failed with "no handler
+// for N6troupe4wasm17DataStreamMessageE". It is unavailable, as from a guest without
+// on-data-stream.
+TEST_F(RemoteGuestCalls, ADataStreamToANativeActorOfTheOtherNodeIsUnavailable) {
+  // The stream route sends to the actor discover finds as troupe/all-imports: a native one.
+  ActorRef native = b.system->spawn(std::make_unique<Service>(events),
+                                    SpawnOptions{"native-all", "all-imports", {}, {}});
+  ASSERT_TRUE(native);
+  ASSERT_TRUE(eventually([&] { return a.cluster->remote()->lookup("native-all").has_value(); }));
+  ActorRef guest = spawn_guest(*a.system, "acme:caller:1.0.0", "", wasm::GuestGrants::all());
+  ASSERT_TRUE(guest);
+  EXPECT_EQ(text(ask(guest, "stream", "reliable")),
+            "error unavailable: the receiver does not take data streams");
+}
+
 // The node dies while a guest waits on a call to one of its actors: the call fails when the
 // cluster declares the node gone, long before the guest's call timeout (30 s).
 TEST_F(RemoteGuestCalls, ACallToANodeThatDiesFailsPromptlyNotAtTheCallTimeout) {
