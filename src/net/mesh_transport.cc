@@ -24,6 +24,16 @@ using Local = asio::local::stream_protocol;
 
 namespace {
 
+// What a throttled refusal line adds: how many like it were held back before it.
+std::string held_back_text(std::uint64_t held) {
+  return held == 0 ? std::string()
+                   : " (" + std::to_string(held) + " more from this host held back)";
+}
+
+}  // namespace
+
+namespace {
+
 auto nothrow(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
 std::string endpoint_text(const MeshConnection::Socket& socket) {
@@ -300,8 +310,10 @@ void MeshTransport::accept(MeshConnection::Socket socket, std::string endpoint) 
     if (pending_.size() >= options_.max_handshakes ||
         (from_source != pending_by_source_.end() && from_source->second >= per_source)) {
       ++counters_.accepts_over_cap;
-      spdlog::warn("mesh: closing a connection from {}: {} handshakes already in progress",
-                   endpoint, pending_.size());
+      if (auto held = refusal_log_.admit(source)) {
+        spdlog::warn("mesh: closing a connection from {}: {} handshakes already in progress{}",
+                     endpoint, pending_.size(), held_back_text(*held));
+      }
       return;  // the socket closes as it goes out of scope
     }
     tune(socket, options_.tcp_user_timeout);
@@ -622,11 +634,13 @@ void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection,
   } else if (!connection->established() && why.code != NetErrc::kClosed) {
     // Refusals both ways are logged with the key the peer announced.
     const bool announced = peer.identity != NodeKey{};
-    spdlog::warn("mesh: {} {} ({}): {}",
-                 connection->initiator() ? "connection to" : "connection from",
-                 connection->remote_endpoint(),
-                 announced ? "announced key " + node_key_text(peer.identity) : "no key announced",
-                 why.to_string());
+    if (auto held = refusal_log_.admit(host_of_endpoint(connection->remote_endpoint()))) {
+      spdlog::warn("mesh: {} {} ({}): {}{}",
+                   connection->initiator() ? "connection to" : "connection from",
+                   connection->remote_endpoint(),
+                   announced ? "announced key " + node_key_text(peer.identity) : "no key announced",
+                   why.to_string(), held_back_text(*held));
+    }
   }
 }
 
@@ -698,7 +712,9 @@ bool MeshTransport::connected(NodeId peer) const {
 
 MeshTransport::Counters MeshTransport::counters() const {
   std::lock_guard lock(mutex_);
-  return counters_;
+  Counters out = counters_;
+  out.log_lines_held_back = refusal_log_.held_back();
+  return out;
 }
 
 }  // namespace troupe::net

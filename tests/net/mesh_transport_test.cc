@@ -247,6 +247,11 @@ TEST(MeshTransport, HandshakesInProgressAreCapped) {
   RawClient extra(a.address());
   EXPECT_EQ(extra.read_all().size(), 0u);  // closed at once, before any preamble
   EXPECT_EQ(a.transport->counters().accepts_over_cap, 1u);
+  // Review finding: each refusal logged a line, so a client connecting in a loop filled the
+  // log (450 KB/s). One line per host per 10 s: the rest are held back and counted.
+  for (int i = 0; i < 200; ++i) RawClient(a.address()).read_all();
+  EXPECT_EQ(a.transport->counters().accepts_over_cap, 201u);
+  EXPECT_EQ(a.transport->counters().log_lines_held_back, 200u);
 }
 
 TEST(MeshAddress, ParsesTcpIpv6AndUnixAndRefusesTheRest) {

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "troupe/net/log_throttle.h"
 #include "troupe/net/mesh_address.h"
 #include "troupe/net/mesh_connection.h"
 
@@ -68,6 +69,7 @@ class MeshTransport final : private MeshConnection::Owner {
     std::uint64_t refused_not_allowed = 0;
     std::uint64_t accepts_over_cap = 0;
     std::uint64_t dials = 0;
+    std::uint64_t log_lines_held_back = 0;  // refusal warnings over one per host per 10 s
   };
 
   // Binds every listener and starts the I/O threads. `identity` is the node's Ed25519 public
@@ -170,6 +172,7 @@ class MeshTransport final : private MeshConnection::Owner {
   std::map<std::string, Dial> dials_;
   std::mt19937_64 jitter_;
   Counters counters_;
+  LogThrottle refusal_log_;  // refusal warnings: one per host per 10 s
   bool stopping_ = false;
 
   // Declared last: destroyed first, so no handler outlives what it uses.
