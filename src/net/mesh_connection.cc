@@ -163,15 +163,15 @@ Result<void> MeshConnection::send(Lane lane, FrameType type, BytesView body) {
 }
 
 bool MeshConnection::has_room_locked(Lane lane, std::size_t frame_bytes) const {
-  const std::size_t queued = out_.queued_bytes(lane);
-  return queued <= out_.cap(lane) / 2 && queued + frame_bytes <= out_.cap(lane);
+  const std::size_t queued = out_.charged_bytes(lane);
+  return queued <= out_.cap(lane) / 2 && queued + frame_bytes + kFrameChargeBytes <= out_.cap(lane);
 }
 
 bool MeshConnection::notify_when_room(Lane lane, std::size_t body_bytes, std::function<void()> fn) {
   const std::size_t frame_bytes = kFrameHeaderBytes + body_bytes;
   {
     std::lock_guard lock(mutex_);
-    if (frame_bytes > out_.cap(lane)) return false;
+    if (frame_bytes + kFrameChargeBytes > out_.cap(lane)) return false;
     if (!closing_ && !has_room_locked(lane, frame_bytes)) {
       room_waiters_[static_cast<std::size_t>(lane)].push_back({frame_bytes, std::move(fn)});
       return true;

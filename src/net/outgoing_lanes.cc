@@ -36,7 +36,7 @@ Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body, bool
   }
   LaneQueue& q = lanes_[index(lane)];
   const std::size_t size = kFrameHeaderBytes + body.size();
-  if (!over_cap && q.bytes + size > cap(lane)) {
+  if (!over_cap && q.charged + size + kFrameChargeBytes > cap(lane)) {
     if (lane == Lane::kStreamLatencyFirst) ++q.dropped;
     return Error{NetErrc::kOverloaded, std::string("lane ") + std::string(lane_name(lane)) +
                                            " is full (" + std::to_string(q.bytes) +
@@ -50,6 +50,7 @@ Result<void> OutgoingLanes::push(Lane lane, FrameType type, BytesView body, bool
   frame.append(body);
   q.frames.push_back(std::move(frame));
   q.bytes += size;
+  q.charged += size + kFrameChargeBytes;
   total_bytes_ += size;
   return {};
 }
@@ -97,6 +98,7 @@ bool OutgoingLanes::next_chunk_into(Bytes& chunk, std::size_t max_bytes) {
     chunk.append(front, q.offset, take);
     q.offset += take;
     if (q.offset == front.size()) {
+      q.charged -= front.size() + kFrameChargeBytes;
       q.frames.pop_front();
       q.offset = 0;
     }

@@ -158,7 +158,7 @@ TEST(Lanes, ASystemFrameWaitsBehindAtMostOneChunkOfUserTraffic) {
 }
 
 TEST(Lanes, AFullLaneRefusesAndTheLatencyFirstLaneDropsAndCounts) {
-  OutgoingLanes out(OutgoingLanes::Limits{.max_lane_bytes = 1000, .max_latency_first_bytes = 100});
+  OutgoingLanes out(OutgoingLanes::Limits{.max_lane_bytes = 1000, .max_latency_first_bytes = 200});
   EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(900, 'x')).ok());
   auto refused = out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(200, 'x'));
   EXPECT_EQ(refused.error().code, NetErrc::kOverloaded);
@@ -172,6 +172,21 @@ TEST(Lanes, AFullLaneRefusesAndTheLatencyFirstLaneDropsAndCounts) {
   EXPECT_TRUE(out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(900, 'x')).ok());
   auto too_big = out.push(Lane::kRpcReliable, FrameType::kEnvelope, Bytes(kMaxFrameBytes + 1, 'x'));
   EXPECT_EQ(too_big.error().code, NetErrc::kFrameTooLarge);
+}
+
+// Review finding: a peer that never reads made the node queue 22-byte DOWN frames up to the
+// 32 MiB cap in bytes, about 4x that in memory (133 MB). Each frame is charged what holding it
+// costs: a lane of 1,000 bytes holds 14 empty frames, not 200.
+TEST(Lanes, EachQueuedFrameIsChargedWhatHoldingItCosts) {
+  OutgoingLanes out(OutgoingLanes::Limits{.max_lane_bytes = 1000});
+  int queued = 0;
+  while (out.push(Lane::kSystem, FrameType::kDown, Bytes{}).ok()) ++queued;
+  EXPECT_EQ(queued, static_cast<int>(1000 / (kFrameHeaderBytes + kFrameChargeBytes)));
+  EXPECT_EQ(out.queued_bytes(Lane::kSystem), queued * kFrameHeaderBytes);
+  EXPECT_EQ(out.charged_bytes(Lane::kSystem), queued * (kFrameHeaderBytes + kFrameChargeBytes));
+  while (out.next_chunk()) {
+  }
+  EXPECT_EQ(out.charged_bytes(Lane::kSystem), 0u);
 }
 
 TEST(Lanes, AnOversizedDeclaredLengthIsRefusedBeforeAnyBodyIsHeld) {

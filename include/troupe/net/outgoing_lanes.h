@@ -9,9 +9,11 @@
 // credit — bytes of its stream the peer has room for, Limits::window at the start, more as the
 // peer grants it (grant()). A lane without credit waits; the others go on.
 //
-// Bounded: each lane holds at most Limits::max_lane_bytes of queued frames. Past it push()
-// refuses the frame (overloaded) — the sender's backpressure — except on stream-latency-first,
-// where the frame is dropped and counted, as that lane prefers fresh data to complete data.
+// Bounded: each lane holds at most Limits::max_lane_bytes of queued frames, each frame charged
+// kFrameChargeBytes besides its bytes (what holding it costs: a small frame takes several
+// times its size in memory). Past it push() refuses the frame (overloaded) — the sender's
+// backpressure — except on stream-latency-first, where the frame is dropped and counted, as
+// that lane prefers fresh data to complete data.
 // Not thread-safe: one connection's strand owns it.
 #pragma once
 
@@ -26,6 +28,10 @@
 #include "troupe/net/frame.h"
 
 namespace troupe::net {
+
+// What one queued frame costs besides its bytes (its string and its allocation), charged
+// against the lane's cap.
+inline constexpr std::size_t kFrameChargeBytes = 64;
 
 class OutgoingLanes {
  public:
@@ -59,6 +65,8 @@ class OutgoingLanes {
 
   bool empty() const { return total_bytes_ == 0; }
   std::size_t queued_bytes(Lane lane) const { return lanes_[index(lane)].bytes; }
+  // What the lane's queue counts against its cap: its bytes and kFrameChargeBytes a frame.
+  std::size_t charged_bytes(Lane lane) const { return lanes_[index(lane)].charged; }
   std::size_t queued_bytes() const { return total_bytes_; }
   std::uint64_t dropped(Lane lane) const { return lanes_[index(lane)].dropped; }
 
@@ -67,6 +75,7 @@ class OutgoingLanes {
     std::deque<Bytes> frames;  // encoded: header and body
     std::size_t offset = 0;    // bytes of frames.front() already sent
     std::size_t bytes = 0;     // queued bytes not yet sent
+    std::size_t charged = 0;   // against the cap: the frames' sizes and their charges
     std::size_t credit = 0;    // bytes the peer has room for (unused on the system lane)
     std::uint64_t dropped = 0;
   };
