@@ -318,6 +318,9 @@ void Cluster::send(const Member& to, Bytes message) {
   auto sent = transport_->send(to.id, net::Lane::kSystem, net::FrameType::kMembership, message);
   if (sent.ok()) return;
   if (sent.error().code != NetErrc::kUnreachable) return;  // overloaded: SWIM resends
+  // A member taken off the allowlist is not dialled (it would be refused after the handshake,
+  // every probe round): its probes fail and it goes dead here.
+  if (!allowlist_.contains(to.identity)) return;
   // No connection: dial the member and hold the message for the connection, briefly.
   auto address = net::MeshAddress::parse(to.address);
   if (!address.ok()) return;

@@ -106,6 +106,31 @@ TEST(ClusterMesh, ThreeNodesJoinThroughOneAndSeeAKilledNodeDeadOnce) {
   EXPECT_EQ(b.events.count("dead " + c.key()), 1u);
 }
 
+// Review finding: a node that disallowed another dialled it every probe round (the others
+// gossip it alive), to be refused after each handshake, both sides logging it, for good. It is
+// dialled no more; the others still reach it.
+TEST(ClusterMesh, ADisallowedMemberIsDialledNoMore) {
+  TestMember a, b, c;
+  allow_all({&a, &b, &c});
+  ASSERT_TRUE(a.start().ok());
+  b.options.mesh.join = {a.cluster->listening().front()};
+  c.options.mesh.join = {a.cluster->listening().front()};
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(c.start().ok());
+  for (auto* m : {&a, &b, &c}) {
+    ASSERT_TRUE(eventually([&] { return m->alive() == 3; })) << m->cluster->members().size();
+  }
+  const NodeId c_id = net::node_id_of_identity(c.keys.identity);
+  ASSERT_TRUE(a.cluster->disallow(c.keys.identity).ok());
+  ASSERT_TRUE(eventually([&] { return !a.cluster->transport().connected(c_id); }));
+  const auto dials = a.cluster->transport().counters().dials;
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // 20 probe rounds at this timing
+  EXPECT_EQ(a.cluster->transport().counters().dials, dials) << "a still dials c";
+  EXPECT_FALSE(a.cluster->transport().connected(c_id));
+  EXPECT_EQ(b.member(c)->state, MemberState::kAlive);
+  EXPECT_EQ(c.member(b)->state, MemberState::kAlive);
+}
+
 // Stops a member's membership thread at its next event until released (or destroyed): to the
 // others it then looks like a stalled process, whose sockets stay open and whose kernel still
 // acknowledges what they send.
