@@ -1,5 +1,6 @@
 #include "troupe/net/mesh_address.h"
 
+#include <arpa/inet.h>
 #include <sys/un.h>
 
 #include <charconv>
@@ -76,6 +77,30 @@ std::string MeshAddress::to_string() const {
   if (kind == Kind::kUnix) return "unix:" + path;
   const bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<void> check_listen_addresses(const std::vector<MeshAddress>& listen,
+                                    const std::string& advertised) {
+  for (std::size_t i = 0; i < listen.size(); ++i) {
+    const MeshAddress& a = listen[i];
+    if (a.kind != MeshAddress::Kind::kTcp) continue;
+    in6_addr v6{};
+    in_addr v4{};
+    const bool is_v4 = ::inet_pton(AF_INET, a.host.c_str(), &v4) == 1;
+    const bool is_v6 = !is_v4 && ::inet_pton(AF_INET6, a.host.c_str(), &v6) == 1;
+    if (!is_v4 && !is_v6) {
+      return Error{BaseErrc::kInvalidArgument,
+                   "mesh listen address " + a.to_string() + ": the host must be an IP address"};
+    }
+    const bool every_interface = is_v4 ? v4.s_addr == INADDR_ANY : IN6_IS_ADDR_UNSPECIFIED(&v6);
+    if (i == 0 && every_interface && advertised.empty()) {
+      return Error{BaseErrc::kInvalidArgument,
+                   "mesh listen address " + a.to_string() +
+                       " is every interface: say where other nodes reach this one ([mesh] "
+                       "advertise)"};
+    }
+  }
+  return {};
 }
 
 }  // namespace troupe::net

@@ -109,11 +109,9 @@ class MeshTransport::Listener {
       if (!cleared.ok()) return cleared;
       endpoint = Local::endpoint(address_.path);
     } else {
+      // An IP literal: check_listen_addresses made sure before any listener was made.
       const auto ip = asio::ip::make_address(address_.host, ec);
-      if (ec) {
-        return Error{BaseErrc::kInvalidArgument, "mesh listen address " + address_.to_string() +
-                                                     ": the host must be an IP address"};
-      }
+      if (ec) return Error{BaseErrc::kInternal, "mesh listen address " + address_.to_string()};
       endpoint = Tcp::endpoint(ip, address_.port);
     }
     acceptor_.open(endpoint.protocol(), ec);
@@ -227,6 +225,9 @@ Result<std::unique_ptr<MeshTransport>> MeshTransport::start(const NodeKey& ident
   if (options.connection.max_hold.count() <= 0) {
     return Error{BaseErrc::kInvalidArgument, "a mesh max_hold must be positive"};
   }
+  if (auto ok = check_listen_addresses(options.listen, options.advertised_address); !ok.ok()) {
+    return ok.error();
+  }
   // spdlog makes its registry on first use: here, before the I/O threads log at once.
   (void)spdlog::default_logger_raw();
   std::unique_ptr<MeshTransport> t(new MeshTransport(identity, std::move(static_key), allowlist,
@@ -239,16 +240,8 @@ Result<std::unique_ptr<MeshTransport>> MeshTransport::start(const NodeKey& ident
   }
   t->context_.advertised_address = t->options_.advertised_address;
   if (t->context_.advertised_address.empty() && !t->listeners_.empty()) {
-    const MeshAddress& first = t->listeners_.front()->address();
-    error_code ec;
-    if (first.kind == MeshAddress::Kind::kTcp &&
-        asio::ip::make_address(first.host, ec).is_unspecified()) {
-      return Error{BaseErrc::kInvalidArgument,
-                   "mesh listen address " + first.to_string() +
-                       " is every interface: say where other nodes reach this one ([mesh] "
-                       "advertise)"};
-    }
-    t->context_.advertised_address = first.to_string();
+    // Not every interface (check_listen_addresses): the first listener is where it is reached.
+    t->context_.advertised_address = t->listeners_.front()->address().to_string();
   }
   for (auto& listener : t->listeners_) {
     asio::co_spawn(listener->strand(), listener->accept_loop(*t), asio::detached);

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "troupe/net/mesh_address.h"
 #include "troupe/node/native_kind_factory.h"
 #include "troupe/wasm/guest_budget.h"
 
@@ -18,6 +19,9 @@ Result<std::unique_ptr<Node>> Node::start(NodeConfig config, KindRegistry kinds,
   // raises the boot counter.
   if (auto ok = config.runtime.check(); !ok.ok()) return ok.error();
   if (auto ok = ControlServer::check(config.socket_path(), config.control); !ok.ok()) {
+    return ok.error();
+  }
+  if (auto ok = net::check_listen_addresses(config.mesh.listen, config.mesh.advertise); !ok.ok()) {
     return ok.error();
   }
   // A boot entry naming a kind this node lacks, or a name a granted kind cannot keep its data

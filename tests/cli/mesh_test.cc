@@ -296,6 +296,16 @@ TEST(Mesh, NodeIdPrintsTheKeyStatusReportsAndMeshCommandsNeedAMesh) {
       run_cli({"node", "run", "--data-dir", a.dir + "/x", "--listen", "nowhere"}, a.dir);
   EXPECT_NE(bad_listen.code, 0);
   EXPECT_NE(bad_listen.err.find("--listen"), std::string::npos) << bad_listen.err;
+  // Review finding: a listen host that is a name, or every interface without [mesh] advertise,
+  // was refused only after the data directory was written (keys, boot counter). Refused first.
+  for (const auto& [address, says] : {std::pair{"localhost:7450", "the host must be an IP address"},
+                                      std::pair{"0.0.0.0:7450", "is every interface"}}) {
+    const std::string fresh = a.dir + "/fresh";
+    auto refused = run_cli({"node", "run", "--data-dir", fresh, "--listen", address}, a.dir);
+    EXPECT_NE(refused.code, 0) << address;
+    EXPECT_NE(refused.err.find(says), std::string::npos) << refused.err;
+    EXPECT_FALSE(std::filesystem::exists(fresh)) << address << ": the data dir was written";
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "troupe/base/result.h"
 
@@ -27,6 +28,14 @@ struct MeshAddress {
 
   friend bool operator==(const MeshAddress&, const MeshAddress&) = default;
 };
+
+// Whether a node may listen on `listen`, advertising `advertised` (empty: the first listen
+// address): each TCP host an IP literal (a listener binds, it resolves no names), and a first
+// one on every interface (0.0.0.0, [::]) only with an advertised address, since other nodes
+// need one to reach this node. Checked before a node writes anything. Errors: base
+// invalid-argument naming the address.
+Result<void> check_listen_addresses(const std::vector<MeshAddress>& listen,
+                                    const std::string& advertised);
 
 inline constexpr std::size_t kMaxMeshAddressBytes = 255;
 
