@@ -17,7 +17,9 @@ net::FrameVerdict RemoteActors::deliver_request(NodeId from, std::uint64_t reque
                                                 const net::FrameHold& hold, M message,
                                                 Prepare prepare) {
   if (!target) {
-    reply_to(from, request_id)(Error{BaseErrc::kNotFound, "no actor " + who + " on this node"});
+    reply_to(from,
+             request_id)(Error{BaseErrc::kNotFound, "no actor " + who + " on node " +
+                                                        fmt::format("{:016x}", system_.node_id())});
     return net::FrameVerdict::kTaken;
   }
   // The time it waited here (held, or behind held frames) is gone from its deadline.

@@ -123,8 +123,10 @@ void ControlHandler::handle(const json& req, const ControlServer::Respond& respo
     if (*op == "ls") {
       json listing = list();
       if (req.value("cluster", false)) {
+        auto remote = ops_.cluster_names();
+        if (!remote.ok()) return respond(control::error_response(remote.error()));
         json names = json::array();
-        for (const auto& n : ops_.cluster_names()) {
+        for (const auto& n : *remote) {
           names.push_back(json{{"name", n.name}, {"id", n.id.to_string()}, {"type", n.type}});
         }
         listing["cluster"] = std::move(names);

@@ -33,8 +33,8 @@ Result<std::vector<Member>> Operations::cluster_members() const {
   return cluster_->members();
 }
 
-std::vector<RemoteActors::RemoteName> Operations::cluster_names() const {
-  if (!cluster_ || !cluster_->remote()) return {};
+Result<std::vector<RemoteActors::RemoteName>> Operations::cluster_names() const {
+  if (!cluster_ || !cluster_->remote()) return no_mesh();
   return cluster_->remote()->names();
 }
 

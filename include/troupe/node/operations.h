@@ -177,7 +177,7 @@ class Operations {
   void set_cluster(Cluster* cluster) { cluster_ = cluster; }
   Result<std::vector<Member>> cluster_members() const;
   // Names registered on other nodes (`troupe ls --cluster`); empty without a mesh.
-  std::vector<RemoteActors::RemoteName> cluster_names() const;
+  Result<std::vector<RemoteActors::RemoteName>> cluster_names() const;
   Result<bool> cluster_allow(const std::string& key_text);
   Result<Cluster::Disallowed> cluster_disallow(const std::string& key_text);
   // Another node's SPAWN (RemoteActors::SpawnHandler): the package's bytes, verified against
