@@ -226,7 +226,8 @@ void print_tree(const json& actor, const std::string& prefix, bool last, bool to
               static_cast<unsigned long long>(actor.value("out", 0ULL)));
   std::string next = top ? "" : prefix + (last ? "   " : "│  ");
   if (std::string state = actor.value("state", std::string("running")); state != "running") {
-    std::string reason = actor.value("reason", std::string());
+    // A reason may carry a guest's or another node's words: shown, never obeyed.
+    std::string reason = printable_line(actor.value("reason", std::string()));
     std::printf("%s  %s%s%s\n", next.c_str(), state.c_str(), reason.empty() ? "" : ": ",
                 reason.c_str());
   }

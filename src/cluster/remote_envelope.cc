@@ -167,8 +167,9 @@ Result<RemoteReply> decode_remote_reply(BytesView body) {
   TROUPE_READ(detail, read_text16(in, 4096, "error detail"));
   if (in.left() != 0) return in.error("bytes after the error");
   const ErrorCode code = error_code_from_names(layer, name);
-  // The other node's words reach a terminal (`troupe ask`) and logs: shown, never obeyed.
-  detail = escaped_ascii(detail);
+  // The other node's words reach a terminal (`troupe ask`), logs and guests: plain text as it
+  // is (location-transparent), anything else escaped, never obeyed.
+  if (!is_plain_text(detail)) detail = escaped_ascii(detail);
   if (code == BaseErrc::kInternal && !(layer == "base" && name == "internal")) {
     detail = "remote " + escaped_ascii(layer) + "/" + escaped_ascii(name) + ": " + detail;
   }
@@ -428,6 +429,9 @@ Result<RemoteExit> decode_remote_exit(BytesView body) {
   }
   TROUPE_READ(detail, read_text16(in, 1024, "detail"));
   if (in.left() != 0) return in.error("bytes after the detail");
+  // Logged and shown (`troupe ls`) as a local actor's reason: plain text kept, the rest escaped
+  // (not refused: a lost DOWN would leave the proxy and its monitors waiting).
+  if (!is_plain_text(detail)) detail = escaped_ascii(detail);
   e.serial = serial;
   e.reason = ExitReason{static_cast<ExitReason::Kind>(kind), std::move(detail)};
   return e;

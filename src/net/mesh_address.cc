@@ -87,7 +87,9 @@ Result<void> check_listen_addresses(const std::vector<MeshAddress>& listen,
     in6_addr v6{};
     in_addr v4{};
     const bool is_v4 = ::inet_pton(AF_INET, a.host.c_str(), &v4) == 1;
-    const bool is_v6 = !is_v4 && ::inet_pton(AF_INET6, a.host.c_str(), &v6) == 1;
+    // An IPv6 literal may name its zone ("fe80::1%eth0"): the address is what comes before.
+    const std::string v6_text = a.host.substr(0, a.host.find('%'));
+    const bool is_v6 = !is_v4 && ::inet_pton(AF_INET6, v6_text.c_str(), &v6) == 1;
     if (!is_v4 && !is_v6) {
       return Error{BaseErrc::kInvalidArgument,
                    "mesh listen address " + a.to_string() + ": the host must be an IP address"};

@@ -26,8 +26,7 @@ namespace {
 
 // What a throttled refusal line adds: how many like it were held back before it.
 std::string held_back_text(std::uint64_t held) {
-  return held == 0 ? std::string()
-                   : " (" + std::to_string(held) + " more from this host held back)";
+  return held == 0 ? std::string() : " (" + std::to_string(held) + " more like it held back)";
 }
 
 }  // namespace
@@ -627,7 +626,13 @@ void MeshTransport::on_closed(const std::shared_ptr<MeshConnection>& connection,
   } else if (!connection->established() && why.code != NetErrc::kClosed) {
     // Refusals both ways are logged with the key the peer announced.
     const bool announced = peer.identity != NodeKey{};
-    if (auto held = refusal_log_.admit(host_of_endpoint(connection->remote_endpoint()))) {
+    // Incoming ones are throttled per host (a stranger can open them in a loop); this node's
+    // own dials are paced by their backoff already.
+    std::optional<std::uint64_t> held = 0;
+    if (!connection->initiator()) {
+      held = refusal_log_.admit(host_of_endpoint(connection->remote_endpoint()));
+    }
+    if (held) {
       spdlog::warn("mesh: {} {} ({}): {}{}",
                    connection->initiator() ? "connection to" : "connection from",
                    connection->remote_endpoint(),

@@ -553,6 +553,21 @@ TEST(RemoteCodecs, AnotherNodesTextIsNeverShownRaw) {
   }
   EXPECT_NE(shown.find("remote evil\\x1B[31m/na\\x0Ame: d\\x1B]0;pwned"), std::string::npos)
       << shown;
+  // Plain text (UTF-8 included) stays as it is, as the same error made here would read.
+  const std::string plain = std::string(8, '\0') + std::string(1, '\1') + text16("base") +
+                            text16("not-found") + text16("keine Größe");
+  EXPECT_EQ(decode_remote_reply(plain)->result.error().detail, "keine Größe");
+  // A DOWN's or EXIT's reason becomes a local actor's (logged, shown by `troupe ls`): escaped
+  // unless plain, and never refused (a lost DOWN would leave its monitors waiting).
+  auto exit = decode_remote_exit(
+      encode_remote_exit(RemoteExit{7, ExitReason::error("boom\x1b]0;pwned\x07\nerror: forged")}));
+  ASSERT_TRUE(exit.ok());
+  EXPECT_EQ(exit->reason.to_string().find('\x1b'), std::string::npos) << exit->reason.to_string();
+  EXPECT_NE(exit->reason.to_string().find("boom\\x1B]0;pwned\\x07\\x0Aerror: forged"),
+            std::string::npos);
+  EXPECT_EQ(decode_remote_exit(encode_remote_exit(RemoteExit{7, ExitReason::error("größe")}))
+                ->reason.to_string(),
+            ExitReason::error("größe").to_string());
 }
 
 TEST(RemoteStreamCodec, RoundTripsAndRefusesEveryBadField) {

@@ -36,6 +36,19 @@ TEST(LogThrottle, PastItsBoundSourcesShareOneBucket) {
   EXPECT_EQ(throttle.admit("d", t0 + 20s), 0u);
 }
 
+// Review finding: eviction went by the last line written, so a host held back all along was
+// forgotten (and its count lost). A host heard from within the interval is kept.
+TEST(LogThrottle, AHostHeardFromLatelyIsNotForgotten) {
+  LogThrottle throttle(10s, 1);
+  const auto t0 = LogThrottle::Clock::time_point{} + 1h;
+  EXPECT_EQ(throttle.admit("busy", t0), 0u);
+  for (int i = 1; i < 10; ++i) EXPECT_FALSE(throttle.admit("busy", t0 + i * 1s));
+  // Its last line is 10.5 s old, but it was heard from 1.5 s ago: kept, so the newcomer goes
+  // to the shared bucket, and its next line still says what it held back.
+  EXPECT_EQ(throttle.admit("new", t0 + 10500ms), 0u);
+  EXPECT_EQ(throttle.admit("busy", t0 + 11s), 9u);
+}
+
 TEST(LogThrottle, AHostIsTheEndpointWithoutItsPort) {
   EXPECT_EQ(host_of_endpoint("127.0.0.6:41234"), "127.0.0.6");
   EXPECT_EQ(host_of_endpoint("::1:7450"), "::1");

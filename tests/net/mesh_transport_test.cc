@@ -239,7 +239,8 @@ TEST(MeshTransport, HandshakesInProgressAreCapped) {
   TestNode a;
   MeshTransport::Options options;
   options.max_handshakes = 4;
-  options.connection.handshake_timeout = std::chrono::seconds(5);
+  // Long: the stalled four must outlast the 200 refusals below, however slow the machine.
+  options.connection.handshake_timeout = std::chrono::seconds(60);
   ASSERT_TRUE(a.start({"127.0.0.1:0"}, options).ok());
   std::vector<std::unique_ptr<RawClient>> stalled;
   for (int i = 0; i < 4; ++i) stalled.push_back(std::make_unique<RawClient>(a.address()));
@@ -252,6 +253,21 @@ TEST(MeshTransport, HandshakesInProgressAreCapped) {
   for (int i = 0; i < 200; ++i) RawClient(a.address()).read_all();
   EXPECT_EQ(a.transport->counters().accepts_over_cap, 201u);
   EXPECT_EQ(a.transport->counters().log_lines_held_back, 200u);
+}
+
+TEST(MeshAddress, AListenAddressMustBeAnIpLiteralAndNotEveryInterfaceUnadvertised) {
+  auto listen = [](const char* text, const std::string& advertised = "") {
+    return check_listen_addresses({MeshAddress::parse(text, true).value()}, advertised).ok();
+  };
+  EXPECT_TRUE(listen("127.0.0.1:0"));
+  EXPECT_TRUE(listen("[::1]:7450"));
+  EXPECT_TRUE(listen("[fe80::1%lo]:7450"));  // an IPv6 literal with its zone
+  EXPECT_TRUE(listen("unix:/tmp/mesh.sock"));
+  EXPECT_FALSE(listen("localhost:7450"));
+  EXPECT_FALSE(listen("0.0.0.0:7450"));
+  EXPECT_FALSE(listen("[::]:7450"));
+  EXPECT_TRUE(listen("0.0.0.0:7450", "10.0.0.5:7450"));
+  EXPECT_TRUE(listen("[::]:0", "[2001:db8::1]:7450"));
 }
 
 TEST(MeshAddress, ParsesTcpIpv6AndUnixAndRefusesTheRest) {

@@ -1,8 +1,8 @@
 // LogThrottle: at most one log line per source (an address) per interval, so that a stranger
 // opening connections in a loop cannot fill the node's log (one warning per refusal was 450 KB/s
 // from one client). A line that may be written says how many like it were held back since the
-// last one. Sources are bounded: past `max_sources` live ones, the rest share one bucket.
-// Thread-safe (an internal mutex); no allocation past the bound.
+// last one. Sources are bounded: past `max_sources` ones heard from within an interval, the
+// rest share one bucket. Thread-safe (an internal mutex).
 #pragma once
 
 #include <chrono>
@@ -31,7 +31,8 @@ class LogThrottle {
 
  private:
   struct Source {
-    Clock::time_point last;
+    Clock::time_point last;  // its last line written
+    Clock::time_point seen;  // its last line written or held back
     std::uint64_t held = 0;
   };
   Clock::duration every_;
