@@ -76,9 +76,12 @@ class ByteReader {
 };
 
 // Declares `var` from a Result-returning read, returning its error from the enclosing function.
+// `var` is a name being declared: it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define TROUPE_READ(var, expr)               \
   auto var##_r = (expr);                     \
   if (!var##_r.ok()) return var##_r.error(); \
   auto var = std::move(*var##_r)
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace troupe

@@ -96,8 +96,8 @@ struct MembershipMessage {
 };
 
 struct MembershipCodecLimits {
-  std::size_t max_message_bytes = 16 * 1024;  // every type but push-pull
-  std::size_t max_push_pull_bytes = 512 * 1024;
+  std::size_t max_message_bytes = std::size_t{16} << 10;  // every type but push-pull
+  std::size_t max_push_pull_bytes = std::size_t{512} << 10;
   std::size_t max_updates = 32;
   std::size_t max_members = 1024;  // push-pull entries
 };
