@@ -12,6 +12,7 @@
 
 #include "cli/mesh_node.h"
 #include "cluster/cluster_node.h"
+#include "cluster/observer_actor.h"
 #include "probe.h"
 #include "troupe/net/noise_static_key.h"
 #include "troupe/net/preamble.h"
@@ -26,31 +27,6 @@ Envelope envelope(const std::string& route, const std::string& payload = "") {
   e.payload = payload;
   return e;
 }
-
-// Monitors `target` from on_start (and links to it when `link`); records each DOWN's reason.
-class Observer final : public Actor {
- public:
-  Observer(ActorRef target, bool link, Probe& downs)
-      : target_(std::move(target)), link_(link), downs_(downs) {}
-  void on_start() override {
-    monitor(target_);
-    if (link_) link(target_);
-    started.fetch_add(1);
-  }
-  static inline std::atomic<int> started{0};
-  void on_down(const Down& d) override { downs_.push(d.reason.to_string()); }
-  // Any Envelope makes it fail with the payload as its error.
-  bool receive(Message& m) override {
-    if (!m.is<Envelope>()) return false;
-    stop(ExitReason::error(m.as<Envelope>().payload));
-    return true;
-  }
-
- private:
-  ActorRef target_;
-  bool link_;
-  Probe& downs_;
-};
 
 // A `troupe node run` process at fast timing, with this process's node joined to it.
 struct ProcessAndHere {

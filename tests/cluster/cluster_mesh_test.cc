@@ -82,8 +82,8 @@ void allow_all(std::vector<TestMember*> members) {
   }
 }
 
-TEST(ClusterMesh, ThreeNodesJoinThroughOneAndSeeAKilledNodeDeadOnce) {
-  TestMember a, b, c;
+// Three members allowing each other, b and c joining through a, all alive at all three.
+void start_three(TestMember& a, TestMember& b, TestMember& c) {
   allow_all({&a, &b, &c});
   ASSERT_TRUE(a.start().ok());
   b.options.mesh.join = {a.cluster->listening().front()};
@@ -93,6 +93,11 @@ TEST(ClusterMesh, ThreeNodesJoinThroughOneAndSeeAKilledNodeDeadOnce) {
   for (auto* m : {&a, &b, &c}) {
     ASSERT_TRUE(eventually([&] { return m->alive() == 3; })) << m->cluster->members().size();
   }
+}
+
+TEST(ClusterMesh, ThreeNodesJoinThroughOneAndSeeAKilledNodeDeadOnce) {
+  TestMember a, b, c;
+  ASSERT_NO_FATAL_FAILURE(start_three(a, b, c));
   c.cluster.reset();  // gone without a word, like kill -9: its sockets just close
   const auto t0 = std::chrono::steady_clock::now();
   for (auto* m : {&a, &b}) {
@@ -111,15 +116,7 @@ TEST(ClusterMesh, ThreeNodesJoinThroughOneAndSeeAKilledNodeDeadOnce) {
 // dialled no more; the others still reach it.
 TEST(ClusterMesh, ADisallowedMemberIsDialledNoMore) {
   TestMember a, b, c;
-  allow_all({&a, &b, &c});
-  ASSERT_TRUE(a.start().ok());
-  b.options.mesh.join = {a.cluster->listening().front()};
-  c.options.mesh.join = {a.cluster->listening().front()};
-  ASSERT_TRUE(b.start().ok());
-  ASSERT_TRUE(c.start().ok());
-  for (auto* m : {&a, &b, &c}) {
-    ASSERT_TRUE(eventually([&] { return m->alive() == 3; })) << m->cluster->members().size();
-  }
+  ASSERT_NO_FATAL_FAILURE(start_three(a, b, c));
   const NodeId c_id = net::node_id_of_identity(c.keys.identity);
   ASSERT_TRUE(a.cluster->disallow(c.keys.identity).ok());
   ASSERT_TRUE(eventually([&] { return !a.cluster->transport().connected(c_id); }));

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cluster/cluster_node.h"
+#include "cluster/observer_actor.h"
 #include "probe.h"
 #include "troupe/cluster/cluster.h"
 #include "troupe/cluster/cluster_error.h"
@@ -177,32 +178,7 @@ TEST(RemoteActorsNonMember, AsksToANodeThatNeverJoinedFailWhenItsConnectionClose
   EXPECT_EQ(r.error().code, ClusterErrc::kNoConnection) << r.error().to_string();
 }
 
-// Monitors `target` from on_start (and links to it when `link`); records each DOWN's reason.
-// "die <why>" makes it fail with that error.
-class Observer final : public Actor {
- public:
-  Observer(ActorRef target, bool link, testing::Probe& downs)
-      : target_(std::move(target)), link_(link), downs_(downs) {}
-  void on_start() override {
-    monitor(target_);
-    if (link_) link(target_);
-    started.fetch_add(1);
-  }
-  // How many observers have their monitor (and link) in place: tests wait for it before
-  // they act, so what the monitor reports does not depend on which came first.
-  static inline std::atomic<int> started{0};
-  void on_down(const Down& d) override { downs_.push(d.reason.to_string()); }
-  bool receive(Message& m) override {
-    if (!m.is<Envelope>()) return false;
-    stop(ExitReason::error(m.as<Envelope>().payload));
-    return true;
-  }
-
- private:
-  ActorRef target_;
-  bool link_;
-  testing::Probe& downs_;
-};
+using testing::Observer;
 
 Envelope envelope(const std::string& route, const std::string& payload = "") {
   Envelope e;

@@ -434,13 +434,18 @@ struct DocClient {
   }
 };
 
+// Starts `a` with `client` on its allowlist.
+void start_allowing(TestNode& a, const NodeKeys& client) {
+  ASSERT_TRUE(a.allow.add(client.identity).ok());
+  ASSERT_TRUE(a.start().ok());
+}
+
 // The protocol lets a chunk carry several frames: HELLO and a MEMBERSHIP frame in one. Review
 // finding: the node closed such a connection.
 TEST(MeshTransport, AClientFromTheProtocolDocCanPackFramesBehindItsHello) {
   TestNode a;
-  NodeKeys client = NodeKeys::make();
-  ASSERT_TRUE(a.allow.add(client.identity).ok());
-  ASSERT_TRUE(a.start().ok());
+  const NodeKeys client = NodeKeys::make();
+  ASSERT_NO_FATAL_FAILURE(start_allowing(a, client));
   DocClient doc(a, client);
   doc.send_hello(Bytes{'\x03', 0, 0, 0, 5} + "early");
   EXPECT_TRUE(a.frames.wait_for("early"));
@@ -451,9 +456,8 @@ TEST(MeshTransport, AClientFromTheProtocolDocCanPackFramesBehindItsHello) {
 // bytes follow it), so a peer could send such chunks without end. It closes the connection.
 TEST(MeshTransport, AChunkWithNothingAfterItsLaneClosesTheConnection) {
   TestNode a;
-  NodeKeys client = NodeKeys::make();
-  ASSERT_TRUE(a.allow.add(client.identity).ok());
-  ASSERT_TRUE(a.start().ok());
+  const NodeKeys client = NodeKeys::make();
+  ASSERT_NO_FATAL_FAILURE(start_allowing(a, client));
   DocClient doc(a, client);
   doc.send_hello();
   ASSERT_TRUE(a.ups.wait_for(node_key_text(client.identity)));
