@@ -319,7 +319,7 @@ void Cluster::send(const Member& to, Bytes message) {
   if (sent.ok()) return;
   if (sent.error().code != NetErrc::kUnreachable) return;  // overloaded: SWIM resends
   // A member taken off the allowlist is not dialled (it would be refused after the handshake,
-  // every probe round): its probes fail and it goes dead here.
+  // every probe round): it is reached through the other members' indirect probes only.
   if (!allowlist_.contains(to.identity)) return;
   // No connection: dial the member and hold the message for the connection, briefly.
   auto address = net::MeshAddress::parse(to.address);

@@ -29,10 +29,6 @@ std::string held_back_text(std::uint64_t held) {
   return held == 0 ? std::string() : " (" + std::to_string(held) + " more like it held back)";
 }
 
-}  // namespace
-
-namespace {
-
 auto nothrow(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
 std::string endpoint_text(const MeshConnection::Socket& socket) {
