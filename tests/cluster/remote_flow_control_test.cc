@@ -387,21 +387,19 @@ TEST_F(RemoteFlowControl, AStreamChunkOnTheOtherStreamLaneIsMalformed) {
   chunk.to_serial = sink.id().serial;
   chunk.chunk.stream_id = "s";
   const auto before = b.cluster->remote()->counters().malformed_frames;
-  ASSERT_TRUE(a.cluster->transport()
-                  .send(b.id(), net::Lane::kStreamLatencyFirst, net::FrameType::kStream,
-                        encode_remote_stream(chunk))
-                  .ok());
-  ASSERT_TRUE(
-      eventually([&] { return b.cluster->remote()->counters().malformed_frames == before + 1; }));
+  // Sends `chunk` on `lane` and waits until b has counted it malformed (the `n`th).
+  auto refused_on = [&](net::Lane lane, std::uint64_t n) {
+    ASSERT_TRUE(a.cluster->transport()
+                    .send(b.id(), lane, net::FrameType::kStream, encode_remote_stream(chunk))
+                    .ok());
+    ASSERT_TRUE(
+        eventually([&] { return b.cluster->remote()->counters().malformed_frames == before + n; }));
+  };
+  ASSERT_NO_FATAL_FAILURE(refused_on(net::Lane::kStreamLatencyFirst, 1));
   chunk.reliable = false;
   chunk.request_id = 0;
   chunk.time_left_ms = 0;
-  ASSERT_TRUE(a.cluster->transport()
-                  .send(b.id(), net::Lane::kStreamReliable, net::FrameType::kStream,
-                        encode_remote_stream(chunk))
-                  .ok());
-  ASSERT_TRUE(
-      eventually([&] { return b.cluster->remote()->counters().malformed_frames == before + 2; }));
+  ASSERT_NO_FATAL_FAILURE(refused_on(net::Lane::kStreamReliable, 2));
   EXPECT_EQ(sink.cell()->mailbox_depth(), 0u);
 }
 
